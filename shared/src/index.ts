@@ -1,1 +1,2 @@
 export * from './model/index';
+export * from './errors';

@@ -1,0 +1,2 @@
+export { COMMANDS } from './commands/index';
+export type { Command, CommandIo } from './commands/registry';
