@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { boolVar, csvList, intVar } from './config';
+import { DEFAULT_TOPIC_PREFIX } from './topics';
+
+/** Kafka connection variables, shared by every service's config schema. */
+export const kafkaEnvShape = {
+  KAFKA_BROKERS: csvList.pipe(z.array(z.string().min(1)).min(1, 'at least one broker host:port')).default(['127.0.0.1:9092']),
+  KAFKA_CLIENT_ID: z.string().min(1).default('calwatch'),
+  KAFKA_SSL: boolVar.default(false),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  CALWATCH_TOPIC_PREFIX: z.string().default(DEFAULT_TOPIC_PREFIX),
+  CALWATCH_TOPIC_PARTITIONS: intVar(1).default(6),
+  CALWATCH_TOPIC_RETENTION_MS: intVar(1).default(14 * 24 * 3600 * 1000),
+};
+
+/** Elasticsearch connection variables. */
+export const elasticsearchEnvShape = {
+  ELASTICSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
+  ELASTICSEARCH_USERNAME: z.string().optional(),
+  ELASTICSEARCH_PASSWORD: z.string().optional(),
+  ELASTICSEARCH_API_KEY: z.string().optional(),
+  ELASTICSEARCH_CA_FILE: z.string().optional(),
+  ELASTICSEARCH_TLS_INSECURE: boolVar.default(false),
+  CALWATCH_INDEX_PREFIX: z.string().default('calwatch-'),
+};
+
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+  ssl: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+export function toKafkaConnection(env: {
+  KAFKA_BROKERS: string[];
+  KAFKA_CLIENT_ID: string;
+  KAFKA_SSL: boolean;
+  KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: string | undefined;
+}): KafkaConnection {
+  const connection: KafkaConnection = { brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID, ssl: env.KAFKA_SSL };
+  if (env.KAFKA_SASL_MECHANISM !== undefined) {
+    connection.sasl = {
+      mechanism: env.KAFKA_SASL_MECHANISM,
+      username: env.KAFKA_SASL_USERNAME ?? '',
+      password: env.KAFKA_SASL_PASSWORD ?? '',
+    };
+  }
+  return connection;
+}
+
+export interface ElasticsearchConnection {
+  url: string;
+  auth?: { username: string; password: string } | { apiKey: string };
+  caFile?: string;
+  tlsInsecure: boolean;
+}
+
+export function toElasticsearchConnection(env: {
+  ELASTICSEARCH_URL: string;
+  ELASTICSEARCH_USERNAME?: string | undefined;
+  ELASTICSEARCH_PASSWORD?: string | undefined;
+  ELASTICSEARCH_API_KEY?: string | undefined;
+  ELASTICSEARCH_CA_FILE?: string | undefined;
+  ELASTICSEARCH_TLS_INSECURE: boolean;
+}): ElasticsearchConnection {
+  const connection: ElasticsearchConnection = { url: env.ELASTICSEARCH_URL, tlsInsecure: env.ELASTICSEARCH_TLS_INSECURE };
+  if (env.ELASTICSEARCH_API_KEY !== undefined) connection.auth = { apiKey: env.ELASTICSEARCH_API_KEY };
+  else if (env.ELASTICSEARCH_USERNAME !== undefined) {
+    connection.auth = { username: env.ELASTICSEARCH_USERNAME, password: env.ELASTICSEARCH_PASSWORD ?? '' };
+  }
+  if (env.ELASTICSEARCH_CA_FILE !== undefined) connection.caFile = env.ELASTICSEARCH_CA_FILE;
+  return connection;
+}

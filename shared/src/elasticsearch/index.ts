@@ -1,0 +1,7 @@
+export {
+  createElasticsearchClient,
+  isRetriableElasticsearchError,
+  toElasticsearchError,
+  type ElasticsearchClient,
+  type ElasticsearchClientOptions,
+} from './client';

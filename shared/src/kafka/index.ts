@@ -1,0 +1,2 @@
+export * from './types';
+export { createKafkaClient, toKafkaError, type KafkaClientOptions } from './kafkajs-client';

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CompressionTypes,
+  Kafka,
+  KafkaJSError,
+  type Consumer as KafkajsConsumer,
+  type KafkaMessage,
+  type SASLOptions,
+} from 'kafkajs';
+import type { KafkaConnection } from '../connection-config';
+import { CalwatchError, SHARED_ERRORS } from '../errors';
+import type { Logger } from '../logger';
+import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
+import type {
+  Admin,
+  Consumer,
+  ConsumeOptions,
+  ConsumerOptions,
+  IncomingRecord,
+  KafkaClient,
+  OutgoingRecord,
+  PartitionReader,
+  Producer,
+  ProducerOptions,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './types';
+
+export interface KafkaClientOptions {
+  connection: KafkaConnection;
+  logger: Logger;
+  /** Per-request timeout; kafkajs's default is 30 s. */
+  requestTimeoutMs?: number;
+  /** How long a connection attempt may take. */
+  connectionTimeoutMs?: number;
+}
+
+/** Converts a kafkajs failure to a coded error, keeping its retriable verdict. */
+export function toKafkaError(error: unknown, action: string): CalwatchError {
+  if (error instanceof CalwatchError) return error;
+  const retriable = error instanceof KafkaJSError ? error.retriable : true;
+  const message = error instanceof Error ? error.message : String(error);
+  return SHARED_ERRORS.create(retriable ? 'SHARED_KAFKA_UNAVAILABLE' : 'SHARED_KAFKA_REQUEST_FAILED', `${action}: ${message}`, {
+    cause: error,
+    context: { action },
+  });
+}
+
+function toIncoming(topic: string, partition: number, message: KafkaMessage): IncomingRecord {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (value === undefined) continue;
+    headers[name] = Array.isArray(value) ? String(value[0] ?? '') : String(value);
+  }
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key === null ? null : message.key.toString('utf8'),
+    value: message.value,
+    headers,
+    timestamp: message.timestamp,
+  };
+}
+
+function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
+}
+
+function parseAssignment(memberAssignment: Record<string, number[]>): TopicPartition[] {
+  const assigned: TopicPartition[] = [];
+  for (const [topic, partitions] of Object.entries(memberAssignment)) {
+    for (const partition of partitions) assigned.push({ topic, partition });
+  }
+  return assigned.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+}
+
+/** The kafkajs implementation of calwatch's Kafka interfaces. */
+export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+  const { connection, logger } = options;
+  const sasl: SASLOptions | undefined = connection.sasl === undefined
+    ? undefined
+    : ({ mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password } as SASLOptions);
+  const kafka = new Kafka({
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    ssl: connection.ssl,
+    ...(sasl === undefined ? {} : { sasl }),
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    logLevel: kafkajsLevelFor(logger),
+    logCreator: createKafkajsLogCreator(logger),
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+  });
+
+  async function createProducer(producerOptions: ProducerOptions = {}): Promise<Producer> {
+    const idempotent = producerOptions.idempotent ?? true;
+    const compression = (producerOptions.compress ?? true) ? CompressionTypes.GZIP : CompressionTypes.None;
+    const producer = kafka.producer({
+      idempotent,
+      // The idempotent producer keeps order with one request in flight per broker.
+      maxInFlightRequests: idempotent ? 1 : 5,
+      allowAutoTopicCreation: false,
+    });
+    try {
+      await producer.connect();
+    } catch (error) {
+      throw toKafkaError(error, 'connect producer');
+    }
+    let closed = false;
+    return {
+      async send(records: readonly OutgoingRecord[]): Promise<void> {
+        if (records.length === 0) return;
+        const byTopic = new Map<string, OutgoingRecord[]>();
+        for (const record of records) {
+          const list = byTopic.get(record.topic);
+          if (list === undefined) byTopic.set(record.topic, [record]);
+          else list.push(record);
+        }
+        try {
+          await producer.sendBatch({
+            acks: -1,
+            compression,
+            topicMessages: [...byTopic].map(([topic, list]) => ({
+              topic,
+              messages: list.map((record) => ({
+                key: record.key,
+                value: record.value,
+                ...(record.headers === undefined ? {} : { headers: record.headers }),
+                ...(record.partition === undefined ? {} : { partition: record.partition }),
+              })),
+            })),
+          });
+        } catch (error) {
+          throw toKafkaError(error, 'produce');
+        }
+      },
+      async close(): Promise<void> {
+        if (closed) return;
+        closed = true;
+        await producer.disconnect();
+      },
+    };
+  }
+
+  function createConsumer(consumerOptions: ConsumerOptions): Consumer {
+    let consumer: KafkajsConsumer | undefined;
+    let stopping: Promise<void> | undefined;
+    return {
+      async start(consume: ConsumeOptions): Promise<void> {
+        if (consumer !== undefined) throw new Error('consumer already started');
+        const current = kafka.consumer({
+          groupId: consumerOptions.groupId,
+          sessionTimeout: consumerOptions.sessionTimeoutMs ?? 30_000,
+          heartbeatInterval: consumerOptions.heartbeatIntervalMs ?? 3_000,
+          maxBytesPerPartition: consumerOptions.maxBytesPerPartition ?? 1_048_576,
+          maxWaitTimeInMs: consumerOptions.maxWaitTimeMs ?? 500,
+          allowAutoTopicCreation: false,
+        });
+        consumer = current;
+        // A batch of a new assignment waits until onAssignment (e.g. state restore) is done.
+        let assignmentGate: Promise<void> = Promise.resolve();
+        current.on(current.events.GROUP_JOIN, (event) => {
+          const assigned = parseAssignment(event.payload.memberAssignment);
+          const hook = consume.onAssignment;
+          assignmentGate = hook === undefined ? Promise.resolve() : Promise.resolve().then(() => hook(assigned));
+          // Surface a failed hook in the batch that awaits it, not as an unhandled rejection here.
+          assignmentGate.catch(() => undefined);
+        });
+        current.on(current.events.CRASH, (event) => {
+          if (!event.payload.restart) consume.onCrash?.(event.payload.error);
+        });
+        try {
+          await current.connect();
+          await current.subscribe({ topics: [...consume.topics], fromBeginning: consume.fromBeginning ?? false });
+        } catch (error) {
+          throw toKafkaError(error, 'start consumer');
+        }
+        await current.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: consume.partitionsConsumedConcurrently ?? 1,
+          eachBatch: async ({ batch, heartbeat, isStale, resolveOffset }) => {
+            await assignmentGate;
+            if (batch.isEmpty() || isStale()) return;
+            const records = batch.messages.map((message) => toIncoming(batch.topic, batch.partition, message));
+            await consume.eachBatch(records, {
+              topic: batch.topic,
+              partition: batch.partition,
+              highWatermark: batch.highWatermark,
+              heartbeat,
+              isStale,
+            });
+            if (isStale()) return;
+            const last = batch.lastOffset();
+            resolveOffset(last);
+            await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) }]);
+          },
+        });
+      },
+      pause(partitions: readonly TopicPartition[]): void {
+        consumer?.pause(partitions.map((p) => ({ topic: p.topic, partitions: [p.partition] })));
+      },
+      resume(partitions: readonly TopicPartition[]): void {
+        consumer?.resume(partitions.map((p) => ({ topic: p.topic, partitions: [p.partition] })));
+      },
+      stop(): Promise<void> {
+        stopping ??= consumer === undefined ? Promise.resolve() : consumer.disconnect();
+        return stopping;
+      },
+    };
+  }
+
+  async function createAdmin(): Promise<Admin> {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+    } catch (error) {
+      throw toKafkaError(error, 'connect admin');
+    }
+    let closed = false;
+    return {
+      async ensureTopics(specs): Promise<void> {
+        const existing = new Set(await admin.listTopics());
+        const missing = specs.filter((spec) => !existing.has(spec.topic));
+        if (missing.length === 0) return;
+        try {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((spec) => ({
+              topic: spec.topic,
+              numPartitions: spec.numPartitions,
+              configEntries: [
+                { name: 'cleanup.policy', value: spec.compacted ? 'compact' : 'delete' },
+                ...(spec.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(spec.retentionMs) }]),
+              ],
+            })),
+          });
+        } catch (error) {
+          // Another instance may have created them meanwhile: only a real absence is an error.
+          const after = new Set(await admin.listTopics());
+          if (missing.some((spec) => !after.has(spec.topic))) throw toKafkaError(error, 'create topics');
+        }
+      },
+      async deleteTopics(topics): Promise<void> {
+        if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
+      },
+      listTopics: () => admin.listTopics(),
+      async partitionCount(topic): Promise<number> {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+        return metadata.topics[0]?.partitions.length ?? 0;
+      },
+      async endOffsets(topic): Promise<TopicPartitionOffset[]> {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets.map((o) => ({ topic, partition: o.partition, offset: o.high })).sort((a, b) => a.partition - b.partition);
+      },
+      async committedOffsets(groupId, topic): Promise<TopicPartitionOffset[]> {
+        const result = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return (result[0]?.partitions ?? [])
+          .map((p) => ({ topic, partition: p.partition, offset: p.offset }))
+          .sort((a, b) => a.partition - b.partition);
+      },
+      async close(): Promise<void> {
+        if (closed) return;
+        closed = true;
+        await admin.disconnect();
+      },
+    };
+  }
+
+  function createPartitionReader(): PartitionReader {
+    return {
+      async readToEnd(topic, partitions, onRecords): Promise<{ records: number }> {
+        if (partitions.length === 0) return { records: 0 };
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          // The end each partition had when the read began; later writes are not restore's business.
+          const remaining = new Map<number, bigint>();
+          for (const o of offsets) {
+            if (partitions.includes(o.partition) && BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high));
+          }
+          if (remaining.size === 0) return { records: 0 };
+          // kafkajs has no manual assignment: a throw-away group owns every partition and
+          // the ones not asked for are skipped.
+          const groupId = `calwatch-restore-${randomUUID()}`;
+          const reader = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+          let count = 0;
+          try {
+            await reader.connect();
+            await reader.subscribe({ topics: [topic], fromBeginning: true });
+            await new Promise<void>((resolve, reject) => {
+              reader.on(reader.events.CRASH, (event) => reject(event.payload.error));
+              reader
+                .run({
+                  autoCommit: false,
+                  eachBatch: async ({ batch }) => {
+                    const end = remaining.get(batch.partition);
+                    if (end === undefined) return;
+                    const wanted = batch.messages.filter((m) => BigInt(m.offset) < end);
+                    if (wanted.length > 0) {
+                      count += wanted.length;
+                      await onRecords(wanted.map((m) => toIncoming(topic, batch.partition, m)));
+                    }
+                    if (BigInt(batch.lastOffset()) + 1n >= end) {
+                      remaining.delete(batch.partition);
+                      if (remaining.size === 0) resolve();
+                    }
+                  },
+                })
+                .catch(reject);
+            });
+          } finally {
+            await reader.disconnect();
+            await admin.deleteGroups([groupId]).catch(() => undefined);
+          }
+          return { records: count };
+        } finally {
+          await admin.disconnect();
+        }
+      },
+    };
+  }
+
+  return { createProducer, createConsumer, createAdmin, createPartitionReader };
+}

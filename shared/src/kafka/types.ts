@@ -1,0 +1,132 @@
+/**
+ * calwatch's view of Kafka. Services depend on these interfaces only; the one
+ * implementation lives beside them (kafkajs today), so a change of client library
+ * touches this folder alone.
+ */
+
+export interface OutgoingRecord {
+  topic: string;
+  /** null only for records with no natural key (rare: everything calwatch writes is keyed). */
+  key: string | null;
+  /** null is a tombstone (deletes the key from a compacted topic). */
+  value: Buffer | string | null;
+  headers?: Record<string, string>;
+  /** Pins the partition, e.g. a changelog record beside its input partition. */
+  partition?: number;
+}
+
+export interface IncomingRecord {
+  topic: string;
+  partition: number;
+  /** Decimal string: Kafka offsets exceed 2^53. */
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  /** Milliseconds since the epoch, as a decimal string. */
+  timestamp: string;
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: string;
+}
+
+export interface Producer {
+  /** Resolves once the broker acknowledged every record (acks=all). */
+  send(records: readonly OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ProducerOptions {
+  /** Idempotent producer: retries never duplicate a record within a session. Default true. */
+  idempotent?: boolean;
+  /** gzip is built into the client; default true. */
+  compress?: boolean;
+}
+
+export interface BatchContext {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  /** Keeps the group session alive during long batches. */
+  heartbeat(): Promise<void>;
+  /** True when a rebalance took the partition away: stop work on this batch. */
+  isStale(): boolean;
+}
+
+export interface ConsumeOptions {
+  topics: readonly string[];
+  fromBeginning?: boolean;
+  /**
+   * Handles one batch of one partition. The adapter commits the offset after the last
+   * record only when this resolves: a failure re-delivers the batch (at-least-once).
+   */
+  eachBatch(records: readonly IncomingRecord[], context: BatchContext): Promise<void>;
+  /** Called with the full new assignment after each rebalance, before any batch of it. */
+  onAssignment?(assigned: readonly TopicPartition[]): Promise<void> | void;
+  /** Called when the consumer stopped because of an error it could not recover from. */
+  onCrash?(error: Error): void;
+  /** Parallel partitions per consumer; default 1. */
+  partitionsConsumedConcurrently?: number;
+}
+
+export interface Consumer {
+  start(options: ConsumeOptions): Promise<void>;
+  pause(partitions: readonly TopicPartition[]): void;
+  resume(partitions: readonly TopicPartition[]): void;
+  /** Leaves the group and closes connections; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxBytesPerPartition?: number;
+  /** How long the broker may hold a fetch waiting for data; lower for latency. */
+  maxWaitTimeMs?: number;
+}
+
+export interface TopicConfigSpec {
+  topic: string;
+  numPartitions: number;
+  compacted: boolean;
+  retentionMs?: number;
+}
+
+export interface Admin {
+  /** Creates missing topics (idempotent); existing topics are left as they are. */
+  ensureTopics(specs: readonly TopicConfigSpec[]): Promise<void>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  partitionCount(topic: string): Promise<number>;
+  /** High watermark per partition (the offset the next record will get). */
+  endOffsets(topic: string): Promise<TopicPartitionOffset[]>;
+  /** Committed offsets of a group for a topic (-1 when none). */
+  committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads partitions of a topic from the start to the end they had when the read began,
+ * outside the application's consumer group (state restore from a changelog).
+ */
+export interface PartitionReader {
+  readToEnd(
+    topic: string,
+    partitions: readonly number[],
+    onRecords: (records: readonly IncomingRecord[]) => void | Promise<void>,
+  ): Promise<{ records: number }>;
+}
+
+export interface KafkaClient {
+  createProducer(options?: ProducerOptions): Promise<Producer>;
+  createConsumer(options: ConsumerOptions): Consumer;
+  createAdmin(): Promise<Admin>;
+  createPartitionReader(): PartitionReader;
+}
