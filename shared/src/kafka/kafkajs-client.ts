@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  CompressionTypes,
-  Kafka,
-  KafkaJSError,
-  type Consumer as KafkajsConsumer,
-  type KafkaMessage,
-  type SASLOptions,
-} from 'kafkajs';
+import kafkajs, { type Consumer as KafkajsConsumer, type KafkaMessage, type SASLOptions } from 'kafkajs';
 import type { KafkaConnection } from '../connection-config';
 import { CalwatchError, SHARED_ERRORS } from '../errors';
 import type { Logger } from '../logger';
@@ -34,6 +27,9 @@ export interface KafkaClientOptions {
   /** How long a connection attempt may take. */
   connectionTimeoutMs?: number;
 }
+
+// kafkajs is CommonJS: Node's ESM loader only sees some of its names, so take them from the default export.
+const { CompressionTypes, Kafka, KafkaJSError } = kafkajs;
 
 /** Converts a kafkajs failure to a coded error, keeping its retriable verdict. */
 export function toKafkaError(error: unknown, action: string): CalwatchError {

@@ -1,4 +1,6 @@
-import { logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import kafkajs, { type LogEntry, type logCreator, type logLevel as KafkajsLogLevel } from 'kafkajs';
+
+const { logLevel } = kafkajs;
 import type { Logger } from '../logger';
 
 const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -20,7 +22,7 @@ export function createKafkajsLogCreator(logger: Logger): logCreator {
 }
 
 /** kafkajs level that lets through what the pino logger would print. */
-export function kafkajsLevelFor(logger: Logger): logLevel {
+export function kafkajsLevelFor(logger: Logger): KafkajsLogLevel {
   switch (logger.level) {
     case 'debug':
     case 'trace':

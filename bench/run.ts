@@ -1,0 +1,52 @@
+/**
+ * `npm run bench`: runs every benchmark and writes its results under bench/results/.
+ * `npm run bench -- core parsers` runs only those. Benchmarks that need Kafka or
+ * Elasticsearch read them from the environment or the local stack (`calwatch stack up`).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface BenchResult {
+  name: string;
+  /** Free-form metrics with units in their names, e.g. rowsPerSecond, peakRssBytes. */
+  metrics: Record<string, number | string>;
+  notes?: string;
+}
+
+interface BenchModule {
+  run(): Promise<BenchResult | BenchResult[]>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+const BENCHES: Record<string, () => Promise<BenchModule>> = {
+  parsers: async () => ({ run: (await import('./parsers.bench')).runParserBench }),
+  core: async () => ({ run: (await import('./core.bench')).runCoreBench }),
+  'ingest-http': async () => ({ run: (await import('./ingest-http.bench')).runIngestHttpBench }),
+  indexer: async () => ({ run: (await import('./indexer.bench')).runIndexerBench }),
+};
+
+async function main(selected: string[]): Promise<void> {
+  const names = selected.length > 0 ? selected : Object.keys(BENCHES);
+  const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: (await import('node:os')).cpus().length };
+  let failed = 0;
+  for (const name of names) {
+    const load = BENCHES[name];
+    if (load === undefined) throw new Error(`unknown benchmark '${name}' (known: ${Object.keys(BENCHES).join(', ')})`);
+    process.stderr.write(`bench: ${name} ...\n`);
+    try {
+      const results = await (await load()).run();
+      const file = join(here, 'results', `${name}.json`);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2) + '\n');
+      process.stdout.write(`${name}: ${JSON.stringify(results)}\n`);
+    } catch (error) {
+      failed++;
+      process.stderr.write(`bench: ${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
+  process.exitCode = failed === 0 ? 0 : 1;
+}
+
+await main(process.argv.slice(2));
