@@ -47,7 +47,12 @@ export interface TopicSpec {
   numPartitions: number;
   compacted: boolean;
   retentionMs?: number;
+  /** Largest record batch the topic accepts (max.message.bytes); the broker default otherwise. */
+  maxMessageBytes?: number;
 }
+
+/** A license server's snapshot state holds every issued license: allow large records. */
+export const SNAPSHOT_STATE_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
 export interface TopicLayout {
   partitions: number;
@@ -65,7 +70,7 @@ export function buildTopicSpecs(names: TopicNames, layout: TopicLayout): TopicSp
   return [
     stream(names.events),
     { topic: names.deadLetter, numPartitions: layout.partitions, compacted: false, retentionMs: layout.deadLetterRetentionMs },
-    table(names.snapshotState),
+    { ...table(names.snapshotState), maxMessageBytes: SNAPSHOT_STATE_MAX_MESSAGE_BYTES },
     stream(names.findings),
     stream(names.enriched),
     stream(names.byComputer),

@@ -229,6 +229,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
               configEntries: [
                 { name: 'cleanup.policy', value: spec.compacted ? 'compact' : 'delete' },
                 ...(spec.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(spec.retentionMs) }]),
+                ...(spec.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(spec.maxMessageBytes) }]),
               ],
             })),
           });

@@ -97,6 +97,8 @@ export interface TopicConfigSpec {
   numPartitions: number;
   compacted: boolean;
   retentionMs?: number;
+  /** max.message.bytes of the topic; the broker default when absent. */
+  maxMessageBytes?: number;
 }
 
 export interface Admin {

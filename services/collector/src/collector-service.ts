@@ -1,0 +1,223 @@
+import type { AddressInfo } from 'node:net';
+import {
+  buildTopicNames,
+  retry,
+  type KafkaClient,
+  type Logger,
+  type Producer,
+  type Service,
+} from '@calwatch/shared';
+import type { CollectorConfig } from './config';
+import { createDropFolder, type DropFolder, type ParseFileFn } from './drop-folder';
+import { COLLECTOR_ERRORS } from './errors';
+import { screenEvents } from './event-screen';
+import { buildCollectorApp, type CollectorApp, type ParseFn, type Readiness } from './http-app';
+import { createInFlightBudget } from './in-flight-budget';
+import { createIngestor } from './ingestor';
+import { createKafkaAvailability, withAvailability } from './kafka-availability';
+import { createKafkaPublisher } from './kafka-publisher';
+import { createCollectorMetrics, type CollectorMetrics } from './metrics';
+import { createSnapshotCoordinator } from './snapshot-coordinator';
+import { restoreSnapshotState } from './state-restore';
+import { createTokenStore } from './token-auth';
+import { createTokensFile, type TokensFile } from './tokens-file';
+
+export type CollectorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface CollectorService extends Service {
+  readonly state: CollectorState;
+  /** Where the HTTP API listens, once started. */
+  address(): { host: string; port: number } | undefined;
+  /** Re-reads the tokens file and rescans the drop folder (SIGHUP). */
+  reload(): Promise<void>;
+  readonly metrics: CollectorMetrics;
+}
+
+export interface CollectorServiceOptions {
+  config: CollectorConfig;
+  logger: Logger;
+  kafka: KafkaClient;
+  now?: () => Date;
+  /** Parsers; the shared ones unless a test or benchmark passes others. */
+  parse?: ParseFn;
+  parseFile?: ParseFileFn;
+  /** Process metrics (event loop, memory); off in tests that build several collectors. */
+  defaultMetrics?: boolean;
+}
+
+/**
+ * The collector: HTTP ingest API and drop folder in front of the Kafka producer, with the
+ * snapshot state of every license server restored from its compacted topic at start.
+ */
+export function createCollectorService(options: CollectorServiceOptions): CollectorService {
+  const { config, kafka } = options;
+  const logger = options.logger.child({ component: 'collector' });
+  const now = options.now ?? (() => new Date());
+  const topics = buildTopicNames(config.CALWATCH_TOPIC_PREFIX);
+  const metrics = createCollectorMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const tokens = createTokenStore();
+  const availability = createKafkaAvailability({ retryIntervalMs: config.COLLECTOR_KAFKA_RETRY_INTERVAL_MS });
+  const budget = createInFlightBudget({ maxRequests: config.COLLECTOR_MAX_IN_FLIGHT_REQUESTS, maxBytes: config.COLLECTOR_MAX_IN_FLIGHT_BYTES });
+
+  let state: CollectorState = 'idle';
+  let restored = false;
+  let producer: Producer | undefined;
+  let app: CollectorApp | undefined;
+  let tokensFile: TokensFile | undefined;
+  let dropFolder: DropFolder | undefined;
+  let stopping: Promise<void> | undefined;
+
+  function readiness(): Readiness {
+    const serving = state === 'running' && restored;
+    const kafkaHealthy = availability.isHealthy();
+    return {
+      ready: serving && kafkaHealthy,
+      serving,
+      checks: { state, snapshotState: restored ? 'restored' : 'restoring', kafka: kafkaHealthy ? 'ok' : 'unavailable' },
+    };
+  }
+
+  async function checkTopics(): Promise<number> {
+    const admin = await kafka.createAdmin();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const needed = [topics.events, topics.deadLetter, topics.snapshotState];
+      const missing = needed.filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        throw COLLECTOR_ERRORS.create(
+          'COLLECTOR_TOPICS_MISSING',
+          `topics missing: ${missing.join(', ')}; run \`calwatch setup\` (with CALWATCH_TOPIC_PREFIX=${config.CALWATCH_TOPIC_PREFIX}) first`,
+          { context: { missing } },
+        );
+      }
+      return await admin.partitionCount(topics.snapshotState);
+    } finally {
+      await admin.close();
+    }
+  }
+
+  async function start(): Promise<void> {
+    if (state !== 'idle') throw new Error(`collector cannot start from state ${state}`);
+    state = 'starting';
+    try {
+      tokens.replace('env', config.COLLECTOR_TOKENS);
+      if (config.COLLECTOR_TOKENS_FILE !== undefined) {
+        tokensFile = createTokensFile({ path: config.COLLECTOR_TOKENS_FILE, store: tokens, logger, pollMs: config.COLLECTOR_TOKENS_FILE_POLL_MS });
+        await tokensFile.load();
+        tokensFile.watch();
+      }
+      if (tokens.count() === 0) logger.warn('no bearer token configured: every ingest request will get 401');
+
+      const statePartitions = await checkTopics();
+      producer = await kafka.createProducer({ idempotent: true, compress: true });
+      const publisher = withAvailability(
+        createKafkaPublisher({
+          producer,
+          topics,
+          maxBatchRecords: config.COLLECTOR_PUBLISH_BATCH_RECORDS,
+          onSend: (seconds) => metrics.publishSeconds.observe(seconds),
+        }),
+        availability,
+      );
+      const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString()) });
+      const ingestor = createIngestor({
+        publisher,
+        snapshots: coordinator,
+        batchRecords: config.COLLECTOR_PUBLISH_BATCH_RECORDS,
+        maxReportedRejections: config.COLLECTOR_MAX_REPORTED_REJECTIONS,
+        now,
+        onRecords: (outcome, code, source, count) => metrics.records.inc({ outcome, code, source }, count),
+      });
+
+      app = buildCollectorApp({
+        logger,
+        tokens,
+        ingestor,
+        budget,
+        availability,
+        metrics,
+        limits: {
+          maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
+          maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES,
+          maxClockSkewMs: config.COLLECTOR_MAX_CLOCK_SKEW_MS,
+          retryAfterSeconds: config.COLLECTOR_RETRY_AFTER_SECONDS,
+        },
+        readiness,
+        deadLetterRequest: (deadLetter) => publisher.publish([], [deadLetter]),
+        ...(options.parse === undefined ? {} : { parse: options.parse }),
+        now,
+      });
+      // Listen first: /healthz answers and /readyz says "restoring" while the state loads.
+      await app.listen({ host: config.COLLECTOR_HOST, port: config.COLLECTOR_PORT });
+      state = 'running';
+      logger.info({ address: app.addresses()[0] }, 'HTTP API listening');
+
+      // Leadership may still be moving right after setup or a broker restart: retry a while.
+      const stats = await retry(() => restoreSnapshotState({ kafka, topic: topics.snapshotState, partitions: statePartitions, coordinator, logger }), {
+        retries: 8,
+        minDelayMs: 250,
+        maxDelayMs: 5_000,
+        onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
+      });
+      restored = true;
+      logger.info(stats, 'snapshot state restored');
+
+      if (config.COLLECTOR_DROP_DIR !== undefined) {
+        dropFolder = createDropFolder({
+          dir: config.COLLECTOR_DROP_DIR,
+          ingestor,
+          logger,
+          stableMs: config.COLLECTOR_DROP_STABLE_MS,
+          scanIntervalMs: config.COLLECTOR_DROP_SCAN_INTERVAL_MS,
+          canPublish: () => state === 'running' && availability.tryEnter(),
+          onOutcome: (outcome) => metrics.dropFiles.inc({ outcome }),
+          ...(options.parseFile === undefined ? {} : { parse: options.parseFile }),
+          now,
+        });
+        await dropFolder.start();
+      }
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      state = 'stopping';
+      const errors: unknown[] = [];
+      const attempt = async (step: () => Promise<void> | void): Promise<void> => {
+        try {
+          await step();
+        } catch (error) {
+          errors.push(error);
+        }
+      };
+      // Reverse order of start: stop taking work, let in-flight requests finish, close Kafka.
+      await attempt(() => dropFolder?.stop());
+      await attempt(() => tokensFile?.close());
+      await attempt(() => app?.close());
+      await attempt(() => producer?.close());
+      state = 'stopped';
+      if (errors.length > 0) throw errors[0];
+    })();
+    return stopping;
+  }
+
+  return {
+    start,
+    stop,
+    get state() {
+      return state;
+    },
+    address() {
+      const info = app?.server.address() as AddressInfo | null | undefined;
+      return info === null || info === undefined || typeof info === 'string' ? undefined : { host: info.address, port: info.port };
+    },
+    async reload() {
+      await tokensFile?.reload();
+      await dropFolder?.scan();
+    },
+    metrics,
+  };
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { csvList, intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/shared';
+
+const MIB = 1024 * 1024;
+
+/** Shorter tokens are refused: a bearer token is the only thing between the network and Kafka. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** Every environment variable the collector reads; the README's reference is checked against it. */
+export const CollectorConfigSchema = z
+  .object({
+    ...kafkaEnvShape,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON logs on stdout.'),
+    COLLECTOR_HOST: z.string().min(1).default('0.0.0.0').describe('Address the HTTP API listens on.'),
+    COLLECTOR_PORT: intVar(0).max(65535).default(8080).describe('Port of the HTTP API (0 picks a free port).'),
+    COLLECTOR_TOKENS: csvList
+      .pipe(z.array(z.string().min(MIN_TOKEN_LENGTH, `tokens must be at least ${MIN_TOKEN_LENGTH} characters`)))
+      .default([])
+      .describe('Comma-separated bearer tokens accepted by the API.'),
+    COLLECTOR_TOKENS_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File with one bearer token per line (# comments); re-read when it changes and on SIGHUP, so tokens rotate without a restart.'),
+    COLLECTOR_TOKENS_FILE_POLL_MS: intVar(100).default(30_000).describe('How often the tokens file is checked for changes, besides file-system notifications.'),
+    COLLECTOR_MAX_BODY_BYTES: intVar(1).default(64 * MIB).describe('Largest request body as sent (compressed), in bytes; larger gets 413.'),
+    COLLECTOR_MAX_DECOMPRESSED_BYTES: intVar(1)
+      .default(512 * MIB)
+      .describe('Largest body after gzip decompression, in bytes; reading stops there with 413 (gzip bombs).'),
+    COLLECTOR_MAX_IN_FLIGHT_REQUESTS: intVar(1).default(16).describe('Ingest requests processed at once; beyond it requests get 429 with Retry-After.'),
+    COLLECTOR_MAX_IN_FLIGHT_BYTES: intVar(1)
+      .default(256 * MIB)
+      .describe('Sum of declared body sizes (Content-Length) of requests processed at once; beyond it requests get 429.'),
+    COLLECTOR_RETRY_AFTER_SECONDS: intVar(1).default(5).describe('Retry-After sent with 429 and 503.'),
+    COLLECTOR_KAFKA_RETRY_INTERVAL_MS: intVar(100)
+      .default(5_000)
+      .describe('After Kafka failed to take records, requests get 503 for this long before one is let through to try again.'),
+    COLLECTOR_PUBLISH_BATCH_RECORDS: intVar(1).default(1_000).describe('Records per produce request while streaming a body to Kafka.'),
+    COLLECTOR_MAX_REPORTED_REJECTIONS: intVar(0).default(20).describe('Rejection reasons listed in a response or drop-folder report (all go to the dead-letter topic).'),
+    COLLECTOR_MAX_CLOCK_SKEW_MS: intVar(0)
+      .default(5 * 60_000)
+      .describe('How far in the future X-Calwatch-Snapshot-Time may be; a later time would make every real snapshot look stale.'),
+    COLLECTOR_DROP_DIR: z.string().min(1).optional().describe('Folder watched for export files to ingest (optional); see "Drop folder".'),
+    COLLECTOR_DROP_STABLE_MS: intVar(0).default(2_000).describe('A drop-folder file is read once its size and mtime have not changed for this long.'),
+    COLLECTOR_DROP_SCAN_INTERVAL_MS: intVar(100).default(5_000).describe('Periodic scan of the drop folder, besides file-system notifications.'),
+    COLLECTOR_SHUTDOWN_GRACE_MS: intVar(0).default(30_000).describe('Time allowed for in-flight requests and the current drop file to finish on shutdown.'),
+  })
+  .refine((env) => env.COLLECTOR_TOKENS.length > 0 || env.COLLECTOR_TOKENS_FILE !== undefined, {
+    message: 'set COLLECTOR_TOKENS or COLLECTOR_TOKENS_FILE: the API does not run without authentication',
+    path: ['COLLECTOR_TOKENS'],
+  });
+
+export type CollectorConfig = z.infer<typeof CollectorConfigSchema>;
+
+export function loadCollectorConfig(env: Env): CollectorConfig {
+  return loadConfig(CollectorConfigSchema, env);
+}

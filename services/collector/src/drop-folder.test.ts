@@ -1,0 +1,131 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSilentLogger } from '@calwatch/shared';
+import { createDropFolder, type DropFolder } from './drop-folder';
+import { COLLECTOR_ERRORS } from './errors';
+import { screenEvents } from './event-screen';
+import { buildClientStoreEvent, buildIssuedLicenseRow, buildIssuedLicensesCsv } from './export-fixtures';
+import { createIngestor } from './ingestor';
+import { createKafkaAvailability, withAvailability } from './kafka-availability';
+import { createMemoryPublisher } from './memory-publisher';
+import type { EventPublisher } from './publisher';
+import { createSnapshotCoordinator } from './snapshot-coordinator';
+
+let dir: string;
+let folder: DropFolder | undefined;
+
+afterEach(async () => {
+  await folder?.stop();
+  folder = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function setup(options: { stableMs?: number; publisher?: EventPublisher; canPublish?: () => boolean } = {}) {
+  dir = await mkdtemp(join(tmpdir(), 'calwatch-drop-'));
+  const memory = createMemoryPublisher();
+  const publisher = options.publisher ?? memory;
+  const now = () => new Date();
+  const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString()) });
+  const ingestor = createIngestor({ publisher, snapshots: coordinator, batchRecords: 50, maxReportedRejections: 10, now });
+  folder = createDropFolder({
+    dir,
+    ingestor,
+    logger: createSilentLogger(),
+    stableMs: options.stableMs ?? 0,
+    scanIntervalMs: 60_000,
+    canPublish: options.canPublish ?? (() => true),
+  });
+  return { publisher: memory, folder };
+}
+
+const rows = Array.from({ length: 3 }, (_, i) => buildIssuedLicenseRow(i + 1));
+
+describe('drop folder', () => {
+  it('ingests a complete export and moves it to done/ without a report', async () => {
+    const { publisher, folder } = await setup();
+    await writeFile(join(dir, 'issued.csv'), buildIssuedLicensesCsv('LS01', rows));
+    await folder.start();
+    await folder.scan();
+    expect(publisher.events.map((e) => e.type)).toEqual(['license.issued', 'license.issued', 'license.issued']);
+    expect(publisher.events[0]!.source.ref).toBe(join(dir, 'issued.csv'));
+    expect(await readdir(dir)).toEqual(['done', 'failed']);
+    expect(await readdir(join(dir, 'done'))).toEqual(['issued.csv']);
+  });
+
+  it('publishes the good records of a partly bad file, dead-letters the rest and writes a report', async () => {
+    const { publisher, folder } = await setup();
+    const lines = [JSON.stringify(buildClientStoreEvent(1)), 'garbage', JSON.stringify(buildClientStoreEvent(2))];
+    await writeFile(join(dir, 'events.ndjson.gz'), gzipSync(`${lines.join('\n')}\n`));
+    await folder.start();
+    await folder.scan();
+    expect(publisher.events.length).toBe(2);
+    expect(publisher.deadLetters.map((d) => d.location.line)).toEqual([2]);
+    expect((await readdir(join(dir, 'done'))).sort()).toEqual(['events.ndjson.gz', 'events.ndjson.gz.report.json']);
+    const report = JSON.parse(await readFile(join(dir, 'done', 'events.ndjson.gz.report.json'), 'utf8'));
+    expect(report).toMatchObject({ file: 'events.ndjson.gz', accepted: 2, rejected: 1 });
+    expect(report.rejections[0].line).toBe(2);
+  });
+
+  it('moves unreadable and empty files to failed/ with an error report', async () => {
+    const { publisher, folder } = await setup();
+    await writeFile(join(dir, 'junk.bin'), Buffer.from([0, 1, 2, 3, 250, 251]));
+    await writeFile(join(dir, 'empty.csv'), '');
+    await folder.start();
+    await folder.scan();
+    expect((await readdir(join(dir, 'failed'))).sort()).toEqual(['empty.csv', 'empty.csv.error.json', 'junk.bin', 'junk.bin.error.json']);
+    const error = JSON.parse(await readFile(join(dir, 'failed', 'junk.bin.error.json'), 'utf8'));
+    expect(error.error.code).toBe('COLLECTOR_DROP_FILE_FAILED');
+    expect(publisher.deadLetters.length).toBeGreaterThan(0);
+    expect(publisher.events).toEqual([]);
+  });
+
+  it('leaves temporary files alone and waits for a file to be stable', async () => {
+    const { publisher, folder } = await setup({ stableMs: 300 });
+    await writeFile(join(dir, 'issued.csv.tmp'), buildIssuedLicensesCsv('LS01', rows));
+    await writeFile(join(dir, 'late.csv'), buildIssuedLicensesCsv('LS02', rows));
+    await folder.start();
+    await folder.scan();
+    expect(publisher.events).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await folder.scan();
+    expect(publisher.events.map((e) => e.licenseServer)).toEqual(['LS02', 'LS02', 'LS02']);
+    expect((await readdir(dir)).sort()).toEqual(['done', 'failed', 'issued.csv.tmp']);
+  });
+
+  it('keeps a file in place while Kafka is unavailable and ingests it later; same names do not overwrite', async () => {
+    const memory = createMemoryPublisher();
+    const availability = createKafkaAvailability({ retryIntervalMs: 60_000 });
+    const { folder } = await setup({ publisher: withAvailability(memory, availability), canPublish: () => availability.tryEnter() });
+    memory.failNext(COLLECTOR_ERRORS.create('COLLECTOR_KAFKA_UNAVAILABLE', 'down'));
+    await writeFile(join(dir, 'a.ndjson'), `${JSON.stringify(buildClientStoreEvent(1))}\n`);
+    await folder.start();
+    await folder.scan();
+    await folder.scan();
+    expect((await readdir(dir)).sort()).toEqual(['a.ndjson', 'done', 'failed']);
+    expect(memory.events).toEqual([]);
+    availability.markOk();
+    await folder.scan();
+    expect(memory.events.length).toBe(1);
+    await writeFile(join(dir, 'a.ndjson'), `${JSON.stringify(buildClientStoreEvent(2))}\n`);
+    await folder.scan();
+    const done = await readdir(join(dir, 'done'));
+    expect(done.length).toBe(2);
+    expect(done).toContain('a.ndjson');
+    expect(memory.events.length).toBe(2);
+  });
+
+  it('picks up files left in the folder when it starts, and notices new ones by watching', async () => {
+    const { publisher, folder } = await setup();
+    await writeFile(join(dir, 'left.ndjson'), `${JSON.stringify(buildClientStoreEvent(1))}\n`);
+    await folder.start();
+    const until = Date.now() + 3000;
+    while (publisher.events.length < 1 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(publisher.events.length).toBe(1);
+    await writeFile(join(dir, 'new.ndjson'), `${JSON.stringify(buildClientStoreEvent(2))}\n`);
+    while (publisher.events.length < 2 && Date.now() < until + 3000) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(publisher.events.length).toBe(2);
+  });
+});

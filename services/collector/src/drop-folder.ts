@@ -1,0 +1,209 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isCalwatchError, parseFile, type Logger, type ParseOptions, type ParsedItem } from '@calwatch/shared';
+import { COLLECTOR_ERRORS } from './errors';
+import { createStabilityTracker, isIgnoredDropFile } from './file-stability';
+import type { IngestResult, Ingestor, ItemKind } from './ingestor';
+
+export type ParseFileFn = (path: string, options: Omit<ParseOptions, 'ref'> & { ref?: string }) => AsyncIterable<ParsedItem>;
+
+export interface DropFolderOptions {
+  dir: string;
+  ingestor: Ingestor;
+  logger: Logger;
+  stableMs: number;
+  scanIntervalMs: number;
+  /** False while Kafka is known to be down: files wait in the folder. */
+  canPublish: () => boolean;
+  onOutcome?: (outcome: 'done' | 'failed' | 'retry') => void;
+  parse?: ParseFileFn;
+  now?: () => Date;
+}
+
+export interface DropFolder {
+  start(): Promise<void>;
+  /** Stops watching and waits for the file being ingested, if any. */
+  stop(): Promise<void>;
+  /** Scans now and resolves when every ready file was handled (tests, SIGHUP). */
+  scan(): Promise<void>;
+}
+
+const ALL_KINDS: ReadonlySet<ItemKind> = new Set<ItemKind>(['issued-license', 'keypack', 'event']);
+export const DONE_DIR = 'done';
+export const FAILED_DIR = 'failed';
+
+/**
+ * A watched folder for export files: each file is ingested once it is complete, then moved
+ * to done/ (with <name>.report.json when records were rejected or a snapshot was stale) or
+ * to failed/ (with <name>.error.json). Files left behind by a stop or a crash are picked
+ * up at the next start; re-reading one emits the same event ids, so that is harmless.
+ */
+export function createDropFolder(options: DropFolderOptions): DropFolder {
+  const { dir, ingestor, logger } = options;
+  const parse = options.parse ?? parseFile;
+  const now = options.now ?? (() => new Date());
+  const tracker = createStabilityTracker(options.stableMs);
+  const log = logger.child({ component: 'drop-folder', dir });
+  let watcher: FSWatcher | undefined;
+  let interval: NodeJS.Timeout | undefined;
+  let debounce: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  function schedule(delayMs: number): void {
+    if (stopped) return;
+    clearTimeout(debounce);
+    debounce = setTimeout(() => void scan(), delayMs);
+    debounce.unref();
+  }
+
+  function scan(): Promise<void> {
+    if (running !== undefined) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await scanOnce();
+      } while (again && !stopped);
+    })()
+      .catch((error: unknown) => log.error({ err: error }, 'drop folder scan failed'))
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  }
+
+  async function scanOnce(): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    const names = new Set(entries.filter((e) => e.isFile() && !isIgnoredDropFile(e.name)).map((e) => e.name));
+    tracker.retain(names);
+    let waiting = false;
+    for (const name of [...names].sort()) {
+      if (stopped) return;
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info === undefined) continue;
+      if (!tracker.observe(name, info, now().getTime())) {
+        waiting = true;
+        continue;
+      }
+      // Asked only for a file about to be read: while Kafka is down this claims the one retry.
+      if (!options.canPublish()) {
+        waiting = true;
+        break;
+      }
+      await ingestFile(name, path, info);
+    }
+    // Come back once the files seen changing may have settled.
+    if (waiting) schedule(Math.max(options.stableMs, 50));
+  }
+
+  async function ingestFile(name: string, path: string, info: { size: number; mtime: Date }): Promise<void> {
+    const at = now();
+    if (info.size === 0) {
+      await moveToFailed(name, COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', 'the file is empty'), undefined);
+      return;
+    }
+    // The export was written when the file was last modified; a clock ahead is clamped.
+    const takenAt = new Date(Math.min(info.mtime.getTime(), at.getTime())).toISOString();
+    let result: IngestResult;
+    try {
+      result = await ingestor.ingest({ items: parse(path, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
+    } catch (error) {
+      if (isCalwatchError(error) && error.retriable) {
+        tracker.forget(name);
+        options.onOutcome?.('retry');
+        log.warn({ err: error, file: name }, 'drop file left in place; it is retried once Kafka takes records again');
+        return;
+      }
+      const failure = isCalwatchError(error)
+        ? error
+        : COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', `the file could not be read: ${(error as Error).message}`, { cause: error });
+      await moveToFailed(name, failure, undefined);
+      return;
+    }
+    if (result.accepted === 0) {
+      const reason = result.rejected > 0 ? `no record could be read; ${result.rejected} rejected (see the dead-letter topic)` : 'the file holds no records';
+      await moveToFailed(name, COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', reason), result);
+      return;
+    }
+    const target = await moveInto(DONE_DIR, name);
+    const noteworthy = result.rejected > 0 || result.snapshots.some((s) => s.stale || s.partial);
+    if (noteworthy) await writeJson(join(dir, DONE_DIR, `${target}.report.json`), buildReport(name, at, result));
+    tracker.forget(name);
+    options.onOutcome?.('done');
+    log.info({ file: name, movedTo: `${DONE_DIR}/${target}`, accepted: result.accepted, rejected: result.rejected, events: result.events }, 'drop file ingested');
+  }
+
+  async function moveToFailed(name: string, error: { code: string; message: string }, result: IngestResult | undefined): Promise<void> {
+    const target = await moveInto(FAILED_DIR, name);
+    await writeJson(join(dir, FAILED_DIR, `${target}.error.json`), {
+      file: name,
+      at: now().toISOString(),
+      error: { code: error.code, message: error.message },
+      ...(result === undefined ? {} : { rejected: result.rejected, rejections: result.rejections }),
+    });
+    tracker.forget(name);
+    options.onOutcome?.('failed');
+    log.warn({ file: name, movedTo: `${FAILED_DIR}/${target}`, code: error.code }, 'drop file failed');
+  }
+
+  /** Moves a file into a sub-folder without overwriting an earlier file of the same name. */
+  async function moveInto(sub: string, name: string): Promise<string> {
+    let target = name;
+    const taken = await stat(join(dir, sub, target)).then(
+      () => true,
+      () => false,
+    );
+    if (taken) target = `${now().toISOString().replace(/[:.]/g, '')}-${name}`;
+    await rename(join(dir, name), join(dir, sub, target));
+    return target;
+  }
+
+  return {
+    async start() {
+      stopped = false;
+      await mkdir(join(dir, DONE_DIR), { recursive: true });
+      await mkdir(join(dir, FAILED_DIR), { recursive: true });
+      try {
+        watcher = watch(dir, () => schedule(50));
+        watcher.on('error', (error) => log.warn({ err: error }, 'drop folder watch failed; periodic scans only'));
+      } catch (error) {
+        log.warn({ err: error }, 'drop folder cannot be watched; periodic scans only');
+      }
+      interval = setInterval(() => void scan(), options.scanIntervalMs);
+      interval.unref();
+      void scan();
+      log.info('watching drop folder');
+    },
+    async stop() {
+      stopped = true;
+      watcher?.close();
+      watcher = undefined;
+      clearInterval(interval);
+      clearTimeout(debounce);
+      await running;
+    },
+    scan,
+  };
+}
+
+function buildReport(name: string, at: Date, result: IngestResult): Record<string, unknown> {
+  return {
+    file: name,
+    at: at.toISOString(),
+    accepted: result.accepted,
+    rejected: result.rejected,
+    events: result.events,
+    snapshots: result.snapshots,
+    rejections: result.rejections,
+  };
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}

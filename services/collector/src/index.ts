@@ -1,0 +1,9 @@
+export { runCollector, type CollectorIo } from './main';
+export { CollectorConfigSchema, loadCollectorConfig, type CollectorConfig } from './config';
+export { COLLECTOR_ERRORS, type CollectorErrorCode } from './errors';
+export { createCollectorService, type CollectorService, type CollectorServiceOptions, type CollectorState } from './collector-service';
+export { CollectorServerState } from './server-state';
+export { HEADER_ERROR_CODE, HEADER_EVENT_TYPE, HEADER_SCHEMA_VERSION, HEADER_SOURCE } from './kafka-records';
+export { createMemoryPublisher, type MemoryPublisher } from './memory-publisher';
+export type { EventPublisher } from './publisher';
+export * from './export-fixtures';

@@ -1,0 +1,56 @@
+import { isCalwatchError } from '@calwatch/shared';
+import type { EventPublisher } from './publisher';
+
+/**
+ * Whether Kafka is taking records, learnt from the outcome of each publish. After a
+ * failure, requests are refused (503) for `retryIntervalMs`; then one is let through to
+ * try again, and so on until one succeeds.
+ */
+export interface KafkaAvailability {
+  /** True when a request may try to publish now. */
+  tryEnter(): boolean;
+  /** Like tryEnter without claiming the probe: for readiness checks. */
+  isHealthy(): boolean;
+  markOk(): void;
+  markFailed(): void;
+}
+
+export function createKafkaAvailability(options: { retryIntervalMs: number; now?: () => number }): KafkaAvailability {
+  const now = options.now ?? Date.now;
+  let failed = false;
+  let retryAt = 0;
+  return {
+    tryEnter() {
+      if (!failed) return true;
+      const at = now();
+      if (at < retryAt) return false;
+      retryAt = at + options.retryIntervalMs;
+      return true;
+    },
+    isHealthy: () => !failed,
+    markOk() {
+      failed = false;
+    },
+    markFailed() {
+      failed = true;
+      retryAt = now() + options.retryIntervalMs;
+    },
+  };
+}
+
+/** Feeds every publish outcome into the availability; retriable failures mean "unavailable". */
+export function withAvailability(publisher: EventPublisher, availability: KafkaAvailability): EventPublisher {
+  const observe = async (operation: Promise<void>): Promise<void> => {
+    try {
+      await operation;
+      availability.markOk();
+    } catch (error) {
+      if (isCalwatchError(error) && error.retriable) availability.markFailed();
+      throw error;
+    }
+  };
+  return {
+    publish: (events, deadLetters) => observe(publisher.publish(events, deadLetters)),
+    saveState: (state) => observe(publisher.saveState(state)),
+  };
+}

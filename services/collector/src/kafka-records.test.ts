@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { buildTopicNames, type CanonicalEvent, type DeadLetter } from '@calwatch/shared';
+import { buildClientStoreEvent } from './export-fixtures';
+import { buildDeadLetterRecord, buildEventRecord, buildStateRecord } from './kafka-records';
+import { emptyServerState } from './server-state';
+
+const topics = buildTopicNames('t.');
+
+describe('kafka records', () => {
+  it('keys license events by normalised HWID, others by license server, with routing headers', () => {
+    const store = buildClientStoreEvent(1, 'LS09');
+    const record = buildEventRecord(topics, store);
+    expect(record).toMatchObject({ topic: 't.events', key: 'LS09', headers: { 'calwatch-schema-version': '1', 'calwatch-event-type': 'client.store', 'calwatch-source': 'canonical' } });
+    expect(JSON.parse(record.value as string)).toEqual(store);
+    const issued: CanonicalEvent = {
+      schemaVersion: 1,
+      eventId: '0'.repeat(32),
+      eventTime: '2024-06-01T00:00:00.000Z',
+      observedTime: '2024-06-01T00:00:00.000Z',
+      source: { kind: 'wmi-issued-licenses', ref: 'x' },
+      licenseServer: 'LS01',
+      type: 'license.issued',
+      license: {
+        licenseId: 1,
+        keyPackId: 3,
+        hwid: { raw: '0xABCD', norm: 'abcd' },
+        computer: { raw: 'pc', norm: 'PC' },
+        user: null,
+        issueDate: '2024-06-01T00:00:00.000Z',
+        expirationDate: null,
+        status: 'temporary',
+      },
+    };
+    expect(buildEventRecord(topics, issued).key).toBe('abcd');
+  });
+
+  it('keys dead letters by where they came from and state by license server', () => {
+    const letter: DeadLetter = {
+      schemaVersion: 1,
+      at: '2024-06-01T00:00:00.000Z',
+      code: 'INGEST_BAD_FIELD',
+      reason: 'r',
+      location: { ref: 'http:/v1/events#1', line: 2, record: 2, field: 'x' },
+      issues: [],
+      originalBase64: '',
+    };
+    expect(buildDeadLetterRecord(topics, letter)).toMatchObject({ topic: 't.dead-letter', key: 'http:/v1/events#1', headers: { 'calwatch-error-code': 'INGEST_BAD_FIELD' } });
+    expect(buildStateRecord(topics, emptyServerState('LS01'))).toMatchObject({ topic: 't.collector.snapshot-state', key: 'LS01' });
+  });
+});

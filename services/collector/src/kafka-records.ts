@@ -1,0 +1,43 @@
+import { SCHEMA_VERSION, kafkaKeyOf, type CanonicalEvent, type DeadLetter, type OutgoingRecord, type TopicNames } from '@calwatch/shared';
+import type { CollectorServerState } from './server-state';
+
+/** Header names on every record the collector writes; consumers can route without parsing. */
+export const HEADER_SCHEMA_VERSION = 'calwatch-schema-version';
+export const HEADER_EVENT_TYPE = 'calwatch-event-type';
+export const HEADER_SOURCE = 'calwatch-source';
+export const HEADER_ERROR_CODE = 'calwatch-error-code';
+
+export type RecordTopics = Pick<TopicNames, 'events' | 'deadLetter' | 'snapshotState'>;
+
+/** Key: normalised HWID (one device's chain in one partition), license server otherwise. */
+export function buildEventRecord(topics: RecordTopics, event: CanonicalEvent): OutgoingRecord {
+  return {
+    topic: topics.events,
+    key: kafkaKeyOf(event),
+    value: JSON.stringify(event),
+    headers: {
+      [HEADER_SCHEMA_VERSION]: String(SCHEMA_VERSION),
+      [HEADER_EVENT_TYPE]: event.type,
+      [HEADER_SOURCE]: event.source.kind,
+    },
+  };
+}
+
+/** Key: where the record came from, so one upload's rejections stay together and in order. */
+export function buildDeadLetterRecord(topics: RecordTopics, deadLetter: DeadLetter): OutgoingRecord {
+  return {
+    topic: topics.deadLetter,
+    key: deadLetter.location.ref,
+    value: JSON.stringify(deadLetter),
+    headers: { [HEADER_SCHEMA_VERSION]: String(deadLetter.schemaVersion), [HEADER_ERROR_CODE]: deadLetter.code },
+  };
+}
+
+export function buildStateRecord(topics: RecordTopics, state: CollectorServerState): OutgoingRecord {
+  return {
+    topic: topics.snapshotState,
+    key: state.licenseServer,
+    value: JSON.stringify(state),
+    headers: { [HEADER_SCHEMA_VERSION]: String(state.schemaVersion) },
+  };
+}

@@ -1,0 +1,43 @@
+import {
+  CALWATCH_VERSION,
+  createKafkaClient,
+  createLogger,
+  runUntilSignal,
+  toKafkaConnection,
+  type Env,
+} from '@calwatch/shared';
+import { createCollectorService } from './collector-service';
+import { loadCollectorConfig, type CollectorConfig } from './config';
+
+export interface CollectorIo {
+  env: Env;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** Subscribes to SIGHUP (tokens file re-read, drop folder rescan); returns the unsubscribe. */
+  onHangup?: (listener: () => void) => () => void;
+}
+
+/** Wiring only: config, logger, Kafka client, the service, run until the signal. */
+export async function runCollector(io: CollectorIo): Promise<number> {
+  let config: CollectorConfig;
+  try {
+    config = loadCollectorConfig(io.env);
+  } catch (error) {
+    const logger = createLogger({ service: 'collector', version: CALWATCH_VERSION });
+    logger.fatal({ err: error }, 'invalid configuration');
+    logger.flush();
+    return 2;
+  }
+  const logger = createLogger({ service: 'collector', version: CALWATCH_VERSION, level: config.LOG_LEVEL });
+  const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger: logger.child({ component: 'kafka' }) });
+  const service = createCollectorService({ config, logger, kafka });
+  const unsubscribe = io.onHangup?.(() => {
+    logger.info('SIGHUP: reloading tokens file and rescanning the drop folder');
+    service.reload().catch((error: unknown) => logger.error({ err: error }, 'reload failed'));
+  });
+  try {
+    return await runUntilSignal([service], { logger, signal: io.signal, graceMs: config.COLLECTOR_SHUTDOWN_GRACE_MS });
+  } finally {
+    unsubscribe?.();
+  }
+}

@@ -1,0 +1,66 @@
+import type { CanonicalEvent, DeadLetter } from '@calwatch/shared';
+import type { EventPublisher } from './publisher';
+import type { CollectorServerState } from './server-state';
+
+/**
+ * An EventPublisher that keeps what it was given, for tests and benchmarks of the parts
+ * above Kafka. `failNext` and `hold` simulate an unavailable or slow log.
+ */
+export interface MemoryPublisher extends EventPublisher {
+  readonly events: CanonicalEvent[];
+  readonly deadLetters: DeadLetter[];
+  readonly states: CollectorServerState[];
+  /** Calls that will throw this error instead of publishing (one per call). */
+  failNext(error: Error, times?: number): void;
+  /** Makes publishes wait until the returned function is called. */
+  hold(): () => void;
+  /** Number of publish/saveState calls so far. */
+  readonly calls: number;
+}
+
+export function createMemoryPublisher(): MemoryPublisher {
+  const events: CanonicalEvent[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const states: CollectorServerState[] = [];
+  const failures: Error[] = [];
+  let gate: Promise<void> = Promise.resolve();
+  let calls = 0;
+
+  async function enter(): Promise<void> {
+    calls += 1;
+    await gate;
+    const failure = failures.shift();
+    if (failure !== undefined) throw failure;
+  }
+
+  return {
+    events,
+    deadLetters,
+    states,
+    async publish(newEvents, newDeadLetters) {
+      await enter();
+      events.push(...newEvents);
+      deadLetters.push(...newDeadLetters);
+    },
+    async saveState(state) {
+      await enter();
+      states.push(structuredClone(state));
+    },
+    failNext(error, times = 1) {
+      for (let i = 0; i < times; i++) failures.push(error);
+    },
+    hold() {
+      let release!: () => void;
+      gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return () => {
+        gate = Promise.resolve();
+        release();
+      };
+    },
+    get calls() {
+      return calls;
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { IsoInstant, SnapshotState } from '@calwatch/shared';
+
+/**
+ * What the collector remembers per license server, as the value of the compacted
+ * snapshot-state topic keyed by license server: the differ's state of the issued-license
+ * table and when the last key-pack snapshot was taken (to refuse older ones).
+ */
+export const CollectorServerState = z.object({
+  schemaVersion: z.literal(1),
+  licenseServer: z.string().min(1),
+  issued: SnapshotState.nullable(),
+  keyPacksTakenAt: IsoInstant.nullable(),
+});
+export type CollectorServerState = z.infer<typeof CollectorServerState>;
+
+export function emptyServerState(licenseServer: string): CollectorServerState {
+  return { schemaVersion: 1, licenseServer, issued: null, keyPacksTakenAt: null };
+}

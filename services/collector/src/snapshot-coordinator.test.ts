@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { buildComputer, buildHwid, type LicenseFact, type Snapshot } from '@calwatch/shared';
+import { COLLECTOR_ERRORS } from './errors';
+import { screenEvents } from './event-screen';
+import { createMemoryPublisher } from './memory-publisher';
+import { completeWithPrevious, createSnapshotCoordinator } from './snapshot-coordinator';
+
+function license(id: number, overrides: Partial<LicenseFact> = {}): LicenseFact {
+  return {
+    licenseId: id,
+    keyPackId: 3,
+    hwid: buildHwid(`0x${id.toString(16).padStart(8, '0')}`)!,
+    computer: buildComputer(`PC-${id}`),
+    user: null,
+    issueDate: '2024-05-01T00:00:00.000Z',
+    expirationDate: '2024-07-01T00:00:00.000Z',
+    status: 'active',
+    ...overrides,
+  };
+}
+
+function snapshot(takenAt: string, licenses: LicenseFact[], licenseServer = 'LS01'): Snapshot {
+  return { licenseServer, takenAt, licenses, source: { kind: 'wmi-issued-licenses', ref: `test:${takenAt}` } };
+}
+
+function setup() {
+  const publisher = createMemoryPublisher();
+  const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, '2024-06-20T00:00:00.000Z') });
+  return { publisher, coordinator };
+}
+
+describe('snapshot coordinator', () => {
+  it('serialises concurrent snapshots of one server: the second is diffed against the first', async () => {
+    const { publisher, coordinator } = setup();
+    const release = publisher.hold();
+    const first = coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', [license(1)]), { partial: false });
+    const second = coordinator.applyIssued(snapshot('2024-06-02T00:00:00.000Z', [license(1), license(2)]), { partial: false });
+    release();
+    expect(await first).toMatchObject({ stale: false, events: 1 });
+    expect(await second).toMatchObject({ stale: false, events: 1 });
+    expect(publisher.events.map((e) => `${e.type}:${'license' in e ? e.license.licenseId : ''}`)).toEqual(['license.issued:1', 'license.issued:2']);
+  });
+
+  it('writes the state only after the events were taken; a failed publish leaves it as it was', async () => {
+    const { publisher, coordinator } = setup();
+    await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', [license(1)]), { partial: false });
+    publisher.failNext(COLLECTOR_ERRORS.create('COLLECTOR_KAFKA_UNAVAILABLE', 'down'));
+    const next = snapshot('2024-06-02T00:00:00.000Z', [license(2)]);
+    await expect(coordinator.applyIssued(next, { partial: false })).rejects.toThrow('down');
+    expect(coordinator.stateOf('LS01')!.issued!.takenAt).toBe('2024-06-01T00:00:00.000Z');
+    expect(publisher.states.length).toBe(1);
+    // The re-sent snapshot emits the events it would have emitted.
+    const outcome = await coordinator.applyIssued(next, { partial: false });
+    expect(outcome).toMatchObject({ stale: false, events: 2 });
+    expect(publisher.events.slice(1).map((e) => e.type)).toEqual(['license.returned', 'license.issued']);
+  });
+
+  it('a state save that fails after the events went out re-emits the same event ids on re-send', async () => {
+    const { publisher, coordinator } = setup();
+    await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', [license(1)]), { partial: false });
+    const next = snapshot('2024-06-02T00:00:00.000Z', [license(1, { status: 'revoked' })]);
+    // The events are acknowledged, then the state write fails (as in a crash between the two).
+    const originalSave = publisher.saveState.bind(publisher);
+    let failSave = true;
+    publisher.saveState = async (state) => {
+      if (failSave) {
+        failSave = false;
+        throw COLLECTOR_ERRORS.create('COLLECTOR_KAFKA_UNAVAILABLE', 'down while saving');
+      }
+      return originalSave(state);
+    };
+    await expect(coordinator.applyIssued(next, { partial: false })).rejects.toThrow('down while saving');
+    await coordinator.applyIssued(next, { partial: false });
+    const revoked = publisher.events.filter((e) => e.type === 'license.revoked');
+    expect(revoked.length).toBe(2);
+    expect(revoked[0]!.eventId).toBe(revoked[1]!.eventId);
+  });
+
+  it('keeps servers apart and restores state', async () => {
+    const { publisher, coordinator } = setup();
+    coordinator.restore({
+      schemaVersion: 1,
+      licenseServer: 'LS01',
+      issued: { licenseServer: 'LS01', takenAt: '2024-06-01T00:00:00.000Z', licenses: { '1': license(1) } },
+      keyPacksTakenAt: null,
+    });
+    expect(await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', [license(1)]), { partial: false })).toMatchObject({ stale: true });
+    expect(await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', [license(1)], 'LS02'), { partial: false })).toMatchObject({ stale: false, events: 1 });
+    expect(publisher.events.map((e) => e.licenseServer)).toEqual(['LS02']);
+    coordinator.forget('LS01');
+    expect(coordinator.stateOf('LS01')).toBeUndefined();
+  });
+});
+
+describe('completeWithPrevious', () => {
+  it('carries licenses missing from a partial snapshot over from the last state', () => {
+    const previous = { licenseServer: 'LS01', takenAt: '2024-06-01T00:00:00.000Z', licenses: { '1': license(1), '2': license(2) } };
+    const next = completeWithPrevious(snapshot('2024-06-02T00:00:00.000Z', [license(1, { status: 'revoked' })]), previous);
+    expect(next.licenses.map((l) => `${l.licenseId}:${l.status}`)).toEqual(['1:revoked', '2:active']);
+    expect(completeWithPrevious(snapshot('2024-06-02T00:00:00.000Z', [license(1)]), null).licenses.length).toBe(1);
+  });
+});

@@ -1,0 +1,284 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CanonicalEvent,
+  DeadLetter,
+  buildTopicNames,
+  createKafkaClient,
+  createSilentLogger,
+  ensureCalwatchTopics,
+  isCalwatchError,
+  type IncomingRecord,
+  type KafkaClient,
+  type TopicNames,
+} from '@calwatch/shared';
+import {
+  CollectorServerState,
+  buildClientStoreEvent,
+  buildIssuedLicenseRow,
+  buildIssuedLicensesCsv,
+  createCollectorService,
+  loadCollectorConfig,
+  type CollectorService,
+  type IssuedLicenseRow,
+} from '@calwatch/collector';
+import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
+
+const TOKEN = 'integration-token-0123456789abcdef';
+const PARTITIONS = 3;
+
+let kafka: KafkaClient;
+let env: Record<string, string>;
+let topics: TopicNames;
+const running: CollectorService[] = [];
+const folders: string[] = [];
+
+async function startCollector(overrides: Record<string, string> = {}): Promise<{ service: CollectorService; url: string }> {
+  const config = loadCollectorConfig({ ...env, ...overrides });
+  const service = createCollectorService({ config, logger: createSilentLogger(), kafka, defaultMetrics: false });
+  running.push(service);
+  await service.start();
+  const address = service.address()!;
+  return { service, url: `http://127.0.0.1:${address.port}` };
+}
+
+/** Every record of a topic up to its current end (a fresh reader outside any group). */
+async function readTopic(topic: string): Promise<IncomingRecord[]> {
+  const records: IncomingRecord[] = [];
+  await kafka.createPartitionReader().readToEnd(topic, Array.from({ length: PARTITIONS }, (_, i) => i), (batch) => {
+    records.push(...batch);
+  });
+  return records;
+}
+
+async function readEvents(licenseServer: string): Promise<CanonicalEvent[]> {
+  return (await readTopic(topics.events))
+    .map((record) => CanonicalEvent.parse(JSON.parse(record.value!.toString('utf8'))))
+    .filter((event) => event.licenseServer === licenseServer);
+}
+
+async function readDeadLetters(): Promise<Array<{ record: IncomingRecord; letter: DeadLetter }>> {
+  return (await readTopic(topics.deadLetter)).map((record) => ({ record, letter: DeadLetter.parse(JSON.parse(record.value!.toString('utf8'))) }));
+}
+
+function post(url: string, path: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, ...headers }, body });
+}
+
+function postSnapshot(url: string, licenseServer: string, rows: readonly IssuedLicenseRow[], time: string): Promise<Response> {
+  return post(url, '/v1/snapshots/issued-licenses', buildIssuedLicensesCsv(licenseServer, rows), {
+    'content-type': 'text/csv',
+    'x-calwatch-snapshot-time': time,
+  });
+}
+
+/** `type:licenseId` in a stable order (records of different HWIDs sit in different partitions). */
+function transitions(events: readonly CanonicalEvent[]): string[] {
+  return events
+    .map((event) => `${event.type}:${'license' in event ? event.license.licenseId : '-'}`)
+    .sort();
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  env = buildTestEnv(
+    {
+      COLLECTOR_TOKENS: TOKEN,
+      COLLECTOR_HOST: '127.0.0.1',
+      COLLECTOR_PORT: '0',
+      CALWATCH_TOPIC_PARTITIONS: String(PARTITIONS),
+      LOG_LEVEL: 'silent',
+      COLLECTOR_MAX_BODY_BYTES: String(2 * 1024 * 1024),
+      COLLECTOR_MAX_DECOMPRESSED_BYTES: String(8 * 1024 * 1024),
+      COLLECTOR_DROP_STABLE_MS: '200',
+      COLLECTOR_DROP_SCAN_INTERVAL_MS: '500',
+      COLLECTOR_SHUTDOWN_GRACE_MS: '5000',
+    },
+    uniqueName('collector'),
+  );
+  kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
+  topics = buildTopicNames(env.CALWATCH_TOPIC_PREFIX);
+  await ensureCalwatchTopics(kafka, topics, { partitions: PARTITIONS, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 });
+});
+
+afterAll(async () => {
+  for (const service of running) await service.stop().catch(() => undefined);
+  for (const folder of folders) await rm(folder, { recursive: true, force: true });
+  const admin = await kafka.createAdmin();
+  try {
+    const prefix = env.CALWATCH_TOPIC_PREFIX!;
+    const mine = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    await admin.deleteTopics(mine).catch(() => undefined);
+  } finally {
+    await admin.close();
+  }
+});
+
+describe('collector on a real broker', () => {
+  it('refuses to start when the topics do not exist, telling to run setup', async () => {
+    const config = loadCollectorConfig({ ...env, CALWATCH_TOPIC_PREFIX: `${uniqueName('absent')}.` });
+    const service = createCollectorService({ config, logger: createSilentLogger(), kafka, defaultMetrics: false });
+    const error = await service.start().catch((e: unknown) => e);
+    expect(isCalwatchError(error, 'COLLECTOR_TOPICS_MISSING')).toBe(true);
+    expect((error as Error).message).toContain('calwatch setup');
+    expect(service.state).toBe('stopped');
+  });
+
+  it('publishes exactly the lifecycle events of successive snapshots, across a restart, and nothing for a re-sent one', async () => {
+    const server = 'LSINT1';
+    const first = await startCollector();
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+
+    const s1 = [1, 2, 3, 4].map((n) => buildIssuedLicenseRow(n, { status: n === 4 ? 1 : 2 }));
+    const r1 = await postSnapshot(first.url, server, s1, '2024-06-01T00:00:00Z');
+    expect(r1.status).toBe(202);
+    expect(await r1.json()).toMatchObject({ accepted: 4, rejected: 0, events: 4, stale: false });
+
+    // 1 renewed, 2 revoked, 3 returned (gone), 4 upgraded (temporary -> active), 5 issued.
+    const s2: IssuedLicenseRow[] = [
+      { ...s1[0]!, expirationDate: '2024-09-01T00:00:00.000Z' },
+      { ...s1[1]!, status: 4 },
+      { ...s1[3]!, status: 2 },
+      buildIssuedLicenseRow(5),
+    ];
+    const r2 = await postSnapshot(first.url, server, s2, '2024-06-08T00:00:00Z');
+    expect(await r2.json()).toMatchObject({ events: 5, stale: false });
+
+    const afterTwo = await readEvents(server);
+    expect(transitions(afterTwo)).toEqual(
+      ['license.issued:1', 'license.issued:2', 'license.issued:3', 'license.issued:4', 'license.renewed:1', 'license.revoked:2', 'license.returned:3', 'license.upgraded:4', 'license.issued:5'].sort(),
+    );
+    expect(new Set(afterTwo.map((e) => e.eventId)).size).toBe(afterTwo.length);
+    // Keyed by normalised HWID: one device's events share a key and so a partition.
+    const records = (await readTopic(topics.events)).filter((r) => r.headers['calwatch-event-type']?.startsWith('license.'));
+    for (const record of records) {
+      const event = CanonicalEvent.parse(JSON.parse(record.value!.toString('utf8')));
+      if ('license' in event) expect(record.key).toBe(event.license.hwid.norm);
+      expect(record.headers['calwatch-schema-version']).toBe('1');
+    }
+
+    await first.service.stop();
+
+    // A new instance restores the state from the compacted topic.
+    const second = await startCollector();
+    const resent = await postSnapshot(second.url, server, s2, '2024-06-08T00:00:00Z');
+    expect(resent.status).toBe(202);
+    expect(await resent.json()).toMatchObject({ stale: true, events: 0 });
+
+    const s3: IssuedLicenseRow[] = [s2[0]!, s2[1]!, s2[2]!, { ...s2[3]!, status: 4 }];
+    const r3 = await postSnapshot(second.url, server, s3, '2024-06-15T00:00:00Z');
+    expect(await r3.json()).toMatchObject({ events: 1, stale: false });
+
+    const all = await readEvents(server);
+    expect(all.length).toBe(afterTwo.length + 1);
+    const added = all.filter((e) => !afterTwo.some((old) => old.eventId === e.eventId));
+    expect(transitions(added)).toEqual(['license.revoked:5']);
+
+    const states = (await readTopic(topics.snapshotState)).filter((r) => r.key === server);
+    const last = CollectorServerState.parse(JSON.parse(states.at(-1)!.value!.toString('utf8')));
+    expect(last.issued!.takenAt).toBe('2024-06-15T00:00:00.000Z');
+    expect(Object.keys(last.issued!.licenses)).toEqual(['1', '2', '4', '5']);
+    await second.service.stop();
+    await second.service.stop();
+    expect(second.service.state).toBe('stopped');
+  });
+
+  it('a snapshot re-sent after its state write was lost emits the same event ids again', async () => {
+    const server = 'LSINT2';
+    const { service, url } = await startCollector();
+    const rows = [buildIssuedLicenseRow(11), buildIssuedLicenseRow(12)];
+    expect((await postSnapshot(url, server, rows, '2024-06-01T00:00:00Z')).status).toBe(202);
+    await service.stop();
+    // As if the collector had crashed after the events were acknowledged and before the
+    // state was written: the server's state record is gone.
+    const producer = await kafka.createProducer();
+    await producer.send([{ topic: topics.snapshotState, key: server, value: null }]);
+    await producer.close();
+
+    const again = await startCollector();
+    const repeat = await postSnapshot(again.url, server, rows, '2024-06-01T00:00:00Z');
+    expect(await repeat.json()).toMatchObject({ stale: false, events: 2 });
+    const events = await readEvents(server);
+    expect(transitions(events)).toEqual(['license.issued:11', 'license.issued:11', 'license.issued:12', 'license.issued:12']);
+    // Two copies of each fact with one id: consumers that dedupe on eventId see each once.
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(2);
+    await again.service.stop();
+  });
+
+  it('dead-letters malformed and hostile input with a reason, and keeps serving', async () => {
+    const { service, url } = await startCollector();
+    const before = (await readDeadLetters()).length;
+    const bad = await post(url, '/v1/events', `${JSON.stringify(buildClientStoreEvent(1, 'LSINT3'))}\n{"broken":\n\u0000\u0001binary\n`, { 'content-type': 'application/x-ndjson' });
+    expect(bad.status).toBe(202);
+    const badBody = await bad.json();
+    expect(badBody).toMatchObject({ accepted: 1, rejected: 2 });
+    const xml = await post(url, '/v1/events', '<!DOCTYPE x [<!ENTITY a "aaaa">]><Events><Event>&a;</Event></Events>', { 'content-type': 'application/xml' });
+    expect(xml.status).toBe(400);
+    const bomb = await post(url, '/v1/events', gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x7b)), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+    expect(bomb.status).toBe(413);
+    expect(((await bomb.json()) as { error: { code: string } }).error.code).toBe('COLLECTOR_DECOMPRESSED_TOO_LARGE');
+
+    const letters = (await readDeadLetters()).slice(before);
+    const codes = letters.map((l) => l.letter.code);
+    expect(codes).toContain('COLLECTOR_DECOMPRESSED_TOO_LARGE');
+    expect(letters.length).toBeGreaterThanOrEqual(4);
+    for (const { record, letter } of letters) {
+      expect(letter.reason.length).toBeGreaterThan(10);
+      expect(record.key).toBe(letter.location.ref);
+      expect(record.headers['calwatch-error-code']).toBe(letter.code);
+    }
+    const binary = letters.find((l) => l.letter.location.line === 3 && l.letter.location.ref.startsWith('http:/v1/events#'));
+    expect(binary).toBeDefined();
+    expect(Buffer.from(binary!.letter.originalBase64, 'base64').toString('latin1')).toContain('binary');
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    await service.stop();
+  });
+
+  it('accepts gzip bodies and answers 401, 413 and 415 over HTTP', async () => {
+    const { service, url } = await startCollector();
+    const lines = [2, 3, 4].map((n) => JSON.stringify(buildClientStoreEvent(n, 'LSINT4'))).join('\n');
+    const gz = await post(url, '/v1/events', gzipSync(`${lines}\n`), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+    expect(gz.status).toBe(202);
+    expect(await gz.json()).toMatchObject({ accepted: 3, events: 3 });
+    expect((await readEvents('LSINT4')).map((e) => e.type)).toEqual(['client.store', 'client.store', 'client.store']);
+
+    const unauthorised = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines });
+    expect(unauthorised.status).toBe(401);
+    expect(((await unauthorised.json()) as { error: { code: string } }).error.code).toBe('COLLECTOR_UNAUTHORIZED');
+    const tooLarge = await post(url, '/v1/events', Buffer.alloc(3 * 1024 * 1024, 0x20), { 'content-type': 'application/x-ndjson' });
+    expect(tooLarge.status).toBe(413);
+    const wrongType = await post(url, '/v1/snapshots/issued-licenses', '<x/>', { 'content-type': 'application/xml' });
+    expect(wrongType.status).toBe(415);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/calwatch_collector_http_requests_total\{route="\/v1\/events",status="413"\} 1/);
+    expect(metrics).toMatch(/calwatch_collector_publish_duration_seconds_count [1-9]/);
+    await service.stop();
+  });
+
+  it('ingests drop-folder files: good ones to done/, junk to failed/, left-over files after a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'calwatch-drop-int-'));
+    folders.push(dir);
+    await writeFile(join(dir, 'left-over.csv'), buildIssuedLicensesCsv('LSINT5', [buildIssuedLicenseRow(21), buildIssuedLicenseRow(22)]));
+    const { service } = await startCollector({ COLLECTOR_DROP_DIR: dir });
+    await writeFile(join(dir, 'junk.txt'), 'this is not an export\n');
+    await waitFor(async () => (await readdir(join(dir, 'failed'))).includes('junk.txt.error.json') && (await readdir(join(dir, 'done'))).includes('left-over.csv'));
+    expect(transitions(await readEvents('LSINT5'))).toEqual(['license.issued:21', 'license.issued:22']);
+
+    await service.stop();
+    await writeFile(join(dir, 'while-down.csv'), buildIssuedLicensesCsv('LSINT5', [buildIssuedLicenseRow(21), buildIssuedLicenseRow(23)]));
+    const restarted = await startCollector({ COLLECTOR_DROP_DIR: dir });
+    await waitFor(async () => (await readdir(join(dir, 'done'))).includes('while-down.csv'));
+    expect(transitions(await readEvents('LSINT5'))).toEqual(['license.issued:21', 'license.issued:22', 'license.issued:23', 'license.returned:22']);
+    await restarted.service.stop();
+  });
+});
