@@ -11,3 +11,4 @@ export * from './version';
 export * from './lifecycle';
 export * from './topic-setup';
 export * from './ingest/index';
+export * from './simulator/index';

@@ -1,4 +1,5 @@
 import { COMMANDS } from './commands/index';
+import { resolveServiceEnv } from './service-env';
 import type { CommandIo } from './commands/registry';
 
 async function printHelp(io: CommandIo): Promise<void> {
@@ -33,7 +34,8 @@ async function main(argv: string[]): Promise<number> {
   const io: CommandIo = {
     stdout: process.stdout,
     stderr: process.stderr,
-    env: process.env,
+    // Connection variables the user left unset come from the running local stack.
+    env: (await resolveServiceEnv(process.env)) as NodeJS.ProcessEnv,
     cwd: process.cwd(),
     signal: controller.signal,
   };

@@ -1,0 +1,14 @@
+/**
+ * Ingest: turns licensing exports and Windows events into canonical events. Pure code
+ * over byte streams; the only I/O is reading a file in parseFile.
+ */
+export * from './types';
+export { detectFormat } from './detect';
+export { parseStream } from './parse-stream';
+export { parseFile } from './parse-file';
+export { INGEST_REJECTIONS, type IngestRejectionCode } from './rejection-codes';
+export { toDeadLetter } from './dead-letter';
+export { SnapshotState, diffSnapshot, type Snapshot, type SnapshotDiff } from './snapshot-differ';
+export { INGEST_ERRORS } from './errors';
+export { buildKeyPackEvents } from './keypack-events';
+export { collectSnapshots, type CollectedSnapshots, type KeyPackSnapshot } from './collect-snapshots';

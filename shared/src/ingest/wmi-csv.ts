@@ -1,0 +1,81 @@
+import { CsvReader, type CsvRecord } from './csv-reader';
+import { rejected, rejectedRow } from './rejection';
+import type { ParseOptions, ParsedItem } from './types';
+import { readWmiRow, type FieldReader, type WmiClass } from './wmi-records';
+
+/**
+ * Reads an `Export-Csv` of Win32_TSIssuedLicense or Win32_TSLicenseKeyPack: Windows
+ * PowerShell 5.1 (a `#TYPE` line first) or PowerShell 7 (none). The header names decide
+ * which field is which; extra columns (`__` system properties, .NET properties) are ignored.
+ */
+export async function* parseWmiCsv(
+  text: AsyncIterable<string>,
+  wmiClass: WmiClass,
+  options: ParseOptions,
+): AsyncGenerator<ParsedItem> {
+  const reader = new CsvReader();
+  const ref = options.ref;
+  let header: Map<string, number> | undefined;
+  let headerProblem: string | undefined;
+  let sawFirstLine = false;
+  let record = 0;
+
+  function* handle(rows: CsvRecord[]): Generator<ParsedItem> {
+    for (const row of rows) {
+      if (!sawFirstLine) {
+        sawFirstLine = true;
+        // Windows PowerShell's type line: `#TYPE System.Management.ManagementObject#root\cimv2\<Class>`.
+        if (row.raw.startsWith('#')) continue;
+      }
+      if (header === undefined && headerProblem === undefined) {
+        if (row.error !== null) {
+          headerProblem = `the header line is malformed (${row.error})`;
+          yield rejected({ ref, line: row.line, record: null }, 'INGEST_CSV_SYNTAX', headerProblem, row.raw);
+        } else {
+          header = new Map();
+          row.fields.forEach((name, index) => {
+            const key = name.trim().toLowerCase();
+            if (!header!.has(key)) header!.set(key, index);
+          });
+        }
+        continue;
+      }
+      record += 1;
+      const at = { ref, line: row.line, record };
+      if (header === undefined) {
+        yield rejected(at, 'INGEST_CSV_SYNTAX', `no usable header: ${headerProblem}`, row.raw);
+        continue;
+      }
+      if (row.error !== null) {
+        yield rejected(at, 'INGEST_CSV_SYNTAX', row.error, row.raw);
+        continue;
+      }
+      if (row.fields.length > header.size) {
+        yield rejected(
+          at,
+          'INGEST_CSV_COLUMN_COUNT',
+          `expected at most ${header.size} fields as named by the header, found ${row.fields.length}`,
+          row.raw,
+        );
+        continue;
+      }
+      const fields = row.fields;
+      const columns = header;
+      const read: FieldReader = (name) => {
+        const index = columns.get(name.toLowerCase());
+        if (index === undefined) return undefined;
+        return fields[index] ?? null;
+      };
+      const result = readWmiRow(wmiClass, read, options.licenseServer, record);
+      yield result.ok ? result.item : rejectedRow(at, result.problems, row.raw);
+    }
+  }
+
+  const rows: CsvRecord[] = [];
+  for await (const chunk of text) {
+    reader.push(chunk, rows);
+    yield* handle(rows.splice(0));
+  }
+  reader.end(rows);
+  yield* handle(rows.splice(0));
+}
