@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { isCalwatchError } from '@calwatch/shared';
+import {
+  buildIndexNames,
+  buildSavedObjects,
+  importSavedObjects,
+  KIBANA_TARGET_VERSIONS,
+  loadKibanaConfig,
+  toNdjson,
+  type KibanaConnection,
+} from '@calwatch/indexer';
+import type { Command, CommandIo } from './registry';
+
+const usage = `usage: calwatch kibana import [--url URL] [--space SPACE]
+       calwatch kibana export
+
+  import   imports calwatch's data views, saved searches and leakage dashboard through
+           Kibana's saved-objects API (overwriting earlier calwatch objects)
+  export   prints the saved objects as NDJSON (what deploy/kibana/ holds), for a manual
+           import in Stack Management > Saved objects
+
+Built for Kibana ${KIBANA_TARGET_VERSIONS}. Environment: KIBANA_URL, KIBANA_USERNAME and KIBANA_PASSWORD or
+KIBANA_API_KEY, KIBANA_SPACE, CALWATCH_INDEX_PREFIX (data views point at its aliases).`;
+
+async function run(args: string[], io: CommandIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { url: { type: 'string' }, space: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    io.stderr.write(`calwatch kibana: ${(error as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  const [action, ...extra] = parsed.positionals;
+  if (parsed.values.help === true) {
+    io.stdout.write(usage + '\n');
+    return 0;
+  }
+  if (extra.length > 0 || (action !== 'import' && action !== 'export')) {
+    io.stderr.write(usage + '\n');
+    return 2;
+  }
+  try {
+    const config = loadKibanaConfig(io.env);
+    const ndjson = toNdjson(buildSavedObjects(buildIndexNames(config.CALWATCH_INDEX_PREFIX)));
+    if (action === 'export') {
+      io.stdout.write(ndjson);
+      return 0;
+    }
+    const url = parsed.values.url ?? config.KIBANA_URL;
+    if (url === undefined) {
+      io.stderr.write('calwatch kibana import: give --url or set KIBANA_URL\n');
+      return 2;
+    }
+    const connection: KibanaConnection = { url };
+    if (config.KIBANA_API_KEY !== undefined) connection.auth = { apiKey: config.KIBANA_API_KEY };
+    else if (config.KIBANA_USERNAME !== undefined) connection.auth = { username: config.KIBANA_USERNAME, password: config.KIBANA_PASSWORD ?? '' };
+    const space = parsed.values.space ?? config.KIBANA_SPACE;
+    if (space !== undefined) connection.space = space;
+    const result = await importSavedObjects(connection, ndjson, fetch, io.signal);
+    io.stdout.write(`imported ${result.successCount} saved objects into ${space ?? 'the default space'}.\n`);
+    return 0;
+  } catch (error) {
+    if (isCalwatchError(error)) {
+      io.stderr.write(`calwatch kibana: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+export const command: Command = {
+  name: 'kibana',
+  summary: 'import (or export) the Kibana data views and leakage dashboard',
+  usage,
+  run,
+};

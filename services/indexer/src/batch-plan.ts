@@ -1,0 +1,131 @@
+import { EnrichedEvent, Finding, type IncomingRecord } from '@calwatch/shared';
+import type { z } from 'zod';
+import type { DeadLetterDraft } from './dead-letters';
+import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion, type Document } from './documents';
+import type { IndexNames } from './index-names';
+
+/** One document to write, with the record it came from (for dead-lettering). */
+export interface IndexAction {
+  index: string;
+  id: string;
+  document: Document;
+  /** external_gte version (decimal string) for findings; absent for enriched events. */
+  version?: string;
+  record: IncomingRecord;
+}
+
+export interface BatchPlan {
+  actions: IndexAction[];
+  invalid: DeadLetterDraft[];
+  /** Records whose document a later record of the same batch replaces (same id). */
+  superseded: number;
+}
+
+/** Elasticsearch's limit on `_id`. */
+const MAX_ID_BYTES = 512;
+
+export type InputKind = 'findings' | 'enriched';
+
+export interface PlanOptions {
+  names: IndexNames;
+  /** Topic name → what it carries. */
+  topics: ReadonlyMap<string, InputKind>;
+  /** ECS event.ingested of the documents built. */
+  now: string;
+}
+
+function toIssues(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.slice(0, 50).map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+}
+
+function decodeJson(record: IncomingRecord): { ok: true; value: unknown } | { ok: false; draft: DeadLetterDraft } {
+  if (record.value === null || record.value.length === 0) {
+    return { ok: false, draft: { record, code: 'INDEXER_EMPTY_RECORD', reason: 'record has no value', issues: [] } };
+  }
+  try {
+    return { ok: true, value: JSON.parse(record.value.toString('utf8')) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, draft: { record, code: 'INDEXER_INVALID_JSON', reason: `not JSON: ${message}`, issues: [] } };
+  }
+}
+
+function toAction(record: IncomingRecord, kind: InputKind, options: PlanOptions): IndexAction | DeadLetterDraft {
+  const decoded = decodeJson(record);
+  if (!decoded.ok) return decoded.draft;
+  if (kind === 'findings') {
+    const parsed = Finding.safeParse(decoded.value);
+    if (!parsed.success) {
+      return { record, code: 'INDEXER_INVALID_FINDING', reason: 'not a Finding', issues: toIssues(parsed.error) };
+    }
+    const finding = parsed.data;
+    const idBytes = Buffer.byteLength(finding.id);
+    if (idBytes === 0 || idBytes > MAX_ID_BYTES) {
+      // Elasticsearch fails the whole bulk request on such an id, not just this document.
+      return {
+        record,
+        code: 'INDEXER_INVALID_FINDING',
+        reason: `finding id must be 1 to ${MAX_ID_BYTES} bytes, got ${idBytes}`,
+        issues: [{ path: 'id', message: 'unusable as a document id' }],
+      };
+    }
+    return {
+      index: options.names.findingsIndex,
+      id: finding.id,
+      document: buildFindingDocument(finding, options.now),
+      version: buildFindingVersion(finding),
+      record,
+    };
+  }
+  const parsed = EnrichedEvent.safeParse(decoded.value);
+  if (!parsed.success) {
+    return { record, code: 'INDEXER_INVALID_ENRICHED_EVENT', reason: 'not an EnrichedEvent', issues: toIssues(parsed.error) };
+  }
+  const enriched = parsed.data;
+  return {
+    index: options.names.enrichedIndexFor(enriched.event.eventTime),
+    id: enriched.event.eventId,
+    document: buildEnrichedDocument(enriched, options.now),
+    record,
+  };
+}
+
+export function actionKey(index: string, id: string): string {
+  return `${index}\u0000${id}`;
+}
+
+/** True when `candidate` should replace `current` for the same document id. */
+function replaces(candidate: IndexAction, current: IndexAction): boolean {
+  if (candidate.version !== undefined && current.version !== undefined) {
+    return BigInt(candidate.version) >= BigInt(current.version);
+  }
+  return true;
+}
+
+/**
+ * Decodes a batch into documents (pure). Invalid records become dead-letter drafts; of
+ * several records for one document only the one Elasticsearch would keep is sent (the
+ * highest version for findings, the last for events), so one bulk never races itself.
+ */
+export function planBatch(records: readonly IncomingRecord[], options: PlanOptions): BatchPlan {
+  const byKey = new Map<string, IndexAction>();
+  const invalid: DeadLetterDraft[] = [];
+  let superseded = 0;
+  for (const record of records) {
+    const kind = options.topics.get(record.topic);
+    if (kind === undefined) throw new RangeError(`record from unexpected topic ${record.topic}`);
+    const result = toAction(record, kind, options);
+    if (!('index' in result)) {
+      invalid.push(result);
+      continue;
+    }
+    const key = actionKey(result.index, result.id);
+    const current = byKey.get(key);
+    if (current === undefined) byKey.set(key, result);
+    else {
+      superseded++;
+      if (replaces(result, current)) byKey.set(key, result);
+    }
+  }
+  return { actions: [...byKey.values()], invalid, superseded };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { boolVar, elasticsearchEnvShape, intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/shared';
+
+const MIB = 1024 * 1024;
+
+/** Index names are lower case and may not start with `_`, `-` or `+`. */
+export const IndexPrefix = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" and "-", starting with a letter or digit');
+
+/** How enriched events are split over time-based indices. */
+export const IndexInterval = z.enum(['day', 'month']);
+export type IndexInterval = z.infer<typeof IndexInterval>;
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Index layout variables shared by the indexer and `calwatch es-setup`. */
+export const indexLayoutEnvShape = {
+  CALWATCH_INDEX_PREFIX: IndexPrefix.default('calwatch-').describe(
+    'Prefix of every index, alias and template calwatch owns; a replay namespace uses another one.',
+  ),
+  CALWATCH_INDEX_INTERVAL: IndexInterval.default('month').describe(
+    'Time span of one enriched-events index (day or month); the read alias spans them all.',
+  ),
+};
+
+/** Every environment variable the indexer reads; the README's reference is checked against it. */
+export const IndexerConfigSchema = z.object({
+  ...kafkaEnvShape,
+  ...elasticsearchEnvShape,
+  ...indexLayoutEnvShape,
+  LOG_LEVEL: LogLevel.default('info').describe('Log level of the JSON logs on stdout.'),
+  INDEXER_GROUP_ID: z.string().min(1).default('calwatch-indexer').describe('Kafka consumer group of the indexer.'),
+  INDEXER_PARTITIONS_CONCURRENCY: intVar(1)
+    .default(2)
+    .describe('Partitions whose batches are written at the same time (each batch is one bulk run).'),
+  INDEXER_MAX_BYTES_PER_PARTITION: intVar(1024)
+    .default(MIB)
+    .describe('Largest fetch per partition, in bytes; with the concurrency it bounds the memory a stalled node can pin.'),
+  INDEXER_FETCH_MAX_WAIT_MS: intVar(0)
+    .default(100)
+    .describe('How long the broker may hold a fetch waiting for data; lower means fresher documents.'),
+  INDEXER_BULK_FLUSH_BYTES: intVar(1024)
+    .default(5 * MIB)
+    .describe('Bulk request size, in bytes of NDJSON, at which the bulk helper sends a request.'),
+  INDEXER_BULK_CONCURRENCY: intVar(1).default(2).describe('Bulk requests one batch may have in flight.'),
+  INDEXER_BULK_429_RETRIES: intVar(0)
+    .default(1)
+    .describe('Times the bulk helper re-sends documents refused with 429 before the indexer\'s own backoff takes over.'),
+  INDEXER_BULK_429_WAIT_MS: intVar(0).default(500).describe('Wait of the bulk helper before re-sending documents refused with 429.'),
+  INDEXER_RETRY_MIN_DELAY_MS: intVar(1).default(500).describe('First backoff delay after Elasticsearch failed a batch retriably.'),
+  INDEXER_RETRY_MAX_DELAY_MS: intVar(1)
+    .default(30_000)
+    .describe('Longest backoff delay; the indexer retries without limit (nothing is skipped) at most this far apart.'),
+  INDEXER_REQUEST_TIMEOUT_MS: intVar(100).default(30_000).describe('Timeout of one Elasticsearch request.'),
+  INDEXER_REQUIRE_SETUP: boolVar
+    .default(true)
+    .describe('Refuse to start when the index templates are missing or older than this release (run `calwatch es-setup`).'),
+  INDEXER_SHUTDOWN_GRACE_MS: intVar(0).default(30_000).describe('Time allowed for the batch in flight to finish on shutdown.'),
+});
+
+export type IndexerConfig = z.infer<typeof IndexerConfigSchema>;
+
+export function loadIndexerConfig(env: Env): IndexerConfig {
+  return loadConfig(IndexerConfigSchema, env);
+}
+
+/** What `calwatch es-setup` reads. */
+export const EsSetupConfigSchema = z.object({
+  ...elasticsearchEnvShape,
+  ...indexLayoutEnvShape,
+  CALWATCH_INDEX_SHARDS: intVar(1).default(1).describe('Primary shards of each calwatch index.'),
+  CALWATCH_INDEX_REPLICAS: intVar(0).default(0).describe('Replicas of each calwatch index (0 on a single node).'),
+});
+
+export type EsSetupConfig = z.infer<typeof EsSetupConfigSchema>;
+
+export function loadEsSetupConfig(env: Env): EsSetupConfig {
+  return loadConfig(EsSetupConfigSchema, env);
+}
+
+/** What `calwatch kibana import` reads (the URL may also come from --url). */
+export const KibanaConfigSchema = z.object({
+  CALWATCH_INDEX_PREFIX: indexLayoutEnvShape.CALWATCH_INDEX_PREFIX,
+  KIBANA_URL: z.url().optional().describe('Base URL of Kibana (with its base path, if any).'),
+  KIBANA_USERNAME: z.string().optional().describe('Kibana user for basic authentication.'),
+  KIBANA_PASSWORD: z.string().optional().describe('Password of KIBANA_USERNAME.'),
+  KIBANA_API_KEY: z.string().optional().describe('Kibana API key (base64 id:key), used instead of a user.'),
+  KIBANA_SPACE: z.string().min(1).optional().describe('Kibana space to import into; the default space when unset.'),
+});
+
+export type KibanaConfig = z.infer<typeof KibanaConfigSchema>;
+
+export function loadKibanaConfig(env: Env): KibanaConfig {
+  return loadConfig(KibanaConfigSchema, env);
+}

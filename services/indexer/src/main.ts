@@ -1,0 +1,43 @@
+import {
+  CALWATCH_VERSION,
+  createElasticsearchClient,
+  createKafkaClient,
+  createLogger,
+  runUntilSignal,
+  toElasticsearchConnection,
+  toKafkaConnection,
+  type Env,
+} from '@calwatch/shared';
+import { loadIndexerConfig } from './config';
+import { createIndexerService } from './indexer-service';
+
+/** `calwatch indexer`: wiring only. Returns the process exit code. */
+export async function runIndexer(io: { env: Env; signal: AbortSignal }): Promise<number> {
+  const config = loadIndexerConfig(io.env);
+  const logger = createLogger({ service: 'indexer', version: CALWATCH_VERSION, level: config.LOG_LEVEL });
+  const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger });
+  const elasticsearch = createElasticsearchClient({
+    connection: toElasticsearchConnection(config),
+    requestTimeoutMs: config.INDEXER_REQUEST_TIMEOUT_MS,
+  });
+  // The consumer failing for good ends the run like a signal does, with exit code 1.
+  const shutdown = new AbortController();
+  let fatal = false;
+  io.signal.addEventListener('abort', () => shutdown.abort(), { once: true });
+  const service = createIndexerService({
+    config,
+    logger,
+    kafka,
+    elasticsearch,
+    onFatal: () => {
+      fatal = true;
+      shutdown.abort();
+    },
+  });
+  try {
+    const code = await runUntilSignal([service], { logger, signal: shutdown.signal, graceMs: config.INDEXER_SHUTDOWN_GRACE_MS });
+    return fatal ? 1 : code;
+  } finally {
+    await elasticsearch.close();
+  }
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createElasticsearchClient,
+  createKafkaClient,
+  createSilentLogger,
+  type Admin,
+  type ElasticsearchClient,
+  type KafkaClient,
+  type Producer,
+  type TopicNames,
+} from '@calwatch/shared';
+import {
+  buildIndexNames,
+  buildSampleFinding,
+  buildSampleLicenseEvent,
+  createIndexerService,
+  installElasticsearchSetup,
+  loadIndexerConfig,
+  type IndexerService,
+} from '@calwatch/indexer';
+import { getTestServices, uniqueName } from '../harness/services';
+import { countDocuments, createIndexerTopics, deleteIndexerTopics, isCaughtUp, waitUntil } from './indexer-support';
+import { createThrowawayNode, type ThrowawayNode } from './indexer-throwaway-node';
+
+/**
+ * Elasticsearch stopped for a while, then started again: nothing is lost. This runs against
+ * a throw-away node (same distribution, own data and ports) so the shared node other tests
+ * use is never stopped. While the node is down the indexer holds its batch and commits
+ * nothing; after the restart every document arrives.
+ */
+describe('indexer through an Elasticsearch outage', () => {
+  const prefix = uniqueName('ixoutage');
+  let node: ThrowawayNode;
+  let client: ElasticsearchClient;
+  let kafka: KafkaClient;
+  let admin: Admin;
+  let producer: Producer;
+  let topics: TopicNames;
+  let service: IndexerService | undefined;
+  const names = buildIndexNames(`${prefix}-`);
+
+  beforeAll(async () => {
+    node = await createThrowawayNode();
+    await node.start();
+    client = createElasticsearchClient({ connection: { url: node.url, tlsInsecure: false }, requestTimeoutMs: 5_000 });
+    await installElasticsearchSetup({ client, names });
+    kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
+    admin = await kafka.createAdmin();
+    topics = await createIndexerTopics(admin, `${prefix}.`, 2);
+    producer = await kafka.createProducer();
+  }, 300_000);
+
+  afterAll(async () => {
+    await service?.stop();
+    await producer?.close();
+    if (topics !== undefined) await deleteIndexerTopics(admin, topics);
+    await admin?.close();
+    await client?.close();
+    await node?.destroy();
+  }, 120_000);
+
+  it('holds the batch while the node is down and indexes everything once it is back', async () => {
+    const config = loadIndexerConfig({
+      KAFKA_BROKERS: getTestServices().kafka.brokers.join(','),
+      ELASTICSEARCH_URL: node.url,
+      CALWATCH_TOPIC_PREFIX: `${prefix}.`,
+      CALWATCH_INDEX_PREFIX: names.prefix,
+      INDEXER_GROUP_ID: `${prefix}-indexer`,
+      INDEXER_FETCH_MAX_WAIT_MS: '50',
+      INDEXER_RETRY_MIN_DELAY_MS: '200',
+      INDEXER_RETRY_MAX_DELAY_MS: '2000',
+      INDEXER_REQUEST_TIMEOUT_MS: '5000',
+    });
+    const indexerClient = createElasticsearchClient({ connection: { url: node.url, tlsInsecure: false }, requestTimeoutMs: 5_000 });
+    service = createIndexerService({ config, logger: createSilentLogger(), kafka, elasticsearch: indexerClient });
+    await service.start();
+
+    const event = (seq: number) => ({ topic: topics.enriched, key: `k${seq % 7}`, value: JSON.stringify(buildSampleLicenseEvent({ seq, eventTime: '2026-11-25T12:00:00.000Z' })) });
+    await producer.send(Array.from({ length: 50 }, (_, i) => event(i)));
+    await waitUntil(async () => ((await countDocuments(client, names.enrichedAlias)) === 50 ? true : undefined), 60_000, 'first 50 documents');
+
+    await node.stop();
+    await producer.send([
+      ...Array.from({ length: 50 }, (_, i) => event(50 + i)),
+      { topic: topics.findings, key: 'f1', value: JSON.stringify(buildSampleFinding({ id: 'f1', revision: 2 })) },
+    ]);
+    // Down for a while: the indexer keeps retrying and commits nothing it has not written.
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    expect(service.state).toBe('running');
+    expect(await isCaughtUp(admin, config.INDEXER_GROUP_ID, topics.enriched)).toBe(false);
+    expect(service.stats().rejected).toBe(0);
+
+    await node.start();
+    await waitUntil(async () => ((await countDocuments(client, names.enrichedAlias)) === 100 ? true : undefined), 120_000, 'all 100 documents after the restart');
+    await waitUntil(async () => ((await countDocuments(client, names.findingsAlias)) === 1 ? true : undefined), 60_000, 'the finding');
+    await waitUntil(async () => ((await isCaughtUp(admin, config.INDEXER_GROUP_ID, topics.enriched)) ? true : undefined), 60_000, 'offsets committed');
+    const stats = service.stats();
+    expect(stats.retries).toBeGreaterThan(0);
+    expect(stats.rejected + stats.invalid).toBe(0);
+    await service.stop();
+    await indexerClient.close();
+  }, 420_000);
+});
