@@ -25,6 +25,8 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   core: async () => ({ run: (await import('./core.bench')).runCoreBench }),
   'ingest-http': async () => ({ run: (await import('./ingest-http.bench')).runIngestHttpBench }),
   indexer: async () => ({ run: (await import('./indexer.bench')).runIndexerBench }),
+  notifier: async () => ({ run: (await import('./notifier.bench')).runNotifierBench }),
+  simulator: async () => ({ run: (await import('./simulator.bench')).runSimulatorBench }),
 };
 
 async function main(selected: string[]): Promise<void> {
