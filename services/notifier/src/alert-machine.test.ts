@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { advanceAlert, applyCondition, isForgettable, type AlertRecord, type Condition } from './alert-machine';
+import type { AlertDetails } from './notification';
+import { MINUTE, T0, timing } from './test-fixtures';
+
+function details(overrides: Partial<AlertDetails> = {}): AlertDetails {
+  return {
+    title: 'spike on LS01',
+    severity: 'high',
+    summary: 's',
+    licenseServer: 'LS01',
+    product: 'Windows Server 2019',
+    since: null,
+    cals: 10,
+    metrics: {},
+    topOffenders: [{ name: 'PC-1', cals: 4 }],
+    remediation: 'r',
+    findingId: null,
+    ...overrides,
+  };
+}
+
+function condition(active: boolean, d: Partial<AlertDetails> = {}): Condition {
+  return { dedupKey: 'calwatch/leak-rate-spike/LS01/x', rule: 'leak-rate-spike', active, details: details(d) };
+}
+
+/** Runs conditions through the machine at the given times, returning decision kinds. */
+function run(steps: Array<[number, Condition | 'tick']>, start?: AlertRecord): { kinds: string[]; record: AlertRecord | undefined } {
+  let record = start;
+  const kinds: string[] = [];
+  for (const [at, step] of steps) {
+    const t = step === 'tick' ? (record === undefined ? { record, decision: null } : advanceAlert(record, at, timing)) : applyCondition(record, step, at, timing);
+    record = t.record;
+    if (t.decision !== null) kinds.push(t.decision.reason === undefined ? t.decision.kind : `${t.decision.kind}:${t.decision.reason}`);
+  }
+  return { kinds, record };
+}
+
+describe('alert machine', () => {
+  it('an inactive condition with no alert decides nothing and leaves a forgettable record', () => {
+    const { kinds, record } = run([[T0, condition(false)]]);
+    expect(kinds).toEqual([]);
+    expect(isForgettable(record!, T0)).toBe(true);
+  });
+
+  it('pages once for a condition that stays active with the same details', () => {
+    const { kinds, record } = run([
+      [T0, condition(true)],
+      [T0 + MINUTE, condition(true)],
+      [T0 + 45 * MINUTE, condition(true)],
+    ]);
+    expect(kinds).toEqual(['trigger']);
+    expect(record?.status).toBe('open');
+    expect(record?.since).toBe(T0);
+  });
+
+  it('throttles material changes to one update per interval and sends the latest when it opens', () => {
+    const { kinds, record } = run([
+      [T0, condition(true, { cals: 10 })],
+      [T0 + 5 * MINUTE, condition(true, { cals: 20 })],
+      [T0 + 10 * MINUTE, condition(true, { cals: 30 })],
+      [T0 + 29 * MINUTE, 'tick'],
+      [T0 + 30 * MINUTE, 'tick'],
+      [T0 + 31 * MINUTE, 'tick'],
+      [T0 + 40 * MINUTE, condition(true, { cals: 31 })],
+    ]);
+    expect(kinds).toEqual(['trigger', 'suppressed:throttled', 'suppressed:throttled', 'update', 'suppressed:throttled']);
+    expect(record?.notifiedDetails?.cals).toBe(30);
+    expect(record?.lastNotifiedAt).toBe(T0 + 30 * MINUTE);
+  });
+
+  it('sends a severity increase at once, throttle or not', () => {
+    const { kinds } = run([
+      [T0, condition(true, { severity: 'high' })],
+      [T0 + MINUTE, condition(true, { severity: 'critical' })],
+    ]);
+    expect(kinds).toEqual(['trigger', 'update']);
+  });
+
+  it('resolves when the condition clears, then keeps quiet for the quiet period', () => {
+    const { kinds, record } = run([
+      [T0, condition(true)],
+      [T0 + 20 * MINUTE, condition(false)],
+      [T0 + 30 * MINUTE, condition(true)],
+      [T0 + 50 * MINUTE, condition(false)],
+      [T0 + 90 * MINUTE, 'tick'],
+    ]);
+    expect(kinds).toEqual(['trigger', 'resolve', 'suppressed:quiet-period']);
+    expect(record?.status).toBe('resolved');
+    expect(record?.quietUntil).toBe(T0 + 80 * MINUTE);
+    expect(isForgettable(record!, T0 + 79 * MINUTE)).toBe(false);
+    expect(isForgettable(record!, T0 + 80 * MINUTE)).toBe(true);
+  });
+
+  it('pages again once the quiet period ends if the condition is still active', () => {
+    const { kinds, record } = run([
+      [T0, condition(true)],
+      [T0 + 20 * MINUTE, condition(false)],
+      [T0 + 30 * MINUTE, condition(true)],
+      [T0 + 79 * MINUTE, 'tick'],
+      [T0 + 80 * MINUTE, 'tick'],
+    ]);
+    expect(kinds).toEqual(['trigger', 'resolve', 'suppressed:quiet-period', 'trigger']);
+    expect(record?.status).toBe('open');
+    expect(record?.openedAt).toBe(T0 + 80 * MINUTE);
+  });
+
+  it('takes since from the rule when it knows when the condition began', () => {
+    const since = new Date(T0 - 3 * 60 * MINUTE).toISOString();
+    const { record } = run([[T0, condition(true, { since })]]);
+    expect(record?.since).toBe(T0 - 3 * 60 * MINUTE);
+  });
+});

@@ -1,0 +1,33 @@
+import { DeadLetter, type IncomingRecord } from '@calwatch/shared';
+import { describe, expect, it } from 'vitest';
+import { decodeEnriched, decodeFinding } from './input-decoder';
+import { T0, enriched, finding, issued } from './test-fixtures';
+
+const AT = '2024-06-12T10:00:00.000Z';
+
+function record(value: string | null, topic = 'calwatch.findings'): IncomingRecord {
+  return { topic, partition: 1, offset: '42', key: 'k', value: value === null ? null : Buffer.from(value), headers: {}, timestamp: '0' };
+}
+
+describe('input decoding', () => {
+  it('accepts valid findings and enriched events', () => {
+    expect(decodeFinding(record(JSON.stringify(finding())), AT)).toMatchObject({ ok: true, value: { id: 'f-cloned-1' } });
+    expect(decodeEnriched(record(JSON.stringify(enriched(issued(T0))), 'calwatch.enriched'), AT)).toMatchObject({ ok: true, value: { event: { type: 'license.issued' } } });
+  });
+
+  it('dead-letters what is not JSON, not the schema, or a tombstone, with the original bytes', () => {
+    const cases = [record('{oops'), record(JSON.stringify({ ...finding(), severity: 'apocalyptic' })), record(null)];
+    const letters = cases.map((c) => {
+      const decoded = decodeFinding(c, AT);
+      if (decoded.ok) throw new Error('expected a dead letter');
+      return DeadLetter.parse(decoded.deadLetter);
+    });
+    expect(letters.map((l) => l.code)).toEqual(['NOTIFIER_INVALID_FINDING', 'NOTIFIER_INVALID_FINDING', 'NOTIFIER_INVALID_FINDING']);
+    expect(letters.map((l) => l.reason)).toEqual(['finding: not JSON', 'finding: does not match the schema', 'finding: empty record (tombstone)']);
+    expect(letters[0]!.location.ref).toBe('calwatch.findings/1@42');
+    expect(Buffer.from(letters[0]!.originalBase64, 'base64').toString()).toBe('{oops');
+    expect(letters[1]!.issues).toEqual([{ path: 'severity', message: expect.any(String) }]);
+    const enrichedLetter = decodeEnriched(record('[]', 'calwatch.enriched'), AT);
+    expect(enrichedLetter.ok ? null : enrichedLetter.deadLetter.code).toBe('NOTIFIER_INVALID_ENRICHED');
+  });
+});

@@ -1,0 +1,465 @@
+import type { CanonicalEvent, EnrichedEvent, Finding, LicenseStatus } from '@calwatch/shared';
+import { advanceAlert, applyCondition, isForgettable, type AlertTiming, type Condition, type Decision } from './alert-machine';
+import { EventClock } from './event-clock';
+import { evaluateFinding, isStaleFinding } from './finding-rule';
+import { buildLink, type LinkTemplates } from './links';
+import type { Notification, NotificationAction } from './notification';
+import { evaluatePool, type PoolInventory } from './pool-rule';
+import { evaluateRevocation, recordRevocationLimit } from './revocation-rule';
+import { routeMatches, type TargetRoute } from './routing';
+import type { RuleSettings } from './rule-settings';
+import { bucketIndex, createSeries, isSeriesEmpty, pruneSeries, recordMovement, type LicenseMovement, type SeriesState } from './series';
+import { bucketFor, evaluateSpike } from './spike-rule';
+import { STATE_KEYS, decodeStateValue, type KeyPackIndex, type StoredAlert } from './state-codec';
+
+/**
+ * The notifier's whole decision logic, without I/O: inputs (findings, enriched events,
+ * wall-clock ticks) in; decisions, per-target deliveries and state records out. The
+ * service persists `takeDirty()` before it hands `takeDeliveries()` to the dispatcher,
+ * so a decided notification is never lost and never decided twice.
+ */
+export interface NotifierCoreOptions {
+  rules: RuleSettings;
+  timing: AlertTiming;
+  routes: readonly TargetRoute[];
+  links: LinkTemplates;
+  /** Inputs quiet this long let event time follow the wall clock. */
+  idleAdvanceAfterMs: number;
+}
+
+export interface Delivery {
+  dedupKey: string;
+  seq: number;
+  target: string;
+  notification: Notification;
+}
+
+export interface StateRecord {
+  key: string;
+  /** null deletes the key. */
+  value: unknown;
+}
+
+export interface NotifierCore {
+  /** Folds one alert-state record in (restore); false when it could not be decoded. */
+  restoreRecord(key: string, value: unknown, wallNowMs: number): { ok: true } | { ok: false; message: string };
+  /** Folds a finding in; decided at the next `decide` (only its latest revision counts). */
+  applyFinding(finding: Finding, wallNowMs: number): void;
+  /** Folds an enriched event into the counters; decided at the next `decide`. */
+  applyEnriched(enriched: EnrichedEvent, wallNowMs: number): void;
+  /**
+   * Evaluates what the inputs since the last call changed (once per batch, not per record:
+   * the rules look at whole intervals, so nothing is lost, and a batch costs one look).
+   */
+  decide(wallNowMs: number): Decision[];
+  /** Time passing without input: clears, throttled updates, quiet periods ending. */
+  tick(wallNowMs: number): Decision[];
+  noteApplied(topic: string, partition: number, offset: string): void;
+  appliedOffset(topic: string, partition: number): string | undefined;
+  /** Deliveries decided since the last call. */
+  takeDeliveries(): Delivery[];
+  /** Every delivery still in an outbox (after a restore). */
+  pendingDeliveries(): Delivery[];
+  markDelivered(dedupKey: string, seq: number, target: string, wallNowMs: number): void;
+  /** State records changed since the last call. */
+  takeDirty(wallNowMs: number): StateRecord[];
+  /** Puts keys back after a failed write. */
+  markDirty(keys: readonly string[]): void;
+  openAlerts(): Array<{ dedupKey: string; rule: string; severity: string }>;
+  /** Current event time (null before any input). */
+  now(wallNowMs: number): number | null;
+  /** Holds event time still while inputs may be waiting unread (no partitions assigned yet). */
+  setIdleAdvance(enabled: boolean, wallNowMs: number): void;
+}
+
+const PERMANENT: ReadonlySet<LicenseStatus> = new Set(['active', 'upgrade']);
+const UNKNOWN_PRODUCT = 'unknown product';
+
+export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
+  const { rules, timing, routes, links } = options;
+  const clock = new EventClock(options.idleAdvanceAfterMs);
+  const alerts = new Map<string, StoredAlert>();
+  const series = new Map<string, SeriesState>();
+  const keyPacks = new Map<string, KeyPackIndex>();
+  const offsets = new Map<string, string>();
+  const dirty = new Set<string>();
+  /** Series changed by inputs since the last decide. */
+  const touched = new Set<string>();
+  /** Latest revision per finding since the last decide. */
+  const pendingFindings = new Map<string, Finding>();
+  let newDeliveries: Delivery[] = [];
+  let lastRolloverIdx: number | null = null;
+  const retentionMs =
+    Math.max(rules.spike.baselineIntervals * rules.spike.intervalMs, rules.pool.rateWindowMs) + rules.spike.intervalMs;
+  const routeNames = new Set(routes.map((r) => r.name));
+
+  function seriesFor(server: string, product: string): SeriesState {
+    const key = STATE_KEYS.series(server, product);
+    let entry = series.get(key);
+    if (entry === undefined) {
+      entry = createSeries(server, product);
+      series.set(key, entry);
+    }
+    dirty.add(key);
+    touched.add(key);
+    return entry;
+  }
+
+  function productOf(server: string, keyPackId: number): string {
+    return keyPacks.get(server)?.[String(keyPackId)]?.product ?? `key pack ${keyPackId}`;
+  }
+
+  function inventoryOf(server: string, product: string): PoolInventory | null {
+    const index = keyPacks.get(server);
+    if (index === undefined) return null;
+    let found = false;
+    const sum: PoolInventory = { available: 0, total: 0, at: 0 };
+    for (const entry of Object.values(index)) {
+      if (entry.product !== product) continue;
+      found = true;
+      sum.available += entry.available;
+      sum.total += entry.total;
+      sum.at = Math.max(sum.at, entry.at);
+    }
+    return found ? sum : null;
+  }
+
+  function notificationFor(action: NotificationAction, stored: StoredAlert, decision: Decision, seq: number): Notification {
+    const d = decision.details;
+    return {
+      schemaVersion: 1,
+      action,
+      dedupKey: decision.dedupKey,
+      rule: decision.rule,
+      seq,
+      at: new Date(decision.at).toISOString(),
+      since: new Date(decision.since).toISOString(),
+      title: d.title,
+      severity: d.severity,
+      summary: d.summary,
+      licenseServer: d.licenseServer,
+      product: d.product,
+      cals: d.cals,
+      metrics: d.metrics,
+      topOffenders: d.topOffenders,
+      remediation: d.remediation,
+      findingId: d.findingId,
+      link: buildLink(links, { findingId: d.findingId, licenseServer: d.licenseServer, product: d.product, dedupKey: decision.dedupKey, rule: stored.alert.rule }),
+    };
+  }
+
+  /** Routes a decision: trigger to matching targets, updates to those paged (or newly matching), resolve to those paged. */
+  function route(stored: StoredAlert, decision: Decision): void {
+    if (decision.kind === 'suppressed') return;
+    const plan: Array<[string, NotificationAction]> = [];
+    if (decision.kind === 'trigger') {
+      stored.targets = routes.filter((r) => routeMatches(r, decision.rule, decision.details)).map((r) => r.name);
+      for (const name of stored.targets) plan.push([name, 'trigger']);
+    } else if (decision.kind === 'update') {
+      for (const r of routes) {
+        const paged = stored.targets.includes(r.name);
+        if (paged) plan.push([r.name, 'update']);
+        else if (routeMatches(r, decision.rule, decision.details)) {
+          // Severity rose into this target's range: for it, this is the first page.
+          plan.push([r.name, 'trigger']);
+          stored.targets.push(r.name);
+        }
+      }
+    } else {
+      for (const name of stored.targets) plan.push([name, 'resolve']);
+      stored.targets = [];
+    }
+    if (plan.length === 0) return;
+    stored.seq += 1;
+    for (const [target, action] of plan) {
+      const notification = notificationFor(action, stored, decision, stored.seq);
+      stored.outbox.push({ target, notification });
+      newDeliveries.push({ dedupKey: decision.dedupKey, seq: stored.seq, target, notification });
+    }
+  }
+
+  function store(key: string, stored: StoredAlert | undefined, now: number): void {
+    if (stored === undefined) return;
+    if (stored.outbox.length === 0 && isForgettable(stored.alert, now)) {
+      if (alerts.delete(key)) dirty.add(key);
+      return;
+    }
+    alerts.set(key, stored);
+    dirty.add(key);
+  }
+
+  function apply(condition: Condition, now: number, out: Decision[]): void {
+    const key = STATE_KEYS.alert(condition.dedupKey);
+    const existing = alerts.get(key);
+    const transition = applyCondition(existing?.alert, condition, now, timing);
+    if (existing !== undefined && transition.decision === null && JSON.stringify(existing.alert) === JSON.stringify(transition.record)) return;
+    const stored: StoredAlert = existing === undefined
+      ? { alert: transition.record, targets: [], seq: 0, outbox: [] }
+      : { ...existing, alert: transition.record };
+    if (transition.decision !== null) {
+      out.push(transition.decision);
+      route(stored, transition.decision);
+    }
+    store(key, stored, now);
+  }
+
+  function evaluateSeries(entry: SeriesState, now: number, wallNowMs: number, out: Decision[]): void {
+    for (const { condition, at } of evaluateSpike(entry, now, wallNowMs, rules)) apply(condition, at, out);
+    apply(evaluatePool(entry, inventoryOf(entry.licenseServer, entry.product), now, rules), now, out);
+    const revocation = evaluateRevocation(entry, now, rules);
+    if (revocation !== null) {
+      apply(revocation, now, out);
+      if (!revocation.active) entry.revocation = null;
+    }
+  }
+
+  /** When event time entered a new interval, every series closes its intervals and re-evaluates. */
+  function rollover(now: number, wallNowMs: number, out: Decision[], force: boolean): void {
+    const idx = bucketIndex(now, rules.spike.intervalMs);
+    if (!force && idx === lastRolloverIdx) return;
+    lastRolloverIdx = idx;
+    const currentStart = idx * rules.spike.intervalMs;
+    for (const [key, entry] of series) {
+      touched.delete(key);
+      const before = JSON.stringify(entry);
+      evaluateSeries(entry, now, wallNowMs, out);
+      pruneSeries(entry, currentStart, retentionMs);
+      if (isSeriesEmpty(entry)) {
+        series.delete(key);
+        dirty.add(key);
+      } else if (JSON.stringify(entry) !== before) dirty.add(key);
+    }
+  }
+
+  function movementOf(event: CanonicalEvent): Omit<LicenseMovement, 'computer' | 'findingIds' | 'classification'> | null {
+    switch (event.type) {
+      case 'license.issued':
+        return { issued: 1, consumed: PERMANENT.has(event.license.status) ? 1 : 0, released: 0 };
+      case 'license.upgraded':
+        return { issued: 0, consumed: PERMANENT.has(event.license.status) && !PERMANENT.has(event.previousStatus) ? 1 : 0, released: 0 };
+      case 'license.revoked':
+        return { issued: 0, consumed: 0, released: PERMANENT.has(event.previousStatus) ? 1 : 0 };
+      case 'license.returned':
+        return { issued: 0, consumed: 0, released: PERMANENT.has(event.license.status) ? 1 : 0 };
+      default:
+        return null;
+    }
+  }
+
+  function applyEvent(enriched: EnrichedEvent, now: number, at: number): void {
+    const event = enriched.event;
+    const server = event.licenseServer;
+    switch (event.type) {
+      case 'keypack.inventory': {
+        const pack = event.keyPack;
+        const index = { ...(keyPacks.get(server) ?? {}) };
+        const previous = index[String(pack.keyPackId)];
+        if (previous !== undefined && previous.at > at) return;
+        const product = pack.productVersion.trim() || pack.typeAndModel.trim() || UNKNOWN_PRODUCT;
+        index[String(pack.keyPackId)] = { product, available: pack.availableLicenses, total: pack.totalLicenses, at };
+        keyPacks.set(server, index);
+        dirty.add(STATE_KEYS.keyPacks(server));
+        seriesFor(server, product);
+        return;
+      }
+      case 'service.event': {
+        const fact = event.event;
+        const product = fact.product?.trim() || UNKNOWN_PRODUCT;
+        if (fact.meaning === 'pool-exhausted') {
+          seriesFor(server, product).pool.reported = { available: 0, at };
+        } else if (fact.meaning === 'pool-low' && fact.remainingCals !== null) {
+          seriesFor(server, product).pool.reported = { available: Math.max(0, fact.remainingCals), at };
+        } else if (fact.meaning === 'revocation-limit-reached') {
+          recordRevocationLimit(seriesFor(server, product), fact, at, rules);
+        }
+        return;
+      }
+      default: {
+        const movement = movementOf(event);
+        if (movement === null || !('license' in event)) return;
+        const entry = seriesFor(server, productOf(server, event.license.keyPackId));
+        const bucketStart = bucketIndex(at, rules.spike.intervalMs) * rules.spike.intervalMs;
+        // Older than anything the rules look at: it cannot change a decision.
+        if (bucketStart < bucketIndex(now, rules.spike.intervalMs) * rules.spike.intervalMs - retentionMs) return;
+        recordMovement(bucketFor(entry, at, rules), {
+          ...movement,
+          computer: event.license.computer.norm,
+          findingIds: enriched.context.findingIds,
+          classification: enriched.context.classification,
+        });
+      }
+    }
+  }
+
+  function forget(now: number): void {
+    for (const [key, stored] of alerts) {
+      if (stored.outbox.length === 0 && isForgettable(stored.alert, now)) {
+        alerts.delete(key);
+        dirty.add(key);
+      }
+    }
+  }
+
+  /** Rollover (all series when an interval closed), touched series, then findings. */
+  function decideAt(wallNowMs: number, force: boolean): Decision[] {
+    const out: Decision[] = [];
+    const now = clock.now(wallNowMs);
+    if (now === null) return out;
+    rollover(now, wallNowMs, out, force);
+    for (const key of touched) {
+      const entry = series.get(key);
+      if (entry !== undefined) evaluateSeries(entry, now, wallNowMs, out);
+    }
+    touched.clear();
+    for (const finding of pendingFindings.values()) {
+      const condition = evaluateFinding(finding, rules);
+      const existing = alerts.get(STATE_KEYS.alert(condition.dedupKey));
+      if (!isStaleFinding(existing?.alert, finding)) apply(condition, now, out);
+    }
+    pendingFindings.clear();
+    return out;
+  }
+
+  return {
+    restoreRecord(key, value, wallNowMs) {
+      if (value === null) {
+        alerts.delete(key);
+        series.delete(key);
+        if (key.startsWith('keypacks/')) keyPacks.delete(key.slice('keypacks/'.length));
+        if (key.startsWith('offset/')) offsets.delete(key);
+        return { ok: true };
+      }
+      const decoded = decodeStateValue(key, value);
+      if (!decoded.ok) return decoded;
+      const entry = decoded.entry;
+      switch (entry.kind) {
+        case 'alert':
+          // Targets removed from the configuration since cannot be delivered to.
+          entry.value.outbox = entry.value.outbox.filter((o) => routeNames.has(o.target));
+          entry.value.targets = entry.value.targets.filter((name) => routeNames.has(name));
+          alerts.set(key, entry.value);
+          break;
+        case 'series':
+          series.set(key, entry.value);
+          break;
+        case 'keypacks':
+          keyPacks.set(entry.server, entry.value);
+          break;
+        case 'clock':
+          clock.restore(entry.value, wallNowMs);
+          break;
+        case 'offset':
+          offsets.set(key, entry.value.offset);
+          break;
+      }
+      return { ok: true };
+    },
+
+    applyFinding(finding, wallNowMs) {
+      clock.observe(Date.parse(finding.updatedAt), wallNowMs);
+      dirty.add(STATE_KEYS.clock);
+      const pending = pendingFindings.get(finding.id);
+      if (pending === undefined || finding.revision >= pending.revision) pendingFindings.set(finding.id, finding);
+    },
+
+    applyEnriched(enriched, wallNowMs) {
+      const at = Date.parse(enriched.event.eventTime);
+      const now = clock.observe(at, wallNowMs);
+      dirty.add(STATE_KEYS.clock);
+      applyEvent(enriched, now, Math.min(at, wallNowMs));
+    },
+
+    decide(wallNowMs) {
+      return decideAt(wallNowMs, false);
+    },
+
+    tick(wallNowMs) {
+      const out = decideAt(wallNowMs, true);
+      const now = clock.now(wallNowMs);
+      if (now === null) return out;
+      for (const [key, stored] of alerts) {
+        const transition = advanceAlert(stored.alert, now, timing);
+        if (transition.decision === null) continue;
+        const next: StoredAlert = { ...stored, alert: transition.record };
+        out.push(transition.decision);
+        route(next, transition.decision);
+        store(key, next, now);
+      }
+      forget(now);
+      dirty.add(STATE_KEYS.clock);
+      return out;
+    },
+
+    noteApplied(topic, partition, offset) {
+      const key = STATE_KEYS.offset(topic, partition);
+      offsets.set(key, offset);
+      dirty.add(key);
+    },
+
+    appliedOffset(topic, partition) {
+      return offsets.get(STATE_KEYS.offset(topic, partition));
+    },
+
+    takeDeliveries() {
+      const taken = newDeliveries;
+      newDeliveries = [];
+      return taken;
+    },
+
+    pendingDeliveries() {
+      const pending: Delivery[] = [];
+      for (const stored of alerts.values()) {
+        for (const o of stored.outbox) {
+          pending.push({ dedupKey: o.notification.dedupKey, seq: o.notification.seq, target: o.target, notification: o.notification });
+        }
+      }
+      return pending.sort((a, b) => a.notification.at.localeCompare(b.notification.at) || a.seq - b.seq);
+    },
+
+    markDelivered(dedupKey, seq, target, wallNowMs) {
+      const key = STATE_KEYS.alert(dedupKey);
+      const stored = alerts.get(key);
+      if (stored === undefined) return;
+      const outbox = stored.outbox.filter((o) => !(o.target === target && o.notification.seq === seq));
+      if (outbox.length === stored.outbox.length) return;
+      const next = { ...stored, outbox };
+      store(key, next, clock.now(wallNowMs) ?? 0);
+    },
+
+    takeDirty(wallNowMs) {
+      const records: StateRecord[] = [];
+      for (const key of dirty) {
+        let value: unknown = null;
+        if (key === STATE_KEYS.clock) value = clock.snapshot(wallNowMs);
+        else if (key.startsWith('alert/')) value = alerts.get(key) ?? null;
+        else if (key.startsWith('series/')) value = series.get(key) ?? null;
+        else if (key.startsWith('keypacks/')) value = keyPacks.get(key.slice('keypacks/'.length)) ?? null;
+        else if (key.startsWith('offset/')) {
+          const offset = offsets.get(key);
+          value = offset === undefined ? null : { offset };
+        }
+        records.push({ key, value });
+      }
+      dirty.clear();
+      return records;
+    },
+
+    markDirty(keys) {
+      for (const key of keys) dirty.add(key);
+    },
+
+    openAlerts() {
+      return [...alerts.values()]
+        .filter((s) => s.alert.status === 'open')
+        .map((s) => ({ dedupKey: s.alert.dedupKey, rule: s.alert.rule, severity: s.alert.details.severity }));
+    },
+
+    now(wallNowMs) {
+      return clock.now(wallNowMs);
+    },
+
+    setIdleAdvance(enabled, wallNowMs) {
+      clock.setIdleAdvance(enabled, wallNowMs);
+    },
+  };
+}
