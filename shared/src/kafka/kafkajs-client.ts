@@ -26,6 +26,8 @@ export interface KafkaClientOptions {
   requestTimeoutMs?: number;
   /** How long a connection attempt may take. */
   connectionTimeoutMs?: number;
+  /** Client-level retries of a failed request; 0 for probes that must answer fast. */
+  retries?: number;
 }
 
 // kafkajs is CommonJS: Node's ESM loader only sees some of its names, so take them from the default export.
@@ -86,7 +88,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
     logLevel: kafkajsLevelFor(logger),
     logCreator: createKafkajsLogCreator(logger),
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+    retry: { retries: options.retries ?? 8, initialRetryTime: 200, maxRetryTime: 10_000 },
   });
 
   async function createProducer(producerOptions: ProducerOptions = {}): Promise<Producer> {
@@ -243,6 +245,10 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
         if (topics.length > 0) await admin.deleteTopics({ topics: [...topics] });
       },
       listTopics: () => admin.listTopics(),
+      async describeCluster() {
+        const cluster = await admin.describeCluster();
+        return { brokers: cluster.brokers.length, controllerId: cluster.controller ?? null };
+      },
       async partitionCount(topic): Promise<number> {
         const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
         return metadata.topics[0]?.partitions.length ?? 0;
@@ -250,6 +256,10 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
       async endOffsets(topic): Promise<TopicPartitionOffset[]> {
         const offsets = await admin.fetchTopicOffsets(topic);
         return offsets.map((o) => ({ topic, partition: o.partition, offset: o.high })).sort((a, b) => a.partition - b.partition);
+      },
+      async startOffsets(topic): Promise<TopicPartitionOffset[]> {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets.map((o) => ({ topic, partition: o.partition, offset: o.low })).sort((a, b) => a.partition - b.partition);
       },
       async committedOffsets(groupId, topic): Promise<TopicPartitionOffset[]> {
         const result = await admin.fetchOffsets({ groupId, topics: [topic] });

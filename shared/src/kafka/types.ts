@@ -106,9 +106,13 @@ export interface Admin {
   ensureTopics(specs: readonly TopicConfigSpec[]): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   listTopics(): Promise<string[]>;
+  /** Broker count and controller id: a metadata round trip (readiness probes). */
+  describeCluster(): Promise<{ brokers: number; controllerId: number | null }>;
   partitionCount(topic: string): Promise<number>;
   /** High watermark per partition (the offset the next record will get). */
   endOffsets(topic: string): Promise<TopicPartitionOffset[]>;
+  /** Low watermark per partition (the oldest offset still readable after retention). */
+  startOffsets(topic: string): Promise<TopicPartitionOffset[]>;
   /** Committed offsets of a group for a topic (-1 when none). */
   committedOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]>;
   close(): Promise<void>;

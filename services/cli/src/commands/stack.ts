@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util';
+import { isCalwatchError } from '@calwatch/shared';
+import { formatReachability, formatStatus } from '../stack/format';
+import { releaseStackLease, stackDown, stackStatus, stackUp } from '../stack/index';
+import type { Command, CommandIo } from './registry';
+
+const usage = `usage: calwatch stack up | down [--purge | --if-unused] | status [--json]
+
+  up       start Kafka (KRaft) and Elasticsearch from Maven Central artifacts, wait until
+           both serve requests, write stack.json / stack.env; harmless when already up
+  down     stop the processes 'up' started; --purge also wipes data, logs and the password;
+           --if-unused stops only what test runs started, once no test run uses it (CI clean-up)
+  status   what runs (pid, ports, version, health) and where the logs are; exit 3 if not
+           everything is running and healthy
+
+Settings (environment): CALWATCH_STACK_DIR, CALWATCH_CACHE_DIR, CALWATCH_JAVA_HOME,
+CALWATCH_STACK_KAFKA_PORT (9092), CALWATCH_STACK_KAFKA_CONTROLLER_PORT (9093),
+CALWATCH_STACK_ELASTICSEARCH_PORT (9200), CALWATCH_STACK_ELASTICSEARCH_TRANSPORT_PORT (9300),
+CALWATCH_STACK_KAFKA_VERSION, CALWATCH_STACK_ELASTICSEARCH_VERSION, CALWATCH_STACK_*_HEAP_MB,
+CALWATCH_STACK_START_TIMEOUT_MS, CALWATCH_STACK_STOP_GRACE_MS, CALWATCH_STACK_USER.`;
+
+function reportError(io: CommandIo, error: unknown): number {
+  if (isCalwatchError(error)) {
+    io.stderr.write(`calwatch stack: ${error.code}: ${error.message}\n`);
+    return 1;
+  }
+  throw error;
+}
+
+async function run(args: string[], io: CommandIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        purge: { type: 'boolean' },
+        'if-unused': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    io.stderr.write(`calwatch stack: ${(error as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  const [action, ...extra] = parsed.positionals;
+  if (parsed.values.help === true) {
+    io.stdout.write(usage + '\n');
+    return 0;
+  }
+  if (action === undefined || extra.length > 0 || !['up', 'down', 'status'].includes(action)) {
+    io.stderr.write(usage + '\n');
+    return 2;
+  }
+  const log = (line: string): void => {
+    io.stdout.write(line + '\n');
+  };
+  try {
+    if (action === 'up') {
+      const result = await stackUp({ env: io.env, log, signal: io.signal });
+      const stateDir = result.info.stateDir;
+      log(result.started.length === 0 ? 'stack already running.' : `stack up (started ${result.started.join(', ')}).`);
+      log(formatReachability(result.info, `${stateDir}/stack.env`));
+      return 0;
+    }
+    if (action === 'down' && parsed.values['if-unused'] === true) {
+      if (parsed.values.purge === true) {
+        io.stderr.write('calwatch stack: --purge and --if-unused do not go together\n');
+        return 2;
+      }
+      // This process holds no lease; what remains are other runs' (live or dead) leases.
+      const stopped = await releaseStackLease({ env: io.env, log });
+      if (stopped.length === 0) log('nothing to stop: no component was started by a test run that has ended.');
+      return 0;
+    }
+    if (action === 'down') {
+      const result = await stackDown({ env: io.env, log, purge: parsed.values.purge === true });
+      if (result.stopped.length === 0) log('nothing was running.');
+      return 0;
+    }
+    const status = await stackStatus({ env: io.env });
+    if (parsed.values.json === true) {
+      // The password is not printed; stack.json (mode 0600) holds it.
+      const redacted =
+        status.info === undefined ? undefined : { ...status.info, elasticsearch: { ...status.info.elasticsearch, password: '<redacted>' } };
+      io.stdout.write(JSON.stringify({ ...status, info: redacted }, null, 2) + '\n');
+    } else {
+      log(formatStatus(status));
+    }
+    const healthy = status.components.every((c) => c.running && c.health?.ok === true);
+    return healthy ? 0 : 3;
+  } catch (error) {
+    return reportError(io, error);
+  }
+}
+
+export const command: Command = {
+  name: 'stack',
+  summary: 'start, stop or inspect the local Kafka + Elasticsearch stack',
+  usage,
+  run,
+};

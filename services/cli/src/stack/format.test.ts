@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { formatReachability, formatStatus } from './format';
+import type { StackInfo } from './stack-info';
+
+const info = {
+  format: 1,
+  stateDir: '/st',
+  startedAt: 'now',
+  kafka: { brokers: ['127.0.0.1:9092'], version: '4.4.0', port: 9092, controllerPort: 9093, pid: 1, javaHome: '/j', dataDir: '/d', serverLog: '/k.log', stdoutLog: '/ko.log' },
+  elasticsearch: {
+    url: 'http://127.0.0.1:9200',
+    username: 'calwatch',
+    password: 'S3cretValue-not-printed',
+    passwordFile: '/st/elasticsearch-password',
+    version: '8.19.21',
+    port: 9200,
+    transportPort: 9300,
+    pid: 2,
+    javaHome: '/j',
+    runAsUser: 'calwatch',
+    homeDir: '/h',
+    dataDir: '/d',
+    serverLog: '/es.log',
+    stdoutLog: '/eso.log',
+  },
+} satisfies StackInfo;
+
+describe('stack output', () => {
+  it('says how to reach both services and where the password is, never the password', () => {
+    const text = formatReachability(info, '/st/stack.env');
+    expect(text).toContain('127.0.0.1:9092');
+    expect(text).toContain('http://127.0.0.1:9200');
+    expect(text).toContain('/st/elasticsearch-password');
+    expect(text).not.toContain(info.elasticsearch.password);
+  });
+
+  it('lists each component with its state, ports and logs', () => {
+    const text = formatStatus({
+      stateDir: '/st',
+      info,
+      components: [
+        { component: 'kafka', running: true, pid: 1, ports: [9092, 9093], version: '4.4.0', health: { ok: true, detail: '1 broker(s)' }, logFiles: ['/k.log'] },
+        { component: 'elasticsearch', running: false, pid: undefined, ports: [9200, 9300], version: '8.19.21', health: undefined, logFiles: ['/es.log'] },
+      ],
+    });
+    expect(text).toMatch(/Kafka 4\.4\.0: running, pid 1, ports 9092\/9093, healthy/);
+    expect(text).toMatch(/Elasticsearch: not running \(ports 9200\/9300\)/);
+    expect(text).toContain('/es.log');
+    expect(text).not.toContain(info.elasticsearch.password);
+  });
+});

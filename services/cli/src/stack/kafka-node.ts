@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Jdk } from './java';
+import { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaServerProperties } from './kafka-config';
+import type { StackLayout } from './layout';
+import { ensureKafkaLibs } from './maven';
+import { runChecked, spawnDetached, type PidRecord } from './processes';
+import type { StackSettings } from './settings';
+
+/** Kafka 4.x brokers need Java 17+; 25 is the newest this stack was run on. */
+export const KAFKA_JAVA_RANGE = { min: 17, max: 25 };
+
+/** Jars, config files and (first time only) formatted KRaft storage. */
+export async function prepareKafka(options: { settings: StackSettings; layout: StackLayout; jdk: Jdk }): Promise<void> {
+  const { settings, layout, jdk } = options;
+  const k = layout.kafka;
+  await ensureKafkaLibs({ mavenDir: k.mavenDir, libsDir: k.libsDir, version: settings.kafka.version, javaHome: jdk.home });
+  for (const dir of [k.configDir, k.dataDir, k.logsDir, layout.logsDir, layout.runDir]) await mkdir(dir, { recursive: true });
+  await writeFile(
+    k.serverProperties,
+    buildKafkaServerProperties({ port: settings.kafka.port, controllerPort: settings.kafka.controllerPort, dataDir: k.dataDir }),
+  );
+  await writeFile(k.log4jConfig, buildKafkaLog4jConfig(k.logsDir));
+  try {
+    await access(join(k.dataDir, 'meta.properties'));
+  } catch {
+    await runChecked(
+      'formatting the Kafka KRaft storage',
+      jdk.java,
+      [
+        ...buildKafkaJvmArgs({ heapMb: 256, log4jConfig: k.log4jConfig, logsDir: k.logsDir, libsDir: k.libsDir }),
+        'kafka.tools.StorageTool',
+        'format',
+        '--cluster-id',
+        buildClusterId(randomBytes(16)),
+        '--config',
+        k.serverProperties,
+      ],
+      { timeoutMs: 120_000 },
+    );
+  }
+}
+
+export async function startKafka(options: { settings: StackSettings; layout: StackLayout; jdk: Jdk }): Promise<PidRecord> {
+  const { settings, layout, jdk } = options;
+  const k = layout.kafka;
+  const { pid } = await spawnDetached({
+    command: jdk.java,
+    args: [
+      ...buildKafkaJvmArgs({ heapMb: settings.kafka.heapMb, log4jConfig: k.log4jConfig, logsDir: k.logsDir, libsDir: k.libsDir }),
+      'kafka.Kafka',
+      k.serverProperties,
+    ],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', JAVA_HOME: jdk.home },
+    cwd: k.logsDir,
+    logFile: k.stdoutLog,
+  });
+  return { name: 'kafka', pid, pgid: pid, marker: k.serverProperties, startedAt: new Date().toISOString() };
+}

@@ -1,0 +1,25 @@
+import type { ElasticsearchConnection, KafkaConnection } from '@calwatch/shared';
+
+/** Builds the env-variable form of a connection (what services' loadConfig reads). */
+export function buildConnectionEnv(kafka: KafkaConnection, elasticsearch: ElasticsearchConnection): Record<string, string> {
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: kafka.brokers.join(','),
+    KAFKA_CLIENT_ID: kafka.clientId,
+    KAFKA_SSL: String(kafka.ssl),
+    ELASTICSEARCH_URL: elasticsearch.url,
+    ELASTICSEARCH_TLS_INSECURE: String(elasticsearch.tlsInsecure),
+  };
+  if (kafka.sasl !== undefined) {
+    env.KAFKA_SASL_MECHANISM = kafka.sasl.mechanism;
+    env.KAFKA_SASL_USERNAME = kafka.sasl.username;
+    env.KAFKA_SASL_PASSWORD = kafka.sasl.password;
+  }
+  const auth = elasticsearch.auth;
+  if (auth !== undefined && 'apiKey' in auth) env.ELASTICSEARCH_API_KEY = auth.apiKey;
+  if (auth !== undefined && 'username' in auth) {
+    env.ELASTICSEARCH_USERNAME = auth.username;
+    env.ELASTICSEARCH_PASSWORD = auth.password;
+  }
+  if (elasticsearch.caFile !== undefined) env.ELASTICSEARCH_CA_FILE = elasticsearch.caFile;
+  return env;
+}

@@ -1,0 +1,113 @@
+/**
+ * Finds a real Kafka broker and Elasticsearch node for the integration tests, in order:
+ *   1. the environment: KAFKA_BROKERS and ELASTICSEARCH_URL (+ ELASTICSEARCH_USERNAME /
+ *      ELASTICSEARCH_PASSWORD or ELASTICSEARCH_API_KEY);
+ *   2. containers, when a Docker engine answers (testcontainers);
+ *   3. the local stack (`calwatch stack`), started when not running.
+ * Tests get the result through getTestServices(). When none can be had the run fails:
+ * an integration suite that skips is not a passing one. At teardown only what this setup
+ * started is stopped: containers at once; local-stack components when the last test run
+ * using the stack ends (CALWATCH_TEST_KEEP_STACK=1 leaves the stack running).
+ */
+import type { TestProject } from 'vitest/node';
+import type { ElasticsearchConnection, KafkaConnection } from '@calwatch/shared';
+import { probeElasticsearch, probeKafka, releaseStackLease, stackUp } from '@calwatch/cli';
+import { buildConnectionEnv } from './connection-env';
+import type { TestServices } from './services';
+import { isContainerRuntimeAvailable, startContainers } from './testcontainers';
+
+const CLIENT_ID = 'calwatch-test';
+
+function say(line: string): void {
+  process.stderr.write(`[integration services] ${line}\n`);
+}
+
+function fromConnections(source: TestServices['source'], kafka: KafkaConnection, elasticsearch: ElasticsearchConnection): TestServices {
+  return { source, kafka, elasticsearch, env: buildConnectionEnv(kafka, elasticsearch) };
+}
+
+function fromEnvironment(env: NodeJS.ProcessEnv): TestServices | undefined {
+  const brokers = env.KAFKA_BROKERS?.trim();
+  const url = env.ELASTICSEARCH_URL?.trim();
+  if (!brokers && !url) return undefined;
+  if (!brokers || !url) {
+    throw new Error(
+      `integration services: ${brokers ? 'KAFKA_BROKERS' : 'ELASTICSEARCH_URL'} is set but ${brokers ? 'ELASTICSEARCH_URL' : 'KAFKA_BROKERS'} ` +
+        'is not; set both, or neither to use containers or the local stack',
+    );
+  }
+  const elasticsearch: ElasticsearchConnection = { url, tlsInsecure: env.ELASTICSEARCH_TLS_INSECURE === 'true' };
+  if (env.ELASTICSEARCH_API_KEY) elasticsearch.auth = { apiKey: env.ELASTICSEARCH_API_KEY };
+  else if (env.ELASTICSEARCH_USERNAME) elasticsearch.auth = { username: env.ELASTICSEARCH_USERNAME, password: env.ELASTICSEARCH_PASSWORD ?? '' };
+  if (env.ELASTICSEARCH_CA_FILE) elasticsearch.caFile = env.ELASTICSEARCH_CA_FILE;
+  const kafka: KafkaConnection = {
+    brokers: brokers.split(',').map((b) => b.trim()).filter((b) => b !== ''),
+    clientId: CLIENT_ID,
+    ssl: env.KAFKA_SSL === 'true',
+  };
+  return fromConnections('environment', kafka, elasticsearch);
+}
+
+/** Both services must answer before any test runs, so a dead service fails loudly here. */
+async function verify(services: TestServices): Promise<void> {
+  const problems: string[] = [];
+  // Certificates and SASL are beyond this plain probe; such setups are checked by the tests themselves.
+  if (!services.kafka.ssl && services.kafka.sasl === undefined) {
+    const kafka = await probeKafka(services.kafka.brokers, { createTopic: false });
+    if (!kafka.ok) problems.push(`Kafka at ${services.kafka.brokers.join(',')}: ${kafka.detail}`);
+  }
+  if (services.elasticsearch.caFile === undefined) {
+    const es = await probeElasticsearch(services.elasticsearch.url, services.elasticsearch.auth);
+    if (!es.ok) problems.push(`Elasticsearch at ${services.elasticsearch.url}: ${es.detail}`);
+  }
+  if (problems.length > 0) throw new Error(`integration services (${services.source}) do not answer: ${problems.join('; ')}`);
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let teardown = async (): Promise<void> => undefined;
+  let services = fromEnvironment(process.env);
+
+  if (services === undefined && (await isContainerRuntimeAvailable())) {
+    say('a container runtime answers: starting Kafka and Elasticsearch containers');
+    const started = await startContainers();
+    services = fromConnections(
+      'testcontainers',
+      { brokers: started.brokers, clientId: CLIENT_ID, ssl: false },
+      { url: started.elasticsearchUrl, auth: { username: started.username, password: started.password }, tlsInsecure: false },
+    );
+    teardown = () => started.stop();
+  }
+
+  if (services === undefined) {
+    // Every run takes a lease on the shared stack, so a run that started it never stops it
+    // under another run's feet; the last run out stops what runs started.
+    const keep = process.env.CALWATCH_TEST_KEEP_STACK === '1';
+    let info;
+    try {
+      const result = await stackUp({ log: say, lease: !keep });
+      info = result.info;
+      if (!keep) teardown = async () => void (await releaseStackLease({ log: say }));
+    } catch (error) {
+      throw new Error(
+        'integration services: none available. Set KAFKA_BROKERS and ELASTICSEARCH_URL, provide a Docker engine, ' +
+          `or make 'calwatch stack up' work (it failed: ${error instanceof Error ? error.message : String(error)})`,
+        { cause: error },
+      );
+    }
+    services = fromConnections(
+      'local-stack',
+      { brokers: info.kafka.brokers, clientId: CLIENT_ID, ssl: false },
+      { url: info.elasticsearch.url, auth: { username: info.elasticsearch.username, password: info.elasticsearch.password }, tlsInsecure: false },
+    );
+  }
+
+  try {
+    await verify(services);
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  say(`${services.source}: Kafka ${services.kafka.brokers.join(',')}, Elasticsearch ${services.elasticsearch.url}`);
+  project.provide('calwatchServices', services);
+  return teardown;
+}
