@@ -4,26 +4,29 @@ import { DEFAULT_TOPIC_PREFIX } from './topics';
 
 /** Kafka connection variables, shared by every service's config schema. */
 export const kafkaEnvShape = {
-  KAFKA_BROKERS: csvList.pipe(z.array(z.string().min(1)).min(1, 'at least one broker host:port')).default(['127.0.0.1:9092']),
-  KAFKA_CLIENT_ID: z.string().min(1).default('calwatch'),
-  KAFKA_SSL: boolVar.default(false),
-  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  KAFKA_SASL_USERNAME: z.string().optional(),
-  KAFKA_SASL_PASSWORD: z.string().optional(),
-  CALWATCH_TOPIC_PREFIX: z.string().default(DEFAULT_TOPIC_PREFIX),
-  CALWATCH_TOPIC_PARTITIONS: intVar(1).default(6),
-  CALWATCH_TOPIC_RETENTION_MS: intVar(1).default(14 * 24 * 3600 * 1000),
+  KAFKA_BROKERS: csvList
+    .pipe(z.array(z.string().min(1)).min(1, 'at least one broker host:port'))
+    .default(['127.0.0.1:9092'])
+    .describe('Comma-separated Kafka bootstrap brokers (host:port).'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('calwatch').describe('Client id sent to the brokers (quotas, broker logs).'),
+  KAFKA_SSL: boolVar.default(false).describe('Connect to the brokers over TLS.'),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional().describe('SASL mechanism; unset means no SASL.'),
+  KAFKA_SASL_USERNAME: z.string().optional().describe('SASL user name.'),
+  KAFKA_SASL_PASSWORD: z.string().optional().describe('SASL password (never logged).'),
+  CALWATCH_TOPIC_PREFIX: z.string().default(DEFAULT_TOPIC_PREFIX).describe('Prefix of every calwatch topic; a replay namespace uses its own.'),
+  CALWATCH_TOPIC_PARTITIONS: intVar(1).default(6).describe('Partitions of the topics `calwatch setup` creates (the unit of processor parallelism).'),
+  CALWATCH_TOPIC_RETENTION_MS: intVar(1).default(14 * 24 * 3600 * 1000).describe('Retention of the non-compacted topics created by setup, in ms (dead letters keep twice as long).'),
 };
 
 /** Elasticsearch connection variables. */
 export const elasticsearchEnvShape = {
-  ELASTICSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
-  ELASTICSEARCH_USERNAME: z.string().optional(),
-  ELASTICSEARCH_PASSWORD: z.string().optional(),
-  ELASTICSEARCH_API_KEY: z.string().optional(),
-  ELASTICSEARCH_CA_FILE: z.string().optional(),
-  ELASTICSEARCH_TLS_INSECURE: boolVar.default(false),
-  CALWATCH_INDEX_PREFIX: z.string().default('calwatch-'),
+  ELASTICSEARCH_URL: z.url().default('http://127.0.0.1:9200').describe('Elasticsearch URL (https:// for TLS).'),
+  ELASTICSEARCH_USERNAME: z.string().optional().describe('Basic-auth user.'),
+  ELASTICSEARCH_PASSWORD: z.string().optional().describe('Basic-auth password (never logged).'),
+  ELASTICSEARCH_API_KEY: z.string().optional().describe('API key (base64 id:key); used instead of basic auth when set.'),
+  ELASTICSEARCH_CA_FILE: z.string().optional().describe('PEM file of the CA that signed the node certificate.'),
+  ELASTICSEARCH_TLS_INSECURE: boolVar.default(false).describe('Skip TLS certificate verification (tests only).'),
+  CALWATCH_INDEX_PREFIX: z.string().default('calwatch-').describe('Prefix of every calwatch index, template and alias.'),
 };
 
 export interface KafkaConnection {
