@@ -1,0 +1,338 @@
+/**
+ * Detection core and `calwatch analyze`:
+ *  - analyze-100k: a 100,000-row Windows PowerShell 5.1 Export-Csv of Win32_TSIssuedLicense
+ *    (plus a key pack export) written to a temporary directory and run through
+ *    `calwatch analyze --format json`, end to end, in process;
+ *  - core-throughput: the same rows as canonical events through the in-process pipeline
+ *    alone, on one core (events per second), with the memory each tracked HWID costs
+ *    (heap, and the JSON a changelog record of its state would take).
+ * The fleet mixes healthy devices with cloned images, churning VDI names, rebuilt devices,
+ * duplicate names and temporaries, so every stage does real work.
+ *
+ *   npx tsx bench/core.bench.ts [--rows N]     (writes bench/results/core.json)
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type CanonicalEvent, collectSnapshots, diffSnapshot, buildKeyPackEvents, parseFile } from '@calwatch/shared';
+import { COMMANDS } from '@calwatch/cli';
+import { createPipeline, parseCoreConfig } from '@calwatch/processor';
+import type { BenchResult } from './run';
+
+const DAY = 86_400_000;
+const AS_OF = Date.UTC(2024, 5, 12);
+const SERVER = 'LS01';
+
+/** Small deterministic PRNG (mulberry32) so the same rows come out every run. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface ExportRow {
+  licenseId: number;
+  keyPackId: number;
+  status: 1 | 2;
+  hwid: string;
+  computer: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+const hex = (n: number) => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
+/** The five 32-bit words of a CLIENT_HARDWARE_ID as `sHardwareId` renders them. */
+export const hwidOf = (a: number, b: number) => `0x00000002, ${hex(a)}, ${hex(b)}, 0x5E6F7081, 0xD6E7F809`;
+
+/** WMI DATETIME in UTC: `yyyymmddHHMMSS.mmmmmm+000`. */
+export function dmtf(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.000000+000`;
+}
+
+export const ISSUED_HEADER =
+  '#TYPE System.Management.ManagementObject#root\\cimv2\\Win32_TSIssuedLicense\r\n' +
+  '"PSComputerName","__GENUS","__CLASS","__SUPERCLASS","__DYNASTY","__RELPATH","__PROPERTY_COUNT","__DERIVATION","__SERVER","__NAMESPACE","__PATH","ExpirationDate","IssueDate","KeyPackId","LicenseId","LicenseStatus","sHardwareId","sIssuedToComputer","sIssuedToUser","Scope","Path","Options","ClassPath","Properties","SystemProperties","Qualifiers","Site","Container"\r\n';
+
+/** One Export-Csv row of Win32_TSIssuedLicense as Windows PowerShell 5.1 writes it. */
+export function issuedRow(row: ExportRow, server = SERVER): string {
+  const rel = `Win32_TSIssuedLicense.KeyPackId=${row.keyPackId},LicenseId=${row.licenseId}`;
+  const path = `\\\\${server}\\root\\cimv2:${rel}`;
+  return (
+    `"${server}","2","Win32_TSIssuedLicense",,"Win32_TSIssuedLicense","${rel}","8","System.String[]","${server}","root\\cimv2","${path}",` +
+    `"${dmtf(row.expiresAt)}","${dmtf(row.issuedAt)}","${row.keyPackId}","${row.licenseId}","${row.status}","${row.hwid}","${row.computer}","CORP\\user${row.licenseId % 977}",` +
+    `"System.Management.ManagementScope","${path}","System.Management.ObjectGetOptions","\\\\${server}\\root\\cimv2:Win32_TSIssuedLicense",` +
+    `"System.Management.PropertyDataCollection","System.Management.PropertyDataCollection","System.Management.QualifierDataCollection",,\r\n`
+  );
+}
+
+export interface KeyPackRow {
+  keyPackId: number;
+  keyPackType: number;
+  productVersion: string;
+  typeAndModel: string;
+  total: number;
+  available: number;
+}
+
+export function keyPackCsv(rows: readonly KeyPackRow[], server = SERVER): string {
+  const head =
+    '#TYPE System.Management.ManagementObject#root\\cimv2\\Win32_TSLicenseKeyPack\r\n' +
+    '"PSComputerName","__GENUS","__CLASS","__SUPERCLASS","__DYNASTY","__RELPATH","__PROPERTY_COUNT","__DERIVATION","__SERVER","__NAMESPACE","__PATH","AccessRights","AvailableLicenses","Description","ExpirationDate","IssuedLicenses","KeyPackId","KeyPackType","ProductType","ProductVersion","ProductVersionID","TotalLicenses","TypeAndModel","Scope","Path","Options","ClassPath","Properties","SystemProperties","Qualifiers","Site","Container"\r\n';
+  return (
+    head +
+    rows
+      .map((k) => {
+        const rel = `Win32_TSLicenseKeyPack.KeyPackId=${k.keyPackId}`;
+        const path = `\\\\${server}\\root\\cimv2:${rel}`;
+        return (
+          `"${server}","2","Win32_TSLicenseKeyPack",,"Win32_TSLicenseKeyPack","${rel}","12","System.String[]","${server}","root\\cimv2","${path}",` +
+          `"1","${k.available}","${k.typeAndModel}",,"${k.total - k.available}","${k.keyPackId}","${k.keyPackType}","0","${k.productVersion}","6","${k.total}","${k.typeAndModel}",` +
+          `"System.Management.ManagementScope","${path}","System.Management.ObjectGetOptions","\\\\${server}\\root\\cimv2:Win32_TSLicenseKeyPack",` +
+          `"System.Management.PropertyDataCollection","System.Management.PropertyDataCollection","System.Management.QualifierDataCollection",,\r\n`
+        );
+      })
+      .join('')
+  );
+}
+
+/**
+ * A license table of `rows` rows as of AS_OF: about 3.5 % cloned images (4 clones ping-
+ * ponging one HWID), 4 % churning VDI names, 3 % rebuilt devices, 0.4 % duplicate names,
+ * 5 % temporaries, the rest healthy devices with one renewing CAL each.
+ */
+export function* fleetRows(rows: number, seed = 7): Generator<ExportRow> {
+  const rnd = random(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  let licenseId = 1000;
+  let emitted = 0;
+  let device = 0;
+  const take = (row: Omit<ExportRow, 'licenseId' | 'keyPackId'>): ExportRow => {
+    emitted++;
+    return { ...row, licenseId: licenseId++, keyPackId: row.status === 1 ? 2 : 3 };
+  };
+  const permanent = (issuedAt: number) => issuedAt + int(52, 89) * DAY;
+  const scaled = (share: number) => Math.floor(rows * share);
+
+  for (let image = 0; image < scaled(0.035) / 12; image++) {
+    const hwid = hwidOf(0xc0000000 + image, image);
+    const names = [0, 1, 2, 3].map((k) => `WS-C${String(image).padStart(4, '0')}-${k}`);
+    for (let i = 0; i < 12; i++) {
+      const issuedAt = AS_OF - (40 - i * 3) * DAY - int(0, 20) * 3_600_000;
+      yield take({ status: 2, hwid, computer: names[i % 4]!, issuedAt, expiresAt: permanent(issuedAt) });
+    }
+  }
+  for (let vdi = 0; vdi < scaled(0.04) / 16; vdi++) {
+    const computer = `VDI-${String(vdi).padStart(4, '0')}`;
+    for (let i = 0; i < 16; i++) {
+      const issuedAt = AS_OF - (32 - i * 2) * DAY + int(0, 8) * 3_600_000;
+      yield take({ status: 2, hwid: hwidOf(0xd0000000 + vdi * 64 + i, vdi), computer, issuedAt, expiresAt: permanent(issuedAt) });
+    }
+  }
+  for (let r = 0; r < scaled(0.03) / 2; r++) {
+    const computer = `PC-R${String(r).padStart(5, '0')}`;
+    const oldIssued = AS_OF - int(40, 50) * DAY;
+    yield take({ status: 2, hwid: hwidOf(0xe0000000 + r, 1), computer, issuedAt: oldIssued, expiresAt: oldIssued + 89 * DAY });
+    const newIssued = AS_OF - int(5, 30) * DAY;
+    yield take({ status: 2, hwid: hwidOf(0xe0000000 + r, 2), computer, issuedAt: newIssued, expiresAt: permanent(newIssued) });
+  }
+  for (let d = 0; d < scaled(0.004) / 2; d++) {
+    const computer = `PC-D${String(d).padStart(5, '0')}`;
+    for (const k of [1, 2]) {
+      const issuedAt = AS_OF - int(120, 200) * DAY;
+      yield take({ status: 2, hwid: hwidOf(0xf0000000 + d, k), computer, issuedAt, expiresAt: AS_OF + int(20, 80) * DAY });
+    }
+  }
+  for (let t = 0; t < scaled(0.05); t++) {
+    const issuedAt = AS_OF - int(1, 80) * DAY;
+    yield take({ status: 1, hwid: hwidOf(0xa0000000 + t, 3), computer: `KIOSK-${String(t).padStart(6, '0')}`, issuedAt, expiresAt: issuedAt + 90 * DAY });
+  }
+  while (emitted < rows) {
+    const issuedAt = AS_OF - int(1, 300) * DAY;
+    const expiresAt = issuedAt + 89 * DAY > AS_OF ? permanent(issuedAt) : AS_OF + int(1, 85) * DAY;
+    device++;
+    yield take({ status: 2, hwid: hwidOf(0x10000000 + device, 4), computer: `PC-${String(device).padStart(6, '0')}`, issuedAt, expiresAt });
+  }
+}
+
+export async function writeFleetExport(dir: string, rows: number): Promise<{ issued: string; keyPacks: string; bytes: number }> {
+  const stamp = '20240612T000000Z';
+  const issued = join(dir, `issued-licenses_${stamp}.csv`);
+  const out = createWriteStream(issued, { encoding: 'latin1' });
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  await write(ISSUED_HEADER);
+  let buffer = '';
+  let permanents = 0;
+  for (const row of fleetRows(rows)) {
+    if (row.status === 2) permanents++;
+    buffer += issuedRow(row);
+    if (buffer.length > 1 << 20) {
+      await write(buffer);
+      buffer = '';
+    }
+  }
+  await write(buffer);
+  out.end();
+  await once(out, 'finish');
+  const keyPacks = join(dir, `keypacks_${stamp}.csv`);
+  const installed = Math.ceil(permanents * 1.02);
+  await writeFile(
+    keyPacks,
+    keyPackCsv([
+      { keyPackId: 2, keyPackType: 4, productVersion: 'Windows Server 2019', typeAndModel: 'Built-in TS Per Device Cal', total: 4294967295, available: 4294967295 },
+      { keyPackId: 3, keyPackType: 2, productVersion: 'Windows Server 2019', typeAndModel: 'RDS Per Device CAL', total: installed, available: installed - permanents },
+    ]),
+    'latin1',
+  );
+  return { issued, keyPacks, bytes: (await stat(issued)).size };
+}
+
+class Sink extends Writable {
+  bytes = 0;
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.bytes += chunk.length;
+    done();
+  }
+}
+
+function peakRss(): { stop(): number } {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 25);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage().rss);
+    },
+  };
+}
+
+async function analyzeBench(dir: string, rows: number): Promise<BenchResult> {
+  const written = await writeFleetExport(dir, rows);
+  const { command } = await COMMANDS.analyze!();
+  const stdout = new Sink();
+  const stderr = new Sink();
+  const rssBefore = process.memoryUsage().rss;
+  const rss = peakRss();
+  const started = performance.now();
+  const code = await command.run([dir, '--format', 'json'], {
+    stdout,
+    stderr,
+    env: {},
+    cwd: dir,
+    signal: new AbortController().signal,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const peak = rss.stop();
+  if (code !== 0) throw new Error(`analyze exited ${code}`);
+  return {
+    name: 'analyze-100k',
+    metrics: {
+      rows,
+      fileBytes: written.bytes,
+      seconds: round(seconds, 2),
+      rowsPerSecond: Math.round(rows / seconds),
+      outputBytes: stdout.bytes,
+      rssBeforeBytes: rssBefore,
+      peakRssBytes: peak,
+    },
+    notes: 'calwatch analyze <dir> --format json on one PS 5.1 Export-Csv snapshot + key pack export, end to end (parse, diff, detect, report)',
+  };
+}
+
+export async function loadEvents(dir: string): Promise<CanonicalEvent[]> {
+  const takenAt = new Date(AS_OF).toISOString();
+  const issued = await collectSnapshots(parseFile(join(dir, 'issued-licenses_20240612T000000Z.csv'), { observedTime: takenAt }), {
+    takenAt,
+    source: { kind: 'wmi-issued-licenses', ref: 'bench' },
+  });
+  const keyPacks = await collectSnapshots(parseFile(join(dir, 'keypacks_20240612T000000Z.csv'), { observedTime: takenAt }), {
+    takenAt,
+    source: { kind: 'wmi-keypacks', ref: 'bench' },
+  });
+  const events: CanonicalEvent[] = [];
+  for (const snap of keyPacks.keyPacks) events.push(...buildKeyPackEvents(snap.licenseServer, snap.takenAt, snap.keyPacks, snap.source));
+  for (const snap of issued.issued) events.push(...diffSnapshot(undefined, snap).events);
+  return events.sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : a.eventId < b.eventId ? -1 : 1));
+}
+
+async function coreBench(dir: string, rows: number): Promise<BenchResult> {
+  const events = await loadEvents(dir);
+  const config = parseCoreConfig({});
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let updates = 0;
+  const pipeline = createPipeline(config, { onFinding: () => updates++ });
+  const started = performance.now();
+  for (const event of events) pipeline.apply(event);
+  pipeline.advanceTo(AS_OF);
+  pipeline.flush();
+  const seconds = (performance.now() - started) / 1000;
+  gc?.();
+  const heapAfter = process.memoryUsage().heapUsed;
+  const stats = pipeline.stats();
+  const snapshot = pipeline.snapshot();
+  const hwidStateBytes = Buffer.byteLength(JSON.stringify(snapshot.byHwid));
+  const findings = pipeline.findings().filter((f) => f.state === 'open');
+  const byKind: Record<string, number> = {};
+  for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+  return {
+    name: 'core-throughput',
+    metrics: {
+      rows,
+      events: events.length,
+      seconds: round(seconds, 2),
+      eventsPerSecond: Math.round(events.length / seconds),
+      findingUpdates: updates,
+      openFindings: findings.length,
+      trackedHwids: stats.keys.byHwid,
+      trackedComputers: stats.keys.byComputer,
+      heapBytesPerHwid: Math.round((heapAfter - heapBefore) / stats.keys.byHwid),
+      stateJsonBytesPerHwid: Math.round(hwidStateBytes / stats.keys.byHwid),
+      openByKind: JSON.stringify(byKind),
+    },
+    notes:
+      'first-snapshot events of the same export through createPipeline on one core (no parsing); heap per HWID includes the ' +
+      `by-computer and by-server state it causes${gc === undefined ? ' (approximate: run node with --expose-gc for a clean figure)' : ''}`,
+  };
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export async function runCoreBench(options: { rows?: number } = {}): Promise<BenchResult[]> {
+  const rows = options.rows ?? 100_000;
+  const dir = await mkdtemp(join(tmpdir(), 'calwatch-core-bench-'));
+  try {
+    const analyze = await analyzeBench(dir, rows);
+    const core = await coreBench(dir, rows);
+    return [analyze, core];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const at = process.argv.indexOf('--rows');
+  const rows = at > 0 ? Number(process.argv[at + 1]) : undefined;
+  const results = await runCoreBench(rows === undefined ? {} : { rows });
+  const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'core.json');
+  await mkdir(dirname(file), { recursive: true });
+  const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length };
+  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+}

@@ -1,0 +1,183 @@
+import type { Finding, FindingKind, Rejection, Severity } from '@calwatch/shared';
+import type { BuiltEvents, FileReport } from './analyze-input';
+
+const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+const REASON_EXAMPLES = 3;
+
+export interface RunFacts {
+  asOf: string;
+  reports: readonly FileReport[];
+  built: BuiltEvents;
+  /** Every finding the pipeline knows (open and resolved). */
+  findings: readonly Finding[];
+  eventsApplied: number;
+  eventsAfterAsOf: number;
+}
+
+export interface Summary {
+  findings: number;
+  resolvedFindings: number;
+  byKind: Partial<Record<FindingKind, number>>;
+  bySeverity: Partial<Record<Severity, number>>;
+  leakedCals: number;
+  reclaimableCals: number;
+  recordsRead: number;
+  events: number;
+  eventsAfterAsOf: number;
+  rejected: { total: number; byCode: Record<string, { count: number; reasons: string[] }> };
+  files: {
+    path: string;
+    kinds: string[];
+    licenseServers: string[];
+    records: number;
+    rejected: number;
+    /** Only for files that held export rows (a snapshot); null for event files. */
+    snapshotTime: string | null;
+    snapshotTimeFrom: string | null;
+    note?: string;
+  }[];
+}
+
+const isSnapshot = (r: FileReport) => r.issued.length > 0 || r.keyPacks.length > 0;
+
+export function openFindings(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => f.state === 'open');
+}
+
+/** Rejection reasons name their file and line already; others get them added. */
+function where(r: Rejection): string {
+  if (r.reason.startsWith(r.ref)) return r.reason;
+  const at = r.line !== null ? `line ${r.line}` : r.record !== null ? `record ${r.record}` : null;
+  return `${r.ref}${at === null ? '' : `, ${at}`}: ${r.reason}`;
+}
+
+export function buildSummary(facts: RunFacts): Summary {
+  const open = openFindings(facts.findings);
+  const byKind: Summary['byKind'] = {};
+  const bySeverity: Summary['bySeverity'] = {};
+  for (const f of open) {
+    byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+    bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
+  }
+  // A CAL can be in two findings (a clone whose name was also rebuilt): count it once.
+  const reclaimable = new Set(open.flatMap((f) => f.reclaimableLicenseIds.map((id) => `${f.licenseServer}|${id}`)));
+  const rejections = facts.reports.flatMap((r) => r.rejections);
+  const byCode: Summary['rejected']['byCode'] = {};
+  for (const r of rejections) {
+    const entry = (byCode[r.code] ??= { count: 0, reasons: [] });
+    entry.count++;
+    if (entry.reasons.length < REASON_EXAMPLES) entry.reasons.push(where(r));
+  }
+  const notes = new Map<string, string[]>();
+  const note = (file: string, text: string) => notes.set(file, [...(notes.get(file) ?? []), text]);
+  for (const s of facts.built.stale) note(s.file, `snapshot of ${s.licenseServer} at ${s.takenAt} is not newer than an earlier one: not diffed`);
+  for (const s of facts.built.incomplete) {
+    note(s.file, `${s.rejected} rejected rows: licenses on them may read as returned`);
+  }
+  for (const r of facts.reports) if (r.unknownFormat) note(r.file.display, 'unknown format: skipped');
+  return {
+    findings: open.length,
+    resolvedFindings: facts.findings.length - open.length,
+    byKind,
+    bySeverity,
+    leakedCals: reclaimable.size,
+    reclaimableCals: reclaimable.size,
+    recordsRead: facts.reports.reduce((n, r) => n + r.records, 0),
+    events: facts.eventsApplied,
+    eventsAfterAsOf: facts.eventsAfterAsOf,
+    rejected: { total: rejections.length, byCode },
+    files: facts.reports.map((r) => ({
+      path: r.file.display,
+      kinds: r.kinds,
+      licenseServers: r.licenseServers,
+      records: r.records,
+      rejected: r.rejections.length,
+      snapshotTime: isSnapshot(r) ? r.file.snapshotTime : null,
+      snapshotTimeFrom: isSnapshot(r) ? r.file.snapshotTimeFrom : null,
+      ...(notes.has(r.file.display) ? { note: notes.get(r.file.display)!.join('; ') } : {}),
+    })),
+  };
+}
+
+/** The `--format json` document: exactly these keys, in this order. */
+export function renderJson(facts: RunFacts): string {
+  const findings = openFindings(facts.findings).map((f) => ({
+    id: f.id,
+    kind: f.kind,
+    severity: f.severity,
+    licenseServer: f.licenseServer,
+    hwids: f.hwids,
+    computers: f.computers,
+    licenseIds: f.licenseIds,
+    leakedCals: f.leakedCals,
+    reclaimableLicenseIds: f.reclaimableLicenseIds,
+    firstSeen: f.firstSeen,
+    lastSeen: f.lastSeen,
+    summary: f.summary,
+    remediation: f.remediation,
+  }));
+  return `${JSON.stringify({ asOf: facts.asOf, summary: buildSummary(facts), findings }, null, 2)}\n`;
+}
+
+const number = (n: number) => n.toLocaleString('en-US');
+
+/** A readable report, worst finding first, with each leak's revoke plan. */
+export function renderTable(facts: RunFacts): string {
+  const summary = buildSummary(facts);
+  const open = openFindings(facts.findings);
+  const out: string[] = [];
+  out.push(`calwatch analyze: as of ${facts.asOf}`);
+  out.push(
+    `Read ${summary.files.length} ${summary.files.length === 1 ? 'file' : 'files'}, ${number(summary.recordsRead)} records ` +
+      `(${number(summary.rejected.total)} rejected), ${number(summary.events)} events` +
+      (summary.eventsAfterAsOf > 0 ? ` (${number(summary.eventsAfterAsOf)} after the as-of time, not used)` : ''),
+  );
+  out.push('');
+  const severities = SEVERITIES.filter((s) => summary.bySeverity[s] !== undefined).map((s) => `${summary.bySeverity[s]} ${s}`);
+  out.push(
+    open.length === 0
+      ? 'No open findings.'
+      : `${open.length} open ${open.length === 1 ? 'finding' : 'findings'} (${severities.join(', ')}): ` +
+          `${number(summary.leakedCals)} CALs leaked, ${number(summary.reclaimableCals)} reclaimable`,
+  );
+  open.forEach((f, i) => {
+    out.push('');
+    const who = [f.licenseServer, f.productVersion ?? undefined].filter((x) => x !== undefined).join(', ');
+    out.push(`${i + 1}. [${f.severity.toUpperCase()}] ${f.kind} (${who})`);
+    out.push(`   ${f.summary}`);
+    if (f.computers.length > 0) out.push(`   computers: ${list(f.computers)}`);
+    if (f.hwids.length > 0) out.push(`   HWIDs:     ${list(f.hwids)}`);
+    if (f.leakedCals > 0) out.push(`   leaked:    ${f.leakedCals} (reclaimable CALs ${list(f.reclaimableLicenseIds.map(String))})`);
+    if (f.revokePlan.length > 0) {
+      out.push('   revoke plan:');
+      for (const batch of f.revokePlan) {
+        const when = batch.notBefore <= facts.asOf ? 'now' : `from ${batch.notBefore.slice(0, 10)}`;
+        out.push(`     ${when.padEnd(15)} ${list(batch.licenseIds.map(String), 20)}`);
+      }
+    }
+    out.push(`   seen:      ${f.firstSeen} .. ${f.lastSeen}`);
+    out.push(`   fix:       ${f.remediation}`);
+  });
+  if (summary.resolvedFindings > 0) out.push('', `${summary.resolvedFindings} resolved findings not shown.`);
+  if (summary.rejected.total > 0) {
+    out.push('', `Rejected records (${number(summary.rejected.total)}):`);
+    for (const [code, entry] of Object.entries(summary.rejected.byCode).sort((a, b) => b[1].count - a[1].count)) {
+      out.push(`  ${code}: ${number(entry.count)}`);
+      for (const reason of entry.reasons) out.push(`    e.g. ${reason}`);
+    }
+  }
+  out.push('', 'Files:');
+  for (const file of summary.files) {
+    out.push(
+      `  ${file.path}: ${file.kinds.join(', ') || 'nothing readable'}; ${number(file.records)} ${file.records === 1 ? 'record' : 'records'}, ` +
+        `${number(file.rejected)} rejected` +
+        (file.snapshotTime === null ? '' : `; snapshot time ${file.snapshotTime} (from ${file.snapshotTimeFrom})`) +
+        (file.note === undefined ? '' : `; ${file.note}`),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function list(items: readonly string[], max = 10): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}

@@ -1,0 +1,235 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Severity, isCalwatchError } from '@calwatch/shared';
+import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor';
+import { type FileReport, InputError, buildEvents, listInputs, readInput } from './analyze-input';
+import { type RunFacts, openFindings, renderJson, renderTable } from './analyze-report';
+import type { Command, CommandIo } from './registry';
+
+/** Exit codes of `calwatch analyze` (documented in docs/detection.md). */
+export const ANALYZE_EXIT = { ok: 0, error: 1, usage: 2, findings: 3 } as const;
+
+const usage = `usage: calwatch analyze <file|dir ...> [options]
+
+Finds where per-device CALs leak in license-server exports and event files, in process
+(no Kafka, no Elasticsearch). Reads Win32_TSIssuedLicense / Win32_TSLicenseKeyPack exports
+(CSV or JSON, PowerShell 5.1 or 7, gzip or not), Winlogbeat NDJSON, event XML, canonical
+and client-store NDJSON. Directories are walked. Several exports of one server are
+successive snapshots, ordered by snapshot time: --snapshot-time, else a time stamp in the
+file name (20240612T093000Z, 2024-06-12T09-30-00Z, 2024-06-12, ...), else the file's mtime.
+
+options:
+  --format table|json      output (default: table on a terminal, json otherwise)
+  --as-of <iso>            evaluate at this instant (default: the newest time in the input)
+  --license-server <name>  for rows and events that do not name their license server
+  --snapshot-time <iso>    snapshot time of the one file given
+  --set <key=value>        override a detection threshold, e.g. --set churn.minHwids=4
+                           (repeatable; keys as in docs/detection.md)
+  --config <file.json>     thresholds from a JSON file (--set wins)
+  --fail-on <severity>     exit 3 when an open finding is at least this severe
+                           (info, low, medium, high, critical)
+  --progress               progress on stderr (default: when stderr is a terminal)
+  -h, --help               this text
+
+exit codes: 0 done, 1 unreadable input, 2 usage or config error, 3 findings at or above --fail-on`;
+
+interface Options {
+  paths: string[];
+  format: 'table' | 'json';
+  asOf: string | undefined;
+  licenseServer: string | undefined;
+  snapshotTime: string | undefined;
+  config: CoreConfig;
+  failOn: Severity | undefined;
+  progress: boolean;
+}
+
+class UsageError extends Error {}
+
+function isoOption(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`--${name} must be an ISO-8601 instant, got '${value}'`);
+  return new Date(ms).toISOString();
+}
+
+/** `a.b=12` -> { a: { b: 12 } }; numbers and booleans are typed, the rest stays text. */
+function applySet(target: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--set expects key=value, got '${assignment}'`);
+  const path = assignment.slice(0, eq).trim().split('.');
+  const text = assignment.slice(eq + 1).trim();
+  const value: unknown = /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text === 'true' ? true : text === 'false' ? false : text;
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    const next = node[part];
+    if (next === undefined) node[part] = {};
+    else if (typeof next !== 'object' || next === null) throw new UsageError(`--set ${assignment}: ${part} is not a group`);
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
+}
+
+async function parse(args: string[], io: CommandIo): Promise<Options | 'help'> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string' },
+        'as-of': { type: 'string' },
+        'license-server': { type: 'string' },
+        'snapshot-time': { type: 'string' },
+        set: { type: 'string', multiple: true },
+        config: { type: 'string' },
+        'fail-on': { type: 'string' },
+        progress: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return 'help';
+  if (positionals.length === 0) throw new UsageError('name at least one file or directory');
+  const format = values.format ?? (io.stdout.isTTY === true ? 'table' : 'json');
+  if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, got '${format}'`);
+  let failOn: Severity | undefined;
+  if (values['fail-on'] !== undefined) {
+    const result = Severity.safeParse(values['fail-on']);
+    if (!result.success) throw new UsageError(`--fail-on must be one of ${Severity.options.join(', ')}`);
+    failOn = result.data;
+  }
+
+  let overrides: Record<string, unknown> = {};
+  if (values.config !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(resolve(io.cwd, values.config), 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read --config ${values.config}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    try {
+      const json: unknown = JSON.parse(text);
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not an object');
+      overrides = json as Record<string, unknown>;
+    } catch (error) {
+      throw new UsageError(`--config ${values.config} is not a JSON object (${(error as Error).message})`);
+    }
+  }
+  for (const assignment of values.set ?? []) applySet(overrides, assignment);
+  let config: CoreConfig;
+  try {
+    config = parseCoreConfig(overrides);
+  } catch (error) {
+    if (isCalwatchError(error, 'PROCESSOR_CONFIG_INVALID')) throw new UsageError(error.message);
+    throw error;
+  }
+
+  return {
+    paths: positionals,
+    format,
+    asOf: isoOption('as-of', values['as-of']),
+    licenseServer: values['license-server'],
+    snapshotTime: isoOption('snapshot-time', values['snapshot-time']),
+    config,
+    failOn,
+    progress: values.progress === true || io.stderr.isTTY === true,
+  };
+}
+
+async function analyze(options: Options, io: CommandIo): Promise<number> {
+  const say = (line: string) => {
+    if (options.progress) io.stderr.write(`analyze: ${line}\n`);
+  };
+  const files = await listInputs(options.paths, {
+    cwd: io.cwd,
+    ...(options.snapshotTime === undefined ? {} : { snapshotTime: options.snapshotTime }),
+  });
+  if (options.snapshotTime !== undefined && files.length !== 1) {
+    throw new UsageError(`--snapshot-time applies to a single file; ${files.length} files were given`);
+  }
+  if (files.length === 0) throw new InputError(`no files found under ${options.paths.join(', ')}`);
+
+  const reports: FileReport[] = [];
+  for (const [index, file] of files.entries()) {
+    if (io.signal.aborted) throw new InputError('interrupted');
+    say(`reading ${file.display} (${index + 1}/${files.length})`);
+    const report = await readInput(file, {
+      ...(options.licenseServer === undefined ? {} : { licenseServer: options.licenseServer }),
+      onRecords: (n) => say(`  ${file.display}: ${n.toLocaleString('en-US')} records`),
+    });
+    if (report.unknownFormat && file.explicit) {
+      throw new InputError(
+        `cannot read ${file.display}: unknown format (not a license or key pack export, Winlogbeat NDJSON, event XML, canonical or client-store NDJSON)`,
+      );
+    }
+    if (report.unknownFormat) io.stderr.write(`analyze: skipping ${file.display}: unknown format\n`);
+    reports.push(report);
+  }
+
+  const built = buildEvents(reports);
+  // The newest time in the input: the last event (they are sorted) or the newest snapshot.
+  let newest = built.events.length > 0 ? Date.parse(built.events.at(-1)!.eventTime) : Number.NEGATIVE_INFINITY;
+  for (const report of reports) {
+    if (report.issued.length > 0 || report.keyPacks.length > 0) newest = Math.max(newest, Date.parse(report.file.snapshotTime));
+  }
+  if (!Number.isFinite(newest)) for (const file of files) newest = Math.max(newest, Date.parse(file.snapshotTime));
+  const asOf = options.asOf ?? new Date(newest).toISOString();
+  const asOfMs = Date.parse(asOf);
+
+  say(`detecting over ${built.events.length.toLocaleString('en-US')} events`);
+  const pipeline = createPipeline(options.config);
+  let applied = 0;
+  let afterAsOf = 0;
+  for (const event of built.events) {
+    if (Date.parse(event.eventTime) > asOfMs) {
+      afterAsOf++;
+      continue;
+    }
+    // Sorted input is never too late; the outcome is checked so nothing vanishes silently.
+    const outcome = pipeline.apply(event);
+    if (outcome.status !== 'accepted') throw outcome.error;
+    applied++;
+    if (applied % 100_000 === 0) say(`  ${applied.toLocaleString('en-US')} events`);
+  }
+  pipeline.advanceTo(asOfMs);
+  pipeline.flush();
+
+  const facts: RunFacts = { asOf, reports, built, findings: pipeline.findings(), eventsApplied: applied, eventsAfterAsOf: afterAsOf };
+  io.stdout.write(options.format === 'json' ? renderJson(facts) : renderTable(facts));
+  if (options.failOn !== undefined) {
+    const threshold = Severity.options.indexOf(options.failOn);
+    if (openFindings(facts.findings).some((f) => Severity.options.indexOf(f.severity) >= threshold)) return ANALYZE_EXIT.findings;
+  }
+  return ANALYZE_EXIT.ok;
+}
+
+export const command: Command = {
+  name: 'analyze',
+  summary: 'find leaking CALs in exports and event files, offline',
+  usage,
+  async run(args, io) {
+    try {
+      const options = await parse(args, io);
+      if (options === 'help') {
+        io.stdout.write(`${usage}\n`);
+        return ANALYZE_EXIT.ok;
+      }
+      return await analyze(options, io);
+    } catch (error) {
+      if (error instanceof UsageError) {
+        io.stderr.write(`calwatch analyze: ${error.message}\n\n${usage}\n`);
+        return ANALYZE_EXIT.usage;
+      }
+      if (error instanceof InputError) {
+        io.stderr.write(`calwatch analyze: ${error.message}\n`);
+        return ANALYZE_EXIT.error;
+      }
+      throw error;
+    }
+  },
+};

@@ -1,0 +1,299 @@
+import { z } from 'zod';
+import type { LicenseLifecycleEvent } from '@calwatch/shared';
+import { findRecord, nextExpiry, pruneChain, splitInUse, uniqueSorted, upsertRecord } from './chain';
+import type { CoreConfig } from './config';
+import { CORE_ERRORS } from './errors';
+import { FindingTrack, advanceTrack, buildFindingId, type DerivedFinding, type Evidence } from './finding-track';
+import { LicenseRecord, applyLicenseEvent } from './license-record';
+import { type Decoded, decodeState } from './state-codec';
+import {
+  type ByHwidMessage,
+  type HwidContext,
+  type LicenseFactMessage,
+  type NameObservation,
+  type StageOutput,
+  type StageResult,
+  computerKey,
+} from './messages';
+import { leakSeverity } from './severity';
+import { REVOKE_HOW, listOf, plural, shortHwid } from './text';
+import { DAY_MS, daysToMs, toDay, toMs } from './time';
+
+/**
+ * Stage `by-hwid`, keyed by normalised HWID (the input topic's key). Keeps the HWID's
+ * license chain and detects cloned images: one HWID presented by several names, each
+ * name switch making the license server issue another CAL (the A/B/A ping-pong).
+ */
+export const ByHwidState = z.object({
+  v: z.literal(1),
+  hwid: z.string(),
+  hwidRaw: z.string(),
+  clock: z.number(),
+  /** Sorted by issue time then licenseId. */
+  licenses: z.array(LicenseRecord),
+  /** Computer names as seen, by normalised name (for readable findings). */
+  computerRaw: z.record(z.string(), z.string()),
+  /** Cloned-image finding per license server. */
+  tracks: z.record(z.string(), FindingTrack),
+});
+export type ByHwidState = z.infer<typeof ByHwidState>;
+
+export interface ByHwidStage {
+  process(key: string, message: ByHwidMessage, state: ByHwidState | undefined): StageResult<ByHwidState | undefined>;
+  /** The event time at which passing time may change this key's findings (null: never). */
+  dueAt(state: ByHwidState): number | null;
+}
+
+/** A CAL issued to another name than the previous one of the HWID: a reissue. */
+interface Switch {
+  at: number;
+}
+
+export function createByHwidStage(config: CoreConfig): ByHwidStage {
+  const windowMs = daysToMs(config.clone.windowDays);
+  const quietMs = daysToMs(config.clone.quietDays);
+  const refreshMs = daysToMs(config.emit.refreshDays);
+
+  function serverChain(state: ByHwidState, server: string): LicenseRecord[] {
+    return state.licenses.filter((r) => r.server === server);
+  }
+
+  function switchesOf(chain: readonly LicenseRecord[]): Switch[] {
+    const switches: Switch[] = [];
+    for (let i = 1; i < chain.length; i++) {
+      const prev = chain[i - 1]!;
+      const cur = chain[i]!;
+      if (cur.computer !== prev.computer) switches.push({ at: cur.issuedAt });
+    }
+    return switches;
+  }
+
+  function deriveClone(state: ByHwidState, server: string, clock: number): DerivedFinding | null {
+    const chain = serverChain(state, server);
+    const switches = switchesOf(chain).filter((s) => s.at <= clock);
+    const recent = switches.filter((s) => s.at > clock - windowMs);
+    const last = switches.at(-1);
+    // Opens on enough reissues lately; once open it holds while reissues keep coming within
+    // the quiet period. A fixed image goes quiet.
+    const open = state.tracks[server]?.state === 'open';
+    if ((recent.length < config.clone.minReissues && !open) || last === undefined || clock - last.at >= quietMs) return null;
+
+    const { surplus } = splitInUse(chain, (r) => r.computer, clock);
+    const computers = uniqueSorted(chain.map((r) => r.computer));
+    const leaked = surplus.length;
+    const newLastWeek = switches.filter((s) => s.at > clock - 7 * DAY_MS).length;
+    const firstInWindow = chain.find((r) => r.issuedAt > clock - windowMs) ?? chain[0]!;
+    return {
+      severity: leakSeverity(leaked, newLastWeek, config),
+      hwids: [state.hwid],
+      computers,
+      licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
+      keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
+      candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
+      firstSeen: firstInWindow.issuedAt,
+      lastSeen: Math.max(...chain.map((r) => r.updatedAt)),
+      describe: () => ({
+        summary:
+          `HWID ${shortHwid(state.hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
+          `${plural(switches.length, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
+        remediation:
+          `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
+          `sysprep /generalize before cloning) so each computer presents its own HWID` +
+          (leaked > 0 ? `, then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
+      }),
+      history: () =>
+        chain
+          .filter((r) => r.issuedAt >= firstInWindow.issuedAt)
+          .map((r) => ({ at: r.issuedAt, eventId: r.eventId, note: `CAL ${r.licenseId} (${r.status}) issued to ${r.computer}` })),
+    };
+  }
+
+  function step(state: ByHwidState, server: string, clock: number, evidence: Evidence[], outputs: StageOutput[], flush = false): void {
+    const track = state.tracks[server];
+    const derived = deriveClone(state, server, clock);
+    if (track === undefined && derived === null) return;
+    const result = advanceTrack({
+      track,
+      id: track?.id ?? buildFindingId('cloned-image', server, state.hwid),
+      kind: 'cloned-image',
+      licenseServer: server,
+      derived,
+      evidence,
+      at: clock,
+      timelineMax: config.state.timelineMax,
+      refreshMs,
+      flush,
+      resolution: () => {
+        const chain = serverChain(state, server);
+        const last = switchesOf(chain).at(-1);
+        const { surplus } = splitInUse(chain, (r) => r.computer, clock);
+        const until = Math.max(clock, ...surplus.map((r) => r.expiresAt ?? clock));
+        return {
+          summary:
+            `HWID ${shortHwid(state.hwid)} stopped being reissued on ${server}` +
+            (last === undefined ? '' : ` (last reissue ${toDay(last.at)})`) +
+            (surplus.length > 0 ? `; ${plural(surplus.length, 'CAL')} from the episode return by themselves by ${toDay(until)}` : ''),
+          remediation: 'Nothing to do: the clones present their own HWIDs now.',
+          note: `resolved: no reissue for ${config.clone.quietDays} days`,
+        };
+      },
+    });
+    if (result.track !== undefined) state.tracks[server] = result.track;
+    if (result.draft !== null) outputs.push({ topic: 'by-server', key: server, message: result.draft });
+  }
+
+  function context(state: ByHwidState, server: string): HwidContext {
+    const chain = serverChain(state, server);
+    const track = state.tracks[server];
+    const open = track?.state === 'open';
+    return {
+      licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
+      computers: uniqueSorted(chain.map((r) => r.computer)),
+      findingIds: open ? [track.id] : [],
+      classification: open ? 'cloned-image' : 'healthy',
+    };
+  }
+
+  function evidenceOf(event: LicenseLifecycleEvent, record: LicenseRecord, previous: LicenseRecord | undefined, chain: readonly LicenseRecord[]): Evidence {
+    const at = toMs(event.eventTime);
+    const id = record.licenseId;
+    const who = event.license.computer.norm;
+    let note: string;
+    switch (event.type) {
+      case 'license.issued': {
+        const index = chain.indexOf(record);
+        const before = index > 0 ? chain[index - 1] : undefined;
+        note = `CAL ${id} (${record.status}) issued to ${who}`;
+        if (before !== undefined && before.computer !== record.computer) note += ` after ${before.computer} had CAL ${before.licenseId}`;
+        break;
+      }
+      case 'license.renewed':
+        note = `CAL ${id} of ${who} renewed until ${record.expiresAt === null ? 'unknown' : toDay(record.expiresAt)}`;
+        break;
+      case 'license.upgraded':
+        note = `CAL ${id} of ${who} upgraded from ${event.previousStatus} to ${record.status}`;
+        break;
+      case 'license.revoked':
+        note = `CAL ${id} of ${who} revoked`;
+        break;
+      case 'license.returned':
+        note = `CAL ${id} of ${who} returned (${event.reason})`;
+        break;
+    }
+    if (previous !== undefined && previous.computer !== record.computer) note += ` (was ${previous.computer})`;
+    return { at, eventId: event.eventId, note };
+  }
+
+  return {
+    process(key, message, current) {
+      const outputs: StageOutput[] = [];
+      if (message.type === 'tick') {
+        if (current === undefined) return { state: undefined, outputs };
+        const state = current;
+        state.clock = Math.max(state.clock, message.at);
+        for (const server of Object.keys(state.tracks).sort()) step(state, server, state.clock, [], outputs, message.flush === true);
+        return finish(state, outputs);
+      }
+
+      const event = message;
+      if (event.license.hwid.norm !== key) {
+        throw CORE_ERRORS.create('PROCESSOR_KEY_MISMATCH', `event ${event.eventId} has HWID ${event.license.hwid.norm}, routed to key ${key}`, {
+          context: { eventId: event.eventId, key },
+        });
+      }
+      const at = toMs(event.eventTime);
+      const state: ByHwidState = current ?? {
+        v: 1,
+        hwid: key,
+        hwidRaw: event.license.hwid.raw,
+        clock: at,
+        licenses: [],
+        computerRaw: {},
+        tracks: {},
+      };
+      state.clock = Math.max(state.clock, at);
+      const server = event.licenseServer;
+      const previous = findRecord(state.licenses, {
+        server,
+        licenseId: event.license.licenseId,
+        issuedAt: toMs(event.license.issueDate),
+      });
+      const record = applyLicenseEvent(previous, event, config);
+      upsertRecord(state.licenses, record);
+      state.computerRaw[record.computer] = event.license.computer.raw;
+      const chain = serverChain(state, server);
+      const evidence = evidenceOf(event, record, previous, chain);
+
+      step(state, server, state.clock, [evidence], outputs);
+
+      const hwidContext = context(state, server);
+      if (previous !== undefined && previous.computer !== record.computer) {
+        const moved: NameObservation = {
+          type: 'name-observation',
+          at,
+          computerRaw: state.computerRaw[previous.computer] ?? previous.computer,
+          hwidRaw: state.hwidRaw,
+          license: { ...record, computer: previous.computer },
+          moved: true,
+          event: null,
+          hwidContext,
+        };
+        outputs.push({ topic: 'by-computer', key: computerKey(server, previous.computer), message: moved });
+      }
+      const observation: NameObservation = {
+        type: 'name-observation',
+        at,
+        computerRaw: event.license.computer.raw,
+        hwidRaw: event.license.hwid.raw,
+        license: record,
+        moved: false,
+        event,
+        hwidContext,
+      };
+      outputs.push({ topic: 'by-computer', key: computerKey(server, record.computer), message: observation });
+      const fact: LicenseFactMessage = {
+        type: 'license-fact',
+        at,
+        eventId: event.eventId,
+        eventType: event.type,
+        licenseId: record.licenseId,
+        keyPackId: record.keyPackId,
+        status: record.status,
+        previousStatus: event.type === 'license.upgraded' || event.type === 'license.revoked' ? event.previousStatus : null,
+        issuedAt: record.issuedAt,
+        expiresAt: record.expiresAt,
+      };
+      outputs.push({ topic: 'by-server', key: server, message: fact });
+      return finish(state, outputs);
+    },
+
+    dueAt(state) {
+      let due: number | null = null;
+      for (const [server, track] of Object.entries(state.tracks)) {
+        if (track.state !== 'open') continue;
+        const chain = serverChain(state, server);
+        const last = switchesOf(chain).at(-1);
+        const candidates = [last === undefined ? null : last.at + quietMs, nextExpiry(chain, state.clock)];
+        for (const c of candidates) if (c !== null && c > state.clock && (due === null || c < due)) due = c;
+      }
+      return due;
+    },
+  };
+
+  function finish(state: ByHwidState, outputs: StageOutput[]): StageResult<ByHwidState | undefined> {
+    const before = state.licenses.length;
+    state.licenses = pruneChain(state.licenses, state.clock, config);
+    if (state.licenses.length !== before) {
+      const names = new Set(state.licenses.map((r) => r.computer));
+      for (const name of Object.keys(state.computerRaw)) if (!names.has(name)) delete state.computerRaw[name];
+    }
+    const anyOpen = Object.values(state.tracks).some((t) => t.state === 'open');
+    if (state.licenses.length === 0 && !anyOpen) return { state: undefined, outputs };
+    return { state, outputs };
+  }
+}
+
+/** Decodes a stored by-hwid state (changelog record) at the trust boundary. */
+export function decodeByHwidState(json: unknown): Decoded<ByHwidState> {
+  return decodeState(ByHwidState, 'by-hwid', json);
+}

@@ -1,0 +1,611 @@
+import { z } from 'zod';
+import {
+  type EnrichedEvent,
+  Finding,
+  type KeyPackInventory,
+  type ServiceEvent,
+  kafkaKeyOf,
+} from '@calwatch/shared';
+import type { CoreConfig } from './config';
+import { CORE_ERRORS } from './errors';
+import { FindingTrack, advanceTrack, buildFindingId, sameCandidates, type Evidence } from './finding-track';
+import { isPermanent } from './license-record';
+import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
+import { KeyPackState, ProductState, addToDay, assessPool, emptyProduct, inventoryOf, pruneDays } from './pool';
+import { isPerDevicePool, productKeyOf } from './products';
+import { type PlanBatch, type ProductQuota, type RevokePlan, buildRevokePlan } from './revoke-plan';
+import { severityRank } from './severity';
+import { type Decoded, decodeState } from './state-codec';
+import { plural } from './text';
+import { DAY_MS, daysToMs, toIso, toMs } from './time';
+
+type KeyPackInventoryEvent = z.infer<typeof KeyPackInventory>;
+type ServiceEventEvent = z.infer<typeof ServiceEvent>;
+
+const LEAK_KINDS: ReadonlySet<string> = new Set(['cloned-image', 'hwid-churn', 'rebuilt-device', 'corrupted-store']);
+
+/**
+ * Stage `by-server`, keyed by license server. Knows the pool per CAL version (key packs,
+ * events 20/21/22/81, issuance), the revoked CALs still holding revocation quota, and
+ * every open finding of the server. Detects pool exhaustion, plans revocations across all
+ * open leak findings, and emits the final finding updates (the only ones published).
+ */
+export const ByServerState = z.object({
+  v: z.literal(1),
+  server: z.string(),
+  clock: z.number(),
+  keyPacks: z.record(z.string(), KeyPackState),
+  products: z.record(z.string(), ProductState),
+  /** Revoked CALs by license instance, until their original expiry. */
+  revoked: z.record(
+    z.string(),
+    z.object({ licenseId: z.number().int(), keyPackId: z.number().int(), at: z.number(), until: z.number().nullable() }),
+  ),
+  /** Open findings: the owner's latest draft and the revoke batches last published with it. */
+  open: z.record(
+    z.string(),
+    z.object({ draft: FindingDraft, batches: z.array(z.object({ notBefore: z.number(), licenseIds: z.array(z.number().int()) })) }),
+  ),
+  /** Last revision published per finding id, kept after resolution so a reopen continues it. */
+  revisions: z.record(z.string(), z.object({ revision: z.number().int(), resolvedAt: z.number().nullable() })),
+  /** Pool-exhaustion findings, one per product. */
+  poolTracks: z.record(z.string(), FindingTrack),
+  /** Event time of the last housekeeping pass (expired quota, old revisions, old rates). */
+  prunedAt: z.number(),
+  /** When the revoke plan was last rebuilt, and whether its inputs changed since. */
+  plan: z.object({
+    at: z.number().nullable(),
+    dirty: z.boolean(),
+    /** Revocations the quota allowed at `at` beyond the plan, per product, for provisional batches. */
+    freeNow: z.record(z.string(), z.number().int()),
+    /** Which finding each planned CAL belongs to (licenseId -> finding id). */
+    claims: z.record(z.string(), z.string()),
+  }),
+});
+export type ByServerState = z.infer<typeof ByServerState>;
+
+export interface ByServerStage {
+  process(key: string, message: ByServerMessage, state: ByServerState | undefined): StageResult<ByServerState | undefined>;
+  dueAt(state: ByServerState): number | null;
+}
+
+export function createByServerStage(config: CoreConfig): ByServerStage {
+  const unknownExpiryMs = daysToMs(config.lifecycle.permanentMaxDays);
+  const refreshMs = daysToMs(config.emit.refreshDays);
+  const replanMs = Math.round(config.revoke.replanMinutes * 60_000);
+  const revisionRetentionMs = daysToMs(Math.max(365, config.state.retentionDays));
+
+  function productOfKeyPack(state: ByServerState, keyPackId: number): string {
+    return state.keyPacks[String(keyPackId)]?.product ?? soleProduct(state) ?? 'unknown';
+  }
+
+  /** With a single per-device product on the server, unattributed facts belong to it. */
+  function soleProduct(state: ByServerState): string | undefined {
+    const products = new Set(Object.values(state.keyPacks).filter((k) => k.perDevice).map((k) => k.product));
+    return products.size === 1 ? [...products][0] : undefined;
+  }
+
+  function product(state: ByServerState, key: string, display?: string): ProductState {
+    let p = state.products[key];
+    if (p === undefined) state.products[key] = p = emptyProduct(display ?? (key === 'unknown' ? 'unknown product' : `Windows Server ${key}`));
+    else if (display !== undefined && p.display !== display && display.length > 0) p.display = display;
+    return p;
+  }
+
+  function displayOf(state: ByServerState, keyPackIds: readonly number[]): string | null {
+    const names = new Set<string>();
+    for (const id of keyPackIds) {
+      const kp = state.keyPacks[String(id)];
+      if (kp !== undefined && kp.perDevice) names.add(kp.productVersion);
+    }
+    if (names.size === 0) {
+      for (const id of keyPackIds) {
+        const kp = state.keyPacks[String(id)];
+        if (kp !== undefined) names.add(kp.productVersion);
+      }
+    }
+    return names.size === 0 ? null : [...names].sort().join(' + ');
+  }
+
+  // ---- findings: assembly, plan, publication ----
+
+  function worstFirst(a: FindingDraft, b: FindingDraft): number {
+    return (
+      severityRank(b.severity) - severityRank(a.severity) ||
+      b.candidates.length - a.candidates.length ||
+      a.firstSeen - b.firstSeen ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    );
+  }
+
+  function quotas(state: ByServerState): Record<string, ProductQuota> {
+    const result: Record<string, ProductQuota> = {};
+    const get = (p: string): ProductQuota => {
+      let q = result[p];
+      if (q === undefined) {
+        const inv = inventoryOf(Object.values(state.keyPacks), p);
+        const limit = state.products[p]?.revokeLimit ?? null;
+        result[p] = q = {
+          installed: inv.known ? inv.installed : (limit?.installedCount ?? null),
+          revokedUntil: [],
+          reportedRevoked: limit?.revokedCount ?? null,
+          nextRevokeAllowedAt: limit?.nextAllowedAt ?? null,
+        };
+      }
+      return q;
+    };
+    for (const p of Object.keys(state.products)) get(p);
+    for (const r of Object.values(state.revoked)) {
+      (get(productOfKeyPack(state, r.keyPackId)).revokedUntil as number[]).push(r.until ?? r.at + unknownExpiryMs);
+    }
+    return result;
+  }
+
+  function plan(state: ByServerState): RevokePlan {
+    const leaks = Object.values(state.open)
+      .map((o) => o.draft)
+      .filter((d) => LEAK_KINDS.has(d.kind) && d.candidates.length > 0)
+      .sort(worstFirst);
+    const products = new Map<number, string>();
+    const productOf = (keyPackId: number) => {
+      let p = products.get(keyPackId);
+      if (p === undefined) products.set(keyPackId, (p = productOfKeyPack(state, keyPackId)));
+      return p;
+    };
+    return buildRevokePlan({
+      now: state.clock,
+      findings: leaks.map((d) => ({
+        id: d.id,
+        candidates: d.candidates.map((c) => ({ licenseId: c.licenseId, product: productOf(c.keyPackId), expiresAt: c.expiresAt })),
+      })),
+      quotas: quotas(state),
+      capRatio: config.lifecycle.revokeCapRatio,
+      maxBatches: config.revoke.maxBatches,
+      unknownExpiryMs,
+    });
+  }
+
+  /** The published form of a draft; `publish` sets the revision. */
+  function assemble(state: ByServerState, draft: FindingDraft, batches: readonly PlanBatch[]): Finding {
+    const open = draft.state === 'open';
+    const reclaimable = open ? [...new Set(draft.candidates.map((c) => c.licenseId))].sort((a, b) => a - b) : [];
+    return {
+      schemaVersion: 1,
+      id: draft.id,
+      kind: draft.kind,
+      state: draft.state,
+      severity: draft.severity,
+      licenseServer: draft.licenseServer,
+      productVersion:
+        draft.kind === 'pool-exhaustion'
+          ? (state.products[poolProductOf(state, draft.id)]?.display ?? null)
+          : displayOf(state, draft.keyPackIds),
+      hwids: draft.hwids,
+      computers: draft.computers,
+      licenseIds: draft.licenseIds,
+      leakedCals: reclaimable.length,
+      reclaimableLicenseIds: reclaimable,
+      revokePlan: open ? batches.map((b) => ({ notBefore: toIso(b.notBefore), licenseIds: b.licenseIds })) : [],
+      firstSeen: toIso(draft.firstSeen),
+      lastSeen: toIso(draft.lastSeen),
+      updatedAt: toIso(Math.max(state.clock, draft.at)),
+      revision: 0,
+      timeline: draft.timeline,
+      summary: draft.summary,
+      remediation: draft.remediation,
+    };
+  }
+
+  function poolProductOf(state: ByServerState, id: string): string {
+    for (const [p, track] of Object.entries(state.poolTracks)) if (track.id === id) return p;
+    return 'unknown';
+  }
+
+  /** Publishes an update (owners send drafts only on change; re-plans compare plans first). */
+  function publish(state: ByServerState, id: string, candidate: Finding, outputs: StageOutput[]): void {
+    const revision = (state.revisions[id]?.revision ?? 0) + 1;
+    const finding = { ...candidate, revision };
+    state.revisions[id] = { revision, resolvedAt: finding.state === 'resolved' ? state.clock : null };
+    outputs.push({ topic: 'findings', key: id, message: finding });
+  }
+
+  /** Applies a draft (from an owner stage or the pool assessment) and republishes what changed. */
+  function applyDraft(state: ByServerState, draft: FindingDraft, outputs: StageOutput[]): void {
+    const before = state.open[draft.id]?.draft;
+    const isLeak = LEAK_KINDS.has(draft.kind);
+    if (draft.state === 'resolved') {
+      if (before === undefined) return;
+      publish(state, draft.id, assemble(state, draft, []), outputs);
+      for (const b of state.open[draft.id]!.batches) for (const l of b.licenseIds) if (state.plan.claims[l] === draft.id) delete state.plan.claims[l];
+      delete state.open[draft.id];
+      if (isLeak && before !== undefined && before.candidates.length > 0) requestPlan(state, outputs, null);
+      return;
+    }
+    const entry = state.open[draft.id] ?? (state.open[draft.id] = { draft, batches: [] });
+    entry.draft = draft;
+    const candidatesChanged = before === undefined || !sameCandidates(before.candidates, draft.candidates);
+    if (isLeak && candidatesChanged) {
+      requestPlan(state, outputs, draft.id);
+    } else {
+      publish(state, draft.id, assemble(state, draft, entry.batches), outputs);
+    }
+  }
+
+  /**
+   * Plans are rebuilt at most once per replan interval of event time (a bulk load brings
+   * thousands of drafts); in between, a changed finding keeps the batches it had for the
+   * CALs it still holds, gets new CALs planned now while the last plan left quota free, and
+   * otherwise waits for the next plan, which a timer guarantees.
+   */
+  function requestPlan(state: ByServerState, outputs: StageOutput[], changedId: string | null): void {
+    state.plan.dirty = true;
+    if (state.plan.at === null || state.clock - state.plan.at >= replanMs) {
+      replan(state, outputs, changedId);
+      return;
+    }
+    if (changedId === null) return;
+    const entry = state.open[changedId]!;
+    const still = new Set(entry.draft.candidates.map((c) => c.licenseId));
+    const batches = entry.batches
+      .map((b) => ({ notBefore: b.notBefore, licenseIds: b.licenseIds.filter((id) => still.has(id)) }))
+      .filter((b) => b.licenseIds.length > 0);
+    // New CALs go in a batch now while the last plan left quota free and no other finding
+    // has them planned; the rest wait for the next plan.
+    const planned = new Set(batches.flatMap((b) => b.licenseIds));
+    const fresh = entry.draft.candidates.filter((c) => !planned.has(c.licenseId) && (c.expiresAt === null || c.expiresAt > state.clock));
+    const claims = state.plan.claims;
+    for (const b of entry.batches) for (const l of b.licenseIds) if (!still.has(l) && claims[l] === changedId) delete claims[l];
+    if (fresh.length > 0) {
+      const now: number[] = [];
+      for (const c of [...fresh].sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId)) {
+        const p = productOfKeyPack(state, c.keyPackId);
+        const free = state.plan.freeNow[p] ?? 0;
+        const owner = claims[c.licenseId];
+        if (free <= 0 || (owner !== undefined && owner !== changedId)) continue;
+        claims[c.licenseId] = changedId;
+        state.plan.freeNow[p] = free - 1;
+        now.push(c.licenseId);
+      }
+      if (now.length > 0) {
+        const due = batches.find((b) => b.notBefore <= state.clock);
+        if (due !== undefined) due.licenseIds = [...due.licenseIds, ...now].sort((a, b) => a - b);
+        else batches.unshift({ notBefore: state.clock, licenseIds: now.sort((a, b) => a - b) });
+      }
+    }
+    entry.batches = batches;
+    publish(state, changedId, assemble(state, entry.draft, entry.batches), outputs);
+  }
+
+  /** Re-plans every open leak finding and republishes those whose plan (or draft) changed. */
+  function replan(state: ByServerState, outputs: StageOutput[], changedId: string | null): void {
+    const { batches, freeNow } = plan(state);
+    const claims: Record<string, string> = {};
+    for (const [id, list] of batches) for (const b of list) for (const l of b.licenseIds) claims[l] = id;
+    state.plan = { at: state.clock, dirty: false, freeNow: Object.fromEntries(freeNow), claims };
+    // Object key order is insertion order, and survives a JSON round trip: deterministic.
+    for (const [id, entry] of Object.entries(state.open)) {
+      if (!LEAK_KINDS.has(entry.draft.kind)) continue;
+      const next = batches.get(id) ?? [];
+      if (id !== changedId && samePlan(entry.batches, next, state.clock)) continue;
+      entry.batches = next;
+      publish(state, id, assemble(state, entry.draft, next), outputs);
+    }
+    refreshPools(state, outputs, []);
+  }
+
+  function samePlan(a: readonly PlanBatch[], b: readonly PlanBatch[], clock: number): boolean {
+    if (a.length !== b.length) return false;
+    return a.every((batch, i) => {
+      const other = b[i]!;
+      const due = (t: number) => (t <= clock ? -1 : t);
+      return due(batch.notBefore) === due(other.notBefore) && sameIds(batch.licenseIds, other.licenseIds);
+    });
+  }
+
+  // ---- pool exhaustion ----
+
+  function refreshPools(state: ByServerState, outputs: StageOutput[], evidence: readonly Evidence[], only?: string, flush = false): void {
+    const products = only !== undefined ? [only] : Object.keys(state.products).sort();
+    for (const p of products) {
+      const productState = state.products[p];
+      if (productState === undefined) continue;
+      const inventory = inventoryOf(Object.values(state.keyPacks), p);
+      const assessment = assessPool(productState, inventory, state.clock, config);
+      const track = state.poolTracks[p];
+      if (track === undefined && !assessment.open) continue;
+      const id = track?.id ?? buildFindingId('pool-exhaustion', state.server, p);
+      const display = productState.display;
+      const result = advanceTrack({
+        track,
+        id,
+        kind: 'pool-exhaustion',
+        licenseServer: state.server,
+        derived: assessment.open
+          ? {
+              severity: assessment.severity,
+              hwids: [],
+              computers: [],
+              licenseIds: [],
+              keyPackIds: Object.entries(state.keyPacks)
+                .filter(([, kp]) => kp.product === p && kp.perDevice)
+                .map(([id]) => Number(id))
+                .sort((a, b) => a - b),
+              candidates: [],
+              firstSeen: Math.min(state.clock, assessment.lastEvidenceAt),
+              lastSeen: assessment.lastEvidenceAt,
+              describe: () => ({
+                summary: `${display} per-device CALs on ${state.server}: ${assessment.reasons.join('; ')}`,
+                remediation: poolRemediation(state.server, display, assessment.reasons, reclaimableFor(state, p), config.lifecycle.temporaryDays),
+              }),
+              history: () => [...evidence],
+            }
+          : null,
+        evidence,
+        at: state.clock,
+        timelineMax: config.state.timelineMax,
+        refreshMs,
+        flush,
+        resolution: () => ({
+          summary: `${display} per-device CALs on ${state.server}: the pool has room again`,
+          remediation: 'Nothing to do.',
+          note: 'resolved: pool no longer low or exhausted',
+        }),
+      });
+      if (result.track !== undefined) state.poolTracks[p] = result.track;
+      const draft = result.draft;
+      if (draft !== null) {
+        if (draft.state === 'resolved') {
+          publish(state, id, assemble(state, draft, []), outputs);
+          delete state.open[id];
+        } else {
+          const entry = state.open[id] ?? (state.open[id] = { draft, batches: [] });
+          entry.draft = draft;
+          publish(state, id, assemble(state, draft, []), outputs);
+        }
+      }
+    }
+  }
+
+  function reclaimableFor(state: ByServerState, product: string): { cals: number; findings: number } {
+    const ids = new Set<number>();
+    let findings = 0;
+    for (const { draft } of Object.values(state.open)) {
+      if (!LEAK_KINDS.has(draft.kind)) continue;
+      const mine = draft.candidates.filter((c) => productOfKeyPack(state, c.keyPackId) === product);
+      if (mine.length > 0) findings++;
+      for (const c of mine) ids.add(c.licenseId);
+    }
+    return { cals: ids.size, findings };
+  }
+
+  // ---- inputs ----
+
+  function onLicenseFact(state: ByServerState, fact: LicenseFactMessage, outputs: StageOutput[]): void {
+    const p = productOfKeyPack(state, fact.keyPackId);
+    const productState = product(state, p);
+    const becamePermanent =
+      (fact.eventType === 'license.issued' && isPermanent(fact.status)) ||
+      (fact.eventType === 'license.upgraded' && isPermanent(fact.status) && (fact.previousStatus === null || !isPermanent(fact.previousStatus)));
+    const evidence: Evidence[] = [];
+    if (becamePermanent) addToDay(productState.permanentIssues, fact.at);
+    if (fact.eventType === 'license.issued' && fact.status === 'temporary') {
+      const assessment = assessPool(productState, inventoryOf(Object.values(state.keyPacks), p), state.clock, config);
+      if (assessment.empty) {
+        addToDay(productState.temporariesWhileEmpty, fact.at);
+        evidence.push({ at: fact.at, eventId: fact.eventId, note: `temporary CAL ${fact.licenseId} issued while the pool is empty` });
+      }
+    }
+    let quotaChanged = false;
+    if (fact.eventType === 'license.revoked' || (fact.eventType === 'license.returned' && fact.status === 'revoked')) {
+      const key = `${fact.licenseId}|${fact.issuedAt}`;
+      if (state.revoked[key] === undefined) {
+        state.revoked[key] = { licenseId: fact.licenseId, keyPackId: fact.keyPackId, at: fact.at, until: fact.expiresAt };
+        quotaChanged = true;
+      }
+    }
+    if (quotaChanged) requestPlan(state, outputs, null);
+    else if (becamePermanent || evidence.length > 0 || state.poolTracks[p]?.state === 'open') refreshPools(state, outputs, evidence, p);
+  }
+
+  function onKeyPack(state: ByServerState, event: KeyPackInventoryEvent, outputs: StageOutput[]): void {
+    const kp = event.keyPack;
+    const at = toMs(event.eventTime);
+    const key = String(kp.keyPackId);
+    const previous = state.keyPacks[key];
+    if (previous !== undefined && previous.at > at) return;
+    const p = productKeyOf(kp.productVersion);
+    const perDevice = isPerDevicePool(kp);
+    state.keyPacks[key] = {
+      product: p,
+      productVersion: kp.productVersion,
+      perDevice,
+      total: kp.totalLicenses,
+      available: kp.availableLicenses,
+      issued: kp.issuedLicenses,
+      at,
+    };
+    product(state, p, perDevice ? kp.productVersion : undefined);
+    const evidence: Evidence[] = [
+      { at, eventId: event.eventId, note: `key pack ${kp.keyPackId} (${kp.productVersion}): ${kp.availableLicenses} of ${kp.totalLicenses} available` },
+    ];
+    const capChanged = previous === undefined || previous.total !== kp.totalLicenses || previous.product !== p;
+    // Pool first, with the evidence; the re-plan then only republishes what its caps changed.
+    if (perDevice) refreshPools(state, outputs, evidence, p);
+    if (capChanged) requestPlan(state, outputs, null);
+  }
+
+  function onServiceEvent(state: ByServerState, event: ServiceEventEvent, outputs: StageOutput[]): string | null {
+    const fact = event.event;
+    const at = toMs(event.eventTime);
+    const p = fact.product !== null ? productKeyOf(fact.product) : (soleProduct(state) ?? 'unknown');
+    const evidence: Evidence[] = [{ at, eventId: event.eventId, note: `event ${fact.code} (${fact.meaning})` }];
+    const later = (current: { at: number } | null) => current === null || at >= current.at;
+    switch (fact.meaning) {
+      case 'pool-low': {
+        const ps = product(state, p);
+        if (later(ps.low)) ps.low = { at, remaining: fact.remainingCals, eventId: event.eventId };
+        break;
+      }
+      case 'pool-exhausted': {
+        const ps = product(state, p);
+        if (later(ps.exhausted)) ps.exhausted = { at, eventId: event.eventId };
+        break;
+      }
+      case 'no-cals-installed': {
+        const ps = product(state, p);
+        if (later(ps.noneInstalled)) ps.noneInstalled = { at, eventId: event.eventId };
+        break;
+      }
+      case 'revocation-limit-reached': {
+        const ps = product(state, p);
+        if (later(ps.revokeLimit)) {
+          ps.revokeLimit = {
+            at,
+            revokedCount: fact.revokedCount,
+            installedCount: fact.installedCount,
+            nextAllowedAt: fact.nextRevokeAllowedAt === null ? null : toMs(fact.nextRevokeAllowedAt),
+          };
+          requestPlan(state, outputs, null);
+        }
+        return p;
+      }
+      default:
+        return state.products[p] === undefined ? null : p;
+    }
+    refreshPools(state, outputs, evidence, p);
+    return p;
+  }
+
+  function enrich(state: ByServerState, event: EnrichedEvent['event'], p: string | null, outputs: StageOutput[]): void {
+    const track = p === null ? undefined : state.poolTracks[p];
+    const open = track?.state === 'open';
+    outputs.push({
+      topic: 'enriched',
+      key: kafkaKeyOf(event),
+      message: {
+        schemaVersion: 1,
+        event,
+        context: {
+          hwidLicenseIds: [],
+          hwidComputers: [],
+          computerHwids: [],
+          classification: open ? 'pool-exhaustion' : 'healthy',
+          findingIds: open ? [track.id] : [],
+        },
+      },
+    });
+  }
+
+  function prune(state: ByServerState): void {
+    for (const [key, r] of Object.entries(state.revoked)) {
+      const until = r.until ?? r.at + unknownExpiryMs;
+      if (until <= state.clock) delete state.revoked[key];
+    }
+    for (const [id, r] of Object.entries(state.revisions)) {
+      if (r.resolvedAt !== null && state.clock - r.resolvedAt > revisionRetentionMs && state.open[id] === undefined) delete state.revisions[id];
+    }
+    const horizon = state.clock - daysToMs(Math.max(config.pool.rateWindowDays, config.pool.temporaryWindowDays));
+    for (const ps of Object.values(state.products)) {
+      pruneDays(ps.permanentIssues, horizon);
+      pruneDays(ps.temporariesWhileEmpty, horizon);
+    }
+  }
+
+  return {
+    process(key, message, current) {
+      const outputs: StageOutput[] = [];
+      const at = message.type === 'tick' || message.type === 'license-fact' || message.type === 'finding-draft' ? message.at : toMs(message.eventTime);
+      if (message.type !== 'tick' && message.type !== 'license-fact' && message.type !== 'finding-draft' && message.licenseServer !== key) {
+        throw CORE_ERRORS.create('PROCESSOR_KEY_MISMATCH', `event of ${message.licenseServer} routed to key ${key}`, {
+          context: { key, server: message.licenseServer },
+        });
+      }
+      if (message.type === 'finding-draft' && message.licenseServer !== key) {
+        throw CORE_ERRORS.create('PROCESSOR_KEY_MISMATCH', `finding of ${message.licenseServer} routed to key ${key}`, {
+          context: { key, server: message.licenseServer },
+        });
+      }
+      if (message.type === 'tick' && current === undefined) return { state: undefined, outputs };
+      const state: ByServerState = current ?? {
+        v: 1,
+        server: key,
+        clock: at,
+        keyPacks: {},
+        products: {},
+        revoked: {},
+        open: {},
+        revisions: {},
+        poolTracks: {},
+        prunedAt: at,
+        plan: { at: null, dirty: false, freeNow: {}, claims: {} },
+      };
+      state.clock = Math.max(state.clock, at);
+      if (state.clock - state.prunedAt >= DAY_MS) {
+        prune(state);
+        state.prunedAt = state.clock;
+      }
+      switch (message.type) {
+        case 'tick':
+          if (state.plan.dirty && (message.flush === true || state.clock - (state.plan.at ?? state.clock) >= replanMs)) {
+            replan(state, outputs, null);
+          }
+          refreshPools(state, outputs, [], undefined, message.flush === true);
+          break;
+        case 'license-fact':
+          onLicenseFact(state, message, outputs);
+          break;
+        case 'finding-draft':
+          applyDraft(state, message, outputs);
+          break;
+        case 'keypack.inventory':
+          onKeyPack(state, message, outputs);
+          enrich(state, message, productKeyOf(message.keyPack.productVersion), outputs);
+          break;
+        case 'service.event':
+          enrich(state, message, onServiceEvent(state, message, outputs), outputs);
+          break;
+      }
+      return { state, outputs };
+    },
+
+    dueAt(state) {
+      let due: number | null = null;
+      if (state.plan.dirty && state.plan.at !== null) due = Math.max(state.plan.at + replanMs, state.clock + 1);
+      for (const [p, track] of Object.entries(state.poolTracks)) {
+        if (track.state !== 'open') continue;
+        const productState = state.products[p];
+        if (productState === undefined) continue;
+        const assessment = assessPool(productState, inventoryOf(Object.values(state.keyPacks), p), state.clock, config);
+        if (assessment.expiresAt !== null && (due === null || assessment.expiresAt < due)) due = assessment.expiresAt;
+      }
+      return due;
+    },
+  };
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function poolRemediation(
+  server: string,
+  display: string,
+  reasons: readonly string[],
+  reclaim: { cals: number; findings: number },
+  temporaryDays: number,
+): string {
+  if (reasons.some((r) => r.startsWith('event 22'))) {
+    return `Install ${display} RDS Per Device CALs on ${server}, or point the session hosts at a license server that has them: it has none for this product.`;
+  }
+  const first =
+    reclaim.cals > 0
+      ? `Reclaim leaked CALs first: ${plural(reclaim.cals, 'CAL')} reclaimable across ${plural(reclaim.findings, 'leak finding')} on ${server} (see their revoke plans); then buy`
+      : 'Buy';
+  return `${first} and install more ${display} RDS Per Device CALs if the pool is still short. Devices left on temporary CALs are refused once those expire, ${temporaryDays} days after issue.`;
+}
+
+export function decodeByServerState(json: unknown): Decoded<ByServerState> {
+  return decodeState(ByServerState, 'by-server', json);
+}

@@ -1,0 +1,92 @@
+import type { CoreConfig } from './config';
+import { type LicenseRecord, holdsCalAt, isValidAt } from './license-record';
+import { daysToMs } from './time';
+
+/** Chain order: by issue time, then licenseId, so late events land where they belong. */
+export function compareRecords(a: LicenseRecord, b: LicenseRecord): number {
+  return a.issuedAt - b.issuedAt || a.licenseId - b.licenseId || (a.server < b.server ? -1 : a.server > b.server ? 1 : 0);
+}
+
+function sameInstance(a: LicenseRecord, b: { server: string; licenseId: number; issuedAt: number }): boolean {
+  return a.licenseId === b.licenseId && a.issuedAt === b.issuedAt && a.server === b.server;
+}
+
+/** Replaces (same instance) or inserts a record keeping the chain sorted; returns the old one. */
+export function upsertRecord(chain: LicenseRecord[], record: LicenseRecord): LicenseRecord | undefined {
+  const index = chain.findIndex((r) => sameInstance(r, record));
+  if (index >= 0) {
+    const old = chain[index];
+    chain[index] = record;
+    return old;
+  }
+  let at = chain.length;
+  while (at > 0 && compareRecords(chain[at - 1]!, record) > 0) at--;
+  chain.splice(at, 0, record);
+  return undefined;
+}
+
+export function findRecord(
+  chain: readonly LicenseRecord[],
+  instance: { server: string; licenseId: number; issuedAt: number },
+): LicenseRecord | undefined {
+  return chain.find((r) => sameInstance(r, instance));
+}
+
+/**
+ * Keeps a chain bounded: forgets licenses ended or expired longer than the retention ago;
+ * over the cap, drops the oldest ended/expired ones, then the oldest temporaries, and only
+ * then the oldest permanent CALs, since valid permanent CALs are what leaks are made of.
+ */
+export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreConfig): LicenseRecord[] {
+  const horizon = clock - daysToMs(config.state.retentionDays);
+  const max = config.state.maxLicensesPerKey;
+  const retained = (r: LicenseRecord) => {
+    const end = r.endedAt ?? r.expiresAt;
+    return end === null || end >= horizon;
+  };
+  if (chain.length <= max && chain.every(retained)) return chain;
+  let kept = chain.filter(retained);
+  for (const expendable of [(r: LicenseRecord) => !isValidAt(r, clock), (r: LicenseRecord) => !holdsCalAt(r, clock)]) {
+    if (kept.length <= max) break;
+    const drop = new Set(kept.filter(expendable).slice(0, kept.length - max));
+    kept = kept.filter((r) => !drop.has(r));
+  }
+  if (kept.length > max) kept = kept.slice(kept.length - max);
+  return kept;
+}
+
+/** The earliest expiry after `clock` among CALs that count now, for timers. */
+export function nextExpiry(records: Iterable<LicenseRecord>, clock: number): number | null {
+  let next: number | null = null;
+  for (const r of records) {
+    if (r.expiresAt !== null && r.expiresAt > clock && isValidAt(r, clock)) {
+      if (next === null || r.expiresAt < next) next = r.expiresAt;
+    }
+  }
+  return next;
+}
+
+/**
+ * Splits the valid licenses of a group of devices into the one each device uses (its
+ * newest valid license) and the rest; the permanent rest are what a revoke would return.
+ */
+export function splitInUse(
+  records: readonly LicenseRecord[],
+  deviceOf: (r: LicenseRecord) => string,
+  clock: number,
+): { inUse: LicenseRecord[]; surplus: LicenseRecord[] } {
+  const newest = new Map<string, LicenseRecord>();
+  for (const r of records) {
+    if (!isValidAt(r, clock)) continue;
+    const device = deviceOf(r);
+    const current = newest.get(device);
+    if (current === undefined || compareRecords(current, r) < 0) newest.set(device, r);
+  }
+  const inUse = new Set(newest.values());
+  const surplus = records.filter((r) => !inUse.has(r) && holdsCalAt(r, clock));
+  return { inUse: [...inUse], surplus };
+}
+
+export function uniqueSorted<T extends string | number>(values: Iterable<T>): T[] {
+  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { FindingKind, FindingState, Severity, TimelineEntry, buildEventId } from '@calwatch/shared';
+import { Candidate, type FindingDraft } from './messages';
+import { toIso } from './time';
+
+/** A finding's deterministic id: kind + license server + anchor (HWID, computer or product). */
+export function buildFindingId(kind: FindingKind, licenseServer: string, anchor: string): string {
+  return `${kind}:${buildEventId('finding', kind, licenseServer, anchor)}`;
+}
+
+/** A piece of evidence for the timeline (event time in ms). */
+export interface Evidence {
+  at: number;
+  eventId: string;
+  note: string;
+}
+
+/**
+ * What a stage derives for a finding whose condition holds now. The texts and the
+ * history are built only when an update is actually sent.
+ */
+export interface DerivedFinding {
+  severity: Severity;
+  hwids: string[];
+  computers: string[];
+  licenseIds: number[];
+  keyPackIds: number[];
+  candidates: Candidate[];
+  firstSeen: number;
+  lastSeen: number;
+  describe(): { summary: string; remediation: string };
+  /** Evidence that led to the finding; seeds the timeline when an episode opens. */
+  history(): Evidence[];
+}
+
+/** What the owning stage remembers about one finding between messages. */
+export const FindingTrack = z.object({
+  id: z.string(),
+  kind: FindingKind,
+  state: FindingState,
+  firstSeen: z.number(),
+  lastSeen: z.number(),
+  severity: Severity,
+  hwids: z.array(z.string()),
+  computers: z.array(z.string()),
+  licenseIds: z.array(z.number().int()),
+  keyPackIds: z.array(z.number().int()),
+  candidates: z.array(Candidate),
+  timeline: z.array(TimelineEntry),
+  /** lastSeen of the last update sent, for the periodic refresh. */
+  sentLastSeen: z.number(),
+  /** Fingerprint of the last update sent (texts and timeline included), for flushes. */
+  sentHash: z.string(),
+});
+export type FindingTrack = z.infer<typeof FindingTrack>;
+
+export interface TrackStep {
+  track: FindingTrack | undefined;
+  draft: FindingDraft | null;
+}
+
+export interface TrackInput {
+  track: FindingTrack | undefined;
+  id: string;
+  kind: FindingKind;
+  licenseServer: string;
+  derived: DerivedFinding | null;
+  evidence: readonly Evidence[];
+  at: number;
+  timelineMax: number;
+  /** Evidence newer than the last update by this much is sent even if the verdict held. */
+  refreshMs: number;
+  /** Send whatever changed since the last update (end of a replay). */
+  flush?: boolean;
+  /** Summary and timeline note when the finding resolves. */
+  resolution: () => { summary: string; remediation: string; note: string };
+}
+
+/**
+ * Moves one finding's track: opens an episode when the condition starts to hold, updates
+ * it while it holds, resolves it when it stops. An update is sent when the verdict
+ * changes (severity, HWIDs, computers, what is reclaimable), when evidence has moved on
+ * by the refresh period, or on a flush when anything at all changed; evidence in between
+ * (new licenses, renewals, the timeline) accumulates and goes out with the next update.
+ */
+export function advanceTrack(input: TrackInput): TrackStep {
+  const { track, derived, at, timelineMax } = input;
+  const isOpen = track !== undefined && track.state === 'open';
+  if (derived === null) {
+    if (!isOpen) return { track, draft: null };
+    const { summary, remediation, note } = input.resolution();
+    const timeline = bounded([...track.timeline, entry({ at, eventId: `time:${toIso(at)}`, note })], timelineMax);
+    const draft: FindingDraft = {
+      type: 'finding-draft',
+      at,
+      id: track.id,
+      kind: track.kind,
+      state: 'resolved',
+      severity: track.severity,
+      licenseServer: input.licenseServer,
+      hwids: track.hwids,
+      computers: track.computers,
+      licenseIds: track.licenseIds,
+      keyPackIds: track.keyPackIds,
+      candidates: [],
+      firstSeen: track.firstSeen,
+      lastSeen: track.lastSeen,
+      timeline,
+      summary,
+      remediation,
+    };
+    return { track: { ...track, state: 'resolved', candidates: [], timeline, sentLastSeen: track.lastSeen, sentHash: '' }, draft };
+  }
+
+  const opening = !isOpen;
+  let timeline: z.infer<typeof TimelineEntry>[];
+  if (opening) {
+    timeline = bounded(derived.history().map(entry), timelineMax);
+  } else {
+    const fresh = input.evidence.filter((e) => !track.timeline.some((t) => t.eventId === e.eventId));
+    timeline = fresh.length === 0 ? track.timeline : bounded([...track.timeline, ...fresh.map(entry)], timelineMax);
+  }
+  const firstSeen = opening ? derived.firstSeen : Math.min(track.firstSeen, derived.firstSeen);
+  const lastSeen = opening ? derived.lastSeen : Math.max(track.lastSeen, derived.lastSeen);
+  const next: FindingTrack = {
+    id: input.id,
+    kind: input.kind,
+    state: 'open',
+    firstSeen,
+    lastSeen,
+    severity: derived.severity,
+    hwids: derived.hwids,
+    computers: derived.computers,
+    licenseIds: derived.licenseIds,
+    keyPackIds: derived.keyPackIds,
+    candidates: derived.candidates,
+    timeline,
+    sentLastSeen: opening ? lastSeen : track.sentLastSeen,
+    sentHash: opening ? '' : track.sentHash,
+  };
+  const verdictChanged =
+    opening ||
+    track.severity !== next.severity ||
+    firstSeen !== track.firstSeen ||
+    !sameList(track.hwids, next.hwids) ||
+    !sameList(track.computers, next.computers) ||
+    !sameCandidates(track.candidates, next.candidates);
+  const refreshDue = lastSeen - next.sentLastSeen >= input.refreshMs;
+  if (!verdictChanged && !refreshDue && input.flush !== true) return { track: next, draft: null };
+
+  const { summary, remediation } = derived.describe();
+  const draft: FindingDraft = {
+    type: 'finding-draft',
+    at,
+    id: input.id,
+    kind: input.kind,
+    state: 'open',
+    severity: derived.severity,
+    licenseServer: input.licenseServer,
+    hwids: derived.hwids,
+    computers: derived.computers,
+    licenseIds: derived.licenseIds,
+    keyPackIds: derived.keyPackIds,
+    candidates: derived.candidates,
+    firstSeen,
+    lastSeen,
+    timeline,
+    summary,
+    remediation,
+  };
+  const hash = fingerprint(draft);
+  if (!verdictChanged && !refreshDue && hash === next.sentHash) return { track: next, draft: null };
+  return { track: { ...next, sentLastSeen: lastSeen, sentHash: hash }, draft };
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function sameCandidates(a: readonly Candidate[], b: readonly Candidate[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.licenseId !== y.licenseId || x.keyPackId !== y.keyPackId || x.expiresAt !== y.expiresAt) return false;
+  }
+  return true;
+}
+
+function entry(evidence: Evidence): z.infer<typeof TimelineEntry> {
+  return { at: toIso(evidence.at), eventId: evidence.eventId, note: evidence.note };
+}
+
+function bounded<T>(list: T[], max: number): T[] {
+  return list.length > max ? list.slice(list.length - max) : list;
+}
+
+function fingerprint(draft: FindingDraft): string {
+  const { at: _at, ...content } = draft;
+  return createHash('sha256').update(JSON.stringify(content)).digest('base64url').slice(0, 22);
+}

@@ -1,0 +1,34 @@
+export { CoreConfig, type CoreConfigInput, parseCoreConfig } from './config';
+export { CORE_ERRORS, type CoreErrorCode } from './errors';
+export { isTooLate } from './lateness';
+export {
+  createPipeline,
+  decodePipelineSnapshot,
+  PipelineSnapshot,
+  type ApplyOutcome,
+  type Pipeline,
+  type PipelineSinks,
+  type PipelineStats,
+} from './pipeline';
+export { createByHwidStage, decodeByHwidState, ByHwidState, type ByHwidStage } from './by-hwid';
+export { createByComputerStage, decodeByComputerState, ByComputerState, type ByComputerStage } from './by-computer';
+export { createByServerStage, decodeByServerState, ByServerState, type ByServerStage } from './by-server';
+export {
+  ByComputerMessage,
+  ByHwidMessage,
+  ByServerMessage,
+  Candidate,
+  FindingDraft,
+  HwidContext,
+  LicenseFactMessage,
+  NameObservation,
+  Tick,
+  computerKey,
+  type StageOutput,
+  type StageResult,
+} from './messages';
+export { LicenseRecord } from './license-record';
+export { buildFindingId } from './finding-track';
+export { buildRevokePlan, revokeCap, type PlanBatch, type PlanFinding, type ProductQuota } from './revoke-plan';
+export { productKeyOf, isPerDevicePool } from './products';
+export type { Decoded } from './state-codec';

@@ -1,0 +1,489 @@
+import { describe, expect, it } from 'vitest';
+import type { CanonicalEvent, Finding } from '@calwatch/shared';
+import { type CoreConfigInput, parseCoreConfig } from './config';
+import { createPipeline, decodePipelineSnapshot } from './pipeline';
+import * as scenarios from './test-scenarios';
+import { createTimelineKit } from './test-kit';
+
+const byTime = (events: readonly CanonicalEvent[]) =>
+  [...events].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
+
+/** Replays a timeline in event-time order (as `analyze` does) up to `asOf`. */
+function replay(events: readonly CanonicalEvent[], asOf: string, overrides: CoreConfigInput = {}) {
+  return replayAsGiven(byTime(events), asOf, overrides);
+}
+
+/** Replays events in the order given (arrival order). */
+function replayAsGiven(events: readonly CanonicalEvent[], asOf: string, overrides: CoreConfigInput = {}) {
+  const updates: Finding[] = [];
+  const pipeline = createPipeline(parseCoreConfig(overrides), { onFinding: (f) => updates.push(f) });
+  for (const event of events) expect(pipeline.apply(event).status).toBe('accepted');
+  pipeline.advanceTo(asOf);
+  pipeline.flush();
+  return { pipeline, findings: pipeline.findings(), updates };
+}
+
+/** The fields that carry the verdict, for exact comparison. */
+function verdict(f: Finding) {
+  return {
+    kind: f.kind,
+    state: f.state,
+    severity: f.severity,
+    hwids: f.hwids,
+    computers: f.computers,
+    licenseIds: f.licenseIds,
+    leakedCals: f.leakedCals,
+    reclaimableLicenseIds: f.reclaimableLicenseIds,
+    revokePlan: f.revokePlan,
+  };
+}
+
+describe('cloned image (A/B/A ping-pong)', () => {
+  const { kit, events } = scenarios.clonedImage();
+
+  it('opens one finding counting reissues and the CALs beyond one per device', () => {
+    const { findings, updates } = replay(events, kit.at(4));
+    expect(findings.map(verdict)).toEqual([
+      {
+        kind: 'cloned-image',
+        state: 'open',
+        severity: 'low',
+        hwids: ['aa01'],
+        computers: ['PC-A', 'PC-B'],
+        licenseIds: [1, 2, 3, 4],
+        leakedCals: 2,
+        reclaimableLicenseIds: [1, 2],
+        revokePlan: [{ notBefore: kit.at(3), licenseIds: [1, 2] }],
+      },
+    ]);
+    const [finding] = findings;
+    expect(finding!.licenseServer).toBe('LS-CLONE');
+    expect(finding!.productVersion).toBe('Windows Server 2019');
+    expect(finding!.summary).toContain('3 reissues');
+    expect(finding!.summary).toContain('2 CALs held beyond one per device');
+    expect(finding!.remediation).toContain('HKLM\\SOFTWARE\\Microsoft\\MSLicensing');
+    expect(finding!.remediation).toContain('sysprep');
+    expect(finding!.firstSeen).toBe(kit.at(0));
+    expect(finding!.lastSeen).toBe(kit.at(3));
+    // Opened on the second name switch (day 2), updated on the third.
+    expect(updates.map((u) => [u.revision, u.updatedAt, u.leakedCals])).toEqual([
+      [1, kit.at(2), 1],
+      [2, kit.at(3), 2],
+    ]);
+    expect(finding!.timeline.map((t) => t.note)).toEqual([
+      'CAL 1 (active) issued to PC-A',
+      'CAL 2 (active) issued to PC-B',
+      'CAL 3 (active) issued to PC-A',
+      'CAL 4 (active) issued to PC-B after PC-A had CAL 3',
+    ]);
+  });
+
+  it('resolves once the HWID has not been reissued for the quiet period', () => {
+    const { findings, updates } = replay(events, kit.at(20));
+    expect(findings).toHaveLength(1);
+    const [finding] = findings;
+    expect(finding!.state).toBe('resolved');
+    expect(finding!.updatedAt).toBe(kit.at(17));
+    expect(finding!.revision).toBe(3);
+    expect(finding!.leakedCals).toBe(0);
+    expect(finding!.reclaimableLicenseIds).toEqual([]);
+    expect(finding!.revokePlan).toEqual([]);
+    expect(finding!.summary).toContain('stopped being reissued');
+    expect(finding!.summary).toContain('2 CALs from the episode return by themselves by 2024-03-02');
+    expect(updates).toHaveLength(3);
+  });
+
+  it('does not fire on a single rename (one switch)', () => {
+    const { findings } = replay(events.slice(0, 3), kit.at(10));
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('hwid churn (non-persistent VDI)', () => {
+  const { kit, events } = scenarios.vdiChurn();
+
+  it('opens once the third HWID appears and never reports the earlier ones as rebuilds', () => {
+    const { findings, updates } = replay(events, kit.at(5));
+    expect(findings.map(verdict)).toEqual([
+      {
+        kind: 'hwid-churn',
+        state: 'open',
+        severity: 'high',
+        hwids: ['b001', 'b002', 'b003', 'b004', 'b005'],
+        computers: ['PC-VDI01'],
+        licenseIds: [100, 101, 102, 103, 104],
+        leakedCals: 4,
+        reclaimableLicenseIds: [100, 101, 102, 103],
+        revokePlan: [{ notBefore: kit.at(4), licenseIds: [100, 101, 102, 103] }],
+      },
+    ]);
+    expect(updates.every((u) => u.kind === 'hwid-churn')).toBe(true);
+    expect(updates.map((u) => [u.updatedAt, u.leakedCals, u.severity])).toEqual([
+      [kit.at(2), 2, 'low'],
+      [kit.at(3), 3, 'medium'],
+      [kit.at(4), 4, 'high'],
+    ]);
+    expect(findings[0]!.remediation).toContain('non-persistent VDI');
+  });
+
+  it('resolves when no new HWID appeared for the quiet period', () => {
+    const { findings } = replay(events, kit.at(30));
+    expect(findings.map((f) => [f.kind, f.state, f.updatedAt, f.leakedCals])).toEqual([
+      ['hwid-churn', 'resolved', kit.at(25), 0],
+    ]);
+  });
+
+  it('takes its threshold from config', () => {
+    const { findings } = replay(events, kit.at(8), { churn: { minHwids: 6 } });
+    // Below the churn threshold the earlier HWIDs look like a rebuild of the desktop, once
+    // the newest (day 4) has stayed the newest for the confirmation period (3 days).
+    expect(findings.map((f) => [f.kind, f.state])).toEqual([['rebuilt-device', 'open']]);
+    expect(findings[0]!.reclaimableLicenseIds).toEqual([100, 101, 102, 103]);
+  });
+});
+
+describe('rebuilt device', () => {
+  const { kit, events } = scenarios.rebuiltDevice();
+
+  it('opens when the new HWID is confirmed, with the orphaned CAL to revoke', () => {
+    const { findings } = replay(events.slice(0, 3), kit.at(30));
+    expect(findings.map(verdict)).toEqual([
+      {
+        kind: 'rebuilt-device',
+        state: 'open',
+        severity: 'low',
+        hwids: ['c001', 'c002'],
+        computers: ['PC-R'],
+        licenseIds: [10, 11],
+        leakedCals: 1,
+        reclaimableLicenseIds: [10],
+        revokePlan: [{ notBefore: kit.at(23), licenseIds: [10] }],
+      },
+    ]);
+    expect(findings[0]!.summary).toBe('PC-R now presents HWID c002 on LS-REBUILD; 1 CAL of its old HWID c001 (10) orphaned until 2024-03-01');
+  });
+
+  it('resolves when the orphaned CAL expires', () => {
+    const { findings, updates } = replay(events, kit.at(100));
+    expect(updates.map((u) => [u.kind, u.state, u.updatedAt, u.revision])).toEqual([
+      ['rebuilt-device', 'open', kit.at(23), 1],
+      ['rebuilt-device', 'resolved', kit.at(60), 2],
+    ]);
+    expect(findings.map((f) => [f.kind, f.state, f.leakedCals])).toEqual([['rebuilt-device', 'resolved', 0]]);
+  });
+
+  it('resolves when the orphaned CAL is revoked', () => {
+    const revoke = scenarios.rebuiltDevice().kit;
+    const timeline = [...scenarios.rebuiltDevice().events.slice(0, 3)];
+    // Same facts, replayed through a fresh kit so the revoke carries CAL 10's facts.
+    revoke.issue(10, { hwid: 'c001', computer: 'PC-R', day: 0 });
+    timeline.push(revoke.revoke(10, 25));
+    const { findings } = replay(timeline, kit.at(30));
+    expect(findings.map((f) => [f.kind, f.state, f.updatedAt])).toEqual([['rebuilt-device', 'resolved', kit.at(25)]]);
+  });
+});
+
+describe('duplicate name (two live devices)', () => {
+  const { kit, events } = scenarios.duplicateName();
+
+  it('is an info finding with nothing leaked and is never reported as a rebuild', () => {
+    const { findings, updates } = replay(events, kit.at(100));
+    expect(findings.map(verdict)).toEqual([
+      {
+        kind: 'duplicate-name',
+        state: 'open',
+        severity: 'info',
+        hwids: ['d001', 'd002'],
+        computers: ['PC-D'],
+        licenseIds: [20, 21],
+        leakedCals: 0,
+        reclaimableLicenseIds: [],
+        revokePlan: [],
+      },
+    ]);
+    expect(updates.some((u) => u.kind === 'rebuilt-device')).toBe(false);
+    expect(findings[0]!.summary).toContain('not a leak');
+  });
+});
+
+describe('corrupted client store', () => {
+  const { kit, events } = scenarios.corruptedStore();
+
+  it('explains the two HWIDs and counts the CAL beyond the one in use', () => {
+    const { findings, updates } = replay(events, kit.at(3));
+    expect(findings.map(verdict)).toEqual([
+      {
+        kind: 'corrupted-store',
+        state: 'open',
+        severity: 'low',
+        hwids: ['c0c0', 'c0c1'],
+        computers: ['PC-C'],
+        licenseIds: [70, 71],
+        leakedCals: 1,
+        reclaimableLicenseIds: [70],
+        revokePlan: [{ notBefore: kit.at(2), licenseIds: [70] }],
+      },
+    ]);
+    expect(updates.map((u) => u.kind)).toEqual(['corrupted-store']);
+  });
+});
+
+describe('pool exhaustion', () => {
+  const { kit, events } = scenarios.exhaustedPool();
+
+  it('is critical with the inventory at 0, event 21 and temporaries issued', () => {
+    const { findings, updates } = replay(events, kit.at(4));
+    expect(findings).toHaveLength(1);
+    const [finding] = findings;
+    expect(finding!.kind).toBe('pool-exhaustion');
+    expect(finding!.state).toBe('open');
+    expect(finding!.severity).toBe('critical');
+    expect(finding!.productVersion).toBe('Windows Server 2019');
+    expect(finding!.leakedCals).toBe(0);
+    expect(finding!.summary).toBe(
+      'Windows Server 2019 per-device CALs on LS-POOL: 0 of 10 available; event 21 (no permanent CALs left) on 2024-01-02; ' +
+        '2 temporary CALs issued while the pool was empty',
+    );
+    expect(updates.map((u) => [u.updatedAt, u.severity])).toEqual([
+      [kit.at(0), 'high'],
+      [kit.at(1), 'high'],
+      [kit.at(2), 'critical'],
+      [kit.at(3), 'critical'],
+    ]);
+  });
+
+  it('resolves when a newer inventory shows room again', () => {
+    const more = kit.keyPack({ day: 5, keyPackId: 1, total: 30, available: 20 });
+    const { findings } = replay([...events, more], kit.at(6));
+    expect(findings.map((f) => [f.kind, f.state, f.updatedAt])).toEqual([['pool-exhaustion', 'resolved', kit.at(5)]]);
+  });
+
+  it('opens on event 20 alone and ages it out after the TTL', () => {
+    const low = scenarios.exhaustedPool('LS-LOW').kit;
+    const timeline = [low.service({ day: 1, code: 20, meaning: 'pool-low', remaining: 3 })];
+    const open = replay(timeline, low.at(2)).findings;
+    expect(open.map((f) => [f.kind, f.state, f.severity])).toEqual([['pool-exhaustion', 'open', 'medium']]);
+    const aged = replay(timeline, low.at(10)).findings;
+    expect(aged.map((f) => [f.state, f.updatedAt])).toEqual([['resolved', low.at(8)]]);
+  });
+});
+
+describe('revoke plan across a server', () => {
+  const { kit, events } = scenarios.cappedRevocations();
+
+  it('respects the 20% cap per version, counting revoked CALs until their original expiry', () => {
+    const { findings } = replay(events, kit.at(7));
+    expect(findings).toHaveLength(2);
+    const [churn, pool] = findings as [Finding, Finding];
+    // Five new CALs in a week against five available: the pool runs out within the horizon.
+    expect(pool).toMatchObject({ kind: 'pool-exhaustion', state: 'open', severity: 'medium', leakedCals: 0, revokePlan: [] });
+    expect(pool.summary).toBe('Windows Server 2019 per-device CALs on LS-CAP: about 7 days left at 0.7 new CALs per day');
+    expect(pool.remediation).toContain('Reclaim leaked CALs first: 4 CALs reclaimable across 1 leak finding on LS-CAP');
+    expect([churn].map(verdict)).toEqual([
+      {
+        kind: 'hwid-churn',
+        state: 'open',
+        severity: 'high',
+        hwids: ['f101', 'f102', 'f103', 'f104', 'f105'],
+        computers: ['PC-W'],
+        licenseIds: [60, 61, 62, 63, 64],
+        leakedCals: 4,
+        reclaimableLicenseIds: [60, 61, 62, 63],
+        // cap = max(1, floor(0.2 * 10)) = 2; CAL 90 (revoked day 1) holds a slot until day 30.
+        revokePlan: [
+          { notBefore: kit.at(6), licenseIds: [61] },
+          { notBefore: kit.at(30), licenseIds: [63] },
+          { notBefore: kit.at(58), licenseIds: [60] },
+          { notBefore: kit.at(65), licenseIds: [62] },
+        ],
+      },
+    ]);
+  });
+
+  it('waits for the date of event 81 when the server refused a revocation', () => {
+    const refusal = kit.service({ day: 6.5, code: 81, meaning: 'revocation-limit-reached', revokedCount: 2, installedCount: 10, nextRevokeAllowedDay: 20 });
+    const { findings } = replay([...events, refusal], kit.at(7));
+    expect(findings[0]!.kind).toBe('hwid-churn');
+    expect(findings[0]!.revokePlan).toEqual([
+      { notBefore: kit.at(20), licenseIds: [61] },
+      { notBefore: kit.at(30), licenseIds: [63] },
+      { notBefore: kit.at(58), licenseIds: [60] },
+      { notBefore: kit.at(65), licenseIds: [62] },
+    ]);
+  });
+});
+
+describe('revoke plan between rebuilds of the plan', () => {
+  it('plans a new finding at once while quota is free, and otherwise at the next rebuild', () => {
+    const kit = createTimelineKit({ server: 'LS-PLAN' });
+    const minutes = (n: number) => n / (24 * 60);
+    const events = [
+      // 5 installed: one revocation at a time.
+      kit.keyPack({ day: 0, keyPackId: 1, total: 5, available: 1 }),
+      kit.issue(1, { hwid: '0b01', computer: 'PC-X', day: 0 }),
+      kit.issue(3, { hwid: '0b03', computer: 'PC-Y', day: 0, validDays: 80 }),
+      kit.issue(2, { hwid: '0b02', computer: 'PC-X', day: 10 }),
+      kit.issue(4, { hwid: '0b04', computer: 'PC-Y', day: 10 + minutes(10) }),
+    ];
+    const { updates } = replay(events, kit.at(14));
+    const plans = updates.filter((u) => u.kind === 'rebuilt-device').map((u) => [u.computers[0], u.updatedAt, u.revokePlan]);
+    expect(plans).toEqual([
+      ['PC-X', kit.at(13), [{ notBefore: kit.at(13), licenseIds: [1] }]],
+      // The slot is taken: PC-Y waits for the next plan (an hour after the last one), which
+      // schedules CAL 3 when CAL 1, revoked first, reaches its original expiry (day 60).
+      ['PC-Y', kit.at(13 + minutes(10)), []],
+      ['PC-Y', kit.at(13 + minutes(60)), [{ notBefore: kit.at(60), licenseIds: [3] }]],
+    ]);
+  });
+
+  it('gives a finding that opens between plans a batch now when the last plan left quota free', () => {
+    const kit = createTimelineKit({ server: 'LS-PLAN2' });
+    const minutes = (n: number) => n / (24 * 60);
+    const events = [
+      kit.keyPack({ day: 0, keyPackId: 1, total: 100, available: 50 }),
+      kit.issue(1, { hwid: '0b01', computer: 'PC-X', day: 0 }),
+      kit.issue(3, { hwid: '0b03', computer: 'PC-Y', day: 0 }),
+      kit.issue(2, { hwid: '0b02', computer: 'PC-X', day: 10 }),
+      kit.issue(4, { hwid: '0b04', computer: 'PC-Y', day: 10 + minutes(10) }),
+    ];
+    const { updates } = replay(events, kit.at(14));
+    expect(updates.filter((u) => u.kind === 'rebuilt-device').map((u) => [u.computers[0], u.revokePlan])).toEqual([
+      ['PC-X', [{ notBefore: kit.at(13), licenseIds: [1] }]],
+      ['PC-Y', [{ notBefore: kit.at(13 + minutes(10)), licenseIds: [3] }]],
+    ]);
+  });
+});
+
+describe('what is reclaimable', () => {
+  it('is never a temporary and never the newest CAL of the device', () => {
+    const kit = createTimelineKit({ server: 'LS-TEMP' });
+    const events = [
+      kit.issue(1, { hwid: '0c01', computer: 'VDI-T', day: 0, status: 'temporary' }),
+      kit.issue(2, { hwid: '0c02', computer: 'VDI-T', day: 1 }),
+      kit.issue(3, { hwid: '0c03', computer: 'VDI-T', day: 2 }),
+      kit.issue(4, { hwid: '0c04', computer: 'VDI-T', day: 3, status: 'temporary' }),
+    ];
+    const { findings } = replay(events, kit.at(4));
+    expect(findings.map((f) => [f.kind, f.licenseIds, f.leakedCals, f.reclaimableLicenseIds])).toEqual([
+      // The device now uses temporary CAL 4; permanent CALs 2 and 3 are held for nothing.
+      ['hwid-churn', [1, 2, 3, 4], 2, [2, 3]],
+    ]);
+  });
+});
+
+describe('healthy fleet', () => {
+  it('renewing devices with their own HWIDs produce no finding', () => {
+    const { kit, events } = scenarios.healthyFleet();
+    expect(events.length).toBeGreaterThan(60);
+    const { findings, updates } = replay(events, kit.at(200));
+    expect(findings).toEqual([]);
+    expect(updates).toEqual([]);
+  });
+});
+
+describe('determinism', () => {
+  const all = () => [
+    ...scenarios.clonedImage().events,
+    ...scenarios.vdiChurn().events,
+    ...scenarios.rebuiltDevice().events,
+    ...scenarios.duplicateName().events,
+    ...scenarios.exhaustedPool().events,
+    ...scenarios.cappedRevocations().events,
+    ...scenarios.corruptedStore().events,
+    ...scenarios.healthyFleet().events,
+  ];
+  const asOf = '2024-04-01T00:00:00.000Z';
+  const latenessMs = 2 * 86_400_000;
+
+  it('gives identical output for the same input twice', () => {
+    const first = replay(byTime(all()), asOf);
+    const second = replay(byTime(all()), asOf);
+    expect(second.updates).toEqual(first.updates);
+    expect(second.findings).toEqual(first.findings);
+    expect(first.findings.map((f) => f.kind).sort()).toEqual([
+      'cloned-image',
+      'corrupted-store',
+      'duplicate-name',
+      'hwid-churn',
+      'hwid-churn',
+      'pool-exhaustion',
+      'pool-exhaustion',
+      'rebuilt-device',
+    ]);
+  });
+
+  it('gives the same findings for input shuffled within the allowed lateness', () => {
+    const config = { lateness: { allowedLatenessMs: latenessMs } };
+    const ordered = replay(byTime(all()), asOf, config);
+    for (const seed of [1, 2, 3]) {
+      const random = mulberry32(seed);
+      // Each event is delayed by less than the lateness: it is never too late, but the
+      // arrival order differs from event-time order wherever events are that close.
+      const shuffled = all()
+        .map((event) => ({ event, arrival: Date.parse(event.eventTime) + random() * (latenessMs - 1) }))
+        .sort((a, b) => a.arrival - b.arrival)
+        .map((x) => x.event);
+      expect(shuffled).not.toEqual(byTime(all()));
+      const result = replayAsGiven(shuffled, asOf, config);
+      expect(result.findings).toEqual(ordered.findings);
+      expect(result.updates).toEqual(ordered.updates);
+    }
+  });
+
+  it('rejects an event beyond the lateness instead of applying it out of order', () => {
+    const { kit, events } = scenarios.clonedImage();
+    const pipeline = createPipeline(parseCoreConfig({}));
+    pipeline.apply(events[4]!);
+    const late = pipeline.apply(kit.issue(9, { hwid: 'aa09', computer: 'PC-Z', day: 1 }));
+    expect(late.status).toBe('too-late');
+    expect(late.status === 'too-late' && late.error.code).toBe('PROCESSOR_EVENT_TOO_LATE');
+    expect(pipeline.stats().tooLate).toBe(1);
+  });
+});
+
+describe('state round trip', () => {
+  it('a pipeline restored from its JSON snapshot continues exactly like the uninterrupted one', () => {
+    const events = [
+      ...scenarios.clonedImage().events,
+      ...scenarios.rebuiltDevice().events,
+      ...scenarios.exhaustedPool().events,
+      ...scenarios.cappedRevocations().events,
+      ...scenarios.corruptedStore().events,
+      ...scenarios.duplicateName().events,
+    ].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
+    const asOf = '2024-04-01T00:00:00.000Z';
+    const uninterrupted = replay(events, asOf);
+
+    for (const cut of [5, Math.floor(events.length / 2), events.length - 2]) {
+      const config = parseCoreConfig({});
+      const updates: Finding[] = [];
+      const first = createPipeline(config, { onFinding: (f) => updates.push(f) });
+      for (const event of events.slice(0, cut)) first.apply(event);
+      first.advanceTo(events[cut - 1]!.eventTime);
+      const stored = JSON.parse(JSON.stringify(first.snapshot())) as unknown;
+      const decoded = decodePipelineSnapshot(stored);
+      if (!decoded.ok) throw decoded.error;
+      const second = createPipeline(config, { onFinding: (f) => updates.push(f) }, decoded.snapshot);
+      for (const event of events.slice(cut)) second.apply(event);
+      second.advanceTo(asOf);
+      expect(second.findings()).toEqual(uninterrupted.findings);
+      expect(updates).toEqual(uninterrupted.updates);
+    }
+  });
+
+  it('a damaged snapshot is a coded error, not a crash', () => {
+    const decoded = decodePipelineSnapshot({ v: 1, byHwid: { x: { v: 2 } } });
+    expect(decoded.ok).toBe(false);
+    expect(!decoded.ok && decoded.error.code).toBe('PROCESSOR_STATE_INVALID');
+  });
+});
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,325 @@
+import { z } from 'zod';
+import {
+  CanonicalEvent,
+  type CalwatchError,
+  type EnrichedEvent,
+  Finding,
+  isLicenseLifecycleEvent,
+} from '@calwatch/shared';
+import { ByComputerState, createByComputerStage } from './by-computer';
+import { ByHwidState, createByHwidStage } from './by-hwid';
+import { ByServerState, createByServerStage } from './by-server';
+import type { CoreConfig } from './config';
+import { CORE_ERRORS } from './errors';
+import { type StageOutput, computerKey } from './messages';
+import { MinHeap } from './min-heap';
+import { severityRank } from './severity';
+import { toIso, toMs } from './time';
+
+export type ApplyOutcome = { status: 'accepted' } | { status: 'too-late'; error: CalwatchError };
+
+export interface PipelineSinks {
+  /** Every finding update, in emission order (what the findings topic would carry). */
+  onFinding?(finding: Finding): void;
+  /** One enriched event per applied input event. */
+  onEnriched?(event: EnrichedEvent): void;
+}
+
+/** Everything the in-process pipeline holds, as plain JSON (see decodePipelineSnapshot). */
+export const PipelineSnapshot = z.object({
+  v: z.literal(1),
+  maxEventTime: z.number().nullable(),
+  releasedUpTo: z.number().nullable(),
+  buffer: z.array(CanonicalEvent),
+  byHwid: z.record(z.string(), ByHwidState),
+  byComputer: z.record(z.string(), ByComputerState),
+  byServer: z.record(z.string(), ByServerState),
+  findings: z.record(z.string(), Finding),
+});
+export type PipelineSnapshot = z.infer<typeof PipelineSnapshot>;
+
+export interface PipelineStats {
+  accepted: number;
+  tooLate: number;
+  applied: number;
+  ticks: number;
+  findingUpdates: number;
+  keys: { byHwid: number; byComputer: number; byServer: number };
+}
+
+export interface Pipeline {
+  /** Buffers the event; it is applied in event-time order once the lateness has passed. */
+  apply(event: CanonicalEvent): ApplyOutcome;
+  /** All input up to `instant` has been seen: apply what is buffered and let time pass. */
+  advanceTo(instant: string | number): void;
+  /**
+   * Sends every open finding whose texts or timeline moved since its last update (updates
+   * are otherwise held back until the verdict changes or the refresh period passes).
+   * Call at the end of a replay so findings() is exact as of the last instant.
+   */
+  flush(): void;
+  /** Current state of every finding, worst first. */
+  findings(): Finding[];
+  /** The newest event time seen (null before the first event). */
+  watermark(): number | null;
+  stats(): PipelineStats;
+  snapshot(): PipelineSnapshot;
+}
+
+type StageName = 'by-hwid' | 'by-computer' | 'by-server';
+const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+const STAGE_RANK: Record<StageName, number> = { 'by-hwid': 0, 'by-computer': 1, 'by-server': 2 };
+
+interface Timer {
+  at: number;
+  stage: StageName;
+  key: string;
+}
+
+interface Buffered {
+  at: number;
+  event: CanonicalEvent;
+}
+
+/**
+ * The in-process runner: routes events through the three keyed stages with in-memory
+ * queues. Deterministic: events are applied in (event time, eventId) order after the
+ * allowed lateness, each input's outputs are drained breadth-first, and timers fire in
+ * (time, stage, key) order, so any arrival order within the lateness gives the same result.
+ */
+export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, restore?: PipelineSnapshot): Pipeline {
+  const stages = {
+    'by-hwid': createByHwidStage(config),
+    'by-computer': createByComputerStage(config),
+    'by-server': createByServerStage(config),
+  };
+  const states = {
+    'by-hwid': new Map<string, ByHwidState>(Object.entries(restore?.byHwid ?? {})),
+    'by-computer': new Map<string, ByComputerState>(Object.entries(restore?.byComputer ?? {})),
+    'by-server': new Map<string, ByServerState>(Object.entries(restore?.byServer ?? {})),
+  };
+  const findings = new Map<string, Finding>(Object.entries(restore?.findings ?? {}));
+  const buffer = new MinHeap<Buffered>((a, b) => a.at < b.at || (a.at === b.at && a.event.eventId < b.event.eventId));
+  for (const event of restore?.buffer ?? []) buffer.push({ at: toMs(event.eventTime), event });
+  const timers = new MinHeap<Timer>(
+    (a, b) => a.at < b.at || (a.at === b.at && (STAGE_RANK[a.stage] < STAGE_RANK[b.stage] || (a.stage === b.stage && a.key < b.key))),
+  );
+  const due = new Map<string, number>();
+  let maxEventTime: number | null = restore?.maxEventTime ?? null;
+  let releasedUpTo: number | null = restore?.releasedUpTo ?? null;
+  const stats: PipelineStats = { accepted: 0, tooLate: 0, applied: 0, ticks: 0, findingUpdates: 0, keys: { byHwid: 0, byComputer: 0, byServer: 0 } };
+  const queue: StageOutput[] = [];
+
+  for (const stage of Object.keys(states) as StageName[]) {
+    for (const key of states[stage].keys()) schedule(stage, key);
+  }
+
+  function schedule(stage: StageName, key: string): void {
+    const id = `${stage}\u0000${key}`;
+    let at: number | null = null;
+    switch (stage) {
+      case 'by-hwid': {
+        const s = states['by-hwid'].get(key);
+        at = s === undefined ? null : stages['by-hwid'].dueAt(s);
+        break;
+      }
+      case 'by-computer': {
+        const s = states['by-computer'].get(key);
+        at = s === undefined ? null : stages['by-computer'].dueAt(s);
+        break;
+      }
+      case 'by-server': {
+        const s = states['by-server'].get(key);
+        at = s === undefined ? null : stages['by-server'].dueAt(s);
+        break;
+      }
+    }
+    if (at === null) {
+      due.delete(id);
+      return;
+    }
+    if (due.get(id) === at) return;
+    due.set(id, at);
+    timers.push({ at, stage, key });
+  }
+
+  function run(stage: StageName, key: string, message: unknown): void {
+    let outputs: StageOutput[];
+    switch (stage) {
+      case 'by-hwid': {
+        const result = stages['by-hwid'].process(key, message as Parameters<(typeof stages)['by-hwid']['process']>[1], states['by-hwid'].get(key));
+        store(states['by-hwid'], key, result.state);
+        outputs = result.outputs;
+        break;
+      }
+      case 'by-computer': {
+        const result = stages['by-computer'].process(key, message as Parameters<(typeof stages)['by-computer']['process']>[1], states['by-computer'].get(key));
+        store(states['by-computer'], key, result.state);
+        outputs = result.outputs;
+        break;
+      }
+      case 'by-server': {
+        const result = stages['by-server'].process(key, message as Parameters<(typeof stages)['by-server']['process']>[1], states['by-server'].get(key));
+        store(states['by-server'], key, result.state);
+        outputs = result.outputs;
+        break;
+      }
+    }
+    schedule(stage, key);
+    for (const output of outputs) queue.push(output);
+  }
+
+  function store<S>(map: Map<string, S>, key: string, state: S | undefined): void {
+    if (state === undefined) map.delete(key);
+    else map.set(key, state);
+  }
+
+  function drain(): void {
+    for (let i = 0; i < queue.length; i++) {
+      const output = queue[i]!;
+      switch (output.topic) {
+        case 'by-computer':
+          run('by-computer', output.key, output.message);
+          break;
+        case 'by-server':
+          run('by-server', output.key, output.message);
+          break;
+        case 'enriched':
+          sinks.onEnriched?.(output.message);
+          break;
+        case 'findings':
+          findings.set(output.key, output.message);
+          stats.findingUpdates++;
+          sinks.onFinding?.(output.message);
+          break;
+      }
+    }
+    queue.length = 0;
+  }
+
+  function fireTimers(upTo: number): void {
+    for (let next = timers.peek(); next !== undefined && next.at <= upTo; next = timers.peek()) {
+      timers.pop();
+      const id = `${next.stage}\u0000${next.key}`;
+      if (due.get(id) !== next.at) continue;
+      due.delete(id);
+      stats.ticks++;
+      run(next.stage, next.key, { type: 'tick', at: next.at });
+      drain();
+    }
+  }
+
+  function tick(stage: StageName, key: string, at: number): void {
+    run(stage, key, { type: 'tick', at, flush: true });
+    drain();
+  }
+
+  function route(event: CanonicalEvent): void {
+    stats.applied++;
+    if (isLicenseLifecycleEvent(event)) run('by-hwid', event.license.hwid.norm, event);
+    else if (event.type === 'client.store') run('by-computer', computerKey(event.licenseServer, event.computer.norm), event);
+    else run('by-server', event.licenseServer, event);
+    drain();
+  }
+
+  function release(upTo: number, inclusive: boolean): void {
+    for (let next = buffer.peek(); next !== undefined && (inclusive ? next.at <= upTo : next.at < upTo); next = buffer.peek()) {
+      buffer.pop();
+      fireTimers(next.at);
+      route(next.event);
+    }
+  }
+
+  return {
+    apply(event) {
+      const at = toMs(event.eventTime);
+      if (releasedUpTo !== null && at < releasedUpTo) {
+        stats.tooLate++;
+        return {
+          status: 'too-late',
+          error: CORE_ERRORS.create('PROCESSOR_EVENT_TOO_LATE', `event ${event.eventId} at ${event.eventTime} is behind ${toIso(releasedUpTo)}`, {
+            context: { eventId: event.eventId, eventTime: event.eventTime, releasedUpTo: toIso(releasedUpTo) },
+          }),
+        };
+      }
+      stats.accepted++;
+      buffer.push({ at, event });
+      maxEventTime = maxEventTime === null ? at : Math.max(maxEventTime, at);
+      const horizon = maxEventTime - config.lateness.allowedLatenessMs;
+      if (releasedUpTo === null || horizon > releasedUpTo) {
+        releasedUpTo = horizon;
+        release(horizon, false);
+      }
+      return { status: 'accepted' };
+    },
+
+    advanceTo(instant) {
+      const at = typeof instant === 'number' ? instant : toMs(instant);
+      release(at, true);
+      fireTimers(at);
+      releasedUpTo = releasedUpTo === null ? at : Math.max(releasedUpTo, at);
+    },
+
+    flush() {
+      const open = (tracks: Record<string, { state: string }>) => {
+        for (const id in tracks) if (tracks[id]!.state === 'open') return true;
+        return false;
+      };
+      const due = <S extends { clock: number }>(map: Map<string, S>, wanted: (s: S) => boolean) => {
+        const keys: [string, number][] = [];
+        for (const [key, s] of map) if (wanted(s)) keys.push([key, s.clock]);
+        return keys.sort(byKey);
+      };
+      for (const [key, at] of due(states['by-hwid'], (s) => open(s.tracks))) tick('by-hwid', key, at);
+      for (const [key, at] of due(states['by-computer'], (s) => open(s.tracks))) tick('by-computer', key, at);
+      for (const [key, at] of due(states['by-server'], (s) => open(s.poolTracks) || s.plan.dirty)) tick('by-server', key, at);
+    },
+
+    findings() {
+      return [...findings.values()].sort(
+        (a, b) =>
+          (a.state === b.state ? 0 : a.state === 'open' ? -1 : 1) ||
+          severityRank(b.severity) - severityRank(a.severity) ||
+          b.leakedCals - a.leakedCals ||
+          (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : 0) ||
+          (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      );
+    },
+
+    watermark() {
+      return maxEventTime;
+    },
+
+    stats() {
+      return {
+        ...stats,
+        keys: { byHwid: states['by-hwid'].size, byComputer: states['by-computer'].size, byServer: states['by-server'].size },
+      };
+    },
+
+    snapshot() {
+      return structuredClone({
+        v: 1 as const,
+        maxEventTime,
+        releasedUpTo,
+        buffer: buffer.toArray().sort((a, b) => a.at - b.at || (a.event.eventId < b.event.eventId ? -1 : 1)).map((b) => b.event),
+        byHwid: Object.fromEntries(states['by-hwid']),
+        byComputer: Object.fromEntries(states['by-computer']),
+        byServer: Object.fromEntries(states['by-server']),
+        findings: Object.fromEntries(findings),
+      });
+    },
+  };
+}
+
+/** Decodes a pipeline snapshot read back from storage (a coded error, never a cast). */
+export function decodePipelineSnapshot(json: unknown): { ok: true; snapshot: PipelineSnapshot } | { ok: false; error: CalwatchError } {
+  const result = PipelineSnapshot.safeParse(json);
+  if (result.success) return { ok: true, snapshot: result.data };
+  return {
+    ok: false,
+    error: CORE_ERRORS.create('PROCESSOR_STATE_INVALID', 'pipeline snapshot failed its schema', {
+      context: { issues: result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    }),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The revoke planner. Per CAL version a license server revokes at most
+ * max(1, floor(cap ratio x installed)) CALs at a time, and a revoked CAL keeps its place
+ * in that quota until its original expiry. Given every open leak finding of one server,
+ * worst first, it schedules their reclaimable CALs into batches: the first when quota is
+ * free, later ones when enough revoked CALs reach their original expiry.
+ */
+
+export interface PlanCandidate {
+  licenseId: number;
+  product: string;
+  /** Original expiry (epoch ms); null = unknown, assumed to hold quota for the longest validity. */
+  expiresAt: number | null;
+}
+
+export interface PlanFinding {
+  id: string;
+  /** Worst first: the caller orders findings before planning. */
+  candidates: readonly PlanCandidate[];
+}
+
+export interface ProductQuota {
+  /** Installed per-device CALs of the version; null when no key pack inventory is known. */
+  installed: number | null;
+  /** Revoked CALs still holding quota: their original expiry (null = unknown). */
+  revokedUntil: readonly (number | null)[];
+  /** From event 81: how many the server says are revoked, and when it allows the next. */
+  reportedRevoked: number | null;
+  nextRevokeAllowedAt: number | null;
+}
+
+export interface PlanBatch {
+  notBefore: number;
+  licenseIds: number[];
+}
+
+export interface PlanInput {
+  now: number;
+  findings: readonly PlanFinding[];
+  quotas: Readonly<Record<string, ProductQuota>>;
+  capRatio: number;
+  maxBatches: number;
+  /** How long a CAL with unknown expiry is assumed to hold quota after it is revoked. */
+  unknownExpiryMs: number;
+}
+
+export function revokeCap(installed: number | null, capRatio: number): number {
+  if (installed === null || installed <= 0) return 1;
+  return Math.max(1, Math.floor(capRatio * installed));
+}
+
+export interface RevokePlan {
+  /** Each finding's batches (only findings with at least one scheduled CAL). */
+  batches: Map<string, PlanBatch[]>;
+  /** Revocations the quota still allows right now, per product, after the plan's first batch. */
+  freeNow: Map<string, number>;
+}
+
+export function buildRevokePlan(input: PlanInput): RevokePlan {
+  const { now } = input;
+  const assigned = new Set<number>();
+  // Per product, the queue of (finding, candidate) in plan order.
+  const queues = new Map<string, { findingId: string; candidate: PlanCandidate }[]>();
+  for (const finding of input.findings) {
+    // Soonest expiry first: every quota slot-day turns into a CAL-day returned early whatever
+    // the order, and this order frees slots soonest, so fewer CALs expire unplanned.
+    const ordered = [...finding.candidates].sort(
+      (a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId,
+    );
+    for (const candidate of ordered) {
+      if (assigned.has(candidate.licenseId)) continue;
+      if (candidate.expiresAt !== null && candidate.expiresAt <= now) continue;
+      assigned.add(candidate.licenseId);
+      let queue = queues.get(candidate.product);
+      if (queue === undefined) queues.set(candidate.product, (queue = []));
+      queue.push({ findingId: finding.id, candidate });
+    }
+  }
+
+  const plan = new Map<string, Map<number, number[]>>();
+  const freeNow = new Map<string, number>();
+  for (const product of [...new Set([...queues.keys(), ...Object.keys(input.quotas)])].sort()) {
+    const queue = queues.get(product) ?? [];
+    const quota = input.quotas[product] ?? { installed: null, revokedUntil: [], reportedRevoked: null, nextRevokeAllowedAt: null };
+    const cap = revokeCap(quota.installed, input.capRatio);
+    const holdUntil = (expiresAt: number | null, from: number) => expiresAt ?? from + input.unknownExpiryMs;
+    const used: number[] = quota.revokedUntil.map((u) => holdUntil(u, now)).filter((u) => u > now);
+    let start = now;
+    if (quota.nextRevokeAllowedAt !== null && quota.nextRevokeAllowedAt > now) {
+      // The server refused a revoke: what it counts as revoked holds until it said.
+      start = quota.nextRevokeAllowedAt;
+      const missing = Math.max(0, (quota.reportedRevoked ?? cap) - used.length);
+      for (let i = 0; i < missing; i++) used.push(quota.nextRevokeAllowedAt);
+    }
+    let t = start;
+    let next = 0;
+    for (let batches = 0; batches < input.maxBatches && next < queue.length; ) {
+      const holding = used.filter((u) => u > t).length;
+      let free = cap - holding;
+      const ids: { findingId: string; licenseId: number }[] = [];
+      while (free > 0 && next < queue.length) {
+        const { findingId, candidate } = queue[next++]!;
+        // It returns by itself before this batch: revoking gains nothing.
+        if (candidate.expiresAt !== null && candidate.expiresAt <= t) continue;
+        ids.push({ findingId, licenseId: candidate.licenseId });
+        used.push(holdUntil(candidate.expiresAt, t));
+        free--;
+      }
+      if (ids.length > 0) {
+        batches++;
+        for (const { findingId, licenseId } of ids) {
+          let byTime = plan.get(findingId);
+          if (byTime === undefined) plan.set(findingId, (byTime = new Map()));
+          let list = byTime.get(t);
+          if (list === undefined) byTime.set(t, (list = []));
+          list.push(licenseId);
+        }
+      }
+      const releases = used.filter((u) => u > t);
+      if (releases.length === 0) break;
+      t = Math.min(...releases);
+    }
+    freeNow.set(product, start > now ? 0 : Math.max(0, cap - used.filter((u) => u > now).length));
+  }
+
+  const result = new Map<string, PlanBatch[]>();
+  for (const [findingId, byTime] of plan) {
+    result.set(
+      findingId,
+      [...byTime]
+        .sort((a, b) => a[0] - b[0])
+        .map(([notBefore, ids]) => ({ notBefore, licenseIds: ids.sort((a, b) => a - b) })),
+    );
+  }
+  return { batches: result, freeNow };
+}
