@@ -27,6 +27,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   indexer: async () => ({ run: (await import('./indexer.bench')).runIndexerBench }),
   notifier: async () => ({ run: (await import('./notifier.bench')).runNotifierBench }),
   simulator: async () => ({ run: (await import('./simulator.bench')).runSimulatorBench }),
+  processor: async () => ({ run: (await import('./processor.bench')).runProcessorBench }),
 };
 
 async function main(selected: string[]): Promise<void> {

@@ -73,6 +73,24 @@ function parseAssignment(memberAssignment: Record<string, number[]>): TopicParti
   return assigned.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }
 
+/**
+ * Waits for `gate` (e.g. a state restore in onAssignment) while keeping the group session
+ * alive: kafkajs only heartbeats between batches, and a long restore must not cost the
+ * member its partitions.
+ */
+async function untilSettled(gate: Promise<void>, heartbeat: () => Promise<void>, intervalMs: number): Promise<void> {
+  let settled = false;
+  const done = gate.finally(() => {
+    settled = true;
+  });
+  while (!settled) {
+    const tick = new Promise<void>((resolve) => setTimeout(resolve, intervalMs).unref());
+    await Promise.race([done, tick]);
+    if (!settled) await heartbeat();
+  }
+  await done;
+}
+
 /** The kafkajs implementation of calwatch's Kafka interfaces. */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   const { connection, logger } = options;
@@ -165,6 +183,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
           // Surface a failed hook in the batch that awaits it, not as an unhandled rejection here.
           assignmentGate.catch(() => undefined);
         });
+        current.on(current.events.REBALANCING, () => consume.onRebalance?.());
         current.on(current.events.CRASH, (event) => {
           if (!event.payload.restart) consume.onCrash?.(event.payload.error);
         });
@@ -179,7 +198,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: consume.partitionsConsumedConcurrently ?? 1,
           eachBatch: async ({ batch, heartbeat, isStale, resolveOffset }) => {
-            await assignmentGate;
+            await untilSettled(assignmentGate, heartbeat, consumerOptions.heartbeatIntervalMs ?? 3_000);
             if (batch.isEmpty() || isStale()) return;
             const records = batch.messages.map((message) => toIncoming(batch.topic, batch.partition, message));
             await consume.eachBatch(records, {

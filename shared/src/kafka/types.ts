@@ -69,6 +69,8 @@ export interface ConsumeOptions {
   eachBatch(records: readonly IncomingRecord[], context: BatchContext): Promise<void>;
   /** Called with the full new assignment after each rebalance, before any batch of it. */
   onAssignment?(assigned: readonly TopicPartition[]): Promise<void> | void;
+  /** Called when the group starts a rebalance: partitions may move away; onAssignment follows. */
+  onRebalance?(): void;
   /** Called when the consumer stopped because of an error it could not recover from. */
   onCrash?(error: Error): void;
   /** Parallel partitions per consumer; default 1. */

@@ -1,0 +1,266 @@
+/**
+ * The processor on a real broker: end-to-end throughput (events published before the
+ * start, until the findings on the topic are those of the in-process pipeline), next to
+ * a raw read of the same events topic through the shared consumer and to the in-process
+ * pipeline on the same events; then the state restore rate of a fresh instance that
+ * takes over every partition from the changelogs.
+ *
+ *   npm run bench -- processor
+ *   node --import tsx bench/processor.bench.ts        (writes bench/results/processor.json)
+ *
+ * The broker comes from KAFKA_BROKERS or the local stack (`calwatch stack up`). Topics get
+ * a unique prefix and are deleted afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type CanonicalEvent,
+  Finding,
+  type IncomingRecord,
+  type KafkaClient,
+  buildTopicNames,
+  createKafkaClient,
+  createSilentLogger,
+  ensureCalwatchTopics,
+  kafkaKeyOf,
+  simulateFleet,
+} from '@calwatch/shared';
+import { createPipeline, createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
+import { readStackInfo } from '@calwatch/cli';
+
+interface ProcessorBenchResult {
+  name: string;
+  metrics: Record<string, number | string>;
+  notes?: string;
+}
+
+export interface ProcessorBenchOptions {
+  /** License servers, each with its own simulated fleet (spreads the by-server stage). */
+  servers?: number;
+  devicesPerServer?: number;
+  days?: number;
+  partitions?: number;
+}
+
+async function brokers(): Promise<string[]> {
+  const fromEnv = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  if (fromEnv !== undefined && fromEnv.length > 0) return fromEnv;
+  const info = await readStackInfo();
+  if (info === undefined) throw new Error('no KAFKA_BROKERS and no local stack; run `calwatch stack up`');
+  return info.kafka.brokers;
+}
+
+function workload(servers: number, devices: number, days: number): CanonicalEvent[] {
+  const events: CanonicalEvent[] = [];
+  for (let s = 0; s < servers; s++) {
+    events.push(...simulateFleet({ devices, days, seed: 100 + s, licenseServer: `LS${String(s + 1).padStart(2, '0')}` }).events());
+  }
+  return events.sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
+}
+
+/** Per-partition event time: one device per partition at the very end (see docs/processor-runtime.md). */
+function closing(partitions: number, atMs: number): Array<{ event: CanonicalEvent; partition: number }> {
+  const kit = createTimelineKit({ server: 'LS-CLOSE', start: new Date(atMs).toISOString() });
+  return Array.from({ length: partitions }, (_, p) => ({ event: kit.issue(900_000 + p, { hwid: `ffee${p}`, computer: `PC-CLOSE-${p}`, day: 0 }), partition: p }));
+}
+
+function verdictKey(findings: Iterable<Finding>): string {
+  return JSON.stringify(
+    [...findings]
+      .map((f) => [f.id, f.kind, f.state, f.hwids, f.computers, f.licenseIds, f.leakedCals, f.reclaimableLicenseIds])
+      .sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)),
+  );
+}
+
+/** The newest revision per finding id, updated as records arrive (the wait polls it often). */
+function createLatest(): { add(records: readonly IncomingRecord[]): void; key(): string } {
+  const map = new Map<string, Finding>();
+  let cached: string | undefined;
+  return {
+    add(records) {
+      for (const r of records) {
+        const f = Finding.parse(JSON.parse(r.value!.toString('utf8')));
+        const current = map.get(f.id);
+        if (current === undefined || f.revision >= current.revision) map.set(f.id, f);
+      }
+      if (records.length > 0) cached = undefined;
+    },
+    key() {
+      cached ??= verdictKey(map.values());
+      return cached;
+    },
+  };
+}
+
+async function waitUntil(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const started = Date.now();
+  while (!(await probe())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function lagOf(kafka: KafkaClient, groupId: string, topics: readonly string[]): Promise<number> {
+  const admin = await kafka.createAdmin();
+  try {
+    let lag = 0;
+    for (const topic of topics) {
+      const ends = await admin.endOffsets(topic);
+      const done = await admin.committedOffsets(groupId, topic);
+      for (const e of ends) lag += Number(e.offset) - Math.max(0, Number(done.find((d) => d.partition === e.partition)?.offset ?? 0));
+    }
+    return lag;
+  } finally {
+    await admin.close();
+  }
+}
+
+export async function runProcessorBench(options: ProcessorBenchOptions = {}): Promise<ProcessorBenchResult[]> {
+  const servers = options.servers ?? 3;
+  const devices = options.devicesPerServer ?? 1_000;
+  const days = options.days ?? 30;
+  const partitions = options.partitions ?? 6;
+  const kafka = createKafkaClient({ connection: { brokers: await brokers(), clientId: 'calwatch-bench', ssl: false }, logger: createSilentLogger() });
+  const prefix = `bench-processor-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
+  const topics = buildTopicNames(prefix);
+  const results: ProcessorBenchResult[] = [];
+
+  const events = workload(servers, devices, days);
+  const ends = closing(partitions, Date.parse(events.at(-1)!.eventTime));
+  const all = [...events, ...ends.map((e) => e.event)];
+  const bytes = all.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e)), 0);
+
+  // The reference, and what the core alone does with these events.
+  const pipelineStarted = performance.now();
+  const pipeline = createPipeline(parseCoreConfig({}));
+  for (const event of all) pipeline.apply(event);
+  pipeline.advanceTo(Math.max(...all.map((e) => Date.parse(e.eventTime))));
+  const pipelineMs = performance.now() - pipelineStarted;
+  const expected = verdictKey(pipeline.findings());
+
+  await ensureCalwatchTopics(kafka, topics, { partitions, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 });
+  try {
+    const producer = await kafka.createProducer();
+    const publishStarted = performance.now();
+    for (let i = 0; i < events.length; i += 1_000) {
+      await producer.send(events.slice(i, i + 1_000).map((e) => ({ topic: topics.events, key: kafkaKeyOf(e), value: JSON.stringify(e) })));
+    }
+    await producer.send(ends.map(({ event, partition }) => ({ topic: topics.events, key: kafkaKeyOf(event), value: JSON.stringify(event), partition })));
+    const publishMs = performance.now() - publishStarted;
+    await producer.close();
+
+    // Raw consume of the same topic through the shared consumer: the ceiling of reading.
+    let seen = 0;
+    const raw = kafka.createConsumer({ groupId: `${prefix}raw`, maxWaitTimeMs: 100 });
+    const rawStarted = performance.now();
+    await raw.start({
+      topics: [topics.events],
+      fromBeginning: true,
+      eachBatch: async (records) => {
+        for (const r of records) if (r.value !== null) JSON.parse(r.value.toString('utf8'));
+        seen += records.length;
+      },
+    });
+    await waitUntil(() => seen >= all.length, 120_000, 'the raw read');
+    const rawMs = performance.now() - rawStarted;
+    await raw.stop();
+
+    // End to end: from start to the pipeline's findings on the findings topic.
+    const findings = createLatest();
+    const reader = kafka.createConsumer({ groupId: `${prefix}findings`, maxWaitTimeMs: 100 });
+    await reader.start({ topics: [topics.findings], fromBeginning: true, eachBatch: async (records) => findings.add(records) });
+    const env = {
+      KAFKA_BROKERS: (await brokers()).join(','),
+      CALWATCH_TOPIC_PREFIX: prefix,
+      PROCESSOR_GROUP_ID: `${prefix}processor`,
+      PROCESSOR_IDLE_AFTER_MS: '500',
+      PROCESSOR_PUNCTUATE_INTERVAL_MS: '100',
+      PROCESSOR_SESSION_TIMEOUT_MS: '10000',
+      PROCESSOR_HEARTBEAT_INTERVAL_MS: '1000',
+      LOG_LEVEL: 'silent',
+    };
+    const config = loadProcessorConfig(env);
+    const first = createProcessorService({ config, detection: parseCoreConfig({}), logger: createSilentLogger(), kafka });
+    const started = performance.now();
+    await first.start();
+    await waitUntil(() => findings.key() === expected, 600_000, 'the findings of the pipeline');
+    const endToEndMs = performance.now() - started;
+    // Drained: every event enriched (the last ones leave at the idle flush) and nothing left to read.
+    await waitUntil(() => first.stats().enrichedOut >= all.length, 60_000, 'an enriched event per event');
+    await waitUntil(async () => (await lagOf(kafka, config.PROCESSOR_GROUP_ID, [topics.events, topics.byComputer, topics.byServer])) === 0, 60_000, 'no lag');
+    const stats = first.stats();
+    await first.stop();
+    await reader.stop();
+
+    results.push({
+      name: 'processor end to end',
+      metrics: {
+        events: all.length,
+        eventBytes: bytes,
+        partitions,
+        licenseServers: servers,
+        endToEndMs: Math.round(endToEndMs),
+        eventsPerSecond: Math.round(all.length / (endToEndMs / 1000)),
+        batches: stats.batches,
+        producerSends: stats.sends,
+        internalMessages: stats.internalOut,
+        watermarks: stats.watermarksOut,
+        findingUpdates: stats.findingsOut,
+        enrichedEvents: stats.enrichedOut,
+        lateApplied: stats.lateApplied,
+        idleAfterMs: Number(env.PROCESSOR_IDLE_AFTER_MS),
+      },
+      notes: 'From service start (group join and empty restore included) until the latest revision per finding equals the pipeline; the idle flush at the end waits PROCESSOR_IDLE_AFTER_MS.',
+    });
+    results.push({
+      name: 'raw consume of the events topic (shared consumer, JSON.parse only)',
+      metrics: { events: all.length, ms: Math.round(rawMs), eventsPerSecond: Math.round(all.length / (rawMs / 1000)), mibPerSecond: Number((bytes / 1_048_576 / (rawMs / 1000)).toFixed(2)) },
+    });
+    results.push({
+      name: 'in-process pipeline on the same events (no Kafka)',
+      metrics: { events: all.length, ms: Math.round(pipelineMs), eventsPerSecond: Math.round(all.length / (pipelineMs / 1000)) },
+    });
+    results.push({ name: 'publish of the events (idempotent producer, acks=all, gzip)', metrics: { ms: Math.round(publishMs), eventsPerSecond: Math.round(all.length / (publishMs / 1000)) } });
+
+    // Restore: a fresh instance takes every partition over from the changelogs.
+    const second = createProcessorService({ config, detection: parseCoreConfig({}), logger: createSilentLogger(), kafka });
+    const restoreStarted = performance.now();
+    await second.start();
+    await waitUntil(() => second.stats().restoredTasks >= 3 * partitions, 300_000, 'the restore');
+    const restoreMs = performance.now() - restoreStarted;
+    const restored = second.stats();
+    const keys = second.tasks().reduce((sum, t) => sum + Number(t.keys ?? 0), 0);
+    await second.stop();
+    results.push({
+      name: 'state restore from the changelogs',
+      metrics: {
+        tasks: restored.restoredTasks,
+        changelogRecords: restored.restoredRecords,
+        keys,
+        ms: Math.round(restoreMs),
+        recordsPerSecond: Math.round(restored.restoredRecords / (restoreMs / 1000)),
+      },
+      notes: 'From service start (group join included) until every task is restored; changelogs are not compacted yet, so every write is read back.',
+    });
+  } finally {
+    const admin = await kafka.createAdmin();
+    try {
+      await admin.deleteTopics((await admin.listTopics()).filter((t) => t.startsWith(prefix)));
+    } finally {
+      await admin.close();
+    }
+  }
+  return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const results = await runProcessorBench();
+  const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'processor.json');
+  await mkdir(dirname(file), { recursive: true });
+  const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length };
+  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+}

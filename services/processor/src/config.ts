@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/shared';
+import { type CoreConfig, parseCoreConfig } from './core/index';
+import { PROCESSOR_ERRORS } from './errors';
+
+const MIB = 1024 * 1024;
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Every environment variable the processor reads; the README's reference is checked against it. */
+export const ProcessorConfigSchema = z
+  .object({
+    ...kafkaEnvShape,
+    LOG_LEVEL: LogLevel.default('info').describe('Log level of the JSON logs on stdout.'),
+    PROCESSOR_GROUP_ID: z
+      .string()
+      .min(1)
+      .default('calwatch-processor')
+      .describe('Kafka consumer group of the processor; every instance of one deployment uses the same.'),
+    PROCESSOR_SESSION_TIMEOUT_MS: intVar(1_000)
+      .default(30_000)
+      .describe('How long the group waits for a silent instance before its partitions (and their state) move to another.'),
+    PROCESSOR_HEARTBEAT_INTERVAL_MS: intVar(100)
+      .default(3_000)
+      .describe('Heartbeat interval of the consumer; keep it well under the session timeout.'),
+    PROCESSOR_PUNCTUATE_INTERVAL_MS: intVar(10)
+      .default(1_000)
+      .describe('Wall-clock period of the punctuator that advances idle partitions and forwards watermarks.'),
+    PROCESSOR_IDLE_AFTER_MS: intVar(0)
+      .default(2_000)
+      .describe(
+        'An events partition without records for this long, and with nothing left to read, is idle: its buffer is released up to min(newest event time, now - allowed lateness) and downstream stops waiting for it.',
+      ),
+    PROCESSOR_MAX_BYTES_PER_PARTITION: intVar(1024)
+      .default(MIB)
+      .describe('Largest fetch per partition, in bytes; bounds one batch and so the work between two state commits.'),
+    PROCESSOR_FETCH_MAX_WAIT_MS: intVar(0)
+      .default(100)
+      .describe('How long the broker may hold a fetch waiting for data; lower means lower latency between stages.'),
+    PROCESSOR_PARTITIONS_CONCURRENCY: intVar(1)
+      .default(2)
+      .describe('Partitions (tasks) whose batches are processed at the same time by one instance.'),
+    PROCESSOR_DETECTION_CONFIG: z
+      .string()
+      .optional()
+      .describe('Detection thresholds: a JSON object, or the path of a JSON file (docs/detection.md); defaults apply when unset.'),
+    PROCESSOR_SHUTDOWN_GRACE_MS: intVar(0)
+      .default(30_000)
+      .describe('Time allowed on shutdown for the batch in flight to finish and its state to be written.'),
+  })
+  .refine((c) => c.PROCESSOR_HEARTBEAT_INTERVAL_MS < c.PROCESSOR_SESSION_TIMEOUT_MS, {
+    message: 'PROCESSOR_HEARTBEAT_INTERVAL_MS must be below PROCESSOR_SESSION_TIMEOUT_MS',
+    path: ['PROCESSOR_HEARTBEAT_INTERVAL_MS'],
+  });
+
+export type ProcessorConfig = z.infer<typeof ProcessorConfigSchema>;
+
+export function loadProcessorConfig(env: Env): ProcessorConfig {
+  return loadConfig(ProcessorConfigSchema, env);
+}
+
+/**
+ * The detection thresholds named by PROCESSOR_DETECTION_CONFIG: inline JSON when the value
+ * starts with `{`, otherwise a file read through `readText` (injected: main passes the file
+ * system, tests a map).
+ */
+export function resolveDetectionConfig(value: string | undefined, readText: (path: string) => string): CoreConfig {
+  if (value === undefined || value.trim() === '') return parseCoreConfig({});
+  const trimmed = value.trim();
+  let text = trimmed;
+  if (!trimmed.startsWith('{')) {
+    try {
+      text = readText(trimmed);
+    } catch (error) {
+      throw PROCESSOR_ERRORS.create('PROCESSOR_DETECTION_CONFIG_UNREADABLE', `cannot read detection config ${trimmed}: ${describe(error)}`, {
+        cause: error,
+        context: { path: trimmed },
+      });
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw PROCESSOR_ERRORS.create('PROCESSOR_DETECTION_CONFIG_UNREADABLE', `detection config is not JSON: ${describe(error)}`, { cause: error });
+  }
+  return parseCoreConfig(json);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,11 @@
+/**
+ * @calwatch/processor: the detection core (pure keyed stages, the in-process pipeline)
+ * for the streaming runtime, replays and `calwatch analyze`.
+ */
+export * from './core/index';
+export { runProcessor } from './main';
+export { ProcessorConfigSchema, loadProcessorConfig, resolveDetectionConfig, type ProcessorConfig } from './config';
+export { PROCESSOR_ERRORS, type ProcessorErrorCode } from './errors';
+export { createProcessorService, type ProcessorService, type ProcessorServiceOptions, type ProcessorState } from './processor-service';
+export type { RuntimeMetrics } from './runtime/metrics';
+export { createTimelineKit, type TimelineKit } from './core/test-kit';

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { CALWATCH_VERSION, createKafkaClient, createLogger, runUntilSignal, toKafkaConnection, type Env } from '@calwatch/shared';
+import { loadProcessorConfig, resolveDetectionConfig } from './config';
+import { createProcessorService } from './processor-service';
+
+/** `calwatch processor`: wiring only. Returns the process exit code. */
+export async function runProcessor(io: { env: Env; signal: AbortSignal }): Promise<number> {
+  const config = loadProcessorConfig(io.env);
+  const detection = resolveDetectionConfig(config.PROCESSOR_DETECTION_CONFIG, (path) => readFileSync(path, 'utf8'));
+  const logger = createLogger({ service: 'processor', version: CALWATCH_VERSION, level: config.LOG_LEVEL });
+  const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger: logger.child({ component: 'kafka' }) });
+  // The consumer failing for good ends the run like a signal does, with exit code 1.
+  const shutdown = new AbortController();
+  let fatal = false;
+  io.signal.addEventListener('abort', () => shutdown.abort(), { once: true });
+  const service = createProcessorService({
+    config,
+    detection,
+    logger,
+    kafka,
+    onFatal: () => {
+      fatal = true;
+      shutdown.abort();
+    },
+  });
+  const code = await runUntilSignal([service], { logger, signal: shutdown.signal, graceMs: config.PROCESSOR_SHUTDOWN_GRACE_MS });
+  return fatal ? 1 : code;
+}

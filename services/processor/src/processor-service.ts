@@ -1,0 +1,191 @@
+import {
+  type Admin,
+  buildTopicNames,
+  type Consumer,
+  type KafkaClient,
+  type Logger,
+  type Producer,
+  type Service,
+  type TopicNames,
+} from '@calwatch/shared';
+import type { ProcessorConfig } from './config';
+import type { CoreConfig } from './core/index';
+import { PROCESSOR_ERRORS } from './errors';
+import { type RuntimeMetrics, createRuntimeMetrics } from './runtime/metrics';
+import { type OffsetSource, type StreamRuntime, createStreamRuntime } from './runtime/stream-runtime';
+import { type Topology, inputTopicsOf } from './runtime/topology';
+
+export type ProcessorState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface ProcessorService extends Service {
+  readonly state: ProcessorState;
+  stats(): RuntimeMetrics;
+  /** What each task of this instance holds and how far it got. */
+  tasks(): Array<Record<string, unknown>>;
+}
+
+export interface ProcessorServiceOptions {
+  config: ProcessorConfig;
+  /** Detection thresholds (PROCESSOR_DETECTION_CONFIG, resolved by main). */
+  detection: CoreConfig;
+  logger: Logger;
+  kafka: KafkaClient;
+  /** Called once when the consumer stopped for good on an error (the process should exit non-zero). */
+  onFatal?: (error: Error) => void;
+}
+
+/** Every topic the processor reads or writes; all must share one partition count. */
+function topicsUsed(topics: TopicNames): string[] {
+  return [
+    topics.events,
+    topics.byComputer,
+    topics.byServer,
+    topics.findings,
+    topics.enriched,
+    topics.deadLetter,
+    topics.changelogByHwid,
+    topics.changelogByComputer,
+    topics.changelogByServer,
+  ];
+}
+
+/** Log ends and the group's committed offsets, as the punctuator needs them. */
+function offsetSource(admin: Admin, groupId: string): OffsetSource {
+  return {
+    async progress(topic) {
+      const [start, end, committed] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic), admin.committedOffsets(groupId, topic)]);
+      return end.map((e) => ({
+        partition: e.partition,
+        end: BigInt(e.offset),
+        start: BigInt(start.find((s) => s.partition === e.partition)?.offset ?? '0'),
+        committed: BigInt(committed.find((c) => c.partition === e.partition)?.offset ?? '-1'),
+      }));
+    },
+  };
+}
+
+/**
+ * The processor: the detection core run as keyed tasks on Kafka. Start: check the
+ * topics, connect the producer, join the group (each assignment restores its tasks from
+ * the changelogs), start the punctuator. Stop (reverse): stop the punctuator, stop
+ * consuming (the batch in flight finishes and writes its state), close the producer.
+ */
+export function createProcessorService(options: ProcessorServiceOptions): ProcessorService {
+  const { config, logger, kafka } = options;
+  const topics = buildTopicNames(config.CALWATCH_TOPIC_PREFIX);
+  const metrics = createRuntimeMetrics();
+  let state: ProcessorState = 'new';
+  let producer: Producer | undefined;
+  let admin: Admin | undefined;
+  let consumer: Consumer | undefined;
+  let runtime: StreamRuntime | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let progressTimer: NodeJS.Timeout | undefined;
+  let stopped: Promise<void> | undefined;
+
+  async function checkTopics(): Promise<number> {
+    const admin = await kafka.createAdmin();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topicsUsed(topics).filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        throw PROCESSOR_ERRORS.create('PROCESSOR_TOPICS_MISSING', `missing topics: ${missing.join(', ')}; run 'calwatch setup' for prefix '${config.CALWATCH_TOPIC_PREFIX}' first`, {
+          context: { missing },
+        });
+      }
+      const counts = new Map<string, number>();
+      for (const topic of topicsUsed(topics)) counts.set(topic, await admin.partitionCount(topic));
+      const distinct = new Set(counts.values());
+      if (distinct.size !== 1) {
+        throw PROCESSOR_ERRORS.create('PROCESSOR_TOPOLOGY_MISMATCH', `processor topics differ in partition count: ${[...counts].map(([t, n]) => `${t}=${n}`).join(', ')}`, {
+          context: { counts: Object.fromEntries(counts) },
+        });
+      }
+      return [...distinct][0]!;
+    } finally {
+      await admin.close();
+    }
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    stats: () => ({ ...metrics }),
+    tasks: () => runtime?.tasks() ?? [],
+
+    async start(): Promise<void> {
+      if (state !== 'new') throw new Error(`processor cannot start from state ${state}`);
+      state = 'starting';
+      try {
+        const partitions = await checkTopics();
+        const topology: Topology = { topics, partitions, config: options.detection, idleAfterMs: config.PROCESSOR_IDLE_AFTER_MS, metrics };
+        producer = await kafka.createProducer();
+        admin = await kafka.createAdmin();
+        runtime = createStreamRuntime({
+          topology,
+          producer,
+          reader: kafka.createPartitionReader(),
+          offsets: offsetSource(admin, config.PROCESSOR_GROUP_ID),
+          logger: logger.child({ component: 'runtime' }),
+        });
+        const active = runtime;
+        consumer = kafka.createConsumer({
+          groupId: config.PROCESSOR_GROUP_ID,
+          sessionTimeoutMs: config.PROCESSOR_SESSION_TIMEOUT_MS,
+          heartbeatIntervalMs: config.PROCESSOR_HEARTBEAT_INTERVAL_MS,
+          maxBytesPerPartition: config.PROCESSOR_MAX_BYTES_PER_PARTITION,
+          maxWaitTimeMs: config.PROCESSOR_FETCH_MAX_WAIT_MS,
+        });
+        await consumer.start({
+          topics: inputTopicsOf(topics),
+          fromBeginning: true,
+          partitionsConsumedConcurrently: config.PROCESSOR_PARTITIONS_CONCURRENCY,
+          onAssignment: (assigned) => active.onAssignment(assigned),
+          onRebalance: () => active.onRebalance(),
+          eachBatch: (records, context) => active.handleBatch(records, context),
+          onCrash: (error) => {
+            if (state === 'stopping' || state === 'stopped') return;
+            state = 'failed';
+            logger.error({ err: error }, 'consumer stopped on an error');
+            options.onFatal?.(error);
+          },
+        });
+        timer = setInterval(() => {
+          active.punctuate().catch((error: unknown) => logger.error({ err: error }, 'punctuation failed'));
+        }, config.PROCESSOR_PUNCTUATE_INTERVAL_MS);
+        let reported = '';
+        progressTimer = setInterval(() => {
+          const now = JSON.stringify(metrics);
+          if (now !== reported) logger.info({ ...metrics }, 'progress');
+          reported = now;
+        }, 2_000);
+        state = 'running';
+        logger.info({ topics: inputTopicsOf(topics), partitions, groupId: config.PROCESSOR_GROUP_ID }, 'processor consuming');
+      } catch (error) {
+        state = 'failed';
+        await producer?.close().catch(() => undefined);
+        await admin?.close().catch(() => undefined);
+        throw error;
+      }
+    },
+
+    stop(): Promise<void> {
+      stopped ??= (async () => {
+        state = 'stopping';
+        clearInterval(timer);
+        clearInterval(progressTimer);
+        try {
+          await consumer?.stop();
+          await runtime?.close();
+        } finally {
+          await producer?.close();
+          await admin?.close();
+          state = 'stopped';
+          logger.info({ ...metrics }, 'processor stopped');
+        }
+      })();
+      return stopped;
+    },
+  };
+}

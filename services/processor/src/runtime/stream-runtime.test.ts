@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type BatchContext,
+  type IncomingRecord,
+  type OutgoingRecord,
+  type PartitionReader,
+  type Producer,
+  buildTopicNames,
+  createSilentLogger,
+  kafkaKeyOf,
+} from '@calwatch/shared';
+import { parseCoreConfig } from '../core/index';
+import { createTimelineKit } from '../core/test-kit';
+import { META_KEY } from './changelog';
+import { createRuntimeMetrics } from './metrics';
+import { type OffsetSource, createStreamRuntime } from './stream-runtime';
+import type { Topology } from './topology';
+
+const topics = buildTopicNames('rt.');
+const PARTITIONS = 1;
+
+/** Topics as arrays of records: what the producer wrote, what the reader and offsets see. */
+function createBroker() {
+  const logs = new Map<string, IncomingRecord[]>();
+  const committed = new Map<string, bigint>();
+  const log = (topic: string) => {
+    let l = logs.get(topic);
+    if (l === undefined) logs.set(topic, (l = []));
+    return l;
+  };
+  const sends: string[][] = [];
+  let failNext = false;
+  const producer: Producer = {
+    async send(records: readonly OutgoingRecord[]) {
+      if (failNext) {
+        failNext = false;
+        throw new Error('broker unavailable');
+      }
+      sends.push([...new Set(records.map((r) => r.topic))]);
+      for (const r of records) {
+        const l = log(r.topic);
+        const value = r.value === null ? null : Buffer.from(r.value);
+        l.push({ topic: r.topic, partition: r.partition ?? 0, offset: String(l.length), key: r.key, value, headers: { ...(r.headers ?? {}) }, timestamp: '0' });
+      }
+    },
+    async close() {},
+  };
+  const reader: PartitionReader = {
+    async readToEnd(topic, _partitions, onRecords) {
+      const records = [...log(topic)];
+      if (records.length > 0) await onRecords(records);
+      return { records: records.length };
+    },
+  };
+  const offsets: OffsetSource = {
+    async progress(topic) {
+      return [{ partition: 0, start: 0n, end: BigInt(log(topic).length), committed: committed.get(topic) ?? -1n }];
+    },
+  };
+  return {
+    producer,
+    reader,
+    offsets,
+    sends,
+    log,
+    commit: (topic: string, next: number) => committed.set(topic, BigInt(next)),
+    failNextSend: () => (failNext = true),
+  };
+}
+
+function context(topic: string, stale = false): BatchContext {
+  return { topic, partition: 0, highWatermark: '0', heartbeat: async () => {}, isStale: () => stale };
+}
+
+function setup() {
+  const broker = createBroker();
+  const topology: Topology = { topics, partitions: PARTITIONS, config: parseCoreConfig({}), idleAfterMs: 0, metrics: createRuntimeMetrics() };
+  let clock = Date.parse('2100-01-01T00:00:00Z');
+  const runtime = createStreamRuntime({ topology, producer: broker.producer, reader: broker.reader, offsets: broker.offsets, logger: createSilentLogger(), now: () => clock });
+  const kit = createTimelineKit({ server: 'LS-RT' });
+  const events = [kit.issue(1, { hwid: 'ab01', computer: 'PC-A', day: 0 }), kit.issue(2, { hwid: 'ab01', computer: 'PC-B', day: 1 }), kit.issue(3, { hwid: 'ab01', computer: 'PC-A', day: 2 })];
+  for (const event of events) {
+    const l = broker.log(topics.events);
+    l.push({ topic: topics.events, partition: 0, offset: String(l.length), key: kafkaKeyOf(event), value: Buffer.from(JSON.stringify(event)), headers: {}, timestamp: '0' });
+  }
+  const all = [topics.events, topics.byComputer, topics.byServer].map((topic) => ({ topic, partition: 0 }));
+  return { broker, topology, runtime, events, all, tick: (ms: number) => (clock += ms) };
+}
+
+describe('the stream runtime', () => {
+  it('writes outputs before the changelog, and the changelog ends with the task meta', async () => {
+    const { broker, runtime, all } = setup();
+    await runtime.onAssignment(all);
+    await runtime.handleBatch(broker.log(topics.events), context(topics.events));
+    expect(broker.sends.length).toBe(2);
+    expect(broker.sends[0]).not.toContain(topics.changelogByHwid);
+    expect(broker.sends[1]).toEqual([topics.changelogByHwid]);
+    expect(broker.log(topics.changelogByHwid).at(-1)!.key).toBe(META_KEY);
+  });
+
+  it('writes nothing for a batch whose partition moved away, and restores the task for the next', async () => {
+    const { broker, runtime, all, topology } = setup();
+    await runtime.onAssignment(all);
+    await runtime.handleBatch(broker.log(topics.events), context(topics.events, true));
+    expect(broker.sends).toEqual([]);
+    expect(runtime.tasks().map((t) => t.task)).not.toContain(`${topics.events}:0`);
+    await runtime.handleBatch(broker.log(topics.events), context(topics.events));
+    expect(broker.sends.length).toBe(2);
+    expect(topology.metrics.restoredTasks).toBe(4);
+  });
+
+  it('forgets a task whose write failed; the re-delivered batch starts again from the changelog', async () => {
+    const { broker, runtime, all, topology } = setup();
+    await runtime.onAssignment(all);
+    const [first, ...rest] = broker.log(topics.events);
+    await runtime.handleBatch([first!], context(topics.events));
+    broker.failNextSend();
+    await expect(runtime.handleBatch(rest, context(topics.events))).rejects.toThrow('broker unavailable');
+    // The same batch again: it must be applied (not skipped as already seen) and written.
+    const before = topology.metrics.replayedRecords;
+    await runtime.handleBatch(rest, context(topics.events));
+    expect(topology.metrics.replayedRecords).toBe(before);
+    const meta = JSON.parse(broker.log(topics.changelogByHwid).filter((r) => r.key === META_KEY).at(-1)!.value!.toString()) as { lastOffset: string };
+    expect(meta.lastOffset).toBe('2');
+  });
+
+  it('does not punctuate between the start of a rebalance and the new assignment', async () => {
+    const { broker, runtime, all, tick } = setup();
+    await runtime.onAssignment(all);
+    await runtime.handleBatch(broker.log(topics.events), context(topics.events));
+    broker.commit(topics.events, 3);
+    const sent = broker.sends.length;
+    runtime.onRebalance();
+    tick(10_000);
+    await runtime.punctuate();
+    expect(broker.sends.length).toBe(sent);
+    await runtime.onAssignment(all);
+    await runtime.punctuate();
+    // Caught up and quiet: the events task goes idle and tells downstream.
+    expect(broker.sends.length).toBeGreaterThan(sent);
+    const watermarks = broker.log(topics.byComputer).filter((r) => r.headers['calwatch-kind'] === 'watermark');
+    expect(JSON.parse(watermarks.at(-1)!.value!.toString())).toMatchObject({ idle: true });
+  });
+
+  it('does not declare idle a partition with records left to read', async () => {
+    const { broker, runtime, all, tick } = setup();
+    await runtime.onAssignment(all);
+    const [first] = broker.log(topics.events);
+    await runtime.handleBatch([first!], context(topics.events));
+    broker.commit(topics.events, 1);
+    tick(10_000);
+    await runtime.punctuate();
+    const watermarks = broker.log(topics.byComputer).filter((r) => r.headers['calwatch-kind'] === 'watermark');
+    expect(watermarks.map((r) => JSON.parse(r.value!.toString()) as { idle: boolean }).some((w) => w.idle)).toBe(false);
+  });
+
+  it('drops the tasks of partitions that moved away and keeps the others', async () => {
+    const { runtime, all } = setup();
+    await runtime.onAssignment(all);
+    expect(runtime.tasks()).toHaveLength(3);
+    await runtime.onAssignment(all.slice(0, 1));
+    expect(runtime.tasks().map((t) => t.task)).toEqual([`${topics.events}:0`]);
+    await runtime.close();
+    expect(runtime.tasks()).toEqual([]);
+  });
+});

@@ -1,0 +1,314 @@
+import type { BatchContext, IncomingRecord, Logger, OutgoingRecord, PartitionReader, Producer, TopicPartition } from '@calwatch/shared';
+import { PROCESSOR_ERRORS } from '../errors';
+import { TaskLock } from './task-lock';
+import type { PunctuateContext, Task, TaskFlush, TaskKind } from './task';
+import { type Topology, changelogTopicOf, createTask, inputTopicsOf, taskKindOf } from './topology';
+
+/** Where each partition of a topic stands: log start and end, and the group's committed offset. */
+export interface PartitionProgress {
+  partition: number;
+  start: bigint;
+  end: bigint;
+  /** -1 when the group never committed. */
+  committed: bigint;
+}
+
+export interface OffsetSource {
+  progress(topic: string): Promise<PartitionProgress[]>;
+}
+
+export interface StreamRuntimeOptions {
+  topology: Topology;
+  producer: Producer;
+  reader: PartitionReader;
+  /** Log ends and committed offsets, read at each punctuation to tell idle partitions from unread ones. */
+  offsets: OffsetSource;
+  logger: Logger;
+  /** Wall clock (tests pass their own). */
+  now?: () => number;
+  /** How often a long restore logs its progress. */
+  restoreLogIntervalMs?: number;
+}
+
+export interface StreamRuntime {
+  /** The group started a rebalance: no punctuation writes until the new assignment is known. */
+  onRebalance(): void;
+  /** The consumer's new assignment: drop tasks no longer ours, restore the new ones. */
+  onAssignment(assigned: readonly TopicPartition[]): Promise<void>;
+  /** One batch of one input partition: apply, write outputs, write the changelog. */
+  handleBatch(records: readonly IncomingRecord[], context: BatchContext): Promise<void>;
+  /** Wall-clock work on every task (idle partitions, watermarks); skips busy tasks. */
+  punctuate(): Promise<void>;
+  tasks(): Array<Record<string, unknown>>;
+  /** Waits for work in flight and forgets every task. */
+  close(): Promise<void>;
+}
+
+interface Entry {
+  task: Task;
+  lock: TaskLock;
+  lastInputAt: number;
+  /** The next offset this task reads (unknown until its first batch: the committed one). */
+  position: bigint | undefined;
+}
+
+const taskId = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/**
+ * Runs the tasks of the partitions this instance is assigned, on Kafka. Per unit of
+ * work: apply -> write outputs (acknowledged) -> write states + task meta to the changelog
+ * partition (acknowledged) -> return, and the consumer commits. A crash anywhere repeats
+ * work but loses nothing: a restored task skips input it already applied, and downstream
+ * drops the internal messages it already has.
+ */
+export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntime {
+  const { topology, producer, reader, logger } = options;
+  const now = options.now ?? Date.now;
+  const topics = topology.topics;
+  const entries = new Map<string, Entry>();
+  const restoring = new Map<string, Promise<Entry>>();
+  let assignment: TopicPartition[] = [];
+  let sending: Promise<void> = Promise.resolve();
+  let punctuation: Promise<void> | undefined;
+  let closed = false;
+  /** Between the start of a rebalance and the new assignment, tasks may already be someone else's. */
+  let suspended = false;
+
+  /** One send at a time: the idempotent producer keeps per-partition order only then. */
+  function send(records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    topology.metrics.sends++;
+    const next = sending.then(() => producer.send(records));
+    sending = next.catch(() => undefined);
+    return next;
+  }
+
+  async function write(flush: TaskFlush): Promise<void> {
+    await send(flush.outputs);
+    await send(flush.changelog);
+  }
+
+  function reportProblems(task: Task): void {
+    for (const problem of task.takeProblems()) logger.error({ task: task.source, ...problem }, 'task problem');
+  }
+
+  /** Creates the tasks of these partitions from their changelogs, one read per changelog topic. */
+  async function restore(partitions: readonly TopicPartition[]): Promise<void> {
+    const groups = new Map<string, Array<{ tp: TopicPartition; kind: TaskKind }>>();
+    for (const tp of partitions) {
+      const kind = taskKindOf(topics, tp.topic);
+      if (kind === undefined) continue;
+      const changelog = changelogTopicOf(topics, kind);
+      const list = groups.get(changelog) ?? [];
+      list.push({ tp, kind });
+      groups.set(changelog, list);
+    }
+    await Promise.all(
+      [...groups].map(async ([changelog, list]) => {
+        const started = now();
+        const byPartition = new Map<number, Task>();
+        for (const { tp } of list) byPartition.set(tp.partition, createTask(topology, tp.topic, tp.partition));
+        let records = 0;
+        let lastLog = started;
+        const interval = options.restoreLogIntervalMs ?? 5_000;
+        const ids = list.map(({ tp }) => taskId(tp.topic, tp.partition));
+        const pending = (async () => {
+          try {
+            await reader.readToEnd(changelog, [...byPartition.keys()], (batch) => {
+              for (const record of batch) byPartition.get(record.partition)?.restore([record]);
+              records += batch.length;
+              if (now() - lastLog >= interval) {
+                lastLog = now();
+                logger.info({ changelog, records, ms: lastLog - started }, 'restoring state');
+              }
+            });
+          } catch (error) {
+            throw PROCESSOR_ERRORS.create('PROCESSOR_RESTORE_FAILED', `reading ${changelog} failed: ${error instanceof Error ? error.message : String(error)}`, {
+              cause: error,
+              context: { changelog },
+            });
+          }
+        })();
+        const done = pending.then(() => {
+          let keys = 0;
+          let buffered = 0;
+          for (const task of byPartition.values()) {
+            const summary = task.finishRestore();
+            // The partition moved away while its changelog was read.
+            if (!assignment.some((tp) => taskId(tp.topic, tp.partition) === task.source)) continue;
+            keys += summary.keys;
+            buffered += summary.buffered;
+            for (const problem of summary.problems) logger.error({ task: task.source, ...problem }, 'changelog record left out');
+            entries.set(task.source, { task, lock: new TaskLock(), lastInputAt: now(), position: undefined });
+          }
+          const ms = now() - started;
+          topology.metrics.restoredTasks += byPartition.size;
+          topology.metrics.restoredRecords += records;
+          logger.info({ changelog, partitions: [...byPartition.keys()], records, keys, buffered, ms }, 'state restored');
+        });
+        for (const id of ids) {
+          const one = done.then(() => entries.get(id)!);
+          one.catch(() => undefined);
+          restoring.set(id, one);
+        }
+        try {
+          await done;
+        } finally {
+          for (const id of ids) restoring.delete(id);
+        }
+      }),
+    );
+  }
+
+  /** The task of a partition, restored now if an earlier restore failed or it was dropped. */
+  async function ensure(topic: string, partition: number): Promise<Entry> {
+    const id = taskId(topic, partition);
+    const existing = entries.get(id);
+    if (existing !== undefined) return existing;
+    const inFlight = restoring.get(id);
+    if (inFlight !== undefined) return inFlight;
+    await restore([{ topic, partition }]);
+    const entry = entries.get(id);
+    if (entry === undefined) throw PROCESSOR_ERRORS.create('PROCESSOR_RESTORE_FAILED', `${id} is not assigned to this instance (any more)`);
+    return entry;
+  }
+
+  type Progress = { partitions: Map<string, PartitionProgress>; settled: Set<string> } | undefined;
+
+  const readFrom = (p: PartitionProgress) => (p.committed > p.start ? p.committed : p.start);
+
+  /** The log ends and committed offsets of the input topics, read before any task is looked at. */
+  async function readProgress(): Promise<Progress> {
+    try {
+      const all = await Promise.all(inputTopicsOf(topics).map(async (topic) => ({ topic, list: await options.offsets.progress(topic) })));
+      const partitions = new Map<string, PartitionProgress>();
+      const settled = new Set<string>();
+      for (const { topic, list } of all) {
+        for (const p of list) {
+          partitions.set(taskId(topic, p.partition), p);
+          if (readFrom(p) >= p.end) settled.add(taskId(topic, p.partition));
+        }
+      }
+      return { partitions, settled };
+    } catch (error) {
+      logger.warn({ err: error }, 'could not read offsets; idle partitions wait for the next punctuation');
+      return undefined;
+    }
+  }
+
+  function contextOf(entry: Entry, at: number, progress: Progress): PunctuateContext {
+    const idleForMs = at - entry.lastInputAt;
+    if (progress === undefined) return { idleForMs, caughtUp: false, settledSources: new Set() };
+    const own = progress.partitions.get(entry.task.source);
+    const caughtUp = own !== undefined && (entry.position ?? readFrom(own)) >= own.end;
+    return { idleForMs, caughtUp, settledSources: progress.settled };
+  }
+
+  function drop(entry: Entry): void {
+    if (entries.get(entry.task.source) === entry) entries.delete(entry.task.source);
+  }
+
+  return {
+    onRebalance() {
+      suspended = true;
+    },
+
+    async onAssignment(assigned) {
+      suspended = false;
+      assignment = assigned.filter((tp) => taskKindOf(topics, tp.topic) !== undefined);
+      const wanted = new Set(assignment.map((tp) => taskId(tp.topic, tp.partition)));
+      for (const entry of [...entries.values()]) {
+        if (wanted.has(entry.task.source)) continue;
+        // Work in flight on a partition that moved away finishes (or finds itself stale) first.
+        await entry.lock.run(async () => drop(entry));
+      }
+      const fresh = assigned.filter((tp) => wanted.has(taskId(tp.topic, tp.partition)) && !entries.has(taskId(tp.topic, tp.partition)));
+      logger.info({ assigned: assigned.length, kept: wanted.size - fresh.length, restoring: fresh.length }, 'assignment');
+      try {
+        await restore(fresh);
+      } catch (error) {
+        // The first batch of each task not restored tries again.
+        logger.error({ err: error }, 'restore failed; retrying with the next batch');
+      }
+    },
+
+    async handleBatch(records, context) {
+      const entry = await ensure(context.topic, context.partition);
+      await entry.lock.run(async () => {
+        if (entries.get(entry.task.source) !== entry) {
+          throw PROCESSOR_ERRORS.create('PROCESSOR_RESTORE_FAILED', `${entry.task.source} was dropped while its batch waited; the batch is re-delivered`);
+        }
+        const at = now();
+        topology.metrics.batches++;
+        entry.task.handleBatch(records, at);
+        entry.lastInputAt = at;
+        const last = records.at(-1);
+        if (last !== undefined) entry.position = BigInt(last.offset) + 1n;
+        const flush = entry.task.drain();
+        reportProblems(entry.task);
+        if (context.isStale()) {
+          // The partition moved away: its new owner restores from the changelog.
+          drop(entry);
+          return;
+        }
+        try {
+          await write(flush);
+        } catch (error) {
+          // Memory is ahead of the changelog now: forget it, the re-delivered batch restores.
+          drop(entry);
+          throw error;
+        }
+      });
+    },
+
+    punctuate() {
+      if (closed || suspended || punctuation !== undefined) return punctuation ?? Promise.resolve();
+      punctuation = (async () => {
+        // A task dropped after a failed write comes back here even when its input is quiet.
+        for (const tp of assignment) {
+          if (closed) return;
+          if (entries.has(taskId(tp.topic, tp.partition))) continue;
+          try {
+            await ensure(tp.topic, tp.partition);
+          } catch (error) {
+            logger.warn({ err: error, task: taskId(tp.topic, tp.partition) }, 'restore failed; retrying');
+          }
+        }
+        const progress = await readProgress();
+        for (const entry of [...entries.values()]) {
+          if (closed || suspended) break;
+          if (entry.lock.busy) continue;
+          await entry.lock.run(async () => {
+            if (entries.get(entry.task.source) !== entry || suspended) return;
+            const at = now();
+            entry.task.punctuate(at, contextOf(entry, at, progress));
+            const flush = entry.task.drain();
+            reportProblems(entry.task);
+            if (flush.outputs.length + flush.changelog.length > 0) topology.metrics.punctuationsWritten++;
+            try {
+              await write(flush);
+            } catch (error) {
+              drop(entry);
+              logger.warn({ err: error, task: entry.task.source }, 'punctuation not written; the task restores on its next batch');
+            }
+          });
+        }
+      })().finally(() => {
+        punctuation = undefined;
+      });
+      return punctuation;
+    },
+
+    tasks() {
+      return [...entries.values()].map((e) => e.task.status());
+    },
+
+    async close() {
+      closed = true;
+      assignment = [];
+      await punctuation;
+      for (const entry of [...entries.values()]) await entry.lock.run(async () => drop(entry));
+      await sending;
+    },
+  };
+}

@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import { type CanonicalEvent, DeadLetter, type Finding } from '@calwatch/shared';
+import { createPipeline, parseCoreConfig } from '../core/index';
+import { createTimelineKit } from '../core/test-kit';
+import * as scenarios from '../core/test-scenarios';
+import { type CrashPoint, type InMemoryTopology, createInMemoryTopology } from './in-memory-topology';
+
+const config = parseCoreConfig({});
+const DAY = 86_400_000;
+
+const byTime = (events: readonly CanonicalEvent[]) =>
+  [...events].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
+
+/** Every scenario of the core on its own license server, in event-time order. */
+function allScenarios(): CanonicalEvent[] {
+  return byTime(
+    [
+      scenarios.clonedImage(),
+      scenarios.vdiChurn(),
+      scenarios.rebuiltDevice(),
+      scenarios.duplicateName(),
+      scenarios.exhaustedPool(),
+      scenarios.cappedRevocations(),
+      scenarios.healthyFleet(),
+      scenarios.corruptedStore(),
+    ].flatMap((s) => s.events),
+  );
+}
+
+/**
+ * Event time is per input partition (as in Kafka Streams and Flink): by-hwid timers of a
+ * partition fire up to that partition's newest event. One device per partition seen at
+ * the very end makes every partition reach the newest time, as the reference does.
+ */
+function closingEvents(topology: InMemoryTopology, partitions: number, lastMs: number): Array<{ event: CanonicalEvent; partition: number }> {
+  const kit = createTimelineKit({ server: 'LS-CLOSE', start: new Date(lastMs).toISOString() });
+  return Array.from({ length: partitions }, (_, p) => ({ event: kit.issue(9_000 + p, { hwid: `ff${p}0`, computer: `PC-CLOSE-${p}`, day: 0 }), partition: p }));
+}
+
+function reference(events: readonly CanonicalEvent[]): Map<string, Finding> {
+  const pipeline = createPipeline(config);
+  for (const event of events) expect(pipeline.apply(event).status).toBe('accepted');
+  const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
+  pipeline.advanceTo(newest);
+  return new Map(pipeline.findings().map((f) => [f.id, f]));
+}
+
+function verdict(f: Finding) {
+  return {
+    kind: f.kind,
+    state: f.state,
+    severity: f.severity,
+    hwids: f.hwids,
+    computers: f.computers,
+    licenseIds: f.licenseIds,
+    leakedCals: f.leakedCals,
+    reclaimableLicenseIds: f.reclaimableLicenseIds,
+    revokePlan: f.revokePlan,
+  };
+}
+
+function verdicts(findings: Map<string, Finding>) {
+  return Object.fromEntries([...findings].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, f]) => [id, verdict(f)]));
+}
+
+/** Every field: texts, timelines, revisions and update times included. */
+function whole(findings: Map<string, Finding>) {
+  return Object.fromEntries([...findings].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** mulberry32: a seeded generator so a failing schedule can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+interface Schedule {
+  seed: number;
+  maxBatch: number;
+  crashRate: number;
+}
+
+/** Publishes, then runs randomly chosen tasks on random batch sizes, crashing some units of work. */
+function run(partitions: number, schedule: Schedule) {
+  const random = seeded(schedule.seed);
+  const topology = createInMemoryTopology({ partitions, config });
+  const events = allScenarios();
+  const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
+  const closing = closingEvents(topology, partitions, newest);
+  topology.publish(events);
+  for (const { event, partition } of closing) topology.publish([event], partition);
+  const crashes: CrashPoint[] = ['before-writes', 'after-outputs', 'after-changelog'];
+  for (let guard = 0; guard < 100_000; guard++) {
+    const busy = topology.busy();
+    if (busy.length === 0) break;
+    const pick = busy[Math.floor(random() * busy.length)]!;
+    const crash = random() < schedule.crashRate ? crashes[Math.floor(random() * crashes.length)] : undefined;
+    topology.deliver(pick.topic, pick.partition, 1 + Math.floor(random() * schedule.maxBatch), crash);
+  }
+  topology.settle();
+  return { topology, expected: reference([...events, ...closing.map((c) => c.event)]) };
+}
+
+/** Every copy of one (finding, revision) on the topic is the same update: repeats are harmless. */
+function expectNoConflictingRepeats(topology: InMemoryTopology): void {
+  const seen = new Map<string, string>();
+  for (const record of topology.records(topology.topics.findings)) {
+    const finding = JSON.parse(record.value!.toString()) as Finding;
+    const key = `${finding.id}#${finding.revision}`;
+    const text = record.value!.toString();
+    const before = seen.get(key);
+    if (before !== undefined) expect(text).toBe(before);
+    seen.set(key, text);
+  }
+}
+
+describe('the runtime tasks on in-memory topics', () => {
+  it('give the findings of the in-process pipeline, on one partition and on three', () => {
+    for (const partitions of [1, 3]) {
+      const { topology, expected } = run(partitions, { seed: partitions, maxBatch: 7, crashRate: 0 });
+      expect(expected.size).toBeGreaterThanOrEqual(6);
+      expect(whole(topology.findings())).toEqual(whole(expected));
+      expect(topology.metrics.deadLettered).toBe(0);
+      expect(topology.metrics.lateApplied).toBe(0);
+      expect(topology.metrics.duplicates).toBe(0);
+    }
+  });
+
+  it('give the same findings whatever the batch sizes and the order tasks run in', () => {
+    const reference = run(3, { seed: 1, maxBatch: 1_000, crashRate: 0 }).topology.findings();
+    for (const seed of [2, 3, 4, 5]) {
+      const { topology } = run(3, { seed, maxBatch: 1 + seed * 3, crashRate: 0 });
+      expect(whole(topology.findings())).toEqual(whole(reference));
+    }
+  });
+
+  it('lose and double nothing when units of work crash before, between and after their writes', () => {
+    for (const seed of [11, 12, 13, 14, 15, 16]) {
+      const { topology, expected } = run(3, { seed, maxBatch: 9, crashRate: 0.25 });
+      expect(whole(topology.findings())).toEqual(whole(expected));
+      expectNoConflictingRepeats(topology);
+      expect(topology.metrics.lateApplied).toBe(0);
+    }
+  });
+
+  it('drop repeats of internal messages re-sent after a crash', () => {
+    let duplicates = 0;
+    for (const seed of [21, 22, 23]) {
+      const { topology } = run(3, { seed, maxBatch: 5, crashRate: 0.3 });
+      duplicates += topology.metrics.duplicates;
+    }
+    // Crashes after outputs were written re-send them: downstream must have seen repeats.
+    expect(duplicates).toBeGreaterThan(0);
+  });
+
+  it('dead-letters records it cannot apply, with the reason and the original bytes', () => {
+    const topology = createInMemoryTopology({ partitions: 2, config });
+    const kit = createTimelineKit({ server: 'LS-DL' });
+    const good = kit.issue(1, { hwid: 'ab01', computer: 'PC-1', day: 10 });
+    // Re-sent while the first copy waits in the buffer: applied once.
+    topology.publish([good, good]);
+    topology.publishRaw({ key: 'ab01', value: '{not json' });
+    topology.publishRaw({ key: 'ab01', value: JSON.stringify({ schemaVersion: 1, type: 'license.issued' }) });
+    topology.publishRaw({ key: 'wrong-key', value: JSON.stringify(kit.issue(2, { hwid: 'ab01', computer: 'PC-1', day: 10 })) });
+    // Far behind the released point of its partition (day 10 minus the lateness).
+    const late = kit.issue(3, { hwid: 'ab01', computer: 'PC-1', day: 1 });
+    topology.publish([late]);
+    topology.settle();
+    const letters = topology.records(topology.topics.deadLetter).map((r) => DeadLetter.parse(JSON.parse(r.value!.toString())));
+    expect(letters.map((l) => l.code).sort()).toEqual([
+      'PROCESSOR_EVENT_INVALID',
+      'PROCESSOR_EVENT_MISKEYED',
+      'PROCESSOR_EVENT_TOO_LATE',
+      'PROCESSOR_RECORD_NOT_JSON',
+    ]);
+    const notJson = letters.find((l) => l.code === 'PROCESSOR_RECORD_NOT_JSON')!;
+    expect(Buffer.from(notJson.originalBase64, 'base64').toString()).toBe('{not json');
+    expect(notJson.location.ref).toMatch(/^mem\.events\[\d\]@\d+$/);
+    const tooLate = letters.find((l) => l.code === 'PROCESSOR_EVENT_TOO_LATE')!;
+    expect(JSON.parse(Buffer.from(tooLate.originalBase64, 'base64').toString())).toEqual(late);
+    expect(topology.metrics.tooLate).toBe(1);
+    expect(topology.metrics.duplicates).toBe(1);
+    const enriched = topology.records(topology.topics.enriched).map((r) => JSON.parse(r.value!.toString()) as { event: { eventId: string } });
+    expect(enriched.filter((e) => e.event.eventId === good.eventId)).toHaveLength(1);
+  });
+
+  it('holds by-computer until every events partition was heard from, then releases in event-time order', () => {
+    const topology = createInMemoryTopology({ partitions: 2, config });
+    const { events } = scenarios.vdiChurn();
+    const p0 = events.filter((e) => topology.partitionOf(keyOf(e)) === 0);
+    expect(p0.length).toBeGreaterThan(0);
+    topology.publish(events);
+    // Only events partition 0 runs and goes idle: partition 1 has not spoken yet.
+    topology.deliver(topology.topics.events, 0, 1_000);
+    topology.punctuate(topology.topics.events, 0, Number.MAX_SAFE_INTEGER);
+    for (let p = 0; p < 2; p++) topology.deliver(topology.topics.byComputer, p, 1_000);
+    expect(topology.records(topology.topics.findings)).toHaveLength(0);
+    const held = topology.status().filter((s) => String(s.task).includes('by-computer'));
+    expect(held.every((s) => s.bound === 'none')).toBe(true);
+    topology.settle();
+    expect([...topology.findings().values()].map((f) => f.kind)).toContain('hwid-churn');
+  });
+
+  it('applies messages that arrive behind the released point (an idle partition came back) and counts them', () => {
+    const topology = createInMemoryTopology({ partitions: 2, config });
+    const kit = createTimelineKit({ server: 'LS-LATE' });
+    // Two devices on different events partitions.
+    const [a, b] = findKeysOnDistinctPartitions(topology);
+    topology.publish([kit.issue(1, { hwid: a, computer: 'PC-1', day: 0 })]);
+    topology.publish([kit.issue(2, { hwid: b, computer: 'PC-2', day: 30 })]);
+    topology.settle();
+    const before = topology.metrics.lateApplied;
+    // Partition of `a` was idle at day 0 while the other reached day 30; now day 5 arrives there.
+    topology.publish([kit.issue(3, { hwid: a, computer: 'PC-3', day: 5 })]);
+    topology.settle();
+    expect(topology.metrics.lateApplied).toBeGreaterThan(before);
+    const enriched = topology.records(topology.topics.enriched).map((r) => JSON.parse(r.value!.toString()) as { event: { eventId: string } });
+    expect(enriched.map((e) => e.event.eventId)).toContain(kit.issue(3, { hwid: a, computer: 'PC-3', day: 5 }).eventId);
+  });
+
+  it('never passes over an idle partition that has records waiting (a backlog arriving after a quiet spell)', () => {
+    const topology = createInMemoryTopology({ partitions: 3, config });
+    const events = allScenarios();
+    const middle = Date.parse(events[0]!.eventTime) + 100 * DAY;
+    const first = events.filter((e) => Date.parse(e.eventTime) < middle);
+    const second = events.filter((e) => Date.parse(e.eventTime) >= middle);
+    topology.publish(first);
+    topology.settle();
+    // Every partition is idle now. The backlog lands on all of them; only partition 0 is read at once.
+    topology.publish(second);
+    const closing = closingEvents(topology, 3, Date.parse(events.at(-1)!.eventTime));
+    for (const { event, partition } of closing) topology.publish([event], partition);
+    topology.deliver(topology.topics.events, 0, 100_000);
+    for (let round = 0; round < 3; round++) {
+      for (const topic of [topology.topics.byComputer, topology.topics.byServer]) {
+        for (let p = 0; p < 3; p++) {
+          topology.deliver(topic, p, 100_000);
+          topology.punctuate(topic, p, Number.MAX_SAFE_INTEGER);
+        }
+      }
+    }
+    topology.settle();
+    expect(topology.metrics.lateApplied).toBe(0);
+    expect(verdicts(topology.findings())).toEqual(verdicts(reference([...events, ...closing.map((c) => c.event)])));
+  });
+
+  it('comes back from its changelogs alone: every task killed mid-stream gives the same findings', () => {
+    const topology = createInMemoryTopology({ partitions: 3, config });
+    const events = allScenarios();
+    const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
+    const closing = closingEvents(topology, 3, newest + DAY);
+    const half = Math.floor(events.length / 2);
+    topology.publish(events.slice(0, half));
+    for (const { topic, partition } of topology.busy()) topology.deliver(topic, partition, 10);
+    for (const topic of [topology.topics.events, topology.topics.byComputer, topology.topics.byServer]) {
+      for (let p = 0; p < 3; p++) topology.kill(topic, p);
+    }
+    topology.publish(events.slice(half));
+    for (const { event, partition } of closing) topology.publish([event], partition);
+    topology.settle();
+    const expected = reference([...events, ...closing.map((c) => c.event)]);
+    expect(verdicts(topology.findings())).toEqual(verdicts(expected));
+  });
+});
+
+function keyOf(event: CanonicalEvent): string {
+  return 'license' in event ? event.license.hwid.norm : event.licenseServer;
+}
+
+function findKeysOnDistinctPartitions(topology: InMemoryTopology): [string, string] {
+  const first = 'a1';
+  for (let i = 0; i < 1_000; i++) {
+    const candidate = `b${i.toString(16)}`;
+    if (topology.partitionOf(candidate) !== topology.partitionOf(first)) return [first, candidate];
+  }
+  throw new Error('no second partition');
+}
