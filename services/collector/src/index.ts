@@ -7,3 +7,9 @@ export { HEADER_ERROR_CODE, HEADER_EVENT_TYPE, HEADER_SCHEMA_VERSION, HEADER_SOU
 export { createMemoryPublisher, type MemoryPublisher } from './memory-publisher';
 export type { EventPublisher } from './publisher';
 export * from './export-fixtures';
+// The collector's ingest path without its HTTP front, for in-process replays (calwatch replay).
+export { createIngestor, type Ingestor, type IngestRequest, type IngestResult, type ItemKind, type RejectionSummary } from './ingestor';
+export { createSnapshotCoordinator, type SnapshotCoordinator, type SnapshotOutcome } from './snapshot-coordinator';
+export { createKafkaPublisher } from './kafka-publisher';
+export { screenEvents } from './event-screen';
+export { restoreSnapshotState } from './state-restore';

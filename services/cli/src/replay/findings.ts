@@ -1,0 +1,73 @@
+import { Finding, type FindingKind, type KafkaClient } from '@calwatch/shared';
+
+/**
+ * The latest revision of every finding on a findings topic (read from the start to its
+ * current end, outside any consumer group). Records that are not findings are skipped:
+ * the processor dead-letters its own failures, this is a read-only view.
+ */
+export async function readLatestFindings(kafka: KafkaClient, topic: string): Promise<Finding[]> {
+  const admin = await kafka.createAdmin();
+  let partitions: number;
+  try {
+    partitions = await admin.partitionCount(topic);
+  } finally {
+    await admin.close();
+  }
+  const latest = new Map<string, Finding>();
+  await kafka.createPartitionReader().readToEnd(
+    topic,
+    Array.from({ length: partitions }, (_, p) => p),
+    (records) => {
+      for (const record of records) {
+        if (record.value === null) continue;
+        let json: unknown;
+        try {
+          json = JSON.parse(record.value.toString('utf8'));
+        } catch {
+          continue;
+        }
+        const parsed = Finding.safeParse(json);
+        if (!parsed.success) continue;
+        keepLatest(latest, parsed.data);
+      }
+    },
+  );
+  return [...latest.values()];
+}
+
+/** Keeps the highest revision per finding id (a later record of the same revision wins). */
+export function keepLatest(latest: Map<string, Finding>, finding: Finding): void {
+  const known = latest.get(finding.id);
+  if (known === undefined || finding.revision >= known.revision) latest.set(finding.id, finding);
+}
+
+export interface FindingsSummary {
+  open: number;
+  resolved: number;
+  byKind: Partial<Record<FindingKind, { open: number; resolved: number; leakedCals: number }>>;
+  /** Sum of leakedCals over open findings. */
+  leakedCals: number;
+  /** Distinct licenses a fix would reclaim, over open findings. */
+  reclaimableCals: number;
+}
+
+export function summariseFindings(findings: readonly Finding[]): FindingsSummary {
+  const summary: FindingsSummary = { open: 0, resolved: 0, byKind: {}, leakedCals: 0, reclaimableCals: 0 };
+  const reclaimable = new Set<string>();
+  for (const f of findings) {
+    const entry = (summary.byKind[f.kind] ??= { open: 0, resolved: 0, leakedCals: 0 });
+    if (f.state === 'open') {
+      summary.open += 1;
+      entry.open += 1;
+      entry.leakedCals += f.leakedCals;
+      summary.leakedCals += f.leakedCals;
+      // A CAL can be in two findings (a clone whose name was also rebuilt): counted once.
+      for (const id of f.reclaimableLicenseIds) reclaimable.add(`${f.licenseServer}|${id}`);
+    } else {
+      summary.resolved += 1;
+      entry.resolved += 1;
+    }
+  }
+  summary.reclaimableCals = reclaimable.size;
+  return summary;
+}

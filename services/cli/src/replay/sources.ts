@@ -1,0 +1,78 @@
+import { createReadStream } from 'node:fs';
+import { parseStream, type ParsedItem } from '@calwatch/shared';
+import type { InputProgress } from './checkpoint';
+import type { InputRole, ReplayInput } from './inputs';
+import { mergeByTime } from './merge';
+
+/** One step of a replay: a whole snapshot export, or one record of an event file. */
+export type ReplayEntry =
+  | { kind: 'snapshot'; input: ReplayInput; at: number; rank: number; position: number }
+  | { kind: 'item'; input: ReplayInput; at: number; rank: number; position: number; item: ParsedItem };
+
+/**
+ * At one instant, issued-license snapshots go first, then key packs, then events: the
+ * snapshot's lifecycle events carry earlier times (issue dates), so they should not be
+ * queued behind the instant's inventory and store events.
+ */
+const RANK: Record<InputRole, number> = { 'issued-snapshot': 0, 'keypack-snapshot': 1, events: 2 };
+
+export interface ReadOptions {
+  /** Called with the size of every chunk read from disk (compressed bytes for gzip). */
+  onBytes?: (bytes: number) => void;
+  /** For rows and events that name no license server. */
+  licenseServer?: string;
+}
+
+async function* countBytes(path: string, onBytes: ((bytes: number) => void) | undefined): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path)) {
+    const buffer = chunk as Buffer;
+    onBytes?.(buffer.length);
+    yield buffer;
+  }
+}
+
+/** Parses one input with the shared parsers, as the collector would (format fixed by the plan). */
+export function readItems(input: ReplayInput, options: ReadOptions): AsyncGenerator<ParsedItem> {
+  return parseStream(countBytes(input.path, options.onBytes), {
+    ref: input.path,
+    format: input.format,
+    observedTime: input.snapshotTime,
+    ...(options.licenseServer === undefined ? {} : { licenseServer: options.licenseServer }),
+  });
+}
+
+async function* itemEntries(input: ReplayInput, skip: number, options: ReadOptions): AsyncGenerator<ReplayEntry> {
+  let position = 0;
+  let last = Number.NEGATIVE_INFINITY;
+  for await (const item of readItems(input, options)) {
+    position += 1;
+    // A rejection keeps its place in the file: it takes the time of the record before it.
+    if (item.kind === 'event') last = Date.parse(item.event.eventTime);
+    if (position <= skip) continue;
+    yield { kind: 'item', input, at: last, rank: RANK.events, position, item };
+  }
+}
+
+async function* snapshotEntry(input: ReplayInput): AsyncGenerator<ReplayEntry> {
+  yield { kind: 'snapshot', input, at: Date.parse(input.snapshotTime), rank: RANK[input.role], position: 0 };
+}
+
+/**
+ * Everything left to replay, in event-time order: snapshot exports at their snapshot
+ * time, event files merged by event time (streamed: one record per file in memory).
+ * Inputs the checkpoint marks done are left out; event files resume after their position.
+ */
+export function replayEntries(
+  inputs: readonly ReplayInput[],
+  progress: Readonly<Record<string, InputProgress>>,
+  options: ReadOptions,
+): AsyncGenerator<ReplayEntry> {
+  const sources: AsyncIterable<ReplayEntry>[] = [];
+  for (const input of inputs) {
+    const state = progress[input.path];
+    if (state?.done === true) continue;
+    if (input.role === 'events') sources.push(itemEntries(input, state?.position ?? 0, options));
+    else sources.push(snapshotEntry(input));
+  }
+  return mergeByTime(sources);
+}

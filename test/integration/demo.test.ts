@@ -1,0 +1,99 @@
+/**
+ * `calwatch demo`, bounded: the whole pipeline in process against the real broker and
+ * node, a simulated fleet streamed through the collector's HTTP API; the final summary
+ * is complete and the findings are searchable in Elasticsearch.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createElasticsearchClient, createKafkaClient, createSilentLogger, FindingKind } from '@calwatch/shared';
+import { buildIndexNames } from '@calwatch/indexer';
+import { COMMANDS, type CommandIo } from '@calwatch/cli';
+import { getTestServices, uniqueName } from '../harness/services';
+
+const namespace = uniqueName('demo-test');
+const folders: string[] = [];
+
+function sink(): Writable & { text(): string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString('utf8');
+      done();
+    },
+  }) as Writable & { text(): string };
+  stream.text = () => text;
+  return stream;
+}
+
+afterAll(async () => {
+  const kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
+  const admin = await kafka.createAdmin();
+  try {
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(`calwatch.${namespace}.`));
+    if (mine.length > 0) await admin.deleteTopics(mine).catch(() => undefined);
+  } finally {
+    await admin.close();
+  }
+  const client = createElasticsearchClient({ connection: getTestServices().elasticsearch });
+  try {
+    const names = buildIndexNames(`calwatch-${namespace}-`);
+    await client.indices.delete({ index: `${names.prefix}*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
+    for (const name of [names.templates.enriched, names.templates.findings]) await client.indices.deleteIndexTemplate({ name }).catch(() => undefined);
+    for (const name of [names.templates.settings, names.templates.commonMappings, names.templates.enrichedMappings, names.templates.findingsMappings]) {
+      await client.cluster.deleteComponentTemplate({ name }).catch(() => undefined);
+    }
+  } finally {
+    await client.close();
+  }
+  for (const folder of folders) await rm(folder, { recursive: true, force: true });
+});
+
+describe('calwatch demo', () => {
+  it('runs unattended to a final summary, with the findings searchable in Elasticsearch', async () => {
+    const state = await mkdtemp(join(tmpdir(), 'calwatch-demo-test-'));
+    folders.push(state);
+    const stdout = sink();
+    const stderr = sink();
+    // The services of the test run; logs go to a folder of the test's own.
+    const io: CommandIo = { stdout, stderr, env: { ...getTestServices().env, XDG_STATE_HOME: state }, cwd: state, signal: new AbortController().signal };
+    const { command } = await COMMANDS.demo!();
+    const code = await command.run(['--duration', '20s', '--devices', '60', '--days', '14', '--namespace', namespace, '--drain-timeout', '60s'], io);
+    const out = stdout.text();
+    expect(stderr.text()).toBe('');
+    expect(code, out).toBe(0);
+
+    expect(out).toContain('Demo finished');
+    expect(out).not.toContain('had not caught up');
+    const findings = /Findings: (\d+) open, (\d+) resolved\n/.exec(out);
+    expect(findings).not.toBeNull();
+    const total = Number(findings![1]) + Number(findings![2]);
+    expect(total).toBeGreaterThan(0);
+    expect(out).toMatch(/Leaked CALs: \d+ \(sum over open findings\); reclaimable: \d+ distinct licenses/);
+    expect(out).toMatch(/Pages sent: \d+ \(received by the local webhook\)/);
+    // Every simulated cause is scored, with a precision and a recall.
+    expect(out).toContain("Detection against the simulator's truth");
+    for (const kind of FindingKind.options) expect(out).toMatch(new RegExp(`\\n  ${kind} +\\d+ +\\d+ +(\\d+%|n/a) +(\\d+%|n/a)\\n`));
+    expect(out).toMatch(/\n  cloned-image +\d+ +[1-9]\d* +[1-9]\d*% +[1-9]\d*%\n/);
+    expect(out).toContain('==> Stopping the demo services (reverse order)');
+
+    // Where the summary says they are: one document per finding, open ones found by state.
+    const index = `calwatch-${namespace}-findings`;
+    expect(out).toContain(`finding documents in ${index}`);
+    expect(out).toContain(`${index}/_search?q=calwatch.finding.state:open`);
+    const client = createElasticsearchClient({ connection: getTestServices().elasticsearch });
+    try {
+      const documents = Number(/Elasticsearch: (\d+) finding documents/.exec(out)?.[1]);
+      expect((await client.count({ index })).count).toBe(documents);
+      expect(documents).toBe(total);
+      const open = await client.search({ index, q: 'calwatch.finding.state:open', size: 0, track_total_hits: true });
+      expect((open.hits.total as { value: number }).value).toBe(Number(findings![1]));
+      const clones = await client.search({ index, q: 'calwatch.finding.kind:cloned-image', size: 1 });
+      expect(clones.hits.hits.length).toBe(1);
+    } finally {
+      await client.close();
+    }
+  }, 180_000);
+});
