@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import kafkajs, { type Consumer as KafkajsConsumer, type KafkaMessage, type SASLOptions } from 'kafkajs';
 import type { KafkaConnection } from '../connection-config';
 import { CalwatchError, SHARED_ERRORS } from '../errors';
+import { retry } from '../retry';
 import type { Logger } from '../logger';
 import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
 import type {
@@ -41,6 +42,20 @@ export function toKafkaError(error: unknown, action: string): CalwatchError {
   return SHARED_ERRORS.create(retriable ? 'SHARED_KAFKA_UNAVAILABLE' : 'SHARED_KAFKA_REQUEST_FAILED', `${action}: ${message}`, {
     cause: error,
     context: { action },
+  });
+}
+
+/**
+ * Metadata reads right after a topic was created can meet a partition whose leader the
+ * broker has not settled yet (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION): kafkajs
+ * marks those retriable but its admin does not retry them, so the adapter does.
+ */
+function retryMetadataRead<T>(read: () => Promise<T>): Promise<T> {
+  return retry(read, {
+    retries: 8,
+    minDelayMs: 100,
+    maxDelayMs: 2_000,
+    isRetriable: (error) => error instanceof KafkaJSError && error.retriable,
   });
 }
 
@@ -269,19 +284,19 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
         return { brokers: cluster.brokers.length, controllerId: cluster.controller ?? null };
       },
       async partitionCount(topic): Promise<number> {
-        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+        const metadata = await retryMetadataRead(() => admin.fetchTopicMetadata({ topics: [topic] }));
         return metadata.topics[0]?.partitions.length ?? 0;
       },
       async endOffsets(topic): Promise<TopicPartitionOffset[]> {
-        const offsets = await admin.fetchTopicOffsets(topic);
+        const offsets = await retryMetadataRead(() => admin.fetchTopicOffsets(topic));
         return offsets.map((o) => ({ topic, partition: o.partition, offset: o.high })).sort((a, b) => a.partition - b.partition);
       },
       async startOffsets(topic): Promise<TopicPartitionOffset[]> {
-        const offsets = await admin.fetchTopicOffsets(topic);
+        const offsets = await retryMetadataRead(() => admin.fetchTopicOffsets(topic));
         return offsets.map((o) => ({ topic, partition: o.partition, offset: o.low })).sort((a, b) => a.partition - b.partition);
       },
       async committedOffsets(groupId, topic): Promise<TopicPartitionOffset[]> {
-        const result = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const result = await retryMetadataRead(() => admin.fetchOffsets({ groupId, topics: [topic] }));
         return (result[0]?.partitions ?? [])
           .map((p) => ({ topic, partition: p.partition, offset: p.offset }))
           .sort((a, b) => a.partition - b.partition);
@@ -301,7 +316,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
         const admin = kafka.admin();
         await admin.connect();
         try {
-          const offsets = await admin.fetchTopicOffsets(topic);
+          const offsets = await retryMetadataRead(() => admin.fetchTopicOffsets(topic));
           // The end each partition had when the read began; later writes are not restore's business.
           const remaining = new Map<number, bigint>();
           for (const o of offsets) {
