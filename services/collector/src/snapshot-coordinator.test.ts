@@ -52,7 +52,8 @@ describe('snapshot coordinator', () => {
     // The re-sent snapshot emits the events it would have emitted.
     const outcome = await coordinator.applyIssued(next, { partial: false });
     expect(outcome).toMatchObject({ stale: false, events: 2 });
-    expect(publisher.events.slice(1).map((e) => e.type)).toEqual(['license.returned', 'license.issued']);
+    // In event-time order: license 2's issue date is before license 1's return (the snapshot time).
+    expect(publisher.events.slice(1).map((e) => e.type)).toEqual(['license.issued', 'license.returned']);
   });
 
   it('a state save that fails after the events went out re-emits the same event ids on re-send', async () => {
@@ -89,6 +90,58 @@ describe('snapshot coordinator', () => {
     expect(publisher.events.map((e) => e.licenseServer)).toEqual(['LS02']);
     coordinator.forget('LS01');
     expect(coordinator.stateOf('LS01')).toBeUndefined();
+  });
+});
+
+describe('snapshot events in event-time order', () => {
+  const at = (e: { eventTime: string; eventId: string }) => `${e.eventTime} ${e.eventId}`;
+
+  it('publishes a snapshot\'s events by (event time, event id), not by licenseId', async () => {
+    const { publisher, coordinator } = setup();
+    // A first snapshot: issue dates span months and do not follow the licenseIds.
+    const first = [
+      license(1, { issueDate: '2024-05-20T00:00:00.000Z' }),
+      license(2, { issueDate: '2024-02-01T00:00:00.000Z' }),
+      license(3, { issueDate: '2024-04-02T08:00:00.000Z' }),
+      // Same instant as 5: the event id decides.
+      license(4, { issueDate: '2024-03-03T00:00:00.000Z' }),
+      license(5, { issueDate: '2024-03-03T00:00:00.000Z' }),
+    ];
+    await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', first), { partial: false });
+    const published = publisher.events.map(at);
+    expect(publisher.events.map((e) => ('license' in e ? e.license.licenseId : null))).not.toEqual([1, 2, 3, 4, 5]);
+    expect(published).toEqual([...published].sort());
+    expect(publisher.events.slice(0, 1).map((e) => ('license' in e ? e.license.licenseId : null))).toEqual([2]);
+    const tie = publisher.events.filter((e) => e.eventTime === '2024-03-03T00:00:00.000Z').map((e) => e.eventId);
+    expect(tie).toHaveLength(2);
+    expect(tie[0]! < tie[1]!).toBe(true);
+
+    // The next one: a renewal and a revocation at the snapshot time, a licenseId reused
+    // for another device (returned at the snapshot time, issued at its own date).
+    const next = [
+      license(1, { issueDate: '2024-05-20T00:00:00.000Z', expirationDate: '2024-08-01T00:00:00.000Z' }),
+      license(2, { issueDate: '2024-06-05T00:00:00.000Z', hwid: license(9).hwid, computer: license(9).computer }),
+      license(3, { issueDate: '2024-04-02T08:00:00.000Z', status: 'revoked' }),
+      license(6, { issueDate: '2024-06-03T00:00:00.000Z' }),
+    ];
+    await coordinator.applyIssued(snapshot('2024-06-10T00:00:00.000Z', next), { partial: false });
+    const second = publisher.events.slice(first.length);
+    expect(second.map((e) => e.type)).toContain('license.returned');
+    expect(second.map(at)).toEqual(second.map(at).sort());
+    expect(second[0]).toMatchObject({ type: 'license.issued', eventTime: '2024-06-03T00:00:00.000Z' });
+  });
+
+  it('orders key-pack events and leaves equal times to the event id, the same on every run', async () => {
+    const runs: string[][] = [];
+    for (let i = 0; i < 2; i++) {
+      const { publisher, coordinator } = setup();
+      await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', [license(7, { issueDate: '2024-06-01T00:00:00.000Z' }), license(8, { issueDate: '2024-06-01T00:00:00.000Z' })]), {
+        partial: false,
+      });
+      runs.push(publisher.events.map((e) => e.eventId));
+    }
+    expect(runs[0]).toEqual(runs[1]);
+    expect(runs[0]).toEqual([...runs[0]!].sort());
   });
 });
 

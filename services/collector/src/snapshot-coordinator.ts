@@ -55,6 +55,19 @@ export function completeWithPrevious(snapshot: Snapshot, previous: SnapshotState
 }
 
 /**
+ * A snapshot's events in (event time, event id) order, as the processor applies them. The
+ * differ lists them by licenseId, but their times (issue dates) span the whole interval
+ * since the last snapshot: published in that order, an early issue date would arrive
+ * behind a later one and could be dead-lettered as too late by the processor.
+ */
+export function sortByEventTime(events: readonly CanonicalEvent[]): CanonicalEvent[] {
+  return events
+    .map((event) => ({ event, at: Date.parse(event.eventTime) }))
+    .sort((a, b) => a.at - b.at || (a.event.eventId < b.event.eventId ? -1 : a.event.eventId > b.event.eventId ? 1 : 0))
+    .map(({ event }) => event);
+}
+
+/**
  * Applies snapshots per license server, one at a time per server: diff against the last
  * state, publish the events, then write the new state. The state is written only after
  * the events were acknowledged, so a crash in between makes a re-sent snapshot emit the
@@ -67,7 +80,7 @@ export function createSnapshotCoordinator(options: SnapshotCoordinatorOptions): 
 
   async function commit(next: CollectorServerState, events: readonly CanonicalEvent[], ref: string, outcome: SnapshotOutcome): Promise<SnapshotOutcome> {
     const { valid, deadLetters } = screen(events, ref);
-    if (valid.length > 0 || deadLetters.length > 0) await publisher.publish(valid, deadLetters);
+    if (valid.length > 0 || deadLetters.length > 0) await publisher.publish(sortByEventTime(valid), deadLetters);
     await publisher.saveState(next);
     states.set(next.licenseServer, next);
     return { ...outcome, events: valid.length, invalid: deadLetters.length };

@@ -31,7 +31,7 @@ export function createInMemoryTopology(options: InMemoryTopologyOptions) {
   const logs = new Map<string, IncomingRecord[][]>();
   const committed = new Map<string, number>();
   const tasks = new Map<string, Task>();
-  const nowMs = options.nowMs ?? Date.parse('2100-01-01T00:00:00Z');
+  let nowMs = options.nowMs ?? Date.parse('2100-01-01T00:00:00Z');
   let appended = 0;
 
   const id = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -92,6 +92,11 @@ export function createInMemoryTopology(options: InMemoryTopologyOptions) {
 
     partitionOf: (key: string) => partitionOf(key, options.partitions),
 
+    /** Moves the simulated wall clock on. */
+    advance(ms: number): void {
+      nowMs += ms;
+    },
+
     /** Input records of a task not yet committed. */
     pending(topic: string, partition: number): number {
       return log(topic, partition).length - (committed.get(id(topic, partition)) ?? 0);
@@ -131,6 +136,12 @@ export function createInMemoryTopology(options: InMemoryTopologyOptions) {
       if (!write(t, crash)) tasks.delete(id(topic, partition));
     },
 
+    /** Every task's memory dropped, as a processor restart does; tasks made after it use `config` when given. */
+    restart(config?: CoreConfig): void {
+      tasks.clear();
+      if (config !== undefined) topology.config = config;
+    },
+
     /** Drops a task's memory (a kill between units of work). */
     kill(topic: string, partition: number): void {
       tasks.delete(id(topic, partition));
@@ -147,6 +158,11 @@ export function createInMemoryTopology(options: InMemoryTopologyOptions) {
         if (appended === before && this.busy().length === 0) return;
       }
       throw new Error('topology did not settle');
+    },
+
+    /** How many records were written to any topic so far. */
+    written(): number {
+      return appended;
     },
 
     records(topic: string): IncomingRecord[] {

@@ -97,16 +97,25 @@ export class IngressTask implements Task {
       return;
     }
     // No input for a while: for a replay of old data this flushes everything; for live
-    // data it is the lateness rule applied to the wall clock.
+    // data it is the lateness rule applied to the wall clock, moving the point only once it
+    // reaches something held here: else every punctuation would send a new watermark to
+    // every downstream partition (and write the task meta) while nothing happens.
     if (this.maxEventTime !== null) {
       const target = Math.min(this.maxEventTime, nowMs - this.allowedLatenessMs);
-      if (this.releasedUpTo === null || target > this.releasedUpTo) {
+      if (this.releasedUpTo === null || (target > this.releasedUpTo && this.holdsDueBy(target))) {
         this.release(target, true, nowMs);
         this.releasedUpTo = target;
         this.metaDirty = true;
       }
     }
     this.forwardWatermark(this.buffer.size === 0);
+  }
+
+  /** Something buffered or a timer is due by `at`: releasing up to it would do work. */
+  private holdsDueBy(at: number): boolean {
+    const next = this.buffer.peek();
+    const timer = this.store.peekTimer();
+    return (next !== undefined && next.at <= at) || (timer !== undefined && timer.at <= at);
   }
 
   private handleRecord(record: IncomingRecord, nowMs: number): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CanonicalEvent, DeadLetter, type Finding } from '@calwatch/shared';
+import { type CanonicalEvent, DeadLetter, type Finding, diffSnapshot } from '@calwatch/shared';
 import { createPipeline, parseCoreConfig } from '../core/index';
 import { createTimelineKit } from '../core/test-kit';
 import * as scenarios from '../core/test-scenarios';
@@ -7,6 +7,7 @@ import { type CrashPoint, type InMemoryTopology, createInMemoryTopology } from '
 
 const config = parseCoreConfig({});
 const DAY = 86_400_000;
+const MINUTE = 60_000;
 
 const byTime = (events: readonly CanonicalEvent[]) =>
   [...events].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
@@ -250,6 +251,49 @@ describe('the runtime tasks on in-memory topics', () => {
     expect(verdicts(topology.findings())).toEqual(verdicts(reference([...events, ...closing.map((c) => c.event)])));
   });
 
+  it('write nothing once drained while live events wait out the lateness, and release them when the clock reaches them', () => {
+    const partitions = 3;
+    const events = allScenarios();
+    const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
+    // Live data: the wall clock is just past the newest event, so the last hour stays buffered.
+    const topology = createInMemoryTopology({ partitions, config, nowMs: newest + MINUTE });
+    const closing = closingEvents(topology, partitions, newest);
+    topology.publish(events);
+    for (const { event, partition } of closing) topology.publish([event], partition);
+    topology.settle();
+    const held = () =>
+      topology
+        .status()
+        .filter((s) => String(s.task).startsWith(`${topology.topics.events}:`))
+        .reduce((n, s) => n + Number(s.buffered), 0);
+    expect(held()).toBeGreaterThanOrEqual(partitions);
+
+    /** Punctuations every `stepMs` with no input; what they wrote, on any topic. */
+    const idleFor = (rounds: number, stepMs: number) => {
+      const before = topology.written();
+      for (let round = 0; round < rounds; round++) {
+        topology.advance(stepMs);
+        topology.settle();
+      }
+      return topology.written() - before;
+    };
+    // A minute of punctuations reaches none of the buffered events: nothing may be written.
+    const reached = newest + 2 * MINUTE - config.lateness.allowedLatenessMs;
+    expect(events.filter((e) => Date.parse(e.eventTime) > reached - 2 * MINUTE && Date.parse(e.eventTime) <= reached)).toEqual([]);
+    expect(idleFor(120, 500)).toBe(0);
+    expect(held()).toBeGreaterThanOrEqual(partitions);
+
+    // The clock passes the lateness: everything comes out, in the pipeline's order.
+    idleFor(13, 5 * MINUTE);
+    expect(held()).toBe(0);
+    expect(whole(topology.findings())).toEqual(whole(reference([...events, ...closing.map((c) => c.event)])));
+    expect(topology.metrics.lateApplied).toBe(0);
+    expect(topology.metrics.tooLate).toBe(0);
+    // Drained and idle: silence, however long the clock runs.
+    expect(idleFor(120, 500)).toBe(0);
+    expect(idleFor(10, DAY)).toBe(0);
+  });
+
   it('comes back from its changelogs alone: every task killed mid-stream gives the same findings', () => {
     const topology = createInMemoryTopology({ partitions: 3, config });
     const events = allScenarios();
@@ -266,6 +310,97 @@ describe('the runtime tasks on in-memory topics', () => {
     topology.settle();
     const expected = reference([...events, ...closing.map((c) => c.event)]);
     expect(verdicts(topology.findings())).toEqual(verdicts(expected));
+  });
+});
+
+describe('a license server onboarded while others are live', () => {
+  const partitions = 3;
+  const T = Date.parse('2024-06-01T00:00:00.000Z');
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  /** The fleet already live (every events partition at T), then the new server's first snapshot, diffed as the collector does. */
+  function onboard() {
+    const topology = createInMemoryTopology({ partitions, config, nowMs: T + MINUTE });
+    for (const { event, partition } of closingEvents(topology, partitions, T)) topology.publish([event], partition);
+    topology.settle();
+    const kit = createTimelineKit({ server: 'LS-NEW', start: iso(T - 90 * DAY) });
+    const history = [
+      kit.issue(1, { hwid: 'bb01', computer: 'PC-N1', day: 0 }),
+      kit.issue(2, { hwid: 'bb02', computer: 'PC-N2', day: 30 }),
+      kit.issue(3, { hwid: 'bb03', computer: 'PC-N3', day: 60 }),
+      kit.issue(4, { hwid: 'bb04', computer: 'PC-N4', day: 80 }),
+    ];
+    // Issued 40 and 20 minutes before T: within the allowed lateness (1 h) of every partition.
+    const recent = [kit.issue(5, { hwid: 'bb05', computer: 'PC-N5', day: 90 - 40 / 1440 }), kit.issue(6, { hwid: 'bb06', computer: 'PC-N6', day: 90 - 20 / 1440 })];
+    const first = diffSnapshot(undefined, {
+      licenseServer: 'LS-NEW',
+      takenAt: iso(T + 5 * MINUTE),
+      licenses: [...history, ...recent].map((e) => ('license' in e ? e.license : null)!),
+      source: { kind: 'wmi-issued-licenses', ref: 'onboarding' },
+    });
+    topology.publish(byTime(first.events));
+    topology.settle();
+    return { topology, state: first.state };
+  }
+
+  const letters = (topology: InMemoryTopology) => topology.records(topology.topics.deadLetter).map((r) => DeadLetter.parse(JSON.parse(r.value!.toString())));
+  const licenseIdOf = (value: Buffer | string) => (JSON.parse(value.toString()) as { license: { licenseId: number } }).license.licenseId;
+  const enrichedOf = (topology: InMemoryTopology) =>
+    topology
+      .records(topology.topics.enriched)
+      .map((r) => JSON.parse(r.value!.toString()) as { event: CanonicalEvent })
+      .filter((e) => e.event.licenseServer === 'LS-NEW')
+      .map((e) => `${e.event.type}:${'license' in e.event ? e.event.license.licenseId : ''}`);
+
+  it('dead-letters the history of its first snapshot as too late, applies the recent part and every later change', () => {
+    const { topology, state } = onboard();
+    const tooLate = letters(topology);
+    expect(tooLate.map((l) => l.code)).toEqual(Array.from({ length: 4 }, () => 'PROCESSOR_EVENT_TOO_LATE'));
+    expect(tooLate.map((l) => licenseIdOf(Buffer.from(l.originalBase64, 'base64'))).sort()).toEqual([1, 2, 3, 4]);
+    // The recent issues wait out the lateness like any live event, then are applied.
+    topology.advance(2 * 60 * MINUTE);
+    topology.settle();
+    expect(enrichedOf(topology).sort()).toEqual(['license.issued:5', 'license.issued:6']);
+
+    // A day later, licences the processor never saw issued are renewed, revoked and returned:
+    // the events carry the facts, at the snapshot time.
+    const renewed = { ...state.licenses['1']!, expirationDate: iso(T + 60 * DAY) };
+    const revoked = { ...state.licenses['3']!, status: 'revoked' as const };
+    const next = diffSnapshot(state, {
+      licenseServer: 'LS-NEW',
+      takenAt: iso(T + DAY),
+      licenses: Object.values(state.licenses)
+        .filter((l) => l.licenseId !== 4)
+        .map((l) => (l.licenseId === 1 ? renewed : l.licenseId === 3 ? revoked : l)),
+      source: { kind: 'wmi-issued-licenses', ref: 'next' },
+    });
+    topology.publish(byTime(next.events));
+    topology.advance(DAY + 2 * 60 * MINUTE);
+    topology.settle();
+    expect(enrichedOf(topology).sort()).toEqual(['license.issued:5', 'license.issued:6', 'license.renewed:1', 'license.returned:4', 'license.revoked:3']);
+    expect(letters(topology)).toHaveLength(4);
+  });
+
+  it('is not helped by a larger allowed lateness after the fact: the history stays too late, new events are only held longer', () => {
+    const { topology } = onboard();
+    const first = letters(topology);
+    expect(first).toHaveLength(4);
+    // Restarted with a year of lateness, the dead-lettered history re-sent as it was.
+    topology.restart(parseCoreConfig({ lateness: { allowedLatenessMs: 365 * DAY } }));
+    for (const letter of first) {
+      const original = Buffer.from(letter.originalBase64, 'base64').toString();
+      topology.publishRaw({ key: (JSON.parse(original) as { license: { hwid: { norm: string } } }).license.hwid.norm, value: original });
+    }
+    const kit = createTimelineKit({ server: 'LS-CLOSE', start: iso(T + DAY) });
+    const fresh = kit.issue(9_500, { hwid: 'fe01', computer: 'PC-FRESH', day: 0 });
+    topology.publish([fresh]);
+    topology.advance(2 * DAY);
+    topology.settle();
+    const again = letters(topology).slice(first.length);
+    expect(again.map((l) => l.code)).toEqual(Array.from({ length: 4 }, () => 'PROCESSOR_EVENT_TOO_LATE'));
+    // The release point stays where it was; a new event now waits a year instead of an hour.
+    const enriched = topology.records(topology.topics.enriched).map((r) => (JSON.parse(r.value!.toString()) as { event: CanonicalEvent }).event.eventId);
+    expect(enriched).not.toContain(fresh.eventId);
   });
 });
 
