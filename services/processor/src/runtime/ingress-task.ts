@@ -102,7 +102,8 @@ export class IngressTask implements Task {
     // every downstream partition (and write the task meta) while nothing happens.
     if (this.maxEventTime !== null) {
       const target = Math.min(this.maxEventTime, nowMs - this.allowedLatenessMs);
-      if (this.releasedUpTo === null || (target > this.releasedUpTo && this.holdsDueBy(target))) {
+      // `>=`: the apply path releases below its horizon, so an event exactly at it is still held.
+      if (this.releasedUpTo === null || (target >= this.releasedUpTo && this.holdsDueBy(target))) {
         this.release(target, true, nowMs);
         this.releasedUpTo = target;
         this.metaDirty = true;

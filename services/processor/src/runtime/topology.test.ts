@@ -294,6 +294,25 @@ describe('the runtime tasks on in-memory topics', () => {
     expect(idleFor(10, DAY)).toBe(0);
   });
 
+  it('release the newest event once the clock reaches it when no lateness is allowed', () => {
+    // The apply path releases below its horizon; with no lateness the newest event sits
+    // exactly on it and only the clock can let it out.
+    const noLateness = parseCoreConfig({ lateness: { allowedLatenessMs: 0 } });
+    const events = byTime(scenarios.clonedImage().events);
+    const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
+    const topology = createInMemoryTopology({ partitions: 3, config: noLateness, nowMs: newest + MINUTE });
+    topology.publish(events);
+    topology.settle();
+    topology.advance(5_000);
+    topology.settle();
+    const pipeline = createPipeline(noLateness);
+    for (const event of events) pipeline.apply(event);
+    pipeline.advanceTo(newest);
+    const expected = new Map(pipeline.findings().map((f) => [f.id, f]));
+    expect(expected.size).toBeGreaterThan(0);
+    expect(verdicts(topology.findings())).toEqual(verdicts(expected));
+  });
+
   it('comes back from its changelogs alone: every task killed mid-stream gives the same findings', () => {
     const topology = createInMemoryTopology({ partitions: 3, config });
     const events = allScenarios();
