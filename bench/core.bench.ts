@@ -13,30 +13,20 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { type CanonicalEvent, collectSnapshots, diffSnapshot, buildKeyPackEvents, parseFile } from '@calwatch/shared';
 import { COMMANDS } from '@calwatch/cli';
-import { createPipeline, parseCoreConfig } from '@calwatch/processor';
+import { createPipeline, createSeededRandom, parseCoreConfig } from '@calwatch/processor';
+import { writeBenchResults } from './results-file';
 import type { BenchResult } from './run';
 
 const DAY = 86_400_000;
 const AS_OF = Date.UTC(2024, 5, 12);
 const SERVER = 'LS01';
-
-/** Small deterministic PRNG (mulberry32) so the same rows come out every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface ExportRow {
   licenseId: number;
@@ -110,7 +100,7 @@ export function keyPackCsv(rows: readonly KeyPackRow[], server = SERVER): string
  * 5 % temporaries, the rest healthy devices with one renewing CAL each.
  */
 export function* fleetRows(rows: number, seed = 7): Generator<ExportRow> {
-  const rnd = random(seed);
+  const rnd = createSeededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   let licenseId = 1000;
   let emitted = 0;
@@ -330,9 +320,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const at = process.argv.indexOf('--rows');
   const rows = at > 0 ? Number(process.argv[at + 1]) : undefined;
   const results = await runCoreBench(rows === undefined ? {} : { rows });
-  const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'core.json');
-  await mkdir(dirname(file), { recursive: true });
-  const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length };
-  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
+  await writeBenchResults('core', results);
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }

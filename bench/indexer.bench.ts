@@ -15,9 +15,6 @@
  * and are deleted afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   buildTopicNames,
@@ -32,7 +29,6 @@ import {
 import {
   buildIndexNames,
   buildSampleLicenseEvent,
-  buildTemplateSet,
   createIndexerService,
   installElasticsearchSetup,
   loadIndexerConfig,
@@ -40,6 +36,8 @@ import {
   type IndexNames,
 } from '@calwatch/indexer';
 import { readStackInfo } from '@calwatch/cli';
+import { deleteIndexSet } from '../test/harness/cleanup';
+import { writeBenchResults } from './results-file';
 
 interface IndexerBenchResult {
   name: string;
@@ -84,13 +82,6 @@ async function caughtUp(admin: Admin, group: string, topic: string): Promise<boo
   return ends.every((end) => end.offset === '0' || committed.find((c) => c.partition === end.partition)?.offset === end.offset);
 }
 
-async function cleanup(client: ElasticsearchClient, names: IndexNames): Promise<void> {
-  await client.indices.delete({ index: `${names.prefix}*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-  const set = buildTemplateSet(names, { shards: 1, replicas: 0, refreshInterval: '1s' });
-  for (const t of set.indexTemplates) await client.indices.deleteIndexTemplate({ name: t.name }).catch(() => undefined);
-  for (const c of set.components) await client.cluster.deleteComponentTemplate({ name: c.name }).catch(() => undefined);
-}
-
 interface Run {
   prefix: string;
   kafka: KafkaClient;
@@ -125,7 +116,7 @@ async function withRun<T>(tag: string, conn: Awaited<ReturnType<typeof connectio
   } finally {
     await admin.deleteTopics([topics.findings, topics.enriched, topics.deadLetter]).catch(() => undefined);
     await admin.close();
-    await cleanup(client, names);
+    await deleteIndexSet(client, names);
     await client.close();
   }
 }
@@ -275,9 +266,6 @@ export async function runIndexerBench(options: IndexerBenchOptions = {}): Promis
 const self = fileURLToPath(import.meta.url);
 if (process.argv[1] !== undefined && self.endsWith(process.argv[1].replace(/^.*\//, '')) && process.argv[1].includes('indexer.bench')) {
   const results = await runIndexerBench();
-  const file = join(dirname(self), 'results', 'indexer.json');
-  await mkdir(dirname(file), { recursive: true });
-  const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length };
-  await writeFile(file, JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2) + '\n');
+  await writeBenchResults('indexer', results);
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 }

@@ -12,10 +12,7 @@
  * a unique prefix and are deleted afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import {
   buildTopicNames,
@@ -32,7 +29,9 @@ import {
   loadCollectorConfig,
   type CollectorService,
 } from '@calwatch/collector';
-import { readStackInfo } from '@calwatch/cli';
+import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
+import { benchBrokers } from './brokers';
+import { writeBenchResults } from './results-file';
 
 interface IngestHttpResult {
   name: string;
@@ -51,14 +50,6 @@ export interface IngestHttpBenchOptions {
   concurrency?: number;
   /** Rows of the snapshot workload. */
   snapshotRows?: number;
-}
-
-async function brokers(): Promise<string[]> {
-  const fromEnv = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter((b) => b !== '');
-  if (fromEnv !== undefined && fromEnv.length > 0) return fromEnv;
-  const info = await readStackInfo();
-  if (info === undefined) throw new Error('no KAFKA_BROKERS and no local stack; run `calwatch stack up`');
-  return info.kafka.brokers;
 }
 
 function buildNdjsonBody(request: number, records: number): string {
@@ -99,7 +90,7 @@ export async function runIngestHttpBench(options: IngestHttpBenchOptions = {}): 
   const snapshotRows = options.snapshotRows ?? 20_000;
   const prefix = `bench-ingest-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
   const env = {
-    KAFKA_BROKERS: (await brokers()).join(','),
+    KAFKA_BROKERS: (await benchBrokers()).join(','),
     CALWATCH_TOPIC_PREFIX: prefix,
     COLLECTOR_TOKENS: TOKEN,
     COLLECTOR_HOST: '127.0.0.1',
@@ -200,22 +191,13 @@ export async function runIngestHttpBench(options: IngestHttpBenchOptions = {}): 
     await restarted.service.stop();
   } finally {
     for (const service of services) await service.stop().catch(() => undefined);
-    const admin = await kafka.createAdmin();
-    try {
-      const mine = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-      await admin.deleteTopics(mine).catch(() => undefined);
-    } finally {
-      await admin.close();
-    }
+    await deleteTopicsWithPrefix(kafka, prefix);
   }
   return results;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const results = await runIngestHttpBench();
-  const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'ingest-http.json');
-  await mkdir(dirname(file), { recursive: true });
-  const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length };
-  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
+  await writeBenchResults('ingest-http', results);
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }

@@ -12,10 +12,6 @@
  * a unique prefix and are deleted afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   type CanonicalEvent,
   Finding,
@@ -29,7 +25,9 @@ import {
   simulateFleet,
 } from '@calwatch/shared';
 import { createPipeline, createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
-import { readStackInfo } from '@calwatch/cli';
+import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
+import { benchBrokers } from './brokers';
+import { writeBenchResults } from './results-file';
 
 interface ProcessorBenchResult {
   name: string;
@@ -43,14 +41,6 @@ export interface ProcessorBenchOptions {
   devicesPerServer?: number;
   days?: number;
   partitions?: number;
-}
-
-async function brokers(): Promise<string[]> {
-  const fromEnv = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter((b) => b !== '');
-  if (fromEnv !== undefined && fromEnv.length > 0) return fromEnv;
-  const info = await readStackInfo();
-  if (info === undefined) throw new Error('no KAFKA_BROKERS and no local stack; run `calwatch stack up`');
-  return info.kafka.brokers;
 }
 
 function workload(servers: number, devices: number, days: number): CanonicalEvent[] {
@@ -123,7 +113,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
   const devices = options.devicesPerServer ?? 1_000;
   const days = options.days ?? 30;
   const partitions = options.partitions ?? 6;
-  const kafka = createKafkaClient({ connection: { brokers: await brokers(), clientId: 'calwatch-bench', ssl: false }, logger: createSilentLogger() });
+  const kafka = createKafkaClient({ connection: { brokers: await benchBrokers(), clientId: 'calwatch-bench', ssl: false }, logger: createSilentLogger() });
   const prefix = `bench-processor-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
   const topics = buildTopicNames(prefix);
   const results: ProcessorBenchResult[] = [];
@@ -173,7 +163,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     const reader = kafka.createConsumer({ groupId: `${prefix}findings`, maxWaitTimeMs: 100 });
     await reader.start({ topics: [topics.findings], fromBeginning: true, eachBatch: async (records) => findings.add(records) });
     const env = {
-      KAFKA_BROKERS: (await brokers()).join(','),
+      KAFKA_BROKERS: (await benchBrokers()).join(','),
       CALWATCH_TOPIC_PREFIX: prefix,
       PROCESSOR_GROUP_ID: `${prefix}processor`,
       PROCESSOR_IDLE_AFTER_MS: '500',
@@ -246,21 +236,13 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
       notes: 'From service start (group join included) until every task is restored; changelogs are not compacted yet, so every write is read back.',
     });
   } finally {
-    const admin = await kafka.createAdmin();
-    try {
-      await admin.deleteTopics((await admin.listTopics()).filter((t) => t.startsWith(prefix)));
-    } finally {
-      await admin.close();
-    }
+    await deleteTopicsWithPrefix(kafka, prefix);
   }
   return results;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const results = await runProcessorBench();
-  const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'processor.json');
-  await mkdir(dirname(file), { recursive: true });
-  const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length };
-  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
+  await writeBenchResults('processor', results);
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }

@@ -12,3 +12,4 @@ export * from './lifecycle';
 export * from './topic-setup';
 export * from './ingest/index';
 export * from './simulator/index';
+export * from './min-heap';

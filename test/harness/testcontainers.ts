@@ -3,9 +3,9 @@
  * images and versions match the local stack and docker-compose.yml.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
 import { DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_KAFKA_VERSION } from '@calwatch/cli';
+import { freePort } from './free-port';
 
 export const KAFKA_IMAGE = `apache/kafka:${DEFAULT_KAFKA_VERSION}`;
 export const ELASTICSEARCH_IMAGE = `docker.elastic.co/elasticsearch/elasticsearch:${DEFAULT_ELASTICSEARCH_VERSION}`;
@@ -18,17 +18,6 @@ export async function isContainerRuntimeAvailable(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export interface StartedContainers {

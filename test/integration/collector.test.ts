@@ -25,7 +25,9 @@ import {
   type CollectorService,
   type IssuedLicenseRow,
 } from '@calwatch/collector';
+import { deleteTopicsWithPrefix } from '../harness/cleanup';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
+import { readTopicToEnd } from '../harness/topic-reader';
 
 const TOKEN = 'integration-token-0123456789abcdef';
 const PARTITIONS = 3;
@@ -45,13 +47,8 @@ async function startCollector(overrides: Record<string, string> = {}): Promise<{
   return { service, url: `http://127.0.0.1:${address.port}` };
 }
 
-/** Every record of a topic up to its current end (a fresh reader outside any group). */
-async function readTopic(topic: string): Promise<IncomingRecord[]> {
-  const records: IncomingRecord[] = [];
-  await kafka.createPartitionReader().readToEnd(topic, Array.from({ length: PARTITIONS }, (_, i) => i), (batch) => {
-    records.push(...batch);
-  });
-  return records;
+function readTopic(topic: string): Promise<IncomingRecord[]> {
+  return readTopicToEnd(kafka, topic, PARTITIONS);
 }
 
 async function readEvents(licenseServer: string): Promise<CanonicalEvent[]> {
@@ -114,14 +111,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const service of running) await service.stop().catch(() => undefined);
   for (const folder of folders) await rm(folder, { recursive: true, force: true });
-  const admin = await kafka.createAdmin();
-  try {
-    const prefix = env.CALWATCH_TOPIC_PREFIX!;
-    const mine = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-    await admin.deleteTopics(mine).catch(() => undefined);
-  } finally {
-    await admin.close();
-  }
+  await deleteTopicsWithPrefix(kafka, env.CALWATCH_TOPIC_PREFIX!);
 });
 
 describe('collector on a real broker', () => {

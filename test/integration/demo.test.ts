@@ -6,45 +6,23 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createElasticsearchClient, createKafkaClient, createSilentLogger, FindingKind } from '@calwatch/shared';
 import { buildIndexNames } from '@calwatch/indexer';
 import { COMMANDS, type CommandIo } from '@calwatch/cli';
+import { deleteIndexSet, deleteTopicsWithPrefix } from '../harness/cleanup';
 import { getTestServices, uniqueName } from '../harness/services';
+import { createTextSink } from '../harness/text-sink';
 
 const namespace = uniqueName('demo-test');
 const folders: string[] = [];
 
-function sink(): Writable & { text(): string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString('utf8');
-      done();
-    },
-  }) as Writable & { text(): string };
-  stream.text = () => text;
-  return stream;
-}
-
 afterAll(async () => {
   const kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
-  const admin = await kafka.createAdmin();
-  try {
-    const mine = (await admin.listTopics()).filter((t) => t.startsWith(`calwatch.${namespace}.`));
-    if (mine.length > 0) await admin.deleteTopics(mine).catch(() => undefined);
-  } finally {
-    await admin.close();
-  }
+  await deleteTopicsWithPrefix(kafka, `calwatch.${namespace}.`);
   const client = createElasticsearchClient({ connection: getTestServices().elasticsearch });
   try {
-    const names = buildIndexNames(`calwatch-${namespace}-`);
-    await client.indices.delete({ index: `${names.prefix}*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-    for (const name of [names.templates.enriched, names.templates.findings]) await client.indices.deleteIndexTemplate({ name }).catch(() => undefined);
-    for (const name of [names.templates.settings, names.templates.commonMappings, names.templates.enrichedMappings, names.templates.findingsMappings]) {
-      await client.cluster.deleteComponentTemplate({ name }).catch(() => undefined);
-    }
+    await deleteIndexSet(client, buildIndexNames(`calwatch-${namespace}-`));
   } finally {
     await client.close();
   }
@@ -55,8 +33,8 @@ describe('calwatch demo', () => {
   it('runs unattended to a final summary, with the findings searchable in Elasticsearch', async () => {
     const state = await mkdtemp(join(tmpdir(), 'calwatch-demo-test-'));
     folders.push(state);
-    const stdout = sink();
-    const stderr = sink();
+    const stdout = createTextSink();
+    const stderr = createTextSink();
     // The services of the test run; logs go to a folder of the test's own.
     const io: CommandIo = { stdout, stderr, env: { ...getTestServices().env, XDG_STATE_HOME: state }, cwd: state, signal: new AbortController().signal };
     const { command } = await COMMANDS.demo!();

@@ -21,6 +21,7 @@ import {
   loadIndexerConfig,
   type IndexerService,
 } from '@calwatch/indexer';
+import { deleteIndexSet } from '../harness/cleanup';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
 import { countDocuments, createIndexerTopics, deleteIndexerTopics, isCaughtUp, readDeadLetters, waitUntil } from './indexer-support';
 
@@ -97,11 +98,7 @@ describe('indexer on the real broker and node', () => {
     await producer?.close();
     if (topics !== undefined) await deleteIndexerTopics(admin, topics);
     await admin?.close();
-    await client.indices.delete({ index: `${names.prefix}*`, ignore_unavailable: true, allow_no_indices: true });
-    for (const name of [names.templates.enriched, names.templates.findings]) await client.indices.deleteIndexTemplate({ name }).catch(() => undefined);
-    for (const name of [names.templates.settings, names.templates.commonMappings, names.templates.enrichedMappings, names.templates.findingsMappings]) {
-      await client.cluster.deleteComponentTemplate({ name }).catch(() => undefined);
-    }
+    await deleteIndexSet(client, names);
     await client.close();
   });
 

@@ -9,6 +9,7 @@ import {
   suspendRefresh,
   TEMPLATE_VERSION,
 } from '@calwatch/indexer';
+import { deleteIndexSet } from '../harness/cleanup';
 import { getTestServices, uniqueName } from '../harness/services';
 
 describe('Elasticsearch setup on the real node', () => {
@@ -17,13 +18,7 @@ describe('Elasticsearch setup on the real node', () => {
   const now = new Date('2026-11-27T12:00:00.000Z');
 
   afterAll(async () => {
-    await client.indices.delete({ index: `${names.prefix}*`, ignore_unavailable: true, allow_no_indices: true });
-    for (const t of buildTemplateSet(names, { shards: 1, replicas: 0, refreshInterval: '1s' }).indexTemplates) {
-      await client.indices.deleteIndexTemplate({ name: t.name }).catch(() => undefined);
-    }
-    for (const c of buildTemplateSet(names, { shards: 1, replicas: 0, refreshInterval: '1s' }).components) {
-      await client.cluster.deleteComponentTemplate({ name: c.name }).catch(() => undefined);
-    }
+    await deleteIndexSet(client, names);
     await client.close();
   });
 

@@ -11,10 +11,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { chown, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readStackInfo } from '@calwatch/cli';
+import { freePort } from '../harness/free-port';
 
 export interface ThrowawayNode {
   url: string;
@@ -55,17 +55,6 @@ async function findDistribution(): Promise<Distribution> {
   }
   const es = info.elasticsearch;
   return { homeDir: es.homeDir, javaHome: es.javaHome, runAs: asRoot && es.runAsUser !== null ? user(es.runAsUser) : undefined };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 async function chownTree(path: string, owner: { uid: number; gid: number }): Promise<void> {

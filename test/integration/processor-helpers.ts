@@ -18,6 +18,7 @@ import {
   kafkaKeyOf,
 } from '@calwatch/shared';
 import { createPipeline, createTimelineKit, parseCoreConfig } from '@calwatch/processor';
+import { deleteTopicsWithPrefix } from '../harness/cleanup';
 import { buildTestEnv, uniqueName } from '../harness/services';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -54,15 +55,7 @@ export async function createNamespace(kafka: KafkaClient, partitions: number, na
         },
         prefix.slice(0, -1),
       ),
-    async remove() {
-      const admin = await kafka.createAdmin();
-      try {
-        const mine = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-        await admin.deleteTopics(mine).catch(() => undefined);
-      } finally {
-        await admin.close();
-      }
-    },
+    remove: () => deleteTopicsWithPrefix(kafka, prefix),
   };
 }
 

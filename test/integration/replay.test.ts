@@ -7,7 +7,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CanonicalEvent,
@@ -28,7 +27,10 @@ import { createCollectorService, loadCollectorConfig } from '@calwatch/collector
 import { createProcessorService, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
 import { buildIndexNames } from '@calwatch/indexer';
 import { COMMANDS, readLatestFindings, waitUntilDrained, type CommandIo } from '@calwatch/cli';
+import { deleteIndexSet, deleteTopicsWithPrefix } from '../harness/cleanup';
 import { getTestServices, uniqueName } from '../harness/services';
+import { createTextSink } from '../harness/text-sink';
+import { readTopicToEnd } from '../harness/topic-reader';
 
 const PARTITIONS = 3;
 const TOKEN = 'replay-test-token-0123456789abcdef';
@@ -51,21 +53,9 @@ const namespaces: string[] = [];
 const prefixes: string[] = [];
 const running: Service[] = [];
 
-function sink(): Writable & { text(): string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString('utf8');
-      done();
-    },
-  }) as Writable & { text(): string };
-  stream.text = () => text;
-  return stream;
-}
-
 async function runCommand(name: string, args: string[], env: Record<string, string>, signal = new AbortController().signal) {
-  const stdout = sink();
-  const stderr = sink();
+  const stdout = createTextSink();
+  const stderr = createTextSink();
   const io: CommandIo = { stdout, stderr, env: { ...getTestServices().env, CALWATCH_REPLAY_DIR: stateDir, LOG_LEVEL: 'info', ...env }, cwd: fleetDir, signal };
   const { command } = await COMMANDS[name]!();
   const code = await command.run(args, io);
@@ -95,12 +85,8 @@ async function countRecords(topic: string): Promise<number> {
   }
 }
 
-async function readAll(topic: string): Promise<IncomingRecord[]> {
-  const records: IncomingRecord[] = [];
-  await kafka.createPartitionReader().readToEnd(topic, Array.from({ length: PARTITIONS }, (_, p) => p), (batch) => {
-    records.push(...batch);
-  });
-  return records;
+function readAll(topic: string): Promise<IncomingRecord[]> {
+  return readTopicToEnd(kafka, topic, PARTITIONS);
 }
 
 beforeAll(async () => {
@@ -121,24 +107,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const service of running.reverse()) await service.stop().catch(() => undefined);
-  const admin = await kafka.createAdmin();
-  try {
-    const all = await admin.listTopics();
-    const mine = all.filter((t) => prefixes.some((p) => t.startsWith(p)) || namespaces.some((n) => t.startsWith(`calwatch.replay.${n}.`)));
-    if (mine.length > 0) await admin.deleteTopics(mine).catch(() => undefined);
-  } finally {
-    await admin.close();
-  }
+  await deleteTopicsWithPrefix(kafka, ...prefixes, ...namespaces.map((n) => `calwatch.replay.${n}.`));
   const client = createElasticsearchClient({ connection: getTestServices().elasticsearch });
   try {
-    for (const n of namespaces) {
-      const names = buildIndexNames(`calwatch-replay-${n}-`);
-      await client.indices.delete({ index: `${names.prefix}*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-      for (const name of [names.templates.enriched, names.templates.findings]) await client.indices.deleteIndexTemplate({ name }).catch(() => undefined);
-      for (const name of [names.templates.settings, names.templates.commonMappings, names.templates.enrichedMappings, names.templates.findingsMappings]) {
-        await client.cluster.deleteComponentTemplate({ name }).catch(() => undefined);
-      }
-    }
+    for (const n of namespaces) await deleteIndexSet(client, buildIndexNames(`calwatch-replay-${n}-`));
   } finally {
     await client.close();
   }

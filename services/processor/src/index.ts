@@ -8,4 +8,4 @@ export { ProcessorConfigSchema, loadProcessorConfig, resolveDetectionConfig, typ
 export { PROCESSOR_ERRORS, type ProcessorErrorCode } from './errors';
 export { createProcessorService, type ProcessorService, type ProcessorServiceOptions, type ProcessorState } from './processor-service';
 export type { RuntimeMetrics } from './runtime/metrics';
-export { createTimelineKit, type TimelineKit } from './core/test-kit';
+export { createSeededRandom, createTimelineKit, type TimelineKit } from './core/test-kit';

@@ -1,3 +1,5 @@
+import { CarriedText, RAW_PREFIX_CHARS } from './carried-text';
+
 /**
  * A streaming RFC 4180 reader: quoted fields may hold commas, doubled quotes and line
  * breaks; records end at CRLF, LF or CR. A malformed record is reported (not thrown)
@@ -17,7 +19,6 @@ export interface CsvRecord {
 
 type State = 'fieldStart' | 'unquoted' | 'quoted' | 'quoteInQuoted' | 'skipLine';
 
-const RAW_PREFIX_CHARS = 4096;
 const UNQUOTED_STOP = /[,\r\n"]/g;
 const LINE_END = /[\r\n]/g;
 
@@ -26,16 +27,16 @@ export class CsvReader {
   private fields: string[] = [];
   private field = '';
   /** Text of the current record carried over from earlier chunks. */
-  private carried = '';
-  private carriedChars = 0;
+  private readonly carried: CarriedText;
   private started = false;
   private line = 1;
   private recordLine = 1;
   private skipLf = false;
   private error: string | null = null;
-  private tooLarge = false;
 
-  constructor(private readonly maxRecordChars = 1 << 20) {}
+  constructor(private readonly maxRecordChars = 1 << 20) {
+    this.carried = new CarriedText(maxRecordChars);
+  }
 
   /** Feeds a chunk of text; complete records are appended to `out`. */
   push(text: string, out: CsvRecord[]): void {
@@ -141,14 +142,14 @@ export class CsvReader {
   end(out: CsvRecord[]): void {
     if (!this.started) return;
     if (this.state === 'quoted') this.fail('the input ended inside a quoted field (unterminated quote)');
-    if (this.state !== 'skipLine' && !this.tooLarge) this.pushField(this.field);
-    this.emit(this.carried, out);
+    if (this.state !== 'skipLine' && !this.carried.tooLarge) this.pushField(this.field);
+    this.emit(this.carried.text, out);
   }
 
   private endRecord(text: string, segStart: number, at: number, out: CsvRecord[]): number {
-    const raw = this.carried + text.slice(segStart, at);
+    const raw = this.carried.text + text.slice(segStart, at);
     const blank = this.state === 'fieldStart' && this.fields.length === 0 && raw.length === 0;
-    if (this.state !== 'skipLine' && !this.tooLarge) this.pushField(this.field);
+    if (this.state !== 'skipLine' && !this.carried.tooLarge) this.pushField(this.field);
     this.line += 1;
     let next = at + 1;
     if (text.charCodeAt(at) === 13) {
@@ -167,7 +168,7 @@ export class CsvReader {
     out.push({
       fields: this.error === null ? this.fields : [],
       line: this.recordLine,
-      raw: this.tooLarge ? raw.slice(0, RAW_PREFIX_CHARS) : raw,
+      raw: this.carried.tooLarge ? raw.slice(0, RAW_PREFIX_CHARS) : raw,
       error: this.error,
     });
     this.reset();
@@ -177,11 +178,9 @@ export class CsvReader {
     this.state = 'fieldStart';
     this.fields = [];
     this.field = '';
-    this.carried = '';
-    this.carriedChars = 0;
+    this.carried.clear();
     this.started = false;
     this.error = null;
-    this.tooLarge = false;
   }
 
   private pushField(value: string): void {
@@ -190,7 +189,7 @@ export class CsvReader {
   }
 
   private appendField(text: string, from: number, to: number): void {
-    if (to > from && !this.tooLarge) this.field += text.slice(from, to);
+    if (to > from && !this.carried.tooLarge) this.field += text.slice(from, to);
   }
 
   private fail(message: string): void {
@@ -201,18 +200,12 @@ export class CsvReader {
   }
 
   private carry(rest: string): void {
-    this.carriedChars += rest.length;
-    if (this.tooLarge) return;
-    this.carried += rest;
-    if (this.carriedChars > this.maxRecordChars) {
-      this.tooLarge = true;
-      this.carried = this.carried.slice(0, RAW_PREFIX_CHARS);
-      if (this.error === null) this.error = `the record is longer than ${this.maxRecordChars} characters`;
-      // An unterminated quote would otherwise swallow the rest of the input.
-      this.state = 'skipLine';
-      this.fields = [];
-      this.field = '';
-    }
+    if (!this.carried.add(rest)) return;
+    if (this.error === null) this.error = `the record is longer than ${this.maxRecordChars} characters`;
+    // An unterminated quote would otherwise swallow the rest of the input.
+    this.state = 'skipLine';
+    this.fields = [];
+    this.field = '';
   }
 
   private countLines(text: string, from: number, to: number): void {

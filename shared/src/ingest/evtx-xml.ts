@@ -1,11 +1,11 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { RAW_PREFIX_CHARS } from './carried-text';
 import { rejected, rejectedRow } from './rejection';
 import { buildServiceEvent, type RawWindowsEvent } from './service-event';
 import type { ParseOptions, ParsedItem } from './types';
 
 /** An event (or a run of text between events) longer than this stops the reading. */
 const MAX_RECORD_CHARS = 4 << 20;
-const RAW_PREFIX_CHARS = 4096;
 const MAX_READ_DEPTH = 3;
 
 const FIELD_NAMES = {

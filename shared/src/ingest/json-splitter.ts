@@ -1,3 +1,5 @@
+import { CarriedText, RAW_PREFIX_CHARS } from './carried-text';
+
 /**
  * Splits a stream of JSON text into top-level records without parsing it: the elements
  * of a top-level array (`ConvertTo-Json` of a collection), or top-level values one after
@@ -12,8 +14,6 @@ export interface JsonRecordText {
   error: { code: 'INGEST_JSON_SYNTAX' | 'INGEST_JSON_TOO_DEEP' | 'INGEST_RECORD_TOO_LARGE'; message: string } | null;
 }
 
-const RAW_PREFIX_CHARS = 4096;
-
 type Kind = 'container' | 'string' | 'scalar';
 
 export class JsonSplitter {
@@ -23,9 +23,7 @@ export class JsonSplitter {
   private maxSeenDepth = 0;
   private inString = false;
   private escape = false;
-  private carried = '';
-  private carriedChars = 0;
-  private tooLarge = false;
+  private readonly carried: CarriedText;
   private line = 1;
   private recordLine = 1;
   private unclosedArrayLine = 0;
@@ -33,7 +31,9 @@ export class JsonSplitter {
   constructor(
     private readonly maxRecordChars = 1 << 20,
     private readonly maxDepth = 64,
-  ) {}
+  ) {
+    this.carried = new CarriedText(maxRecordChars);
+  }
 
   push(text: string, out: JsonRecordText[]): void {
     const n = text.length;
@@ -120,7 +120,7 @@ export class JsonSplitter {
       }
       i += 1;
     }
-    if (this.kind !== null && segStart < n) this.carry(text.slice(segStart));
+    if (this.kind !== null && segStart < n) this.carried.add(text.slice(segStart));
   }
 
   end(out: JsonRecordText[]): void {
@@ -143,9 +143,9 @@ export class JsonSplitter {
   }
 
   private finish(tail: string, error: JsonRecordText['error'], out: JsonRecordText[]): void {
-    const text = this.tooLarge ? this.carried : this.carried + tail;
+    const text = this.carried.tooLarge ? this.carried.text : this.carried.text + tail;
     let problem = error;
-    if (problem === null && this.tooLarge) {
+    if (problem === null && this.carried.tooLarge) {
       problem = { code: 'INGEST_RECORD_TOO_LARGE', message: `the JSON value is longer than ${this.maxRecordChars} characters` };
     }
     if (problem === null && this.maxSeenDepth > this.maxDepth) {
@@ -157,18 +157,6 @@ export class JsonSplitter {
     this.maxSeenDepth = 0;
     this.inString = false;
     this.escape = false;
-    this.carried = '';
-    this.carriedChars = 0;
-    this.tooLarge = false;
-  }
-
-  private carry(rest: string): void {
-    this.carriedChars += rest.length;
-    if (this.tooLarge) return;
-    this.carried += rest;
-    if (this.carriedChars > this.maxRecordChars) {
-      this.tooLarge = true;
-      this.carried = this.carried.slice(0, RAW_PREFIX_CHARS);
-    }
+    this.carried.clear();
   }
 }

@@ -1,3 +1,5 @@
+import { RAW_PREFIX_CHARS } from './carried-text';
+
 /**
  * Splits text into lines (LF or CRLF) for NDJSON, with the 1-based line number. A line
  * longer than `maxLineChars` is reported with its first characters only, so memory stays
@@ -8,8 +10,6 @@ export interface TextLine {
   line: number;
   tooLarge: boolean;
 }
-
-const RAW_PREFIX_CHARS = 4096;
 
 export class LineSplitter {
   private carried = '';

@@ -1,22 +1,17 @@
-import type { CanonicalEvent, KeyPackFact, LicenseFact } from '../model/index';
+import { SourceKind, type CanonicalEvent, type KeyPackFact, type LicenseFact } from '../model/index';
 
-/** The input shapes calwatch can read. */
-export type InputFormat =
-  | 'wmi-issued-licenses' // Win32_TSIssuedLicense export: CSV (PS 5.1 / 7) or JSON (ConvertTo-Json 5.1 / 7)
-  | 'wmi-keypacks' // Win32_TSLicenseKeyPack export: CSV or JSON
-  | 'winlogbeat' // Winlogbeat / Elastic Agent NDJSON
-  | 'evtx-xml' // wevtutil qe /f:xml or Get-WinEvent ToXml() (one or many <Event>, with or without <Events> root)
-  | 'canonical' // canonical NDJSON (one CanonicalEvent per line)
-  | 'client-store'; // JSON lines {computer, hwids:[...], observedTime?, licenseServer?}
+/**
+ * The input shapes calwatch can read: every source kind but the simulator's own.
+ *  - wmi-issued-licenses: Win32_TSIssuedLicense export, CSV (PS 5.1 / 7) or JSON (ConvertTo-Json 5.1 / 7)
+ *  - wmi-keypacks: Win32_TSLicenseKeyPack export, CSV or JSON
+ *  - winlogbeat: Winlogbeat / Elastic Agent NDJSON
+ *  - evtx-xml: wevtutil qe /f:xml or Get-WinEvent ToXml() (one or many <Event>, with or without <Events> root)
+ *  - canonical: canonical NDJSON (one CanonicalEvent per line)
+ *  - client-store: JSON lines {computer, hwids:[...], observedTime?, licenseServer?}
+ */
+export type InputFormat = Exclude<SourceKind, 'simulator'>;
 
-export const INPUT_FORMATS: readonly InputFormat[] = [
-  'wmi-issued-licenses',
-  'wmi-keypacks',
-  'winlogbeat',
-  'evtx-xml',
-  'canonical',
-  'client-store',
-];
+export const INPUT_FORMATS: readonly InputFormat[] = SourceKind.options.filter((kind): kind is InputFormat => kind !== 'simulator');
 
 /** A record that could not be accepted; becomes a DeadLetter (see toDeadLetter). */
 export interface Rejection {

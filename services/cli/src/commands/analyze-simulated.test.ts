@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GroundTruth, simulateFleet, writeFleet } from '@calwatch/shared';
+import { createTestIo } from '../test-output';
 import { command } from './analyze';
 
 /**
@@ -23,19 +23,10 @@ describe('calwatch analyze on a simulated fleet', () => {
       { outDir: dir, formats: ['ps51-csv', 'winlogbeat'] },
     );
     truth = result.truth!;
-    let out = '';
-    const stdout = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        out += chunk.toString();
-        done();
-      },
-    });
-    const code = await command.run(
-      [join(dir, 'ps51-csv'), join(dir, 'winlogbeat'), join(dir, 'client-stores'), '--format', 'json'],
-      { stdout, stderr: new Writable({ write: (_c, _e, done) => done() }), env: {}, cwd: dir, signal: new AbortController().signal },
-    );
+    const { io, out } = createTestIo({ cwd: dir });
+    const code = await command.run([join(dir, 'ps51-csv'), join(dir, 'winlogbeat'), join(dir, 'client-stores'), '--format', 'json'], io);
     expect(code).toBe(0);
-    findings = (JSON.parse(out) as { findings: typeof findings }).findings;
+    findings = (JSON.parse(out()) as { findings: typeof findings }).findings;
   }, 120_000);
 
   afterAll(async () => {

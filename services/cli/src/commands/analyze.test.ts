@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command } from './analyze';
 import { snapshotTimeFromName } from './analyze-input';
+import { CapturedOutput } from '../test-output';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const FIXTURES = 'test/fixtures/analyze';
@@ -14,20 +14,9 @@ const SNAP1 = `${FIXTURES}/issued-licenses_20240601T000000Z.csv`;
 const SNAP2 = `${FIXTURES}/issued-licenses_20240612T000000Z.csv`;
 const ALL = [SNAP1, SNAP2, `${FIXTURES}/keypacks_20240612T000000Z.csv`, `${FIXTURES}/client-stores_20240612T000000Z.jsonl`, `${FIXTURES}/licensing-events.ndjson`];
 
-class Capture extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
 async function analyze(args: string[], options: { tty?: boolean; cwd?: string } = {}) {
-  const stdout = new Capture(options.tty ?? false);
-  const stderr = new Capture(false);
+  const stdout = new CapturedOutput(options.tty ?? false);
+  const stderr = new CapturedOutput(false);
   const code = await command.run(args, { stdout, stderr, env: {}, cwd: options.cwd ?? ROOT, signal: new AbortController().signal });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

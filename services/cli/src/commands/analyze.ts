@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Severity, isCalwatchError } from '@calwatch/shared';
 import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor';
 import { type FileReport, InputError, buildEvents, listInputs, readInput } from './analyze-input';
 import { type RunFacts, openFindings, renderJson, renderTable } from './analyze-report';
+import { UsageError, parseArguments } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 /** Exit codes of `calwatch analyze` (documented in docs/detection.md). */
@@ -45,8 +45,6 @@ interface Options {
   progress: boolean;
 }
 
-class UsageError extends Error {}
-
 function isoOption(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
@@ -72,27 +70,21 @@ function applySet(target: Record<string, unknown>, assignment: string): void {
 }
 
 async function parse(args: string[], io: CommandIo): Promise<Options | 'help'> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        format: { type: 'string' },
-        'as-of': { type: 'string' },
-        'license-server': { type: 'string' },
-        'snapshot-time': { type: 'string' },
-        set: { type: 'string', multiple: true },
-        config: { type: 'string' },
-        'fail-on': { type: 'string' },
-        progress: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseArguments({
+    args,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string' },
+      'as-of': { type: 'string' },
+      'license-server': { type: 'string' },
+      'snapshot-time': { type: 'string' },
+      set: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      'fail-on': { type: 'string' },
+      progress: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help === true) return 'help';
   if (positionals.length === 0) throw new UsageError('name at least one file or directory');
   const format = values.format ?? (io.stdout.isTTY === true ? 'table' : 'json');

@@ -1,5 +1,5 @@
-import { isCalwatchError } from '@calwatch/shared';
 import { runCollector } from '@calwatch/collector';
+import { checkNoArguments, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch collector
@@ -12,14 +12,8 @@ At least COLLECTOR_TOKENS or COLLECTOR_TOKENS_FILE must be set. Run 'calwatch se
 SIGHUP re-reads COLLECTOR_TOKENS_FILE and rescans the drop folder.`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout.write(usage + '\n');
-    return 0;
-  }
-  if (args.length > 0) {
-    io.stderr.write(`calwatch collector: unexpected arguments: ${args.join(' ')}\n${usage}\n`);
-    return 2;
-  }
+  const exitCode = checkNoArguments('collector', usage, io, args);
+  if (exitCode !== undefined) return exitCode;
   try {
     return await runCollector({
       env: io.env,
@@ -30,11 +24,7 @@ async function run(args: string[], io: CommandIo): Promise<number> {
       },
     });
   } catch (error) {
-    if (isCalwatchError(error)) {
-      io.stderr.write(`calwatch collector: ${error.code}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportCalwatchError('collector', io, error);
   }
 }
 

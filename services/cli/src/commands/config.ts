@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { buildConfigReference, updateReadmeReference } from '../config-reference';
+import { parseCommandArgs } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch config [--markdown | --update-readme <README.md>]
@@ -10,17 +10,12 @@ meaning, generated from the services' config schemas. --update-readme rewrites t
 reference section of the given README in place.`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { markdown: { type: 'boolean' }, 'update-readme': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (error) {
-    io.stderr.write(`calwatch config: ${(error as Error).message}\n${usage}\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    io.stdout.write(usage + '\n');
-    return 0;
-  }
+  const parsed = parseCommandArgs('config', usage, io, {
+    args,
+    options: { markdown: { type: 'boolean' }, 'update-readme': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const readmePath = values['update-readme'];
   if (readmePath !== undefined) {
     await writeFile(readmePath, updateReadmeReference(await readFile(readmePath, 'utf8')));

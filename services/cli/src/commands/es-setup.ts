@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
-import { createElasticsearchClient, isCalwatchError, toElasticsearchConnection } from '@calwatch/shared';
+import { createElasticsearchClient, toElasticsearchConnection } from '@calwatch/shared';
 import { buildIndexNames, installElasticsearchSetup, loadEsSetupConfig, type SetupReport } from '@calwatch/indexer';
+import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch es-setup [--json]
@@ -22,38 +22,30 @@ export function formatSetupReport(report: SetupReport): string {
   return lines.join('\n');
 }
 
+/** Installs or upgrades what the environment's index prefix and layout name; `setup` runs it too. */
+export async function installEsSetupFromEnv(env: NodeJS.ProcessEnv): Promise<SetupReport> {
+  const config = loadEsSetupConfig(env);
+  const client = createElasticsearchClient({ connection: toElasticsearchConnection(config) });
+  try {
+    return await installElasticsearchSetup({
+      client,
+      names: buildIndexNames(config.CALWATCH_INDEX_PREFIX, config.CALWATCH_INDEX_INTERVAL),
+      layout: { shards: config.CALWATCH_INDEX_SHARDS, replicas: config.CALWATCH_INDEX_REPLICAS },
+    });
+  } finally {
+    await client.close();
+  }
+}
+
 async function run(args: string[], io: CommandIo): Promise<number> {
-  let parsed;
+  const parsed = parseCommandArgs('es-setup', usage, io, { args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (typeof parsed === 'number') return parsed;
   try {
-    parsed = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (error) {
-    io.stderr.write(`calwatch es-setup: ${(error as Error).message}\n${usage}\n`);
-    return 2;
-  }
-  if (parsed.values.help === true) {
-    io.stdout.write(usage + '\n');
+    const report = await installEsSetupFromEnv(io.env);
+    io.stdout.write((parsed.values.json === true ? JSON.stringify(report, null, 2) : formatSetupReport(report)) + '\n');
     return 0;
-  }
-  try {
-    const config = loadEsSetupConfig(io.env);
-    const client = createElasticsearchClient({ connection: toElasticsearchConnection(config) });
-    try {
-      const report = await installElasticsearchSetup({
-        client,
-        names: buildIndexNames(config.CALWATCH_INDEX_PREFIX, config.CALWATCH_INDEX_INTERVAL),
-        layout: { shards: config.CALWATCH_INDEX_SHARDS, replicas: config.CALWATCH_INDEX_REPLICAS },
-      });
-      io.stdout.write((parsed.values.json === true ? JSON.stringify(report, null, 2) : formatSetupReport(report)) + '\n');
-      return 0;
-    } finally {
-      await client.close();
-    }
   } catch (error) {
-    if (isCalwatchError(error)) {
-      io.stderr.write(`calwatch es-setup: ${error.code}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportCalwatchError('es-setup', io, error);
   }
 }
 

@@ -1,5 +1,3 @@
-import { parseArgs } from 'node:util';
-import { isCalwatchError } from '@calwatch/shared';
 import {
   buildIndexNames,
   buildSavedObjects,
@@ -9,6 +7,7 @@ import {
   toNdjson,
   type KibanaConnection,
 } from '@calwatch/indexer';
+import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch kibana import [--url URL] [--space SPACE]
@@ -23,22 +22,13 @@ Built for Kibana ${KIBANA_TARGET_VERSIONS}. Environment: KIBANA_URL, KIBANA_USER
 KIBANA_API_KEY, KIBANA_SPACE, CALWATCH_INDEX_PREFIX (data views point at its aliases).`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { url: { type: 'string' }, space: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    io.stderr.write(`calwatch kibana: ${(error as Error).message}\n${usage}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('kibana', usage, io, {
+    args,
+    allowPositionals: true,
+    options: { url: { type: 'string' }, space: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (typeof parsed === 'number') return parsed;
   const [action, ...extra] = parsed.positionals;
-  if (parsed.values.help === true) {
-    io.stdout.write(usage + '\n');
-    return 0;
-  }
   if (extra.length > 0 || (action !== 'import' && action !== 'export')) {
     io.stderr.write(usage + '\n');
     return 2;
@@ -64,11 +54,7 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     io.stdout.write(`imported ${result.successCount} saved objects into ${space ?? 'the default space'}.\n`);
     return 0;
   } catch (error) {
-    if (isCalwatchError(error)) {
-      io.stderr.write(`calwatch kibana: ${error.code}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportCalwatchError('kibana', io, error);
   }
 }
 

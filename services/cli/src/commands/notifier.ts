@@ -1,5 +1,5 @@
-import { isCalwatchError } from '@calwatch/shared';
 import { runNotifier } from '@calwatch/notifier';
+import { checkNoArguments, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch notifier
@@ -12,22 +12,12 @@ targets in NOTIFIER_TARGETS or NOTIFIER_CONFIG_FILE); see docs/notifier.md.
 Try a target first with 'calwatch notify test <target>'.`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout.write(usage + '\n');
-    return 0;
-  }
-  if (args.length > 0) {
-    io.stderr.write(`calwatch notifier: unexpected arguments: ${args.join(' ')}\n${usage}\n`);
-    return 2;
-  }
+  const exitCode = checkNoArguments('notifier', usage, io, args);
+  if (exitCode !== undefined) return exitCode;
   try {
     return await runNotifier({ env: io.env, signal: io.signal });
   } catch (error) {
-    if (isCalwatchError(error)) {
-      io.stderr.write(`calwatch notifier: ${error.code}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportCalwatchError('notifier', io, error);
   }
 }
 

@@ -1,5 +1,5 @@
-import { isCalwatchError } from '@calwatch/shared';
 import { loadNotifierConfig, sendTestNotification } from '@calwatch/notifier';
+import { reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch notify test <target>
@@ -43,11 +43,7 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     }
     return ok ? 0 : 1;
   } catch (error) {
-    if (isCalwatchError(error)) {
-      io.stderr.write(`calwatch notify: ${error.code}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportCalwatchError('notify', io, error);
   }
 }
 

@@ -1,6 +1,6 @@
-import { isCalwatchError } from '@calwatch/shared';
 import { runProcessor } from '@calwatch/processor';
 import { resolveServiceEnv } from '../service-env';
+import { checkNoArguments, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch processor
@@ -12,22 +12,12 @@ PROCESSOR_GROUP_ID to share the partitions. Configuration comes from the environ
 come from the running local stack. Run 'calwatch setup' first.`;
 
 async function run(args: string[], io: CommandIo): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout.write(usage + '\n');
-    return 0;
-  }
-  if (args.length > 0) {
-    io.stderr.write(`calwatch processor: unexpected arguments: ${args.join(' ')}\n${usage}\n`);
-    return 2;
-  }
+  const exitCode = checkNoArguments('processor', usage, io, args);
+  if (exitCode !== undefined) return exitCode;
   try {
     return await runProcessor({ env: await resolveServiceEnv(io.env), signal: io.signal });
   } catch (error) {
-    if (isCalwatchError(error)) {
-      io.stderr.write(`calwatch processor: ${error.code}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportCalwatchError('processor', io, error);
   }
 }
 

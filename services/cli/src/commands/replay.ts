@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { isCalwatchError } from '@calwatch/shared';
 import { NamespaceName, parseWallDuration } from '../replay/config';
 import { REPLAY_EXIT, executeReplay, type ReplayOptions } from '../replay/execute';
+import { UsageError, parseArguments } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch replay <file|dir|glob ...> [options]
@@ -40,34 +40,26 @@ input:
 
 exit codes: 0 done, 1 failed, 2 usage, 3 --process did not drain in time, 130 interrupted`;
 
-class UsageError extends Error {}
-
 function parse(args: string[]): ReplayOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        namespace: { type: 'string' },
-        live: { type: 'boolean' },
-        'collector-url': { type: 'string' },
-        token: { type: 'string' },
-        speed: { type: 'string' },
-        process: { type: 'boolean' },
-        'drain-timeout': { type: 'string' },
-        resume: { type: 'boolean' },
-        checkpoint: { type: 'string' },
-        'license-server': { type: 'string' },
-        batch: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseArguments({
+    args,
+    allowPositionals: true,
+    options: {
+      namespace: { type: 'string' },
+      live: { type: 'boolean' },
+      'collector-url': { type: 'string' },
+      token: { type: 'string' },
+      speed: { type: 'string' },
+      process: { type: 'boolean' },
+      'drain-timeout': { type: 'string' },
+      resume: { type: 'boolean' },
+      checkpoint: { type: 'string' },
+      'license-server': { type: 'string' },
+      batch: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help === true) return 'help';
   const problems: string[] = [];
   if (positionals.length === 0) problems.push('name at least one file, directory or glob');

@@ -1,19 +1,15 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import {
   buildTopicNames,
-  createElasticsearchClient,
   createKafkaClient,
   createSilentLogger,
   ensureCalwatchTopics,
-  isCalwatchError,
   kafkaEnvShape,
   loadConfig,
-  toElasticsearchConnection,
   toKafkaConnection,
 } from '@calwatch/shared';
-import { buildIndexNames, installElasticsearchSetup, loadEsSetupConfig } from '@calwatch/indexer';
-import { formatSetupReport } from './es-setup';
+import { formatSetupReport, installEsSetupFromEnv } from './es-setup';
+import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch setup [--kafka-only | --elasticsearch-only]
@@ -39,45 +35,22 @@ async function setupKafka(io: CommandIo): Promise<void> {
 }
 
 async function setupElasticsearch(io: CommandIo): Promise<void> {
-  const config = loadEsSetupConfig(io.env);
-  const client = createElasticsearchClient({ connection: toElasticsearchConnection(config) });
-  try {
-    const report = await installElasticsearchSetup({
-      client,
-      names: buildIndexNames(config.CALWATCH_INDEX_PREFIX, config.CALWATCH_INDEX_INTERVAL),
-      layout: { shards: config.CALWATCH_INDEX_SHARDS, replicas: config.CALWATCH_INDEX_REPLICAS },
-    });
-    io.stdout.write(formatSetupReport(report) + '\n');
-  } finally {
-    await client.close();
-  }
+  io.stdout.write(formatSetupReport(await installEsSetupFromEnv(io.env)) + '\n');
 }
 
 async function run(args: string[], io: CommandIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { 'kafka-only': { type: 'boolean' }, 'elasticsearch-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (error) {
-    io.stderr.write(`calwatch setup: ${(error as Error).message}\n${usage}\n`);
-    return 2;
-  }
-  if (values.help === true) {
-    io.stdout.write(usage + '\n');
-    return 0;
-  }
+  const parsed = parseCommandArgs('setup', usage, io, {
+    args,
+    options: { 'kafka-only': { type: 'boolean' }, 'elasticsearch-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   try {
     if (values['elasticsearch-only'] !== true) await setupKafka(io);
     if (values['kafka-only'] !== true) await setupElasticsearch(io);
     return 0;
   } catch (error) {
-    if (isCalwatchError(error)) {
-      io.stderr.write(`calwatch setup: ${error.code}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return reportCalwatchError('setup', io, error);
   }
 }
 

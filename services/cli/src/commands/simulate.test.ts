@@ -1,29 +1,17 @@
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GroundTruth } from '@calwatch/shared';
 import { command } from './simulate';
-import type { CommandIo } from './registry';
+import { createTestIo } from '../test-output';
 
 const root = await mkdtemp(join(tmpdir(), 'calwatch-cli-sim-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-function createIo(): { io: CommandIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const io: CommandIo = { stdout, stderr, env: {}, cwd: root, signal: new AbortController().signal };
-  return { io, out: () => out, err: () => err };
-}
-
 describe('calwatch simulate', () => {
   it('writes the requested formats and truth.json, and prints a summary', async () => {
-    const { io, out } = createIo();
+    const { io, out } = createTestIo({ cwd: root });
     const code = await command.run(
       ['--out', 'fleet', '--devices', '80', '--days', '14', '--seed', '4', '--mix', 'cloned=1x3,vdi=2,corrupted=1', '--pool', '60', '--formats', 'ps51-csv,evtx-xml'],
       io,
@@ -40,7 +28,7 @@ describe('calwatch simulate', () => {
   });
 
   it('reports every bad option at once with exit code 2', async () => {
-    const { io, err } = createIo();
+    const { io, err } = createTestIo({ cwd: root });
     const code = await command.run(['--devices', 'many', '--snapshot-interval', '1y', '--formats', 'csv'], io);
     expect(code).toBe(2);
     expect(err()).toMatch(/--out is required/);
@@ -50,10 +38,10 @@ describe('calwatch simulate', () => {
   });
 
   it('reports an unreadable mix and a mix larger than the fleet by code', async () => {
-    const bad = createIo();
+    const bad = createTestIo({ cwd: root });
     expect(await command.run(['--out', 'x', '--mix', 'clones=2'], bad.io)).toBe(2);
     expect(bad.err()).toMatch(/SIMULATOR_MIX_INVALID/);
-    const big = createIo();
+    const big = createTestIo({ cwd: root });
     expect(await command.run(['--out', 'y', '--devices', '5', '--mix', 'vdi=6'], big.io)).toBe(2);
     expect(big.err()).toMatch(/SIMULATOR_FLEET_TOO_SMALL/);
   });

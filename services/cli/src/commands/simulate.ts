@@ -12,6 +12,7 @@ import {
   type OutputFormat,
   type WriteFleetResult,
 } from '@calwatch/shared';
+import { reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch simulate --out <dir> [options]
@@ -178,11 +179,7 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     } else io.stdout.write(formatSummary(result) + '\n');
     return result.aborted ? 130 : 0;
   } catch (error) {
-    if (isCalwatchError(error)) {
-      io.stderr.write(`calwatch simulate: ${error.code}: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    return reportCalwatchError('simulate', io, error, 2);
   }
 }
 

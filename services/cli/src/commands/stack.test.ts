@@ -1,20 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandIo } from './registry';
+import { createTestIo } from '../test-output';
 import { command } from './stack';
-
-function makeIo(env: NodeJS.ProcessEnv): { io: CommandIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr, env, cwd: '/', signal: new AbortController().signal }, out: () => out, err: () => err };
-}
 
 describe('calwatch stack', () => {
   let stateDir: string;
@@ -29,15 +18,15 @@ describe('calwatch stack', () => {
   });
 
   it('rejects unknown actions and options with usage', async () => {
-    const a = makeIo(env);
+    const a = createTestIo({ env });
     expect(await command.run(['sideways'], a.io)).toBe(2);
     expect(a.err()).toContain('usage: calwatch stack');
-    const b = makeIo(env);
+    const b = createTestIo({ env });
     expect(await command.run(['up', '--fast'], b.io)).toBe(2);
   });
 
   it('reports a stack that is not running, with its log files, and exits 3', async () => {
-    const { io, out } = makeIo(env);
+    const { io, out } = createTestIo({ env });
     expect(await command.run(['status'], io)).toBe(3);
     expect(out()).toContain(`state dir ${stateDir}`);
     expect(out()).toMatch(/Kafka: not running \(ports 9092\/9093\)/);
@@ -45,13 +34,13 @@ describe('calwatch stack', () => {
   });
 
   it('says so when asked to stop a stack that is not running', async () => {
-    const { io, out } = makeIo(env);
+    const { io, out } = createTestIo({ env });
     expect(await command.run(['down'], io)).toBe(0);
     expect(out()).toContain('nothing was running.');
   });
 
   it('reports invalid settings by code', async () => {
-    const { io, err } = makeIo({ ...env, CALWATCH_STACK_KAFKA_PORT: 'many' });
+    const { io, err } = createTestIo({ env: { ...env, CALWATCH_STACK_KAFKA_PORT: 'many' } });
     expect(await command.run(['status'], io)).toBe(1);
     expect(err()).toContain('STACK_SETTINGS_INVALID');
   });

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
-import { isCalwatchError } from '@calwatch/shared';
 import { formatReachability, formatStatus } from '../stack/format';
 import { releaseStackLease, stackDown, stackStatus, stackUp } from '../stack/index';
+import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
 const usage = `usage: calwatch stack up | down [--purge | --if-unused] | status [--json]
@@ -19,36 +18,19 @@ CALWATCH_STACK_ELASTICSEARCH_PORT (9200), CALWATCH_STACK_ELASTICSEARCH_TRANSPORT
 CALWATCH_STACK_KAFKA_VERSION, CALWATCH_STACK_ELASTICSEARCH_VERSION, CALWATCH_STACK_*_HEAP_MB,
 CALWATCH_STACK_START_TIMEOUT_MS, CALWATCH_STACK_STOP_GRACE_MS, CALWATCH_STACK_USER.`;
 
-function reportError(io: CommandIo, error: unknown): number {
-  if (isCalwatchError(error)) {
-    io.stderr.write(`calwatch stack: ${error.code}: ${error.message}\n`);
-    return 1;
-  }
-  throw error;
-}
-
 async function run(args: string[], io: CommandIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        purge: { type: 'boolean' },
-        'if-unused': { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    io.stderr.write(`calwatch stack: ${(error as Error).message}\n${usage}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('stack', usage, io, {
+    args,
+    allowPositionals: true,
+    options: {
+      purge: { type: 'boolean' },
+      'if-unused': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const [action, ...extra] = parsed.positionals;
-  if (parsed.values.help === true) {
-    io.stdout.write(usage + '\n');
-    return 0;
-  }
   if (action === undefined || extra.length > 0 || !['up', 'down', 'status'].includes(action)) {
     io.stderr.write(usage + '\n');
     return 2;
@@ -91,7 +73,7 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     const healthy = status.components.every((c) => c.running && c.health?.ok === true);
     return healthy ? 0 : 3;
   } catch (error) {
-    return reportError(io, error);
+    return reportCalwatchError('stack', io, error);
   }
 }
 

@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '@calwatch/shared';
+import { CapturedOutput } from '../test-output';
 import { createLiveView, describeChange, renderFindingsTable } from './findings-view';
 
 const finding = (over: Partial<Finding>): Finding =>
@@ -17,18 +17,6 @@ const finding = (over: Partial<Finding>): Finding =>
     revision: 1,
     ...over,
   }) as Finding;
-
-function sink(isTTY: boolean): Writable & { isTTY: boolean; text: string } {
-  const s = new Writable({
-    write(chunk: Buffer, _e, done) {
-      s.text += chunk.toString();
-      done();
-    },
-  }) as Writable & { isTTY: boolean; text: string };
-  s.isTTY = isTTY;
-  s.text = '';
-  return s;
-}
 
 describe('renderFindingsTable', () => {
   it('lists the worst first, up to a number of rows', () => {
@@ -60,7 +48,7 @@ describe('describeChange', () => {
 
 describe('createLiveView', () => {
   it('prints plain lines when not on a terminal', () => {
-    const out = sink(false);
+    const out = new CapturedOutput(false);
     const view = createLiveView(out);
     view.finding(undefined, finding({}));
     view.note('PAGE TRIGGER');
@@ -70,7 +58,7 @@ describe('createLiveView', () => {
   });
 
   it('redraws the table in place on a terminal, notes above it', async () => {
-    const out = sink(true);
+    const out = new CapturedOutput(true);
     const view = createLiveView(out, { intervalMs: 5 });
     view.status('Streaming 10%');
     view.finding(undefined, finding({}));

@@ -1,4 +1,5 @@
-import { Finding, type Consumer, type KafkaClient } from '@calwatch/shared';
+import type { Consumer, Finding, KafkaClient } from '@calwatch/shared';
+import { decodeFinding, keepLatest } from '../replay/findings';
 
 export interface FindingsWatch {
   /** The latest revision of every finding seen. */
@@ -23,19 +24,10 @@ export async function watchFindings(options: {
     fromBeginning: true,
     eachBatch: async (records) => {
       for (const record of records) {
-        if (record.value === null) continue;
-        let json: unknown;
-        try {
-          json = JSON.parse(record.value.toString('utf8'));
-        } catch {
-          continue;
-        }
-        const parsed = Finding.safeParse(json);
-        if (!parsed.success) continue;
-        const previous = latest.get(parsed.data.id);
-        if (previous !== undefined && previous.revision > parsed.data.revision) continue;
-        latest.set(parsed.data.id, parsed.data);
-        options.onChange(previous, parsed.data);
+        const finding = decodeFinding(record.value);
+        if (finding === undefined) continue;
+        const previous = latest.get(finding.id);
+        if (keepLatest(latest, finding)) options.onChange(previous, finding);
       }
     },
   });

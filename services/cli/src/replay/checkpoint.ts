@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { readJsonFile } from '../json-file';
 import { REPLAY_ERRORS } from './errors';
 import type { ReplayInput } from './inputs';
 
@@ -108,20 +109,13 @@ export function addToTotals(
 }
 
 export async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
-  let text: string;
+  let parsed;
   try {
-    text = await readFile(path, 'utf8');
+    parsed = await readJsonFile(path, Checkpoint);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw REPLAY_ERRORS.create('REPLAY_CHECKPOINT_INVALID', `cannot read checkpoint ${path}: ${(error as Error).message}`, { cause: error });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const parsed = Checkpoint.safeParse(json);
+  if (parsed === undefined) return undefined;
   if (!parsed.success) {
     throw REPLAY_ERRORS.create('REPLAY_CHECKPOINT_INVALID', `${path} is not a calwatch replay checkpoint`, {
       context: { path, issues: parsed.error?.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) },

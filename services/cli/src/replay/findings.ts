@@ -19,26 +19,36 @@ export async function readLatestFindings(kafka: KafkaClient, topic: string): Pro
     Array.from({ length: partitions }, (_, p) => p),
     (records) => {
       for (const record of records) {
-        if (record.value === null) continue;
-        let json: unknown;
-        try {
-          json = JSON.parse(record.value.toString('utf8'));
-        } catch {
-          continue;
-        }
-        const parsed = Finding.safeParse(json);
-        if (!parsed.success) continue;
-        keepLatest(latest, parsed.data);
+        const finding = decodeFinding(record.value);
+        if (finding !== undefined) keepLatest(latest, finding);
       }
     },
   );
   return [...latest.values()];
 }
 
-/** Keeps the highest revision per finding id (a later record of the same revision wins). */
-export function keepLatest(latest: Map<string, Finding>, finding: Finding): void {
+/** A findings-topic record value as a Finding; undefined for a tombstone or anything not a finding. */
+export function decodeFinding(value: Buffer | null): Finding | undefined {
+  if (value === null) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = Finding.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Keeps the highest revision per finding id (a later record of the same revision wins).
+ * Returns whether `finding` was kept.
+ */
+export function keepLatest(latest: Map<string, Finding>, finding: Finding): boolean {
   const known = latest.get(finding.id);
-  if (known === undefined || finding.revision >= known.revision) latest.set(finding.id, finding);
+  if (known !== undefined && finding.revision < known.revision) return false;
+  latest.set(finding.id, finding);
+  return true;
 }
 
 export interface FindingsSummary {

@@ -1,5 +1,5 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { CapturedOutput } from '../test-output';
 import { createProgressBar, formatDuration, renderProgress, type ProgressState } from './progress';
 
 const state: ProgressState = {
@@ -36,21 +36,9 @@ describe('formatDuration', () => {
 });
 
 describe('createProgressBar', () => {
-  function stream(isTTY: boolean): Writable & { isTTY: boolean; text: string } {
-    const s = new Writable({
-      write(chunk: Buffer, _e, done) {
-        s.text += chunk.toString();
-        done();
-      },
-    }) as Writable & { isTTY: boolean; text: string };
-    s.isTTY = isTTY;
-    s.text = '';
-    return s;
-  }
-
   it('draws in place on a terminal, at most every interval, and clears', () => {
     let now = 0;
-    const out = stream(true);
+    const out = new CapturedOutput(true);
     const bar = createProgressBar(out, { intervalMs: 100, now: () => now });
     now = 200;
     bar.update(state);
@@ -63,7 +51,7 @@ describe('createProgressBar', () => {
   });
 
   it('writes nothing when the stream is not a terminal', () => {
-    const out = stream(false);
+    const out = new CapturedOutput(false);
     const bar = createProgressBar(out);
     bar.update(state);
     bar.clear();

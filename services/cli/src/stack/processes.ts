@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { readJsonFile } from '../json-file';
 import { STACK_ERRORS } from './errors';
 
 export interface CommandResult {
@@ -74,20 +75,8 @@ export const pidRecordSchema = z.object({
 export type PidRecord = z.infer<typeof pidRecordSchema>;
 
 export async function readPidRecord(file: string): Promise<PidRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const parsed = pidRecordSchema.safeParse(json);
+  const parsed = await readJsonFile(file, pidRecordSchema);
+  if (parsed === undefined) return undefined;
   if (!parsed.success) {
     throw STACK_ERRORS.create('STACK_STATE_INVALID', `pid file ${file} is unreadable; remove it after checking nothing runs`, {
       context: { file },

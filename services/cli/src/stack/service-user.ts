@@ -60,19 +60,10 @@ export function buildRunAsPrefix(user: ServiceUser): string[] {
  * not created yet is judged by its nearest existing ancestor, as we create dirs 0755.
  */
 export async function canUserTraverse(user: ServiceUser, dir: string): Promise<boolean> {
-  let probe = dir;
-  for (;;) {
-    try {
-      await access(probe);
-      break;
-    } catch {
-      const parent = dirname(probe);
-      if (parent === probe) return false;
-      probe = parent;
-    }
-  }
+  const { existing } = await findExistingAncestor(dir);
+  if (existing === undefined) return false;
   const [cmd, ...args] = buildRunAsPrefix(user);
-  const result = await runCommand(cmd!, [...args, 'test', '-x', probe]);
+  const result = await runCommand(cmd!, [...args, 'test', '-x', existing]);
   return result.code === 0;
 }
 
@@ -87,21 +78,26 @@ export async function chownTree(path: string, user: ServiceUser): Promise<void> 
 
 /** mkdir -p whose new levels are 0755 whatever the umask, so the service user can pass. */
 export async function mkdirTraversable(dir: string): Promise<void> {
+  const { missing } = await findExistingAncestor(dir);
+  for (const level of missing) {
+    await mkdir(level, { recursive: true });
+    await chmod(level, 0o755);
+  }
+}
+
+/** The nearest of `dir` and its ancestors that exists (none when not even the root does), and the levels below it, top first. */
+async function findExistingAncestor(dir: string): Promise<{ existing: string | undefined; missing: string[] }> {
   const missing: string[] = [];
   let probe = dir;
   for (;;) {
     try {
       await access(probe);
-      break;
+      return { existing: probe, missing };
     } catch {
       missing.unshift(probe);
       const parent = dirname(probe);
-      if (parent === probe) break;
+      if (parent === probe) return { existing: undefined, missing };
       probe = parent;
     }
-  }
-  for (const level of missing) {
-    await mkdir(level, { recursive: true });
-    await chmod(level, 0o755);
   }
 }

@@ -1,5 +1,6 @@
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { readJsonFile } from '../json-file';
 import { STACK_ERRORS } from './errors';
 
 /** stack.json: how to reach the running local stack. Written by `stack up`, removed by `down`. */
@@ -38,20 +39,8 @@ export const stackInfoSchema = z.object({
 export type StackInfo = z.infer<typeof stackInfoSchema>;
 
 export async function readStackInfoFile(file: string): Promise<StackInfo | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const parsed = stackInfoSchema.safeParse(json);
+  const parsed = await readJsonFile(file, stackInfoSchema);
+  if (parsed === undefined) return undefined;
   if (!parsed.success) {
     throw STACK_ERRORS.create('STACK_STATE_INVALID', `${file} does not describe a stack; run 'calwatch stack down' then 'up'`, {
       context: { file, issues: parsed.error.issues },

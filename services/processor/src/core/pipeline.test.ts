@@ -3,7 +3,7 @@ import type { CanonicalEvent, Finding } from '@calwatch/shared';
 import { type CoreConfigInput, parseCoreConfig } from './config';
 import { createPipeline, decodePipelineSnapshot } from './pipeline';
 import * as scenarios from './test-scenarios';
-import { createTimelineKit } from './test-kit';
+import { createSeededRandom, createTimelineKit } from './test-kit';
 
 const byTime = (events: readonly CanonicalEvent[]) =>
   [...events].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
@@ -416,7 +416,7 @@ describe('determinism', () => {
     const config = { lateness: { allowedLatenessMs: latenessMs } };
     const ordered = replay(byTime(all()), asOf, config);
     for (const seed of [1, 2, 3]) {
-      const random = mulberry32(seed);
+      const random = createSeededRandom(seed);
       // Each event is delayed by less than the lateness: it is never too late, but the
       // arrival order differs from event-time order wherever events are that close.
       const shuffled = all()
@@ -477,13 +477,3 @@ describe('state round trip', () => {
     expect(!decoded.ok && decoded.error.code).toBe('PROCESSOR_STATE_INVALID');
   });
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

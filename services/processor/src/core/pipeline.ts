@@ -5,6 +5,7 @@ import {
   type EnrichedEvent,
   Finding,
   isLicenseLifecycleEvent,
+  MinHeap,
 } from '@calwatch/shared';
 import { ByComputerState, createByComputerStage } from './by-computer';
 import { ByHwidState, createByHwidStage } from './by-hwid';
@@ -12,7 +13,6 @@ import { ByServerState, createByServerStage } from './by-server';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { type StageOutput, computerKey } from './messages';
-import { MinHeap } from './min-heap';
 import { severityRank } from './severity';
 import { toIso, toMs } from './time';
 

@@ -173,3 +173,14 @@ export function createTimelineKit(options: { server?: string; start?: string } =
     },
   };
 }
+
+/** mulberry32: a small seeded generator in [0, 1), so a shuffled schedule or a generated fleet can be replayed. */
+export function createSeededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
