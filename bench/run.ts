@@ -25,6 +25,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   core: async () => ({ run: (await import('./core.bench')).runCoreBench }),
   'ingest-http': async () => ({ run: (await import('./ingest-http.bench')).runIngestHttpBench }),
   indexer: async () => ({ run: (await import('./indexer.bench')).runIndexerBench }),
+  e2e: async () => ({ run: (await import('./e2e.bench')).runE2eBench }),
   notifier: async () => ({ run: (await import('./notifier.bench')).runNotifierBench }),
   simulator: async () => ({ run: (await import('./simulator.bench')).runSimulatorBench }),
   processor: async () => ({ run: (await import('./processor.bench')).runProcessorBench }),

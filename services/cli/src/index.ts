@@ -2,3 +2,5 @@ export { COMMANDS } from './commands/index';
 export type { Command, CommandIo } from './commands/registry';
 export * from './stack/index';
 export * from './replay/index';
+export { resolveServiceEnv } from './service-env';
+export { createPipelineServices, type PipelineServices, type PipelineServicesOptions } from './replay/pipeline-services';
