@@ -2,6 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 // Two tiers: unit tests beside the code (no services), integration tests under test/
 // that talk to a real Kafka broker and Elasticsearch node (see test/harness).
+// kafkajs 2.2.4 schedules a timer with a negative delay (kafkajs#1751): harmless, but Node 24
+// warns on every connection.
+const QUIET_KAFKAJS = ['--disable-warning=TimeoutNegativeWarning'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +14,7 @@ export default defineConfig({
           name: 'unit',
           include: ['shared/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'test/unit/**/*.test.ts'],
           environment: 'node',
+          execArgv: QUIET_KAFKAJS,
         },
       },
       {
@@ -17,6 +22,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          execArgv: QUIET_KAFKAJS,
           globalSetup: ['test/harness/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,

@@ -12,21 +12,7 @@ async function printHelp(io: CommandIo): Promise<void> {
   io.stdout.write(lines.join('\n') + '\n');
 }
 
-/**
- * kafkajs 2.2.4 computes a negative timer delay in its request queue (kafkajs#1751);
- * Node 24 warns about it on every connection while behaving as before (the delay becomes
- * 1 ms). Every other warning is still printed.
- */
-function silenceKnownKafkajsWarning(): void {
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name === 'TimeoutNegativeWarning') return;
-    process.stderr.write(`${warning.name}: ${warning.message}\n`);
-  });
-}
-
 async function main(argv: string[]): Promise<number> {
-  silenceKnownKafkajsWarning();
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
