@@ -31,7 +31,6 @@ export interface ElasticsearchCapabilities {
   /** Features calwatch could use when present; absent ones degrade as `degraded` says. */
   ingestPipelines: boolean;
   painless: boolean;
-  dataStreams: boolean;
   lifecycleManagement: boolean;
 }
 
@@ -129,7 +128,6 @@ export async function probeCapabilities(client: ElasticsearchClient): Promise<El
     plugins: [...plugins].sort(),
     ingestPipelines: has('ingest-common'),
     painless: has('lang-painless'),
-    dataStreams: has('data-streams'),
     lifecycleManagement: has('x-pack-ilm'),
   };
 }
@@ -142,9 +140,6 @@ export function describeDegradations(capabilities: ElasticsearchCapabilities): s
       'no index lifecycle management: enriched indices are not deleted automatically; delete old ones by name (one index per ' +
         'day or month) or run on a distribution with ILM and attach a policy to the calwatch settings template yourself',
     );
-  }
-  if (!capabilities.dataStreams) {
-    degraded.push('no data streams: enriched events go to time-named indices behind a read alias (calwatch never needs data streams)');
   }
   if (!capabilities.ingestPipelines) {
     degraded.push('no ingest pipelines: documents are built complete by the indexer, event.ingested included (calwatch never needs pipelines)');
@@ -227,8 +222,8 @@ async function upgradeMapping(client: ElasticsearchClient, index: string, mappin
 }
 
 /**
- * Installs or upgrades everything calwatch needs in Elasticsearch. The lead's
- * `calwatch setup` calls this after the Kafka topics.
+ * Installs or upgrades everything calwatch needs in Elasticsearch;
+ * `calwatch setup` calls it after creating the Kafka topics.
  */
 export async function installElasticsearchSetup(options: SetupOptions): Promise<SetupReport> {
   const { client, names, logger } = options;

@@ -80,10 +80,10 @@ describe('decideTemplateAction', () => {
 
 describe('describeDegradations', () => {
   it('says what happens without each optional feature', () => {
-    const minimal = { version: '8.19.0', buildFlavor: 'default', modules: [], plugins: [], ingestPipelines: false, painless: false, dataStreams: false, lifecycleManagement: false };
+    const minimal = { version: '8.19.0', buildFlavor: 'default', modules: [], plugins: [], ingestPipelines: false, painless: false, lifecycleManagement: false };
     const notes = describeDegradations(minimal);
-    expect(notes).toHaveLength(4);
+    expect(notes).toHaveLength(3);
     expect(notes.join('\n')).toMatch(/lifecycle/);
-    expect(describeDegradations({ ...minimal, ingestPipelines: true, painless: true, dataStreams: true, lifecycleManagement: true })).toEqual([]);
+    expect(describeDegradations({ ...minimal, ingestPipelines: true, painless: true, lifecycleManagement: true })).toEqual([]);
   });
 });

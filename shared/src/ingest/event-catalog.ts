@@ -42,7 +42,7 @@ export interface CatalogEntry {
 const entry = (meaning: ServiceEventMeaning, inserts?: InsertMap): CatalogEntry =>
   inserts === undefined ? { meaning } : { meaning, inserts };
 
-/** TerminalServices-Licensing event IDs (on the license server); see the domain reference §1.2. */
+/** TerminalServices-Licensing event IDs (on the license server); see docs/licensing-reference.md §1.2. */
 const LICENSING: ReadonlyMap<number, CatalogEntry> = new Map([
   [0, entry('service-state')],
   [1, entry('service-state')],

@@ -161,7 +161,7 @@ export function hwidsOn(seed: number, device: Device, day: number): Hwid[] {
 /**
  * A 20-byte CLIENT_HARDWARE_ID (PlatformId + Data1..Data4) rendered as five 32-bit words,
  * `0x00000002, 0x1A2B3C4D, ...`, like the project's fixtures. The real WMI rendering is
- * unverified (domain.md §4); consumers normalise it anyway.
+ * unverified (docs/licensing-reference.md §4); consumers normalise it anyway.
  */
 export function makeHwid(seed: number, key: number, generation: number): Hwid {
   const rnd = createRandom(seed, STREAM.hwid, key, generation);

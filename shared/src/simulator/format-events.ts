@@ -16,7 +16,7 @@ function providerOf(fact: ServiceEventFact) {
   return fact.provider === PROVIDERS.licensing.name ? PROVIDERS.licensing : PROVIDERS.rcm;
 }
 
-/** UserData/EventXML for licensing events (domain.md §5.3), EventData for the session host's. */
+/** UserData/EventXML for licensing events (docs/licensing-reference.md §5), EventData for the session host's. */
 function usesUserData(fact: ServiceEventFact): boolean {
   return EVENT_CATALOG[fact.code]?.provider === 'licensing';
 }

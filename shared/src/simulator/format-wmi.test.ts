@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildComputer, buildHwid, type LicenseFact } from '../model/index';
 import { csvField, ps51Csv, ps7CimCsv, ps7Csv, psJson, toDmtf, toEnUsDateTime, toMsJsonDate, toPs7JsonDate } from './format-wmi';
 
-// The example of domain.md §3.1, with a real HWID rendering.
+// The column layout of docs/licensing-reference.md §3.1, with a real HWID rendering.
 const license: LicenseFact = {
   licenseId: 17,
   keyPackId: 3,
@@ -34,13 +34,13 @@ describe('date renderings', () => {
 });
 
 describe('Win32_TSIssuedLicense exports', () => {
-  it('writes the PS 5.1 Export-Csv header and row of domain.md §3.1', () => {
+  it('writes the PS 5.1 Export-Csv header and row of docs/licensing-reference.md §3.1', () => {
     const table = ps51Csv<LicenseFact>('Win32_TSIssuedLicense', { server: 'LS01' });
     expect(table.head(1)).toBe(
       '#TYPE System.Management.ManagementObject#root\\cimv2\\Win32_TSIssuedLicense\r\n' +
         '"PSComputerName","__GENUS","__CLASS","__SUPERCLASS","__DYNASTY","__RELPATH","__PROPERTY_COUNT","__DERIVATION","__SERVER","__NAMESPACE","__PATH","ExpirationDate","IssueDate","KeyPackId","LicenseId","LicenseStatus","sHardwareId","sIssuedToComputer","sIssuedToUser","Scope","Path","Options","ClassPath","Properties","SystemProperties","Qualifiers","Site","Container"\r\n',
     );
-    // domain.md writes the UTC offset as -000; the DMTF form +000 is what a UTC conversion yields.
+    // The DMTF form of a zero UTC offset is +000.
     expect(table.row(license, 0, 1)).toBe(
       '"LS01","2","Win32_TSIssuedLicense",,"Win32_TSIssuedLicense","Win32_TSIssuedLicense.KeyPackId=3,LicenseId=17","8","System.String[]","LS01","root\\cimv2","\\\\LS01\\root\\cimv2:Win32_TSIssuedLicense.KeyPackId=3,LicenseId=17","20240612093015.000000+000","20240415093015.000000+000","3","17","2","00000002-0FC5CC6B-DF620B33-1FB7FFAC-4B7A2535","PC-042","jdoe","System.Management.ManagementScope","\\\\LS01\\root\\cimv2:Win32_TSIssuedLicense.KeyPackId=3,LicenseId=17","System.Management.ObjectGetOptions","\\\\LS01\\root\\cimv2:Win32_TSIssuedLicense","System.Management.PropertyDataCollection","System.Management.PropertyDataCollection","System.Management.QualifierDataCollection",,\r\n',
     );

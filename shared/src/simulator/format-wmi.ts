@@ -2,7 +2,7 @@ import { LICENSE_STATUS_BY_CODE, type KeyPackFact, type LicenseFact } from '../m
 
 /**
  * Renderings of Win32_TSIssuedLicense / Win32_TSLicenseKeyPack exports as PowerShell
- * writes them (domain.md §3). Each format is a header plus a row function compiled once
+ * writes them (docs/licensing-reference.md §3). Each format is a header plus a row function compiled once
  * per export, because a snapshot can hold hundreds of thousands of rows.
  */
 

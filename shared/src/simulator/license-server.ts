@@ -13,7 +13,7 @@ import { DAY_MS } from './fleet';
 import type { Random } from './random';
 import type { EventLog } from './service-events';
 
-/** Lifecycle constants from domain.md §2.4. */
+/** Lifecycle constants from docs/licensing-reference.md §2.4. */
 export const RULES = {
   temporaryDays: 90,
   permanentMinDays: 52,
@@ -27,7 +27,7 @@ export const RULES = {
 
 export const KEY_PACK_IDS = { builtIn: 1, temporary: 2, permanent: 3 } as const;
 
-/** Version strings and ids for 2016+ are unverified (domain.md §2.2); these match the project's fixtures. */
+/** Version strings and ids for 2016+ are unverified (docs/licensing-reference.md §2.2); these match the project's fixtures. */
 export const PRODUCT = {
   version: 'Windows Server 2019',
   versionId: 6,

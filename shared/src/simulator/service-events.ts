@@ -34,7 +34,7 @@ interface CatalogEntry {
   message: string;
 }
 
-/** The events the simulator logs (domain.md §1.2, §1.3). */
+/** The events the simulator logs (docs/licensing-reference.md §1.2, §1.3). */
 export const EVENT_CATALOG: Readonly<Record<number, CatalogEntry>> = {
   20: {
     provider: 'licensing',
