@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CanonicalEvent,
@@ -230,6 +231,46 @@ describe('collector on a real broker', () => {
     const binary = letters.find((l) => l.letter.location.line === 3 && l.letter.location.ref.startsWith('http:/v1/events#'));
     expect(binary).toBeDefined();
     expect(Buffer.from(binary!.letter.originalBase64, 'base64').toString('latin1')).toContain('binary');
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    await service.stop();
+  });
+
+  it('never crashes on random hostile bodies, and dead-letters every record it rejects, with a reason', async () => {
+    const { service, url } = await startCollector();
+    const valid = (n: number) => JSON.stringify(buildClientStoreEvent(n, 'LSFUZZ'));
+    // A body is lines of valid events, JSON of the wrong shape, and arbitrary text or bytes.
+    const line = fc.oneof(
+      fc.nat({ max: 10_000 }).map((n) => valid(n)),
+      fc.json(),
+      fc.string({ maxLength: 200 }),
+      fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
+      fc.nat({ max: 10_000 }).map((n) => valid(n).slice(0, 20 + (n % 40))),
+    );
+    const route = fc.constantFrom(
+      { path: '/v1/events', type: 'application/x-ndjson' },
+      { path: '/v1/client-stores', type: 'application/x-ndjson' },
+      { path: '/v1/events', type: 'application/xml' },
+      { path: '/v1/snapshots/issued-licenses', type: 'text/csv' },
+      { path: '/v1/snapshots/keypacks', type: 'application/json' },
+    );
+    let rejectedTotal = 0;
+    await fc.assert(
+      fc.asyncProperty(route, fc.array(line, { minLength: 1, maxLength: 12 }), async (target, lines) => {
+        const before = (await readDeadLetters()).length;
+        const response = await post(url, target.path, lines.join('\n'), { 'content-type': target.type });
+        // A clear answer, never a server error.
+        expect([202, 400, 413]).toContain(response.status);
+        const body = (await response.json()) as { rejected?: number; error?: { code: string; message: string } };
+        if (response.status !== 202) expect(body.error?.message.length).toBeGreaterThan(5);
+        const letters = (await readDeadLetters()).slice(before);
+        // Nothing silently dropped: every rejected record is on the dead-letter topic with its reason.
+        expect(letters.length).toBe(body.rejected ?? 0);
+        rejectedTotal += letters.length;
+        for (const { letter } of letters) expect(letter.reason.length).toBeGreaterThan(5);
+      }),
+      { numRuns: 25, seed: 20261127 },
+    );
+    expect(rejectedTotal).toBeGreaterThan(0);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     await service.stop();
   });
