@@ -1,14 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createElasticsearchClient,
-  createKafkaClient,
-  createSilentLogger,
-  type Admin,
-  type ElasticsearchClient,
-  type KafkaClient,
-  type Producer,
-  type TopicNames,
-} from '@calwatch/shared';
+import { createElasticsearchClient, createSilentLogger, type ElasticsearchClient } from '@calwatch/shared';
 import {
   buildIndexNames,
   buildSampleFinding,
@@ -19,7 +10,7 @@ import {
   type IndexerService,
 } from '@calwatch/indexer';
 import { getTestServices, uniqueName } from '../harness/services';
-import { countDocuments, createIndexerTopics, deleteIndexerTopics, isCaughtUp, waitUntil } from './indexer-support';
+import { type IndexerBroker, isCaughtUp, openIndexerBroker, waitForCaughtUp, waitForCount } from './indexer-support';
 import { createThrowawayNode, type ThrowawayNode } from './indexer-throwaway-node';
 
 /**
@@ -32,10 +23,7 @@ describe('indexer through an Elasticsearch outage', () => {
   const prefix = uniqueName('ixoutage');
   let node: ThrowawayNode;
   let client: ElasticsearchClient;
-  let kafka: KafkaClient;
-  let admin: Admin;
-  let producer: Producer;
-  let topics: TopicNames;
+  let broker: IndexerBroker;
   let service: IndexerService | undefined;
   const names = buildIndexNames(`${prefix}-`);
 
@@ -44,17 +32,12 @@ describe('indexer through an Elasticsearch outage', () => {
     await node.start();
     client = createElasticsearchClient({ connection: { url: node.url, tlsInsecure: false }, requestTimeoutMs: 5_000 });
     await installElasticsearchSetup({ client, names });
-    kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
-    admin = await kafka.createAdmin();
-    topics = await createIndexerTopics(admin, `${prefix}.`, 2);
-    producer = await kafka.createProducer();
+    broker = await openIndexerBroker(`${prefix}.`, 2);
   }, 300_000);
 
   afterAll(async () => {
     await service?.stop();
-    await producer?.close();
-    if (topics !== undefined) await deleteIndexerTopics(admin, topics);
-    await admin?.close();
+    await broker?.close();
     await client?.close();
     await node?.destroy();
   }, 120_000);
@@ -72,12 +55,13 @@ describe('indexer through an Elasticsearch outage', () => {
       INDEXER_REQUEST_TIMEOUT_MS: '5000',
     });
     const indexerClient = createElasticsearchClient({ connection: { url: node.url, tlsInsecure: false }, requestTimeoutMs: 5_000 });
-    service = createIndexerService({ config, logger: createSilentLogger(), kafka, elasticsearch: indexerClient });
+    service = createIndexerService({ config, logger: createSilentLogger(), kafka: broker.kafka, elasticsearch: indexerClient });
     await service.start();
 
+    const { topics, producer, admin } = broker;
     const event = (seq: number) => ({ topic: topics.enriched, key: `k${seq % 7}`, value: JSON.stringify(buildSampleLicenseEvent({ seq, eventTime: '2026-11-25T12:00:00.000Z' })) });
     await producer.send(Array.from({ length: 50 }, (_, i) => event(i)));
-    await waitUntil(async () => ((await countDocuments(client, names.enrichedAlias)) === 50 ? true : undefined), 60_000, 'first 50 documents');
+    await waitForCount(client, names.enrichedAlias, 50, 60_000, 'first 50 documents');
 
     await node.stop();
     await producer.send([
@@ -91,9 +75,9 @@ describe('indexer through an Elasticsearch outage', () => {
     expect(service.stats().rejected).toBe(0);
 
     await node.start();
-    await waitUntil(async () => ((await countDocuments(client, names.enrichedAlias)) === 100 ? true : undefined), 120_000, 'all 100 documents after the restart');
-    await waitUntil(async () => ((await countDocuments(client, names.findingsAlias)) === 1 ? true : undefined), 60_000, 'the finding');
-    await waitUntil(async () => ((await isCaughtUp(admin, config.INDEXER_GROUP_ID, topics.enriched)) ? true : undefined), 60_000, 'offsets committed');
+    await waitForCount(client, names.enrichedAlias, 100, 120_000, 'all 100 documents after the restart');
+    await waitForCount(client, names.findingsAlias, 1, 60_000, 'the finding');
+    await waitForCaughtUp(admin, config.INDEXER_GROUP_ID, topics.enriched, 60_000, 'offsets committed');
     const stats = service.stats();
     expect(stats.retries).toBeGreaterThan(0);
     expect(stats.rejected + stats.invalid).toBe(0);

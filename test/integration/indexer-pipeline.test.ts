@@ -1,16 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createElasticsearchClient,
-  createKafkaClient,
-  createSilentLogger,
-  type Admin,
-  type EnrichedEvent,
-  type Finding,
-  type KafkaClient,
-  type OutgoingRecord,
-  type Producer,
-  type TopicNames,
-} from '@calwatch/shared';
+import { createElasticsearchClient, createSilentLogger, type EnrichedEvent, type Finding, type OutgoingRecord } from '@calwatch/shared';
 import {
   buildIndexNames,
   buildSampleEnrichedEventsOfEveryType,
@@ -23,7 +12,7 @@ import {
 } from '@calwatch/indexer';
 import { deleteIndexSet } from '../harness/cleanup';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
-import { countDocuments, createIndexerTopics, deleteIndexerTopics, isCaughtUp, readDeadLetters, waitUntil } from './indexer-support';
+import { type IndexerBroker, countDocuments, openIndexerBroker, readDeadLetters, waitForCaughtUp, waitForCount } from './indexer-support';
 
 /**
  * The indexer end to end on the real broker and node: findings and enriched events arrive,
@@ -46,10 +35,7 @@ describe('indexer on the real broker and node', () => {
   const config = loadIndexerConfig(env);
   const names = buildIndexNames(config.CALWATCH_INDEX_PREFIX);
   const client = createElasticsearchClient({ connection: getTestServices().elasticsearch });
-  let kafka: KafkaClient;
-  let admin: Admin;
-  let producer: Producer;
-  let topics: TopicNames;
+  let broker: IndexerBroker;
   let service: IndexerService;
 
   // Two cloned images: HWID A on three computers, HWID B on two; plus healthy devices.
@@ -73,37 +59,32 @@ describe('indexer on the real broker and node', () => {
   const findingC: Finding = { ...buildSampleFinding({ id: 'pool-exhaustion:LS01:2022', state: 'resolved' }), kind: 'pool-exhaustion', reclaimableLicenseIds: [], revokePlan: [] };
 
   function enrichedRecord(event: EnrichedEvent): OutgoingRecord {
-    return { topic: topics.enriched, key: event.event.type.startsWith('license.') ? 'hwid' : event.event.licenseServer, value: JSON.stringify(event) };
+    return { topic: broker.topics.enriched, key: event.event.type.startsWith('license.') ? 'hwid' : event.event.licenseServer, value: JSON.stringify(event) };
   }
   function findingRecord(finding: Finding): OutgoingRecord {
-    return { topic: topics.findings, key: finding.id, value: JSON.stringify(finding) };
+    return { topic: broker.topics.findings, key: finding.id, value: JSON.stringify(finding) };
   }
 
   beforeAll(async () => {
-    kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
-    admin = await kafka.createAdmin();
-    topics = await createIndexerTopics(admin, config.CALWATCH_TOPIC_PREFIX);
-    producer = await kafka.createProducer();
+    broker = await openIndexerBroker(config.CALWATCH_TOPIC_PREFIX);
     await installElasticsearchSetup({ client, names });
     await client.indices.create({
       index: names.enrichedIndexFor(conflicting.event.eventTime),
       mappings: { properties: { host: { properties: { name: { type: 'long' } } } } },
     });
-    service = createIndexerService({ config, logger: createSilentLogger(), kafka, elasticsearch: client });
+    service = createIndexerService({ config, logger: createSilentLogger(), kafka: broker.kafka, elasticsearch: client });
     await service.start();
   });
 
   afterAll(async () => {
     await service?.stop();
-    await producer?.close();
-    if (topics !== undefined) await deleteIndexerTopics(admin, topics);
-    await admin?.close();
+    await broker?.close();
     await deleteIndexSet(client, names);
     await client.close();
   });
 
   it('indexes findings and enriched events, searchable and aggregating correctly', async () => {
-    await producer.send([
+    await broker.producer.send([
       ...enriched.map(enrichedRecord),
       enrichedRecord(conflicting),
       // Newest first, then an older update of the same finding: the newer must win.
@@ -111,10 +92,10 @@ describe('indexer on the real broker and node', () => {
       findingRecord(findingB),
       findingRecord(findingC),
     ]);
-    await producer.send([findingRecord(findingA(3, 7))]);
+    await broker.producer.send([findingRecord(findingA(3, 7))]);
 
-    await waitUntil(async () => ((await countDocuments(client, names.enrichedAlias)) === enriched.length ? true : undefined), 60_000, 'enriched events');
-    await waitUntil(async () => ((await countDocuments(client, names.findingsAlias)) === 3 ? true : undefined), 60_000, 'findings');
+    await waitForCount(client, names.enrichedAlias, enriched.length, 60_000, 'enriched events');
+    await waitForCount(client, names.findingsAlias, 3, 60_000, 'findings');
 
     const doc = await client.get<any>({ index: names.findingsIndex, id: 'cloned-image:LS01:0201aaaa' });
     expect(doc._source.calwatch.finding.revision).toBe(5);
@@ -163,16 +144,16 @@ describe('indexer on the real broker and node', () => {
   });
 
   it('dead-letters invalid records and the document the node rejected, with reasons and original bytes', async () => {
-    await producer.send([
-      { topic: topics.enriched, key: 'x', value: '{"not":"an enriched event"' },
-      { topic: topics.findings, key: 'y', value: JSON.stringify({ ...findingB, severity: 'apocalyptic' }) },
+    await broker.producer.send([
+      { topic: broker.topics.enriched, key: 'x', value: '{"not":"an enriched event"' },
+      { topic: broker.topics.findings, key: 'y', value: JSON.stringify({ ...findingB, severity: 'apocalyptic' }) },
     ]);
-    const letters = await readDeadLetters(kafka, topics.deadLetter, 3, 60_000);
+    const letters = await readDeadLetters(broker.kafka, broker.topics.deadLetter, 3, 60_000);
     const byCode = new Map(letters.map((l) => [l.letter.code, l]));
     expect([...byCode.keys()].sort()).toEqual(['INDEXER_DOCUMENT_REJECTED', 'INDEXER_INVALID_FINDING', 'INDEXER_INVALID_JSON']);
     const rejected = byCode.get('INDEXER_DOCUMENT_REJECTED')!;
     expect(rejected.letter.reason).toMatch(/host\.name|parse/);
-    expect(rejected.letter.location.ref).toMatch(new RegExp(`^${topics.enriched.replace(/\./g, '\\.')}\\[\\d\\]@\\d+$`));
+    expect(rejected.letter.location.ref).toMatch(new RegExp(`^${broker.topics.enriched.replace(/\./g, '\\.')}\\[\\d\\]@\\d+$`));
     expect(JSON.parse(Buffer.from(rejected.letter.originalBase64, 'base64').toString('utf8'))).toEqual(conflicting);
     expect(byCode.get('INDEXER_INVALID_FINDING')!.letter.issues.some((i) => i.path === 'severity')).toBe(true);
     expect(Buffer.from(byCode.get('INDEXER_INVALID_JSON')!.letter.originalBase64, 'base64').toString('utf8')).toBe('{"not":"an enriched event"');
@@ -181,17 +162,17 @@ describe('indexer on the real broker and node', () => {
   it('leaves counts unchanged when the same messages are delivered again or replayed', async () => {
     const before = { enriched: await countDocuments(client, names.enrichedAlias), findings: await countDocuments(client, names.findingsAlias) };
     // Re-delivery: the same messages published again.
-    await producer.send([...enriched.map(enrichedRecord), findingRecord(findingA(3, 7)), findingRecord(findingB)]);
-    await waitUntil(async () => ((await isCaughtUp(admin, config.INDEXER_GROUP_ID, topics.enriched)) ? true : undefined), 60_000, 'indexer caught up');
-    await waitUntil(async () => ((await isCaughtUp(admin, config.INDEXER_GROUP_ID, topics.findings)) ? true : undefined), 60_000, 'indexer caught up');
+    await broker.producer.send([...enriched.map(enrichedRecord), findingRecord(findingA(3, 7)), findingRecord(findingB)]);
+    await waitForCaughtUp(broker.admin, config.INDEXER_GROUP_ID, broker.topics.enriched, 60_000, 'indexer caught up');
+    await waitForCaughtUp(broker.admin, config.INDEXER_GROUP_ID, broker.topics.findings, 60_000, 'indexer caught up');
 
     // Replay: a second indexer reads both topics from the beginning in its own group.
     const replayConfig = loadIndexerConfig({ ...env, INDEXER_GROUP_ID: `${prefix}-replay` });
-    const replay = createIndexerService({ config: replayConfig, logger: createSilentLogger(), kafka, elasticsearch: client });
+    const replay = createIndexerService({ config: replayConfig, logger: createSilentLogger(), kafka: broker.kafka, elasticsearch: client });
     await replay.start();
     try {
-      await waitUntil(async () => ((await isCaughtUp(admin, replayConfig.INDEXER_GROUP_ID, topics.enriched)) ? true : undefined), 60_000, 'replay caught up');
-      await waitUntil(async () => ((await isCaughtUp(admin, replayConfig.INDEXER_GROUP_ID, topics.findings)) ? true : undefined), 60_000, 'replay caught up');
+      await waitForCaughtUp(broker.admin, replayConfig.INDEXER_GROUP_ID, broker.topics.enriched, 60_000, 'replay caught up');
+      await waitForCaughtUp(broker.admin, replayConfig.INDEXER_GROUP_ID, broker.topics.findings, 60_000, 'replay caught up');
     } finally {
       await replay.stop();
     }

@@ -1,17 +1,21 @@
 /**
- * Helpers shared by the indexer's integration tests: topics for one test's prefix,
- * producing messages as the processor would, reading the dead-letter topic, and waiting
- * for documents to become searchable.
+ * Helpers shared by the indexer's integration tests: a client, topics and a producer for
+ * one test's prefix, reading the dead-letter topic, and waiting for documents to become
+ * searchable and offsets to be committed.
  */
 import {
   buildTopicNames,
+  createKafkaClient,
+  createSilentLogger,
   DeadLetter,
   type Admin,
   type ElasticsearchClient,
   type IncomingRecord,
   type KafkaClient,
+  type Producer,
   type TopicNames,
 } from '@calwatch/shared';
+import { getTestServices } from '../harness/services';
 
 export async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const started = Date.now();
@@ -30,15 +34,40 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutM
   }
 }
 
-/** Creates the indexer's input and dead-letter topics for a test prefix. */
-export async function createIndexerTopics(admin: Admin, prefix: string, partitions = 3): Promise<TopicNames> {
-  const topics = buildTopicNames(prefix);
-  await admin.ensureTopics([topics.findings, topics.enriched, topics.deadLetter].map((topic) => ({ topic, numPartitions: partitions, compacted: false })));
-  return topics;
+/** One indexer test's side of the broker: the indexer's input and dead-letter topics under its prefix. */
+export interface IndexerBroker {
+  kafka: KafkaClient;
+  admin: Admin;
+  topics: TopicNames;
+  producer: Producer;
+  /** Closes the producer, deletes the topics and closes the admin. */
+  close(): Promise<void>;
 }
 
-export async function deleteIndexerTopics(admin: Admin, topics: TopicNames): Promise<void> {
-  await admin.deleteTopics([topics.findings, topics.enriched, topics.deadLetter]).catch(() => undefined);
+export async function openIndexerBroker(topicPrefix: string, partitions = 3): Promise<IndexerBroker> {
+  const kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
+  const admin = await kafka.createAdmin();
+  const topics = buildTopicNames(topicPrefix);
+  const deleteTopics = () => admin.deleteTopics([topics.findings, topics.enriched, topics.deadLetter]).catch(() => undefined);
+  try {
+    await admin.ensureTopics([topics.findings, topics.enriched, topics.deadLetter].map((topic) => ({ topic, numPartitions: partitions, compacted: false })));
+    const producer = await kafka.createProducer();
+    return {
+      kafka,
+      admin,
+      topics,
+      producer,
+      async close() {
+        await producer.close();
+        await deleteTopics();
+        await admin.close();
+      },
+    };
+  } catch (error) {
+    await deleteTopics();
+    await admin.close();
+    throw error;
+  }
 }
 
 /** Documents in `index` after a refresh (what a search sees). */
@@ -55,6 +84,16 @@ export async function isCaughtUp(admin: Admin, groupId: string, topic: string): 
     const c = committed.find((o) => o.partition === end.partition);
     return end.offset === '0' || (c !== undefined && c.offset === end.offset);
   });
+}
+
+/** Waits until a search of `index` counts `count` documents. */
+export async function waitForCount(client: ElasticsearchClient, index: string, count: number, timeoutMs: number, what: string): Promise<void> {
+  await waitUntil(async () => ((await countDocuments(client, index)) === count ? true : undefined), timeoutMs, what);
+}
+
+/** Waits until the group committed every partition of `topic` up to its end. */
+export async function waitForCaughtUp(admin: Admin, groupId: string, topic: string, timeoutMs: number, what: string): Promise<void> {
+  await waitUntil(async () => ((await isCaughtUp(admin, groupId, topic)) ? true : undefined), timeoutMs, what);
 }
 
 /** Reads every dead letter on the topic (a throw-away group, from the beginning). */

@@ -18,13 +18,17 @@ export interface BatchControl {
   isStale(): boolean;
 }
 
-export interface BatchResult {
+/** What became of a batch's records; the service sums them into its stats. */
+export interface BatchCounts {
   records: number;
   written: number;
   stale: number;
   superseded: number;
   invalid: number;
   rejected: number;
+}
+
+export interface BatchResult extends BatchCounts {
   attempts: number;
   /** The partition was taken away mid-batch; nothing may be committed. */
   abandoned: boolean;

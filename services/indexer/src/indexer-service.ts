@@ -8,7 +8,7 @@ import {
   type Producer,
   type Service,
 } from '@calwatch/shared';
-import { createBatchIndexer, type BatchResult, type DeadLetterSink } from './batch-indexer';
+import { createBatchIndexer, type BatchCounts, type BatchResult, type DeadLetterSink } from './batch-indexer';
 import type { InputKind } from './batch-plan';
 import { createBulkWriter } from './bulk-writer';
 import type { IndexerConfig } from './config';
@@ -18,14 +18,8 @@ import { buildIndexNames } from './index-names';
 
 export type IndexerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-export interface IndexerStats {
+export interface IndexerStats extends BatchCounts {
   batches: number;
-  records: number;
-  written: number;
-  stale: number;
-  superseded: number;
-  invalid: number;
-  rejected: number;
   retries: number;
 }
 

@@ -3,14 +3,11 @@ import type { CanonicalEvent, Finding } from '@calwatch/shared';
 import { type CoreConfigInput, parseCoreConfig } from './config';
 import { createPipeline, decodePipelineSnapshot } from './pipeline';
 import * as scenarios from './test-scenarios';
-import { createSeededRandom, createTimelineKit } from './test-kit';
-
-const byTime = (events: readonly CanonicalEvent[]) =>
-  [...events].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
+import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from './test-kit';
 
 /** Replays a timeline in event-time order (as `analyze` does) up to `asOf`. */
 function replay(events: readonly CanonicalEvent[], asOf: string, overrides: CoreConfigInput = {}) {
-  return replayAsGiven(byTime(events), asOf, overrides);
+  return replayAsGiven(byEventTime(events), asOf, overrides);
 }
 
 /** Replays events in the order given (arrival order). */
@@ -23,27 +20,12 @@ function replayAsGiven(events: readonly CanonicalEvent[], asOf: string, override
   return { pipeline, findings: pipeline.findings(), updates };
 }
 
-/** The fields that carry the verdict, for exact comparison. */
-function verdict(f: Finding) {
-  return {
-    kind: f.kind,
-    state: f.state,
-    severity: f.severity,
-    hwids: f.hwids,
-    computers: f.computers,
-    licenseIds: f.licenseIds,
-    leakedCals: f.leakedCals,
-    reclaimableLicenseIds: f.reclaimableLicenseIds,
-    revokePlan: f.revokePlan,
-  };
-}
-
 describe('cloned image (A/B/A ping-pong)', () => {
   const { kit, events } = scenarios.clonedImage();
 
   it('opens one finding counting reissues and the CALs beyond one per device', () => {
     const { findings, updates } = replay(events, kit.at(4));
-    expect(findings.map(verdict)).toEqual([
+    expect(findings.map(verdictOf)).toEqual([
       {
         kind: 'cloned-image',
         state: 'open',
@@ -104,7 +86,7 @@ describe('hwid churn (non-persistent VDI)', () => {
 
   it('opens once the third HWID appears and never reports the earlier ones as rebuilds', () => {
     const { findings, updates } = replay(events, kit.at(5));
-    expect(findings.map(verdict)).toEqual([
+    expect(findings.map(verdictOf)).toEqual([
       {
         kind: 'hwid-churn',
         state: 'open',
@@ -147,7 +129,7 @@ describe('rebuilt device', () => {
 
   it('opens when the new HWID is confirmed, with the orphaned CAL to revoke', () => {
     const { findings } = replay(events.slice(0, 3), kit.at(30));
-    expect(findings.map(verdict)).toEqual([
+    expect(findings.map(verdictOf)).toEqual([
       {
         kind: 'rebuilt-device',
         state: 'open',
@@ -188,7 +170,7 @@ describe('duplicate name (two live devices)', () => {
 
   it('is an info finding with nothing leaked and is never reported as a rebuild', () => {
     const { findings, updates } = replay(events, kit.at(100));
-    expect(findings.map(verdict)).toEqual([
+    expect(findings.map(verdictOf)).toEqual([
       {
         kind: 'duplicate-name',
         state: 'open',
@@ -211,7 +193,7 @@ describe('corrupted client store', () => {
 
   it('explains the two HWIDs and counts the CAL beyond the one in use', () => {
     const { findings, updates } = replay(events, kit.at(3));
-    expect(findings.map(verdict)).toEqual([
+    expect(findings.map(verdictOf)).toEqual([
       {
         kind: 'corrupted-store',
         state: 'open',
@@ -279,7 +261,7 @@ describe('revoke plan across a server', () => {
     expect(pool).toMatchObject({ kind: 'pool-exhaustion', state: 'open', severity: 'medium', leakedCals: 0, revokePlan: [] });
     expect(pool.summary).toBe('Windows Server 2019 per-device CALs on LS-CAP: about 7 days left at 0.7 new CALs per day');
     expect(pool.remediation).toContain('Reclaim leaked CALs first: 4 CALs reclaimable across 1 leak finding on LS-CAP');
-    expect([churn].map(verdict)).toEqual([
+    expect([churn].map(verdictOf)).toEqual([
       {
         kind: 'hwid-churn',
         state: 'open',
@@ -396,8 +378,8 @@ describe('determinism', () => {
   const latenessMs = 2 * 86_400_000;
 
   it('gives identical output for the same input twice', () => {
-    const first = replay(byTime(all()), asOf);
-    const second = replay(byTime(all()), asOf);
+    const first = replay(byEventTime(all()), asOf);
+    const second = replay(byEventTime(all()), asOf);
     expect(second.updates).toEqual(first.updates);
     expect(second.findings).toEqual(first.findings);
     expect(first.findings.map((f) => f.kind).sort()).toEqual([
@@ -414,7 +396,7 @@ describe('determinism', () => {
 
   it('gives the same findings for input shuffled within the allowed lateness', () => {
     const config = { lateness: { allowedLatenessMs: latenessMs } };
-    const ordered = replay(byTime(all()), asOf, config);
+    const ordered = replay(byEventTime(all()), asOf, config);
     for (const seed of [1, 2, 3]) {
       const random = createSeededRandom(seed);
       // Each event is delayed by less than the lateness: it is never too late, but the
@@ -423,7 +405,7 @@ describe('determinism', () => {
         .map((event) => ({ event, arrival: Date.parse(event.eventTime) + random() * (latenessMs - 1) }))
         .sort((a, b) => a.arrival - b.arrival)
         .map((x) => x.event);
-      expect(shuffled).not.toEqual(byTime(all()));
+      expect(shuffled).not.toEqual(byEventTime(all()));
       const result = replayAsGiven(shuffled, asOf, config);
       expect(result.findings).toEqual(ordered.findings);
       expect(result.updates).toEqual(ordered.updates);

@@ -1,5 +1,6 @@
 import {
   type CanonicalEvent,
+  type Finding,
   type KeyPackFact,
   type LicenseFact,
   type LicenseStatus,
@@ -182,5 +183,25 @@ export function createSeededRandom(seed: number): () => number {
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Events in the order `analyze` applies them: event time, then event id. */
+export function byEventTime(events: readonly CanonicalEvent[]): CanonicalEvent[] {
+  return [...events].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
+}
+
+/** The fields of a finding that carry the verdict, for exact comparison. */
+export function verdictOf(f: Finding) {
+  return {
+    kind: f.kind,
+    state: f.state,
+    severity: f.severity,
+    hwids: f.hwids,
+    computers: f.computers,
+    licenseIds: f.licenseIds,
+    leakedCals: f.leakedCals,
+    reclaimableLicenseIds: f.reclaimableLicenseIds,
+    revokePlan: f.revokePlan,
   };
 }

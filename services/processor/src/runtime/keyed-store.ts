@@ -1,4 +1,4 @@
-import { MinHeap } from '../core/min-heap';
+import { MinHeap } from '@calwatch/shared';
 import type { StageAdapter } from './stage-adapters';
 
 export interface DueTimer {

@@ -11,6 +11,7 @@ import {
   type CoreConfig,
   type Decoded,
   type StageOutput,
+  type StageResult,
 } from '../core/index';
 
 export type StageName = 'by-hwid' | 'by-computer' | 'by-server';
@@ -34,46 +35,37 @@ export interface StageAdapter {
 
 export function createStageAdapter(name: StageName, config: CoreConfig): StageAdapter {
   switch (name) {
-    case 'by-hwid': {
-      const stage = createByHwidStage(config);
-      return {
-        name,
-        rank: STAGE_RANK[name],
-        process: (key, message, state) => stage.process(key, message as Parameters<typeof stage.process>[1], state as Parameters<typeof stage.process>[2]),
-        dueAt: (state) => stage.dueAt(state as Parameters<typeof stage.dueAt>[0]),
-        decodeState: decodeByHwidState,
-        decodeMessage: () => {
-          throw new Error('by-hwid reads the events topic, not a repartition topic');
-        },
-      };
-    }
-    case 'by-computer': {
-      const stage = createByComputerStage(config);
-      return {
-        name,
-        rank: STAGE_RANK[name],
-        process: (key, message, state) => stage.process(key, message as Parameters<typeof stage.process>[1], state as Parameters<typeof stage.process>[2]),
-        dueAt: (state) => stage.dueAt(state as Parameters<typeof stage.dueAt>[0]),
-        decodeState: decodeByComputerState,
-        decodeMessage: (json) => {
-          const result = ByComputerMessage.safeParse(json);
-          return result.success ? { ok: true, message: result.data } : { ok: false, error: result.error };
-        },
-      };
-    }
-    case 'by-server': {
-      const stage = createByServerStage(config);
-      return {
-        name,
-        rank: STAGE_RANK[name],
-        process: (key, message, state) => stage.process(key, message as Parameters<typeof stage.process>[1], state as Parameters<typeof stage.process>[2]),
-        dueAt: (state) => stage.dueAt(state as Parameters<typeof stage.dueAt>[0]),
-        decodeState: decodeByServerState,
-        decodeMessage: (json) => {
-          const result = ByServerMessage.safeParse(json);
-          return result.success ? { ok: true, message: result.data } : { ok: false, error: result.error };
-        },
-      };
-    }
+    case 'by-hwid':
+      return adapt(name, createByHwidStage(config), decodeByHwidState, () => {
+        throw new Error('by-hwid reads the events topic, not a repartition topic');
+      });
+    case 'by-computer':
+      return adapt(name, createByComputerStage(config), decodeByComputerState, buildMessageDecoder(ByComputerMessage));
+    case 'by-server':
+      return adapt(name, createByServerStage(config), decodeByServerState, buildMessageDecoder(ByServerMessage));
   }
+}
+
+/** A typed stage seen through the opaque interface: its states and messages come only from its own decoders. */
+function adapt<M, S>(
+  name: StageName,
+  stage: { process(key: string, message: M, state: S | undefined): StageResult<S | undefined>; dueAt(state: S): number | null },
+  decodeState: (json: unknown) => Decoded<S>,
+  decodeMessage: StageAdapter['decodeMessage'],
+): StageAdapter {
+  return {
+    name,
+    rank: STAGE_RANK[name],
+    process: (key, message, state) => stage.process(key, message as M, state as S | undefined),
+    dueAt: (state) => stage.dueAt(state as S),
+    decodeState,
+    decodeMessage,
+  };
+}
+
+function buildMessageDecoder(schema: z.ZodType): StageAdapter['decodeMessage'] {
+  return (json) => {
+    const result = schema.safeParse(json);
+    return result.success ? { ok: true, message: result.data } : { ok: false, error: result.error };
+  };
 }

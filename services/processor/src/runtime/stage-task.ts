@@ -1,25 +1,12 @@
-import type { IncomingRecord, OutgoingRecord } from '@calwatch/shared';
+import { type IncomingRecord, MinHeap } from '@calwatch/shared';
 import type { CoreConfig } from '../core/index';
-import { MinHeap } from '../core/min-heap';
-import { BufferLog, BufferedMessage, META_KEY, type SourceProgress, TaskMeta, buildChangelogRecord, buildMessageBufferKey, isBufferKey } from './changelog';
-import { OutputEmitter, type OutputTopics } from './emitter';
-import {
-  HEADER_KIND,
-  type DeadLetterDraft,
-  Watermark,
-  buildDeadLetterRecord,
-  buildSourceId,
-  buildWatermarkRecords,
-  draftFromRecord,
-  parseJson,
-  readOrderHeaders,
-  zodIssues,
-} from './internal-records';
-import { KeyedStore } from './keyed-store';
-import { restoreState } from './restore-state';
+import { BufferedMessage, type SourceProgress, buildMessageBufferKey } from './changelog';
+import type { OutputTopics } from './emitter';
+import { HEADER_KIND, Watermark, draftFromRecord, readOrderHeaders, zodIssues } from './internal-records';
 import type { RuntimeMetrics } from './metrics';
-import { type OrderKey, buildTickOrder, compareOrderKeys, isAfter } from './order-key';
-import { createStageAdapter, type StageAdapter } from './stage-adapters';
+import { type OrderKey, compareOrderKeys, isAfter } from './order-key';
+import type { StageAdapter } from './stage-adapters';
+import { TaskEngine, type WatermarkTarget } from './task-engine';
 import type { PunctuateContext, RestoreSummary, Task, TaskFlush, TaskProblem } from './task';
 
 export interface StageTaskOptions {
@@ -54,35 +41,27 @@ export class StageTask implements Task {
   readonly partition: number;
   readonly source: string;
 
+  private readonly engine: TaskEngine<BufferedMessage>;
   private readonly stage: StageAdapter;
-  private readonly store: KeyedStore;
-  private readonly emitter: OutputEmitter;
   private readonly buffer = new MinHeap<BufferedMessage>((a, b) => compareOrderKeys(a.key, b.key) < 0);
-  private readonly bufferLog = new BufferLog<BufferedMessage>();
   private readonly sources = new Map<string, SourceProgress>();
   private readonly upstream: ReadonlySet<string>;
+  private readonly downstream: readonly WatermarkTarget[] | null;
 
   private cursor: OrderKey | null = null;
   private releasedUpTo: number | null = null;
-  private lastOffset: bigint | null = null;
-  private metaDirty = false;
-  private watermarkSent: { at: number | null; idle: boolean } | null = null;
   /** Everything was released with every source idle, and nothing came since. */
   private drained = false;
-
-  private pendingOutputs: OutgoingRecord[] = [];
-  private problems: TaskProblem[] = [];
-  private restoring: { records: number; meta: TaskMeta | null; buffer: Map<string, BufferedMessage>; problems: TaskProblem[] } | null = null;
 
   constructor(private readonly options: StageTaskOptions) {
     this.kind = options.stage;
     this.topic = options.topic;
     this.partition = options.partition;
-    this.source = buildSourceId(options.topic, options.partition);
-    this.stage = createStageAdapter(options.stage, options.config);
-    this.store = new KeyedStore(this.stage);
-    this.emitter = new OutputEmitter(options.outputs, this.source, options.metrics);
+    this.engine = new TaskEngine({ ...options, buffered: { name: 'message', decode: decodeBufferedMessage } });
+    this.source = this.engine.source;
+    this.stage = this.engine.stage;
     this.upstream = new Set(options.upstream);
+    this.downstream = options.downstream === null ? null : [options.downstream];
   }
 
   handleBatch(records: readonly IncomingRecord[], nowMs: number): void {
@@ -99,21 +78,12 @@ export class StageTask implements Task {
 
   private handleRecord(record: IncomingRecord, nowMs: number): void {
     const m = this.options.metrics;
-    m.records++;
-    const offset = BigInt(record.offset);
-    if (this.lastOffset !== null && offset <= this.lastOffset) {
-      m.replayedRecords++;
-      return;
-    }
-    this.lastOffset = offset;
-    this.metaDirty = true;
-
-    const json = parseJson(record.value);
-    if (!json.ok) return this.deadLetter(draftFromRecord(record, 'PROCESSOR_RECORD_NOT_JSON', json.reason), nowMs);
+    const input = this.engine.admit(record, nowMs);
+    if (input === null) return;
     if (record.headers[HEADER_KIND] === 'watermark') {
-      const watermark = Watermark.safeParse(json.value);
+      const watermark = Watermark.safeParse(input.value);
       if (!watermark.success) {
-        return this.deadLetter(
+        return this.engine.deadLetter(
           draftFromRecord(record, 'PROCESSOR_INTERNAL_MESSAGE_INVALID', 'watermark failed its schema', zodIssues(watermark.error)),
           nowMs,
         );
@@ -127,11 +97,11 @@ export class StageTask implements Task {
     }
 
     const headers = readOrderHeaders(record);
-    if (!headers.ok) return this.deadLetter(draftFromRecord(record, 'PROCESSOR_INTERNAL_MESSAGE_INVALID', headers.reason), nowMs);
-    if (record.key === null) return this.deadLetter(draftFromRecord(record, 'PROCESSOR_INTERNAL_MESSAGE_INVALID', 'message without a key'), nowMs);
-    const decoded = this.stage.decodeMessage(json.value);
+    if (!headers.ok) return this.engine.deadLetter(draftFromRecord(record, 'PROCESSOR_INTERNAL_MESSAGE_INVALID', headers.reason), nowMs);
+    if (record.key === null) return this.engine.deadLetter(draftFromRecord(record, 'PROCESSOR_INTERNAL_MESSAGE_INVALID', 'message without a key'), nowMs);
+    const decoded = this.stage.decodeMessage(input.value);
     if (!decoded.ok) {
-      return this.deadLetter(
+      return this.engine.deadLetter(
         draftFromRecord(record, 'PROCESSOR_INTERNAL_MESSAGE_INVALID', `message failed the ${this.stage.name} message schema`, zodIssues(decoded.error)),
         nowMs,
       );
@@ -151,7 +121,7 @@ export class StageTask implements Task {
       return;
     }
     this.buffer.push(entry);
-    this.bufferLog.add(buildMessageBufferKey(source, key), entry);
+    this.engine.bufferLog.add(buildMessageBufferKey(source, key), entry);
     this.drained = false;
     this.release(nowMs);
   }
@@ -186,8 +156,8 @@ export class StageTask implements Task {
     if (bound.kind === 'none') return;
     for (;;) {
       const message = this.buffer.peek();
-      const timer = this.store.peekTimer();
-      const timerKey: OrderKey | null = timer === undefined ? null : { at: timer.at, order: buildTickOrder(this.stage.rank, timer.key) };
+      const timer = this.engine.store.peekTimer();
+      const timerKey = timer === undefined ? null : this.engine.tickKey(timer);
       let messageOk: boolean;
       let timerOk: boolean;
       if (bound.kind === 'below') {
@@ -205,12 +175,11 @@ export class StageTask implements Task {
       }
       if (messageOk) {
         this.buffer.pop();
-        this.bufferLog.remove(buildMessageBufferKey(message!.source, message!.key));
+        this.engine.bufferLog.remove(buildMessageBufferKey(message!.source, message!.key));
         this.apply(message!, nowMs);
         this.cursor = message!.key;
       } else if (timerOk) {
-        this.store.takeTimer(timer!);
-        this.fire(timer!.key, timerKey!);
+        this.engine.fire(timer!, timerKey!);
         this.cursor = timerKey;
       } else {
         break;
@@ -225,51 +194,18 @@ export class StageTask implements Task {
           : { at: bound.timersUpTo, order: `0${this.stage.rank + 1}` };
     if (point !== null && isAfter(point, this.cursor)) {
       this.cursor = point;
-      this.metaDirty = true;
+      this.engine.markMetaDirty();
     }
     const releasedUpTo = bound.kind === 'below' ? bound.at : bound.timersUpTo;
     if (releasedUpTo !== null && (this.releasedUpTo === null || releasedUpTo > this.releasedUpTo)) {
       this.releasedUpTo = releasedUpTo;
-      this.metaDirty = true;
+      this.engine.markMetaDirty();
     }
     if (bound.kind === 'all') this.drained = true;
   }
 
   private apply(entry: BufferedMessage, nowMs: number): void {
-    this.options.metrics.steps++;
-    try {
-      const result = this.stage.process(entry.stateKey, entry.message, this.store.get(entry.stateKey));
-      this.store.put(entry.stateKey, result.state);
-      this.emitter.emit(entry.key, result.outputs, this.pendingOutputs);
-    } catch (error) {
-      this.deadLetter(
-        {
-          location: { topic: this.topic, partition: this.partition, offset: null },
-          key: entry.stateKey,
-          value: Buffer.from(JSON.stringify(entry.message)),
-          code: 'PROCESSOR_STAGE_FAILED',
-          reason: `${this.stage.name} failed on a message from ${entry.source}: ${describe(error)}`,
-        },
-        nowMs,
-      );
-    }
-  }
-
-  private fire(key: string, orderKey: OrderKey): void {
-    this.options.metrics.ticks++;
-    this.options.metrics.steps++;
-    try {
-      const result = this.stage.process(key, { type: 'tick', at: orderKey.at }, this.store.get(key));
-      this.store.put(key, result.state);
-      this.emitter.emit(orderKey, result.outputs, this.pendingOutputs);
-    } catch (error) {
-      this.problems.push({ code: 'PROCESSOR_STAGE_FAILED', key, message: `${this.stage.name} tick at ${orderKey.at} failed: ${describe(error)}` });
-    }
-  }
-
-  private deadLetter(draft: DeadLetterDraft, nowMs: number): void {
-    this.options.metrics.deadLettered++;
-    this.pendingOutputs.push(buildDeadLetterRecord(this.options.outputs.deadLetter, draft, nowMs));
+    this.engine.apply(entry.stateKey, entry.message, entry.key, nowMs, `a message from ${entry.source}`);
   }
 
   /**
@@ -277,108 +213,49 @@ export class StageTask implements Task {
    * up to; idle once its sources all went idle and it holds nothing.
    */
   private forwardWatermark(): void {
-    const downstream = this.options.downstream;
-    if (downstream === null || (this.releasedUpTo === null && !this.drained)) return;
-    const at = this.releasedUpTo;
-    const idle = this.drained && this.buffer.size === 0;
-    if (this.watermarkSent !== null && this.watermarkSent.at === at && this.watermarkSent.idle === idle) return;
-    this.pendingOutputs.push(...buildWatermarkRecords(downstream.topic, downstream.partitions, { type: 'watermark', source: this.source, at, idle }));
-    this.options.metrics.watermarksOut += downstream.partitions;
-    this.watermarkSent = { at, idle };
+    if (this.downstream === null || (this.releasedUpTo === null && !this.drained)) return;
+    this.engine.sendWatermark(this.releasedUpTo, this.drained && this.buffer.size === 0, this.downstream);
   }
 
   drain(): TaskFlush {
-    const outputs = this.pendingOutputs;
-    this.pendingOutputs = [];
-    const changelog: OutgoingRecord[] = [];
-    const topic = this.options.changelogTopic;
-    for (const [key, state] of this.store.takeDirty()) changelog.push(buildChangelogRecord(topic, this.partition, key, state ?? null));
-    this.bufferLog.drain(topic, this.partition, changelog);
-    if (changelog.length > 0 || this.metaDirty || outputs.length > 0) {
-      changelog.push(buildChangelogRecord(topic, this.partition, META_KEY, this.meta()));
-      this.metaDirty = false;
-    }
-    return { outputs, changelog };
-  }
-
-  private meta(): TaskMeta {
-    return {
-      v: 1,
-      lastOffset: this.lastOffset === null ? null : this.lastOffset.toString(),
-      maxEventTime: null,
-      releasedUpTo: this.releasedUpTo,
-      cursor: this.cursor,
-      lastEmitted: this.emitter.lastEmitted,
-      sources: Object.fromEntries(this.sources),
-    };
+    return this.engine.drain(() => ({ maxEventTime: null, releasedUpTo: this.releasedUpTo, cursor: this.cursor, sources: Object.fromEntries(this.sources) }));
   }
 
   restore(records: readonly IncomingRecord[]): void {
-    this.restoring ??= { records: 0, meta: null, buffer: new Map(), problems: [] };
-    const r = this.restoring;
-    for (const record of records) {
-      r.records++;
-      const key = record.key;
-      if (key === null) continue;
-      if (key === META_KEY) {
-        const json = parseJson(record.value);
-        const meta = json.ok ? TaskMeta.safeParse(json.value) : null;
-        if (meta?.success === true) r.meta = meta.data;
-        else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'task meta failed its schema' });
-      } else if (isBufferKey(key)) {
-        if (record.value === null) {
-          r.buffer.delete(key);
-          continue;
-        }
-        const json = parseJson(record.value);
-        const entry = json.ok ? BufferedMessage.safeParse(json.value) : null;
-        const message = entry?.success === true ? this.stage.decodeMessage(entry.data.message) : null;
-        if (entry?.success === true && message?.ok === true) r.buffer.set(key, { ...entry.data, message: message.message });
-        else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'buffered message failed its schema' });
-      } else {
-        restoreState(this.store, this.stage, key, record.value, r.problems);
-      }
-    }
+    this.engine.restore(records);
   }
 
   finishRestore(): RestoreSummary {
-    const r = this.restoring ?? { records: 0, meta: null, buffer: new Map<string, BufferedMessage>(), problems: [] };
-    this.restoring = null;
-    if (r.meta !== null) {
-      this.lastOffset = r.meta.lastOffset === null ? null : BigInt(r.meta.lastOffset);
-      this.releasedUpTo = r.meta.releasedUpTo;
-      this.cursor = r.meta.cursor;
-      this.emitter.lastEmitted = r.meta.lastEmitted;
-      for (const [source, progress] of Object.entries(r.meta.sources)) this.sources.set(source, progress);
+    const { records, meta, buffered, problems } = this.engine.finishRestore();
+    if (meta !== null) {
+      this.releasedUpTo = meta.releasedUpTo;
+      this.cursor = meta.cursor;
+      for (const [source, progress] of Object.entries(meta.sources)) this.sources.set(source, progress);
     }
-    for (const [key, entry] of r.buffer) {
-      this.bufferLog.markPersisted(key);
-      this.buffer.push(entry);
-    }
-    this.store.scheduleAll();
-    return { records: r.records, keys: this.store.size, buffered: this.buffer.size, problems: r.problems };
+    for (const entry of buffered) this.buffer.push(entry);
+    return { records, keys: this.engine.store.size, buffered: this.buffer.size, problems };
   }
 
   takeProblems(): TaskProblem[] {
-    const problems = this.problems;
-    this.problems = [];
-    return problems;
+    return this.engine.takeProblems();
   }
 
   status(): Record<string, unknown> {
     const bound = this.bound();
     return {
       task: this.source,
-      keys: this.store.size,
+      keys: this.engine.store.size,
       buffered: this.buffer.size,
       releasedUpTo: this.releasedUpTo,
       bound: bound.kind,
       waitingFor: [...this.upstream].filter((s) => this.sources.get(s) === undefined).length,
-      lastOffset: this.lastOffset?.toString() ?? null,
+      lastOffset: this.engine.offset,
     };
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function decodeBufferedMessage(json: unknown, stage: StageAdapter): BufferedMessage | null {
+  const entry = BufferedMessage.safeParse(json);
+  const message = entry.success ? stage.decodeMessage(entry.data.message) : null;
+  return entry.success && message?.ok === true ? { ...entry.data, message: message.message } : null;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent, DeadLetter, type Finding, diffSnapshot } from '@calwatch/shared';
 import { createPipeline, parseCoreConfig } from '../core/index';
-import { createTimelineKit } from '../core/test-kit';
+import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from '../core/test-kit';
 import * as scenarios from '../core/test-scenarios';
 import { type CrashPoint, type InMemoryTopology, createInMemoryTopology } from './in-memory-topology';
 
@@ -9,12 +9,9 @@ const config = parseCoreConfig({});
 const DAY = 86_400_000;
 const MINUTE = 60_000;
 
-const byTime = (events: readonly CanonicalEvent[]) =>
-  [...events].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
-
 /** Every scenario of the core on its own license server, in event-time order. */
 function allScenarios(): CanonicalEvent[] {
-  return byTime(
+  return byEventTime(
     [
       scenarios.clonedImage(),
       scenarios.vdiChurn(),
@@ -46,39 +43,13 @@ function reference(events: readonly CanonicalEvent[]): Map<string, Finding> {
   return new Map(pipeline.findings().map((f) => [f.id, f]));
 }
 
-function verdict(f: Finding) {
-  return {
-    kind: f.kind,
-    state: f.state,
-    severity: f.severity,
-    hwids: f.hwids,
-    computers: f.computers,
-    licenseIds: f.licenseIds,
-    leakedCals: f.leakedCals,
-    reclaimableLicenseIds: f.reclaimableLicenseIds,
-    revokePlan: f.revokePlan,
-  };
-}
-
 function verdicts(findings: Map<string, Finding>) {
-  return Object.fromEntries([...findings].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, f]) => [id, verdict(f)]));
+  return Object.fromEntries([...findings].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, f]) => [id, verdictOf(f)]));
 }
 
 /** Every field: texts, timelines, revisions and update times included. */
 function whole(findings: Map<string, Finding>) {
   return Object.fromEntries([...findings].sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-/** mulberry32: a seeded generator so a failing schedule can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 interface Schedule {
@@ -89,7 +60,7 @@ interface Schedule {
 
 /** Publishes, then runs randomly chosen tasks on random batch sizes, crashing some units of work. */
 function run(partitions: number, schedule: Schedule) {
-  const random = seeded(schedule.seed);
+  const random = createSeededRandom(schedule.seed);
   const topology = createInMemoryTopology({ partitions, config });
   const events = allScenarios();
   const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
@@ -298,7 +269,7 @@ describe('the runtime tasks on in-memory topics', () => {
     // The apply path releases below its horizon; with no lateness the newest event sits
     // exactly on it and only the clock can let it out.
     const noLateness = parseCoreConfig({ lateness: { allowedLatenessMs: 0 } });
-    const events = byTime(scenarios.clonedImage().events);
+    const events = byEventTime(scenarios.clonedImage().events);
     const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
     const topology = createInMemoryTopology({ partitions: 3, config: noLateness, nowMs: newest + MINUTE });
     topology.publish(events);
@@ -357,7 +328,7 @@ describe('a license server onboarded while others are live', () => {
       licenses: [...history, ...recent].map((e) => ('license' in e ? e.license : null)!),
       source: { kind: 'wmi-issued-licenses', ref: 'onboarding' },
     });
-    topology.publish(byTime(first.events));
+    topology.publish(byEventTime(first.events));
     topology.settle();
     return { topology, state: first.state };
   }
@@ -393,7 +364,7 @@ describe('a license server onboarded while others are live', () => {
         .map((l) => (l.licenseId === 1 ? renewed : l.licenseId === 3 ? revoked : l)),
       source: { kind: 'wmi-issued-licenses', ref: 'next' },
     });
-    topology.publish(byTime(next.events));
+    topology.publish(byEventTime(next.events));
     topology.advance(DAY + 2 * 60 * MINUTE);
     topology.settle();
     expect(enrichedOf(topology).sort()).toEqual(['license.issued:5', 'license.issued:6', 'license.renewed:1', 'license.returned:4', 'license.revoked:3']);
