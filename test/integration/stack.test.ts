@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isCalwatchError } from '@calwatch/shared';
-import { stackStatus, stackUp } from '@calwatch/cli';
+import { releaseStackLease, stackStatus, stackUp } from '@calwatch/cli';
 import { freePort } from '../harness/free-port';
 import { getTestServices } from '../harness/services';
 
@@ -26,7 +26,10 @@ describe('calwatch stack', () => {
 
   // These check the project's own stack; with services from the environment or containers there is none.
   it.runIf(localStack)('up on a running stack starts nothing and says it runs', async () => {
-    const result = await stackUp({ env: process.env });
+    // As a test run does (a lease): a plain `up` would claim the stack as started by hand,
+    // and the harness would then leave it running after the tests.
+    const result = await stackUp({ env: process.env, lease: true });
+    cleanups.push(async () => void (await releaseStackLease({ env: process.env })));
     expect(result.started).toEqual([]);
     expect(result.alreadyRunning.sort()).toEqual(['elasticsearch', 'kafka']);
     const status = await stackStatus({ env: process.env });
