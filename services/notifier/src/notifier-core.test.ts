@@ -295,3 +295,21 @@ describe('revocation limit', () => {
     expect(kinds(c.tick(T0 + 125 * MINUTE))).toEqual(['resolve:revocation-limit']);
   });
 });
+
+describe('an idle notifier', () => {
+  it('writes its advancing clock at most once a minute while nothing happens', () => {
+    const c = core();
+    feed(c, enriched(issued(T0)), T0 + 1000);
+    c.takeDirty(T0 + 1000);
+    const clockWrites: number[] = [];
+    // Ticks every second for five minutes of quiet, well past the idle advance.
+    for (let second = 2; second <= 300; second++) {
+      const wall = T0 + second * 1000;
+      expect(kinds(c.tick(wall))).toEqual([]);
+      if (c.takeDirty(wall).some((r) => r.key === 'clock')) clockWrites.push(second);
+    }
+    expect(clockWrites.length).toBeGreaterThanOrEqual(4);
+    expect(clockWrites.length).toBeLessThanOrEqual(5);
+    for (let i = 1; i < clockWrites.length; i++) expect(clockWrites[i]! - clockWrites[i - 1]!).toBeGreaterThanOrEqual(60);
+  });
+});

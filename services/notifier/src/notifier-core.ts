@@ -72,12 +72,16 @@ export interface NotifierCore {
   setIdleAdvance(enabled: boolean, wallNowMs: number): void;
 }
 
+/** How often an idle notifier writes its advancing clock (see tick). */
+const IDLE_CLOCK_WRITE_INTERVAL_MS = 60_000;
+
 const PERMANENT: ReadonlySet<LicenseStatus> = new Set(['active', 'upgrade']);
 const UNKNOWN_PRODUCT = 'unknown product';
 
 export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
   const { rules, timing, routes, links } = options;
   const clock = new EventClock(options.idleAdvanceAfterMs);
+  let clockWrittenAtWallMs = Number.NEGATIVE_INFINITY;
   const alerts = new Map<string, StoredAlert>();
   const series = new Map<string, SeriesState>();
   const keyPacks = new Map<string, KeyPackIndex>();
@@ -386,7 +390,10 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
         store(key, next, now);
       }
       forget(now);
-      dirty.add(STATE_KEYS.clock);
+      // While inputs are quiet the clock moves with the wall clock on every tick; writing it
+      // each time would stream state records while nothing happens. A decision writes it at
+      // once; otherwise once a minute keeps a restart from losing much idle progress.
+      if (out.length > 0 || wallNowMs - clockWrittenAtWallMs >= IDLE_CLOCK_WRITE_INTERVAL_MS) dirty.add(STATE_KEYS.clock);
       return out;
     },
 
@@ -430,7 +437,10 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
       const records: StateRecord[] = [];
       for (const key of dirty) {
         let value: unknown = null;
-        if (key === STATE_KEYS.clock) value = clock.snapshot(wallNowMs);
+        if (key === STATE_KEYS.clock) {
+          value = clock.snapshot(wallNowMs);
+          clockWrittenAtWallMs = wallNowMs;
+        }
         else if (key.startsWith('alert/')) value = alerts.get(key) ?? null;
         else if (key.startsWith('series/')) value = series.get(key) ?? null;
         else if (key.startsWith('keypacks/')) value = keyPacks.get(key.slice('keypacks/'.length)) ?? null;
