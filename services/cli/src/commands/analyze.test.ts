@@ -134,6 +134,13 @@ describe('calwatch analyze --format json', () => {
     expect(walked.summary.files.find((f) => f.path.endsWith('notes.txt'))?.note).toBe('unknown format: skipped');
   });
 
+  it('warns when --as-of lies after the newest input', async () => {
+    const result = await analyze([...ALL, '--format', 'json', '--as-of', '2024-09-01T00:00:00Z']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('--as-of 2024-09-01T00:00:00.000Z is after the newest input');
+    expect((JSON.parse(result.stdout) as Report).asOf).toBe('2024-09-01T00:00:00.000Z');
+  });
+
   it('evaluates at --as-of and leaves later events out', async () => {
     const early = await json([...ALL, '--as-of', '2024-06-05T00:00:00Z']);
     expect(early.asOf).toBe('2024-06-05T00:00:00.000Z');

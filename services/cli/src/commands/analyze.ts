@@ -172,6 +172,12 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
   if (!Number.isFinite(newest)) for (const file of files) newest = Math.max(newest, Date.parse(file.snapshotTime));
   const asOf = options.asOf ?? new Date(newest).toISOString();
   const asOfMs = Date.parse(asOf);
+  if (Number.isFinite(newest) && asOfMs > newest) {
+    // Quiet periods then pass with no data behind them: findings resolve, orphans expire.
+    io.stderr.write(
+      `analyze: --as-of ${asOf} is after the newest input (${new Date(newest).toISOString()}); time without data counts as quiet\n`,
+    );
+  }
 
   say(`detecting over ${built.events.length.toLocaleString('en-US')} events`);
   const pipeline = createPipeline(options.config);
