@@ -114,7 +114,7 @@ export async function runE2eBench(options: { samples?: number } = {}): Promise<B
         if (performance.now() - accepted > 60_000) {
           const admin = await kafka.createAdmin();
           const counts: string[] = [];
-          for (const topic of [topics.events, topics.byComputer, topics.byServer, topics.findings, topics.deadLetter]) {
+          for (const topic of [topics.events, topics.findings, topics.deadLetter]) {
             const ends = await admin.endOffsets(topic);
             counts.push(`${topic}=${ends.reduce((sum, e) => sum + Number(e.offset), 0)}`);
           }

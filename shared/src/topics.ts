@@ -3,7 +3,7 @@
  * namespace (`calwatch.replay.<name>.`) without touching live topics.
  */
 export interface TopicNames {
-  /** Canonical events keyed by normalised HWID (or license server). */
+  /** Canonical events keyed by license server (every detection rule is about one server). */
   events: string;
   /** Records that failed validation or processing, with the reason and original bytes. */
   deadLetter: string;
@@ -13,13 +13,8 @@ export interface TopicNames {
   findings: string;
   /** Processor: each event with its chain context and classification. */
   enriched: string;
-  /** Processor: stage repartition topics (keyed by computer / by license server). */
-  byComputer: string;
-  byServer: string;
-  /** Processor: per-stage state changelogs (compacted). */
-  changelogByHwid: string;
-  changelogByComputer: string;
-  changelogByServer: string;
+  /** Processor: its state as small entries, partitioned like the events (compacted). */
+  processorChangelog: string;
   /** Notifier: open alerts, throttle and quiet-period state (compacted). */
   alertState: string;
 }
@@ -33,11 +28,7 @@ export function buildTopicNames(prefix: string = DEFAULT_TOPIC_PREFIX): TopicNam
     snapshotState: `${prefix}collector.snapshot-state`,
     findings: `${prefix}findings`,
     enriched: `${prefix}enriched`,
-    byComputer: `${prefix}processor.by-computer`,
-    byServer: `${prefix}processor.by-server`,
-    changelogByHwid: `${prefix}processor.by-hwid-changelog`,
-    changelogByComputer: `${prefix}processor.by-computer-changelog`,
-    changelogByServer: `${prefix}processor.by-server-changelog`,
+    processorChangelog: `${prefix}processor.changelog`,
     alertState: `${prefix}notifier.alert-state`,
   };
 }
@@ -61,8 +52,8 @@ export interface TopicLayout {
 }
 
 /**
- * What calwatch creates at setup. Stage topics share the input's partition count so that
- * a partition's state and its changelog stay co-partitioned, as in Kafka Streams.
+ * What calwatch creates at setup. The processor's changelog shares the events' partition
+ * count so that a partition's state and its changelog stay co-partitioned, as in Kafka Streams.
  */
 export function buildTopicSpecs(names: TopicNames, layout: TopicLayout): TopicSpec[] {
   const stream = (topic: string): TopicSpec => ({ topic, numPartitions: layout.partitions, compacted: false, retentionMs: layout.retentionMs });
@@ -73,11 +64,7 @@ export function buildTopicSpecs(names: TopicNames, layout: TopicLayout): TopicSp
     { ...table(names.snapshotState), maxMessageBytes: SNAPSHOT_STATE_MAX_MESSAGE_BYTES },
     stream(names.findings),
     stream(names.enriched),
-    stream(names.byComputer),
-    stream(names.byServer),
-    table(names.changelogByHwid),
-    table(names.changelogByComputer),
-    table(names.changelogByServer),
+    table(names.processorChangelog),
     table(names.alertState),
   ];
 }

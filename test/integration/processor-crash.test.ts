@@ -10,6 +10,7 @@ import { getTestServices } from '../harness/services';
 import {
   type Namespace,
   type ProcessorProcess,
+  byTime,
   closingEvents,
   collect,
   createNamespace,
@@ -28,8 +29,10 @@ const namespaces: Namespace[] = [];
 const children: ProcessorProcess[] = [];
 
 /** A simulated fleet with every leak cause, in time order. */
+/** Three license servers' fleets: their state spreads over the partitions. */
 function fleet(seed: number): CanonicalEvent[] {
-  return [...simulateFleet({ devices: 300, days: 30, seed, mix: { cloned: { groups: 2, size: 3 }, vdi: { count: 4 }, rebuild: { count: 4 }, duplicate: { groups: 1, size: 2 }, corrupted: { count: 1 } } }).events()];
+  const mix = { cloned: { groups: 2, size: 3 }, vdi: { count: 4 }, rebuild: { count: 4 }, duplicate: { groups: 1, size: 2 }, corrupted: { count: 1 } };
+  return byTime(['LS01', 'LS02', 'LS03'].flatMap((licenseServer, i) => [...simulateFleet({ devices: 150, days: 30, seed: seed * 10 + i, licenseServer, mix }).events()]));
 }
 
 /** Records of the events topic the group has committed. */
@@ -43,12 +46,12 @@ async function committed(ns: Namespace): Promise<number> {
   }
 }
 
-/** Records not yet committed by the group on its three input topics (work in flight). */
+/** Records not yet committed by the group on its input topic (work in flight). */
 async function lag(ns: Namespace): Promise<number> {
   const admin = await kafka.createAdmin();
   try {
     let sum = 0;
-    for (const topic of [ns.topics.events, ns.topics.byComputer, ns.topics.byServer]) {
+    for (const topic of [ns.topics.events]) {
       const ends = await admin.endOffsets(topic);
       const done = await admin.committedOffsets(`${ns.prefix}processor`, topic);
       for (const end of ends) sum += Number(end.offset) - Math.max(0, Number(done.find((d) => d.partition === end.partition)?.offset ?? 0));
@@ -95,7 +98,8 @@ describe('processor processes on a real broker', () => {
     const total = events.length + closing.length;
     const findings = await collect(kafka, ns.topics.findings);
     try {
-      const first = startProcessorProcess(ns.env());
+      // Small fetches make many small units of work, so the kill lands in the middle of them.
+      const first = startProcessorProcess(ns.env({ PROCESSOR_MAX_BYTES_PER_PARTITION: '4096' }));
       children.push(first);
       await waitFor(async () => ((await committed(ns)) >= total / 5 ? true : undefined), 60_000, 'the first instance to get going');
       await first.kill('SIGKILL');
@@ -110,9 +114,9 @@ describe('processor processes on a real broker', () => {
       expect(restored.reduce((sum, l) => sum + Number(l.records), 0)).toBeGreaterThan(0);
       await second.kill('SIGTERM');
       expect(await second.exited).toBe(0);
-      // Nothing was applied out of order, and the state came back rather than being rebuilt.
+      // Nothing was dropped as too late: the state came back rather than being rebuilt.
       const stopped = second.logs().find((l) => l.msg === 'processor stopped')!;
-      expect(stopped.lateApplied).toBe(0);
+      expect(stopped.tooLate).toBe(0);
     } finally {
       await findings.stop();
     }
@@ -131,8 +135,8 @@ describe('processor processes on a real broker', () => {
       children.push(a, b);
       const assigned = (p: ProcessorProcess) => p.logs().filter((l) => l.msg === 'assignment').at(-1);
       await waitFor(() => (Number(assigned(a)?.assigned ?? 0) > 0 && Number(assigned(b)?.assigned ?? 0) > 0 ? true : undefined), 60_000, 'both instances to get partitions');
-      // Nine input partitions between two members: neither holds them all.
-      expect(Number(assigned(a)!.assigned) + Number(assigned(b)!.assigned)).toBe(3 * PARTITIONS);
+      // The input partitions between two members: neither holds them all.
+      expect(Number(assigned(a)!.assigned) + Number(assigned(b)!.assigned)).toBe(PARTITIONS);
 
       await publish(kafka, ns.topics, events.slice(0, half));
       const firstHalf = referenceFindings([...events.slice(0, half), ...closingEvents(PARTITIONS, Date.parse(events[half - 1]!.eventTime)).map((c) => c.event)]);
@@ -148,13 +152,13 @@ describe('processor processes on a real broker', () => {
         ...closing.map((c) => c.event),
       ]);
       await expectConverged(findings.records, all, 90_000, () => a.output());
-      expect(Number(assigned(a)!.assigned)).toBe(3 * PARTITIONS);
+      expect(Number(assigned(a)!.assigned)).toBe(PARTITIONS);
       // The partitions of the killed instance came with their state.
       const restoredAfterKill = a.logs().filter((l) => l.msg === 'state restored' && Number(l.records) > 0);
       expect(restoredAfterKill.length).toBeGreaterThan(0);
       await a.kill('SIGTERM');
       expect(await a.exited).toBe(0);
-      expect(a.logs().find((l) => l.msg === 'processor stopped')!.lateApplied).toBe(0);
+      expect(a.logs().find((l) => l.msg === 'processor stopped')!.tooLate).toBe(0);
     } finally {
       await findings.stop();
     }

@@ -82,8 +82,8 @@ export const byTime = (events: readonly CanonicalEvent[]) =>
   [...events].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
 
 /**
- * Event time is per events partition, as in Kafka Streams: a partition's by-hwid timers
- * fire up to its own newest event. One device per partition seen at the very end brings
+ * Event time is per events partition, as in Kafka Streams: a partition's timers fire up
+ * to its own newest event. One device per partition seen at the very end brings
  * every partition to the newest time, where the reference (one global time) is.
  */
 export function closingEvents(partitions: number, atMs: number): Array<{ event: CanonicalEvent; partition: number }> {

@@ -7,7 +7,7 @@ import { emptyServerState } from './server-state';
 const topics = buildTopicNames('t.');
 
 describe('kafka records', () => {
-  it('keys license events by normalised HWID, others by license server, with routing headers', () => {
+  it('keys every event by its license server (one server's state in one partition), with routing headers', () => {
     const store = buildClientStoreEvent(1, 'LS09');
     const record = buildEventRecord(topics, store);
     expect(record).toMatchObject({ topic: 't.events', key: 'LS09', headers: { 'calwatch-schema-version': '1', 'calwatch-event-type': 'client.store', 'calwatch-source': 'canonical' } });
@@ -31,7 +31,7 @@ describe('kafka records', () => {
         status: 'temporary',
       },
     };
-    expect(buildEventRecord(topics, issued).key).toBe('abcd');
+    expect(buildEventRecord(topics, issued).key).toBe('LS01');
   });
 
   it('keys dead letters by where they came from and state by license server', () => {

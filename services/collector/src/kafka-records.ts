@@ -9,7 +9,7 @@ export const HEADER_ERROR_CODE = 'calwatch-error-code';
 
 export type RecordTopics = Pick<TopicNames, 'events' | 'deadLetter' | 'snapshotState'>;
 
-/** Key: normalised HWID (one device's chain in one partition), license server otherwise. */
+/** Key: the license server, so one server's whole state lives in one partition. */
 export function buildEventRecord(topics: RecordTopics, event: CanonicalEvent): OutgoingRecord {
   return {
     topic: topics.events,

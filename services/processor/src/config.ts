@@ -29,14 +29,14 @@ export const ProcessorConfigSchema = z
     PROCESSOR_IDLE_AFTER_MS: intVar(0)
       .default(2_000)
       .describe(
-        'An events partition without records for this long, and with nothing left to read, is idle: its buffer is released up to min(newest event time, now - allowed lateness) and downstream stops waiting for it.',
+        'An events partition without records for this long, and with nothing left to read, is idle: its buffer is released up to min(newest event time, now - allowed lateness).',
       ),
     PROCESSOR_MAX_BYTES_PER_PARTITION: intVar(1024)
       .default(MIB)
       .describe('Largest fetch per partition, in bytes; bounds one batch and so the work between two state commits.'),
     PROCESSOR_FETCH_MAX_WAIT_MS: intVar(0)
       .default(100)
-      .describe('How long the broker may hold a fetch waiting for data; lower means lower latency between stages.'),
+      .describe('How long the broker may hold a fetch waiting for data; lower means lower latency.'),
     PROCESSOR_PARTITIONS_CONCURRENCY: intVar(1)
       .default(2)
       .describe('Partitions (tasks) whose batches are processed at the same time by one instance.'),

@@ -7,17 +7,12 @@ import { defineErrors } from '@calwatch/shared';
  */
 export const PROCESSOR_ERRORS = defineErrors({
   PROCESSOR_RECORD_NOT_JSON: {
-    description: 'A record on the events topic (or an internal topic) is empty or not JSON; dead-lettered with the original bytes.',
+    description: 'A record on the events topic is empty or not JSON; dead-lettered with the original bytes.',
     retriable: false,
   },
   PROCESSOR_EVENT_MISKEYED: {
     description:
-      'An event arrived under a record key other than its own (HWID for license events, license server otherwise). Applying it would split a key\'s state over partitions, so it is dead-lettered; re-send it keyed by kafkaKeyOf(event).',
-    retriable: false,
-  },
-  PROCESSOR_INTERNAL_MESSAGE_INVALID: {
-    description:
-      'A record on a repartition topic lacks the calwatch-at/-order/-source headers or failed the stage message or watermark schema (a writer of another version, or a foreign producer); dead-lettered.',
+      'An event arrived under a record key other than its license server. Applying it would split a server\'s state over partitions, so it is dead-lettered; re-send it keyed by kafkaKeyOf(event).',
     retriable: false,
   },
   PROCESSOR_STAGE_FAILED: {
@@ -30,7 +25,7 @@ export const PROCESSOR_ERRORS = defineErrors({
   },
   PROCESSOR_TOPOLOGY_MISMATCH: {
     description:
-      'The processor topics do not share one partition count; state, changelogs and repartition topics must be co-partitioned. Recreate the namespace with one count.',
+      'The processor topics do not share one partition count; the events and the state changelog must be co-partitioned. Recreate the namespace with one count.',
     retriable: false,
   },
   PROCESSOR_DETECTION_CONFIG_UNREADABLE: {
@@ -39,7 +34,7 @@ export const PROCESSOR_ERRORS = defineErrors({
   },
   PROCESSOR_CHANGELOG_RECORD_INVALID: {
     description:
-      'A task-meta or buffer record read back from a changelog failed its schema; the record is ignored and the task continues without it (a replay of the namespace rebuilds it).',
+      'A task-meta, buffer or state entry record read back from the changelog failed its schema or has a key this processor does not write; the record is ignored and the task continues without it (a replay of the namespace rebuilds it).',
     retriable: false,
   },
   PROCESSOR_RESTORE_FAILED: {

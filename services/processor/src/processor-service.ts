@@ -36,17 +36,7 @@ export interface ProcessorServiceOptions {
 
 /** Every topic the processor reads or writes; all must share one partition count. */
 function topicsUsed(topics: TopicNames): string[] {
-  return [
-    topics.events,
-    topics.byComputer,
-    topics.byServer,
-    topics.findings,
-    topics.enriched,
-    topics.deadLetter,
-    topics.changelogByHwid,
-    topics.changelogByComputer,
-    topics.changelogByServer,
-  ];
+  return [topics.events, topics.findings, topics.enriched, topics.deadLetter, topics.processorChangelog];
 }
 
 /** Log ends and the group's committed offsets, as the punctuator needs them. */

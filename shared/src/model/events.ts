@@ -194,9 +194,9 @@ export function isLicenseLifecycleEvent(event: CanonicalEvent): event is License
 }
 
 /**
- * Kafka key: the normalised HWID, so one device's chain lives in one partition; records
- * without an HWID are keyed by license server.
+ * Kafka key: the license server. Every detection rule is about the CALs one server
+ * issued, so a server's whole state lives in one partition and no stage needs another key.
  */
 export function kafkaKeyOf(event: CanonicalEvent): string {
-  return isLicenseLifecycleEvent(event) ? event.license.hwid.norm : event.licenseServer;
+  return event.licenseServer;
 }

@@ -9,6 +9,9 @@ export {
   type Pipeline,
   type PipelineSinks,
   type PipelineStats,
+  type PipelineOptions,
+  type FailedStep,
+  type StageName,
 } from './pipeline';
 export { createByHwidStage, decodeByHwidState, ByHwidState, type ByHwidStage } from './by-hwid';
 export { createByComputerStage, decodeByComputerState, ByComputerState, type ByComputerStage } from './by-computer';
@@ -32,3 +35,5 @@ export { buildFindingId } from './finding-track';
 export { buildRevokePlan, revokeCap, type PlanBatch, type PlanFinding, type ProductQuota } from './revoke-plan';
 export { productKeyOf, isPerDevicePool } from './products';
 export type { Decoded } from './state-codec';
+export { compareRecords as compareLicenseRecords } from './chain';
+export { recordKey as licenseRecordKey } from './license-record';

@@ -16,13 +16,39 @@ import { type StageOutput, computerKey } from './messages';
 import { severityRank } from './severity';
 import { toIso, toMs } from './time';
 
-export type ApplyOutcome = { status: 'accepted' } | { status: 'too-late'; error: CalwatchError };
+export type ApplyOutcome = { status: 'accepted' } | { status: 'duplicate' } | { status: 'too-late'; error: CalwatchError };
+
+export type StageName = 'by-hwid' | 'by-computer' | 'by-server';
+
+/** A stage step that threw: its input, and the key whose state it left as it was. */
+export interface FailedStep {
+  stage: StageName;
+  key: string;
+  message: unknown;
+  error: unknown;
+}
 
 export interface PipelineSinks {
   /** Every finding update, in emission order (what the findings topic would carry). */
   onFinding?(finding: Finding): void;
-  /** One enriched event per applied input event. */
-  onEnriched?(event: EnrichedEvent): void;
+  /** One enriched event per applied input event, with the key it is published under. */
+  onEnriched?(event: EnrichedEvent, key: string): void;
+  /** A timer fires at `at` (event time): the steps that follow are its. */
+  onTick?(at: number): void;
+  /** A key's state was written (or deleted): what a changelog must carry. */
+  onStateChange?(stage: StageName, key: string): void;
+  /** An event entered (`held`) or left the lateness buffer. */
+  onBuffer?(event: CanonicalEvent, held: boolean): void;
+  /**
+   * A stage threw. With this sink the step is skipped (its key's state stays as it was)
+   * and the pipeline goes on; without it the error propagates to the caller.
+   */
+  onStepFailed?(failure: FailedStep): void;
+}
+
+export interface PipelineOptions {
+  /** Keep every finding's latest update for findings() (the streaming runtime publishes them instead). */
+  retainFindings?: boolean;
 }
 
 /** Everything the in-process pipeline holds, as plain JSON (see decodePipelineSnapshot). */
@@ -62,11 +88,16 @@ export interface Pipeline {
   findings(): Finding[];
   /** The newest event time seen (null before the first event). */
   watermark(): number | null;
+  /** Events before this point are applied; null before the first event. */
+  releasedUpTo(): number | null;
+  /** The earliest buffered event or timer (null: nothing held). */
+  nextDueAt(): number | null;
+  /** A stage's state for one key (what onStateChange announced). */
+  stateOf(stage: StageName, key: string): unknown;
   stats(): PipelineStats;
   snapshot(): PipelineSnapshot;
 }
 
-type StageName = 'by-hwid' | 'by-computer' | 'by-server';
 const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 const STAGE_RANK: Record<StageName, number> = { 'by-hwid': 0, 'by-computer': 1, 'by-server': 2 };
 
@@ -87,7 +118,8 @@ interface Buffered {
  * allowed lateness, each input's outputs are drained breadth-first, and timers fire in
  * (time, stage, key) order, so any arrival order within the lateness gives the same result.
  */
-export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, restore?: PipelineSnapshot): Pipeline {
+export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, restore?: PipelineSnapshot, options: PipelineOptions = {}): Pipeline {
+  const retainFindings = options.retainFindings ?? true;
   const stages = {
     'by-hwid': createByHwidStage(config),
     'by-computer': createByComputerStage(config),
@@ -100,7 +132,11 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   };
   const findings = new Map<string, Finding>(Object.entries(restore?.findings ?? {}));
   const buffer = new MinHeap<Buffered>((a, b) => a.at < b.at || (a.at === b.at && a.event.eventId < b.event.eventId));
-  for (const event of restore?.buffer ?? []) buffer.push({ at: toMs(event.eventTime), event });
+  const buffered = new Set<string>();
+  for (const event of restore?.buffer ?? []) {
+    buffer.push({ at: toMs(event.eventTime), event });
+    buffered.add(event.eventId);
+  }
   const timers = new MinHeap<Timer>(
     (a, b) => a.at < b.at || (a.at === b.at && (STAGE_RANK[a.stage] < STAGE_RANK[b.stage] || (a.stage === b.stage && a.key < b.key))),
   );
@@ -144,6 +180,15 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   }
 
   function run(stage: StageName, key: string, message: unknown): void {
+    if (sinks.onStepFailed === undefined) return step(stage, key, message);
+    try {
+      step(stage, key, message);
+    } catch (error) {
+      sinks.onStepFailed({ stage, key, message, error });
+    }
+  }
+
+  function step(stage: StageName, key: string, message: unknown): void {
     let outputs: StageOutput[];
     switch (stage) {
       case 'by-hwid': {
@@ -165,6 +210,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
         break;
       }
     }
+    sinks.onStateChange?.(stage, key);
     schedule(stage, key);
     for (const output of outputs) queue.push(output);
   }
@@ -185,10 +231,10 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
           run('by-server', output.key, output.message);
           break;
         case 'enriched':
-          sinks.onEnriched?.(output.message);
+          sinks.onEnriched?.(output.message, output.key);
           break;
         case 'findings':
-          findings.set(output.key, output.message);
+          if (retainFindings) findings.set(output.key, output.message);
           stats.findingUpdates++;
           sinks.onFinding?.(output.message);
           break;
@@ -204,12 +250,14 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
       if (due.get(id) !== next.at) continue;
       due.delete(id);
       stats.ticks++;
+      sinks.onTick?.(next.at);
       run(next.stage, next.key, { type: 'tick', at: next.at });
       drain();
     }
   }
 
   function tick(stage: StageName, key: string, at: number): void {
+    sinks.onTick?.(at);
     run(stage, key, { type: 'tick', at, flush: true });
     drain();
   }
@@ -225,6 +273,8 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   function release(upTo: number, inclusive: boolean): void {
     for (let next = buffer.peek(); next !== undefined && (inclusive ? next.at <= upTo : next.at < upTo); next = buffer.peek()) {
       buffer.pop();
+      buffered.delete(next.event.eventId);
+      sinks.onBuffer?.(next.event, false);
       fireTimers(next.at);
       route(next.event);
     }
@@ -242,8 +292,12 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
           }),
         };
       }
+      // A copy re-sent while the first still waits: one is enough.
+      if (buffered.has(event.eventId)) return { status: 'duplicate' };
       stats.accepted++;
       buffer.push({ at, event });
+      buffered.add(event.eventId);
+      sinks.onBuffer?.(event, true);
       maxEventTime = maxEventTime === null ? at : Math.max(maxEventTime, at);
       const horizon = maxEventTime - config.lateness.allowedLatenessMs;
       if (releasedUpTo === null || horizon > releasedUpTo) {
@@ -288,6 +342,28 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
 
     watermark() {
       return maxEventTime;
+    },
+
+    releasedUpTo() {
+      return releasedUpTo;
+    },
+
+    nextDueAt() {
+      let next: number | null = buffer.peek()?.at ?? null;
+      for (let timer = timers.peek(); timer !== undefined; timer = timers.peek()) {
+        // Stale heap entries (a key re-armed or disarmed since) are dropped here.
+        if (due.get(`${timer.stage}\u0000${timer.key}`) !== timer.at) {
+          timers.pop();
+          continue;
+        }
+        if (next === null || timer.at < next) next = timer.at;
+        break;
+      }
+      return next;
+    },
+
+    stateOf(stage, key) {
+      return states[stage].get(key);
     },
 
     stats() {

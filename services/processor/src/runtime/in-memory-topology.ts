@@ -128,11 +128,7 @@ export function createInMemoryTopology(options: InMemoryTopologyOptions) {
 
     punctuate(topic: string, partition: number, idleForMs: number, crash?: CrashPoint): void {
       const t = task(topic, partition);
-      const settledSources = new Set<string>();
-      for (const input of [topics.events, topics.byComputer]) {
-        for (let p = 0; p < options.partitions; p++) if (this.pending(input, p) === 0) settledSources.add(`${input}:${p}`);
-      }
-      t.punctuate(nowMs, { idleForMs, caughtUp: this.pending(topic, partition) === 0, settledSources });
+      t.punctuate(nowMs, { idleForMs, caughtUp: this.pending(topic, partition) === 0 });
       if (!write(t, crash)) tasks.delete(id(topic, partition));
     },
 

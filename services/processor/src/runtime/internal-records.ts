@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   CALWATCH_VERSION,
   type DeadLetter,
@@ -9,80 +9,31 @@ import {
 } from '@calwatch/shared';
 import type { CoreErrorCode } from '../core/index';
 import type { ProcessorErrorCode } from '../errors';
-import type { OrderKey } from './order-key';
 
-/** Headers on every record the runtime writes to a repartition topic. */
+/** Headers on the records the processor writes. */
 export const HEADER_AT = 'calwatch-at';
-export const HEADER_ORDER = 'calwatch-order';
 export const HEADER_SOURCE = 'calwatch-source';
-export const HEADER_KIND = 'calwatch-kind';
 export const HEADER_REVISION = 'calwatch-revision';
 export const HEADER_CODE = 'calwatch-code';
 export const HEADER_ORIGIN = 'calwatch-origin';
 
-/** `<topic>:<partition>`: the task that produced a record, as downstream tracks it. */
+/** `<topic>:<partition>`: the task that produced a record. */
 export function buildSourceId(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
 
-/**
- * A task's promise to every partition downstream: nothing it sends from now on has an
- * event time below `at` (null: it has not seen any). `idle` says it holds nothing and has
- * no input, so downstream need not wait for it.
- */
-export const Watermark = z.object({
-  type: z.literal('watermark'),
-  source: z.string().min(1),
-  at: z.number().nullable(),
-  idle: z.boolean(),
-});
-export type Watermark = z.infer<typeof Watermark>;
-
-export function buildWatermarkRecords(topic: string, partitions: number, watermark: Watermark): OutgoingRecord[] {
-  const value = JSON.stringify(watermark);
-  const records: OutgoingRecord[] = [];
-  for (let partition = 0; partition < partitions; partition++) {
-    records.push({ topic, partition, key: watermark.source, value, headers: { [HEADER_KIND]: 'watermark', [HEADER_SOURCE]: watermark.source } });
-  }
-  return records;
-}
-
-/** A stage message on its way to the task that owns `key` downstream. */
-export function buildMessageRecord(topic: string, key: string, message: unknown, orderKey: OrderKey, source: string): OutgoingRecord {
-  return {
-    topic,
-    key,
-    value: JSON.stringify(message),
-    headers: {
-      [HEADER_KIND]: 'message',
-      [HEADER_AT]: String(orderKey.at),
-      [HEADER_ORDER]: orderKey.order,
-      [HEADER_SOURCE]: source,
-    },
-  };
-}
-
-export function buildFindingRecord(topic: string, finding: Finding, orderKey: OrderKey, source: string): OutgoingRecord {
+/** A finding update; `at` is the event time of the step that produced it. */
+export function buildFindingRecord(topic: string, finding: Finding, at: number, source: string): OutgoingRecord {
   return {
     topic,
     key: finding.id,
     value: JSON.stringify(finding),
-    headers: {
-      [HEADER_REVISION]: String(finding.revision),
-      [HEADER_AT]: String(orderKey.at),
-      [HEADER_ORDER]: orderKey.order,
-      [HEADER_SOURCE]: source,
-    },
+    headers: { [HEADER_REVISION]: String(finding.revision), [HEADER_AT]: String(at), [HEADER_SOURCE]: source },
   };
 }
 
-export function buildEnrichedRecord(topic: string, key: string, enriched: EnrichedEvent, orderKey: OrderKey, source: string): OutgoingRecord {
-  return {
-    topic,
-    key,
-    value: JSON.stringify(enriched),
-    headers: { [HEADER_AT]: String(orderKey.at), [HEADER_ORDER]: orderKey.order, [HEADER_SOURCE]: source },
-  };
+export function buildEnrichedRecord(topic: string, key: string, enriched: EnrichedEvent, at: number, source: string): OutgoingRecord {
+  return { topic, key, value: JSON.stringify(enriched), headers: { [HEADER_AT]: String(at), [HEADER_SOURCE]: source } };
 }
 
 /** Why an input is set aside, before it becomes a DeadLetter. */
@@ -151,17 +102,4 @@ export function parseJson(value: Buffer | null): ParsedJson {
   } catch (error) {
     return { ok: false, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
-}
-
-/** The order key a message record carries, or why it has none. */
-export function readOrderHeaders(record: IncomingRecord): { ok: true; key: OrderKey; source: string } | { ok: false; reason: string } {
-  const at = record.headers[HEADER_AT];
-  const order = record.headers[HEADER_ORDER];
-  const source = record.headers[HEADER_SOURCE];
-  if (at === undefined || order === undefined || source === undefined || order === '' || source === '') {
-    return { ok: false, reason: `missing ${[HEADER_AT, HEADER_ORDER, HEADER_SOURCE].filter((h) => !record.headers[h]).join(', ')} header` };
-  }
-  const ms = Number(at);
-  if (!Number.isFinite(ms)) return { ok: false, reason: `${HEADER_AT} is not a number: ${at}` };
-  return { ok: true, key: { at: ms, order }, source };
 }

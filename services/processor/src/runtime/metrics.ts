@@ -5,27 +5,20 @@ export interface RuntimeMetrics {
   punctuationsWritten: number;
   /** Producer round trips (each acknowledged by the broker). */
   sends: number;
-  /** Input records handled (events and repartition topics, watermarks included). */
+  /** Input records handled. */
   records: number;
   /** Records skipped because the task's state already had them (offset <= last applied). */
   replayedRecords: number;
-  /** Stage steps run: input events, internal messages and timer ticks. */
+  /** Stage steps run (each key a step wrote), timer ticks included. */
   steps: number;
   ticks: number;
   deadLettered: number;
   /** Events dead-lettered for arriving behind the released point. */
   tooLate: number;
-  /** Repeats dropped: internal messages already seen from their source (after a crash), events already buffered. */
+  /** Repeats dropped: events already buffered (a collector re-sent them). */
   duplicates: number;
-  /** Internal messages that arrived behind the released point (an idle source came back): applied on arrival. */
-  lateApplied: number;
-  /** Outputs whose order key was moved forward to keep a source's emissions increasing. */
-  bumpedOutputs: number;
-  internalOut: number;
   findingsOut: number;
   enrichedOut: number;
-  watermarksOut: number;
-  watermarksIn: number;
   restoredTasks: number;
   restoredRecords: number;
 }
@@ -42,13 +35,8 @@ export function createRuntimeMetrics(): RuntimeMetrics {
     deadLettered: 0,
     tooLate: 0,
     duplicates: 0,
-    lateApplied: 0,
-    bumpedOutputs: 0,
-    internalOut: 0,
     findingsOut: 0,
     enrichedOut: 0,
-    watermarksOut: 0,
-    watermarksIn: 0,
     restoredTasks: 0,
     restoredRecords: 0,
   };

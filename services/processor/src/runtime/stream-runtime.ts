@@ -37,7 +37,7 @@ export interface StreamRuntime {
   onAssignment(assigned: readonly TopicPartition[]): Promise<void>;
   /** One batch of one input partition: apply, write outputs, write the changelog. */
   handleBatch(records: readonly IncomingRecord[], context: BatchContext): Promise<void>;
-  /** Wall-clock work on every task (idle partitions, watermarks); skips busy tasks. */
+  /** Wall-clock work on every task (idle partitions release what they hold); skips busy tasks. */
   punctuate(): Promise<void>;
   tasks(): Array<Record<string, unknown>>;
   /** Waits for work in flight and forgets every task. */
@@ -58,8 +58,8 @@ const taskId = (topic: string, partition: number) => `${topic}:${partition}`;
  * Runs the tasks of the partitions this instance is assigned, on Kafka. Per unit of
  * work: apply -> write outputs (acknowledged) -> write states + task meta to the changelog
  * partition (acknowledged) -> return, and the consumer commits. A crash anywhere repeats
- * work but loses nothing: a restored task skips input it already applied, and downstream
- * drops the internal messages it already has.
+ * work but loses nothing: a restored task skips input it already applied, and a repeated
+ * finding update is the same record again (same id, revision and content).
  */
 export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntime {
   const { topology, producer, reader, logger } = options;
@@ -173,7 +173,7 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
     return entry;
   }
 
-  type Progress = { partitions: Map<string, PartitionProgress>; settled: Set<string> } | undefined;
+  type Progress = { partitions: Map<string, PartitionProgress> } | undefined;
 
   const readFrom = (p: PartitionProgress) => (p.committed > p.start ? p.committed : p.start);
 
@@ -182,14 +182,8 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
     try {
       const all = await Promise.all(inputTopicsOf(topics).map(async (topic) => ({ topic, list: await options.offsets.progress(topic) })));
       const partitions = new Map<string, PartitionProgress>();
-      const settled = new Set<string>();
-      for (const { topic, list } of all) {
-        for (const p of list) {
-          partitions.set(taskId(topic, p.partition), p);
-          if (readFrom(p) >= p.end) settled.add(taskId(topic, p.partition));
-        }
-      }
-      return { partitions, settled };
+      for (const { topic, list } of all) for (const p of list) partitions.set(taskId(topic, p.partition), p);
+      return { partitions };
     } catch (error) {
       logger.warn({ err: error }, 'could not read offsets; idle partitions wait for the next punctuation');
       return undefined;
@@ -198,10 +192,10 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
 
   function contextOf(entry: Entry, at: number, progress: Progress): PunctuateContext {
     const idleForMs = at - entry.lastInputAt;
-    if (progress === undefined) return { idleForMs, caughtUp: false, settledSources: new Set() };
+    if (progress === undefined) return { idleForMs, caughtUp: false };
     const own = progress.partitions.get(entry.task.source);
     const caughtUp = own !== undefined && (entry.position ?? readFrom(own)) >= own.end;
-    return { idleForMs, caughtUp, settledSources: progress.settled };
+    return { idleForMs, caughtUp };
   }
 
   function drop(entry: Entry): void {

@@ -1,27 +1,26 @@
 import type { IncomingRecord, OutgoingRecord } from '@calwatch/shared';
 
-export type TaskKind = 'ingress' | 'by-computer' | 'by-server';
+/** One kind today: a partition of the events topic (server-task.ts). */
+export type TaskKind = 'server';
 
 /** What one unit of work produced, in the order it must be written. */
 export interface TaskFlush {
-  /** Stage outputs, dead letters, then watermarks: written (and acknowledged) first. */
+  /** Findings, enriched events and dead letters: written (and acknowledged) first. */
   outputs: OutgoingRecord[];
   /** States, buffer entries and the task meta, all to the task's changelog partition: written second. */
   changelog: OutgoingRecord[];
 }
 
 /**
- * What the runtime knows at a punctuation, from the log ends and the group's committed
- * offsets read when it began. Idleness is trusted only where nothing is left to read:
- * otherwise a partition whose records simply were not fetched yet would be skipped.
+ * What the runtime knows at a punctuation, from the log end and the group's committed
+ * offset read when it began. Idleness is trusted only where nothing is left to read:
+ * otherwise a partition whose records simply were not fetched yet would be flushed early.
  */
 export interface PunctuateContext {
   /** Wall-clock time since the task's last input record. */
   idleForMs: number;
   /** The task has read its input partition up to the end it had when the punctuation began. */
   caughtUp: boolean;
-  /** Upstream tasks (`topic:partition`) with nothing left to read: an idle one among them may be passed over. */
-  settledSources: ReadonlySet<string>;
 }
 
 /** Something a task could not take from its changelog; logged by the runtime. */
@@ -47,11 +46,11 @@ export interface Task {
   readonly kind: TaskKind;
   readonly topic: string;
   readonly partition: number;
-  /** `topic:partition`, the id downstream tracks this task by. */
+  /** `topic:partition`, the id the runtime tracks this task by. */
   readonly source: string;
   /** Applies a batch of input records (in offset order). */
   handleBatch(records: readonly IncomingRecord[], nowMs: number): void;
-  /** Wall-clock work: idle detection, passing idle sources, watermarks. */
+  /** Wall-clock work: an idle task releases what the lateness holds. */
   punctuate(nowMs: number, context: PunctuateContext): void;
   /** Takes everything produced since the last drain. */
   drain(): TaskFlush;

@@ -1,0 +1,294 @@
+import { CanonicalEvent, type EnrichedEvent, type Finding, type IncomingRecord, type OutgoingRecord, kafkaKeyOf } from '@calwatch/shared';
+import { type CoreConfig, type FailedStep, type Pipeline, type PipelineSnapshot, type StageName, createPipeline } from '../core/index';
+import { BufferLog, BufferedEvent, META_KEY, TaskMeta, buildChangelogRecord, buildEventBufferKey, isBufferKey } from './changelog';
+import {
+  type DeadLetterDraft,
+  buildDeadLetterRecord,
+  buildEnrichedRecord,
+  buildFindingRecord,
+  buildSourceId,
+  draftFromRecord,
+  parseJson,
+  zodIssues,
+} from './internal-records';
+import type { RuntimeMetrics } from './metrics';
+import { StateEntries, isStateEntryKey } from './state-entries';
+import type { PunctuateContext, RestoreSummary, Task, TaskFlush, TaskProblem } from './task';
+
+export interface ServerTaskOptions {
+  /** The events topic and this task's partition of it. */
+  topic: string;
+  partition: number;
+  outputs: { findings: string; enriched: string; deadLetter: string };
+  changelogTopic: string;
+  config: CoreConfig;
+  idleAfterMs: number;
+  metrics: RuntimeMetrics;
+}
+
+interface Restoring {
+  records: number;
+  meta: TaskMeta | null;
+  buffer: Map<string, CanonicalEvent>;
+  problems: TaskProblem[];
+}
+
+/**
+ * One partition of the events topic, which is keyed by license server: the whole
+ * detection core runs here for the servers that hash to it, exactly as the in-process
+ * pipeline does (every rule is about one license server, so no state crosses partitions).
+ * Its state goes to the task's changelog partition as small entries, only those that
+ * changed; the lateness buffer and the task meta go with them.
+ */
+export class ServerTask implements Task {
+  readonly kind = 'server' as const;
+  readonly topic: string;
+  readonly partition: number;
+  readonly source: string;
+
+  private pipeline: Pipeline;
+  private readonly entries: StateEntries;
+  private readonly bufferLog = new BufferLog<CanonicalEvent>();
+  private readonly dirty = new Map<StageName, Set<string>>([
+    ['by-hwid', new Set()],
+    ['by-computer', new Set()],
+    ['by-server', new Set()],
+  ]);
+  private readonly metrics: RuntimeMetrics;
+  private pendingOutputs: OutgoingRecord[] = [];
+  private problems: TaskProblem[] = [];
+  private lastOffset: bigint | null = null;
+  private metaDirty = false;
+  private restoring: Restoring | null = null;
+  /** Wall clock of the unit of work in progress (dead letters carry it). */
+  private nowMs = 0;
+  /** Event time of the step in progress, for the records' `calwatch-at` header. */
+  private stepAt = 0;
+  /** Events in the lateness buffer. */
+  private held = 0;
+
+  constructor(private readonly options: ServerTaskOptions) {
+    this.topic = options.topic;
+    this.partition = options.partition;
+    this.source = buildSourceId(options.topic, options.partition);
+    this.metrics = options.metrics;
+    this.entries = new StateEntries(options.changelogTopic, options.partition);
+    this.pipeline = this.createPipeline(undefined);
+  }
+
+  private createPipeline(restore: PipelineSnapshot | undefined): Pipeline {
+    return createPipeline(
+      this.options.config,
+      {
+        onFinding: (finding) => this.emitFinding(finding),
+        onEnriched: (event, key) => this.emitEnriched(event, key),
+        onStateChange: (stage, key) => {
+          this.metrics.steps++;
+          this.dirty.get(stage)!.add(key);
+        },
+        onBuffer: (event, held) => {
+          const key = buildEventBufferKey(event.eventId);
+          this.held += held ? 1 : -1;
+          if (held) this.bufferLog.add(key, event);
+          else {
+            this.bufferLog.remove(key);
+            this.stepAt = Date.parse(event.eventTime);
+          }
+        },
+        onTick: (at) => {
+          this.metrics.ticks++;
+          this.stepAt = at;
+        },
+        onStepFailed: (failure) => this.stepFailed(failure),
+      },
+      restore,
+      { retainFindings: false },
+    );
+  }
+
+  private emitFinding(finding: Finding): void {
+    this.metrics.findingsOut++;
+    this.pendingOutputs.push(buildFindingRecord(this.options.outputs.findings, finding, this.stepAt, this.source));
+  }
+
+  private emitEnriched(event: EnrichedEvent, key: string): void {
+    this.metrics.enrichedOut++;
+    this.pendingOutputs.push(buildEnrichedRecord(this.options.outputs.enriched, key, event, this.stepAt, this.source));
+  }
+
+  /** A stage threw: its key's state stays as it was; an input is dead-lettered, a timer reported. */
+  private stepFailed(failure: FailedStep): void {
+    const why = failure.error instanceof Error ? failure.error.message : String(failure.error);
+    const message = failure.message as { type?: string; at?: number; eventId?: string };
+    if (message.type === 'tick') {
+      this.problems.push({ code: 'PROCESSOR_STAGE_FAILED', key: failure.key, message: `${failure.stage} tick at ${message.at} failed: ${why}` });
+      return;
+    }
+    this.deadLetter({
+      location: { topic: this.topic, partition: this.partition, offset: null },
+      key: failure.key,
+      value: Buffer.from(JSON.stringify(failure.message)),
+      code: 'PROCESSOR_STAGE_FAILED',
+      reason: `${failure.stage} failed on ${message.eventId ?? message.type ?? 'a message'}: ${why}`,
+    });
+  }
+
+  private deadLetter(draft: DeadLetterDraft): void {
+    this.metrics.deadLettered++;
+    this.pendingOutputs.push(buildDeadLetterRecord(this.options.outputs.deadLetter, draft, this.nowMs));
+  }
+
+  handleBatch(records: readonly IncomingRecord[], nowMs: number): void {
+    this.nowMs = nowMs;
+    for (const record of records) this.handleRecord(record);
+  }
+
+  private handleRecord(record: IncomingRecord): void {
+    this.metrics.records++;
+    const offset = BigInt(record.offset);
+    // Applied before a crash that came before the commit: the state has it already.
+    if (this.lastOffset !== null && offset <= this.lastOffset) {
+      this.metrics.replayedRecords++;
+      return;
+    }
+    this.lastOffset = offset;
+    this.metaDirty = true;
+    const json = parseJson(record.value);
+    if (!json.ok) return this.deadLetter(draftFromRecord(record, 'PROCESSOR_RECORD_NOT_JSON', json.reason));
+    const parsed = CanonicalEvent.safeParse(json.value);
+    if (!parsed.success) {
+      return this.deadLetter(draftFromRecord(record, 'PROCESSOR_EVENT_INVALID', 'record failed the canonical event schema', zodIssues(parsed.error)));
+    }
+    const event = parsed.data;
+    // A misrouted event would split a license server's state over two partitions.
+    const expectedKey = kafkaKeyOf(event);
+    if (record.key !== expectedKey) {
+      return this.deadLetter(
+        draftFromRecord(record, 'PROCESSOR_EVENT_MISKEYED', `event ${event.eventId} arrived keyed ${JSON.stringify(record.key)}, its key is ${JSON.stringify(expectedKey)}`),
+      );
+    }
+    const outcome = this.pipeline.apply(event);
+    if (outcome.status === 'duplicate') this.metrics.duplicates++;
+    else if (outcome.status === 'too-late') {
+      this.metrics.tooLate++;
+      this.deadLetter(draftFromRecord(record, 'PROCESSOR_EVENT_TOO_LATE', outcome.error.message));
+    }
+  }
+
+  punctuate(nowMs: number, context: PunctuateContext): void {
+    this.nowMs = nowMs;
+    // Idle: no record for a while and none waiting to be read.
+    if (!context.caughtUp || context.idleForMs < this.options.idleAfterMs) return;
+    const newest = this.pipeline.watermark();
+    if (newest === null) return;
+    // For a replay of old data this releases everything; for live data it is the lateness
+    // rule on the wall clock. The point moves only when it reaches something held, so a
+    // drained task writes nothing while live events wait out their lateness.
+    const target = Math.min(newest, nowMs - this.options.config.lateness.allowedLatenessMs);
+    const released = this.pipeline.releasedUpTo();
+    const next = this.pipeline.nextDueAt();
+    if (released !== null && target < released) return;
+    if (next === null || next > target) return;
+    this.pipeline.advanceTo(target);
+    this.metaDirty = true;
+  }
+
+  drain(): TaskFlush {
+    const outputs = this.pendingOutputs;
+    this.pendingOutputs = [];
+    const changelog: OutgoingRecord[] = [];
+    for (const [stage, keys] of this.dirty) {
+      for (const key of keys) this.entries.write(stage, key, this.pipeline.stateOf(stage, key), changelog);
+      keys.clear();
+    }
+    this.bufferLog.drain(this.options.changelogTopic, this.partition, changelog);
+    if (changelog.length > 0 || this.metaDirty || outputs.length > 0) {
+      changelog.push(buildChangelogRecord(this.options.changelogTopic, this.partition, META_KEY, this.meta()));
+      this.metaDirty = false;
+    }
+    return { outputs, changelog };
+  }
+
+  private meta(): TaskMeta {
+    return {
+      v: 1,
+      lastOffset: this.lastOffset?.toString() ?? null,
+      maxEventTime: this.pipeline.watermark(),
+      releasedUpTo: this.pipeline.releasedUpTo(),
+    };
+  }
+
+  restore(records: readonly IncomingRecord[]): void {
+    this.restoring ??= { records: 0, meta: null, buffer: new Map(), problems: [] };
+    const r = this.restoring;
+    for (const record of records) {
+      r.records++;
+      const key = record.key;
+      if (key === null) continue;
+      if (key === META_KEY) {
+        const json = parseJson(record.value);
+        const meta = json.ok ? TaskMeta.safeParse(json.value) : null;
+        if (meta?.success === true) r.meta = meta.data;
+        else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'task meta failed its schema' });
+      } else if (isBufferKey(key)) {
+        if (record.value === null) {
+          r.buffer.delete(key);
+          continue;
+        }
+        const json = parseJson(record.value);
+        const event = json.ok ? BufferedEvent.safeParse(json.value) : null;
+        if (event?.success === true) r.buffer.set(key, event.data);
+        else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'buffered event failed its schema' });
+      } else if (isStateEntryKey(key)) {
+        this.entries.restore(key, record.value, r.problems);
+      } else {
+        r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'not a key this processor writes' });
+      }
+    }
+  }
+
+  finishRestore(): RestoreSummary {
+    const r = this.restoring ?? { records: 0, meta: null, buffer: new Map<string, CanonicalEvent>(), problems: [] };
+    this.restoring = null;
+    const snapshot: PipelineSnapshot = {
+      v: 1,
+      maxEventTime: r.meta?.maxEventTime ?? null,
+      releasedUpTo: r.meta?.releasedUpTo ?? null,
+      buffer: [...r.buffer.values()],
+      byHwid: {},
+      byComputer: {},
+      byServer: {},
+      findings: {},
+    };
+    const stageField = { 'by-hwid': 'byHwid', 'by-computer': 'byComputer', 'by-server': 'byServer' } as const;
+    let keys = 0;
+    for (const { stage, key, state } of this.entries.finishRestore(r.problems)) {
+      (snapshot[stageField[stage]] as Record<string, unknown>)[key] = state;
+      keys++;
+    }
+    this.lastOffset = r.meta?.lastOffset == null ? null : BigInt(r.meta.lastOffset);
+    for (const key of r.buffer.keys()) this.bufferLog.markPersisted(key);
+    this.pipeline = this.createPipeline(snapshot);
+    this.held = snapshot.buffer.length;
+    return { records: r.records, keys, buffered: snapshot.buffer.length, problems: r.problems };
+  }
+
+  takeProblems(): TaskProblem[] {
+    const problems = this.problems;
+    this.problems = [];
+    return problems;
+  }
+
+  status(): Record<string, unknown> {
+    const stats = this.pipeline.stats();
+    return {
+      task: this.source,
+      keys: stats.keys,
+      stateEntries: this.entries.size,
+      buffered: this.held,
+      maxEventTime: this.pipeline.watermark(),
+      releasedUpTo: this.pipeline.releasedUpTo(),
+      lastOffset: this.lastOffset?.toString() ?? null,
+    };
+  }
+}

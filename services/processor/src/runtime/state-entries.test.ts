@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import type { CanonicalEvent, IncomingRecord, OutgoingRecord } from '@calwatch/shared';
+import { type StageName, createPipeline, parseCoreConfig } from '../core/index';
+import { byEventTime, createTimelineKit } from '../core/test-kit';
+import * as scenarios from '../core/test-scenarios';
+import { StateEntries } from './state-entries';
+import type { TaskProblem } from './task';
+
+const config = parseCoreConfig({});
+
+/** Runs events through the pipeline, writing the keys each event changed as a task's drain would. */
+function runPipeline(events: readonly CanonicalEvent[], writer: StateEntries, log: OutgoingRecord[]) {
+  const changed: Array<[StageName, string]> = [];
+  const seen = new Set<string>();
+  const pipeline = createPipeline(config, {
+    onStateChange: (stage, key) => {
+      changed.push([stage, key]);
+      seen.add(JSON.stringify([stage, key]));
+    },
+  });
+  const write = () => {
+    for (const [stage, key] of changed.splice(0)) writer.write(stage, key, pipeline.stateOf(stage, key), log);
+  };
+  for (const event of byEventTime(events)) {
+    pipeline.apply(event);
+    write();
+  }
+  pipeline.advanceTo(Math.max(...events.map((e) => Date.parse(e.eventTime))) + 200 * 86_400_000);
+  write();
+  return { pipeline, keys: [...seen].map((k) => JSON.parse(k) as [StageName, string]) };
+}
+
+function asIncoming(records: readonly OutgoingRecord[]): IncomingRecord[] {
+  return records.map((r, i) => ({
+    topic: r.topic,
+    partition: r.partition ?? 0,
+    offset: String(i),
+    key: r.key,
+    value: r.value === null ? null : Buffer.from(r.value),
+    headers: {},
+    timestamp: '0',
+  }));
+}
+
+/** A cloned image: one HWID handed back and forth between names, `reissues` CALs in all. */
+function pingPong(reissues: number): CanonicalEvent[] {
+  const kit = createTimelineKit({ server: 'LS-BIG' });
+  const names = ['KIOSK-1', 'KIOSK-2', 'KIOSK-3', 'KIOSK-4'];
+  return Array.from({ length: reissues }, (_, i) => kit.issue(i + 1, { hwid: 'c10e', computer: names[i % names.length]!, day: (i * 50) / reissues }));
+}
+
+describe('state entries in the changelog', () => {
+  it('put every stage state back together exactly, tombstones and deletions included', () => {
+    const events = [
+      ...scenarios.clonedImage().events,
+      ...scenarios.vdiChurn().events,
+      ...scenarios.exhaustedPool().events,
+      ...scenarios.cappedRevocations().events,
+      ...scenarios.corruptedStore().events,
+    ];
+    const writer = new StateEntries('t', 0);
+    const log: OutgoingRecord[] = [];
+    const { pipeline, keys } = runPipeline(events, writer, log);
+    const problems: TaskProblem[] = [];
+    const reader = new StateEntries('t', 0);
+    for (const record of asIncoming(log)) reader.restore(record.key!, record.value, problems);
+    const restored = reader.finishRestore(problems);
+    expect(problems).toEqual([]);
+    const expected = new Map<string, unknown>();
+    for (const [stage, key] of keys) {
+      const state = pipeline.stateOf(stage, key);
+      if (state !== undefined) expected.set(`${stage}|${key}`, state);
+    }
+    expect(new Map(restored.map((r) => [`${r.stage}|${r.key}`, r.state]))).toEqual(expected);
+    // Two hundred days on, expired licenses and settled findings have left tombstones behind.
+    expect(log.filter((r) => r.value === null).length).toBeGreaterThan(10);
+    expect(reader.size).toBe(writer.size);
+  });
+
+  it('write only the entries that changed, each no larger however many reissues a cloned HWID has', () => {
+    const largest = (reissues: number) => {
+      const events = pingPong(reissues);
+      const writer = new StateEntries('t', 0);
+      const changed: Array<[StageName, string]> = [];
+      const pipeline = createPipeline(config, { onStateChange: (stage, key) => changed.push([stage, key]) });
+      let largestRecord = 0;
+      let lastWrite = 0;
+      for (const event of events) {
+        pipeline.apply(event);
+        const records: OutgoingRecord[] = [];
+        for (const [stage, key] of changed.splice(0)) writer.write(stage, key, pipeline.stateOf(stage, key), records);
+        for (const r of records) largestRecord = Math.max(largestRecord, Buffer.byteLength(r.value ?? '') + (r.key?.length ?? 0));
+        lastWrite = records.length;
+      }
+      return { largestRecord, lastWrite, entries: writer.size };
+    };
+    const small = largest(40);
+    const big = largest(400);
+    expect(big.entries).toBeGreaterThan(small.entries * 5);
+    // Licenses are entries of their own; what grows with reissues is the finding's lists.
+    expect(big.lastWrite).toBeLessThan(40);
+    expect(big.largestRecord).toBeLessThan(256 * 1024);
+  });
+
+  it('report an entry it cannot read and leave that state out', () => {
+    const reader = new StateEntries('t', 0);
+    const problems: TaskProblem[] = [];
+    reader.restore('not json', Buffer.from('{}'), problems);
+    reader.restore(JSON.stringify(['h', 'ab01']), Buffer.from('{"v":1}'), problems);
+    reader.restore(JSON.stringify(['x', 'ab01']), Buffer.from('{}'), problems);
+    expect(reader.finishRestore(problems)).toEqual([]);
+    expect(problems.map((p) => p.code)).toEqual(['PROCESSOR_CHANGELOG_RECORD_INVALID', 'PROCESSOR_STATE_INVALID', 'PROCESSOR_CHANGELOG_RECORD_INVALID']);
+  });
+});

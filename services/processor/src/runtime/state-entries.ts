@@ -1,0 +1,248 @@
+import { hash } from 'node:crypto';
+import type { OutgoingRecord } from '@calwatch/shared';
+import { type Decoded, type StageName, type LicenseRecord, compareLicenseRecords, decodeByComputerState, decodeByHwidState, decodeByServerState, licenseRecordKey } from '../core/index';
+import { buildChangelogRecord } from './changelog';
+import type { TaskProblem } from './task';
+
+/**
+ * A stage's state as small changelog entries, as Kafka Streams' key-value stores keep it:
+ * a head (the scalar part) and one entry per element of each collection that grows with
+ * the fleet (licenses of an HWID, HWIDs of a name, open findings, revisions, revoked CALs
+ * and claims of a server). A change writes only the entries whose content changed, so a
+ * record's size does not depend on how many devices, licenses or reissues there are.
+ */
+
+/** A collection inside a state, cut into one entry per element. */
+type PartSpec =
+  | { code: string; path: readonly string[]; kind: 'map' }
+  | { code: string; path: readonly string[]; kind: 'list'; keyOf(element: never): string; compare(a: never, b: never): number };
+
+interface StageLayout {
+  /** One letter per stage in the entry key. */
+  code: string;
+  parts: readonly PartSpec[];
+  decode(json: unknown): Decoded<unknown>;
+}
+
+const HWID_ENTRY_ORDER = (a: { firstSeen: number; hwid: string }, b: { firstSeen: number; hwid: string }) =>
+  a.firstSeen - b.firstSeen || (a.hwid < b.hwid ? -1 : a.hwid > b.hwid ? 1 : 0);
+
+const LAYOUTS: Readonly<Record<StageName, StageLayout>> = {
+  'by-hwid': {
+    code: 'h',
+    decode: decodeByHwidState,
+    parts: [
+      { code: 'l', path: ['licenses'], kind: 'list', keyOf: (r: LicenseRecord) => licenseRecordKey(r), compare: compareLicenseRecords },
+      { code: 't', path: ['tracks'], kind: 'map' },
+    ],
+  },
+  'by-computer': {
+    code: 'c',
+    decode: decodeByComputerState,
+    parts: [
+      { code: 'h', path: ['hwids'], kind: 'list', keyOf: (h: { hwid: string }) => h.hwid, compare: HWID_ENTRY_ORDER },
+      { code: 't', path: ['tracks'], kind: 'map' },
+    ],
+  },
+  'by-server': {
+    code: 's',
+    decode: decodeByServerState,
+    parts: [
+      { code: 'k', path: ['keyPacks'], kind: 'map' },
+      { code: 'p', path: ['products'], kind: 'map' },
+      { code: 'r', path: ['revoked'], kind: 'map' },
+      { code: 'o', path: ['open'], kind: 'map' },
+      { code: 'v', path: ['revisions'], kind: 'map' },
+      { code: 'f', path: ['poolTracks'], kind: 'map' },
+      { code: 'c', path: ['plan', 'claims'], kind: 'map' },
+    ],
+  },
+};
+
+const STAGE_BY_CODE = new Map<string, StageName>(Object.entries(LAYOUTS).map(([stage, layout]) => [layout.code, stage as StageName]));
+
+type Json = Record<string, unknown>;
+
+/** The collection at `path`, read from a state. */
+function readPath(state: Json, path: readonly string[]): unknown {
+  let value: unknown = state;
+  for (const field of path) value = (value as Json | undefined)?.[field];
+  return value;
+}
+
+/** A shallow copy of `state` along `path` with the last field removed (the head keeps no collection). */
+function withoutPath(head: Json, path: readonly string[]): Json {
+  const [first, ...rest] = path;
+  const copy = { ...head };
+  if (rest.length === 0) delete copy[first!];
+  else copy[first!] = withoutPath((head[first!] ?? {}) as Json, rest);
+  return copy;
+}
+
+function withPath(head: Json, path: readonly string[], value: unknown): Json {
+  const [first, ...rest] = path;
+  return { ...head, [first!]: rest.length === 0 ? value : withPath((head[first!] ?? {}) as Json, rest, value) };
+}
+
+/** Head first, then every part: [entry key, value]. */
+function splitState(stage: StageName, key: string, state: Json): Array<[string, unknown]> {
+  const layout = LAYOUTS[stage];
+  let head = state;
+  const entries: Array<[string, unknown]> = [];
+  for (const part of layout.parts) {
+    const collection = readPath(state, part.path);
+    head = withoutPath(head, part.path);
+    if (part.kind === 'map') {
+      for (const [sub, value] of Object.entries((collection ?? {}) as Json)) entries.push([partKey(layout.code, key, part.code, sub), value]);
+    } else {
+      for (const element of (collection ?? []) as never[]) entries.push([partKey(layout.code, key, part.code, part.keyOf(element)), element]);
+    }
+  }
+  entries.unshift([headKey(layout.code, key), head]);
+  return entries;
+}
+
+function headKey(code: string, key: string): string {
+  return JSON.stringify([code, key]);
+}
+
+function partKey(code: string, key: string, part: string, sub: string): string {
+  return JSON.stringify([code, key, part, sub]);
+}
+
+/** Entry keys are JSON arrays; task meta and buffer keys start with U+0000. */
+export function isStateEntryKey(key: string): boolean {
+  return key.startsWith('[');
+}
+
+function digest(json: string): string {
+  return hash('sha1', json, 'base64');
+}
+
+interface Restoring {
+  head: unknown;
+  parts: Map<string, Map<string, unknown>>;
+}
+
+/**
+ * The changelog side of a task's stage states: writes the entries of the keys that changed
+ * whose content differs from what was last written (a digest per entry), tombstones entries
+ * that went away, and puts states back together on restore.
+ */
+export class StateEntries {
+  /** What was last written per state (`code` + key): entry key -> digest of its JSON. */
+  private readonly written = new Map<string, Map<string, string>>();
+  private restoring = new Map<string, Restoring>();
+
+  constructor(
+    private readonly topic: string,
+    private readonly partition: number,
+  ) {}
+
+  /** Appends the changelog records that bring the stored entries of one state up to date. */
+  write(stage: StageName, key: string, state: unknown, into: OutgoingRecord[]): void {
+    const id = headKey(LAYOUTS[stage].code, key);
+    const before = this.written.get(id);
+    const after = new Map<string, string>();
+    if (state !== undefined) {
+      for (const [entryKey, value] of splitState(stage, key, state as Json)) {
+        const json = JSON.stringify(value);
+        const d = digest(json);
+        after.set(entryKey, d);
+        if (before?.get(entryKey) !== d) into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json });
+      }
+    }
+    if (before !== undefined) {
+      for (const entryKey of before.keys()) if (!after.has(entryKey)) into.push(buildChangelogRecord(this.topic, this.partition, entryKey, null));
+    }
+    if (after.size === 0) this.written.delete(id);
+    else this.written.set(id, after);
+  }
+
+  /** Restore: one state entry record (last one per key wins; a tombstone removes). */
+  restore(entryKey: string, value: Buffer | null, problems: TaskProblem[]): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(entryKey);
+    } catch {
+      problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry key is not JSON' });
+      return;
+    }
+    if (!Array.isArray(parsed) || (parsed.length !== 2 && parsed.length !== 4) || !parsed.every((p) => typeof p === 'string')) {
+      problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry key has an unknown shape' });
+      return;
+    }
+    const [code, key, part, sub] = parsed as string[];
+    const id = headKey(code!, key!);
+    let digests = this.written.get(id);
+    let entry = this.restoring.get(id);
+    if (value === null) {
+      digests?.delete(entryKey);
+      if (part === undefined) {
+        if (entry !== undefined) entry.head = undefined;
+      } else entry?.parts.get(part)?.delete(sub!);
+      return;
+    }
+    const json = value.toString('utf8');
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(json);
+    } catch {
+      problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry is not JSON' });
+      return;
+    }
+    if (digests === undefined) this.written.set(id, (digests = new Map()));
+    digests.set(entryKey, digest(json));
+    if (entry === undefined) this.restoring.set(id, (entry = { head: undefined, parts: new Map() }));
+    if (part === undefined) entry.head = decoded;
+    else {
+      let map = entry.parts.get(part);
+      if (map === undefined) entry.parts.set(part, (map = new Map()));
+      map.set(sub!, decoded);
+    }
+  }
+
+  /** Ends a restore: every state put back together and decoded by its stage's schema. */
+  finishRestore(problems: TaskProblem[]): Array<{ stage: StageName; key: string; state: unknown }> {
+    const states: Array<{ stage: StageName; key: string; state: unknown }> = [];
+    for (const [id, entry] of this.restoring) {
+      const [code, key] = JSON.parse(id) as [string, string];
+      const stage = STAGE_BY_CODE.get(code);
+      if (stage === undefined) {
+        problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: `unknown state code ${code}` });
+        this.written.delete(id);
+        continue;
+      }
+      if (entry.head === undefined) {
+        // Parts whose head was deleted: left over from a state that no longer exists.
+        if (entry.parts.size > 0) this.written.delete(id);
+        continue;
+      }
+      const layout = LAYOUTS[stage];
+      let json = entry.head as Json;
+      for (const part of layout.parts) {
+        const values = entry.parts.get(part.code) ?? new Map<string, unknown>();
+        json =
+          part.kind === 'map'
+            ? withPath(json, part.path, Object.fromEntries(values))
+            : withPath(json, part.path, [...values.values()].sort(part.compare as (a: unknown, b: unknown) => number));
+      }
+      const decoded = layout.decode(json);
+      if (decoded.ok) states.push({ stage, key, state: decoded.state });
+      else {
+        problems.push({ code: decoded.error.code, key, message: decoded.error.message });
+        this.written.delete(id);
+      }
+    }
+    this.restoring = new Map();
+    return states;
+  }
+
+  /** Entries this task holds in its changelog (for status and metrics). */
+  get size(): number {
+    let n = 0;
+    for (const digests of this.written.values()) n += digests.size;
+    return n;
+  }
+}
+
