@@ -19,6 +19,7 @@ import {
   type KafkaClient,
   buildTopicNames,
   createKafkaClient,
+  createLogger,
   createSilentLogger,
   ensureCalwatchTopics,
   kafkaKeyOf,
@@ -85,9 +86,18 @@ function createLatest(): { add(records: readonly IncomingRecord[]): void; key():
   };
 }
 
+/** A processor that stopped on an error fails the benchmark at once instead of timing out. */
+let fatal: Error | undefined;
+const onFatal = (error: Error) => {
+  fatal = error;
+};
+/** Warnings and errors of the services under test go to stderr. */
+const serviceLogger = createLogger({ service: 'bench', version: 'bench', level: 'warn', destination: process.stderr });
+
 async function waitUntil(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const started = Date.now();
   while (!(await probe())) {
+    if (fatal !== undefined) throw new Error(`the processor stopped while waiting for ${what}: ${fatal.message}`);
     if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -173,7 +183,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
       LOG_LEVEL: 'silent',
     };
     const config = loadProcessorConfig(env);
-    const first = createProcessorService({ config, detection: parseCoreConfig({}), logger: createSilentLogger(), kafka });
+    const first = createProcessorService({ config, detection: parseCoreConfig({}), logger: serviceLogger, kafka, onFatal });
     const started = performance.now();
     await first.start();
     await waitUntil(() => findings.key() === expected, 600_000, 'the findings of the pipeline');
@@ -213,7 +223,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     results.push({ name: 'publish of the events (idempotent producer, acks=all, gzip)', metrics: { ms: Math.round(publishMs), eventsPerSecond: Math.round(all.length / (publishMs / 1000)) } });
 
     // Restore: a fresh instance takes every partition over from the changelogs.
-    const second = createProcessorService({ config, detection: parseCoreConfig({}), logger: createSilentLogger(), kafka });
+    const second = createProcessorService({ config, detection: parseCoreConfig({}), logger: serviceLogger, kafka, onFatal });
     const restoreStarted = performance.now();
     await second.start();
     await waitUntil(() => second.stats().restoredTasks >= 3 * partitions, 300_000, 'the restore');

@@ -7,7 +7,7 @@ import { emptyServerState } from './server-state';
 const topics = buildTopicNames('t.');
 
 describe('kafka records', () => {
-  it('keys every event by its license server (one server's state in one partition), with routing headers', () => {
+  it("keys every event by its license server (one server's state lives in one partition), with routing headers", () => {
     const store = buildClientStoreEvent(1, 'LS09');
     const record = buildEventRecord(topics, store);
     expect(record).toMatchObject({ topic: 't.events', key: 'LS09', headers: { 'calwatch-schema-version': '1', 'calwatch-event-type': 'client.store', 'calwatch-source': 'canonical' } });
