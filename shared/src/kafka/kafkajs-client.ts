@@ -5,6 +5,7 @@ import { CalwatchError, SHARED_ERRORS } from '../errors';
 import { retry } from '../retry';
 import type { Logger } from '../logger';
 import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
+import { splitIntoRequests } from './produce-requests';
 import type {
   Admin,
   Consumer,
@@ -106,6 +107,8 @@ async function untilSettled(gate: Promise<void>, heartbeat: () => Promise<void>,
   await done;
 }
 
+const DEFAULT_MAX_REQUEST_BYTES = 900 * 1024;
+
 /** The kafkajs implementation of calwatch's Kafka interfaces. */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   const { connection, logger } = options;
@@ -139,32 +142,37 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
       throw toKafkaError(error, 'connect producer');
     }
     let closed = false;
+    const maxRequestBytes = producerOptions.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    async function sendRequest(records: readonly OutgoingRecord[]): Promise<void> {
+      const byTopic = new Map<string, OutgoingRecord[]>();
+      for (const record of records) {
+        const list = byTopic.get(record.topic);
+        if (list === undefined) byTopic.set(record.topic, [record]);
+        else list.push(record);
+      }
+      try {
+        await producer.sendBatch({
+          acks: -1,
+          compression,
+          topicMessages: [...byTopic].map(([topic, list]) => ({
+            topic,
+            messages: list.map((record) => ({
+              key: record.key,
+              value: record.value,
+              ...(record.headers === undefined ? {} : { headers: record.headers }),
+              ...(record.partition === undefined ? {} : { partition: record.partition }),
+            })),
+          })),
+        });
+      } catch (error) {
+        throw toKafkaError(error, 'produce');
+      }
+    }
     return {
       async send(records: readonly OutgoingRecord[]): Promise<void> {
         if (records.length === 0) return;
-        const byTopic = new Map<string, OutgoingRecord[]>();
-        for (const record of records) {
-          const list = byTopic.get(record.topic);
-          if (list === undefined) byTopic.set(record.topic, [record]);
-          else list.push(record);
-        }
-        try {
-          await producer.sendBatch({
-            acks: -1,
-            compression,
-            topicMessages: [...byTopic].map(([topic, list]) => ({
-              topic,
-              messages: list.map((record) => ({
-                key: record.key,
-                value: record.value,
-                ...(record.headers === undefined ? {} : { headers: record.headers }),
-                ...(record.partition === undefined ? {} : { partition: record.partition }),
-              })),
-            })),
-          });
-        } catch (error) {
-          throw toKafkaError(error, 'produce');
-        }
+        // One request at a time: the idempotent producer keeps their order.
+        for (const request of splitIntoRequests(records, maxRequestBytes)) await sendRequest(request);
       },
       async close(): Promise<void> {
         if (closed) return;

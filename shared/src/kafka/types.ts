@@ -47,6 +47,11 @@ export interface ProducerOptions {
   idempotent?: boolean;
   /** gzip is built into the client; default true. */
   compress?: boolean;
+  /**
+   * Largest produce request, uncompressed bytes; a larger send goes out as several requests
+   * in order. Default 900 KiB, under the broker's default max.message.bytes (1 MiB).
+   */
+  maxRequestBytes?: number;
 }
 
 export interface BatchContext {

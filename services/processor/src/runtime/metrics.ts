@@ -21,6 +21,8 @@ export interface RuntimeMetrics {
   enrichedOut: number;
   restoredTasks: number;
   restoredRecords: number;
+  /** Time spent reading changelogs back, summed over restores (group joins not included). */
+  restoreMs: number;
 }
 
 export function createRuntimeMetrics(): RuntimeMetrics {
@@ -39,5 +41,6 @@ export function createRuntimeMetrics(): RuntimeMetrics {
     enrichedOut: 0,
     restoredTasks: 0,
     restoredRecords: 0,
+    restoreMs: 0,
   };
 }

@@ -144,6 +144,7 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
           const ms = now() - started;
           topology.metrics.restoredTasks += byPartition.size;
           topology.metrics.restoredRecords += records;
+          topology.metrics.restoreMs += ms;
           logger.info({ changelog, partitions: [...byPartition.keys()], records, keys, buffered, ms }, 'state restored');
         });
         for (const id of ids) {
