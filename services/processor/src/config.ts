@@ -25,7 +25,7 @@ export const ProcessorConfigSchema = z
       .describe('Heartbeat interval of the consumer; keep it well under the session timeout.'),
     PROCESSOR_PUNCTUATE_INTERVAL_MS: intVar(10)
       .default(1_000)
-      .describe('Wall-clock period of the punctuator that advances idle partitions and forwards watermarks.'),
+      .describe('Wall-clock period of the punctuator that lets idle partitions release what the lateness holds.'),
     PROCESSOR_IDLE_AFTER_MS: intVar(0)
       .default(2_000)
       .describe(
