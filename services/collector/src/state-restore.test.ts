@@ -91,6 +91,38 @@ describe('snapshot state restore', () => {
     expect(again.publisher.writes).toEqual(publisher.writes.slice(-1));
   });
 
+  it('converges after a crash between the license entries and the head: same state, same event ids', async () => {
+    const snapshot = (takenAt: string, licenses: LicenseFact[]) => ({ licenseServer: 'LS01', takenAt, licenses, source: { kind: 'wmi-issued-licenses' as const, ref: takenAt } });
+    const s1 = snapshot('2024-06-01T00:00:00.000Z', [1, 2, 3, 4, 5, 6].map((id) => license(id, { status: id === 5 ? 'temporary' : 'active' })));
+    const s2 = snapshot('2024-06-02T00:00:00.000Z', [
+      license(1, { status: 'revoked' }),
+      license(2, { expirationDate: '2024-09-01T00:00:00.000Z' }),
+      license(4, { user: 'CORP\\other' }),
+      license(5),
+      license(6),
+      license(7),
+    ]);
+    const uninterrupted = coordinatorWithMemory();
+    await uninterrupted.coordinator.applyIssued(s1, { partial: false });
+    const firstEvents = uninterrupted.publisher.events.length;
+    await uninterrupted.coordinator.applyIssued(s2, { partial: false });
+    const expectedEvents = uninterrupted.publisher.events.slice(firstEvents);
+    const expectedState = restore(written(uninterrupted.publisher)).servers;
+
+    const [write1, write2] = uninterrupted.publisher.writes.map((write) => buildStateRecords(topics, write));
+    expect(write2!.entries.length).toBe(6);
+    for (let cut = 0; cut <= write2!.entries.length; cut++) {
+      // The events of s2 and `cut` of its entries made it; the head did not.
+      const topic = toIncoming([...write1!.entries, write1!.head, ...write2!.entries.slice(0, cut)]);
+      const restarted = coordinatorWithMemory();
+      for (const { state, stored } of restore(topic).servers) restarted.coordinator.restore(state, stored);
+      expect(await restarted.coordinator.applyIssued(s2, { partial: false })).toMatchObject({ stale: false });
+      // What the re-send emits was emitted before, with the same ids; nothing new.
+      for (const event of restarted.publisher.events) expect(expectedEvents).toContainEqual(event);
+      expect(restore([...topic, ...written(restarted.publisher)]).servers).toEqual(expectedState);
+    }
+  });
+
   it('converts an old whole-state record, and lets a head written after it win', () => {
     const old: CollectorServerState = {
       schemaVersion: 1,

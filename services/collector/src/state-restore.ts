@@ -1,8 +1,7 @@
 import type { IncomingRecord, KafkaClient, Logger } from '@calwatch/shared';
 import { COLLECTOR_ERRORS } from './errors';
 import type { SnapshotCoordinator } from './snapshot-coordinator';
-import type { StateAssembler } from './state-entries';
-import { createStateAssembler } from './state-entries';
+import { createStateAssembler, type StateAssembler } from './state-entries';
 
 export interface RestoreStats {
   records: number;
