@@ -7,7 +7,7 @@ export interface TopicNames {
   events: string;
   /** Records that failed validation or processing, with the reason and original bytes. */
   deadLetter: string;
-  /** Collector: last snapshot per license server (compacted). */
+  /** Collector: last snapshot per license server as a head and one entry per license (compacted). */
   snapshotState: string;
   /** Processor: finding updates keyed by finding id. */
   findings: string;
@@ -42,9 +42,6 @@ export interface TopicSpec {
   maxMessageBytes?: number;
 }
 
-/** A license server's snapshot state holds every issued license: allow large records. */
-export const SNAPSHOT_STATE_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
-
 export interface TopicLayout {
   partitions: number;
   retentionMs: number;
@@ -61,7 +58,7 @@ export function buildTopicSpecs(names: TopicNames, layout: TopicLayout): TopicSp
   return [
     stream(names.events),
     { topic: names.deadLetter, numPartitions: layout.partitions, compacted: false, retentionMs: layout.deadLetterRetentionMs },
-    { ...table(names.snapshotState), maxMessageBytes: SNAPSHOT_STATE_MAX_MESSAGE_BYTES },
+    table(names.snapshotState),
     stream(names.findings),
     stream(names.enriched),
     table(names.processorChangelog),

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CanonicalEvent,
   DeadLetter,
+  collectSnapshots,
+  diffSnapshot,
+  parseStream,
   buildTopicNames,
   createKafkaClient,
   createSilentLogger,
@@ -14,10 +17,10 @@ import {
   isCalwatchError,
   type IncomingRecord,
   type KafkaClient,
+  type SnapshotState,
   type TopicNames,
 } from '@calwatch/shared';
 import {
-  CollectorServerState,
   buildClientStoreEvent,
   buildIssuedLicenseRow,
   buildIssuedLicensesCsv,
@@ -73,7 +76,39 @@ function postSnapshot(url: string, licenseServer: string, rows: readonly IssuedL
   });
 }
 
-/** `type:licenseId` in a stable order (records of different HWIDs sit in different partitions). */
+function postSnapshotGzip(url: string, licenseServer: string, rows: readonly IssuedLicenseRow[], time: string): Promise<Response> {
+  return post(url, '/v1/snapshots/issued-licenses', gzipSync(buildIssuedLicensesCsv(licenseServer, rows)), {
+    'content-type': 'text/csv',
+    'content-encoding': 'gzip',
+    'x-calwatch-snapshot-time': time,
+  });
+}
+
+/** The snapshot-state records of one server: its head and its license entries. */
+async function readStateRecords(licenseServer: string): Promise<IncomingRecord[]> {
+  return (await readTopic(topics.snapshotState)).filter((r) => r.key !== null && serverOfStateKey(r.key) === licenseServer);
+}
+
+/** ["LS01"] and ["LS01","<licenseId>"]; a plain server name is a whole-state record of an older version. */
+function serverOfStateKey(key: string): string {
+  try {
+    return (JSON.parse(key) as string[])[0]!;
+  } catch {
+    return key;
+  }
+}
+
+/** What the server's state is, read back as the last value per key (tombstones delete). */
+function latestByKey(records: readonly IncomingRecord[]): Map<string, unknown> {
+  const latest = new Map<string, unknown>();
+  for (const record of records) {
+    if (record.value === null) latest.delete(record.key!);
+    else latest.set(record.key!, JSON.parse(record.value.toString('utf8')));
+  }
+  return latest;
+}
+
+/** `type:licenseId` in a stable order (the events of one snapshot are in event-time order). */
 function transitions(events: readonly CanonicalEvent[]): string[] {
   return events
     .map((event) => `${event.type}:${'license' in event ? event.license.licenseId : '-'}`)
@@ -150,11 +185,11 @@ describe('collector on a real broker', () => {
       ['license.issued:1', 'license.issued:2', 'license.issued:3', 'license.issued:4', 'license.renewed:1', 'license.revoked:2', 'license.returned:3', 'license.upgraded:4', 'license.issued:5'].sort(),
     );
     expect(new Set(afterTwo.map((e) => e.eventId)).size).toBe(afterTwo.length);
-    // Keyed by normalised HWID: one device's events share a key and so a partition.
+    // Keyed by license server: one server's events share a key and so a partition.
     const records = (await readTopic(topics.events)).filter((r) => r.headers['calwatch-event-type']?.startsWith('license.'));
     for (const record of records) {
       const event = CanonicalEvent.parse(JSON.parse(record.value!.toString('utf8')));
-      if ('license' in event) expect(record.key).toBe(event.license.hwid.norm);
+      expect(record.key).toBe(event.licenseServer);
       expect(record.headers['calwatch-schema-version']).toBe('1');
     }
 
@@ -175,10 +210,10 @@ describe('collector on a real broker', () => {
     const added = all.filter((e) => !afterTwo.some((old) => old.eventId === e.eventId));
     expect(transitions(added)).toEqual(['license.revoked:5']);
 
-    const states = (await readTopic(topics.snapshotState)).filter((r) => r.key === server);
-    const last = CollectorServerState.parse(JSON.parse(states.at(-1)!.value!.toString('utf8')));
-    expect(last.issued!.takenAt).toBe('2024-06-15T00:00:00.000Z');
-    expect(Object.keys(last.issued!.licenses)).toEqual(['1', '2', '4', '5']);
+    const state = latestByKey(await readStateRecords(server));
+    expect(state.get(JSON.stringify([server]))).toMatchObject({ issuedTakenAt: '2024-06-15T00:00:00.000Z' });
+    const licenseKeys = [...state.keys()].filter((key) => key !== JSON.stringify([server]));
+    expect(licenseKeys.map((key) => (JSON.parse(key) as string[])[1]).sort()).toEqual(['1', '2', '4', '5']);
     await second.service.stop();
     await second.service.stop();
     expect(second.service.state).toBe('stopped');
@@ -190,19 +225,126 @@ describe('collector on a real broker', () => {
     const rows = [buildIssuedLicenseRow(11), buildIssuedLicenseRow(12)];
     expect((await postSnapshot(url, server, rows, '2024-06-01T00:00:00Z')).status).toBe(202);
     await service.stop();
-    // As if the collector had crashed after the events were acknowledged and before the
-    // state was written: the server's state record is gone.
+    // As if the collector had crashed after the events were acknowledged and the license
+    // entries written, before the head: the head is gone, the entries are there.
     const producer = await kafka.createProducer();
-    await producer.send([{ topic: topics.snapshotState, key: server, value: null }]);
+    await producer.send([{ topic: topics.snapshotState, key: JSON.stringify([server]), value: null }]);
     await producer.close();
+    expect((await readStateRecords(server)).filter((r) => r.value !== null).length).toBe(3);
 
     const again = await startCollector();
+    const stateBefore = (await readStateRecords(server)).length;
     const repeat = await postSnapshot(again.url, server, rows, '2024-06-01T00:00:00Z');
     expect(await repeat.json()).toMatchObject({ stale: false, events: 2 });
+    // The entries hold these facts already: only the head is written.
+    const stateAfter = await readStateRecords(server);
+    expect(stateAfter.length - stateBefore).toBe(1);
+    expect(stateAfter.filter((r) => r.key === JSON.stringify([server]) && r.value !== null).length).toBe(2);
     const events = await readEvents(server);
     expect(transitions(events)).toEqual(['license.issued:11', 'license.issued:11', 'license.issued:12', 'license.issued:12']);
     // Two copies of each fact with one id: consumers that dedupe on eventId see each once.
     expect(new Set(events.map((e) => e.eventId)).size).toBe(2);
+    await again.service.stop();
+  });
+
+  it('keeps a 20,000-license server as small entries, writes only what changed, and diffs after a restart as a differ that never stopped', async () => {
+    const server = 'LSBIG';
+    const count = 20_000;
+    const times = ['2024-06-01T00:00:00.000Z', '2024-06-08T00:00:00.000Z', '2024-06-15T00:00:00.000Z'];
+    const s1 = Array.from({ length: count }, (_, i) => buildIssuedLicenseRow(i + 1, { status: (i + 1) % 10 === 1 ? 1 : 2 }));
+    // Revoked, renewed, upgraded, another user (no event, but a new fact), returned, issued.
+    const s2 = s1
+      .filter((row) => row.licenseId % 1_000 !== 7)
+      .map((row) =>
+        row.licenseId % 1_000 === 1 ? { ...row, status: 4 }
+        : row.licenseId % 1_000 === 2 ? { ...row, expirationDate: '2024-12-01T00:00:00.000Z' }
+        : row.licenseId % 1_000 === 11 ? { ...row, status: 2 }
+        : row.licenseId % 1_000 === 3 ? { ...row, user: 'CORP\\someone-else' }
+        : row,
+      )
+      .concat(Array.from({ length: 20 }, (_, i) => buildIssuedLicenseRow(count + 1 + i)));
+    const s3 = s2.filter((row) => row.licenseId % 500 !== 250).map((row) => (row.licenseId % 1_000 === 4 ? { ...row, status: 4 } : row));
+    const snapshots = [s1, s2, s3];
+
+    // The reference: the shared differ over the same exports, never restarted.
+    const expected: string[][] = [];
+    let reference: SnapshotState | undefined;
+    for (const [i, rows] of snapshots.entries()) {
+      async function* body() {
+        yield Buffer.from(buildIssuedLicensesCsv(server, rows));
+      }
+      const collected = await collectSnapshots(parseStream(body(), { ref: 'reference', observedTime: times[i]! }), { takenAt: times[i]!, source: { kind: 'wmi-issued-licenses', ref: 'reference' } });
+      const diff = diffSnapshot(reference, collected.issued[0]!);
+      reference = diff.state;
+      expected.push(diff.events.map((e) => `${e.eventId} ${e.type} ${e.eventTime}`).sort());
+    }
+    // 20 each revoked, renewed, upgraded, returned and issued; another user emits nothing.
+    expect(expected[1]!.length).toBe(100);
+    const seen = (events: readonly CanonicalEvent[]) => events.map((e) => `${e.eventId} ${e.type} ${e.eventTime}`).sort();
+
+    const first = await startCollector();
+    const r1 = await postSnapshotGzip(first.url, server, s1, times[0]!);
+    expect(r1.status).toBe(202);
+    expect(await r1.json()).toMatchObject({ accepted: count, rejected: 0, events: count, stale: false });
+    const afterFirst = await readStateRecords(server);
+    expect(afterFirst.length).toBe(count + 1);
+    expect(afterFirst.filter((r) => r.key === JSON.stringify([server])).length).toBe(1);
+
+    const r2 = await postSnapshotGzip(first.url, server, s2, times[1]!);
+    expect(await r2.json()).toMatchObject({ events: expected[1]!.length, stale: false });
+    // Only the licenses whose fact changed (20 x 4 changed, 20 returned, 20 issued) and the head.
+    expect((await readStateRecords(server)).length - afterFirst.length).toBe(20 * 6 + 1);
+    await first.service.stop();
+
+    const second = await startCollector();
+    expect(await (await postSnapshotGzip(second.url, server, s2, times[1]!)).json()).toMatchObject({ stale: true, events: 0 });
+    const before = (await readEvents(server)).length;
+    const r3 = await postSnapshotGzip(second.url, server, s3, times[2]!);
+    expect(await r3.json()).toMatchObject({ events: expected[2]!.length, stale: false });
+    await second.service.stop();
+
+    const events = await readEvents(server);
+    expect(seen(events.slice(0, count))).toEqual(expected[0]);
+    expect(seen(events.slice(count, before))).toEqual(expected[1]);
+    expect(seen(events.slice(before))).toEqual(expected[2]);
+
+    // No record grows with the fleet: every one is a head or one license.
+    const records = await readStateRecords(server);
+    for (const record of records) expect((record.key?.length ?? 0) + (record.value?.length ?? 0)).toBeLessThan(64 * 1024);
+    const state = latestByKey(records);
+    expect(state.size).toBe(Object.keys(reference!.licenses).length + 1);
+    expect(state.get(JSON.stringify([server]))).toMatchObject({ issuedTakenAt: times[2] });
+    for (const [id, fact] of Object.entries(reference!.licenses)) expect(state.get(JSON.stringify([server, id]))).toEqual(fact);
+  });
+
+  it('reads the whole-state record of an older version: no license re-issued, then stored as entries and the old record deleted', async () => {
+    const server = 'LSOLD';
+    const rows = [31, 32, 33].map((n) => buildIssuedLicenseRow(n));
+    // What an older collector wrote: one record keyed by the server name holding every license.
+    async function* body() {
+      yield Buffer.from(buildIssuedLicensesCsv(server, rows));
+    }
+    const takenAt = '2024-06-01T00:00:00.000Z';
+    const collected = await collectSnapshots(parseStream(body(), { ref: 'old', observedTime: takenAt }), { takenAt, source: { kind: 'wmi-issued-licenses', ref: 'old' } });
+    const old = { schemaVersion: 1, licenseServer: server, issued: diffSnapshot(undefined, collected.issued[0]!).state, keyPacksTakenAt: null };
+    const producer = await kafka.createProducer();
+    await producer.send([{ topic: topics.snapshotState, key: server, value: JSON.stringify(old), headers: { 'calwatch-schema-version': '1' } }]);
+    await producer.close();
+
+    const { service, url } = await startCollector();
+    const next = [rows[0]!, { ...rows[1]!, status: 4 }, buildIssuedLicenseRow(34)];
+    expect(await (await postSnapshot(url, server, next, '2024-06-08T00:00:00Z')).json()).toMatchObject({ events: 3, stale: false });
+    expect(transitions(await readEvents(server))).toEqual(['license.issued:34', 'license.returned:33', 'license.revoked:32']);
+    await service.stop();
+
+    const records = await readStateRecords(server);
+    expect(records.filter((r) => r.key === server).map((r) => r.value === null)).toEqual([false, true]);
+    const state = latestByKey(records);
+    expect([...state.keys()].sort()).toEqual([JSON.stringify([server]), ...[31, 32, 34].map((n) => JSON.stringify([server, String(n)]))].sort());
+
+    // Restored from entries alone, the same snapshot is stale.
+    const again = await startCollector();
+    expect(await (await postSnapshot(again.url, server, next, '2024-06-08T00:00:00Z')).json()).toMatchObject({ stale: true, events: 0 });
     await again.service.stop();
   });
 

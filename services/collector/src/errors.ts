@@ -117,7 +117,7 @@ export const COLLECTOR_ERRORS = defineErrors({
     httpStatus: 500,
   },
   COLLECTOR_STATE_INVALID: {
-    description: 'A record of the snapshot-state topic does not decode; it is skipped (the next snapshot of that server is then diffed as a first one).',
+    description: 'A record of the snapshot-state topic does not decode; it is skipped (the last valid value of its key stands; without a head the next snapshot of that server is diffed as a first one).',
     retriable: false,
     httpStatus: 500,
   },

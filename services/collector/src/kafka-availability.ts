@@ -51,6 +51,6 @@ export function withAvailability(publisher: EventPublisher, availability: KafkaA
   };
   return {
     publish: (events, deadLetters) => observe(publisher.publish(events, deadLetters)),
-    saveState: (state) => observe(publisher.saveState(state)),
+    saveState: (write) => observe(publisher.saveState(write)),
   };
 }

@@ -1,14 +1,16 @@
-import type { CanonicalEvent, DeadLetter, OutgoingRecord, Producer } from '@calwatch/shared';
+import { type CanonicalEvent, type DeadLetter, type OutgoingRecord, type Producer, splitIntoRequests } from '@calwatch/shared';
 import { COLLECTOR_ERRORS } from './errors';
-import { buildDeadLetterRecord, buildEventRecord, buildStateRecord, type RecordTopics } from './kafka-records';
+import { buildDeadLetterRecord, buildEventRecord, buildStateRecords, type RecordTopics } from './kafka-records';
 import type { EventPublisher } from './publisher';
-import type { CollectorServerState } from './server-state';
+import type { StateWrite } from './state-entries';
 
 export interface KafkaPublisherOptions {
   producer: Producer;
   topics: RecordTopics;
   /** Records per produce request. */
   maxBatchRecords: number;
+  /** Bytes per produce request before compression; DEFAULT_MAX_SEND_BYTES unless a test passes less. */
+  maxBatchBytes?: number;
   /** Observes the duration of each produce request, in seconds. */
   onSend?: (seconds: number, records: number) => void;
 }
@@ -22,12 +24,15 @@ export function toPublishError(error: unknown): Error {
     : COLLECTOR_ERRORS.create('COLLECTOR_PUBLISH_FAILED', `Kafka refused the records: ${message}`, { cause: error });
 }
 
-export function createKafkaPublisher(options: KafkaPublisherOptions): EventPublisher {
-  const { producer, topics, maxBatchRecords } = options;
+/** Below the broker's default max.message.bytes (1 MiB), with room for the request framing. */
+export const DEFAULT_MAX_SEND_BYTES = 900_000;
 
-  async function send(records: OutgoingRecord[]): Promise<void> {
-    for (let start = 0; start < records.length; start += maxBatchRecords) {
-      const batch = records.slice(start, start + maxBatchRecords);
+export function createKafkaPublisher(options: KafkaPublisherOptions): EventPublisher {
+  const { producer, topics } = options;
+  const limits = { maxRecords: options.maxBatchRecords, maxBytes: options.maxBatchBytes ?? DEFAULT_MAX_SEND_BYTES };
+
+  async function send(records: readonly OutgoingRecord[]): Promise<void> {
+    for (const batch of splitIntoRequests(records, limits)) {
       const began = process.hrtime.bigint();
       try {
         await producer.send(batch);
@@ -44,8 +49,13 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): EventPubli
       for (const deadLetter of deadLetters) records.push(buildDeadLetterRecord(topics, deadLetter));
       return send(records);
     },
-    saveState(state: CollectorServerState): Promise<void> {
-      return send([buildStateRecord(topics, state)]);
+    async saveState(write: StateWrite): Promise<void> {
+      const records = buildStateRecords(topics, write);
+      // Each step only once the one before is acknowledged: the head commits the entries,
+      // and the old whole-state record goes only when a head has replaced it.
+      await send(records.entries);
+      await send([records.head]);
+      if (records.legacyTombstone !== undefined) await send([records.legacyTombstone]);
     },
   };
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildTopicNames, type CanonicalEvent, type DeadLetter } from '@calwatch/shared';
 import { buildClientStoreEvent } from './export-fixtures';
-import { buildDeadLetterRecord, buildEventRecord, buildStateRecord } from './kafka-records';
+import { buildDeadLetterRecord, buildEventRecord, buildStateRecords } from './kafka-records';
 import { emptyServerState } from './server-state';
+import { buildStateWrite } from './state-entries';
 
 const topics = buildTopicNames('t.');
 
@@ -34,7 +35,7 @@ describe('kafka records', () => {
     expect(buildEventRecord(topics, issued).key).toBe('LS01');
   });
 
-  it('keys dead letters by where they came from and state by license server', () => {
+  it('keys dead letters by where they came from', () => {
     const letter: DeadLetter = {
       schemaVersion: 1,
       at: '2024-06-01T00:00:00.000Z',
@@ -45,6 +46,17 @@ describe('kafka records', () => {
       originalBase64: '',
     };
     expect(buildDeadLetterRecord(topics, letter)).toMatchObject({ topic: 't.dead-letter', key: 'http:/v1/events#1', headers: { 'calwatch-error-code': 'INGEST_BAD_FIELD' } });
-    expect(buildStateRecord(topics, emptyServerState('LS01'))).toMatchObject({ topic: 't.collector.snapshot-state', key: 'LS01' });
+  });
+
+  it('writes state as license entries, a head and, after an upgrade, the tombstone of the old record', () => {
+    const next = { ...emptyServerState('LS01'), issued: { licenseServer: 'LS01', takenAt: '2024-06-01T00:00:00.000Z', licenses: {} } };
+    const write = buildStateWrite({ licenses: {}, legacyRecord: true }, next);
+    write.licenses.push({ licenseId: '9', fact: null });
+    const records = buildStateRecords(topics, write);
+    expect(records.entries).toEqual([{ topic: 't.collector.snapshot-state', key: '["LS01","9"]', value: null, headers: { 'calwatch-schema-version': '2' } }]);
+    expect(records.head).toMatchObject({ key: '["LS01"]', headers: { 'calwatch-schema-version': '2' } });
+    expect(JSON.parse(records.head.value as string)).toEqual(write.head);
+    expect(records.legacyTombstone).toMatchObject({ key: 'LS01', value: null });
+    expect(buildStateRecords(topics, { ...write, dropLegacy: false }).legacyTombstone).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { SCHEMA_VERSION, kafkaKeyOf, type CanonicalEvent, type DeadLetter, type OutgoingRecord, type TopicNames } from '@calwatch/shared';
-import type { CollectorServerState } from './server-state';
+import { STATE_FORMAT_VERSION, buildHeadKey, buildLicenseKey, type StateWrite } from './state-entries';
 
 /** Header names on every record the collector writes; consumers can route without parsing. */
 export const HEADER_SCHEMA_VERSION = 'calwatch-schema-version';
@@ -33,11 +33,24 @@ export function buildDeadLetterRecord(topics: RecordTopics, deadLetter: DeadLett
   };
 }
 
-export function buildStateRecord(topics: RecordTopics, state: CollectorServerState): OutgoingRecord {
+/** A state write as records: the license entries, then the head, then the old record's tombstone. */
+export interface StateRecords {
+  entries: OutgoingRecord[];
+  head: OutgoingRecord;
+  legacyTombstone: OutgoingRecord | undefined;
+}
+
+export function buildStateRecords(topics: RecordTopics, write: StateWrite): StateRecords {
+  const headers = { [HEADER_SCHEMA_VERSION]: String(STATE_FORMAT_VERSION) };
+  const server = write.licenseServer;
   return {
-    topic: topics.snapshotState,
-    key: state.licenseServer,
-    value: JSON.stringify(state),
-    headers: { [HEADER_SCHEMA_VERSION]: String(state.schemaVersion) },
+    entries: write.licenses.map((entry) => ({
+      topic: topics.snapshotState,
+      key: buildLicenseKey(server, entry.licenseId),
+      value: entry.fact === null ? null : JSON.stringify(entry.fact),
+      headers,
+    })),
+    head: { topic: topics.snapshotState, key: buildHeadKey(server), value: JSON.stringify(write.head), headers },
+    legacyTombstone: write.dropLegacy ? { topic: topics.snapshotState, key: server, value: null, headers } : undefined,
   };
 }

@@ -1,6 +1,6 @@
 import type { CanonicalEvent, DeadLetter } from '@calwatch/shared';
 import type { EventPublisher } from './publisher';
-import type { CollectorServerState } from './server-state';
+import type { StateWrite } from './state-entries';
 
 /**
  * An EventPublisher that keeps what it was given, for tests and benchmarks of the parts
@@ -9,7 +9,8 @@ import type { CollectorServerState } from './server-state';
 export interface MemoryPublisher extends EventPublisher {
   readonly events: CanonicalEvent[];
   readonly deadLetters: DeadLetter[];
-  readonly states: CollectorServerState[];
+  /** State writes, in order: the changed license entries and the head of each. */
+  readonly writes: StateWrite[];
   /** Calls that will throw this error instead of publishing (one per call). */
   failNext(error: Error, times?: number): void;
   /** Makes publishes wait until the returned function is called. */
@@ -21,7 +22,7 @@ export interface MemoryPublisher extends EventPublisher {
 export function createMemoryPublisher(): MemoryPublisher {
   const events: CanonicalEvent[] = [];
   const deadLetters: DeadLetter[] = [];
-  const states: CollectorServerState[] = [];
+  const writes: StateWrite[] = [];
   const failures: Error[] = [];
   let gate: Promise<void> = Promise.resolve();
   let calls = 0;
@@ -36,15 +37,15 @@ export function createMemoryPublisher(): MemoryPublisher {
   return {
     events,
     deadLetters,
-    states,
+    writes,
     async publish(newEvents, newDeadLetters) {
       await enter();
       events.push(...newEvents);
       deadLetters.push(...newDeadLetters);
     },
-    async saveState(state) {
+    async saveState(write) {
       await enter();
-      states.push(structuredClone(state));
+      writes.push(write);
     },
     failNext(error, times = 1) {
       for (let i = 0; i < times; i++) failures.push(error);

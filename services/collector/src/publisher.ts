@@ -1,5 +1,5 @@
 import type { CanonicalEvent, DeadLetter } from '@calwatch/shared';
-import type { CollectorServerState } from './server-state';
+import type { StateWrite } from './state-entries';
 
 /**
  * What the collector needs from the log it writes to. The Kafka adapter implements it
@@ -11,6 +11,9 @@ export interface EventPublisher {
    * Throws a coded error: retriable when the log is unavailable.
    */
   publish(events: readonly CanonicalEvent[], deadLetters: readonly DeadLetter[]): Promise<void>;
-  /** Writes the state of one license server (after its events were acknowledged). */
-  saveState(state: CollectorServerState): Promise<void>;
+  /**
+   * Writes the changed state entries of one license server (after its events were
+   * acknowledged): the license entries first, the head once they are all acknowledged.
+   */
+  saveState(write: StateWrite): Promise<void>;
 }

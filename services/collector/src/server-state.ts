@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { IsoInstant, SnapshotState } from '@calwatch/shared';
 
 /**
- * What the collector remembers per license server, as the value of the compacted
- * snapshot-state topic keyed by license server: the differ's state of the issued-license
- * table and when the last key-pack snapshot was taken (to refuse older ones).
+ * What the collector remembers per license server: the differ's state of the issued-license
+ * table and when the last key-pack snapshot was taken (to refuse older ones). The topic
+ * holds it as a head and one entry per license (state-entries.ts); this whole shape is also
+ * the record older versions wrote per server, still read at restore.
  */
 export const CollectorServerState = z.object({
   schemaVersion: z.literal(1),

@@ -48,7 +48,7 @@ describe('snapshot coordinator', () => {
     const next = snapshot('2024-06-02T00:00:00.000Z', [license(2)]);
     await expect(coordinator.applyIssued(next, { partial: false })).rejects.toThrow('down');
     expect(coordinator.stateOf('LS01')!.issued!.takenAt).toBe('2024-06-01T00:00:00.000Z');
-    expect(publisher.states.length).toBe(1);
+    expect(publisher.writes.length).toBe(1);
     // The re-sent snapshot emits the events it would have emitted.
     const outcome = await coordinator.applyIssued(next, { partial: false });
     expect(outcome).toMatchObject({ stale: false, events: 2 });
@@ -63,12 +63,12 @@ describe('snapshot coordinator', () => {
     // The events are acknowledged, then the state write fails (as in a crash between the two).
     const originalSave = publisher.saveState.bind(publisher);
     let failSave = true;
-    publisher.saveState = async (state) => {
+    publisher.saveState = async (write) => {
       if (failSave) {
         failSave = false;
         throw COLLECTOR_ERRORS.create('COLLECTOR_KAFKA_UNAVAILABLE', 'down while saving');
       }
-      return originalSave(state);
+      return originalSave(write);
     };
     await expect(coordinator.applyIssued(next, { partial: false })).rejects.toThrow('down while saving');
     await coordinator.applyIssued(next, { partial: false });
@@ -88,8 +88,63 @@ describe('snapshot coordinator', () => {
     expect(await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', [license(1)]), { partial: false })).toMatchObject({ stale: true });
     expect(await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', [license(1)], 'LS02'), { partial: false })).toMatchObject({ stale: false, events: 1 });
     expect(publisher.events.map((e) => e.licenseServer)).toEqual(['LS02']);
-    coordinator.forget('LS01');
-    expect(coordinator.stateOf('LS01')).toBeUndefined();
+    expect(coordinator.stateOf('LS03')).toBeUndefined();
+  });
+});
+
+describe('state writes', () => {
+  const entries = (publisher: ReturnType<typeof setup>['publisher'], index = -1) =>
+    publisher.writes.at(index)!.licenses.map((e) => `${e.licenseId}:${e.fact === null ? 'deleted' : e.fact.status}`);
+
+  it('writes every license of a first snapshot, then only the entries that changed, and the head each time', async () => {
+    const { publisher, coordinator } = setup();
+    const first = Array.from({ length: 50 }, (_, i) => license(i + 1));
+    await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', first), { partial: false });
+    expect(publisher.writes[0]!.licenses.length).toBe(50);
+    expect(publisher.writes[0]!.head).toEqual({ schemaVersion: 2, licenseServer: 'LS01', issuedTakenAt: '2024-06-01T00:00:00.000Z', keyPacksTakenAt: null });
+
+    // Facts equal but not the same objects (as a new upload parses them): one change only.
+    const second = first.map((l) => (l.licenseId === 7 ? license(7, { status: 'revoked' }) : structuredClone(l)));
+    await coordinator.applyIssued(snapshot('2024-06-02T00:00:00.000Z', second), { partial: false });
+    expect(entries(publisher)).toEqual(['7:revoked']);
+    expect(publisher.writes.at(-1)!.head.issuedTakenAt).toBe('2024-06-02T00:00:00.000Z');
+
+    // A change that emits no event (another user) is stored too; a license gone is deleted.
+    const third = second.filter((l) => l.licenseId !== 9).map((l) => (l.licenseId === 3 ? { ...l, user: 'CORP\\someone' } : l));
+    await coordinator.applyIssued(snapshot('2024-06-03T00:00:00.000Z', third), { partial: false });
+    expect(entries(publisher)).toEqual(['3:active', '9:deleted']);
+
+    // A key-pack snapshot changes the head only.
+    await coordinator.applyKeyPacks({ licenseServer: 'LS01', takenAt: '2024-06-03T00:00:00.000Z', keyPacks: [], source: { kind: 'wmi-keypacks', ref: 'kp' } });
+    expect(publisher.writes.at(-1)).toMatchObject({ licenses: [], head: { issuedTakenAt: '2024-06-03T00:00:00.000Z', keyPacksTakenAt: '2024-06-03T00:00:00.000Z' }, dropLegacy: false });
+  });
+
+  it('writes again the entries of a failed write, even when the next snapshot goes back to the stored facts', async () => {
+    const { publisher, coordinator } = setup();
+    await coordinator.applyIssued(snapshot('2024-06-01T00:00:00.000Z', [license(1), license(2)]), { partial: false });
+    const originalSave = publisher.saveState.bind(publisher);
+    publisher.saveState = async () => {
+      publisher.saveState = originalSave;
+      throw COLLECTOR_ERRORS.create('COLLECTOR_KAFKA_UNAVAILABLE', 'down while saving');
+    };
+    // License 1's entry may have been written as revoked before the failure.
+    await expect(coordinator.applyIssued(snapshot('2024-06-02T00:00:00.000Z', [license(1, { status: 'revoked' }), license(2)]), { partial: false })).rejects.toThrow();
+    expect(coordinator.stateOf('LS01')!.issued!.takenAt).toBe('2024-06-01T00:00:00.000Z');
+    await coordinator.applyIssued(snapshot('2024-06-03T00:00:00.000Z', [license(1), license(2)]), { partial: false });
+    expect(entries(publisher)).toEqual(['1:active']);
+  });
+
+  it('stores every license of a state restored from an old whole-state record, then drops that record', async () => {
+    const { publisher, coordinator } = setup();
+    const old = { schemaVersion: 1 as const, licenseServer: 'LS01', issued: { licenseServer: 'LS01', takenAt: '2024-06-01T00:00:00.000Z', licenses: { '1': license(1), '2': license(2) } }, keyPacksTakenAt: null };
+    coordinator.restore(old, { licenses: {}, legacyRecord: true });
+    await coordinator.applyIssued(snapshot('2024-06-02T00:00:00.000Z', [license(1), license(2), license(3)]), { partial: false });
+    // One event (license 3), not three: the old record was read.
+    expect(publisher.events.map((e) => e.type)).toEqual(['license.issued']);
+    expect(entries(publisher)).toEqual(['1:active', '2:active', '3:active']);
+    expect(publisher.writes.at(-1)!.dropLegacy).toBe(true);
+    await coordinator.applyIssued(snapshot('2024-06-03T00:00:00.000Z', [license(1), license(2), license(3)]), { partial: false });
+    expect(publisher.writes.at(-1)).toMatchObject({ licenses: [], dropLegacy: false });
   });
 });
 

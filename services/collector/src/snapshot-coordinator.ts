@@ -11,6 +11,7 @@ import { createKeyedMutex } from './keyed-mutex';
 import type { EventPublisher } from './publisher';
 import type { ScreenedEvents } from './event-screen';
 import { emptyServerState, type CollectorServerState } from './server-state';
+import { buildStateWrite, storedAfterFailedWrite, storedEntriesOf, type StoredEntries } from './state-entries';
 
 export interface SnapshotOutcome {
   kind: 'issued-licenses' | 'keypacks';
@@ -26,10 +27,11 @@ export interface SnapshotOutcome {
 }
 
 export interface SnapshotCoordinator {
-  /** Loads a restored state (start-up); a later record for the same server replaces it. */
-  restore(state: CollectorServerState): void;
-  /** Forgets a server (a tombstone in the state topic). */
-  forget(licenseServer: string): void;
+  /**
+   * Loads a restored state (start-up), with the entries the topic holds for it when they
+   * are not simply its licenses (see state-entries.ts).
+   */
+  restore(state: CollectorServerState, stored?: StoredEntries): void;
   applyIssued(snapshot: Snapshot, options: { partial: boolean }): Promise<SnapshotOutcome>;
   applyKeyPacks(snapshot: KeyPackSnapshot): Promise<SnapshotOutcome>;
   stateOf(licenseServer: string): CollectorServerState | undefined;
@@ -67,36 +69,49 @@ export function sortByEventTime(events: readonly CanonicalEvent[]): CanonicalEve
     .map(({ event }) => event);
 }
 
+interface ServerSlot {
+  state: CollectorServerState;
+  /** What the topic holds for the server, to write only the entries that differ. */
+  stored: StoredEntries;
+}
+
 /**
  * Applies snapshots per license server, one at a time per server: diff against the last
- * state, publish the events, then write the new state. The state is written only after
- * the events were acknowledged, so a crash in between makes a re-sent snapshot emit the
- * same (deterministic) events again rather than lose them.
+ * state, publish the events, then write the changed state entries. The state is written
+ * only after the events were acknowledged, so a crash in between makes a re-sent snapshot
+ * emit the same (deterministic) events again rather than lose them.
  */
 export function createSnapshotCoordinator(options: SnapshotCoordinatorOptions): SnapshotCoordinator {
   const { publisher, screen } = options;
-  const states = new Map<string, CollectorServerState>();
+  const slots = new Map<string, ServerSlot>();
   const mutex = createKeyedMutex();
 
   async function commit(next: CollectorServerState, events: readonly CanonicalEvent[], ref: string, outcome: SnapshotOutcome): Promise<SnapshotOutcome> {
     const { valid, deadLetters } = screen(events, ref);
     if (valid.length > 0 || deadLetters.length > 0) await publisher.publish(sortByEventTime(valid), deadLetters);
-    await publisher.saveState(next);
-    states.set(next.licenseServer, next);
+    const slot = slots.get(next.licenseServer);
+    const write = buildStateWrite(slot?.stored, next);
+    try {
+      await publisher.saveState(write);
+    } catch (error) {
+      // The state stays as it was, but some of the entries may have been written.
+      slots.set(next.licenseServer, { state: slot?.state ?? emptyServerState(next.licenseServer), stored: storedAfterFailedWrite(slot?.stored, write) });
+      throw error;
+    }
+    slots.set(next.licenseServer, { state: next, stored: storedEntriesOf(next) });
     return { ...outcome, events: valid.length, invalid: deadLetters.length };
   }
 
+  const stateOf = (licenseServer: string): CollectorServerState | undefined => slots.get(licenseServer)?.state;
+
   return {
-    restore(state) {
-      states.set(state.licenseServer, state);
-    },
-    forget(licenseServer) {
-      states.delete(licenseServer);
+    restore(state, stored = storedEntriesOf(state)) {
+      slots.set(state.licenseServer, { state, stored });
     },
     applyIssued(snapshot, { partial }) {
       const server = snapshot.licenseServer;
       return mutex.run(server, async () => {
-        const current = states.get(server) ?? emptyServerState(server);
+        const current = stateOf(server) ?? emptyServerState(server);
         const effective = partial ? completeWithPrevious(snapshot, current.issued) : snapshot;
         const diff = diffSnapshot(current.issued ?? undefined, effective);
         const outcome: SnapshotOutcome = { kind: 'issued-licenses', licenseServer: server, takenAt: snapshot.takenAt, stale: diff.stale, partial, events: 0, invalid: 0 };
@@ -107,7 +122,7 @@ export function createSnapshotCoordinator(options: SnapshotCoordinatorOptions): 
     applyKeyPacks(snapshot) {
       const server = snapshot.licenseServer;
       return mutex.run(server, async () => {
-        const current = states.get(server) ?? emptyServerState(server);
+        const current = stateOf(server) ?? emptyServerState(server);
         const stale = current.keyPacksTakenAt !== null && Date.parse(snapshot.takenAt) <= Date.parse(current.keyPacksTakenAt);
         const outcome: SnapshotOutcome = { kind: 'keypacks', licenseServer: server, takenAt: snapshot.takenAt, stale, partial: false, events: 0, invalid: 0 };
         if (stale) return outcome;
@@ -115,9 +130,9 @@ export function createSnapshotCoordinator(options: SnapshotCoordinatorOptions): 
         return commit({ ...current, keyPacksTakenAt: snapshot.takenAt }, events, snapshot.source.ref, outcome);
       });
     },
-    stateOf: (licenseServer) => states.get(licenseServer),
+    stateOf,
     get servers() {
-      return states.size;
+      return slots.size;
     },
   };
 }

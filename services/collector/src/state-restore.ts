@@ -1,43 +1,39 @@
 import type { IncomingRecord, KafkaClient, Logger } from '@calwatch/shared';
 import { COLLECTOR_ERRORS } from './errors';
-import { CollectorServerState } from './server-state';
 import type { SnapshotCoordinator } from './snapshot-coordinator';
+import { createStateAssembler, type StateAssembler } from './state-entries';
 
 export interface RestoreStats {
   records: number;
   servers: number;
   invalid: number;
+  /** Servers restored from a whole-state record of an older version. */
+  legacy: number;
 }
 
 /**
- * Applies records of the snapshot-state topic in log order: the last value per license
- * server wins, a tombstone forgets the server, an undecodable value is skipped (logged)
- * rather than stopping the collector.
+ * Feeds records of the snapshot-state topic to the assembler in log order; an undecodable
+ * record is skipped (logged) rather than stopping the collector.
  */
-export function applyStateRecords(records: readonly IncomingRecord[], coordinator: SnapshotCoordinator, logger: Logger): number {
+export function applyStateRecords(records: readonly IncomingRecord[], assembler: StateAssembler, logger: Logger): number {
   let invalid = 0;
   for (const record of records) {
     if (record.key === null) continue;
-    if (record.value === null) {
-      coordinator.forget(record.key);
-      continue;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(record.value.toString('utf8'));
-    } catch {
-      json = undefined;
-    }
-    const parsed = CollectorServerState.safeParse(json);
-    if (!parsed.success || parsed.data.licenseServer !== record.key) {
-      invalid += 1;
-      logger.warn(
-        { code: 'COLLECTOR_STATE_INVALID', key: record.key, partition: record.partition, offset: record.offset, issues: parsed.error?.issues.slice(0, 5) },
-        'snapshot state record skipped',
-      );
-      continue;
-    }
-    coordinator.restore(parsed.data);
+    const problem = assembler.add(record.key, record.value);
+    if (problem === undefined) continue;
+    invalid += 1;
+    logger.warn(
+      {
+        code: 'COLLECTOR_STATE_INVALID',
+        key: record.key,
+        licenseServer: problem.licenseServer,
+        partition: record.partition,
+        offset: record.offset,
+        reason: problem.message,
+        issues: problem.issues?.slice(0, 5),
+      },
+      'snapshot state record skipped',
+    );
   }
   return invalid;
 }
@@ -51,14 +47,19 @@ export async function restoreSnapshotState(options: {
   logger: Logger;
 }): Promise<RestoreStats> {
   const { coordinator, logger } = options;
+  // A fresh assembler per attempt: a retried read starts again from the beginning.
+  const assembler = createStateAssembler();
   let invalid = 0;
+  let records: number;
   try {
     const partitions = Array.from({ length: options.partitions }, (_, i) => i);
-    const { records } = await options.kafka.createPartitionReader().readToEnd(options.topic, partitions, (batch) => {
-      invalid += applyStateRecords(batch, coordinator, logger);
-    });
-    return { records, servers: coordinator.servers, invalid };
+    ({ records } = await options.kafka.createPartitionReader().readToEnd(options.topic, partitions, (batch) => {
+      invalid += applyStateRecords(batch, assembler, logger);
+    }));
   } catch (error) {
     throw COLLECTOR_ERRORS.create('COLLECTOR_STATE_RESTORE_FAILED', `could not read ${options.topic} to its end`, { cause: error });
   }
+  // Only once every partition is read: a server's head and entries sit in different partitions.
+  for (const { state, stored } of assembler.finish()) coordinator.restore(state, stored);
+  return { records, servers: coordinator.servers, invalid, legacy: assembler.legacyServers };
 }

@@ -172,7 +172,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
       async send(records: readonly OutgoingRecord[]): Promise<void> {
         if (records.length === 0) return;
         // One request at a time: the idempotent producer keeps their order.
-        for (const request of splitIntoRequests(records, maxRequestBytes)) await sendRequest(request);
+        for (const request of splitIntoRequests(records, { maxBytes: maxRequestBytes })) await sendRequest(request);
       },
       async close(): Promise<void> {
         if (closed) return;

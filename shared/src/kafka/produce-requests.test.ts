@@ -11,7 +11,7 @@ describe('produce requests', () => {
 
   it('cut records into requests under the limit, in order, never dropping an oversized one', () => {
     const records = Array.from({ length: 100 }, (_, i) => ({ topic: 't', key: String(i), value: 'x'.repeat(i % 7 === 0 ? 5_000 : 300) }));
-    const requests = splitIntoRequests(records, 4_096);
+    const requests = splitIntoRequests(records, { maxBytes: 4_096 });
     expect(requests.flat()).toEqual(records);
     for (const request of requests) {
       const bytes = request.reduce((sum, r) => sum + estimateRecordBytes(r), 0);
@@ -19,6 +19,8 @@ describe('produce requests', () => {
       expect(bytes <= 4_096 || request.length === 1).toBe(true);
     }
     expect(requests.length).toBeGreaterThan(10);
-    expect(splitIntoRequests([], 100)).toEqual([]);
+    expect(splitIntoRequests([], { maxBytes: 100 })).toEqual([]);
+    const small = Array.from({ length: 5 }, (_, i) => ({ topic: 't', key: String(i), value: 'x' }));
+    expect(splitIntoRequests(small, { maxBytes: 1e6, maxRecords: 2 }).map((r) => r.length)).toEqual([2, 2, 1]);
   });
 });

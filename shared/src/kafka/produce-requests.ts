@@ -10,18 +10,19 @@ export function estimateRecordBytes(record: OutgoingRecord): number {
 }
 
 /**
- * Cuts records into consecutive produce requests of at most `maxRequestBytes` each
- * (uncompressed), keeping their order. The broker refuses a record batch above its
- * max.message.bytes (1 MiB by default) whatever its compression; a unit of work that
- * writes thousands of state entries must go out in several requests.
+ * Cuts records into consecutive produce requests of at most `maxBytes` (uncompressed) and
+ * `maxRecords` each, keeping their order; a record larger than that goes alone. The broker
+ * refuses a record batch above its max.message.bytes (1 MiB by default) whatever its
+ * compression, so a unit of work that writes thousands of records must go out in several.
  */
-export function splitIntoRequests(records: readonly OutgoingRecord[], maxRequestBytes: number): OutgoingRecord[][] {
+export function splitIntoRequests(records: readonly OutgoingRecord[], limits: { maxBytes: number; maxRecords?: number }): OutgoingRecord[][] {
+  const maxRecords = limits.maxRecords ?? Number.POSITIVE_INFINITY;
   const requests: OutgoingRecord[][] = [];
   let current: OutgoingRecord[] = [];
   let bytes = 0;
   for (const record of records) {
     const size = estimateRecordBytes(record);
-    if (current.length > 0 && bytes + size > maxRequestBytes) {
+    if (current.length > 0 && (current.length >= maxRecords || bytes + size > limits.maxBytes)) {
       requests.push(current);
       current = [];
       bytes = 0;
