@@ -27,6 +27,7 @@ import {
 } from '@calwatch/shared';
 import { createPipeline, createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
 import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
+import { runConsumerPerformance } from './broker-perf';
 import { benchBrokers } from './brokers';
 import { writeBenchResults } from './results-file';
 
@@ -47,7 +48,7 @@ export interface ProcessorBenchOptions {
 function workload(servers: number, devices: number, days: number): CanonicalEvent[] {
   const events: CanonicalEvent[] = [];
   for (let s = 0; s < servers; s++) {
-    events.push(...simulateFleet({ devices, days, seed: 100 + s, licenseServer: `LS${String(s + 1).padStart(2, '0')}` }).events());
+    for (const event of simulateFleet({ devices, days, seed: 100 + s, licenseServer: `LS${String(s + 1).padStart(2, '0')}` }).events()) events.push(event);
   }
   return events.sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
 }
@@ -137,7 +138,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
   const pipelineStarted = performance.now();
   const pipeline = createPipeline(parseCoreConfig({}));
   for (const event of all) pipeline.apply(event);
-  pipeline.advanceTo(Math.max(...all.map((e) => Date.parse(e.eventTime))));
+  pipeline.advanceTo(all.reduce((newest, e) => Math.max(newest, Date.parse(e.eventTime)), 0));
   const pipelineMs = performance.now() - pipelineStarted;
   const expected = verdictKey(pipeline.findings());
 
@@ -167,6 +168,8 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     await waitUntil(() => seen >= all.length, 120_000, 'the raw read');
     const rawMs = performance.now() - rawStarted;
     await raw.stop();
+    // The broker's own consumer on the same topic: the ceiling of reading it at all.
+    const brokerPerf = await runConsumerPerformance({ brokers: await benchBrokers(), topic: topics.events, records: all.length });
 
     // End to end: from start to the pipeline's findings on the findings topic.
     const findings = createLatest();
@@ -215,6 +218,10 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     results.push({
       name: 'raw consume of the events topic (shared consumer, JSON.parse only)',
       metrics: { events: all.length, ms: Math.round(rawMs), eventsPerSecond: Math.round(all.length / (rawMs / 1000)), mibPerSecond: Number((bytes / 1_048_576 / (rawMs / 1000)).toFixed(2)) },
+    });
+    results.push({
+      name: "the broker's ConsumerPerformance on the same topic",
+      metrics: { events: brokerPerf.records, eventsPerSecond: Math.round(brokerPerf.recordsPerSecond), mibPerSecond: Number(brokerPerf.mibPerSecond.toFixed(2)) },
     });
     results.push({
       name: 'in-process pipeline on the same events (no Kafka)',

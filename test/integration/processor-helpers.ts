@@ -102,7 +102,7 @@ export function referenceFindings(events: readonly CanonicalEvent[]): Map<string
     const outcome = pipeline.apply(event);
     if (outcome.status !== 'accepted') throw new Error(`reference refused ${event.eventId}`);
   }
-  pipeline.advanceTo(Math.max(...events.map((e) => Date.parse(e.eventTime))));
+  pipeline.advanceTo(events.reduce((newest, e) => Math.max(newest, Date.parse(e.eventTime)), 0));
   return new Map(pipeline.findings().map((f) => [f.id, f]));
 }
 

@@ -35,4 +35,4 @@ export {
   type WriteFleetOptions,
   type WriteFleetResult,
 } from './write-fleet';
-export { toDmtf, toEnUsDateTime, csvField } from './format-wmi';
+export { toDmtf, toEnUsDateTime, csvField, ps51Csv } from './format-wmi';

@@ -54,6 +54,9 @@ interface Entry {
 
 const taskId = (topic: string, partition: number) => `${topic}:${partition}`;
 
+/** Records applied between two turns of the event loop. */
+const APPLY_SLICE = 250;
+
 /**
  * Runs the tasks of the partitions this instance is assigned, on Kafka. Per unit of
  * work: apply -> write outputs (acknowledged) -> write states + task meta to the changelog
@@ -235,7 +238,12 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
         }
         const at = now();
         topology.metrics.batches++;
-        entry.task.handleBatch(records, at);
+        // In slices, giving the event loop a turn between them: the consumer's heartbeats
+        // must go out while a large batch is applied, or the group drops this member.
+        for (let i = 0; i < records.length; i += APPLY_SLICE) {
+          if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+          entry.task.handleBatch(records.slice(i, i + APPLY_SLICE), at);
+        }
         entry.lastInputAt = at;
         const last = records.at(-1);
         if (last !== undefined) entry.position = BigInt(last.offset) + 1n;
