@@ -1,3 +1,5 @@
+import { recordLimitFor } from './kafka/record-size';
+
 /**
  * Every topic calwatch uses, derived from one prefix so a replay can run in an isolated
  * namespace (`calwatch.replay.<name>.`) without touching live topics.
@@ -53,6 +55,11 @@ export interface TopicSpec {
 
 /** A license server's snapshot state holds every issued license: allow large records. */
 export const SNAPSHOT_STATE_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+/** Record size limits of the topics setup creates with their own max.message.bytes (for createProducer). */
+export function topicRecordLimits(names: Pick<TopicNames, 'snapshotState'>): Record<string, number> {
+  return { [names.snapshotState]: recordLimitFor(SNAPSHOT_STATE_MAX_MESSAGE_BYTES) };
+}
 
 export interface TopicLayout {
   partitions: number;

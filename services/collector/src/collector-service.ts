@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import {
   buildTopicNames,
   retry,
+  topicRecordLimits,
   type KafkaClient,
   type Logger,
   type Producer,
@@ -109,7 +110,7 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
       if (tokens.count() === 0) logger.warn('no bearer token configured: every ingest request will get 401');
 
       const statePartitions = await checkTopics();
-      producer = await kafka.createProducer({ idempotent: true, compress: true });
+      producer = await kafka.createProducer({ idempotent: true, compress: true, maxRecordBytesByTopic: topicRecordLimits(topics) });
       const publisher = withAvailability(
         createKafkaPublisher({
           producer,

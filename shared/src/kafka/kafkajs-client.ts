@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs, { type Consumer as KafkajsConsumer, type KafkaMessage, type SASLOptions } from 'kafkajs';
 import type { KafkaConnection } from '../connection-config';
-import { CalwatchError, SHARED_ERRORS } from '../errors';
+import { CalwatchError, SHARED_ERRORS, isCalwatchError } from '../errors';
 import { retry } from '../retry';
 import type { Logger } from '../logger';
+import type { Readiness } from '../readiness';
+import { DEFAULT_MAX_RECORD_BYTES, planSends } from './record-size';
 import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
 import type {
   Admin,
@@ -29,7 +31,13 @@ export interface KafkaClientOptions {
   connectionTimeoutMs?: number;
   /** Client-level retries of a failed request; 0 for probes that must answer fast. */
   retries?: number;
+  /** Told while an outage is ridden out or a consumer is down (readiness false). */
+  readiness?: Readiness;
+  /** Backoff of the adapter's own retries of sends and consumer restarts; tests pass small ones. */
+  outageBackoff?: { minDelayMs: number; maxDelayMs: number };
 }
+
+const DEFAULT_OUTAGE_BUDGET_MS = 5 * 60 * 1000;
 
 // kafkajs is CommonJS: Node's ESM loader only sees some of its names, so take them from the default export.
 const { CompressionTypes, Kafka, KafkaJSError } = kafkajs;
@@ -108,7 +116,11 @@ async function untilSettled(gate: Promise<void>, heartbeat: () => Promise<void>,
 
 /** The kafkajs implementation of calwatch's Kafka interfaces. */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
-  const { connection, logger } = options;
+  const { connection, logger, readiness } = options;
+  const maxRecordBytes = connection.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const outageBudgetMs = connection.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
+  const backoff = options.outageBackoff ?? { minDelayMs: 500, maxDelayMs: 15_000 };
+  let producers = 0;
   const sasl: SASLOptions | undefined = connection.sasl === undefined
     ? undefined
     : ({ mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password } as SASLOptions);
@@ -127,48 +139,104 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   async function createProducer(producerOptions: ProducerOptions = {}): Promise<Producer> {
     const idempotent = producerOptions.idempotent ?? true;
     const compression = (producerOptions.compress ?? true) ? CompressionTypes.GZIP : CompressionTypes.None;
-    const producer = kafka.producer({
-      idempotent,
-      // The idempotent producer keeps order with one request in flight per broker.
-      maxInFlightRequests: idempotent ? 1 : 5,
-      allowAutoTopicCreation: false,
-    });
+    const limits = producerOptions.maxRecordBytesByTopic ?? {};
+    const limitOf = (topic: string): number => limits[topic] ?? maxRecordBytes;
+    const reason = `kafka producer ${++producers}`;
+    const make = () =>
+      kafka.producer({
+        idempotent,
+        // The idempotent producer keeps order with one request in flight per broker.
+        maxInFlightRequests: idempotent ? 1 : 5,
+        allowAutoTopicCreation: false,
+      });
+    let producer = make();
     try {
       await producer.connect();
     } catch (error) {
       throw toKafkaError(error, 'connect producer');
     }
+    // After a failed send the idempotent producer's sequence numbers may no longer match the
+    // broker's (OUT_OF_ORDER_SEQUENCE_NUMBER on every later send): the next send starts a new one.
+    let broken = false;
     let closed = false;
+    const closing = new AbortController();
+
+    async function renew(): Promise<void> {
+      const old = producer;
+      producer = make();
+      await old.disconnect().catch(() => undefined);
+      try {
+        await producer.connect();
+      } catch (error) {
+        throw toKafkaError(error, 'reconnect producer');
+      }
+      broken = false;
+      logger.info({ reason }, 'producer recreated after a failed send');
+    }
+
+    async function sendRun(run: readonly OutgoingRecord[]): Promise<void> {
+      if (broken) await renew();
+      const byTopic = new Map<string, OutgoingRecord[]>();
+      for (const record of run) {
+        const list = byTopic.get(record.topic);
+        if (list === undefined) byTopic.set(record.topic, [record]);
+        else list.push(record);
+      }
+      try {
+        await producer.sendBatch({
+          acks: -1,
+          compression,
+          topicMessages: [...byTopic].map(([topic, list]) => ({
+            topic,
+            messages: list.map((record) => ({
+              key: record.key,
+              value: record.value,
+              ...(record.headers === undefined ? {} : { headers: record.headers }),
+              ...(record.partition === undefined ? {} : { partition: record.partition }),
+            })),
+          })),
+        });
+      } catch (error) {
+        broken = true;
+        throw toKafkaError(error, 'produce');
+      }
+    }
+
     return {
       async send(records: readonly OutgoingRecord[]): Promise<void> {
         if (records.length === 0) return;
-        const byTopic = new Map<string, OutgoingRecord[]>();
-        for (const record of records) {
-          const list = byTopic.get(record.topic);
-          if (list === undefined) byTopic.set(record.topic, [record]);
-          else list.push(record);
+        // Refused here, before anything is sent: the broker must never see a record it refuses.
+        const runs = planSends(records, limitOf);
+        for (const run of runs) {
+          try {
+            await retry(() => sendRun(run), {
+              retries: Infinity,
+              ...backoff,
+              maxElapsedMs: outageBudgetMs,
+              signal: closing.signal,
+              onRetry: (error, attempt, delayMs) => {
+                const message = error instanceof Error ? error.message : String(error);
+                readiness?.set(reason, `send failing: ${message}`);
+                logger.warn({ err: error, attempt, delayMs, topics: [...new Set(run.map((r) => r.topic))] }, 'send failed; retrying within the outage budget');
+              },
+            });
+          } catch (error) {
+            if (isCalwatchError(error, 'SHARED_RETRY_EXHAUSTED')) {
+              throw SHARED_ERRORS.create('SHARED_KAFKA_OUTAGE_EXCEEDED', `produce: Kafka unreachable for longer than the outage budget (${outageBudgetMs} ms): ${error.cause instanceof Error ? error.cause.message : ''}`, {
+                cause: error.cause,
+                context: { action: 'produce', outageBudgetMs },
+              });
+            }
+            throw error;
+          }
         }
-        try {
-          await producer.sendBatch({
-            acks: -1,
-            compression,
-            topicMessages: [...byTopic].map(([topic, list]) => ({
-              topic,
-              messages: list.map((record) => ({
-                key: record.key,
-                value: record.value,
-                ...(record.headers === undefined ? {} : { headers: record.headers }),
-                ...(record.partition === undefined ? {} : { partition: record.partition }),
-              })),
-            })),
-          });
-        } catch (error) {
-          throw toKafkaError(error, 'produce');
-        }
+        readiness?.set(reason, undefined);
       },
       async close(): Promise<void> {
         if (closed) return;
         closed = true;
+        closing.abort(SHARED_ERRORS.create('SHARED_KAFKA_UNAVAILABLE', 'producer closed while a send was retried'));
+        readiness?.set(reason, undefined);
         await producer.disconnect();
       },
     };
@@ -199,8 +267,46 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
           assignmentGate.catch(() => undefined);
         });
         current.on(current.events.REBALANCING, () => consume.onRebalance?.());
+        // kafkajs restarts a consumer after a retriable crash, forever: the adapter rides that
+        // out for the outage budget, then stops it and reports the crash. Progress (a committed
+        // batch, or a fetch while no batch is failing) ends the outage.
+        const reason = `kafka consumer ${consumerOptions.groupId}`;
+        let failingSince: number | undefined;
+        let batchFailing = false;
+        const recovered = (): void => {
+          if (failingSince === undefined) return;
+          failingSince = undefined;
+          readiness?.set(reason, undefined);
+          logger.info({ groupId: consumerOptions.groupId }, 'consumer recovered');
+        };
+        current.on(current.events.FETCH, () => {
+          if (!batchFailing) recovered();
+        });
         current.on(current.events.CRASH, (event) => {
-          if (!event.payload.restart) consume.onCrash?.(event.payload.error);
+          const error = event.payload.error;
+          if (!event.payload.restart) {
+            readiness?.set(reason, `stopped: ${error.message}`);
+            consume.onCrash?.(error);
+            return;
+          }
+          failingSince ??= Date.now();
+          const elapsedMs = Date.now() - failingSince;
+          readiness?.set(reason, `restarting after: ${error.message}`);
+          if (elapsedMs < outageBudgetMs) {
+            logger.warn({ err: error, groupId: consumerOptions.groupId, failingForMs: elapsedMs }, 'consumer restarting within the outage budget');
+            return;
+          }
+          // kafkajs arms its restart timer right after this event: stop once it is set.
+          setImmediate(() => {
+            current.disconnect().catch(() => undefined);
+          });
+          readiness?.set(reason, `stopped: no progress for ${elapsedMs} ms`);
+          consume.onCrash?.(
+            SHARED_ERRORS.create('SHARED_KAFKA_OUTAGE_EXCEEDED', `consumer ${consumerOptions.groupId} made no progress for ${elapsedMs} ms (budget ${outageBudgetMs} ms): ${error.message}`, {
+              cause: error,
+              context: { groupId: consumerOptions.groupId, failingForMs: elapsedMs, outageBudgetMs },
+            }),
+          );
         });
         try {
           await current.connect();
@@ -216,17 +322,29 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
             await untilSettled(assignmentGate, heartbeat, consumerOptions.heartbeatIntervalMs ?? 3_000);
             if (batch.isEmpty() || isStale()) return;
             const records = batch.messages.map((message) => toIncoming(batch.topic, batch.partition, message));
-            await consume.eachBatch(records, {
-              topic: batch.topic,
-              partition: batch.partition,
-              highWatermark: batch.highWatermark,
-              heartbeat,
-              isStale,
-            });
+            try {
+              await consume.eachBatch(records, {
+                topic: batch.topic,
+                partition: batch.partition,
+                highWatermark: batch.highWatermark,
+                heartbeat,
+                isStale,
+              });
+            } catch (error) {
+              batchFailing = true;
+              // Loud and located: kafkajs retries the batch, then crashes or restarts the consumer.
+              logger.error(
+                { err: error, topic: batch.topic, partition: batch.partition, offset: batch.firstOffset(), groupId: consumerOptions.groupId },
+                'batch failed; it is delivered again',
+              );
+              throw error;
+            }
+            batchFailing = false;
             if (isStale()) return;
             const last = batch.lastOffset();
             resolveOffset(last);
             await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) }]);
+            recovered();
           },
         });
       },

@@ -37,7 +37,13 @@ export interface TopicPartitionOffset extends TopicPartition {
 }
 
 export interface Producer {
-  /** Resolves once the broker acknowledged every record (acks=all). */
+  /**
+   * Resolves once the broker acknowledged every record (acks=all). A record over its
+   * topic's size limit fails the whole send before anything is written
+   * (SHARED_KAFKA_RECORD_TOO_LARGE). Retriable failures are retried, with a new producer,
+   * for up to the outage budget (SHARED_KAFKA_OUTAGE_EXCEEDED after it); a retried send may
+   * write some records twice.
+   */
   send(records: readonly OutgoingRecord[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -47,6 +53,8 @@ export interface ProducerOptions {
   idempotent?: boolean;
   /** gzip is built into the client; default true. */
   compress?: boolean;
+  /** Record size limits of topics created with their own max.message.bytes (see recordLimitFor). */
+  maxRecordBytesByTopic?: Readonly<Record<string, number>>;
 }
 
 export interface BatchContext {

@@ -2,6 +2,7 @@ import {
   buildTopicNames,
   isCalwatchError,
   retry,
+  topicRecordLimits,
   type KafkaClient,
   type Logger,
   type ParsedItem,
@@ -103,7 +104,7 @@ export function createKafkaSink(options: KafkaSinkOptions): ReplaySink {
     target: `kafka:${options.topicPrefix}`,
 
     async start() {
-      producer = await kafka.createProducer({ idempotent: true, compress: true });
+      producer = await kafka.createProducer({ idempotent: true, compress: true, maxRecordBytesByTopic: topicRecordLimits(topics) });
       const publisher = createKafkaPublisher({ producer, topics, maxBatchRecords: options.batchRecords });
       const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString()) });
       ingestor = createIngestor({
