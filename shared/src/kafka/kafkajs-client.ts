@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs, { type Consumer as KafkajsConsumer, type KafkaMessage, type SASLOptions } from 'kafkajs';
 import type { KafkaConnection } from '../connection-config';
-import { CalwatchError, SHARED_ERRORS, isCalwatchError } from '../errors';
+import { CalwatchError, SHARED_ERRORS } from '../errors';
 import { retry } from '../retry';
 import type { Logger } from '../logger';
 import type { Readiness } from '../readiness';
+import { rideOutOutage } from './outage';
 import { DEFAULT_MAX_RECORD_BYTES, planSends } from './record-size';
 import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
 import type {
@@ -208,27 +209,17 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
         // Refused here, before anything is sent: the broker must never see a record it refuses.
         const runs = planSends(records, limitOf);
         for (const run of runs) {
-          try {
-            await retry(() => sendRun(run), {
-              retries: Infinity,
-              ...backoff,
-              maxElapsedMs: outageBudgetMs,
-              signal: closing.signal,
-              onRetry: (error, attempt, delayMs) => {
-                const message = error instanceof Error ? error.message : String(error);
-                readiness?.set(reason, `send failing: ${message}`);
-                logger.warn({ err: error, attempt, delayMs, topics: [...new Set(run.map((r) => r.topic))] }, 'send failed; retrying within the outage budget');
-              },
-            });
-          } catch (error) {
-            if (isCalwatchError(error, 'SHARED_RETRY_EXHAUSTED')) {
-              throw SHARED_ERRORS.create('SHARED_KAFKA_OUTAGE_EXCEEDED', `produce: Kafka unreachable for longer than the outage budget (${outageBudgetMs} ms): ${error.cause instanceof Error ? error.cause.message : ''}`, {
-                cause: error.cause,
-                context: { action: 'produce', outageBudgetMs },
-              });
-            }
-            throw error;
-          }
+          await rideOutOutage(() => sendRun(run), {
+            budgetMs: outageBudgetMs,
+            ...backoff,
+            action: 'produce',
+            signal: closing.signal,
+            onRetry: (error, attempt, delayMs) => {
+              const message = error instanceof Error ? error.message : String(error);
+              readiness?.set(reason, `send failing: ${message}`);
+              logger.warn({ err: error, attempt, delayMs, topics: [...new Set(run.map((r) => r.topic))] }, 'send failed; retrying within the outage budget');
+            },
+          });
         }
         readiness?.set(reason, undefined);
       },
