@@ -9,4 +9,5 @@ export { stackInfoSchema, buildStackEnv } from './stack-info';
 export { loadStackSettings, DEFAULT_KAFKA_VERSION, DEFAULT_ELASTICSEARCH_VERSION } from './settings';
 export type { StackSettings } from './settings';
 export { STACK_ERRORS } from './errors';
+export { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaServerProperties } from './kafka-config';
 export { probeKafka, probeElasticsearch, type ProbeResult, type ElasticsearchProbeAuth } from './readiness';
