@@ -110,7 +110,8 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
       if (tokens.count() === 0) logger.warn('no bearer token configured: every ingest request will get 401');
 
       const statePartitions = await checkTopics();
-      producer = await kafka.createProducer({ idempotent: true, compress: true, maxRecordBytesByTopic: topicRecordLimits(topics) });
+      // Fail fast: a Kafka outage becomes 503 with Retry-After (the client retries), not a request held for minutes.
+      producer = await kafka.createProducer({ idempotent: true, compress: true, maxRecordBytesByTopic: topicRecordLimits(topics), outageBudgetMs: 0 });
       const publisher = withAvailability(
         createKafkaPublisher({
           producer,

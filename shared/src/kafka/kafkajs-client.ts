@@ -156,6 +156,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     const limits = producerOptions.maxRecordBytesByTopic ?? {};
     const limitOf = (topic: string): number => limits[topic] ?? maxRecordBytes;
     const reason = `kafka producer ${++producers}`;
+    const budgetMs = producerOptions.outageBudgetMs ?? outageBudgetMs;
     const make = () =>
       kafka.producer({
         idempotent,
@@ -222,8 +223,12 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
         // Refused here, before anything is sent: the broker must never see a record it refuses.
         const runs = planSends(records, limitOf);
         for (const run of runs) {
+          if (budgetMs === 0) {
+            await sendRun(run);
+            continue;
+          }
           await rideOutOutage(() => sendRun(run), {
-            budgetMs: outageBudgetMs,
+            budgetMs,
             ...backoff,
             action: 'produce',
             signal: closing.signal,

@@ -55,6 +55,12 @@ export interface ProducerOptions {
   compress?: boolean;
   /** Record size limits of topics created with their own max.message.bytes (see recordLimitFor). */
   maxRecordBytesByTopic?: Readonly<Record<string, number>>;
+  /**
+   * How long a send rides out an outage; the client's KAFKA_OUTAGE_BUDGET_MS by default. 0
+   * fails a send at its first retriable failure, for callers with their own back-pressure
+   * (the collector answers 503 rather than hold an HTTP request for minutes).
+   */
+  outageBudgetMs?: number;
 }
 
 export interface BatchContext {
