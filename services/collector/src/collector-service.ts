@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import {
   buildTopicNames,
   retry,
+  SHARED_ERRORS,
   topicRecordLimits,
   type KafkaClient,
   type Logger,
@@ -44,6 +45,8 @@ export interface CollectorServiceOptions {
   parseFile?: ParseFileFn;
   /** Process metrics (event loop, memory); off in tests that build several collectors. */
   defaultMetrics?: boolean;
+  /** Kafka stayed unavailable past KAFKA_OUTAGE_BUDGET_MS: the process should exit non-zero. */
+  onFatal?: (error: Error) => void;
 }
 
 /**
@@ -57,7 +60,18 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
   const topics = buildTopicNames(config.CALWATCH_TOPIC_PREFIX);
   const metrics = createCollectorMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const tokens = createTokenStore();
-  const availability = createKafkaAvailability({ retryIntervalMs: config.COLLECTOR_KAFKA_RETRY_INTERVAL_MS });
+  const availability = createKafkaAvailability({
+    retryIntervalMs: config.COLLECTOR_KAFKA_RETRY_INTERVAL_MS,
+    outageBudgetMs: config.KAFKA_OUTAGE_BUDGET_MS,
+    onOutageExceeded: (failingForMs) => {
+      // Not ready (503) rode the outage out; past the budget a restart is the better bet.
+      const error = SHARED_ERRORS.create('SHARED_KAFKA_OUTAGE_EXCEEDED', `Kafka has not taken records for ${failingForMs} ms (budget ${config.KAFKA_OUTAGE_BUDGET_MS} ms)`, {
+        context: { failingForMs, outageBudgetMs: config.KAFKA_OUTAGE_BUDGET_MS },
+      });
+      logger.error({ err: error }, 'Kafka unavailable past the outage budget; the collector stops');
+      options.onFatal?.(error);
+    },
+  });
   const budget = createInFlightBudget({ maxRequests: config.COLLECTOR_MAX_IN_FLIGHT_REQUESTS, maxBytes: config.COLLECTOR_MAX_IN_FLIGHT_BYTES });
 
   let state: CollectorState = 'idle';
