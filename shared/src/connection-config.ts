@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boolVar, csvList, intVar } from './config';
+import { DEFAULT_MAX_RECORD_BYTES } from './kafka/record-size';
 import { DEFAULT_TOPIC_PREFIX } from './topics';
 
 /** Kafka connection variables, shared by every service's config schema. */
@@ -13,6 +14,16 @@ export const kafkaEnvShape = {
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional().describe('SASL mechanism; unset means no SASL.'),
   KAFKA_SASL_USERNAME: z.string().optional().describe('SASL user name.'),
   KAFKA_SASL_PASSWORD: z.string().optional().describe('SASL password (never logged).'),
+  KAFKA_MAX_RECORD_BYTES: intVar(1024)
+    .default(DEFAULT_MAX_RECORD_BYTES)
+    .describe(
+      'Largest record (key + value + headers, uncompressed) the client sends; a larger one is refused before sending (SHARED_KAFKA_RECORD_TOO_LARGE). The default leaves room for batch framing under the broker default max.message.bytes (1048588); topics created with a larger max.message.bytes (snapshot state) get their own.',
+    ),
+  KAFKA_OUTAGE_BUDGET_MS: intVar(1_000)
+    .default(5 * 60 * 1000)
+    .describe(
+      'How long a broker outage is ridden out (sends retried with backoff, a failing consumer restarted, readiness false) before the service gives up with SHARED_KAFKA_OUTAGE_EXCEEDED and exits non-zero.',
+    ),
   CALWATCH_TOPIC_PREFIX: z.string().default(DEFAULT_TOPIC_PREFIX).describe('Prefix of every calwatch topic; a replay namespace uses its own.'),
   CALWATCH_TOPIC_PARTITIONS: intVar(1).default(6).describe('Partitions of the topics `calwatch setup` creates (the unit of processor parallelism).'),
   CALWATCH_TOPIC_RETENTION_MS: intVar(1).default(14 * 24 * 3600 * 1000).describe('Retention of the non-compacted topics created by setup, in ms (dead letters keep twice as long).'),
@@ -34,6 +45,10 @@ export interface KafkaConnection {
   clientId: string;
   ssl: boolean;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** Largest record sent to a topic without its own limit (KAFKA_MAX_RECORD_BYTES). */
+  maxRecordBytes?: number;
+  /** How long an outage is ridden out before failing (KAFKA_OUTAGE_BUDGET_MS). */
+  outageBudgetMs?: number;
 }
 
 export function toKafkaConnection(env: {
@@ -43,8 +58,12 @@ export function toKafkaConnection(env: {
   KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined;
   KAFKA_SASL_USERNAME?: string | undefined;
   KAFKA_SASL_PASSWORD?: string | undefined;
+  KAFKA_MAX_RECORD_BYTES?: number | undefined;
+  KAFKA_OUTAGE_BUDGET_MS?: number | undefined;
 }): KafkaConnection {
   const connection: KafkaConnection = { brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID, ssl: env.KAFKA_SSL };
+  if (env.KAFKA_MAX_RECORD_BYTES !== undefined) connection.maxRecordBytes = env.KAFKA_MAX_RECORD_BYTES;
+  if (env.KAFKA_OUTAGE_BUDGET_MS !== undefined) connection.outageBudgetMs = env.KAFKA_OUTAGE_BUDGET_MS;
   if (env.KAFKA_SASL_MECHANISM !== undefined) {
     connection.sasl = {
       mechanism: env.KAFKA_SASL_MECHANISM,

@@ -62,7 +62,17 @@ export const SHARED_ERRORS = defineErrors({
     retriable: true,
   },
   SHARED_KAFKA_REQUEST_FAILED: {
-    description: 'Kafka refused a request for a reason that retrying will not fix (authorisation, invalid topic, record too large).',
+    description: 'Kafka refused a request for a reason that retrying will not fix (authorisation, invalid topic, a record the broker found too large).',
+    retriable: false,
+  },
+  SHARED_KAFKA_RECORD_TOO_LARGE: {
+    description:
+      'A record is larger than its topic allows (KAFKA_MAX_RECORD_BYTES, or the topic\'s own limit): refused before it was sent, so nothing of the send reached the broker. Context names topic, partition, key prefix, size and limit. Make the record smaller (split the state) or raise the limit together with the topic\'s max.message.bytes.',
+    retriable: false,
+  },
+  SHARED_KAFKA_OUTAGE_EXCEEDED: {
+    description:
+      'Kafka stayed unreachable (or a consumer kept failing without progress) for longer than KAFKA_OUTAGE_BUDGET_MS; the service stops with a non-zero exit so a supervisor restarts it.',
     retriable: false,
   },
   SHARED_ELASTICSEARCH_UNAVAILABLE: {

@@ -9,6 +9,8 @@ export * from './kafka/index';
 export * from './elasticsearch/index';
 export * from './version';
 export * from './lifecycle';
+export * from './readiness';
+export * from './probe-server';
 export * from './topic-setup';
 export * from './ingest/index';
 export * from './simulator/index';

@@ -40,12 +40,17 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest, io);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`calwatch: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * The command is done: a connection a failed client left open (a wedged producer, a
+ * restarting consumer) must not keep the process alive with its work stopped, so a
+ * supervisor sees the exit code. The timer is unref'd: a clean run exits before it fires.
+ */
+function exitWhenDone(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 5_000).unref();
+}
+
+main(process.argv.slice(2)).then(exitWhenDone, (error: unknown) => {
+  process.stderr.write(`calwatch: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  exitWhenDone(1);
+});

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import {
   buildTopicNames,
   retry,
+  SHARED_ERRORS,
   type KafkaClient,
   type Logger,
   type Producer,
@@ -43,6 +44,8 @@ export interface CollectorServiceOptions {
   parseFile?: ParseFileFn;
   /** Process metrics (event loop, memory); off in tests that build several collectors. */
   defaultMetrics?: boolean;
+  /** Kafka stayed unavailable past KAFKA_OUTAGE_BUDGET_MS: the process should exit non-zero. */
+  onFatal?: (error: Error) => void;
 }
 
 /**
@@ -56,7 +59,18 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
   const topics = buildTopicNames(config.CALWATCH_TOPIC_PREFIX);
   const metrics = createCollectorMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const tokens = createTokenStore();
-  const availability = createKafkaAvailability({ retryIntervalMs: config.COLLECTOR_KAFKA_RETRY_INTERVAL_MS });
+  const availability = createKafkaAvailability({
+    retryIntervalMs: config.COLLECTOR_KAFKA_RETRY_INTERVAL_MS,
+    outageBudgetMs: config.KAFKA_OUTAGE_BUDGET_MS,
+    onOutageExceeded: (failingForMs) => {
+      // Not ready (503) rode the outage out; past the budget a restart is the better bet.
+      const error = SHARED_ERRORS.create('SHARED_KAFKA_OUTAGE_EXCEEDED', `Kafka has not taken records for ${failingForMs} ms (budget ${config.KAFKA_OUTAGE_BUDGET_MS} ms)`, {
+        context: { failingForMs, outageBudgetMs: config.KAFKA_OUTAGE_BUDGET_MS },
+      });
+      logger.error({ err: error }, 'Kafka unavailable past the outage budget; the collector stops');
+      options.onFatal?.(error);
+    },
+  });
   const budget = createInFlightBudget({ maxRequests: config.COLLECTOR_MAX_IN_FLIGHT_REQUESTS, maxBytes: config.COLLECTOR_MAX_IN_FLIGHT_BYTES });
 
   let state: CollectorState = 'idle';
@@ -109,7 +123,8 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
       if (tokens.count() === 0) logger.warn('no bearer token configured: every ingest request will get 401');
 
       const statePartitions = await checkTopics();
-      producer = await kafka.createProducer({ idempotent: true, compress: true });
+      // Fail fast: a Kafka outage becomes 503 with Retry-After (the client retries), not a request held for minutes.
+      producer = await kafka.createProducer({ idempotent: true, compress: true, outageBudgetMs: 0 });
       const publisher = withAvailability(
         createKafkaPublisher({
           producer,

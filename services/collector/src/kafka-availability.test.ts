@@ -32,4 +32,24 @@ describe('kafka availability', () => {
     await publisher.publish([], []);
     expect(availability.isHealthy()).toBe(true);
   });
+
+  it('reports an outage that outlasts the budget once, and not one that ended in time', () => {
+    let now = 0;
+    const exceeded: number[] = [];
+    const availability = createKafkaAvailability({ retryIntervalMs: 100, outageBudgetMs: 1_000, onOutageExceeded: (ms) => exceeded.push(ms), now: () => now });
+    availability.markFailed();
+    now = 900;
+    availability.markFailed();
+    availability.markOk();
+    now = 1_500;
+    availability.markFailed();
+    now = 2_400;
+    availability.markFailed();
+    expect(exceeded).toEqual([]);
+    now = 2_500;
+    availability.markFailed();
+    now = 3_000;
+    availability.markFailed();
+    expect(exceeded).toEqual([1_000]);
+  });
 });

@@ -15,10 +15,21 @@ export interface KafkaAvailability {
   markFailed(): void;
 }
 
-export function createKafkaAvailability(options: { retryIntervalMs: number; now?: () => number }): KafkaAvailability {
+export interface KafkaAvailabilityOptions {
+  retryIntervalMs: number;
+  /** Failing for longer than this (no success in between) is no longer an outage to ride out. */
+  outageBudgetMs?: number;
+  /** Called once when a failure comes after the budget ran out: the process should exit non-zero. */
+  onOutageExceeded?: (failingForMs: number) => void;
+  now?: () => number;
+}
+
+export function createKafkaAvailability(options: KafkaAvailabilityOptions): KafkaAvailability {
   const now = options.now ?? Date.now;
   let failed = false;
   let retryAt = 0;
+  let failingSince: number | undefined;
+  let exceeded = false;
   return {
     tryEnter() {
       if (!failed) return true;
@@ -30,10 +41,18 @@ export function createKafkaAvailability(options: { retryIntervalMs: number; now?
     isHealthy: () => !failed,
     markOk() {
       failed = false;
+      failingSince = undefined;
     },
     markFailed() {
+      const at = now();
       failed = true;
-      retryAt = now() + options.retryIntervalMs;
+      retryAt = at + options.retryIntervalMs;
+      failingSince ??= at;
+      const failingForMs = at - failingSince;
+      if (!exceeded && options.outageBudgetMs !== undefined && failingForMs >= options.outageBudgetMs) {
+        exceeded = true;
+        options.onOutageExceeded?.(failingForMs);
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildComputer, buildHwid, buildTopicNames, estimateRecordBytes, type LicenseFact, type OutgoingRecord, type Producer } from '@calwatch/shared';
+import { buildComputer, buildHwid, buildTopicNames, recordSizeBytes, type LicenseFact, type OutgoingRecord, type Producer } from '@calwatch/shared';
 import { createKafkaPublisher } from './kafka-publisher';
 import { emptyServerState } from './server-state';
 import { buildStateWrite } from './state-entries';
@@ -40,7 +40,7 @@ describe('kafka publisher state writes', () => {
     await publisher.saveState(buildStateWrite({ licenses: {}, legacyRecord: true }, state));
     const sends = producer.sends;
     expect(sends.length).toBeGreaterThan(5_000 / 1_000);
-    for (const send of sends) expect(send.reduce((n, r) => n + estimateRecordBytes(r), 0)).toBeLessThanOrEqual(100_000);
+    for (const send of sends) expect(send.reduce((n, r) => n + recordSizeBytes(r), 0)).toBeLessThanOrEqual(100_000);
     expect(sends.slice(0, -2).flat().length).toBe(5_000);
     expect(sends.at(-2)!.map((r) => r.key)).toEqual(['["LS01"]']);
     expect(sends.at(-1)!).toMatchObject([{ key: 'LS01', value: null }]);

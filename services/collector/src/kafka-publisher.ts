@@ -1,4 +1,4 @@
-import { type CanonicalEvent, type DeadLetter, type OutgoingRecord, type Producer, splitIntoRequests } from '@calwatch/shared';
+import { type CanonicalEvent, type DeadLetter, type OutgoingRecord, type Producer, planSends } from '@calwatch/shared';
 import { COLLECTOR_ERRORS } from './errors';
 import { buildDeadLetterRecord, buildEventRecord, buildStateRecords, type RecordTopics } from './kafka-records';
 import type { EventPublisher } from './publisher';
@@ -32,7 +32,7 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): EventPubli
   const limits = { maxRecords: options.maxBatchRecords, maxBytes: options.maxBatchBytes ?? DEFAULT_MAX_SEND_BYTES };
 
   async function send(records: readonly OutgoingRecord[]): Promise<void> {
-    for (const batch of splitIntoRequests(records, limits)) {
+    for (const batch of planSends(records, limits)) {
       const began = process.hrtime.bigint();
       try {
         await producer.send(batch);

@@ -30,13 +30,27 @@ export async function runCollector(io: CollectorIo): Promise<number> {
   }
   const logger = createLogger({ service: 'collector', version: CALWATCH_VERSION, level: config.LOG_LEVEL });
   const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger: logger.child({ component: 'kafka' }) });
-  const service = createCollectorService({ config, logger, kafka });
+  // Kafka gone past the outage budget ends the run like a signal does, with exit code 1.
+  const shutdown = new AbortController();
+  let fatal = false;
+  io.signal.addEventListener('abort', () => shutdown.abort(), { once: true });
+  if (io.signal.aborted) shutdown.abort();
+  const service = createCollectorService({
+    config,
+    logger,
+    kafka,
+    onFatal: () => {
+      fatal = true;
+      shutdown.abort();
+    },
+  });
   const unsubscribe = io.onHangup?.(() => {
     logger.info('SIGHUP: reloading tokens file and rescanning the drop folder');
     service.reload().catch((error: unknown) => logger.error({ err: error }, 'reload failed'));
   });
   try {
-    return await runUntilSignal([service], { logger, signal: io.signal, graceMs: config.COLLECTOR_SHUTDOWN_GRACE_MS });
+    const code = await runUntilSignal([service], { logger, signal: shutdown.signal, graceMs: config.COLLECTOR_SHUTDOWN_GRACE_MS });
+    return fatal ? 1 : code;
   } finally {
     unsubscribe?.();
   }

@@ -173,4 +173,26 @@ describe('createBatchIndexer', () => {
     await indexer(scriptedSink([]), flaky).index(input, control);
     expect(sent.map((d) => d.code)).toEqual(['INDEXER_EMPTY_RECORD']);
   });
+
+  it('fails the batch with INDEXER_OUTAGE_EXCEEDED once an outage outlasts the budget', async () => {
+    const down: Step = (all) => ({ written: 0, stale: 0, rejected: [], retry: [...all], requestError: new Error('connect ECONNREFUSED') });
+    const sink = scriptedSink(Array.from({ length: 10_000 }, () => down));
+    const error = await createBatchIndexer({
+      sink,
+      deadLetters: collectingDeadLetters(),
+      names,
+      topics,
+      logger: createSilentLogger(),
+      retry: { minDelayMs: 1, maxDelayMs: 5, budgetMs: 40 },
+      heartbeatIntervalMs: 5,
+      signal: new AbortController().signal,
+    })
+      .index(records(2), control)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ code: 'INDEXER_OUTAGE_EXCEEDED', retriable: false, context: { outageBudgetMs: 40, pending: 2 } });
+    expect((error as Error).message).toContain('ECONNREFUSED');
+  });
 });

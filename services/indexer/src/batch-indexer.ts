@@ -1,4 +1,4 @@
-import { CalwatchError, retry, type IncomingRecord, type Logger } from '@calwatch/shared';
+import { CalwatchError, isCalwatchError, retry, type IncomingRecord, type Logger } from '@calwatch/shared';
 import { planBatch, type InputKind, type IndexAction } from './batch-plan';
 import { buildRejectionDraft, type DocumentSink, type RejectedItem } from './bulk-outcome';
 import type { DeadLetterDraft } from './dead-letters';
@@ -42,7 +42,8 @@ export interface BatchIndexerOptions {
   names: IndexNames;
   topics: ReadonlyMap<string, InputKind>;
   logger: Logger;
-  retry: { minDelayMs: number; maxDelayMs: number };
+  /** Backoff of Elasticsearch retries; past `budgetMs` of failing (when set) the batch fails for good. */
+  retry: { minDelayMs: number; maxDelayMs: number; budgetMs?: number };
   /** Heartbeats while a batch waits for Elasticsearch. */
   heartbeatIntervalMs: number;
   /** Aborted on shutdown: waiting batches give up without committing. */
@@ -60,8 +61,9 @@ class Abandoned extends Error {}
 /**
  * The indexer's per-batch loop. Elasticsearch trouble (connection lost, 429, 5xx, node down
  * for minutes) holds the batch and retries the documents not yet acknowledged with
- * backoff and no limit: the consumer fetches nothing new meanwhile (memory stays bounded)
- * and the offset is committed only after the loop resolves. Documents refused for good go
+ * backoff up to the outage budget: the consumer fetches nothing new meanwhile (memory
+ * stays bounded) and the offset is committed only after the loop resolves; past the
+ * budget the batch fails (INDEXER_OUTAGE_EXCEEDED) and the indexer stops loud. Documents refused for good go
  * to the dead-letter topic with the reason.
  */
 export function createBatchIndexer(options: BatchIndexerOptions): BatchIndexer {
@@ -132,6 +134,7 @@ export function createBatchIndexer(options: BatchIndexerOptions): BatchIndexer {
             retries: Number.POSITIVE_INFINITY,
             minDelayMs: options.retry.minDelayMs,
             maxDelayMs: options.retry.maxDelayMs,
+            ...(options.retry.budgetMs === undefined ? {} : { maxElapsedMs: options.retry.budgetMs }),
             signal,
             isRetriable: (error) => error instanceof CalwatchError && error.retriable,
             onRetry: (error, attempt, delayMs) =>
@@ -144,6 +147,13 @@ export function createBatchIndexer(options: BatchIndexerOptions): BatchIndexer {
       } catch (error) {
         if (error instanceof Abandoned) return { ...result, abandoned: true, elapsedMs: performance.now() - started };
         if (heartbeatError !== undefined) throw heartbeatError;
+        if (isCalwatchError(error, 'SHARED_RETRY_EXHAUSTED')) {
+          const last = error.cause instanceof Error ? error.cause.message : String(error.cause);
+          throw INDEXER_ERRORS.create('INDEXER_OUTAGE_EXCEEDED', `Elasticsearch unavailable for longer than the outage budget of ${options.retry.budgetMs} ms: ${last}`, {
+            cause: error.cause,
+            context: { ...error.context, outageBudgetMs: options.retry.budgetMs, pending: result.records - result.written - result.stale },
+          });
+        }
         if (options.signal.aborted) {
           throw INDEXER_ERRORS.create('INDEXER_STOPPED', 'stopped while the batch waited for Elasticsearch; it will be re-delivered', {
             cause: error,

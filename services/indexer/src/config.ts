@@ -51,7 +51,12 @@ export const IndexerConfigSchema = z.object({
   INDEXER_RETRY_MIN_DELAY_MS: intVar(1).default(500).describe('First backoff delay after Elasticsearch failed a batch retriably.'),
   INDEXER_RETRY_MAX_DELAY_MS: intVar(1)
     .default(30_000)
-    .describe('Longest backoff delay; the indexer retries without limit (nothing is skipped) at most this far apart.'),
+    .describe('Longest backoff delay between retries of a batch Elasticsearch failed retriably (nothing is skipped).'),
+  INDEXER_OUTAGE_BUDGET_MS: intVar(1_000)
+    .default(5 * 60 * 1000)
+    .describe(
+      'How long one batch rides out Elasticsearch being unavailable (retried with backoff, nothing committed); past it the indexer stops with INDEXER_OUTAGE_EXCEEDED and exits non-zero.',
+    ),
   INDEXER_REQUEST_TIMEOUT_MS: intVar(100).default(30_000).describe('Timeout of one Elasticsearch request.'),
   INDEXER_REQUIRE_SETUP: boolVar
     .default(true)

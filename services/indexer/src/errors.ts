@@ -30,6 +30,11 @@ export const INDEXER_ERRORS = defineErrors({
     description: 'Elasticsearch failed a bulk request retriably (connection loss, 429, 5xx); consumption holds and the batch is retried with backoff.',
     retriable: true,
   },
+  INDEXER_OUTAGE_EXCEEDED: {
+    description:
+      'Elasticsearch stayed unavailable for a batch longer than INDEXER_OUTAGE_BUDGET_MS; the consumer stops (nothing committed) and the indexer exits non-zero so a supervisor restarts it.',
+    retriable: false,
+  },
   INDEXER_BULK_FAILED: {
     description: 'Elasticsearch refused a whole bulk request for a reason retrying will not fix (authentication, authorisation, bad request); the indexer stops without committing.',
     retriable: false,

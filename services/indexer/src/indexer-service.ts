@@ -86,7 +86,7 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
     names,
     topics: inputs,
     logger: logger.child({ component: 'batch-indexer' }),
-    retry: { minDelayMs: config.INDEXER_RETRY_MIN_DELAY_MS, maxDelayMs: config.INDEXER_RETRY_MAX_DELAY_MS },
+    retry: { minDelayMs: config.INDEXER_RETRY_MIN_DELAY_MS, maxDelayMs: config.INDEXER_RETRY_MAX_DELAY_MS, budgetMs: config.INDEXER_OUTAGE_BUDGET_MS },
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     signal: stopping.signal,
   });

@@ -1,4 +1,4 @@
-import { CALWATCH_VERSION, createKafkaClient, createLogger, runUntilSignal, type Env } from '@calwatch/shared';
+import { CALWATCH_VERSION, createKafkaClient, createLogger, createReadiness, runUntilSignal, type Env } from '@calwatch/shared';
 import { loadNotifierConfig } from './config';
 import { createNotifierService } from './notifier-service';
 
@@ -6,7 +6,8 @@ import { createNotifierService } from './notifier-service';
 export async function runNotifier(io: { env: Env; signal: AbortSignal }): Promise<number> {
   const config = loadNotifierConfig(io.env);
   const logger = createLogger({ service: 'notifier', version: CALWATCH_VERSION, level: config.logLevel });
-  const kafka = createKafkaClient({ connection: config.kafka, logger });
+  const readiness = createReadiness();
+  const kafka = createKafkaClient({ connection: config.kafka, logger, readiness });
   // Stops on the process signal or when the consumer gives up for good.
   const stop = new AbortController();
   let failed = false;
@@ -16,6 +17,7 @@ export async function runNotifier(io: { env: Env; signal: AbortSignal }): Promis
     config,
     logger,
     kafka,
+    readiness,
     onFatal: () => {
       failed = true;
       stop.abort();

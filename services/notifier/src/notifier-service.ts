@@ -1,6 +1,10 @@
 import {
   buildTopicNames,
+  createProbeServer,
+  isCalwatchError,
   retry,
+  type ProbeServer,
+  type Readiness,
   type BatchContext,
   type Consumer,
   type DeadLetter,
@@ -18,7 +22,6 @@ import { createDeliveryDispatcher, type DeliveryDispatcher } from './delivery-di
 import { NOTIFIER_ERRORS } from './errors';
 import { createFetchPost, type HttpPost } from './http-client';
 import { decodeEnriched, decodeFinding } from './input-decoder';
-import { createMetricsServer, type MetricsServer } from './metrics-server';
 import { createNotifierMetrics, type NotifierMetrics } from './metrics';
 import { createNotifierCore, type Delivery, type NotifierCore } from './notifier-core';
 import { createTargetSender, type TargetSender } from './target-sender';
@@ -34,6 +37,8 @@ export interface NotifierServiceOptions {
   metrics?: NotifierMetrics;
   /** The consumer stopped for good: the process should stop. */
   onFatal?: (error: Error) => void;
+  /** Kafka outages ridden out (the Kafka client's); /readyz is false while any lasts. */
+  readiness?: Readiness;
 }
 
 export type NotifierState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -72,7 +77,7 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
   let producer: Producer | undefined;
   let consumer: Consumer | undefined;
   let dispatcher: DeliveryDispatcher | undefined;
-  let metricsServer: MetricsServer | undefined;
+  let metricsServer: ProbeServer | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
   // Decided but not yet handed over because the state write that must precede them failed.
@@ -92,6 +97,15 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     state = 'failed';
     logger.error({ err: error }, 'notifier stopped working');
     options.onFatal?.(error);
+  }
+
+  /**
+   * The Kafka adapter retries a retriable send for its outage budget, so a state write that
+   * still failed cannot succeed by waiting: stop loud rather than retry it every tick.
+   */
+  function failIfStuck(error: unknown): void {
+    const cause = error instanceof Error ? error.cause : undefined;
+    if (isCalwatchError(cause) && !cause.retriable) fatal(cause);
   }
 
   function record(decisions: readonly Decision[]): void {
@@ -186,7 +200,10 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     serialize(async () => {
       core.markDelivered(delivery.dedupKey, delivery.seq, delivery.target, wallClock());
       await flush(deadLetters);
-    }).catch((error: unknown) => logger.error({ err: error, target: delivery.target }, 'could not record a delivery; retried with the next write'));
+    }).catch((error: unknown) => {
+      logger.error({ err: error, target: delivery.target }, 'could not record a delivery; retried with the next write');
+      failIfStuck(error);
+    });
   }
 
   function createDispatcher(): DeliveryDispatcher {
@@ -273,9 +290,13 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     logger.info({ records: restored.records, openAlerts: core.openAlerts().length, pendingDeliveries: pending.length }, 'alert state restored');
 
     if (config.metricsPort !== null) {
-      metricsServer = createMetricsServer(metrics.registry, config.metricsPort);
+      metricsServer = createProbeServer({
+        port: config.metricsPort,
+        metrics: metrics.registry,
+        readiness: () => ({ ready: state === 'running' && (options.readiness?.isReady() ?? true), reasons: { state, ...options.readiness?.reasons() } }),
+      });
       const port = await metricsServer.start();
-      logger.info({ port }, 'metrics served at /metrics');
+      logger.info({ port }, 'metrics served at /metrics, probes at /healthz and /readyz');
     }
     dispatcher = createDispatcher();
     dispatcher.enqueue(pending);
@@ -296,7 +317,10 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
       onCrash: (error) => fatal(error),
     });
     ticker = setInterval(() => {
-      tick().catch((error: unknown) => logger.error({ err: error }, 'tick failed; retried at the next tick'));
+      tick().catch((error: unknown) => {
+        logger.error({ err: error }, 'tick failed; retried at the next tick');
+        failIfStuck(error);
+      });
     }, config.tickIntervalMs);
     state = 'running';
     logger.info({ targets: [...senders.keys()], groupId: config.groupId, rules: [...config.rules.enabled] }, 'notifier running');

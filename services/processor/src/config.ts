@@ -44,6 +44,12 @@ export const ProcessorConfigSchema = z
       .string()
       .optional()
       .describe('Detection thresholds: a JSON object, or the path of a JSON file (docs/detection.md); defaults apply when unset.'),
+    PROCESSOR_METRICS_PORT: intVar(0)
+      .max(65_535)
+      .default(9464)
+      .describe(
+        'Port of the HTTP endpoint with /metrics (Prometheus: per-partition lag and seconds since progress), /healthz and /readyz (503 while the consumer is stopped, a task failed or a Kafka outage is ridden out); 0 picks a free port.',
+      ),
     PROCESSOR_SHUTDOWN_GRACE_MS: intVar(0)
       .default(30_000)
       .describe('Time allowed on shutdown for the batch in flight to finish and its state to be written.'),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CALWATCH_VERSION, createKafkaClient, createLogger, runUntilSignal, toKafkaConnection, type Env } from '@calwatch/shared';
+import { CALWATCH_VERSION, createKafkaClient, createLogger, createReadiness, runUntilSignal, toKafkaConnection, type Env } from '@calwatch/shared';
 import { loadProcessorConfig, resolveDetectionConfig } from './config';
 import { createProcessorService } from './processor-service';
 
@@ -8,7 +8,9 @@ export async function runProcessor(io: { env: Env; signal: AbortSignal }): Promi
   const config = loadProcessorConfig(io.env);
   const detection = resolveDetectionConfig(config.PROCESSOR_DETECTION_CONFIG, (path) => readFileSync(path, 'utf8'));
   const logger = createLogger({ service: 'processor', version: CALWATCH_VERSION, level: config.LOG_LEVEL });
-  const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger: logger.child({ component: 'kafka' }) });
+  // The Kafka client reports outages it rides out; the service's /readyz answers from the same.
+  const readiness = createReadiness();
+  const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger: logger.child({ component: 'kafka' }), readiness });
   // The consumer failing for good ends the run like a signal does, with exit code 1.
   const shutdown = new AbortController();
   let fatal = false;
@@ -18,6 +20,7 @@ export async function runProcessor(io: { env: Env; signal: AbortSignal }): Promi
     detection,
     logger,
     kafka,
+    readiness,
     onFatal: () => {
       fatal = true;
       shutdown.abort();

@@ -2,15 +2,21 @@ import {
   type Admin,
   buildTopicNames,
   type Consumer,
+  createProbeServer,
+  createReadiness,
   type KafkaClient,
   type Logger,
+  type ProbeServer,
   type Producer,
+  type Readiness,
   type Service,
   type TopicNames,
 } from '@calwatch/shared';
 import type { ProcessorConfig } from './config';
 import type { CoreConfig } from './core/index';
 import { PROCESSOR_ERRORS } from './errors';
+import { createPartitionProgress, type PartitionLag, type PartitionProgressTracker } from './partition-progress';
+import { createProcessorMetrics } from './processor-metrics';
 import { type RuntimeMetrics, createRuntimeMetrics } from './runtime/metrics';
 import { type OffsetSource, type StreamRuntime, createStreamRuntime } from './runtime/stream-runtime';
 import { type Topology, inputTopicsOf } from './runtime/topology';
@@ -22,6 +28,12 @@ export interface ProcessorService extends Service {
   stats(): RuntimeMetrics;
   /** What each task of this instance holds and how far it got. */
   tasks(): Array<Record<string, unknown>>;
+  /** As /readyz: running, and no stopped consumer, failed task or Kafka outage. */
+  isReady(): boolean;
+  /** Lag and time since progress of each assigned input partition (the /metrics gauges). */
+  partitions(): PartitionLag[];
+  /** Port of /metrics, /healthz and /readyz once started. */
+  readonly probePort: number | undefined;
 }
 
 export interface ProcessorServiceOptions {
@@ -32,6 +44,8 @@ export interface ProcessorServiceOptions {
   kafka: KafkaClient;
   /** Called once when the consumer stopped for good on an error (the process should exit non-zero). */
   onFatal?: (error: Error) => void;
+  /** Reasons for not being ready; main shares it with the Kafka client, which reports outages. */
+  readiness?: Readiness;
 }
 
 /** Every topic the processor reads or writes; all must share one partition count. */
@@ -39,17 +53,19 @@ function topicsUsed(topics: TopicNames): string[] {
   return [topics.events, topics.findings, topics.enriched, topics.deadLetter, topics.processorChangelog];
 }
 
-/** Log ends and the group's committed offsets, as the punctuator needs them. */
-function offsetSource(admin: Admin, groupId: string): OffsetSource {
+/** Log ends and the group's committed offsets, as the punctuator needs them (and the lag gauge sees them). */
+function offsetSource(admin: Admin, groupId: string, tracker: PartitionProgressTracker): OffsetSource {
   return {
     async progress(topic) {
       const [start, end, committed] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic), admin.committedOffsets(groupId, topic)]);
-      return end.map((e) => ({
+      const list = end.map((e) => ({
         partition: e.partition,
         end: BigInt(e.offset),
         start: BigInt(start.find((s) => s.partition === e.partition)?.offset ?? '0'),
         committed: BigInt(committed.find((c) => c.partition === e.partition)?.offset ?? '-1'),
       }));
+      tracker.offsetsRead(topic, list.map((p) => ({ partition: p.partition, end: p.end, next: p.committed > p.start ? p.committed : p.start })));
+      return list;
     },
   };
 }
@@ -72,6 +88,22 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
   let timer: NodeJS.Timeout | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
   let stopped: Promise<void> | undefined;
+  let probes: ProbeServer | undefined;
+  let probePort: number | undefined;
+  const readiness = options.readiness ?? createReadiness();
+  const progress = createPartitionProgress();
+  const isReady = (): boolean => state === 'running' && readiness.isReady();
+  /** Partitions whose last batch failed: not ready until a batch of theirs succeeds (or they move away). */
+  const failingTasks = new Set<string>();
+
+  function fail(error: Error): void {
+    if (state === 'stopping' || state === 'stopped' || state === 'failed') return;
+    state = 'failed';
+    clearInterval(timer);
+    readiness.set('processor', `consumer stopped: ${error.message}`);
+    logger.error({ err: error, tasks: [...failingTasks] }, 'consumer stopped on an error; the processor stops');
+    options.onFatal?.(error);
+  }
 
   async function checkTopics(): Promise<number> {
     const admin = await kafka.createAdmin();
@@ -103,11 +135,23 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
     },
     stats: () => ({ ...metrics }),
     tasks: () => runtime?.tasks() ?? [],
+    isReady,
+    partitions: () => progress.view(),
+    get probePort() {
+      return probePort;
+    },
 
     async start(): Promise<void> {
       if (state !== 'new') throw new Error(`processor cannot start from state ${state}`);
       state = 'starting';
       try {
+        // Probes first: /healthz answers and /readyz says no while the rest starts.
+        probes = createProbeServer({
+          port: config.PROCESSOR_METRICS_PORT,
+          metrics: createProcessorMetrics({ progress, isReady }),
+          readiness: () => ({ ready: isReady(), reasons: { state, ...readiness.reasons() } }),
+        });
+        probePort = await probes.start();
         const partitions = await checkTopics();
         const topology: Topology = { topics, partitions, config: options.detection, idleAfterMs: config.PROCESSOR_IDLE_AFTER_MS, metrics };
         producer = await kafka.createProducer();
@@ -116,7 +160,7 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
           topology,
           producer,
           reader: kafka.createPartitionReader(),
-          offsets: offsetSource(admin, config.PROCESSOR_GROUP_ID),
+          offsets: offsetSource(admin, config.PROCESSOR_GROUP_ID, progress),
           logger: logger.child({ component: 'runtime' }),
         });
         const active = runtime;
@@ -131,16 +175,34 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
           topics: inputTopicsOf(topics),
           fromBeginning: true,
           partitionsConsumedConcurrently: config.PROCESSOR_PARTITIONS_CONCURRENCY,
-          onAssignment: (assigned) => active.onAssignment(assigned),
-          onRebalance: () => active.onRebalance(),
-          eachBatch: (records, context) => active.handleBatch(records, context),
-          onCrash: (error) => {
-            if (state === 'stopping' || state === 'stopped') return;
-            state = 'failed';
-            logger.error({ err: error }, 'consumer stopped on an error');
-            options.onFatal?.(error);
+          onAssignment: (assigned) => {
+            progress.assign(assigned);
+            const ours = new Set(assigned.map((tp) => `${tp.topic}:${tp.partition}`));
+            for (const id of [...failingTasks]) {
+              if (ours.has(id)) continue;
+              failingTasks.delete(id);
+              readiness.set(`task ${id}`, undefined);
+            }
+            return active.onAssignment(assigned);
           },
+          onRebalance: () => active.onRebalance(),
+          eachBatch: async (records, context) => {
+            const id = `${context.topic}:${context.partition}`;
+            try {
+              await active.handleBatch(records, context);
+            } catch (error) {
+              failingTasks.add(id);
+              readiness.set(`task ${id}`, error instanceof Error ? error.message : String(error));
+              throw error;
+            }
+            if (failingTasks.delete(id)) readiness.set(`task ${id}`, undefined);
+            const last = records.at(-1);
+            if (last !== undefined) progress.batchHandled(context.topic, context.partition, BigInt(last.offset) + 1n, BigInt(context.highWatermark));
+          },
+          onCrash: (error) => fail(error),
         });
+        // The consumer may already have crashed (fail() ran): nothing more to start.
+        if (state !== 'starting') return;
         timer = setInterval(() => {
           active.punctuate().catch((error: unknown) => logger.error({ err: error }, 'punctuation failed'));
         }, config.PROCESSOR_PUNCTUATE_INTERVAL_MS);
@@ -151,11 +213,12 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
           reported = now;
         }, 2_000);
         state = 'running';
-        logger.info({ topics: inputTopicsOf(topics), partitions, groupId: config.PROCESSOR_GROUP_ID }, 'processor consuming');
+        logger.info({ topics: inputTopicsOf(topics), partitions, groupId: config.PROCESSOR_GROUP_ID, probePort }, 'processor consuming');
       } catch (error) {
         state = 'failed';
         await producer?.close().catch(() => undefined);
         await admin?.close().catch(() => undefined);
+        await probes?.stop().catch(() => undefined);
         throw error;
       }
     },
@@ -171,6 +234,7 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
         } finally {
           await producer?.close();
           await admin?.close();
+          await probes?.stop();
           state = 'stopped';
           logger.info({ ...metrics }, 'processor stopped');
         }

@@ -1,3 +1,10 @@
 export * from './types';
 export { createKafkaClient, toKafkaError, type KafkaClientOptions } from './kafkajs-client';
-export { estimateRecordBytes, splitIntoRequests } from './produce-requests';
+export {
+  BROKER_DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_RECORD_BYTES,
+  RECORD_BATCH_OVERHEAD_BYTES,
+  planSends,
+  recordLimitFor,
+  recordSizeBytes,
+} from './record-size';

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import kafkajs, { type Consumer as KafkajsConsumer, type KafkaMessage, type SASLOptions } from 'kafkajs';
 import type { KafkaConnection } from '../connection-config';
 import { CalwatchError, SHARED_ERRORS } from '../errors';
-import { retry } from '../retry';
+import { backoffDelayMs, isProgrammingError, retry } from '../retry';
 import type { Logger } from '../logger';
+import type { Readiness } from '../readiness';
+import { rideOutOutage } from './outage';
+import { DEFAULT_MAX_RECORD_BYTES, planSends } from './record-size';
 import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
-import { splitIntoRequests } from './produce-requests';
 import type {
   Admin,
   Consumer,
@@ -30,15 +32,34 @@ export interface KafkaClientOptions {
   connectionTimeoutMs?: number;
   /** Client-level retries of a failed request; 0 for probes that must answer fast. */
   retries?: number;
+  /** Told while an outage is ridden out or a consumer is down (readiness false). */
+  readiness?: Readiness;
+  /** Backoff of the adapter's own retries of sends and consumer restarts; tests pass small ones. */
+  outageBackoff?: { minDelayMs: number; maxDelayMs: number };
 }
+
+const DEFAULT_OUTAGE_BUDGET_MS = 5 * 60 * 1000;
 
 // kafkajs is CommonJS: Node's ESM loader only sees some of its names, so take them from the default export.
 const { CompressionTypes, Kafka, KafkaJSError } = kafkajs;
 
+/**
+ * Whether waiting can fix a kafkajs failure. Its retrier wraps the last error in
+ * KafkaJSNumberOfRetriesExceeded, which says "not retriable" even when the broker was only
+ * unreachable (a request timeout): the innermost cause decides, as kafkajs's own consumer
+ * restart does. Plain errors ("Broker not connected") are connection trouble.
+ */
+function isRetriableKafkaFailure(error: unknown): boolean {
+  let innermost = error;
+  while (innermost instanceof Error && innermost.cause instanceof Error) innermost = innermost.cause;
+  if (isProgrammingError(innermost)) return false;
+  return innermost instanceof KafkaJSError ? innermost.retriable : true;
+}
+
 /** Converts a kafkajs failure to a coded error, keeping its retriable verdict. */
 export function toKafkaError(error: unknown, action: string): CalwatchError {
   if (error instanceof CalwatchError) return error;
-  const retriable = error instanceof KafkaJSError ? error.retriable : true;
+  const retriable = isRetriableKafkaFailure(error);
   const message = error instanceof Error ? error.message : String(error);
   return SHARED_ERRORS.create(retriable ? 'SHARED_KAFKA_UNAVAILABLE' : 'SHARED_KAFKA_REQUEST_FAILED', `${action}: ${message}`, {
     cause: error,
@@ -107,11 +128,13 @@ async function untilSettled(gate: Promise<void>, heartbeat: () => Promise<void>,
   await done;
 }
 
-const DEFAULT_MAX_REQUEST_BYTES = 900 * 1024;
-
 /** The kafkajs implementation of calwatch's Kafka interfaces. */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
-  const { connection, logger } = options;
+  const { connection, logger, readiness } = options;
+  const maxRecordBytes = connection.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const outageBudgetMs = connection.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
+  const backoff = options.outageBackoff ?? { minDelayMs: 500, maxDelayMs: 15_000 };
+  let producers = 0;
   const sasl: SASLOptions | undefined = connection.sasl === undefined
     ? undefined
     : ({ mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password } as SASLOptions);
@@ -130,22 +153,44 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   async function createProducer(producerOptions: ProducerOptions = {}): Promise<Producer> {
     const idempotent = producerOptions.idempotent ?? true;
     const compression = (producerOptions.compress ?? true) ? CompressionTypes.GZIP : CompressionTypes.None;
-    const producer = kafka.producer({
-      idempotent,
-      // The idempotent producer keeps order with one request in flight per broker.
-      maxInFlightRequests: idempotent ? 1 : 5,
-      allowAutoTopicCreation: false,
-    });
+    const reason = `kafka producer ${++producers}`;
+    const budgetMs = producerOptions.outageBudgetMs ?? outageBudgetMs;
+    const make = () =>
+      kafka.producer({
+        idempotent,
+        // The idempotent producer keeps order with one request in flight per broker.
+        maxInFlightRequests: idempotent ? 1 : 5,
+        allowAutoTopicCreation: false,
+      });
+    let producer = make();
     try {
       await producer.connect();
     } catch (error) {
       throw toKafkaError(error, 'connect producer');
     }
+    // After a failed send the idempotent producer's sequence numbers may no longer match the
+    // broker's (OUT_OF_ORDER_SEQUENCE_NUMBER on every later send): the next send starts a new one.
+    let broken = false;
     let closed = false;
-    const maxRequestBytes = producerOptions.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-    async function sendRequest(records: readonly OutgoingRecord[]): Promise<void> {
+    const closing = new AbortController();
+
+    async function renew(): Promise<void> {
+      const old = producer;
+      producer = make();
+      await old.disconnect().catch(() => undefined);
+      try {
+        await producer.connect();
+      } catch (error) {
+        throw toKafkaError(error, 'reconnect producer');
+      }
+      broken = false;
+      logger.info({ reason }, 'producer recreated after a failed send');
+    }
+
+    async function sendRun(run: readonly OutgoingRecord[]): Promise<void> {
+      if (broken) await renew();
       const byTopic = new Map<string, OutgoingRecord[]>();
-      for (const record of records) {
+      for (const record of run) {
         const list = byTopic.get(record.topic);
         if (list === undefined) byTopic.set(record.topic, [record]);
         else list.push(record);
@@ -165,78 +210,189 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
           })),
         });
       } catch (error) {
+        broken = true;
         throw toKafkaError(error, 'produce');
       }
     }
+
     return {
       async send(records: readonly OutgoingRecord[]): Promise<void> {
         if (records.length === 0) return;
-        // One request at a time: the idempotent producer keeps their order.
-        for (const request of splitIntoRequests(records, { maxBytes: maxRequestBytes })) await sendRequest(request);
+        // Refused here, before anything is sent: the broker must never see a record it refuses.
+        const runs = planSends(records, { maxBytes: maxRecordBytes });
+        for (const run of runs) {
+          if (budgetMs === 0) {
+            await sendRun(run);
+            continue;
+          }
+          await rideOutOutage(() => sendRun(run), {
+            budgetMs,
+            ...backoff,
+            action: 'produce',
+            signal: closing.signal,
+            onRetry: (error, attempt, delayMs) => {
+              const message = error instanceof Error ? error.message : String(error);
+              readiness?.set(reason, `send failing: ${message}`);
+              logger.warn({ err: error, attempt, delayMs, topics: [...new Set(run.map((r) => r.topic))] }, 'send failed; retrying within the outage budget');
+            },
+          });
+        }
+        readiness?.set(reason, undefined);
       },
       async close(): Promise<void> {
         if (closed) return;
         closed = true;
+        closing.abort(SHARED_ERRORS.create('SHARED_KAFKA_UNAVAILABLE', 'producer closed while a send was retried'));
+        readiness?.set(reason, undefined);
         await producer.disconnect();
       },
     };
   }
 
   function createConsumer(consumerOptions: ConsumerOptions): Consumer {
+    const groupId = consumerOptions.groupId;
+    const reason = `kafka consumer ${groupId}`;
     let consumer: KafkajsConsumer | undefined;
+    let consume: ConsumeOptions | undefined;
     let stopping: Promise<void> | undefined;
-    return {
-      async start(consume: ConsumeOptions): Promise<void> {
-        if (consumer !== undefined) throw new Error('consumer already started');
-        const current = kafka.consumer({
-          groupId: consumerOptions.groupId,
-          sessionTimeout: consumerOptions.sessionTimeoutMs ?? 30_000,
-          heartbeatInterval: consumerOptions.heartbeatIntervalMs ?? 3_000,
-          maxBytesPerPartition: consumerOptions.maxBytesPerPartition ?? 1_048_576,
-          maxWaitTimeInMs: consumerOptions.maxWaitTimeMs ?? 500,
-          allowAutoTopicCreation: false,
-        });
-        consumer = current;
-        // A batch of a new assignment waits until onAssignment (e.g. state restore) is done.
-        let assignmentGate: Promise<void> = Promise.resolve();
-        current.on(current.events.GROUP_JOIN, (event) => {
-          const assigned = parseAssignment(event.payload.memberAssignment);
-          const hook = consume.onAssignment;
-          assignmentGate = hook === undefined ? Promise.resolve() : Promise.resolve().then(() => hook(assigned));
-          // Surface a failed hook in the batch that awaits it, not as an unhandled rejection here.
-          assignmentGate.catch(() => undefined);
-        });
-        current.on(current.events.REBALANCING, () => consume.onRebalance?.());
-        current.on(current.events.CRASH, (event) => {
-          if (!event.payload.restart) consume.onCrash?.(event.payload.error);
-        });
-        try {
-          await current.connect();
-          await current.subscribe({ topics: [...consume.topics], fromBeginning: consume.fromBeginning ?? false });
-        } catch (error) {
-          throw toKafkaError(error, 'start consumer');
+    let relaunch: NodeJS.Timeout | undefined;
+    let relaunches = 0;
+    // An outage: since when the consumer fails without progress. Progress (a committed batch,
+    // or a fetch while no batch is failing) ends it.
+    let failingSince: number | undefined;
+    let batchFailing = false;
+
+    function recovered(): void {
+      relaunches = 0;
+      if (failingSince === undefined) return;
+      failingSince = undefined;
+      readiness?.set(reason, undefined);
+      logger.info({ groupId }, 'consumer recovered');
+    }
+
+    /** The end: readiness false and the owner told, once. */
+    function giveUp(error: Error): void {
+      if (stopping !== undefined) return;
+      readiness?.set(reason, `stopped: ${error.message}`);
+      consume?.onCrash?.(error);
+    }
+
+    /** Still within the outage budget? Otherwise gives up with SHARED_KAFKA_OUTAGE_EXCEEDED. */
+    function withinBudget(error: Error): boolean {
+      failingSince ??= Date.now();
+      const failingForMs = Date.now() - failingSince;
+      readiness?.set(reason, `restarting after: ${error.message}`);
+      if (failingForMs < outageBudgetMs) {
+        logger.warn({ err: error, groupId, failingForMs }, 'consumer restarting within the outage budget');
+        return true;
+      }
+      giveUp(
+        SHARED_ERRORS.create('SHARED_KAFKA_OUTAGE_EXCEEDED', `consumer ${groupId} made no progress for ${failingForMs} ms (budget ${outageBudgetMs} ms): ${error.message}`, {
+          cause: error,
+          context: { groupId, failingForMs, outageBudgetMs },
+        }),
+      );
+      return false;
+    }
+
+    /**
+     * kafkajs gives up on some broker-side errors for good (a member the coordinator forgot
+     * after a stall, on a commit): the adapter starts a new consumer in the same group.
+     */
+    function scheduleRelaunch(error: Error): void {
+      if (stopping !== undefined || !withinBudget(error)) return;
+      const delayMs = backoffDelayMs(relaunches++, { retries: Infinity, ...backoff });
+      relaunch = setTimeout(() => {
+        relaunch = undefined;
+        if (stopping !== undefined) return;
+        launch().catch((failure: unknown) => scheduleRelaunch(toKafkaError(failure, 'restart consumer')));
+      }, delayMs);
+    }
+
+    async function launch(): Promise<void> {
+      const options = consume!;
+      const current = kafka.consumer({
+        groupId,
+        sessionTimeout: consumerOptions.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: consumerOptions.heartbeatIntervalMs ?? 3_000,
+        maxBytesPerPartition: consumerOptions.maxBytesPerPartition ?? 1_048_576,
+        maxWaitTimeInMs: consumerOptions.maxWaitTimeMs ?? 500,
+        allowAutoTopicCreation: false,
+      });
+      consumer = current;
+      // A batch of a new assignment waits until onAssignment (e.g. state restore) is done.
+      let assignmentGate: Promise<void> = Promise.resolve();
+      current.on(current.events.GROUP_JOIN, (event) => {
+        const assigned = parseAssignment(event.payload.memberAssignment);
+        const hook = options.onAssignment;
+        assignmentGate = hook === undefined ? Promise.resolve() : Promise.resolve().then(() => hook(assigned));
+        // Surface a failed hook in the batch that awaits it, not as an unhandled rejection here.
+        assignmentGate.catch(() => undefined);
+      });
+      current.on(current.events.REBALANCING, () => options.onRebalance?.());
+      current.on(current.events.FETCH, () => {
+        if (!batchFailing) recovered();
+      });
+      current.on(current.events.CRASH, (event) => {
+        const error = event.payload.error;
+        if (event.payload.restart) {
+          // kafkajs restarts it; past the budget, stop it once its restart timer is armed (right after this event).
+          if (!withinBudget(error)) {
+            setImmediate(() => {
+              current.disconnect().catch(() => undefined);
+            });
+          }
+          return;
         }
-        await current.run({
-          autoCommit: false,
-          eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: consume.partitionsConsumedConcurrently ?? 1,
-          eachBatch: async ({ batch, heartbeat, isStale, resolveOffset }) => {
-            await untilSettled(assignmentGate, heartbeat, consumerOptions.heartbeatIntervalMs ?? 3_000);
-            if (batch.isEmpty() || isStale()) return;
-            const records = batch.messages.map((message) => toIncoming(batch.topic, batch.partition, message));
-            await consume.eachBatch(records, {
+        // A batch handler that failed for good is the owner's problem: report it, no restart.
+        if (batchFailing) giveUp(error);
+        else scheduleRelaunch(error);
+      });
+      try {
+        await current.connect();
+        await current.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
+      } catch (error) {
+        await current.disconnect().catch(() => undefined);
+        throw toKafkaError(error, 'start consumer');
+      }
+      batchFailing = false;
+      await current.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: async ({ batch, heartbeat, isStale, resolveOffset }) => {
+          await untilSettled(assignmentGate, heartbeat, consumerOptions.heartbeatIntervalMs ?? 3_000);
+          if (batch.isEmpty() || isStale()) return;
+          const records = batch.messages.map((message) => toIncoming(batch.topic, batch.partition, message));
+          try {
+            await options.eachBatch(records, {
               topic: batch.topic,
               partition: batch.partition,
               highWatermark: batch.highWatermark,
               heartbeat,
               isStale,
             });
-            if (isStale()) return;
-            const last = batch.lastOffset();
-            resolveOffset(last);
-            await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) }]);
-          },
-        });
+          } catch (error) {
+            batchFailing = true;
+            // Loud and located: kafkajs retries the batch, then crashes or restarts the consumer.
+            logger.error({ err: error, topic: batch.topic, partition: batch.partition, offset: batch.firstOffset(), groupId }, 'batch failed; it is delivered again');
+            throw error;
+          }
+          batchFailing = false;
+          if (isStale()) return;
+          const last = batch.lastOffset();
+          resolveOffset(last);
+          await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) }]);
+          recovered();
+        },
+      });
+    }
+
+    return {
+      async start(options: ConsumeOptions): Promise<void> {
+        if (consume !== undefined) throw new Error('consumer already started');
+        consume = options;
+        await launch();
       },
       pause(partitions: readonly TopicPartition[]): void {
         consumer?.pause(partitions.map((p) => ({ topic: p.topic, partitions: [p.partition] })));
@@ -245,7 +401,11 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
         consumer?.resume(partitions.map((p) => ({ topic: p.topic, partitions: [p.partition] })));
       },
       stop(): Promise<void> {
-        stopping ??= consumer === undefined ? Promise.resolve() : consumer.disconnect();
+        stopping ??= (async () => {
+          clearTimeout(relaunch);
+          readiness?.set(reason, undefined);
+          await consumer?.disconnect();
+        })();
         return stopping;
       },
     };

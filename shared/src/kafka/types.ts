@@ -37,7 +37,13 @@ export interface TopicPartitionOffset extends TopicPartition {
 }
 
 export interface Producer {
-  /** Resolves once the broker acknowledged every record (acks=all). */
+  /**
+   * Resolves once the broker acknowledged every record (acks=all). A record over its
+   * topic's size limit fails the whole send before anything is written
+   * (SHARED_KAFKA_RECORD_TOO_LARGE). Retriable failures are retried, with a new producer,
+   * for up to the outage budget (SHARED_KAFKA_OUTAGE_EXCEEDED after it); a retried send may
+   * write some records twice.
+   */
   send(records: readonly OutgoingRecord[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,10 +54,11 @@ export interface ProducerOptions {
   /** gzip is built into the client; default true. */
   compress?: boolean;
   /**
-   * Largest produce request, uncompressed bytes; a larger send goes out as several requests
-   * in order. Default 900 KiB, under the broker's default max.message.bytes (1 MiB).
+   * How long a send rides out an outage; the client's KAFKA_OUTAGE_BUDGET_MS by default. 0
+   * fails a send at its first retriable failure, for callers with their own back-pressure
+   * (the collector answers 503 rather than hold an HTTP request for minutes).
    */
-  maxRequestBytes?: number;
+  outageBudgetMs?: number;
 }
 
 export interface BatchContext {

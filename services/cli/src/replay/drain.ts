@@ -1,4 +1,4 @@
-import type { KafkaClient } from '@calwatch/shared';
+import { isCalwatchError, isProgrammingError, type KafkaClient } from '@calwatch/shared';
 import { pause } from './pacing';
 
 /** A consumer group and the topics it reads. */
@@ -25,6 +25,8 @@ export interface DrainOptions {
   quietMs: number;
   timeoutMs: number;
   pollMs?: number;
+  /** A read of the offsets failed (a broker outage): told, then tried again at the next poll. */
+  onReadFailed?: (error: unknown) => void;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -76,7 +78,18 @@ export async function waitUntilDrained(options: DrainOptions): Promise<boolean> 
   let stableSince: number | undefined;
   let previous: string | undefined;
   while (now() < deadline && options.signal?.aborted !== true) {
-    const state = await readDrainState(options.kafka, options.targets, options.quietTopics);
+    let state: DrainState;
+    try {
+      state = await readDrainState(options.kafka, options.targets, options.quietTopics);
+    } catch (error) {
+      // A broker outage while waiting is not the end of the replay: the deadline bounds it.
+      if (isProgrammingError(error) || (isCalwatchError(error) && !error.retriable)) throw error;
+      options.onReadFailed?.(error);
+      stableSince = undefined;
+      previous = undefined;
+      await pause(options.pollMs ?? 500, options.signal);
+      continue;
+    }
     if (state.lag === 0 && state.ends === previous) {
       stableSince ??= now();
       if (now() - stableSince >= options.quietMs) return true;

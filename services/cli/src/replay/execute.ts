@@ -180,6 +180,7 @@ export async function executeReplay(options: ReplayOptions, io: ReplayIo): Promi
         quietMs: services.quietMs,
         timeoutMs: options.drainTimeoutMs,
         signal: stop,
+        onReadFailed: (error) => logger.warn({ err: error }, 'could not read the pipeline offsets; trying again'),
       });
       if (fatal !== undefined) throw fatal;
       findings = summariseFindings(await readLatestFindings(kafka, buildTopicNames(target.topicPrefix).findings));

@@ -62,6 +62,8 @@ export function createPipelineServices(options: PipelineServicesOptions): Pipeli
   const { kafka, logger } = options;
   const topics = buildTopicNames(options.topicPrefix);
   const processorConfig = loadProcessorConfig({
+    // In a command's process, probes on a free port unless asked for one: a standalone processor may hold the default.
+    PROCESSOR_METRICS_PORT: '0',
     ...options.env,
     CALWATCH_TOPIC_PREFIX: options.topicPrefix,
     PROCESSOR_GROUP_ID: `${options.groupPrefix}-processor`,

@@ -10,4 +10,5 @@ export { loadStackSettings, DEFAULT_KAFKA_VERSION, DEFAULT_ELASTICSEARCH_VERSION
 export type { StackSettings } from './settings';
 export { STACK_ERRORS } from './errors';
 export { buildKafkaToolsPom, ensureMavenLibs } from './maven';
+export { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaServerProperties } from './kafka-config';
 export { probeKafka, probeElasticsearch, type ProbeResult, type ElasticsearchProbeAuth } from './readiness';

@@ -1,0 +1,77 @@
+import { CalwatchError, SHARED_ERRORS } from '../errors';
+import type { OutgoingRecord } from './types';
+
+/** The broker's default max.message.bytes (a whole record batch, after compression). */
+export const BROKER_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/**
+ * What a batch adds around its records: the v2 batch header (61 bytes) plus each record's
+ * varint framing (length, attributes, deltas, key/value/header lengths), rounded up
+ * generously so a limit derived from max.message.bytes is never touched by framing.
+ */
+export const RECORD_BATCH_OVERHEAD_BYTES = 16 * 1024;
+
+/** Largest record a topic with this max.message.bytes takes with room for the batch around it. */
+export function recordLimitFor(maxMessageBytes: number): number {
+  return maxMessageBytes - RECORD_BATCH_OVERHEAD_BYTES;
+}
+
+/** Client-wide default: the broker default less the batch overhead. */
+export const DEFAULT_MAX_RECORD_BYTES = recordLimitFor(BROKER_DEFAULT_MAX_MESSAGE_BYTES);
+
+function byteLength(value: Buffer | string | null): number {
+  if (value === null) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+}
+
+/** Bytes a record carries before compression: key, value, header names and values, UTF-8. */
+export function recordSizeBytes(record: OutgoingRecord): number {
+  let size = byteLength(record.key) + byteLength(record.value);
+  for (const [name, value] of Object.entries(record.headers ?? {})) size += byteLength(name) + byteLength(value);
+  return size;
+}
+
+const KEY_PREFIX_CHARS = 64;
+
+/** The key as it is named in an error: a readable prefix, never the whole of a huge key. */
+export function keyPrefix(key: string | null): string | null {
+  if (key === null || key.length <= KEY_PREFIX_CHARS) return key;
+  return `${key.slice(0, KEY_PREFIX_CHARS)}…`;
+}
+
+/** The coded refusal of a record over its topic's limit, naming topic, partition, key and sizes. */
+export function recordTooLarge(record: OutgoingRecord, sizeBytes: number, limitBytes: number): CalwatchError {
+  const key = keyPrefix(record.key);
+  const where = record.partition === undefined ? record.topic : `${record.topic}[${record.partition}]`;
+  return SHARED_ERRORS.create(
+    'SHARED_KAFKA_RECORD_TOO_LARGE',
+    `record for ${where} key ${JSON.stringify(key)} is ${sizeBytes} bytes, over the limit of ${limitBytes} bytes; not sent`,
+    { context: { topic: record.topic, partition: record.partition ?? null, key, sizeBytes, limitBytes } },
+  );
+}
+
+/**
+ * Splits records, in order, into runs of at most `maxBytes` (summed record sizes) and
+ * `maxRecords`: kafkajs sends a partition's records as one batch, and the broker judges the
+ * batch, so many small records must not add up past the limit either. Throws
+ * SHARED_KAFKA_RECORD_TOO_LARGE for a record over `maxBytes` on its own, before anything is sent.
+ */
+export function planSends(records: readonly OutgoingRecord[], limits: { maxBytes: number; maxRecords?: number }): OutgoingRecord[][] {
+  const maxRecords = limits.maxRecords ?? Number.POSITIVE_INFINITY;
+  const runs: OutgoingRecord[][] = [];
+  let run: OutgoingRecord[] = [];
+  let runBytes = 0;
+  for (const record of records) {
+    const size = recordSizeBytes(record);
+    if (size > limits.maxBytes) throw recordTooLarge(record, size, limits.maxBytes);
+    if (run.length > 0 && (runBytes + size > limits.maxBytes || run.length >= maxRecords)) {
+      runs.push(run);
+      run = [];
+      runBytes = 0;
+    }
+    run.push(record);
+    runBytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}

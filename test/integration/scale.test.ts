@@ -1,0 +1,172 @@
+/**
+ * One license server at the size calwatch is for, through every service on the real broker
+ * and node: a 50,000-row export with a cloned image reissued 5,000 times and a VDI name that
+ * presented 2,000 HWIDs is posted to the collector, the processor (a child process, killed
+ * with SIGKILL in the middle and restarted) and the indexer take it to Elasticsearch, and the
+ * findings there equal `calwatch analyze` on the same file. No record on any topic reaches
+ * the broker's record limit, and the processor drains.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Finding, type KafkaClient, type Service, createElasticsearchClient, createKafkaClient, createSilentLogger } from '@calwatch/shared';
+import { createCollectorService, loadCollectorConfig } from '@calwatch/collector';
+import { buildIndexNames, createIndexerService, installElasticsearchSetup, loadIndexerConfig } from '@calwatch/indexer';
+import { COMMANDS, waitUntilDrained, type CommandIo } from '@calwatch/cli';
+import { deleteIndexSet } from '../harness/cleanup';
+import { buildLargeEstate } from '../harness/large-estate';
+import { getTestServices } from '../harness/services';
+import { createTextSink } from '../harness/text-sink';
+import { readTopicToEnd } from '../harness/topic-reader';
+import { type Namespace, type ProcessorProcess, createNamespace, startProcessorProcess, waitFor } from './processor-helpers';
+
+const PARTITIONS = 3;
+const TOKEN = 'scale-test-token-0123456789abcdef';
+const SNAPSHOT_AT = '2026-06-30T12:00:00.000Z';
+/** Kafka's default max.message.bytes: what a record must stay well under. */
+const BROKER_RECORD_LIMIT = 1_048_588;
+
+let kafka: KafkaClient;
+let ns: Namespace;
+let workDir: string;
+const services: Service[] = [];
+const children: ProcessorProcess[] = [];
+
+beforeAll(async () => {
+  kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
+  ns = await createNamespace(kafka, PARTITIONS, 'scale');
+  workDir = await mkdtemp(join(tmpdir(), 'calwatch-scale-'));
+});
+
+afterAll(async () => {
+  for (const child of children) await child.kill('SIGKILL');
+  for (const service of services.reverse()) await service.stop().catch(() => undefined);
+  await ns.remove();
+  const client = createElasticsearchClient({ connection: getTestServices().elasticsearch });
+  try {
+    await deleteIndexSet(client, buildIndexNames(`${ns.prefix.slice(0, -1)}-`));
+  } finally {
+    await client.close();
+  }
+  await rm(workDir, { recursive: true, force: true });
+});
+
+async function runCommand(name: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = createTextSink();
+  const stderr = createTextSink();
+  const io: CommandIo = { stdout, stderr, env: { ...getTestServices().env, LOG_LEVEL: 'silent' }, cwd: workDir, signal: new AbortController().signal };
+  const { command } = await COMMANDS[name]!();
+  const code = await command.run(args, io);
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** What the comparison is about, by finding id. */
+function verdicts(findings: Iterable<Pick<Finding, 'id' | 'kind' | 'state' | 'severity' | 'leakedCals'>>) {
+  return Object.fromEntries(
+    [...findings].sort((a, b) => (a.id < b.id ? -1 : 1)).map((f) => [f.id, { kind: f.kind, state: f.state, severity: f.severity, leakedCals: f.leakedCals }]),
+  );
+}
+
+async function committedEvents(): Promise<number> {
+  const admin = await kafka.createAdmin();
+  try {
+    return (await admin.committedOffsets(`${ns.prefix}processor`, ns.topics.events)).reduce((sum, o) => sum + Math.max(0, Number(o.offset)), 0);
+  } finally {
+    await admin.close();
+  }
+}
+
+describe('one license server at real size, through every service', () => {
+  it('gives in Elasticsearch the findings of analyze, across a processor killed mid-stream, with no record near the limit', async () => {
+    const estate = buildLargeEstate({ server: 'LS-SCALE', licenses: 50_000, cloneReissues: 5_000, cloneNames: 4, churnHwids: 2_000, snapshotAt: SNAPSHOT_AT });
+    const file = join(workDir, 'issued-licenses.csv');
+    await writeFile(file, estate.csv);
+
+    // 1. The offline report: the reference.
+    const analyzed = await runCommand('analyze', [file, '--format', 'json', '--snapshot-time', SNAPSHOT_AT, '--as-of', estate.newestIssue]);
+    expect(analyzed.code).toBe(0);
+    const expected = (JSON.parse(analyzed.stdout) as { findings: Finding[] }).findings;
+    const kinds = expected.map((f) => f.kind);
+    expect(kinds).toContain('cloned-image');
+    expect(kinds).toContain('hwid-churn');
+    const clone = expected.find((f) => f.kind === 'cloned-image')!;
+    expect(clone.leakedCals).toBeGreaterThan(100);
+
+    // 2. The services: a collector over HTTP, the indexer, and the processor as a process of its own.
+    const env = ns.env({ LOG_LEVEL: 'silent', INDEXER_GROUP_ID: `${ns.prefix}indexer`, INDEXER_FETCH_MAX_WAIT_MS: '50' });
+    const collector = createCollectorService({
+      config: loadCollectorConfig({ ...env, COLLECTOR_TOKENS: TOKEN, COLLECTOR_HOST: '127.0.0.1', COLLECTOR_PORT: '0' }),
+      logger: createSilentLogger(),
+      kafka,
+      defaultMetrics: false,
+    });
+    await collector.start();
+    services.push(collector);
+    const indexerConfig = loadIndexerConfig(env);
+    const indexNames = buildIndexNames(indexerConfig.CALWATCH_INDEX_PREFIX, indexerConfig.CALWATCH_INDEX_INTERVAL);
+    const elasticsearch = createElasticsearchClient({ connection: getTestServices().elasticsearch });
+    await installElasticsearchSetup({ client: elasticsearch, names: indexNames, logger: createSilentLogger() });
+    const indexer = createIndexerService({ config: indexerConfig, logger: createSilentLogger(), kafka, elasticsearch });
+    await indexer.start();
+    services.push(indexer);
+    const first = startProcessorProcess(ns.env());
+    children.push(first);
+
+    const response = await fetch(`http://127.0.0.1:${collector.address()!.port}/v1/snapshots/issued-licenses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/csv', 'x-calwatch-snapshot-time': SNAPSHOT_AT },
+      body: estate.csv,
+    });
+    expect(response.status).toBe(202);
+    const accepted = (await response.json()) as { events?: number };
+    expect(accepted.events ?? 50_000).toBeGreaterThanOrEqual(50_000);
+
+    // 3. SIGKILL once part of the work is committed, then a new process takes over from the changelog.
+    await waitFor(async () => ((await committedEvents()) >= 10_000 ? true : undefined), 300_000, 'the first processor to get going');
+    await first.kill('SIGKILL');
+    expect(await committedEvents()).toBeLessThan(estate.licenses.length);
+    const second = startProcessorProcess(ns.env());
+    children.push(second);
+    const drained = await waitUntilDrained({
+      kafka,
+      targets: [
+        { groupId: `${ns.prefix}processor`, topics: [ns.topics.events] },
+        { groupId: `${ns.prefix}indexer`, topics: [ns.topics.findings, ns.topics.enriched] },
+      ],
+      quietTopics: [ns.topics.findings, ns.topics.enriched, ns.topics.deadLetter, ns.topics.processorChangelog],
+      quietMs: 3_000,
+      timeoutMs: 420_000,
+    });
+    if (!drained) process.stderr.write(second.logs().filter((l) => l.msg === 'progress' || l.level === 'error' || l.level === 'warn').slice(-10).map((l) => JSON.stringify(l)).join('\n'));
+    expect(drained).toBe(true);
+    expect(second.logs().some((l) => l.msg === 'state restored' && Number(l.records) > 0)).toBe(true);
+
+    // 4. Elasticsearch holds the findings of analyze.
+    await elasticsearch.indices.refresh({ index: indexNames.findingsAlias });
+    const found = await elasticsearch.search<{ calwatch: { finding: { id: string; kind: Finding['kind']; state: Finding['state']; severity: Finding['severity']; leaked_cals: number } } }>({
+      index: indexNames.findingsAlias,
+      size: 1_000,
+      query: { match_all: {} },
+    });
+    const indexed = found.hits.hits.map((h) => {
+      const f = h._source!.calwatch.finding;
+      return { id: f.id, kind: f.kind, state: f.state, severity: f.severity, leakedCals: f.leaked_cals };
+    });
+    expect(verdicts(indexed.filter((f) => f.state !== 'resolved'))).toEqual(verdicts(expected.filter((f) => f.state !== 'resolved')));
+
+    // 5. No record anywhere near the broker's limit, and nothing dead-lettered by the processor.
+    let largest = { topic: '', bytes: 0 };
+    for (const topic of Object.values(ns.topics)) {
+      for (const record of await readTopicToEnd(kafka, topic, PARTITIONS)) {
+        const bytes = (record.value?.length ?? 0) + Buffer.byteLength(record.key ?? '');
+        if (bytes > largest.bytes) largest = { topic, bytes };
+      }
+    }
+    expect(largest.bytes, `largest record on ${largest.topic}`).toBeLessThan(BROKER_RECORD_LIMIT / 2);
+    const letters = (await readTopicToEnd(kafka, ns.topics.deadLetter, PARTITIONS)).map((r) => (JSON.parse(r.value!.toString()) as { code: string }).code);
+    expect(letters).toEqual([]);
+    await second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 900_000);
+});
