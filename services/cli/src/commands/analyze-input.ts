@@ -212,11 +212,13 @@ export function buildEvents(reports: readonly FileReport[]): BuiltEvents {
       incomplete.push({ file: report.file.display, licenseServer: snapshot.licenseServer, rejected });
     }
     states.set(snapshot.licenseServer, diff.state);
-    events.push(...diff.events);
+    for (const event of diff.events) events.push(event);
   }
   for (const report of reports) {
-    for (const snap of report.keyPacks) events.push(...buildKeyPackEvents(snap.licenseServer, snap.takenAt, snap.keyPacks, snap.source));
-    events.push(...report.events);
+    for (const snap of report.keyPacks) {
+      for (const event of buildKeyPackEvents(snap.licenseServer, snap.takenAt, snap.keyPacks, snap.source)) events.push(event);
+    }
+    for (const event of report.events) events.push(event);
   }
   const seen = new Set<string>();
   const unique = events.filter((e) => (seen.has(e.eventId) ? false : (seen.add(e.eventId), true)));
