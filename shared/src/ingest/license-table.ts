@@ -1,4 +1,4 @@
-import { LICENSE_STATUS_BY_CODE, type LicenseFact, type LicenseStatus } from '../model/index';
+import { LICENSE_STATUS_BY_CODE, isoFromMs, type LicenseFact, type LicenseStatus } from '../model/index';
 
 const STATUS_CODE = new Map<LicenseStatus, number>(LICENSE_STATUS_BY_CODE.map((status, code) => [status, code]));
 /** hwid raw, hwid norm, computer raw, computer norm, user: the texts of one row, in this order. */
@@ -82,8 +82,8 @@ export class LicenseTable {
       hwid: { raw: this.textAt(row, 0), norm: this.textAt(row, 1) },
       computer: { raw: this.textAt(row, 2), norm: this.textAt(row, 3) },
       user: this.noUser[row] === 1 ? null : this.textAt(row, 4),
-      issueDate: new Date(this.issued[row]!).toISOString(),
-      expirationDate: Number.isNaN(expires) ? null : new Date(expires).toISOString(),
+      issueDate: isoFromMs(this.issued[row]!),
+      expirationDate: Number.isNaN(expires) ? null : isoFromMs(expires),
       status: this.status(row),
     };
   }

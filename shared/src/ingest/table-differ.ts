@@ -1,4 +1,4 @@
-import { buildEventId, type CanonicalEvent, type EventSource, type LicenseStatus } from '../model/index';
+import { buildEventId, isoFromMs, type CanonicalEvent, type EventSource, type LicenseStatus } from '../model/index';
 import { INGEST_ERRORS } from './errors';
 import type { LicenseTable } from './license-table';
 
@@ -36,8 +36,8 @@ export class LicenseEventList {
   /** Row in `previous` of a transition's former state. */
   private formerRows = new Uint32Array(INITIAL_EVENTS);
   private times = new Float64Array(INITIAL_EVENTS);
-  /** The 128-bit event id as four big-endian 32-bit words (the 32 hex digits, in order). */
-  private ids = new Uint32Array(INITIAL_EVENTS * 4);
+  /** The 128-bit event ids, 16 bytes each (the 32 hex digits as bytes). */
+  private ids = Buffer.alloc(INITIAL_EVENTS * 16);
   private readonly takenAtMs: number;
 
   constructor(
@@ -53,43 +53,41 @@ export class LicenseEventList {
 
   /** Word `w` (0..3) of the event id: comparing words in order compares the ids. */
   idWord(k: number, w: number): number {
-    return this.ids[k * 4 + w]!;
+    return this.ids.readUInt32BE(k * 16 + w * 4);
   }
 
   event(k: number): CanonicalEvent {
     const { table, takenAt, source, licenseServer } = this.next;
     const kind = this.kinds[k]!;
-    const envelope = {
+    const envelope = (eventTime: string) => ({
       schemaVersion: 1 as const,
-      eventId: this.eventId(k),
-      eventTime: new Date(this.times[k]!).toISOString(),
+      eventId: this.ids.toString('hex', k * 16, k * 16 + 16),
+      eventTime,
       observedTime: takenAt,
       source,
       licenseServer,
-    };
-    if (kind === ISSUED) return { ...envelope, type: 'license.issued', license: table.fact(this.rows[k]!) };
+    });
+    if (kind === ISSUED) {
+      const license = table.fact(this.rows[k]!);
+      return { ...envelope(license.issueDate), type: 'license.issued', license };
+    }
     const previous = this.previous!;
     if (kind === RETURNED) {
-      const row = this.rows[k]!;
-      return { ...envelope, type: 'license.returned', license: previous.fact(row), reason: returnReason(previous, row, this.takenAtMs) };
+      const license = previous.fact(this.rows[k]!);
+      const reason = returnReason(previous, this.rows[k]!, this.takenAtMs);
+      return { ...envelope(reason === 'expired' ? license.expirationDate! : takenAt), type: 'license.returned', license, reason };
     }
     const license = table.fact(this.rows[k]!);
     const former = this.formerRows[k]!;
-    if (kind === REVOKED) return { ...envelope, type: 'license.revoked', license, previousStatus: previous.status(former) };
-    if (kind === UPGRADED) return { ...envelope, type: 'license.upgraded', license, previousStatus: previous.status(former) };
+    if (kind === REVOKED) return { ...envelope(takenAt), type: 'license.revoked', license, previousStatus: previous.status(former) };
+    if (kind === UPGRADED) return { ...envelope(takenAt), type: 'license.upgraded', license, previousStatus: previous.status(former) };
     const formerExpiry = previous.expiresMs(former);
     return {
-      ...envelope,
+      ...envelope(takenAt),
       type: 'license.renewed',
       license,
-      previousExpirationDate: Number.isNaN(formerExpiry) ? null : new Date(formerExpiry).toISOString(),
+      previousExpirationDate: Number.isNaN(formerExpiry) ? null : isoFromMs(formerExpiry),
     };
-  }
-
-  private eventId(k: number): string {
-    let hex = '';
-    for (let w = 0; w < 4; w++) hex += this.ids[k * 4 + w]!.toString(16).padStart(8, '0');
-    return hex;
   }
 
   /** Appends an event with its id as buildEventId made it. */
@@ -100,7 +98,7 @@ export class LicenseEventList {
     this.rows[k] = row;
     this.formerRows[k] = formerRow;
     this.times[k] = timeMs;
-    for (let w = 0; w < 4; w++) this.ids[k * 4 + w] = Number.parseInt(id.slice(w * 8, w * 8 + 8), 16);
+    this.ids.write(id, k * 16, 16, 'hex');
     this.size = k + 1;
   }
 
@@ -118,8 +116,8 @@ export class LicenseEventList {
     const times = new Float64Array(this.capacity);
     times.set(this.times);
     this.times = times;
-    const ids = new Uint32Array(this.capacity * 4);
-    ids.set(this.ids);
+    const ids = Buffer.alloc(this.capacity * 16);
+    this.ids.copy(ids);
     this.ids = ids;
   }
 }
@@ -170,8 +168,8 @@ export function diffTables(previous: TableSnapshot | undefined, next: TableSnaps
   const now = next.table;
   const was = previous?.table;
   const instance = (table: LicenseTable, row: number) =>
-    `${server}\u001f${table.licenseId(row)}\u001f${new Date(table.issuedMs(row)).toISOString()}\u001f${table.hwidNorm(row)}`;
-  const iso = (ms: number) => (Number.isNaN(ms) ? null : new Date(ms).toISOString());
+    `${server}\u001f${table.licenseId(row)}\u001f${isoFromMs(table.issuedMs(row))}\u001f${table.hwidNorm(row)}`;
+  const iso = (ms: number) => (Number.isNaN(ms) ? null : isoFromMs(ms));
 
   const issued = (row: number) => events.push(ISSUED, row, 0, now.issuedMs(row), buildEventId('license.issued', instance(now, row)));
   const returned = (row: number) => {
