@@ -1,4 +1,4 @@
-import { LICENSE_STATUS_BY_CODE, isoFromMs, type LicenseFact, type LicenseStatus } from '../model/index';
+import { LICENSE_STATUS_BY_CODE, isoFromMs, msFromIso, type LicenseFact, type LicenseStatus } from '../model/index';
 
 const STATUS_CODE = new Map<LicenseStatus, number>(LICENSE_STATUS_BY_CODE.map((status, code) => [status, code]));
 /** hwid raw, hwid norm, computer raw, computer norm, user: the texts of one row, in this order. */
@@ -32,16 +32,31 @@ export class LicenseTable {
     if (row === this.capacity) this.grow();
     this.licenseIds[row] = fact.licenseId;
     this.keyPackIds[row] = fact.keyPackId;
-    this.issued[row] = Date.parse(fact.issueDate);
-    this.expires[row] = fact.expirationDate === null ? Number.NaN : Date.parse(fact.expirationDate);
+    this.issued[row] = msFromIso(fact.issueDate);
+    this.expires[row] = fact.expirationDate === null ? Number.NaN : msFromIso(fact.expirationDate);
     this.statuses[row] = STATUS_CODE.get(fact.status)!;
     this.noUser[row] = fact.user === null ? 1 : 0;
     const base = row * TEXTS;
-    this.ends[base] = this.write(fact.hwid.raw);
-    this.ends[base + 1] = this.write(fact.hwid.norm);
-    this.ends[base + 2] = this.write(fact.computer.raw);
-    this.ends[base + 3] = this.write(fact.computer.norm);
-    this.ends[base + 4] = this.write(fact.user ?? '');
+    const { hwid, computer } = fact;
+    const user = fact.user ?? '';
+    // One write for the five texts; when they are ASCII (bytes = characters, as in every real
+    // export) the ends follow from their lengths, otherwise they are written one by one.
+    const start = this.textUsed;
+    const end = this.write(hwid.raw + hwid.norm + computer.raw + computer.norm + user);
+    if (end - start === hwid.raw.length + hwid.norm.length + computer.raw.length + computer.norm.length + user.length) {
+      this.ends[base] = start + hwid.raw.length;
+      this.ends[base + 1] = this.ends[base]! + hwid.norm.length;
+      this.ends[base + 2] = this.ends[base + 1]! + computer.raw.length;
+      this.ends[base + 3] = this.ends[base + 2]! + computer.norm.length;
+      this.ends[base + 4] = end;
+    } else {
+      this.textUsed = start;
+      this.ends[base] = this.write(hwid.raw);
+      this.ends[base + 1] = this.write(hwid.norm);
+      this.ends[base + 2] = this.write(computer.raw);
+      this.ends[base + 3] = this.write(computer.norm);
+      this.ends[base + 4] = this.write(user);
+    }
     this.size = row + 1;
     return row;
   }

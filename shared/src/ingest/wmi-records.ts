@@ -81,7 +81,9 @@ function readLicenseServer(reader: RowReader, read: FieldReader, fallback: strin
   const cimServer =
     typeof cim === 'object' && cim !== null ? (cim as Record<string, unknown>)['ServerName'] : undefined;
   for (const candidate of [read('PSComputerName'), read('__SERVER'), cimServer, fallback]) {
-    if (typeof candidate === 'string' && normalizeComputer(candidate) !== '') return normalizeComputer(candidate);
+    if (typeof candidate !== 'string') continue;
+    const server = normalizeComputer(candidate);
+    if (server !== '') return server;
   }
   reader.problems.push({
     code: 'INGEST_MISSING_FIELD',
