@@ -22,6 +22,8 @@ export class LicenseTable {
   private expires = new Float64Array(INITIAL_ROWS);
   private statuses = new Uint8Array(INITIAL_ROWS);
   private noUser = new Uint8Array(INITIAL_ROWS);
+  /** 1 when the row's texts are ASCII: they decode as Latin-1, which is cheaper than UTF-8. */
+  private ascii = new Uint8Array(INITIAL_ROWS);
   /** End offset in `text` of each of the row's TEXTS; a row starts where the previous ended. */
   private ends = new Uint32Array(INITIAL_ROWS * TEXTS);
   private text = Buffer.allocUnsafe(INITIAL_ROWS * 128);
@@ -49,7 +51,9 @@ export class LicenseTable {
       this.ends[base + 2] = this.ends[base + 1]! + computer.raw.length;
       this.ends[base + 3] = this.ends[base + 2]! + computer.norm.length;
       this.ends[base + 4] = end;
+      this.ascii[row] = 1;
     } else {
+      this.ascii[row] = 0;
       this.textUsed = start;
       this.ends[base] = this.write(hwid.raw);
       this.ends[base + 1] = this.write(hwid.norm);
@@ -84,9 +88,9 @@ export class LicenseTable {
 
   /** Same normalised HWID as `other`'s row, compared as bytes. */
   sameHwid(row: number, other: LicenseTable, otherRow: number): boolean {
-    const [start, end] = this.span(row, 1);
-    const [otherStart, otherEnd] = other.span(otherRow, 1);
-    return this.text.compare(other.text, otherStart, otherEnd, start, end) === 0;
+    const at = row * TEXTS;
+    const otherAt = otherRow * TEXTS;
+    return this.text.compare(other.text, other.ends[otherAt]!, other.ends[otherAt + 1]!, this.ends[at]!, this.ends[at + 1]!) === 0;
   }
 
   fact(row: number): LicenseFact {
@@ -103,15 +107,12 @@ export class LicenseTable {
     };
   }
 
-  private span(row: number, field: number): [number, number] {
+  private textAt(row: number, field: number): string {
     const at = row * TEXTS + field;
     const start = at === 0 ? 0 : this.ends[at - 1]!;
-    return [start, this.ends[at]!];
-  }
-
-  private textAt(row: number, field: number): string {
-    const [start, end] = this.span(row, field);
-    return start === end ? '' : this.text.toString('utf8', start, end);
+    const end = this.ends[at]!;
+    if (start === end) return '';
+    return this.text.toString(this.ascii[row] === 1 ? 'latin1' : 'utf8', start, end);
   }
 
   private write(value: string): number {
@@ -138,6 +139,7 @@ export class LicenseTable {
     this.expires = grown(this.expires, (n) => new Float64Array(n));
     this.statuses = grown(this.statuses, (n) => new Uint8Array(n));
     this.noUser = grown(this.noUser, (n) => new Uint8Array(n));
+    this.ascii = grown(this.ascii, (n) => new Uint8Array(n));
     this.ends = grown(this.ends, (n) => new Uint32Array(n), TEXTS);
     this.capacity = capacity;
   }

@@ -59,31 +59,25 @@ export class LicenseEventList {
   event(k: number): CanonicalEvent {
     const { table, takenAt, source, licenseServer } = this.next;
     const kind = this.kinds[k]!;
-    const envelope = (eventTime: string) => ({
-      schemaVersion: 1 as const,
-      eventId: this.ids.toString('hex', k * 16, k * 16 + 16),
-      eventTime,
-      observedTime: takenAt,
-      source,
-      licenseServer,
-    });
+    const eventId = this.ids.toString('hex', k * 16, k * 16 + 16);
+    const envelope = { schemaVersion: 1 as const, eventId, eventTime: takenAt, observedTime: takenAt, source, licenseServer };
     if (kind === ISSUED) {
       const license = table.fact(this.rows[k]!);
-      return { ...envelope(license.issueDate), type: 'license.issued', license };
+      return { ...envelope, eventTime: license.issueDate, type: 'license.issued', license };
     }
     const previous = this.previous!;
     if (kind === RETURNED) {
       const license = previous.fact(this.rows[k]!);
       const reason = returnReason(previous, this.rows[k]!, this.takenAtMs);
-      return { ...envelope(reason === 'expired' ? license.expirationDate! : takenAt), type: 'license.returned', license, reason };
+      return { ...envelope, eventTime: reason === 'expired' ? license.expirationDate! : takenAt, type: 'license.returned', license, reason };
     }
     const license = table.fact(this.rows[k]!);
     const former = this.formerRows[k]!;
-    if (kind === REVOKED) return { ...envelope(takenAt), type: 'license.revoked', license, previousStatus: previous.status(former) };
-    if (kind === UPGRADED) return { ...envelope(takenAt), type: 'license.upgraded', license, previousStatus: previous.status(former) };
+    if (kind === REVOKED) return { ...envelope, type: 'license.revoked', license, previousStatus: previous.status(former) };
+    if (kind === UPGRADED) return { ...envelope, type: 'license.upgraded', license, previousStatus: previous.status(former) };
     const formerExpiry = previous.expiresMs(former);
     return {
-      ...envelope(takenAt),
+      ...envelope,
       type: 'license.renewed',
       license,
       previousExpirationDate: Number.isNaN(formerExpiry) ? null : isoFromMs(formerExpiry),
