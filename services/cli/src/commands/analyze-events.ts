@@ -46,9 +46,16 @@ export class EventLog {
   }
 
   private at(g: number): { part: Part; k: number; time: number } {
-    // Parts are few (one per snapshot or file): a linear search from the end is enough.
-    let p = this.parts.length - 1;
-    while (this.starts[p]! > g) p--;
+    // The last part starting at or before g (one part per snapshot diff or file: a year of
+    // daily exports is hundreds).
+    let lo = 0;
+    let hi = this.parts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= g) lo = mid;
+      else hi = mid - 1;
+    }
+    const p = lo;
     const part = this.parts[p]!;
     const k = g - this.starts[p]!;
     const time = Array.isArray(part) ? Date.parse((part as readonly CanonicalEvent[])[k]!.eventTime) : (part as LicenseEventList).timeMs(k);
