@@ -25,6 +25,25 @@ export default tseslint.config(
     },
   },
   {
+    // Spreading an array into a call puts every element on the stack: it throws
+    // RangeError past ~120k elements, the size of a real license server's table.
+    files: ['shared/src/**/*.ts', 'services/cli/src/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name=/^(push|unshift|splice)$/] > SpreadElement",
+          message: 'Spreading into push/unshift/splice overflows the stack on large arrays; loop instead.',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name=/^(max|min)$/] > SpreadElement",
+          message: 'Math.max/min(...array) overflows the stack on large arrays; loop or reduce instead.',
+        },
+      ],
+    },
+  },
+  {
     // Tests, benchmarks and the CLI's terminal output may print.
     files: ['**/*.test.ts', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },

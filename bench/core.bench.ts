@@ -252,8 +252,8 @@ export async function loadEvents(dir: string): Promise<CanonicalEvent[]> {
     source: { kind: 'wmi-keypacks', ref: 'bench' },
   });
   const events: CanonicalEvent[] = [];
-  for (const snap of keyPacks.keyPacks) events.push(...buildKeyPackEvents(snap.licenseServer, snap.takenAt, snap.keyPacks, snap.source));
-  for (const snap of issued.issued) events.push(...diffSnapshot(undefined, snap).events);
+  for (const snap of keyPacks.keyPacks) for (const e of buildKeyPackEvents(snap.licenseServer, snap.takenAt, snap.keyPacks, snap.source)) events.push(e);
+  for (const snap of issued.issued) for (const e of diffSnapshot(undefined, snap).events) events.push(e);
   return events.sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : a.eventId < b.eventId ? -1 : 1));
 }
 

@@ -95,7 +95,7 @@ export async function runE2eBench(options: { samples?: number } = {}): Promise<B
     for (let sample = 0; sample < samples; sample++) {
       const at = Date.now();
       const added = clonedImageRows(sample, at);
-      rows.push(...added);
+      for (const row of added) rows.push(row);
       const hwid = normalizeHwid(added[0]!.hwid)!;
       const response = await fetch(url, {
         method: 'POST',

@@ -29,10 +29,10 @@ const namespaces: Namespace[] = [];
 const children: ProcessorProcess[] = [];
 
 /** A simulated fleet with every leak cause, in time order. */
-/** Three license servers' fleets: their state spreads over the partitions. */
+/** Three license servers' fleets whose names the default partitioner sends to the three partitions. */
 function fleet(seed: number): CanonicalEvent[] {
   const mix = { cloned: { groups: 2, size: 3 }, vdi: { count: 4 }, rebuild: { count: 4 }, duplicate: { groups: 1, size: 2 }, corrupted: { count: 1 } };
-  return byTime(['LS01', 'LS02', 'LS03'].flatMap((licenseServer, i) => [...simulateFleet({ devices: 150, days: 30, seed: seed * 10 + i, licenseServer, mix }).events()]));
+  return byTime(['LS01', 'LS04', 'LS12'].flatMap((licenseServer, i) => [...simulateFleet({ devices: 150, days: 30, seed: seed * 10 + i, licenseServer, mix }).events()]));
 }
 
 /** Records of the events topic the group has committed. */

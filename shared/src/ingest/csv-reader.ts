@@ -33,6 +33,8 @@ export class CsvReader {
   private recordLine = 1;
   private skipLf = false;
   private error: string | null = null;
+  /** First LF at or after the reading position in the current chunk (-1: not looked for yet). */
+  private nextLf = -1;
 
   constructor(private readonly maxRecordChars = 1 << 20) {
     this.carried = new CarriedText(maxRecordChars);
@@ -43,6 +45,7 @@ export class CsvReader {
     let i = 0;
     let segStart = 0;
     const n = text.length;
+    this.nextLf = -1;
     if (this.skipLf && n > 0) {
       this.skipLf = false;
       if (text.charCodeAt(0) === 10) {
@@ -208,11 +211,20 @@ export class CsvReader {
     this.field = '';
   }
 
+  /**
+   * Counts the LFs inside a quoted field. The next LF of the chunk is remembered: looking it up
+   * per field scanned to the end of the row for each of its ~30 fields.
+   */
   private countLines(text: string, from: number, to: number): void {
-    let k = text.indexOf('\n', from);
-    while (k >= 0 && k < to) {
+    if (this.nextLf < from) this.nextLf = lfAtOrAfter(text, from);
+    while (this.nextLf < to) {
       this.line += 1;
-      k = text.indexOf('\n', k + 1);
+      this.nextLf = lfAtOrAfter(text, this.nextLf + 1);
     }
   }
+}
+
+function lfAtOrAfter(text: string, from: number): number {
+  const at = text.indexOf('\n', from);
+  return at < 0 ? text.length : at;
 }

@@ -9,6 +9,8 @@ export { parseFile } from './parse-file';
 export { INGEST_REJECTIONS, type IngestRejectionCode } from './rejection-codes';
 export { toDeadLetter } from './dead-letter';
 export { SnapshotState, diffSnapshot, type Snapshot, type SnapshotDiff } from './snapshot-differ';
+export { LicenseTable } from './license-table';
+export { LicenseEventList, diffTables, type TableSnapshot } from './table-differ';
 export { INGEST_ERRORS } from './errors';
 export { buildKeyPackEvents } from './keypack-events';
 export { collectSnapshots, type CollectedSnapshots, type KeyPackSnapshot } from './collect-snapshots';

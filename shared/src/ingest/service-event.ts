@@ -60,7 +60,7 @@ export function normalizeInserts(inserts: { name: string | null; value: string }
     .map((insert) => (insert.name === null ? undefined : PARAM_NAME.exec(insert.name)))
     .filter((m): m is RegExpExecArray => m !== null && m !== undefined)
     .map((m) => Number(m[1]));
-  const shift = numbered.length > 0 && Math.min(...numbered) === 0 ? 1 : 0;
+  const shift = numbered.includes(0) ? 1 : 0;
   const params: Record<string, string> = {};
   inserts.forEach((insert) => {
     const m = insert.name === null ? null : PARAM_NAME.exec(insert.name);

@@ -1,9 +1,62 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDate, parseLicenseStatus, parseUint32, parseWmiDatetime } from './wmi-values';
 
 const value = <T>(r: { ok: true; value: T } | { ok: false; expected: string }) => (r.ok ? r.value : `!${r.expected}`);
 
+/** parseWmiDatetime as it was first written (regex and Date round trip): the reference. */
+function referenceWmiDatetime(text: string): string {
+  if (text.includes('*')) return 'placeholders';
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})\.(\d{6})([+-])(\d{3})$/.exec(text);
+  if (m === null) return 'syntax';
+  const [, y, mo, d, h, mi, s, micro, sign, off] = m.map(String);
+  const fields = [Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s)] as const;
+  const local = Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5], Math.floor(Number(micro) / 1000));
+  const check = new Date(local);
+  if (
+    check.getUTCFullYear() !== fields[0] || check.getUTCMonth() !== fields[1] - 1 || check.getUTCDate() !== fields[2] ||
+    check.getUTCHours() !== fields[3] || check.getUTCMinutes() !== fields[4] || check.getUTCSeconds() !== fields[5]
+  ) {
+    return 'calendar';
+  }
+  const ms = local - (sign === '-' ? -1 : 1) * Number(off) * 60_000;
+  return ms < Date.UTC(1601, 0, 1) || ms > Date.UTC(9999, 11, 31, 23, 59, 59, 999) ? 'range' : new Date(ms).toISOString();
+}
+
+function outcome(text: string): string {
+  const r = parseWmiDatetime(text);
+  if (r.ok) return r.value;
+  if (r.expected.includes('placeholders')) return 'placeholders';
+  if (r.expected.includes('real calendar time')) return 'calendar';
+  if (r.expected.includes('between 1601 and 9999')) return 'range';
+  return 'syntax';
+}
+
 describe('parseWmiDatetime', () => {
+  it('reads every value as the regex-and-Date reference does', () => {
+    const digit = (n: number, max = 9) => fc.array(fc.integer({ min: 0, max }), { minLength: n, maxLength: n }).map((a) => a.join(''));
+    const near = fc
+      .tuple(
+        fc.constantFrom('0001', '0099', '0100', '1600', '1601', '1900', '2000', '2023', '2024', '9999'),
+        fc.constantFrom('00', '01', '02', '12', '13'),
+        fc.constantFrom('00', '01', '28', '29', '30', '31', '32'),
+        fc.constantFrom('00', '23', '24'),
+        fc.constantFrom('00', '59', '60'),
+        fc.constantFrom('00', '59', '60'),
+        digit(6),
+        fc.constantFrom('+', '-', 'x'),
+        fc.constantFrom('000', '060', '720', '999'),
+      )
+      .map((parts) => `${parts.slice(0, 6).join('')}.${parts.slice(6).join('')}`);
+    const noise = fc.string({ unit: fc.constantFrom('0', '1', '9', '.', '+', '-', '*', ' ', 'a'), minLength: 20, maxLength: 27 });
+    fc.assert(
+      fc.property(fc.oneof(near, noise, digit(25).map((t) => `${t.slice(0, 14)}.${t.slice(15, 21)}+${t.slice(22)}`)), (text) => {
+        expect(outcome(text)).toBe(referenceWmiDatetime(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it.each([
     ['20240612093015.000000+000', '2024-06-12T09:30:15.000Z'],
     ['20240612113015.123456+120', '2024-06-12T09:30:15.123Z'],

@@ -35,4 +35,5 @@ export {
   type WriteFleetOptions,
   type WriteFleetResult,
 } from './write-fleet';
-export { toDmtf, toEnUsDateTime, csvField, ps51Csv } from './format-wmi';
+export { toDmtf, toEnUsDateTime, csvField } from './format-wmi';
+export { writeScaleExport, SCALE_EXPORT_TAKEN_AT, type ScaleExportOptions } from './scale-export';

@@ -312,8 +312,10 @@ function createLedger(fleet: Fleet) {
         const leaked: number[] = [];
         for (const ids of live[i]!.values()) {
           // Table order is licenseId order: the newest per machine is the one it needs.
-          liveIds.push(...ids);
-          leaked.push(...ids.slice(0, -1));
+          for (const [k, id] of ids.entries()) {
+            liveIds.push(id);
+            if (k < ids.length - 1) leaked.push(id);
+          }
         }
         const devices = seed.devices.map((d) => fleet.devices[d]!);
         return {

@@ -3,16 +3,16 @@ import { access, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import {
   type CanonicalEvent,
+  type KeyPackFact,
   type KeyPackSnapshot,
-  type ParsedItem,
   type Rejection,
-  type Snapshot,
-  type SnapshotState,
+  type TableSnapshot,
+  LicenseTable,
   buildKeyPackEvents,
-  collectSnapshots,
-  diffSnapshot,
+  diffTables,
   parseFile,
 } from '@calwatch/shared';
+import { EventLog } from './analyze-events';
 
 /** Where a file's snapshot time came from (see docs/detection.md, "analyze"). */
 export type SnapshotTimeSource = 'option' | 'name' | 'mtime';
@@ -110,72 +110,124 @@ export async function listInputs(paths: readonly string[], options: { cwd: strin
   return files;
 }
 
+/** Rejected records of one file: counted by code, with the first few of each code kept. */
+export interface RejectionTally {
+  total: number;
+  /** Rejections of a record (a row); the rest concern the file as a whole. */
+  records: number;
+  byCode: Map<string, { count: number; examples: Rejection[] }>;
+}
+
+/** Examples kept per rejection code and file (the report shows three in all). */
+const REJECTION_EXAMPLES = 3;
+
+function tally(into: RejectionTally, rejection: Rejection): void {
+  into.total++;
+  if (rejection.record !== null) into.records++;
+  let entry = into.byCode.get(rejection.code);
+  if (entry === undefined) into.byCode.set(rejection.code, (entry = { count: 0, examples: [] }));
+  entry.count++;
+  if (entry.examples.length < REJECTION_EXAMPLES) entry.examples.push(rejection);
+}
+
 export interface FileReport {
   file: InputFile;
   /** Rows and records read, parsed or rejected. */
   records: number;
-  rejections: Rejection[];
+  rejected: RejectionTally;
   /** What the file held: wmi-issued-licenses, wmi-keypacks, or the source kinds of events. */
   kinds: string[];
   licenseServers: string[];
   unknownFormat: boolean;
-  issued: Snapshot[];
+  /** One compact license table per license server found in the export. */
+  issued: TableSnapshot[];
   keyPacks: KeyPackSnapshot[];
   events: CanonicalEvent[];
 }
 
-/** Reads one file in full (one snapshot is held in memory; events are kept for sorting). */
+/**
+ * Reads one file. Rows of a license export go straight into a compact table per license
+ * server (a snapshot is the whole table, so it is held, but not as objects); events are kept
+ * for sorting; rejected records are counted, with a few examples.
+ */
 export async function readInput(
   file: InputFile,
   options: { licenseServer?: string; onRecords?: (records: number) => void },
 ): Promise<FileReport> {
   const kinds = new Set<string>();
+  const tables = new Map<string, LicenseTable>();
+  const keyPacks = new Map<string, KeyPackFact[]>();
+  const events: CanonicalEvent[] = [];
+  const rejected: RejectionTally = { total: 0, records: 0, byCode: new Map() };
+  let records = 0;
   let seen = 0;
-  async function* observed(items: AsyncIterable<ParsedItem>): AsyncGenerator<ParsedItem> {
-    for await (const item of items) {
-      if (item.kind === 'issued-license') kinds.add('wmi-issued-licenses');
-      else if (item.kind === 'keypack') kinds.add('wmi-keypacks');
-      else if (item.kind === 'event') kinds.add(item.event.source.kind);
-      seen++;
-      if (seen % 10_000 === 0) options.onRecords?.(seen);
-      yield item;
-    }
-  }
   const parseOptions = {
     observedTime: file.snapshotTime,
     ref: file.display,
     ...(options.licenseServer === undefined ? {} : { licenseServer: options.licenseServer }),
   };
-  let collected;
   try {
-    collected = await collectSnapshots(observed(parseFile(file.path, parseOptions)), {
-      takenAt: file.snapshotTime,
-      source: { kind: 'wmi-issued-licenses', ref: file.display },
-    });
+    for await (const item of parseFile(file.path, parseOptions)) {
+      switch (item.kind) {
+        case 'issued-license': {
+          kinds.add('wmi-issued-licenses');
+          records++;
+          let table = tables.get(item.licenseServer);
+          if (table === undefined) tables.set(item.licenseServer, (table = new LicenseTable()));
+          table.add(item.license);
+          break;
+        }
+        case 'keypack': {
+          kinds.add('wmi-keypacks');
+          records++;
+          const list = keyPacks.get(item.licenseServer);
+          if (list === undefined) keyPacks.set(item.licenseServer, [item.keyPack]);
+          else list.push(item.keyPack);
+          break;
+        }
+        case 'event':
+          kinds.add(item.event.source.kind);
+          events.push(item.event);
+          break;
+        case 'rejected':
+          if (item.rejection.record !== null) records++;
+          tally(rejected, item.rejection);
+          break;
+      }
+      seen++;
+      if (seen % 10_000 === 0) options.onRecords?.(seen);
+    }
   } catch (error) {
     throw new InputError(`cannot read ${file.display}: ${describe(error)}`);
   }
-  const unknownFormat = collected.rejections.some((r) => r.code === 'INGEST_UNKNOWN_FORMAT');
-  const servers = new Set<string>([
-    ...collected.issued.map((s) => s.licenseServer),
-    ...collected.keyPacks.map((s) => s.licenseServer),
-    ...collected.events.map((e) => e.licenseServer),
-  ]);
+  const takenAt = file.snapshotTime;
+  const servers = new Set<string>([...tables.keys(), ...keyPacks.keys()]);
+  for (const event of events) servers.add(event.licenseServer);
   return {
     file,
-    records: collected.records + collected.events.length,
-    rejections: collected.rejections,
+    records: records + events.length,
+    rejected,
     kinds: [...kinds].sort(),
     licenseServers: [...servers].sort(),
-    unknownFormat,
-    issued: collected.issued,
-    keyPacks: collected.keyPacks.map((s) => ({ ...s, source: { kind: 'wmi-keypacks' as const, ref: file.display } })),
-    events: collected.events,
+    unknownFormat: rejected.byCode.has('INGEST_UNKNOWN_FORMAT'),
+    issued: [...tables].map(([licenseServer, table]) => ({
+      licenseServer,
+      takenAt,
+      table,
+      source: { kind: 'wmi-issued-licenses' as const, ref: file.display },
+    })),
+    keyPacks: [...keyPacks].map(([licenseServer, list]) => ({
+      licenseServer,
+      takenAt,
+      keyPacks: list,
+      source: { kind: 'wmi-keypacks' as const, ref: file.display },
+    })),
+    events,
   };
 }
 
 export interface BuiltEvents {
-  events: CanonicalEvent[];
+  log: EventLog;
   /** Snapshots not newer than the previous one of their server: not diffed. */
   stale: { file: string; licenseServer: string; takenAt: string }[];
   /** Later snapshots with rejected rows: a missing row reads as a returned license. */
@@ -188,7 +240,7 @@ export interface BuiltEvents {
  * inventory events, and events are taken as they are; duplicates (same eventId) are kept once.
  */
 export function buildEvents(reports: readonly FileReport[]): BuiltEvents {
-  const events: CanonicalEvent[] = [];
+  const log = new EventLog();
   const stale: BuiltEvents['stale'] = [];
   const incomplete: BuiltEvents['incomplete'] = [];
   const snapshots = reports
@@ -199,27 +251,23 @@ export function buildEvents(reports: readonly FileReport[]): BuiltEvents {
         Date.parse(a.snapshot.takenAt) - Date.parse(b.snapshot.takenAt) ||
         a.report.file.path.localeCompare(b.report.file.path),
     );
-  const states = new Map<string, SnapshotState>();
+  const previous = new Map<string, TableSnapshot>();
   for (const { report, snapshot } of snapshots) {
-    const previous = states.get(snapshot.licenseServer);
-    const diff = diffSnapshot(previous, snapshot);
+    const before = previous.get(snapshot.licenseServer);
+    const diff = diffTables(before, snapshot);
     if (diff.stale) {
       stale.push({ file: report.file.display, licenseServer: snapshot.licenseServer, takenAt: snapshot.takenAt });
       continue;
     }
-    const rejected = report.rejections.filter((r) => r.record !== null).length;
-    if (previous !== undefined && rejected > 0) {
-      incomplete.push({ file: report.file.display, licenseServer: snapshot.licenseServer, rejected });
+    if (before !== undefined && report.rejected.records > 0) {
+      incomplete.push({ file: report.file.display, licenseServer: snapshot.licenseServer, rejected: report.rejected.records });
     }
-    states.set(snapshot.licenseServer, diff.state);
-    events.push(...diff.events);
+    previous.set(snapshot.licenseServer, snapshot);
+    log.add(diff.events);
   }
   for (const report of reports) {
-    for (const snap of report.keyPacks) events.push(...buildKeyPackEvents(snap.licenseServer, snap.takenAt, snap.keyPacks, snap.source));
-    events.push(...report.events);
+    for (const snap of report.keyPacks) log.add(buildKeyPackEvents(snap.licenseServer, snap.takenAt, snap.keyPacks, snap.source));
+    log.add(report.events);
   }
-  const seen = new Set<string>();
-  const unique = events.filter((e) => (seen.has(e.eventId) ? false : (seen.add(e.eventId), true)));
-  unique.sort((a, b) => (a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
-  return { events: unique, stale, incomplete };
+  return { log, stale, incomplete };
 }

@@ -61,12 +61,16 @@ export function buildSummary(facts: RunFacts): Summary {
   }
   // A CAL can be in two findings (a clone whose name was also rebuilt): count it once.
   const reclaimable = new Set(open.flatMap((f) => f.reclaimableLicenseIds.map((id) => `${f.licenseServer}|${id}`)));
-  const rejections = facts.reports.flatMap((r) => r.rejections);
+  // Codes in order of first appearance, examples from the first files that had them.
   const byCode: Summary['rejected']['byCode'] = {};
-  for (const r of rejections) {
-    const entry = (byCode[r.code] ??= { count: 0, reasons: [] });
-    entry.count++;
-    if (entry.reasons.length < REASON_EXAMPLES) entry.reasons.push(where(r));
+  let rejectedTotal = 0;
+  for (const report of facts.reports) {
+    rejectedTotal += report.rejected.total;
+    for (const [code, { count, examples }] of report.rejected.byCode) {
+      const entry = (byCode[code] ??= { count: 0, reasons: [] });
+      entry.count += count;
+      for (const r of examples) if (entry.reasons.length < REASON_EXAMPLES) entry.reasons.push(where(r));
+    }
   }
   const notes = new Map<string, string[]>();
   const note = (file: string, text: string) => notes.set(file, [...(notes.get(file) ?? []), text]);
@@ -85,13 +89,13 @@ export function buildSummary(facts: RunFacts): Summary {
     recordsRead: facts.reports.reduce((n, r) => n + r.records, 0),
     events: facts.eventsApplied,
     eventsAfterAsOf: facts.eventsAfterAsOf,
-    rejected: { total: rejections.length, byCode },
+    rejected: { total: rejectedTotal, byCode },
     files: facts.reports.map((r) => ({
       path: r.file.display,
       kinds: r.kinds,
       licenseServers: r.licenseServers,
       records: r.records,
-      rejected: r.rejections.length,
+      rejected: r.rejected.total,
       snapshotTime: isSnapshot(r) ? r.file.snapshotTime : null,
       snapshotTimeFrom: isSnapshot(r) ? r.file.snapshotTimeFrom : null,
       ...(notes.has(r.file.display) ? { note: notes.get(r.file.display)!.join('; ') } : {}),

@@ -164,8 +164,8 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
   }
 
   const built = buildEvents(reports);
-  // The newest time in the input: the last event (they are sorted) or the newest snapshot.
-  let newest = built.events.length > 0 ? Date.parse(built.events.at(-1)!.eventTime) : Number.NEGATIVE_INFINITY;
+  // The newest time in the input: the newest event or the newest snapshot.
+  let newest = built.log.newestMs();
   for (const report of reports) {
     if (report.issued.length > 0 || report.keyPacks.length > 0) newest = Math.max(newest, Date.parse(report.file.snapshotTime));
   }
@@ -179,21 +179,23 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
     );
   }
 
-  say(`detecting over ${built.events.length.toLocaleString('en-US')} events`);
+  say(`detecting over ${built.log.size.toLocaleString('en-US')} events`);
   const pipeline = createPipeline(options.config);
   let applied = 0;
   let afterAsOf = 0;
-  for (const event of built.events) {
-    if (Date.parse(event.eventTime) > asOfMs) {
+  // Events are built one at a time as the pipeline takes them: only its reorder buffer
+  // (the allowed lateness) and its state stay in memory.
+  built.log.forEach((timeMs, build) => {
+    if (timeMs > asOfMs) {
       afterAsOf++;
-      continue;
+      return;
     }
     // Sorted input is never too late; the outcome is checked so nothing vanishes silently.
-    const outcome = pipeline.apply(event);
+    const outcome = pipeline.apply(build());
     if (outcome.status === 'too-late') throw outcome.error;
     applied++;
     if (applied % 100_000 === 0) say(`  ${applied.toLocaleString('en-US')} events`);
-  }
+  });
   pipeline.advanceTo(asOfMs);
   pipeline.flush();
 

@@ -40,7 +40,7 @@ export function renderDemoSummary(report: DemoReport): string {
   lines.push(`Pages sent: ${report.pages} (received by the local webhook)`);
   lines.push('');
   lines.push("Detection against the simulator's truth (a finding counts when it names a device of a simulated cause of its kind):");
-  lines.push(...renderScores(report.scores));
+  for (const line of renderScores(report.scores)) lines.push(line);
   lines.push('');
   lines.push(
     `Elasticsearch: ${report.elasticsearch.documents === null ? 'findings' : `${number(report.elasticsearch.documents)} finding documents`} in ${report.elasticsearch.index}; try`,

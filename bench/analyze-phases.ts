@@ -1,0 +1,86 @@
+/**
+ * One `calwatch analyze` run split into its phases, for bench/analyze.bench.ts (run in a
+ * child process so that its peak RSS is its own):
+ *
+ *   node --import tsx bench/analyze-phases.ts <export.csv> <as-of>
+ *
+ * Prints one JSON object: the ceiling (streaming the file and counting lines), reading and
+ * parsing into license tables, diffing, de-duplicating and sorting, building every event,
+ * the detection core alone (pipeline.apply over the built events, advance, flush) and the
+ * report, each in seconds, and RSS / heap once the input is held.
+ */
+import { createReadStream } from 'node:fs';
+import { createPipeline, parseCoreConfig } from '@calwatch/processor';
+import { buildEvents, listInputs, readInput } from '../services/cli/src/commands/analyze-input';
+import { renderJson } from '../services/cli/src/commands/analyze-report';
+
+const [path, asOf] = process.argv.slice(2);
+if (path === undefined || asOf === undefined) throw new Error('usage: analyze-phases.ts <export.csv> <as-of>');
+const asOfMs = Date.parse(asOf);
+const seconds = (from: number) => Math.round((performance.now() - from) / 10) / 100;
+
+let at = performance.now();
+let lines = 0;
+for await (const chunk of createReadStream(path)) {
+  for (let i = (chunk as Buffer).indexOf(10); i >= 0; i = (chunk as Buffer).indexOf(10, i + 1)) lines++;
+}
+const ceilingReadS = seconds(at);
+
+at = performance.now();
+const [file] = await listInputs([path], { cwd: process.cwd() });
+const report = await readInput(file!, {});
+const readS = seconds(at);
+
+at = performance.now();
+const built = buildEvents([report]);
+const diffS = seconds(at);
+
+at = performance.now();
+const events = built.log.size;
+const sortS = seconds(at);
+
+at = performance.now();
+let built_ = 0;
+built.log.forEach((timeMs, build) => {
+  if (timeMs <= asOfMs && build().eventId.length === 32) built_++;
+});
+const buildS = seconds(at);
+const rssAfterInputBytes = process.memoryUsage().rss;
+const heapAfterInputBytes = process.memoryUsage().heapUsed;
+
+at = performance.now();
+const pipeline = createPipeline(parseCoreConfig({}));
+built.log.forEach((timeMs, build) => {
+  if (timeMs > asOfMs) return;
+  const outcome = pipeline.apply(build());
+  if (outcome.status === 'too-late') throw outcome.error;
+});
+pipeline.advanceTo(asOfMs);
+pipeline.flush();
+// The loop above built every event again: the core's share is the rest.
+const coreS = Math.max(0, Math.round((seconds(at) - buildS) * 100) / 100);
+
+at = performance.now();
+const findings = pipeline.findings();
+const json = renderJson({ asOf, reports: [report], built, findings, eventsApplied: built_, eventsAfterAsOf: events - built_ });
+const reportS = seconds(at);
+
+process.stdout.write(
+  `${JSON.stringify({
+    lines,
+    records: report.records,
+    events,
+    openFindings: findings.filter((f) => f.state === 'open').length,
+    outputBytes: json.length,
+    ceilingReadS,
+    readS,
+    diffS,
+    sortS,
+    buildS,
+    coreS,
+    reportS,
+    rssAfterInputBytes,
+    heapAfterInputBytes,
+    rssEndBytes: process.memoryUsage().rss,
+  })}\n`,
+);
