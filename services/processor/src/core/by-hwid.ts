@@ -44,45 +44,49 @@ export interface ByHwidStage {
   dueAt(state: ByHwidState): number | null;
 }
 
-/** A CAL issued to another name than the previous one of the HWID: a reissue. */
-interface Switch {
-  at: number;
-}
-
 export function createByHwidStage(config: CoreConfig): ByHwidStage {
   const windowMs = daysToMs(config.clone.windowDays);
   const quietMs = daysToMs(config.clone.quietDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
 
-  function serverChain(state: ByHwidState, server: string): LicenseRecord[] {
-    return state.licenses.filter((r) => r.server === server);
+  /** The HWID's licenses on one server; the chain itself when it holds only that server (the usual case). */
+  function serverChain(state: ByHwidState, server: string): readonly LicenseRecord[] {
+    const licenses = state.licenses;
+    for (let i = 0; i < licenses.length; i++) if (licenses[i]!.server !== server) return licenses.filter((r) => r.server === server);
+    return licenses;
   }
 
-  function switchesOf(chain: readonly LicenseRecord[]): Switch[] {
-    const switches: Switch[] = [];
-    for (let i = 1; i < chain.length; i++) {
-      const prev = chain[i - 1]!;
-      const cur = chain[i]!;
-      if (cur.computer !== prev.computer) switches.push({ at: cur.issuedAt });
-    }
-    return switches;
+  function lastSwitchAt(chain: readonly LicenseRecord[]): number | undefined {
+    for (let i = chain.length - 1; i > 0; i--) if (chain[i]!.computer !== chain[i - 1]!.computer) return chain[i]!.issuedAt;
+    return undefined;
   }
 
   function deriveClone(state: ByHwidState, server: string, clock: number): DerivedFinding | null {
     const chain = serverChain(state, server);
-    const switches = switchesOf(chain).filter((s) => s.at <= clock);
-    const recent = switches.filter((s) => s.at > clock - windowMs);
-    const last = switches.at(-1);
+    // One pass, no allocation: most HWIDs never switch names and stop here.
+    let switchCount = 0;
+    let recentCount = 0;
+    let newLastWeek = 0;
+    let lastAt: number | undefined;
+    for (let i = 1; i < chain.length; i++) {
+      const cur = chain[i]!;
+      if (cur.computer === chain[i - 1]!.computer || cur.issuedAt > clock) continue;
+      switchCount++;
+      if (cur.issuedAt > clock - windowMs) recentCount++;
+      if (cur.issuedAt > clock - 7 * DAY_MS) newLastWeek++;
+      lastAt = cur.issuedAt;
+    }
     // Opens on enough reissues lately; once open it holds while reissues keep coming within
     // the quiet period. A fixed image goes quiet.
     const open = state.tracks[server]?.state === 'open';
-    if ((recent.length < config.clone.minReissues && !open) || last === undefined || clock - last.at >= quietMs) return null;
+    if ((recentCount < config.clone.minReissues && !open) || lastAt === undefined || clock - lastAt >= quietMs) return null;
 
     const { surplus } = splitInUse(chain, (r) => r.computer, clock);
     const computers = uniqueSorted(chain.map((r) => r.computer));
     const leaked = surplus.length;
-    const newLastWeek = switches.filter((s) => s.at > clock - 7 * DAY_MS).length;
     const firstInWindow = chain.find((r) => r.issuedAt > clock - windowMs) ?? chain[0]!;
+    let lastSeen = -Infinity;
+    for (const r of chain) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
     return {
       severity: leakSeverity(leaked, newLastWeek, config),
       hwids: [state.hwid],
@@ -91,11 +95,11 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
       candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
       firstSeen: firstInWindow.issuedAt,
-      lastSeen: Math.max(...chain.map((r) => r.updatedAt)),
+      lastSeen,
       describe: () => ({
         summary:
           `HWID ${shortHwid(state.hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
-          `${plural(switches.length, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
+          `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
         remediation:
           `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
           `sysprep /generalize before cloning) so each computer presents its own HWID` +
@@ -108,7 +112,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     };
   }
 
-  function step(state: ByHwidState, server: string, clock: number, evidence: Evidence[], outputs: StageOutput[], flush = false): void {
+  /** `evidence` is built only when the HWID has a finding to feed (rarely). */
+  function step(state: ByHwidState, server: string, clock: number, evidence: () => Evidence[], outputs: StageOutput[], flush = false): void {
     const track = state.tracks[server];
     const derived = deriveClone(state, server, clock);
     if (track === undefined && derived === null) return;
@@ -118,27 +123,28 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       kind: 'cloned-image',
       licenseServer: server,
       derived,
-      evidence,
+      evidence: evidence(),
       at: clock,
       timelineMax: config.state.timelineMax,
       refreshMs,
       flush,
       resolution: () => {
         const chain = serverChain(state, server);
-        const last = switchesOf(chain).at(-1);
+        const last = lastSwitchAt(chain);
         const { surplus } = splitInUse(chain, (r) => r.computer, clock);
         const until = Math.max(clock, ...surplus.map((r) => r.expiresAt ?? clock));
         return {
           summary:
             `HWID ${shortHwid(state.hwid)} stopped being reissued on ${server}` +
-            (last === undefined ? '' : ` (last reissue ${toDay(last.at)})`) +
+            (last === undefined ? '' : ` (last reissue ${toDay(last)})`) +
             (surplus.length > 0 ? `; ${plural(surplus.length, 'CAL')} from the episode return by themselves by ${toDay(until)}` : ''),
           remediation: 'Nothing to do: the clones present their own HWIDs now.',
           note: `resolved: no reissue for ${config.clone.quietDays} days`,
         };
       },
     });
-    if (result.track !== undefined) state.tracks[server] = result.track;
+    // Copy on write: the input state stays as it was.
+    if (result.track !== undefined && result.track !== track) state.tracks = { ...state.tracks, [server]: result.track };
     if (result.draft !== null) outputs.push({ topic: 'by-server', key: server, message: result.draft });
   }
 
@@ -147,8 +153,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     const track = state.tracks[server];
     const open = track?.state === 'open';
     return {
-      licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
-      computers: uniqueSorted(chain.map((r) => r.computer)),
+      licenseIds: chain.length === 1 ? [chain[0]!.licenseId] : uniqueSorted(chain.map((r) => r.licenseId)),
+      computers: chain.length === 1 ? [chain[0]!.computer] : uniqueSorted(chain.map((r) => r.computer)),
       findingIds: open ? [track.id] : [],
       classification: open ? 'cloned-image' : 'healthy',
     };
@@ -189,9 +195,9 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       const outputs: StageOutput[] = [];
       if (message.type === 'tick') {
         if (current === undefined) return { state: undefined, outputs };
-        const state = current;
-        state.clock = Math.max(state.clock, message.at);
-        for (const server of Object.keys(state.tracks).sort()) step(state, server, state.clock, [], outputs, message.flush === true);
+        // Stages return new state and leave their input untouched, so a throw changes nothing.
+        const state: ByHwidState = { ...current, clock: Math.max(current.clock, message.at) };
+        for (const server of Object.keys(state.tracks).sort()) step(state, server, state.clock, NO_EVIDENCE, outputs, message.flush === true);
         return finish(state, outputs);
       }
 
@@ -202,16 +208,10 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
         });
       }
       const at = toMs(event.eventTime);
-      const state: ByHwidState = current ?? {
-        v: 1,
-        hwid: key,
-        hwidRaw: event.license.hwid.raw,
-        clock: at,
-        licenses: [],
-        computerRaw: {},
-        tracks: {},
-      };
-      state.clock = Math.max(state.clock, at);
+      const state: ByHwidState =
+        current === undefined
+          ? { v: 1, hwid: key, hwidRaw: event.license.hwid.raw, clock: at, licenses: [], computerRaw: {}, tracks: EMPTY_TRACKS }
+          : { ...current, clock: Math.max(current.clock, at), licenses: current.licenses.slice() };
       const server = event.licenseServer;
       const previous = findRecord(state.licenses, {
         server,
@@ -220,11 +220,10 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       });
       const record = applyLicenseEvent(previous, event, config);
       upsertRecord(state.licenses, record);
-      state.computerRaw[record.computer] = event.license.computer.raw;
-      const chain = serverChain(state, server);
-      const evidence = evidenceOf(event, record, previous, chain);
+      const raw = event.license.computer.raw;
+      if (state.computerRaw[record.computer] !== raw) state.computerRaw = { ...state.computerRaw, [record.computer]: raw };
 
-      step(state, server, state.clock, [evidence], outputs);
+      step(state, server, state.clock, () => [evidenceOf(event, record, previous, serverChain(state, server))], outputs);
 
       const hwidContext = context(state, server);
       if (previous !== undefined && previous.computer !== record.computer) {
@@ -269,11 +268,11 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
 
     dueAt(state) {
       let due: number | null = null;
-      for (const [server, track] of Object.entries(state.tracks)) {
-        if (track.state !== 'open') continue;
+      for (const server in state.tracks) {
+        if (state.tracks[server]!.state !== 'open') continue;
         const chain = serverChain(state, server);
-        const last = switchesOf(chain).at(-1);
-        const candidates = [last === undefined ? null : last.at + quietMs, nextExpiry(chain, state.clock)];
+        const last = lastSwitchAt(chain);
+        const candidates = [last === undefined ? null : last + quietMs, nextExpiry(chain, state.clock)];
         for (const c of candidates) if (c !== null && c > state.clock && (due === null || c < due)) due = c;
       }
       return due;
@@ -285,12 +284,23 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     state.licenses = pruneChain(state.licenses, state.clock, config);
     if (state.licenses.length !== before) {
       const names = new Set(state.licenses.map((r) => r.computer));
-      for (const name of Object.keys(state.computerRaw)) if (!names.has(name)) delete state.computerRaw[name];
+      const kept: Record<string, string> = {};
+      for (const name of Object.keys(state.computerRaw)) if (names.has(name)) kept[name] = state.computerRaw[name]!;
+      state.computerRaw = kept;
     }
-    const anyOpen = Object.values(state.tracks).some((t) => t.state === 'open');
-    if (state.licenses.length === 0 && !anyOpen) return { state: undefined, outputs };
+    if (state.licenses.length === 0 && !hasOpenTrack(state.tracks)) return { state: undefined, outputs };
     return { state, outputs };
   }
+}
+
+const NO_EVIDENCE = (): Evidence[] => [];
+
+/** Most HWIDs never get a finding: they all share one empty, frozen record until they do. */
+const EMPTY_TRACKS: Record<string, FindingTrack> = Object.freeze({}) as Record<string, FindingTrack>;
+
+export function hasOpenTrack(tracks: Readonly<Record<string, { state: string }>>): boolean {
+  for (const id in tracks) if (tracks[id]!.state === 'open') return true;
+  return false;
 }
 
 /** Decodes a stored by-hwid state (changelog record) at the trust boundary. */

@@ -40,11 +40,13 @@ export function findRecord(
 export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreConfig): LicenseRecord[] {
   const horizon = clock - daysToMs(config.state.retentionDays);
   const max = config.state.maxLicensesPerKey;
-  const retained = (r: LicenseRecord) => {
-    const end = r.endedAt ?? r.expiresAt;
-    return end === null || end >= horizon;
-  };
-  if (chain.length <= max && chain.every(retained)) return chain;
+  const retained = (r: LicenseRecord) => isRetained(r, horizon);
+  if (chain.length <= max) {
+    // Runs on every message: the common outcome, nothing to forget, allocates nothing.
+    let all = true;
+    for (let i = 0; i < chain.length && all; i++) all = isRetained(chain[i]!, horizon);
+    if (all) return chain;
+  }
   let kept = chain.filter(retained);
   for (const expendable of [(r: LicenseRecord) => !isValidAt(r, clock), (r: LicenseRecord) => !holdsCalAt(r, clock)]) {
     if (kept.length <= max) break;
@@ -53,6 +55,11 @@ export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreCo
   }
   if (kept.length > max) kept = kept.slice(kept.length - max);
   return kept;
+}
+
+function isRetained(r: LicenseRecord, horizon: number): boolean {
+  const end = r.endedAt ?? r.expiresAt;
+  return end === null || end >= horizon;
 }
 
 /** The earliest expiry after `clock` among CALs that count now, for timers. */
@@ -88,5 +95,10 @@ export function splitInUse(
 }
 
 export function uniqueSorted<T extends string | number>(values: Iterable<T>): T[] {
-  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (Array.isArray(values) && values.length <= 1) return values.slice() as T[];
+  return [...new Set(values)].sort(ascending);
+}
+
+function ascending<T extends string | number>(a: T, b: T): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { FindingKind, FindingState, Severity, TimelineEntry, buildEventId } from '@calwatch/shared';
 import { Candidate, type FindingDraft } from './messages';
@@ -198,7 +197,70 @@ function bounded<T>(list: T[], max: number): T[] {
   return list.length > max ? list.slice(list.length - max) : list;
 }
 
+/**
+ * Only tells "anything changed since the last update" on a flush, so a fast 64-bit mix over
+ * the draft's values is enough; hashing its JSON with SHA-256 cost more than the rest of an
+ * update on findings with hundreds of CALs.
+ */
 function fingerprint(draft: FindingDraft): string {
-  const { at: _at, ...content } = draft;
-  return createHash('sha256').update(JSON.stringify(content)).digest('base64url').slice(0, 22);
+  const h: [number, number] = [0x811c9dc5, 0x9e3779b9];
+  for (const key in draft) {
+    if (key === 'at') continue;
+    mixString(h, key);
+    mixValue(h, draft[key as keyof FindingDraft]);
+  }
+  return (h[0] >>> 0).toString(36) + '.' + (h[1] >>> 0).toString(36);
+}
+
+function mixValue(h: [number, number], value: unknown): void {
+  switch (typeof value) {
+    case 'string':
+      mixString(h, value);
+      return;
+    case 'number':
+      mixNumber(h, value);
+      return;
+    case 'boolean':
+      mixNumber(h, value ? 1 : 2);
+      return;
+    case 'object':
+      if (value === null) {
+        mixNumber(h, 3);
+      } else if (Array.isArray(value)) {
+        mixNumber(h, value.length);
+        for (const item of value) mixValue(h, item);
+      } else {
+        const record = value as Record<string, unknown>;
+        for (const key in record) {
+          mixString(h, key);
+          mixValue(h, record[key]);
+        }
+      }
+      return;
+    default:
+      mixNumber(h, 4);
+  }
+}
+
+function mixNumber(h: [number, number], n: number): void {
+  // Epoch milliseconds exceed 32 bits: mix the high and low parts.
+  const lo = n | 0;
+  const hi = Math.floor(n / 4294967296) | 0;
+  h[0] = Math.imul(h[0] ^ lo, 0x01000193) ^ hi;
+  h[1] = Math.imul(h[1] ^ hi, 0x5bd1e995) ^ lo;
+  h[1] = Math.imul(h[1] ^ (h[1] >>> 15), 0x27d4eb2d);
+  if (!Number.isInteger(n)) mixString(h, String(n));
+}
+
+function mixString(h: [number, number], s: string): void {
+  let a = h[0] ^ s.length;
+  let b = h[1] ^ 0x7f4a7c15;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  h[0] = a;
+  h[1] = b;
 }

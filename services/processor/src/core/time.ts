@@ -1,8 +1,21 @@
 /** Event-time arithmetic. State keeps epoch milliseconds; messages and findings carry ISO. */
 export const DAY_MS = 86_400_000;
 
+/**
+ * One event's instants are parsed by several stages in a row (event time, issue date,
+ * expiry): a small memo of recent strings saves most of the Date.parse calls.
+ */
+const parsed = new Map<string, number>();
+const PARSED_MAX = 4096;
+
 export function toMs(iso: string): number {
-  return Date.parse(iso);
+  let ms = parsed.get(iso);
+  if (ms === undefined) {
+    ms = Date.parse(iso);
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(iso, ms);
+  }
+  return ms;
 }
 
 export function toIso(ms: number): string {
