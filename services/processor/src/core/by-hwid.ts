@@ -3,7 +3,7 @@ import type { LicenseLifecycleEvent } from '@calwatch/shared';
 import { findRecord, nextExpiry, pruneChain, splitInUse, uniqueSorted, upsertRecord } from './chain';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, type DerivedFinding, type Evidence } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence } from './finding-track';
 import { LicenseRecord, applyLicenseEvent } from './license-record';
 import { type Decoded, decodeState } from './state-codec';
 import {
@@ -297,11 +297,6 @@ const NO_EVIDENCE = (): Evidence[] => [];
 
 /** Most HWIDs never get a finding: they all share one empty, frozen record until they do. */
 const EMPTY_TRACKS: Record<string, FindingTrack> = Object.freeze({}) as Record<string, FindingTrack>;
-
-export function hasOpenTrack(tracks: Readonly<Record<string, { state: string }>>): boolean {
-  for (const id in tracks) if (tracks[id]!.state === 'open') return true;
-  return false;
-}
 
 /** Decodes a stored by-hwid state (changelog record) at the trust boundary. */
 export function decodeByHwidState(json: unknown): Decoded<ByHwidState> {

@@ -54,6 +54,11 @@ export const FindingTrack = z.object({
 });
 export type FindingTrack = z.infer<typeof FindingTrack>;
 
+export function hasOpenTrack(tracks: Readonly<Record<string, { state: string }>>): boolean {
+  for (const id in tracks) if (tracks[id]!.state === 'open') return true;
+  return false;
+}
+
 export interface TrackStep {
   track: FindingTrack | undefined;
   draft: FindingDraft | null;

@@ -104,7 +104,8 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   const timers = new MinHeap<Timer>(
     (a, b) => a.at < b.at || (a.at === b.at && (STAGE_RANK[a.stage] < STAGE_RANK[b.stage] || (a.stage === b.stage && a.key < b.key))),
   );
-  const due = new Map<string, number>();
+  // Per stage, so a schedule needs no id string built per message.
+  const due: Record<StageName, Map<string, number>> = { 'by-hwid': new Map(), 'by-computer': new Map(), 'by-server': new Map() };
   let maxEventTime: number | null = restore?.maxEventTime ?? null;
   let releasedUpTo: number | null = restore?.releasedUpTo ?? null;
   const stats: PipelineStats = { accepted: 0, tooLate: 0, applied: 0, ticks: 0, findingUpdates: 0, keys: { byHwid: 0, byComputer: 0, byServer: 0 } };
@@ -115,7 +116,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   }
 
   function schedule(stage: StageName, key: string): void {
-    const id = `${stage}\u0000${key}`;
+    const dueOf = due[stage];
     let at: number | null = null;
     switch (stage) {
       case 'by-hwid': {
@@ -135,11 +136,11 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
       }
     }
     if (at === null) {
-      due.delete(id);
+      dueOf.delete(key);
       return;
     }
-    if (due.get(id) === at) return;
-    due.set(id, at);
+    if (dueOf.get(key) === at) return;
+    dueOf.set(key, at);
     timers.push({ at, stage, key });
   }
 
@@ -200,9 +201,9 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   function fireTimers(upTo: number): void {
     for (let next = timers.peek(); next !== undefined && next.at <= upTo; next = timers.peek()) {
       timers.pop();
-      const id = `${next.stage}\u0000${next.key}`;
-      if (due.get(id) !== next.at) continue;
-      due.delete(id);
+      const dueOf = due[next.stage];
+      if (dueOf.get(next.key) !== next.at) continue;
+      dueOf.delete(next.key);
       stats.ticks++;
       run(next.stage, next.key, { type: 'tick', at: next.at });
       drain();
