@@ -203,58 +203,44 @@ function bounded<T>(list: T[], max: number): T[] {
 }
 
 /**
- * Only tells "anything changed since the last update" on a flush, so a fast 64-bit mix over
- * the draft's values is enough; hashing its JSON with SHA-256 cost more than the rest of an
- * update on findings with hundreds of CALs.
+ * Only tells "anything changed since the last update" on a flush, so a fast 64-bit mix is
+ * enough (SHA-256 over the draft's JSON cost more than the rest of an update on findings
+ * with hundreds of CALs). The verdict fields (severity, firstSeen, HWIDs, computers,
+ * candidates) are left out: an update is sent whenever they change, so on a flush they
+ * always equal the last update's.
  */
 function fingerprint(draft: FindingDraft): string {
   const h: [number, number] = [0x811c9dc5, 0x9e3779b9];
-  for (const key in draft) {
-    if (key === 'at') continue;
-    mixString(h, key);
-    mixValue(h, draft[key as keyof FindingDraft]);
+  mixString(h, draft.id);
+  mixString(h, draft.state);
+  mixString(h, draft.licenseServer);
+  mixNumbers(h, draft.licenseIds);
+  mixNumbers(h, draft.keyPackIds);
+  mixNumber(h, draft.lastSeen);
+  mixNumber(h, draft.timeline.length);
+  for (const t of draft.timeline) {
+    mixString(h, t.at);
+    mixString(h, t.eventId);
+    mixString(h, t.note);
   }
+  mixString(h, draft.summary);
+  mixString(h, draft.remediation);
   return (h[0] >>> 0).toString(36) + '.' + (h[1] >>> 0).toString(36);
 }
 
-function mixValue(h: [number, number], value: unknown): void {
-  switch (typeof value) {
-    case 'string':
-      mixString(h, value);
-      return;
-    case 'number':
-      mixNumber(h, value);
-      return;
-    case 'boolean':
-      mixNumber(h, value ? 1 : 2);
-      return;
-    case 'object':
-      if (value === null) {
-        mixNumber(h, 3);
-      } else if (Array.isArray(value)) {
-        mixNumber(h, value.length);
-        for (const item of value) mixValue(h, item);
-      } else {
-        const record = value as Record<string, unknown>;
-        for (const key in record) {
-          mixString(h, key);
-          mixValue(h, record[key]);
-        }
-      }
-      return;
-    default:
-      mixNumber(h, 4);
-  }
+function mixNumbers(h: [number, number], list: readonly number[]): void {
+  mixNumber(h, list.length);
+  for (const n of list) mixNumber(h, n);
 }
 
 function mixNumber(h: [number, number], n: number): void {
   // Epoch milliseconds exceed 32 bits: mix the high and low parts.
   const lo = n | 0;
-  const hi = Math.floor(n / 4294967296) | 0;
+  const hi = lo === n ? 0 : Math.floor(n / 4294967296) | 0;
   h[0] = Math.imul(h[0] ^ lo, 0x01000193) ^ hi;
   h[1] = Math.imul(h[1] ^ hi, 0x5bd1e995) ^ lo;
   h[1] = Math.imul(h[1] ^ (h[1] >>> 15), 0x27d4eb2d);
-  if (!Number.isInteger(n)) mixString(h, String(n));
+  if (lo !== n && !Number.isInteger(n)) mixString(h, String(n));
 }
 
 function mixString(h: [number, number], s: string): void {
