@@ -423,17 +423,21 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         if (at >= state.clock) state.computerRaw = message.computerRaw;
       }
       const event = message.event;
-      const evidence = (): Evidence[] =>
-        event === null
-          ? []
-          : [
-              {
-                at,
-                eventId: event.eventId,
-                note: `CAL ${license.licenseId} ${event.type.slice('license.'.length)} (${license.status}) on HWID ${shortHwid(license.hwid)}`,
-              },
-            ];
-      steps(state, state.clock, evidence, outputs);
+      steps(
+        state,
+        state.clock,
+        () =>
+          event === null
+            ? []
+            : [
+                {
+                  at,
+                  eventId: event.eventId,
+                  note: `CAL ${license.licenseId} ${event.type.slice('license.'.length)} (${license.status}) on HWID ${shortHwid(license.hwid)}`,
+                },
+              ],
+        outputs,
+      );
       if (message.event !== null) enrich(state, message.event, message.hwidContext, outputs);
       return finish(state, outputs);
     },

@@ -295,11 +295,14 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
 
   function samePlan(a: readonly PlanBatch[], b: readonly PlanBatch[], clock: number): boolean {
     if (a.length !== b.length) return false;
-    return a.every((batch, i) => {
+    for (let i = 0; i < a.length; i++) {
+      const batch = a[i]!;
       const other = b[i]!;
-      const due = (t: number) => (t <= clock ? -1 : t);
-      return due(batch.notBefore) === due(other.notBefore) && sameIds(batch.licenseIds, other.licenseIds);
-    });
+      // Batches already due compare equal whatever instant they were planned for.
+      const due = batch.notBefore <= clock ? other.notBefore <= clock : batch.notBefore === other.notBefore;
+      if (!due || !sameIds(batch.licenseIds, other.licenseIds)) return false;
+    }
+    return true;
   }
 
   // ---- pool exhaustion ----

@@ -40,14 +40,13 @@ export function findRecord(
 export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreConfig): LicenseRecord[] {
   const horizon = clock - daysToMs(config.state.retentionDays);
   const max = config.state.maxLicensesPerKey;
-  const retained = (r: LicenseRecord) => isRetained(r, horizon);
   if (chain.length <= max) {
     // Runs on every message: the common outcome, nothing to forget, allocates nothing.
     let all = true;
     for (let i = 0; i < chain.length && all; i++) all = isRetained(chain[i]!, horizon);
     if (all) return chain;
   }
-  let kept = chain.filter(retained);
+  let kept = chain.filter((r) => isRetained(r, horizon));
   for (const expendable of [(r: LicenseRecord) => !isValidAt(r, clock), (r: LicenseRecord) => !holdsCalAt(r, clock)]) {
     if (kept.length <= max) break;
     const drop = new Set(kept.filter(expendable).slice(0, kept.length - max));
