@@ -31,7 +31,11 @@ export const ByHwidState = z.object({
   clock: z.number(),
   /** Sorted by issue time then licenseId. */
   licenses: z.array(LicenseRecord),
-  /** Computer names as seen, by normalised name (for readable findings). */
+  /**
+   * Computer names as seen, by normalised name (for readable findings), only where the
+   * spelling differs from the normalised name: a name missing here is spelled as normalised.
+   * Names almost always are, and a record with a key of its own costs ~180 bytes per HWID.
+   */
   computerRaw: z.record(z.string(), z.string()),
   /** Cloned-image finding per license server. */
   tracks: z.record(z.string(), FindingTrack),
@@ -210,7 +214,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       const at = toMs(event.eventTime);
       const state: ByHwidState =
         current === undefined
-          ? { v: 1, hwid: key, hwidRaw: event.license.hwid.raw, clock: at, licenses: [], computerRaw: {}, tracks: EMPTY_TRACKS }
+          ? { v: 1, hwid: key, hwidRaw: event.license.hwid.raw, clock: at, licenses: [], computerRaw: EMPTY_RAW, tracks: EMPTY_TRACKS }
           : { ...current, clock: Math.max(current.clock, at), licenses: current.licenses.slice() };
       const server = event.licenseServer;
       const previous = findRecord(state.licenses, {
@@ -220,8 +224,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       });
       const record = applyLicenseEvent(previous, event, config);
       upsertRecord(state.licenses, record);
-      const raw = event.license.computer.raw;
-      if (state.computerRaw[record.computer] !== raw) state.computerRaw = { ...state.computerRaw, [record.computer]: raw };
+      state.computerRaw = withSpelling(state.computerRaw, record.computer, event.license.computer.raw);
 
       step(state, server, state.clock, () => [evidenceOf(event, record, previous, serverChain(state, server))], outputs);
 
@@ -284,8 +287,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     state.licenses = pruneChain(state.licenses, state.clock, config);
     if (state.licenses.length !== before) {
       const names = new Set(state.licenses.map((r) => r.computer));
-      const kept: Record<string, string> = {};
-      for (const name of Object.keys(state.computerRaw)) if (names.has(name)) kept[name] = state.computerRaw[name]!;
+      let kept: Record<string, string> = EMPTY_RAW;
+      for (const name of Object.keys(state.computerRaw)) if (names.has(name)) kept = { ...kept, [name]: state.computerRaw[name]! };
       state.computerRaw = kept;
     }
     if (state.licenses.length === 0 && !hasOpenTrack(state.tracks)) return { state: undefined, outputs };
@@ -294,6 +297,18 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
 }
 
 const NO_EVIDENCE = (): Evidence[] => [];
+
+const EMPTY_RAW: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** computerRaw after `name` was seen spelled `raw` (a copy when it changes). */
+function withSpelling(computerRaw: Record<string, string>, name: string, raw: string): Record<string, string> {
+  const known = computerRaw[name];
+  if (raw !== name) return known === raw ? computerRaw : { ...computerRaw, [name]: raw };
+  if (known === undefined) return computerRaw;
+  let rest: Record<string, string> = EMPTY_RAW;
+  for (const key of Object.keys(computerRaw)) if (key !== name) rest = { ...rest, [key]: computerRaw[key]! };
+  return rest;
+}
 
 /** Most HWIDs never get a finding: they all share one empty, frozen record until they do. */
 const EMPTY_TRACKS: Record<string, FindingTrack> = Object.freeze({}) as Record<string, FindingTrack>;
