@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/shared';
-import { compareRecords, nextExpiry, pruneChain, splitInUse, uniqueSorted, upsertRecord } from './chain';
+import { compareRecords, nextExpiry, pruneChain, splitInUse, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence } from './finding-track';
@@ -408,14 +408,15 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         // Entries are copied, never changed in place: the input state stays as it was.
         const entry: HwidEntry =
           found === undefined
-            ? { hwid: license.hwid, raw: message.hwidRaw, firstSeen: license.issuedAt, lastAliveAt: license.aliveAt, licenses: [] }
-            : { ...found, licenses: found.licenses.slice() };
-        upsertRecord(entry.licenses, license);
-        entry.firstSeen = Math.min(entry.firstSeen, license.issuedAt);
-        entry.lastAliveAt = Math.max(entry.lastAliveAt, license.aliveAt);
+            ? { hwid: license.hwid, raw: message.hwidRaw, firstSeen: license.issuedAt, lastAliveAt: license.aliveAt, licenses: [license] }
+            : {
+                ...found,
+                firstSeen: Math.min(found.firstSeen, license.issuedAt),
+                lastAliveAt: Math.max(found.lastAliveAt, license.aliveAt),
+                licenses: withRecord(found.licenses, license),
+              };
         if (found === undefined) {
-          state.hwids = [...state.hwids, entry];
-          if (state.hwids.length > 1) state.hwids.sort(byFirstSeen);
+          state.hwids = state.hwids.length === 0 ? [entry] : [...state.hwids, entry].sort(byFirstSeen);
         } else {
           state.hwids = replaced(state.hwids, index, entry);
           if (entry.firstSeen !== found.firstSeen) state.hwids.sort(byFirstSeen);

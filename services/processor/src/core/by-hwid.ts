@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LicenseLifecycleEvent } from '@calwatch/shared';
-import { findRecord, nextExpiry, pruneChain, splitInUse, uniqueSorted, upsertRecord } from './chain';
+import { findRecord, nextExpiry, pruneChain, splitInUse, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence } from './finding-track';
@@ -215,7 +215,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       const state: ByHwidState =
         current === undefined
           ? { v: 1, hwid: key, hwidRaw: event.license.hwid.raw, clock: at, licenses: [], computerRaw: EMPTY_RAW, tracks: EMPTY_TRACKS }
-          : { ...current, clock: Math.max(current.clock, at), licenses: current.licenses.slice() };
+          : { ...current, clock: Math.max(current.clock, at) };
       const server = event.licenseServer;
       const previous = findRecord(state.licenses, {
         server,
@@ -223,7 +223,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
         issuedAt: toMs(event.license.issueDate),
       });
       const record = applyLicenseEvent(previous, event, config);
-      upsertRecord(state.licenses, record);
+      state.licenses = withRecord(state.licenses, record);
       state.computerRaw = withSpelling(state.computerRaw, record.computer, event.license.computer.raw);
 
       step(state, server, state.clock, () => [evidenceOf(event, record, previous, serverChain(state, server))], outputs);

@@ -11,18 +11,27 @@ function sameInstance(a: LicenseRecord, b: { server: string; licenseId: number; 
   return a.licenseId === b.licenseId && a.issuedAt === b.issuedAt && a.server === b.server;
 }
 
-/** Replaces (same instance) or inserts a record keeping the chain sorted; returns the old one. */
-export function upsertRecord(chain: LicenseRecord[], record: LicenseRecord): LicenseRecord | undefined {
-  const index = chain.findIndex((r) => sameInstance(r, record));
-  if (index >= 0) {
-    const old = chain[index];
-    chain[index] = record;
-    return old;
+/**
+ * The chain with `record` replacing its instance or inserted in order, as a new array of
+ * exactly the right size (chains are copied on write, and most hold one or two records).
+ */
+export function withRecord(chain: readonly LicenseRecord[], record: LicenseRecord): LicenseRecord[] {
+  const n = chain.length;
+  for (let i = n - 1; i >= 0; i--) {
+    if (sameInstance(chain[i]!, record)) {
+      const copy = chain.slice();
+      copy[i] = record;
+      return copy;
+    }
   }
-  let at = chain.length;
+  let at = n;
   while (at > 0 && compareRecords(chain[at - 1]!, record) > 0) at--;
-  chain.splice(at, 0, record);
-  return undefined;
+  if (at === n) return n === 0 ? [record] : [...chain, record];
+  const out: LicenseRecord[] = [];
+  for (let i = 0; i < at; i++) out.push(chain[i]!);
+  out.push(record);
+  for (let i = at; i < n; i++) out.push(chain[i]!);
+  return out.slice();
 }
 
 export function findRecord(
