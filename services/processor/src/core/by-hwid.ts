@@ -302,6 +302,8 @@ const EMPTY_RAW: Record<string, string> = Object.freeze({}) as Record<string, st
 
 /** computerRaw after `name` was seen spelled `raw` (a copy when it changes). */
 function withSpelling(computerRaw: Record<string, string>, name: string, raw: string): Record<string, string> {
+  // A lookup by a name never seen before is slow in V8: skip it in the usual case.
+  if (raw === name && computerRaw === EMPTY_RAW) return computerRaw;
   const known = computerRaw[name];
   if (raw !== name) return known === raw ? computerRaw : { ...computerRaw, [name]: raw };
   if (known === undefined) return computerRaw;

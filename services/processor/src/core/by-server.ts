@@ -13,7 +13,7 @@ import { isPermanent } from './license-record';
 import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
 import { KeyPackState, ProductState, addToDay, assessPool, emptyProduct, inventoryOf, pruneDays } from './pool';
 import { isPerDevicePool, productKeyOf } from './products';
-import { type PlanBatch, type ProductQuota, type RevokePlan, buildRevokePlan } from './revoke-plan';
+import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './revoke-plan';
 import { severityRank } from './severity';
 import { type Decoded, decodeState } from './state-codec';
 import { plural } from './text';
@@ -75,8 +75,15 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
   const replanMs = Math.round(config.revoke.replanMinutes * 60_000);
   const revisionRetentionMs = daysToMs(Math.max(365, config.state.retentionDays));
 
+  /** Products by key pack id, per key pack table (replaced, never changed in place). */
+  const productMemo = new WeakMap<object, Map<number, string>>();
+
   function productOfKeyPack(state: ByServerState, keyPackId: number): string {
-    return state.keyPacks[String(keyPackId)]?.product ?? soleProduct(state) ?? 'unknown';
+    let memo = productMemo.get(state.keyPacks);
+    if (memo === undefined) productMemo.set(state.keyPacks, (memo = new Map()));
+    let p = memo.get(keyPackId);
+    if (p === undefined) memo.set(keyPackId, (p = state.keyPacks[String(keyPackId)]?.product ?? soleProduct(state) ?? 'unknown'));
+    return p;
   }
 
   /** With a single per-device product on the server, unattributed facts belong to it. */
@@ -109,15 +116,6 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
 
   // ---- findings: assembly, plan, publication ----
 
-  function worstFirst(a: FindingDraft, b: FindingDraft): number {
-    return (
-      severityRank(b.severity) - severityRank(a.severity) ||
-      b.candidates.length - a.candidates.length ||
-      a.firstSeen - b.firstSeen ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-    );
-  }
-
   function quotas(state: ByServerState): Record<string, ProductQuota> {
     const result: Record<string, ProductQuota> = {};
     const get = (p: string): ProductQuota => {
@@ -141,23 +139,56 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     return result;
   }
 
+  /**
+   * A leak draft as the planner reads it: its order key and its candidates with their
+   * product, soonest expiry first. Drafts are never changed once made, so this is cached
+   * per draft, and per key pack table (replaced, never changed, when a key pack moves),
+   * since that decides the products. A replan then reads what is cached for every finding
+   * that did not change since the last one.
+   */
+  interface PlanEntry {
+    rank: number;
+    firstSeen: number;
+    id: string;
+    finding: PlanFinding;
+  }
+  const planEntries = new WeakMap<object, WeakMap<FindingDraft, PlanEntry>>();
+  /** The last plan's findings in order, per server: nearly sorted input makes the next sort cheap. */
+  const lastOrder = new Map<string, PlanEntry[]>();
+
+  function planEntryOf(state: ByServerState, draft: FindingDraft): PlanEntry {
+    let entries = planEntries.get(state.keyPacks);
+    if (entries === undefined) planEntries.set(state.keyPacks, (entries = new WeakMap()));
+    let entry = entries.get(draft);
+    if (entry === undefined) {
+      const candidates = draft.candidates
+        .map((c) => ({ licenseId: c.licenseId, product: productOfKeyPack(state, c.keyPackId), expiresAt: c.expiresAt }))
+        .sort(bySoonestExpiry);
+      entry = { rank: severityRank(draft.severity) * 1e9 + draft.candidates.length, firstSeen: draft.firstSeen, id: draft.id, finding: { id: draft.id, candidates } };
+      entries.set(draft, entry);
+    }
+    return entry;
+  }
+
   function plan(state: ByServerState): RevokePlan {
-    const leaks = Object.values(state.open)
-      .map((o) => o.draft)
-      .filter((d) => LEAK_KINDS.has(d.kind) && d.candidates.length > 0)
-      .sort(worstFirst);
-    const products = new Map<number, string>();
-    const productOf = (keyPackId: number) => {
-      let p = products.get(keyPackId);
-      if (p === undefined) products.set(keyPackId, (p = productOfKeyPack(state, keyPackId)));
-      return p;
-    };
+    const current = new Map<string, PlanEntry>();
+    for (const id in state.open) {
+      const d = state.open[id]!.draft;
+      if (LEAK_KINDS.has(d.kind) && d.candidates.length > 0) current.set(id, planEntryOf(state, d));
+    }
+    const leaks: PlanEntry[] = [];
+    for (const e of lastOrder.get(state.server) ?? []) {
+      if (current.get(e.id) === e) {
+        leaks.push(e);
+        current.delete(e.id);
+      }
+    }
+    for (const e of current.values()) leaks.push(e);
+    leaks.sort(worstEntryFirst);
+    lastOrder.set(state.server, leaks);
     return buildRevokePlan({
       now: state.clock,
-      findings: leaks.map((d) => ({
-        id: d.id,
-        candidates: d.candidates.map((c) => ({ licenseId: c.licenseId, product: productOf(c.keyPackId), expiresAt: c.expiresAt })),
-      })),
+      findings: leaks.map((e) => e.finding),
       quotas: quotas(state),
       capRatio: config.lifecycle.revokeCapRatio,
       maxBatches: config.revoke.maxBatches,
@@ -418,6 +449,8 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     if (previous !== undefined && previous.at > at) return;
     const p = productKeyOf(kp.productVersion);
     const perDevice = isPerDevicePool(kp);
+    // Replaced, never changed in place: cached plan inputs are keyed by this table.
+    state.keyPacks = { ...state.keyPacks };
     state.keyPacks[key] = {
       product: p,
       productVersion: kp.productVersion,
@@ -584,6 +617,15 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       return due;
     },
   };
+}
+
+/** worstFirst of the drafts: severity, then more CALs, then older, then id. */
+function worstEntryFirst(a: { rank: number; firstSeen: number; id: string }, b: { rank: number; firstSeen: number; id: string }): number {
+  return b.rank - a.rank || a.firstSeen - b.firstSeen || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function bySoonestExpiry(a: PlanCandidate, b: PlanCandidate): number {
+  return (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId;
 }
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {

@@ -103,7 +103,18 @@ export function splitInUse(
 }
 
 export function uniqueSorted<T extends string | number>(values: Iterable<T>): T[] {
-  if (Array.isArray(values) && values.length <= 1) return values.slice() as T[];
+  if (Array.isArray(values)) {
+    // Lists taken from a chain are often in order already (licenseIds, one keyPackId):
+    // one pass then, instead of a set and a sort on every message.
+    const list = values as readonly T[];
+    let ordered = true;
+    for (let i = 1; i < list.length && ordered; i++) ordered = list[i - 1]! <= list[i]!;
+    if (ordered) {
+      const out: T[] = [];
+      for (let i = 0; i < list.length; i++) if (i === 0 || list[i] !== list[i - 1]) out.push(list[i]!);
+      return out;
+    }
+  }
   return [...new Set(values)].sort(ascending);
 }
 

@@ -64,9 +64,7 @@ export function buildRevokePlan(input: PlanInput): RevokePlan {
   for (const finding of input.findings) {
     // Soonest expiry first: every quota slot-day turns into a CAL-day returned early whatever
     // the order, and this order frees slots soonest, so fewer CALs expire unplanned.
-    const ordered = [...finding.candidates].sort(
-      (a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId,
-    );
+    const ordered = isOrdered(finding.candidates) ? finding.candidates : [...finding.candidates].sort(bySoonestExpiry);
     for (const candidate of ordered) {
       if (assigned.has(candidate.licenseId)) continue;
       if (candidate.expiresAt !== null && candidate.expiresAt <= now) continue;
@@ -133,4 +131,14 @@ export function buildRevokePlan(input: PlanInput): RevokePlan {
     );
   }
   return { batches: result, freeNow };
+}
+
+function bySoonestExpiry(a: PlanCandidate, b: PlanCandidate): number {
+  return (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId;
+}
+
+/** Callers that cache their candidates sorted spare the copy and the sort on every plan. */
+function isOrdered(candidates: readonly PlanCandidate[]): boolean {
+  for (let i = 1; i < candidates.length; i++) if (bySoonestExpiry(candidates[i - 1]!, candidates[i]!) > 0) return false;
+  return true;
 }
