@@ -99,7 +99,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
     'by-server': new Map<string, ByServerState>(Object.entries(restore?.byServer ?? {})),
   };
   const findings = new Map<string, Finding>(Object.entries(restore?.findings ?? {}));
-  const buffer = new MinHeap<Buffered>((a, b) => a.at < b.at || (a.at === b.at && a.event.eventId < b.event.eventId));
+  const buffer = createEventBuffer();
   for (const event of restore?.buffer ?? []) buffer.push({ at: toMs(event.eventTime), event });
   const timers = new MinHeap<Timer>(
     (a, b) => a.at < b.at || (a.at === b.at && (STAGE_RANK[a.stage] < STAGE_RANK[b.stage] || (a.stage === b.stage && a.key < b.key))),
@@ -309,6 +309,51 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
         byServer: Object.fromEntries(states['by-server']),
         findings: Object.fromEntries(findings),
       });
+    },
+  };
+}
+
+const bufferedBefore = (a: Buffered, b: Buffered) => a.at < b.at || (a.at === b.at && a.event.eventId < b.event.eventId);
+
+/**
+ * The events waiting for the allowed lateness, in (event time, eventId) order. Input almost
+ * always arrives in that order: such events queue in arrival order at no cost, and only the
+ * stragglers pay for the heap.
+ */
+function createEventBuffer() {
+  const heap = new MinHeap<Buffered>(bufferedBefore);
+  let queue: Buffered[] = [];
+  let head = 0;
+  return {
+    push(item: Buffered): void {
+      const tail = queue.length > head ? queue[queue.length - 1]! : undefined;
+      if (tail === undefined || !bufferedBefore(item, tail)) queue.push(item);
+      else heap.push(item);
+    },
+    peek(): Buffered | undefined {
+      const first = head < queue.length ? queue[head] : undefined;
+      const top = heap.peek();
+      if (first === undefined) return top;
+      return top !== undefined && bufferedBefore(top, first) ? top : first;
+    },
+    pop(): void {
+      const first = head < queue.length ? queue[head] : undefined;
+      const top = heap.peek();
+      if (first === undefined || (top !== undefined && bufferedBefore(top, first))) {
+        heap.pop();
+        return;
+      }
+      head++;
+      if (head === queue.length) {
+        queue = [];
+        head = 0;
+      } else if (head >= 1024 && head * 2 >= queue.length) {
+        queue = queue.slice(head);
+        head = 0;
+      }
+    },
+    toArray(): Buffered[] {
+      return [...queue.slice(head), ...heap.toArray()];
     },
   };
 }
