@@ -11,7 +11,7 @@ import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, sameCandidates, type Evidence } from './finding-track';
 import { isPermanent } from './license-record';
 import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
-import { KeyPackState, ProductState, addToDay, assessPool, emptyProduct, inventoryOf, pruneDays } from './pool';
+import { KeyPackState, type PoolInventory, ProductState, addToDay, assessPool, emptyProduct, inventoryOf, pruneDays } from './pool';
 import { isPerDevicePool, productKeyOf } from './products';
 import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './revoke-plan';
 import { severityRank } from './severity';
@@ -75,6 +75,27 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
   const replanMs = Math.round(config.revoke.replanMinutes * 60_000);
   const revisionRetentionMs = daysToMs(Math.max(365, config.state.retentionDays));
 
+  /** A product's pool as the key pack table shows it, memoised per table (pool checks run per issuance). */
+  const pools = new WeakMap<object, Map<string, { inventory: PoolInventory; keyPackIds: number[] }>>();
+
+  function poolOf(state: ByServerState, p: string): { inventory: PoolInventory; keyPackIds: number[] } {
+    let memo = pools.get(state.keyPacks);
+    if (memo === undefined) pools.set(state.keyPacks, (memo = new Map()));
+    let pool = memo.get(p);
+    if (pool === undefined) {
+      const keyPackIds = Object.entries(state.keyPacks)
+        .filter(([, kp]) => kp.product === p && kp.perDevice)
+        .map(([id]) => Number(id))
+        .sort((a, b) => a - b);
+      memo.set(p, (pool = { inventory: inventoryOf(Object.values(state.keyPacks), p), keyPackIds }));
+    }
+    return pool;
+  }
+
+  function inventoryFor(state: ByServerState, p: string): PoolInventory {
+    return poolOf(state, p).inventory;
+  }
+
   /** Products by key pack id, per key pack table (replaced, never changed in place). */
   const productMemo = new WeakMap<object, Map<number, string>>();
 
@@ -121,7 +142,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     const get = (p: string): ProductQuota => {
       let q = result[p];
       if (q === undefined) {
-        const inv = inventoryOf(Object.values(state.keyPacks), p);
+        const inv = inventoryFor(state, p);
         const limit = state.products[p]?.revokeLimit ?? null;
         result[p] = q = {
           installed: inv.known ? inv.installed : (limit?.installedCount ?? null),
@@ -343,7 +364,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     for (const p of products) {
       const productState = state.products[p];
       if (productState === undefined) continue;
-      const inventory = inventoryOf(Object.values(state.keyPacks), p);
+      const inventory = inventoryFor(state, p);
       const assessment = assessPool(productState, inventory, state.clock, config);
       const track = state.poolTracks[p];
       if (track === undefined && !assessment.open) continue;
@@ -360,10 +381,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
               hwids: [],
               computers: [],
               licenseIds: [],
-              keyPackIds: Object.entries(state.keyPacks)
-                .filter(([, kp]) => kp.product === p && kp.perDevice)
-                .map(([id]) => Number(id))
-                .sort((a, b) => a - b),
+              keyPackIds: poolOf(state, p).keyPackIds,
               candidates: [],
               firstSeen: Math.min(state.clock, assessment.lastEvidenceAt),
               lastSeen: assessment.lastEvidenceAt,
@@ -423,7 +441,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     const evidence: Evidence[] = [];
     if (becamePermanent) addToDay(productState.permanentIssues, fact.at);
     if (fact.eventType === 'license.issued' && fact.status === 'temporary') {
-      const assessment = assessPool(productState, inventoryOf(Object.values(state.keyPacks), p), state.clock, config);
+      const assessment = assessPool(productState, inventoryFor(state, p), state.clock, config);
       if (assessment.empty) {
         addToDay(productState.temporariesWhileEmpty, fact.at);
         evidence.push({ at: fact.at, eventId: fact.eventId, note: `temporary CAL ${fact.licenseId} issued while the pool is empty` });
@@ -611,7 +629,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         if (track.state !== 'open') continue;
         const productState = state.products[p];
         if (productState === undefined) continue;
-        const assessment = assessPool(productState, inventoryOf(Object.values(state.keyPacks), p), state.clock, config);
+        const assessment = assessPool(productState, inventoryFor(state, p), state.clock, config);
         if (assessment.expiresAt !== null && (due === null || assessment.expiresAt < due)) due = assessment.expiresAt;
       }
       return due;
