@@ -115,6 +115,14 @@ export function uniqueSorted<T extends string | number>(values: Iterable<T>): T[
       return out;
     }
   }
+  if (Array.isArray(values)) {
+    // A few distinct values among many (the names of a cloned image's chain): a short list
+    // is cheaper than a set.
+    const list = values as readonly T[];
+    const seen: T[] = [];
+    for (let i = 0; i < list.length && seen.length <= 8; i++) if (!seen.includes(list[i]!)) seen.push(list[i]!);
+    if (seen.length <= 8) return seen.sort(ascending);
+  }
   return [...new Set(values)].sort(ascending);
 }
 

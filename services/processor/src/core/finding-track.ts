@@ -219,13 +219,31 @@ function fingerprint(draft: FindingDraft): string {
   mixNumber(h, draft.lastSeen);
   mixNumber(h, draft.timeline.length);
   for (const t of draft.timeline) {
-    mixString(h, t.at);
-    mixString(h, t.eventId);
-    mixString(h, t.note);
+    const e = entryHash(t);
+    mixNumber(h, e[0]);
+    mixNumber(h, e[1]);
   }
   mixString(h, draft.summary);
   mixString(h, draft.remediation);
   return (h[0] >>> 0).toString(36) + '.' + (h[1] >>> 0).toString(36);
+}
+
+/**
+ * Timeline entries are never changed once made and a timeline is mostly the previous one
+ * plus an entry, so each entry's text is hashed once, not on every update it rides along.
+ */
+const entryHashes = new WeakMap<object, [number, number]>();
+
+function entryHash(t: z.infer<typeof TimelineEntry>): [number, number] {
+  let e = entryHashes.get(t);
+  if (e === undefined) {
+    e = [0x2f6b9a3d, 0x6a09e667];
+    mixString(e, t.at);
+    mixString(e, t.eventId);
+    mixString(e, t.note);
+    entryHashes.set(t, e);
+  }
+  return e;
 }
 
 function mixNumbers(h: [number, number], list: readonly number[]): void {
