@@ -9,6 +9,7 @@ import {
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, sameCandidates, type Evidence } from './finding-track';
+import { uniqueSorted } from './chain';
 import { isPermanent } from './license-record';
 import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
 import { KeyPackState, type PoolInventory, ProductState, addToDay, assessPool, emptyProduct, inventoryOf, pruneDays } from './pool';
@@ -220,7 +221,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
   /** The published form of a draft; `publish` sets the revision. */
   function assemble(state: ByServerState, draft: FindingDraft, batches: readonly PlanBatch[]): Finding {
     const open = draft.state === 'open';
-    const reclaimable = open ? [...new Set(draft.candidates.map((c) => c.licenseId))].sort((a, b) => a - b) : [];
+    const reclaimable = open ? uniqueSorted(draft.candidates.map((c) => c.licenseId)) : [];
     return {
       schemaVersion: 1,
       id: draft.id,
@@ -297,19 +298,30 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     }
     if (changedId === null) return;
     const entry = state.open[changedId]!;
-    const still = new Set(entry.draft.candidates.map((c) => c.licenseId));
-    const batches = entry.batches
-      .map((b) => ({ notBefore: b.notBefore, licenseIds: b.licenseIds.filter((id) => still.has(id)) }))
-      .filter((b) => b.licenseIds.length > 0);
+    const still = new Set<number>();
+    for (const c of entry.draft.candidates) still.add(c.licenseId);
+    // One pass over the batches: keep the CALs still held, release the claims of the others.
+    const claims = state.plan.claims;
+    const planned = new Set<number>();
+    const batches: PlanBatch[] = [];
+    for (const b of entry.batches) {
+      const kept: number[] = [];
+      for (const l of b.licenseIds) {
+        if (still.has(l)) {
+          kept.push(l);
+          planned.add(l);
+        } else if (claims[l] === changedId) {
+          delete claims[l];
+        }
+      }
+      if (kept.length > 0) batches.push({ notBefore: b.notBefore, licenseIds: kept });
+    }
     // New CALs go in a batch now while the last plan left quota free and no other finding
     // has them planned; the rest wait for the next plan.
-    const planned = new Set(batches.flatMap((b) => b.licenseIds));
     const fresh = entry.draft.candidates.filter((c) => !planned.has(c.licenseId) && (c.expiresAt === null || c.expiresAt > state.clock));
-    const claims = state.plan.claims;
-    for (const b of entry.batches) for (const l of b.licenseIds) if (!still.has(l) && claims[l] === changedId) delete claims[l];
     if (fresh.length > 0) {
       const now: number[] = [];
-      for (const c of [...fresh].sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId)) {
+      for (const c of fresh.sort(bySoonestExpiry)) {
         const p = productOfKeyPack(state, c.keyPackId);
         const free = state.plan.freeNow[p] ?? 0;
         const owner = claims[c.licenseId];
@@ -642,7 +654,7 @@ function worstEntryFirst(a: { rank: number; firstSeen: number; id: string }, b: 
   return b.rank - a.rank || a.firstSeen - b.firstSeen || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-function bySoonestExpiry(a: PlanCandidate, b: PlanCandidate): number {
+function bySoonestExpiry(a: Pick<PlanCandidate, 'licenseId' | 'expiresAt'>, b: Pick<PlanCandidate, 'licenseId' | 'expiresAt'>): number {
   return (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId;
 }
 

@@ -115,6 +115,13 @@ export function uniqueSorted<T extends string | number>(values: Iterable<T>): T[
       return out;
     }
   }
+  if (Array.isArray(values) && typeof values[0] === 'number' && values.every(isFiniteNumber)) {
+    // Numbers sort natively in a typed array, without a comparator call per comparison.
+    const sorted = Float64Array.from(values as readonly number[]).sort();
+    const out: number[] = [];
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) out.push(sorted[i]!);
+    return out as T[];
+  }
   if (Array.isArray(values)) {
     // A few distinct values among many (the names of a cloned image's chain): a short list
     // is cheaper than a set.
@@ -124,6 +131,10 @@ export function uniqueSorted<T extends string | number>(values: Iterable<T>): T[
     if (seen.length <= 8) return seen.sort(ascending);
   }
   return [...new Set(values)].sort(ascending);
+}
+
+function isFiniteNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 function ascending<T extends string | number>(a: T, b: T): number {
