@@ -319,7 +319,8 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     // New CALs go in a batch now while the last plan left quota free and no other finding
     // has them planned; the rest wait for the next plan.
     const fresh = entry.draft.candidates.filter((c) => !planned.has(c.licenseId) && (c.expiresAt === null || c.expiresAt > state.clock));
-    if (fresh.length > 0) {
+    // With no quota left anywhere none can be taken: skip sorting what would all wait.
+    if (fresh.length > 0 && hasFreeQuota(state.plan.freeNow)) {
       const now: number[] = [];
       for (const c of fresh.sort(bySoonestExpiry)) {
         const p = productOfKeyPack(state, c.keyPackId);
@@ -656,6 +657,11 @@ function worstEntryFirst(a: { rank: number; firstSeen: number; id: string }, b: 
 
 function bySoonestExpiry(a: Pick<PlanCandidate, 'licenseId' | 'expiresAt'>, b: Pick<PlanCandidate, 'licenseId' | 'expiresAt'>): number {
   return (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId;
+}
+
+function hasFreeQuota(freeNow: Readonly<Record<string, number>>): boolean {
+  for (const p in freeNow) if (freeNow[p]! > 0) return true;
+  return false;
 }
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {
