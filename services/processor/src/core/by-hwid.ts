@@ -53,6 +53,26 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
   const quietMs = daysToMs(config.clone.quietDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
 
+  /**
+   * The sorted names, license ids and key pack ids of a chain, once per chain: chains are
+   * replaced, never changed, and the finding and the enrichment context of one message
+   * both need them (hundreds of licenses on a cloned image).
+   */
+  const chainLists = new WeakMap<readonly LicenseRecord[], { computers: string[]; licenseIds: number[]; keyPackIds: number[] }>();
+
+  function listsOf(chain: readonly LicenseRecord[]): { computers: string[]; licenseIds: number[]; keyPackIds: number[] } {
+    let lists = chainLists.get(chain);
+    if (lists === undefined) {
+      lists = {
+        computers: uniqueSorted(chain.map((r) => r.computer)),
+        licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
+        keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
+      };
+      chainLists.set(chain, lists);
+    }
+    return lists;
+  }
+
   /** The HWID's licenses on one server; the chain itself when it holds only that server (the usual case). */
   function serverChain(state: ByHwidState, server: string): readonly LicenseRecord[] {
     const licenses = state.licenses;
@@ -86,7 +106,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     if ((recentCount < config.clone.minReissues && !open) || lastAt === undefined || clock - lastAt >= quietMs) return null;
 
     const { surplus } = splitInUse(chain, (r) => r.computer, clock);
-    const computers = uniqueSorted(chain.map((r) => r.computer));
+    const lists = listsOf(chain);
+    const computers = lists.computers;
     const leaked = surplus.length;
     const firstInWindow = chain.find((r) => r.issuedAt > clock - windowMs) ?? chain[0]!;
     let lastSeen = -Infinity;
@@ -95,8 +116,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       severity: leakSeverity(leaked, newLastWeek, config),
       hwids: [state.hwid],
       computers,
-      licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
-      keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
+      licenseIds: lists.licenseIds,
+      keyPackIds: lists.keyPackIds,
       candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
       firstSeen: firstInWindow.issuedAt,
       lastSeen,
@@ -157,8 +178,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     const track = state.tracks[server];
     const open = track?.state === 'open';
     return {
-      licenseIds: chain.length === 1 ? [chain[0]!.licenseId] : uniqueSorted(chain.map((r) => r.licenseId)),
-      computers: chain.length === 1 ? [chain[0]!.computer] : uniqueSorted(chain.map((r) => r.computer)),
+      licenseIds: chain.length === 1 ? [chain[0]!.licenseId] : listsOf(chain).licenseIds.slice(),
+      computers: chain.length === 1 ? [chain[0]!.computer] : listsOf(chain).computers.slice(),
       findingIds: open ? [track.id] : [],
       classification: open ? 'cloned-image' : 'healthy',
     };
