@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/shared';
-import { compareRecords, nextExpiry, pruneChain, splitInUse, uniqueSorted, upsertRecord } from './chain';
+import { compareRecords, nextExpiry, pruneChain, splitInUse, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, type DerivedFinding, type Evidence } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence } from './finding-track';
 import { LicenseRecord, holdsCalAt, isValidAt, recordKey } from './license-record';
-import { type ByComputerMessage, type StageOutput, type StageResult, computerKey } from './messages';
+import { type ByComputerMessage, type StageOutput, type StageResult } from './messages';
 import { leakSeverity } from './severity';
 import { type Decoded, decodeState } from './state-codec';
 import { REVOKE_HOW, listOf, plural, shortHwid } from './text';
@@ -288,11 +288,13 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
     }
   }
 
-  function steps(state: ByComputerState, clock: number, evidence: Evidence[], outputs: StageOutput[], flush = false): void {
+  /** `evidence` is built only when the name has findings to feed. */
+  function steps(state: ByComputerState, clock: number, evidence: () => Evidence[], outputs: StageOutput[], flush = false): void {
     // One HWID and a sane store explain nothing: the common, healthy case costs nothing.
     const quiet = state.hwids.length < 2 && (state.store === null || state.store.hwids.length < 2);
-    if (quiet && Object.keys(state.tracks).length === 0) return;
+    if (quiet && isEmpty(state.tracks)) return;
     const { derived, suppressedBy } = analyse(state, clock);
+    let built: Evidence[] | undefined;
     for (const kind of NAME_KINDS) {
       const track = state.tracks[kind];
       if (track === undefined && derived[kind] === null) continue;
@@ -302,22 +304,19 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         kind,
         licenseServer: state.server,
         derived: derived[kind],
-        evidence,
+        evidence: (built ??= evidence()),
         at: clock,
         timelineMax: config.state.timelineMax,
         refreshMs,
         flush,
         resolution: () => resolutionOf(kind, state, clock, suppressedBy[kind]),
       });
-      if (result.track !== undefined) state.tracks[kind] = result.track;
+      // Copy on write: the input state stays as it was.
+      if (result.track !== undefined && result.track !== track) state.tracks = { ...state.tracks, [kind]: result.track };
       if (result.draft !== null) outputs.push({ topic: 'by-server', key: state.server, message: result.draft });
     }
   }
 
-  function openIds(state: ByComputerState): { kinds: FindingKind[]; ids: string[] } {
-    const open = NAME_KINDS.filter((k) => state.tracks[k]?.state === 'open');
-    return { kinds: open, ids: open.map((k) => state.tracks[k]!.id) };
-  }
 
   function enrich(
     state: ByComputerState,
@@ -325,30 +324,41 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
     hwid: { licenseIds: number[]; computers: string[]; findingIds: string[]; classification: FindingKind | 'healthy' },
     outputs: StageOutput[],
   ): void {
-    const open = openIds(state);
-    const kinds = new Set<FindingKind>(open.kinds);
-    if (hwid.classification !== 'healthy') kinds.add(hwid.classification);
-    const classification = CLASSIFICATION_ORDER.find((k) => kinds.has(k)) ?? 'healthy';
+    let classification: FindingKind | 'healthy' = hwid.classification;
+    let findingIds = hwid.findingIds;
+    if (!isEmpty(state.tracks)) {
+      const open = NAME_KINDS.filter((k) => state.tracks[k]?.state === 'open');
+      const kinds = new Set<FindingKind>(open);
+      if (hwid.classification !== 'healthy') kinds.add(hwid.classification);
+      classification = CLASSIFICATION_ORDER.find((k) => kinds.has(k)) ?? 'healthy';
+      findingIds = [...findingIds, ...open.map((k) => state.tracks[k]!.id)];
+    }
     const enriched: EnrichedEvent = {
       schemaVersion: 1,
       event,
       context: {
         hwidLicenseIds: hwid.licenseIds,
         hwidComputers: hwid.computers,
-        computerHwids: uniqueSorted(state.hwids.map((h) => h.hwid)),
+        computerHwids: state.hwids.length === 1 ? [state.hwids[0]!.hwid] : uniqueSorted(state.hwids.map((h) => h.hwid)),
         classification,
-        findingIds: uniqueSorted([...hwid.findingIds, ...open.ids]),
+        findingIds: uniqueSorted(findingIds),
       },
     };
     outputs.push({ topic: 'enriched', key: kafkaKeyOf(event), message: enriched });
   }
 
   function emptyState(server: string, computer: string, computerRaw: string, at: number): ByComputerState {
-    return { v: 1, server, computer, computerRaw, clock: at, hwids: [], store: null, churnCoveredUpTo: null, tracks: {} };
+    return { v: 1, server, computer, computerRaw, clock: at, hwids: [], store: null, churnCoveredUpTo: null, tracks: EMPTY_TRACKS };
   }
 
   function checkKey(key: string, server: string, computer: string): void {
-    if (key !== computerKey(server, computer)) {
+    // computerKey(server, computer) without building it for every message.
+    const matches =
+      key.length === server.length + 1 + computer.length &&
+      key.charCodeAt(server.length) === 124 &&
+      key.startsWith(server) &&
+      key.endsWith(computer);
+    if (!matches) {
       throw CORE_ERRORS.create('PROCESSOR_KEY_MISMATCH', `message for ${server}/${computer} routed to key ${key}`, {
         context: { key, server, computer },
       });
@@ -360,58 +370,75 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
       const outputs: StageOutput[] = [];
       if (message.type === 'tick') {
         if (current === undefined) return { state: undefined, outputs };
-        current.clock = Math.max(current.clock, message.at);
-        steps(current, current.clock, [], outputs, message.flush === true);
-        return finish(current, outputs);
+        // Stages return new state and leave their input untouched, so a throw changes nothing.
+        const state: ByComputerState = { ...current, clock: Math.max(current.clock, message.at) };
+        steps(state, state.clock, NO_EVIDENCE, outputs, message.flush === true);
+        return finish(state, outputs);
       }
 
       if (message.type === 'client.store') {
         checkKey(key, message.licenseServer, message.computer.norm);
         const at = Date.parse(message.eventTime);
-        const state = current ?? emptyState(message.licenseServer, message.computer.norm, message.computer.raw, at);
-        state.clock = Math.max(state.clock, at);
+        const state: ByComputerState =
+          current === undefined
+            ? emptyState(message.licenseServer, message.computer.norm, message.computer.raw, at)
+            : { ...current, clock: Math.max(current.clock, at) };
         if (state.store === null || at >= state.store.at) {
           state.store = { at, eventId: message.eventId, hwids: uniqueSorted(message.hwids.map((h) => h.norm)) };
         }
         const note = `client store lists ${plural(message.hwids.length, 'HWID')}`;
-        steps(state, state.clock, [{ at, eventId: message.eventId, note }], outputs);
+        steps(state, state.clock, () => [{ at, eventId: message.eventId, note }], outputs);
         enrich(state, message, { licenseIds: [], computers: [], findingIds: [], classification: 'healthy' }, outputs);
         return finish(state, outputs);
       }
 
       const { license, at } = message;
       checkKey(key, license.server, license.computer);
-      const state = current ?? emptyState(license.server, license.computer, message.computerRaw, at);
-      state.clock = Math.max(state.clock, at);
-      let entry = state.hwids.find((h) => h.hwid === license.hwid);
+      const state: ByComputerState =
+        current === undefined ? emptyState(license.server, license.computer, message.computerRaw, at) : { ...current, clock: Math.max(current.clock, at) };
+      const index = state.hwids.findIndex((h) => h.hwid === license.hwid);
+      const found = index >= 0 ? state.hwids[index] : undefined;
       if (message.moved) {
-        if (entry !== undefined) {
+        if (found !== undefined) {
           const key = recordKey(license);
-          entry.licenses = entry.licenses.filter((r) => recordKey(r) !== key);
-          if (entry.licenses.length === 0) state.hwids = state.hwids.filter((h) => h !== entry);
+          const licenses = found.licenses.filter((r) => recordKey(r) !== key);
+          state.hwids = licenses.length === 0 ? state.hwids.filter((h) => h !== found) : replaced(state.hwids, index, { ...found, licenses });
         }
       } else {
-        if (entry === undefined) {
-          entry = { hwid: license.hwid, raw: message.hwidRaw, firstSeen: license.issuedAt, lastAliveAt: license.aliveAt, licenses: [] };
-          state.hwids.push(entry);
+        // Entries are copied, never changed in place: the input state stays as it was.
+        const entry: HwidEntry =
+          found === undefined
+            ? { hwid: license.hwid, raw: message.hwidRaw, firstSeen: license.issuedAt, lastAliveAt: license.aliveAt, licenses: [license] }
+            : {
+                ...found,
+                firstSeen: Math.min(found.firstSeen, license.issuedAt),
+                lastAliveAt: Math.max(found.lastAliveAt, license.aliveAt),
+                licenses: withRecord(found.licenses, license),
+              };
+        if (found === undefined) {
+          state.hwids = state.hwids.length === 0 ? [entry] : [...state.hwids, entry].sort(byFirstSeen);
+        } else {
+          state.hwids = replaced(state.hwids, index, entry);
+          if (entry.firstSeen !== found.firstSeen) state.hwids.sort(byFirstSeen);
         }
-        upsertRecord(entry.licenses, license);
-        entry.firstSeen = Math.min(entry.firstSeen, license.issuedAt);
-        entry.lastAliveAt = Math.max(entry.lastAliveAt, license.aliveAt);
-        state.hwids.sort((a, b) => a.firstSeen - b.firstSeen || (a.hwid < b.hwid ? -1 : a.hwid > b.hwid ? 1 : 0));
         if (at >= state.clock) state.computerRaw = message.computerRaw;
       }
-      const evidence: Evidence[] =
-        message.event === null
-          ? []
-          : [
-              {
-                at,
-                eventId: message.event.eventId,
-                note: `CAL ${license.licenseId} ${message.event.type.slice('license.'.length)} (${license.status}) on HWID ${shortHwid(license.hwid)}`,
-              },
-            ];
-      steps(state, state.clock, evidence, outputs);
+      const event = message.event;
+      steps(
+        state,
+        state.clock,
+        () =>
+          event === null
+            ? []
+            : [
+                {
+                  at,
+                  eventId: event.eventId,
+                  note: `CAL ${license.licenseId} ${event.type.slice('license.'.length)} (${license.status}) on HWID ${shortHwid(license.hwid)}`,
+                },
+              ],
+        outputs,
+      );
       if (message.event !== null) enrich(state, message.event, message.hwidContext, outputs);
       return finish(state, outputs);
     },
@@ -434,8 +461,18 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
 
   function finish(state: ByComputerState, outputs: StageOutput[]): StageResult<ByComputerState | undefined> {
     const horizon = state.clock - daysToMs(config.state.retentionDays);
-    for (const entry of state.hwids) entry.licenses = pruneChain(entry.licenses, state.clock, config);
-    state.hwids = state.hwids.filter((h) => h.licenses.length > 0 || h.lastAliveAt >= horizon);
+    let hwids = state.hwids;
+    for (let i = 0; i < hwids.length; i++) {
+      const entry = hwids[i]!;
+      const licenses = pruneChain(entry.licenses, state.clock, config);
+      if (licenses !== entry.licenses) {
+        if (hwids === state.hwids) hwids = hwids.slice();
+        hwids[i] = { ...entry, licenses };
+      }
+    }
+    state.hwids = hwids.every((h) => h.licenses.length > 0 || h.lastAliveAt >= horizon)
+      ? hwids
+      : hwids.filter((h) => h.licenses.length > 0 || h.lastAliveAt >= horizon);
     if (state.hwids.length > config.state.maxHwidsPerComputer) {
       const keep = new Set(
         [...state.hwids].sort((a, b) => b.lastAliveAt - a.lastAliveAt).slice(0, config.state.maxHwidsPerComputer),
@@ -443,10 +480,29 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
       state.hwids = state.hwids.filter((h) => keep.has(h));
     }
     if (state.store !== null && state.store.at < horizon && state.store.hwids.length < 2) state.store = null;
-    const anyOpen = Object.values(state.tracks).some((t) => t.state === 'open');
-    if (state.hwids.length === 0 && state.store === null && !anyOpen) return { state: undefined, outputs };
+    if (state.hwids.length === 0 && state.store === null && !hasOpenTrack(state.tracks)) return { state: undefined, outputs };
     return { state, outputs };
   }
+}
+
+const NO_EVIDENCE = (): Evidence[] => [];
+
+/** Most names never get a finding: they all share one empty, frozen record until they do. */
+const EMPTY_TRACKS: Record<string, FindingTrack> = Object.freeze({}) as Record<string, FindingTrack>;
+
+function isEmpty(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+function byFirstSeen(a: HwidEntry, b: HwidEntry): number {
+  return a.firstSeen - b.firstSeen || (a.hwid < b.hwid ? -1 : a.hwid > b.hwid ? 1 : 0);
+}
+
+function replaced<T>(list: readonly T[], index: number, item: T): T[] {
+  const copy = list.slice();
+  copy[index] = item;
+  return copy;
 }
 
 export function decodeByComputerState(json: unknown): Decoded<ByComputerState> {

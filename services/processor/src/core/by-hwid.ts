@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { LicenseLifecycleEvent } from '@calwatch/shared';
-import { findRecord, nextExpiry, pruneChain, splitInUse, uniqueSorted, upsertRecord } from './chain';
+import { findRecord, nextExpiry, pruneChain, splitInUse, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, type DerivedFinding, type Evidence } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence } from './finding-track';
 import { LicenseRecord, applyLicenseEvent } from './license-record';
 import { type Decoded, decodeState } from './state-codec';
 import {
@@ -31,7 +31,11 @@ export const ByHwidState = z.object({
   clock: z.number(),
   /** Sorted by issue time then licenseId. */
   licenses: z.array(LicenseRecord),
-  /** Computer names as seen, by normalised name (for readable findings). */
+  /**
+   * Computer names as seen, by normalised name (for readable findings), only where the
+   * spelling differs from the normalised name: a name missing here is spelled as normalised.
+   * Names almost always are, and a record with a key of its own costs ~180 bytes per HWID.
+   */
   computerRaw: z.record(z.string(), z.string()),
   /** Cloned-image finding per license server. */
   tracks: z.record(z.string(), FindingTrack),
@@ -44,58 +48,83 @@ export interface ByHwidStage {
   dueAt(state: ByHwidState): number | null;
 }
 
-/** A CAL issued to another name than the previous one of the HWID: a reissue. */
-interface Switch {
-  at: number;
-}
-
 export function createByHwidStage(config: CoreConfig): ByHwidStage {
   const windowMs = daysToMs(config.clone.windowDays);
   const quietMs = daysToMs(config.clone.quietDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
 
-  function serverChain(state: ByHwidState, server: string): LicenseRecord[] {
-    return state.licenses.filter((r) => r.server === server);
+  /**
+   * The sorted names, license ids and key pack ids of a chain, once per chain: chains are
+   * replaced, never changed, and the finding and the enrichment context of one message
+   * both need them (hundreds of licenses on a cloned image).
+   */
+  const chainLists = new WeakMap<readonly LicenseRecord[], { computers: string[]; licenseIds: number[]; keyPackIds: number[] }>();
+
+  function listsOf(chain: readonly LicenseRecord[]): { computers: string[]; licenseIds: number[]; keyPackIds: number[] } {
+    let lists = chainLists.get(chain);
+    if (lists === undefined) {
+      lists = {
+        computers: uniqueSorted(chain.map((r) => r.computer)),
+        licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
+        keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
+      };
+      chainLists.set(chain, lists);
+    }
+    return lists;
   }
 
-  function switchesOf(chain: readonly LicenseRecord[]): Switch[] {
-    const switches: Switch[] = [];
-    for (let i = 1; i < chain.length; i++) {
-      const prev = chain[i - 1]!;
-      const cur = chain[i]!;
-      if (cur.computer !== prev.computer) switches.push({ at: cur.issuedAt });
-    }
-    return switches;
+  /** The HWID's licenses on one server; the chain itself when it holds only that server (the usual case). */
+  function serverChain(state: ByHwidState, server: string): readonly LicenseRecord[] {
+    const licenses = state.licenses;
+    for (let i = 0; i < licenses.length; i++) if (licenses[i]!.server !== server) return licenses.filter((r) => r.server === server);
+    return licenses;
+  }
+
+  function lastSwitchAt(chain: readonly LicenseRecord[]): number | undefined {
+    for (let i = chain.length - 1; i > 0; i--) if (chain[i]!.computer !== chain[i - 1]!.computer) return chain[i]!.issuedAt;
+    return undefined;
   }
 
   function deriveClone(state: ByHwidState, server: string, clock: number): DerivedFinding | null {
     const chain = serverChain(state, server);
-    const switches = switchesOf(chain).filter((s) => s.at <= clock);
-    const recent = switches.filter((s) => s.at > clock - windowMs);
-    const last = switches.at(-1);
+    // One pass, no allocation: most HWIDs never switch names and stop here.
+    let switchCount = 0;
+    let recentCount = 0;
+    let newLastWeek = 0;
+    let lastAt: number | undefined;
+    for (let i = 1; i < chain.length; i++) {
+      const cur = chain[i]!;
+      if (cur.computer === chain[i - 1]!.computer || cur.issuedAt > clock) continue;
+      switchCount++;
+      if (cur.issuedAt > clock - windowMs) recentCount++;
+      if (cur.issuedAt > clock - 7 * DAY_MS) newLastWeek++;
+      lastAt = cur.issuedAt;
+    }
     // Opens on enough reissues lately; once open it holds while reissues keep coming within
     // the quiet period. A fixed image goes quiet.
     const open = state.tracks[server]?.state === 'open';
-    if ((recent.length < config.clone.minReissues && !open) || last === undefined || clock - last.at >= quietMs) return null;
+    if ((recentCount < config.clone.minReissues && !open) || lastAt === undefined || clock - lastAt >= quietMs) return null;
 
     const { surplus } = splitInUse(chain, (r) => r.computer, clock);
-    const computers = uniqueSorted(chain.map((r) => r.computer));
+    const lists = listsOf(chain);
+    const computers = lists.computers;
     const leaked = surplus.length;
-    const newLastWeek = switches.filter((s) => s.at > clock - 7 * DAY_MS).length;
     const firstInWindow = chain.find((r) => r.issuedAt > clock - windowMs) ?? chain[0]!;
+    let lastSeen = -Infinity;
+    for (const r of chain) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
     return {
       severity: leakSeverity(leaked, newLastWeek, config),
       hwids: [state.hwid],
       computers,
-      licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
-      keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
+      licenseIds: lists.licenseIds,
+      keyPackIds: lists.keyPackIds,
       candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
       firstSeen: firstInWindow.issuedAt,
-      lastSeen: Math.max(...chain.map((r) => r.updatedAt)),
+      lastSeen,
       describe: () => ({
         summary:
           `HWID ${shortHwid(state.hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
-          `${plural(switches.length, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
+          `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
         remediation:
           `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
           `sysprep /generalize before cloning) so each computer presents its own HWID` +
@@ -108,7 +137,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     };
   }
 
-  function step(state: ByHwidState, server: string, clock: number, evidence: Evidence[], outputs: StageOutput[], flush = false): void {
+  /** `evidence` is built only when the HWID has a finding to feed (rarely). */
+  function step(state: ByHwidState, server: string, clock: number, evidence: () => Evidence[], outputs: StageOutput[], flush = false): void {
     const track = state.tracks[server];
     const derived = deriveClone(state, server, clock);
     if (track === undefined && derived === null) return;
@@ -118,27 +148,28 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       kind: 'cloned-image',
       licenseServer: server,
       derived,
-      evidence,
+      evidence: evidence(),
       at: clock,
       timelineMax: config.state.timelineMax,
       refreshMs,
       flush,
       resolution: () => {
         const chain = serverChain(state, server);
-        const last = switchesOf(chain).at(-1);
+        const last = lastSwitchAt(chain);
         const { surplus } = splitInUse(chain, (r) => r.computer, clock);
         const until = Math.max(clock, ...surplus.map((r) => r.expiresAt ?? clock));
         return {
           summary:
             `HWID ${shortHwid(state.hwid)} stopped being reissued on ${server}` +
-            (last === undefined ? '' : ` (last reissue ${toDay(last.at)})`) +
+            (last === undefined ? '' : ` (last reissue ${toDay(last)})`) +
             (surplus.length > 0 ? `; ${plural(surplus.length, 'CAL')} from the episode return by themselves by ${toDay(until)}` : ''),
           remediation: 'Nothing to do: the clones present their own HWIDs now.',
           note: `resolved: no reissue for ${config.clone.quietDays} days`,
         };
       },
     });
-    if (result.track !== undefined) state.tracks[server] = result.track;
+    // Copy on write: the input state stays as it was.
+    if (result.track !== undefined && result.track !== track) state.tracks = { ...state.tracks, [server]: result.track };
     if (result.draft !== null) outputs.push({ topic: 'by-server', key: server, message: result.draft });
   }
 
@@ -147,8 +178,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     const track = state.tracks[server];
     const open = track?.state === 'open';
     return {
-      licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
-      computers: uniqueSorted(chain.map((r) => r.computer)),
+      licenseIds: chain.length === 1 ? [chain[0]!.licenseId] : listsOf(chain).licenseIds.slice(),
+      computers: chain.length === 1 ? [chain[0]!.computer] : listsOf(chain).computers.slice(),
       findingIds: open ? [track.id] : [],
       classification: open ? 'cloned-image' : 'healthy',
     };
@@ -189,9 +220,9 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       const outputs: StageOutput[] = [];
       if (message.type === 'tick') {
         if (current === undefined) return { state: undefined, outputs };
-        const state = current;
-        state.clock = Math.max(state.clock, message.at);
-        for (const server of Object.keys(state.tracks).sort()) step(state, server, state.clock, [], outputs, message.flush === true);
+        // Stages return new state and leave their input untouched, so a throw changes nothing.
+        const state: ByHwidState = { ...current, clock: Math.max(current.clock, message.at) };
+        for (const server of Object.keys(state.tracks).sort()) step(state, server, state.clock, NO_EVIDENCE, outputs, message.flush === true);
         return finish(state, outputs);
       }
 
@@ -202,16 +233,10 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
         });
       }
       const at = toMs(event.eventTime);
-      const state: ByHwidState = current ?? {
-        v: 1,
-        hwid: key,
-        hwidRaw: event.license.hwid.raw,
-        clock: at,
-        licenses: [],
-        computerRaw: {},
-        tracks: {},
-      };
-      state.clock = Math.max(state.clock, at);
+      const state: ByHwidState =
+        current === undefined
+          ? { v: 1, hwid: key, hwidRaw: event.license.hwid.raw, clock: at, licenses: [], computerRaw: EMPTY_RAW, tracks: EMPTY_TRACKS }
+          : { ...current, clock: Math.max(current.clock, at) };
       const server = event.licenseServer;
       const previous = findRecord(state.licenses, {
         server,
@@ -219,12 +244,10 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
         issuedAt: toMs(event.license.issueDate),
       });
       const record = applyLicenseEvent(previous, event, config);
-      upsertRecord(state.licenses, record);
-      state.computerRaw[record.computer] = event.license.computer.raw;
-      const chain = serverChain(state, server);
-      const evidence = evidenceOf(event, record, previous, chain);
+      state.licenses = withRecord(state.licenses, record);
+      state.computerRaw = withSpelling(state.computerRaw, record.computer, event.license.computer.raw);
 
-      step(state, server, state.clock, [evidence], outputs);
+      step(state, server, state.clock, () => [evidenceOf(event, record, previous, serverChain(state, server))], outputs);
 
       const hwidContext = context(state, server);
       if (previous !== undefined && previous.computer !== record.computer) {
@@ -269,11 +292,11 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
 
     dueAt(state) {
       let due: number | null = null;
-      for (const [server, track] of Object.entries(state.tracks)) {
-        if (track.state !== 'open') continue;
+      for (const server in state.tracks) {
+        if (state.tracks[server]!.state !== 'open') continue;
         const chain = serverChain(state, server);
-        const last = switchesOf(chain).at(-1);
-        const candidates = [last === undefined ? null : last.at + quietMs, nextExpiry(chain, state.clock)];
+        const last = lastSwitchAt(chain);
+        const candidates = [last === undefined ? null : last + quietMs, nextExpiry(chain, state.clock)];
         for (const c of candidates) if (c !== null && c > state.clock && (due === null || c < due)) due = c;
       }
       return due;
@@ -285,13 +308,33 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     state.licenses = pruneChain(state.licenses, state.clock, config);
     if (state.licenses.length !== before) {
       const names = new Set(state.licenses.map((r) => r.computer));
-      for (const name of Object.keys(state.computerRaw)) if (!names.has(name)) delete state.computerRaw[name];
+      let kept: Record<string, string> = EMPTY_RAW;
+      for (const name of Object.keys(state.computerRaw)) if (names.has(name)) kept = { ...kept, [name]: state.computerRaw[name]! };
+      state.computerRaw = kept;
     }
-    const anyOpen = Object.values(state.tracks).some((t) => t.state === 'open');
-    if (state.licenses.length === 0 && !anyOpen) return { state: undefined, outputs };
+    if (state.licenses.length === 0 && !hasOpenTrack(state.tracks)) return { state: undefined, outputs };
     return { state, outputs };
   }
 }
+
+const NO_EVIDENCE = (): Evidence[] => [];
+
+const EMPTY_RAW: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** computerRaw after `name` was seen spelled `raw` (a copy when it changes). */
+function withSpelling(computerRaw: Record<string, string>, name: string, raw: string): Record<string, string> {
+  // A lookup by a name never seen before is slow in V8: skip it in the usual case.
+  if (raw === name && computerRaw === EMPTY_RAW) return computerRaw;
+  const known = computerRaw[name];
+  if (raw !== name) return known === raw ? computerRaw : { ...computerRaw, [name]: raw };
+  if (known === undefined) return computerRaw;
+  let rest: Record<string, string> = EMPTY_RAW;
+  for (const key of Object.keys(computerRaw)) if (key !== name) rest = { ...rest, [key]: computerRaw[key]! };
+  return rest;
+}
+
+/** Most HWIDs never get a finding: they all share one empty, frozen record until they do. */
+const EMPTY_TRACKS: Record<string, FindingTrack> = Object.freeze({}) as Record<string, FindingTrack>;
 
 /** Decodes a stored by-hwid state (changelog record) at the trust boundary. */
 export function decodeByHwidState(json: unknown): Decoded<ByHwidState> {

@@ -9,11 +9,12 @@ import {
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, sameCandidates, type Evidence } from './finding-track';
+import { uniqueSorted } from './chain';
 import { isPermanent } from './license-record';
 import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
-import { KeyPackState, ProductState, addToDay, assessPool, emptyProduct, inventoryOf, pruneDays } from './pool';
+import { KeyPackState, type PoolInventory, ProductState, addToDay, assessPool, emptyProduct, inventoryOf, pruneDays } from './pool';
 import { isPerDevicePool, productKeyOf } from './products';
-import { type PlanBatch, type ProductQuota, type RevokePlan, buildRevokePlan } from './revoke-plan';
+import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './revoke-plan';
 import { severityRank } from './severity';
 import { type Decoded, decodeState } from './state-codec';
 import { plural } from './text';
@@ -75,8 +76,36 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
   const replanMs = Math.round(config.revoke.replanMinutes * 60_000);
   const revisionRetentionMs = daysToMs(Math.max(365, config.state.retentionDays));
 
+  /** A product's pool as the key pack table shows it, memoised per table (pool checks run per issuance). */
+  const pools = new WeakMap<object, Map<string, { inventory: PoolInventory; keyPackIds: number[] }>>();
+
+  function poolOf(state: ByServerState, p: string): { inventory: PoolInventory; keyPackIds: number[] } {
+    let memo = pools.get(state.keyPacks);
+    if (memo === undefined) pools.set(state.keyPacks, (memo = new Map()));
+    let pool = memo.get(p);
+    if (pool === undefined) {
+      const keyPackIds = Object.entries(state.keyPacks)
+        .filter(([, kp]) => kp.product === p && kp.perDevice)
+        .map(([id]) => Number(id))
+        .sort((a, b) => a - b);
+      memo.set(p, (pool = { inventory: inventoryOf(Object.values(state.keyPacks), p), keyPackIds }));
+    }
+    return pool;
+  }
+
+  function inventoryFor(state: ByServerState, p: string): PoolInventory {
+    return poolOf(state, p).inventory;
+  }
+
+  /** Products by key pack id, per key pack table (replaced, never changed in place). */
+  const productMemo = new WeakMap<object, Map<number, string>>();
+
   function productOfKeyPack(state: ByServerState, keyPackId: number): string {
-    return state.keyPacks[String(keyPackId)]?.product ?? soleProduct(state) ?? 'unknown';
+    let memo = productMemo.get(state.keyPacks);
+    if (memo === undefined) productMemo.set(state.keyPacks, (memo = new Map()));
+    let p = memo.get(keyPackId);
+    if (p === undefined) memo.set(keyPackId, (p = state.keyPacks[String(keyPackId)]?.product ?? soleProduct(state) ?? 'unknown'));
+    return p;
   }
 
   /** With a single per-device product on the server, unattributed facts belong to it. */
@@ -109,21 +138,12 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
 
   // ---- findings: assembly, plan, publication ----
 
-  function worstFirst(a: FindingDraft, b: FindingDraft): number {
-    return (
-      severityRank(b.severity) - severityRank(a.severity) ||
-      b.candidates.length - a.candidates.length ||
-      a.firstSeen - b.firstSeen ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-    );
-  }
-
   function quotas(state: ByServerState): Record<string, ProductQuota> {
     const result: Record<string, ProductQuota> = {};
     const get = (p: string): ProductQuota => {
       let q = result[p];
       if (q === undefined) {
-        const inv = inventoryOf(Object.values(state.keyPacks), p);
+        const inv = inventoryFor(state, p);
         const limit = state.products[p]?.revokeLimit ?? null;
         result[p] = q = {
           installed: inv.known ? inv.installed : (limit?.installedCount ?? null),
@@ -141,23 +161,56 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     return result;
   }
 
+  /**
+   * A leak draft as the planner reads it: its order key and its candidates with their
+   * product, soonest expiry first. Drafts are never changed once made, so this is cached
+   * per draft, and per key pack table (replaced, never changed, when a key pack moves),
+   * since that decides the products. A replan then reads what is cached for every finding
+   * that did not change since the last one.
+   */
+  interface PlanEntry {
+    rank: number;
+    firstSeen: number;
+    id: string;
+    finding: PlanFinding;
+  }
+  const planEntries = new WeakMap<object, WeakMap<FindingDraft, PlanEntry>>();
+  /** The last plan's findings in order, per server: nearly sorted input makes the next sort cheap. */
+  const lastOrder = new Map<string, PlanEntry[]>();
+
+  function planEntryOf(state: ByServerState, draft: FindingDraft): PlanEntry {
+    let entries = planEntries.get(state.keyPacks);
+    if (entries === undefined) planEntries.set(state.keyPacks, (entries = new WeakMap()));
+    let entry = entries.get(draft);
+    if (entry === undefined) {
+      const candidates = draft.candidates
+        .map((c) => ({ licenseId: c.licenseId, product: productOfKeyPack(state, c.keyPackId), expiresAt: c.expiresAt }))
+        .sort(bySoonestExpiry);
+      entry = { rank: severityRank(draft.severity) * 1e9 + draft.candidates.length, firstSeen: draft.firstSeen, id: draft.id, finding: { id: draft.id, candidates } };
+      entries.set(draft, entry);
+    }
+    return entry;
+  }
+
   function plan(state: ByServerState): RevokePlan {
-    const leaks = Object.values(state.open)
-      .map((o) => o.draft)
-      .filter((d) => LEAK_KINDS.has(d.kind) && d.candidates.length > 0)
-      .sort(worstFirst);
-    const products = new Map<number, string>();
-    const productOf = (keyPackId: number) => {
-      let p = products.get(keyPackId);
-      if (p === undefined) products.set(keyPackId, (p = productOfKeyPack(state, keyPackId)));
-      return p;
-    };
+    const current = new Map<string, PlanEntry>();
+    for (const id in state.open) {
+      const d = state.open[id]!.draft;
+      if (LEAK_KINDS.has(d.kind) && d.candidates.length > 0) current.set(id, planEntryOf(state, d));
+    }
+    const leaks: PlanEntry[] = [];
+    for (const e of lastOrder.get(state.server) ?? []) {
+      if (current.get(e.id) === e) {
+        leaks.push(e);
+        current.delete(e.id);
+      }
+    }
+    for (const e of current.values()) leaks.push(e);
+    leaks.sort(worstEntryFirst);
+    lastOrder.set(state.server, leaks);
     return buildRevokePlan({
       now: state.clock,
-      findings: leaks.map((d) => ({
-        id: d.id,
-        candidates: d.candidates.map((c) => ({ licenseId: c.licenseId, product: productOf(c.keyPackId), expiresAt: c.expiresAt })),
-      })),
+      findings: leaks.map((e) => e.finding),
       quotas: quotas(state),
       capRatio: config.lifecycle.revokeCapRatio,
       maxBatches: config.revoke.maxBatches,
@@ -168,7 +221,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
   /** The published form of a draft; `publish` sets the revision. */
   function assemble(state: ByServerState, draft: FindingDraft, batches: readonly PlanBatch[]): Finding {
     const open = draft.state === 'open';
-    const reclaimable = open ? [...new Set(draft.candidates.map((c) => c.licenseId))].sort((a, b) => a - b) : [];
+    const reclaimable = open ? uniqueSorted(draft.candidates.map((c) => c.licenseId)) : [];
     return {
       schemaVersion: 1,
       id: draft.id,
@@ -245,19 +298,31 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     }
     if (changedId === null) return;
     const entry = state.open[changedId]!;
-    const still = new Set(entry.draft.candidates.map((c) => c.licenseId));
-    const batches = entry.batches
-      .map((b) => ({ notBefore: b.notBefore, licenseIds: b.licenseIds.filter((id) => still.has(id)) }))
-      .filter((b) => b.licenseIds.length > 0);
+    const still = new Set<number>();
+    for (const c of entry.draft.candidates) still.add(c.licenseId);
+    // One pass over the batches: keep the CALs still held, release the claims of the others.
+    const claims = state.plan.claims;
+    const planned = new Set<number>();
+    const batches: PlanBatch[] = [];
+    for (const b of entry.batches) {
+      const kept: number[] = [];
+      for (const l of b.licenseIds) {
+        if (still.has(l)) {
+          kept.push(l);
+          planned.add(l);
+        } else if (claims[l] === changedId) {
+          delete claims[l];
+        }
+      }
+      if (kept.length > 0) batches.push({ notBefore: b.notBefore, licenseIds: kept });
+    }
     // New CALs go in a batch now while the last plan left quota free and no other finding
     // has them planned; the rest wait for the next plan.
-    const planned = new Set(batches.flatMap((b) => b.licenseIds));
     const fresh = entry.draft.candidates.filter((c) => !planned.has(c.licenseId) && (c.expiresAt === null || c.expiresAt > state.clock));
-    const claims = state.plan.claims;
-    for (const b of entry.batches) for (const l of b.licenseIds) if (!still.has(l) && claims[l] === changedId) delete claims[l];
-    if (fresh.length > 0) {
+    // With no quota left anywhere none can be taken: skip sorting what would all wait.
+    if (fresh.length > 0 && hasFreeQuota(state.plan.freeNow)) {
       const now: number[] = [];
-      for (const c of [...fresh].sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId)) {
+      for (const c of fresh.sort(bySoonestExpiry)) {
         const p = productOfKeyPack(state, c.keyPackId);
         const free = state.plan.freeNow[p] ?? 0;
         const owner = claims[c.licenseId];
@@ -295,11 +360,14 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
 
   function samePlan(a: readonly PlanBatch[], b: readonly PlanBatch[], clock: number): boolean {
     if (a.length !== b.length) return false;
-    return a.every((batch, i) => {
+    for (let i = 0; i < a.length; i++) {
+      const batch = a[i]!;
       const other = b[i]!;
-      const due = (t: number) => (t <= clock ? -1 : t);
-      return due(batch.notBefore) === due(other.notBefore) && sameIds(batch.licenseIds, other.licenseIds);
-    });
+      // Batches already due compare equal whatever instant they were planned for.
+      const due = batch.notBefore <= clock ? other.notBefore <= clock : batch.notBefore === other.notBefore;
+      if (!due || !sameIds(batch.licenseIds, other.licenseIds)) return false;
+    }
+    return true;
   }
 
   // ---- pool exhaustion ----
@@ -309,7 +377,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     for (const p of products) {
       const productState = state.products[p];
       if (productState === undefined) continue;
-      const inventory = inventoryOf(Object.values(state.keyPacks), p);
+      const inventory = inventoryFor(state, p);
       const assessment = assessPool(productState, inventory, state.clock, config);
       const track = state.poolTracks[p];
       if (track === undefined && !assessment.open) continue;
@@ -326,10 +394,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
               hwids: [],
               computers: [],
               licenseIds: [],
-              keyPackIds: Object.entries(state.keyPacks)
-                .filter(([, kp]) => kp.product === p && kp.perDevice)
-                .map(([id]) => Number(id))
-                .sort((a, b) => a - b),
+              keyPackIds: poolOf(state, p).keyPackIds,
               candidates: [],
               firstSeen: Math.min(state.clock, assessment.lastEvidenceAt),
               lastSeen: assessment.lastEvidenceAt,
@@ -389,7 +454,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     const evidence: Evidence[] = [];
     if (becamePermanent) addToDay(productState.permanentIssues, fact.at);
     if (fact.eventType === 'license.issued' && fact.status === 'temporary') {
-      const assessment = assessPool(productState, inventoryOf(Object.values(state.keyPacks), p), state.clock, config);
+      const assessment = assessPool(productState, inventoryFor(state, p), state.clock, config);
       if (assessment.empty) {
         addToDay(productState.temporariesWhileEmpty, fact.at);
         evidence.push({ at: fact.at, eventId: fact.eventId, note: `temporary CAL ${fact.licenseId} issued while the pool is empty` });
@@ -415,6 +480,8 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     if (previous !== undefined && previous.at > at) return;
     const p = productKeyOf(kp.productVersion);
     const perDevice = isPerDevicePool(kp);
+    // Replaced, never changed in place: cached plan inputs are keyed by this table.
+    state.keyPacks = { ...state.keyPacks };
     state.keyPacks[key] = {
       product: p,
       productVersion: kp.productVersion,
@@ -575,12 +642,26 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         if (track.state !== 'open') continue;
         const productState = state.products[p];
         if (productState === undefined) continue;
-        const assessment = assessPool(productState, inventoryOf(Object.values(state.keyPacks), p), state.clock, config);
+        const assessment = assessPool(productState, inventoryFor(state, p), state.clock, config);
         if (assessment.expiresAt !== null && (due === null || assessment.expiresAt < due)) due = assessment.expiresAt;
       }
       return due;
     },
   };
+}
+
+/** worstFirst of the drafts: severity, then more CALs, then older, then id. */
+function worstEntryFirst(a: { rank: number; firstSeen: number; id: string }, b: { rank: number; firstSeen: number; id: string }): number {
+  return b.rank - a.rank || a.firstSeen - b.firstSeen || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function bySoonestExpiry(a: Pick<PlanCandidate, 'licenseId' | 'expiresAt'>, b: Pick<PlanCandidate, 'licenseId' | 'expiresAt'>): number {
+  return (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId;
+}
+
+function hasFreeQuota(freeNow: Readonly<Record<string, number>>): boolean {
+  for (const p in freeNow) if (freeNow[p]! > 0) return true;
+  return false;
 }
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {

@@ -11,18 +11,27 @@ function sameInstance(a: LicenseRecord, b: { server: string; licenseId: number; 
   return a.licenseId === b.licenseId && a.issuedAt === b.issuedAt && a.server === b.server;
 }
 
-/** Replaces (same instance) or inserts a record keeping the chain sorted; returns the old one. */
-export function upsertRecord(chain: LicenseRecord[], record: LicenseRecord): LicenseRecord | undefined {
-  const index = chain.findIndex((r) => sameInstance(r, record));
-  if (index >= 0) {
-    const old = chain[index];
-    chain[index] = record;
-    return old;
+/**
+ * The chain with `record` replacing its instance or inserted in order, as a new array of
+ * exactly the right size (chains are copied on write, and most hold one or two records).
+ */
+export function withRecord(chain: readonly LicenseRecord[], record: LicenseRecord): LicenseRecord[] {
+  const n = chain.length;
+  for (let i = n - 1; i >= 0; i--) {
+    if (sameInstance(chain[i]!, record)) {
+      const copy = chain.slice();
+      copy[i] = record;
+      return copy;
+    }
   }
-  let at = chain.length;
+  let at = n;
   while (at > 0 && compareRecords(chain[at - 1]!, record) > 0) at--;
-  chain.splice(at, 0, record);
-  return undefined;
+  if (at === n) return n === 0 ? [record] : [...chain, record];
+  const out: LicenseRecord[] = [];
+  for (let i = 0; i < at; i++) out.push(chain[i]!);
+  out.push(record);
+  for (let i = at; i < n; i++) out.push(chain[i]!);
+  return out.slice();
 }
 
 export function findRecord(
@@ -40,12 +49,13 @@ export function findRecord(
 export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreConfig): LicenseRecord[] {
   const horizon = clock - daysToMs(config.state.retentionDays);
   const max = config.state.maxLicensesPerKey;
-  const retained = (r: LicenseRecord) => {
-    const end = r.endedAt ?? r.expiresAt;
-    return end === null || end >= horizon;
-  };
-  if (chain.length <= max && chain.every(retained)) return chain;
-  let kept = chain.filter(retained);
+  if (chain.length <= max) {
+    // Runs on every message: the common outcome, nothing to forget, allocates nothing.
+    let all = true;
+    for (let i = 0; i < chain.length && all; i++) all = isRetained(chain[i]!, horizon);
+    if (all) return chain;
+  }
+  let kept = chain.filter((r) => isRetained(r, horizon));
   for (const expendable of [(r: LicenseRecord) => !isValidAt(r, clock), (r: LicenseRecord) => !holdsCalAt(r, clock)]) {
     if (kept.length <= max) break;
     const drop = new Set(kept.filter(expendable).slice(0, kept.length - max));
@@ -53,6 +63,11 @@ export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreCo
   }
   if (kept.length > max) kept = kept.slice(kept.length - max);
   return kept;
+}
+
+function isRetained(r: LicenseRecord, horizon: number): boolean {
+  const end = r.endedAt ?? r.expiresAt;
+  return end === null || end >= horizon;
 }
 
 /** The earliest expiry after `clock` among CALs that count now, for timers. */
@@ -88,5 +103,40 @@ export function splitInUse(
 }
 
 export function uniqueSorted<T extends string | number>(values: Iterable<T>): T[] {
-  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (Array.isArray(values)) {
+    // Lists taken from a chain are often in order already (licenseIds, one keyPackId):
+    // one pass then, instead of a set and a sort on every message.
+    const list = values as readonly T[];
+    let ordered = true;
+    for (let i = 1; i < list.length && ordered; i++) ordered = list[i - 1]! <= list[i]!;
+    if (ordered) {
+      const out: T[] = [];
+      for (let i = 0; i < list.length; i++) if (i === 0 || list[i] !== list[i - 1]) out.push(list[i]!);
+      return out;
+    }
+  }
+  if (Array.isArray(values) && typeof values[0] === 'number' && values.every(isFiniteNumber)) {
+    // Numbers sort natively in a typed array, without a comparator call per comparison.
+    const sorted = Float64Array.from(values as readonly number[]).sort();
+    const out: number[] = [];
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) out.push(sorted[i]!);
+    return out as T[];
+  }
+  if (Array.isArray(values)) {
+    // A few distinct values among many (the names of a cloned image's chain): a short list
+    // is cheaper than a set.
+    const list = values as readonly T[];
+    const seen: T[] = [];
+    for (let i = 0; i < list.length && seen.length <= 8; i++) if (!seen.includes(list[i]!)) seen.push(list[i]!);
+    if (seen.length <= 8) return seen.sort(ascending);
+  }
+  return [...new Set(values)].sort(ascending);
+}
+
+function isFiniteNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function ascending<T extends string | number>(a: T, b: T): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { FindingKind, FindingState, Severity, TimelineEntry, buildEventId } from '@calwatch/shared';
 import { Candidate, type FindingDraft } from './messages';
@@ -54,6 +53,11 @@ export const FindingTrack = z.object({
   sentHash: z.string(),
 });
 export type FindingTrack = z.infer<typeof FindingTrack>;
+
+export function hasOpenTrack(tracks: Readonly<Record<string, { state: string }>>): boolean {
+  for (const id in tracks) if (tracks[id]!.state === 'open') return true;
+  return false;
+}
 
 export interface TrackStep {
   track: FindingTrack | undefined;
@@ -198,7 +202,74 @@ function bounded<T>(list: T[], max: number): T[] {
   return list.length > max ? list.slice(list.length - max) : list;
 }
 
+/**
+ * Only tells "anything changed since the last update" on a flush, so a fast 64-bit mix is
+ * enough (SHA-256 over the draft's JSON cost more than the rest of an update on findings
+ * with hundreds of CALs). The verdict fields (severity, firstSeen, HWIDs, computers,
+ * candidates) are left out: an update is sent whenever they change, so on a flush they
+ * always equal the last update's.
+ */
 function fingerprint(draft: FindingDraft): string {
-  const { at: _at, ...content } = draft;
-  return createHash('sha256').update(JSON.stringify(content)).digest('base64url').slice(0, 22);
+  const h: [number, number] = [0x811c9dc5, 0x9e3779b9];
+  mixString(h, draft.id);
+  mixString(h, draft.state);
+  mixString(h, draft.licenseServer);
+  mixNumbers(h, draft.licenseIds);
+  mixNumbers(h, draft.keyPackIds);
+  mixNumber(h, draft.lastSeen);
+  mixNumber(h, draft.timeline.length);
+  for (const t of draft.timeline) {
+    const e = entryHash(t);
+    mixNumber(h, e[0]);
+    mixNumber(h, e[1]);
+  }
+  mixString(h, draft.summary);
+  mixString(h, draft.remediation);
+  return (h[0] >>> 0).toString(36) + '.' + (h[1] >>> 0).toString(36);
+}
+
+/**
+ * Timeline entries are never changed once made and a timeline is mostly the previous one
+ * plus an entry, so each entry's text is hashed once, not on every update it rides along.
+ */
+const entryHashes = new WeakMap<object, [number, number]>();
+
+function entryHash(t: z.infer<typeof TimelineEntry>): [number, number] {
+  let e = entryHashes.get(t);
+  if (e === undefined) {
+    e = [0x2f6b9a3d, 0x6a09e667];
+    mixString(e, t.at);
+    mixString(e, t.eventId);
+    mixString(e, t.note);
+    entryHashes.set(t, e);
+  }
+  return e;
+}
+
+function mixNumbers(h: [number, number], list: readonly number[]): void {
+  mixNumber(h, list.length);
+  for (const n of list) mixNumber(h, n);
+}
+
+function mixNumber(h: [number, number], n: number): void {
+  // Epoch milliseconds exceed 32 bits: mix the high and low parts.
+  const lo = n | 0;
+  const hi = lo === n ? 0 : Math.floor(n / 4294967296) | 0;
+  h[0] = Math.imul(h[0] ^ lo, 0x01000193) ^ hi;
+  h[1] = Math.imul(h[1] ^ hi, 0x5bd1e995) ^ lo;
+  h[1] = Math.imul(h[1] ^ (h[1] >>> 15), 0x27d4eb2d);
+  if (lo !== n && !Number.isInteger(n)) mixString(h, String(n));
+}
+
+function mixString(h: [number, number], s: string): void {
+  let a = h[0] ^ s.length;
+  let b = h[1] ^ 0x7f4a7c15;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  h[0] = a;
+  h[1] = b;
 }

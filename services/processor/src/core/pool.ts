@@ -102,8 +102,10 @@ export function pruneDays(counts: DayCounts, horizon: number): void {
   if (drop > 0) counts.splice(0, drop);
 }
 
+const always = () => true;
+
 /** Days overlapping (from, to] that pass the filter; with their total. */
-function inWindow(counts: DayCounts, from: number, to: number, keep: (dayEnd: number) => boolean = () => true) {
+function inWindow(counts: DayCounts, from: number, to: number, keep: (dayEnd: number) => boolean = always) {
   const days = counts.filter(([day]) => (day + 1) * DAY_MS > from && day * DAY_MS <= to && keep((day + 1) * DAY_MS));
   return { days, total: days.reduce((sum, [, n]) => sum + n, 0) };
 }
@@ -120,10 +122,6 @@ export function assessPool(product: ProductState, inventory: PoolInventory, cloc
   const expiries: number[] = [];
   const evidenceTimes: number[] = [];
   const low = inventory.known ? lowThreshold(inventory.installed, config) : 0;
-  // A newer inventory with room to spare contradicts an older "low/exhausted" event.
-  const contradicted = (at: number) => inventory.known && inventory.at > at && inventory.available > low;
-  const active = (evidence: { at: number } | null) =>
-    evidence !== null && evidence.at <= clock && clock - evidence.at < ttl && !contradicted(evidence.at);
 
   const empty = inventory.known && inventory.installed > 0 && inventory.available === 0;
   let exhausted = false;
@@ -137,19 +135,19 @@ export function assessPool(product: ProductState, inventory: PoolInventory, cloc
       evidenceTimes.push(inventory.at);
     }
   }
-  if (active(product.exhausted)) {
+  if (isActive(product.exhausted, inventory, low, clock, ttl)) {
     reasons.push(`event 21 (no permanent CALs left) on ${toDay(product.exhausted!.at)}`);
     expiries.push(product.exhausted!.at + ttl);
     evidenceTimes.push(product.exhausted!.at);
     exhausted = true;
   }
-  if (active(product.noneInstalled) && !(inventory.known && inventory.installed > 0 && inventory.at > product.noneInstalled!.at)) {
+  if (isActive(product.noneInstalled, inventory, low, clock, ttl) && !(inventory.known && inventory.installed > 0 && inventory.at > product.noneInstalled!.at)) {
     reasons.push(`event 22 (no CALs installed for this product) on ${toDay(product.noneInstalled!.at)}`);
     expiries.push(product.noneInstalled!.at + ttl);
     evidenceTimes.push(product.noneInstalled!.at);
     exhausted = true;
   }
-  if (active(product.low)) {
+  if (isActive(product.low, inventory, low, clock, ttl)) {
     const remaining = product.low!.remaining;
     reasons.push(`event 20 (few CALs left${remaining === null ? '' : `: ${remaining}`}) on ${toDay(product.low!.at)}`);
     expiries.push(product.low!.at + ttl);
@@ -170,7 +168,7 @@ export function assessPool(product: ProductState, inventory: PoolInventory, cloc
 
   const tempWindow = daysToMs(config.pool.temporaryWindowDays);
   // Temporaries issued before a newer inventory with room no longer say the pool is empty.
-  const temps = inWindow(product.temporariesWhileEmpty, clock - tempWindow, clock, (dayEnd) => !contradicted(dayEnd - 1));
+  const temps = inWindow(product.temporariesWhileEmpty, clock - tempWindow, clock, (dayEnd) => !isContradicted(dayEnd - 1, inventory, low));
   if (temps.total > 0) {
     reasons.push(`${plural(temps.total, 'temporary CAL')} issued while the pool was empty`);
     expiries.push((temps.days[0]![0] + 1) * DAY_MS + tempWindow);
@@ -186,9 +184,18 @@ export function assessPool(product: ProductState, inventory: PoolInventory, cloc
     reasons,
     inventory,
     expiresAt: future.length > 0 ? Math.min(...future) : null,
-    empty: empty || active(product.exhausted),
+    empty: empty || isActive(product.exhausted, inventory, low, clock, ttl),
     lastEvidenceAt: evidenceTimes.length > 0 ? Math.max(...evidenceTimes) : clock,
   };
+}
+
+/** A newer inventory with room to spare contradicts an older "low/exhausted" event. */
+function isContradicted(at: number, inventory: PoolInventory, low: number): boolean {
+  return inventory.known && inventory.at > at && inventory.available > low;
+}
+
+function isActive(evidence: { at: number } | null, inventory: PoolInventory, low: number, clock: number, ttl: number): boolean {
+  return evidence !== null && evidence.at <= clock && clock - evidence.at < ttl && !isContradicted(evidence.at, inventory, low);
 }
 
 function round1(n: number): number {

@@ -59,28 +59,29 @@ export interface RevokePlan {
 export function buildRevokePlan(input: PlanInput): RevokePlan {
   const { now } = input;
   const assigned = new Set<number>();
-  // Per product, the queue of (finding, candidate) in plan order.
-  const queues = new Map<string, { findingId: string; candidate: PlanCandidate }[]>();
+  // Per product, the queue of (finding, candidate) in plan order, as two parallel lists: a
+  // replan walks every candidate of every open finding, so it allocates nothing per one.
+  const queues = new Map<string, { findingIds: string[]; candidates: PlanCandidate[] }>();
   for (const finding of input.findings) {
     // Soonest expiry first: every quota slot-day turns into a CAL-day returned early whatever
     // the order, and this order frees slots soonest, so fewer CALs expire unplanned.
-    const ordered = [...finding.candidates].sort(
-      (a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId,
-    );
+    const ordered = isOrdered(finding.candidates) ? finding.candidates : [...finding.candidates].sort(bySoonestExpiry);
     for (const candidate of ordered) {
       if (assigned.has(candidate.licenseId)) continue;
       if (candidate.expiresAt !== null && candidate.expiresAt <= now) continue;
       assigned.add(candidate.licenseId);
       let queue = queues.get(candidate.product);
-      if (queue === undefined) queues.set(candidate.product, (queue = []));
-      queue.push({ findingId: finding.id, candidate });
+      if (queue === undefined) queues.set(candidate.product, (queue = { findingIds: [], candidates: [] }));
+      queue.findingIds.push(finding.id);
+      queue.candidates.push(candidate);
     }
   }
 
   const plan = new Map<string, Map<number, number[]>>();
   const freeNow = new Map<string, number>();
   for (const product of [...new Set([...queues.keys(), ...Object.keys(input.quotas)])].sort()) {
-    const queue = queues.get(product) ?? [];
+    const queue = queues.get(product) ?? { findingIds: [], candidates: [] };
+    const length = queue.candidates.length;
     const quota = input.quotas[product] ?? { installed: null, revokedUntil: [], reportedRevoked: null, nextRevokeAllowedAt: null };
     const cap = revokeCap(quota.installed, input.capRatio);
     const holdUntil = (expiresAt: number | null, from: number) => expiresAt ?? from + input.unknownExpiryMs;
@@ -94,43 +95,72 @@ export function buildRevokePlan(input: PlanInput): RevokePlan {
     }
     let t = start;
     let next = 0;
-    for (let batches = 0; batches < input.maxBatches && next < queue.length; ) {
-      const holding = used.filter((u) => u > t).length;
-      let free = cap - holding;
-      const ids: { findingId: string; licenseId: number }[] = [];
-      while (free > 0 && next < queue.length) {
-        const { findingId, candidate } = queue[next++]!;
+    for (let batches = 0; batches < input.maxBatches && next < length; ) {
+      let free = cap - countAfter(used, t);
+      const accepted: number[] = [];
+      while (free > 0 && next < length) {
+        const i = next++;
+        const candidate = queue.candidates[i]!;
         // It returns by itself before this batch: revoking gains nothing.
         if (candidate.expiresAt !== null && candidate.expiresAt <= t) continue;
-        ids.push({ findingId, licenseId: candidate.licenseId });
+        accepted.push(i);
         used.push(holdUntil(candidate.expiresAt, t));
         free--;
       }
-      if (ids.length > 0) {
+      if (accepted.length > 0) {
         batches++;
-        for (const { findingId, licenseId } of ids) {
-          let byTime = plan.get(findingId);
-          if (byTime === undefined) plan.set(findingId, (byTime = new Map()));
-          let list = byTime.get(t);
-          if (list === undefined) byTime.set(t, (list = []));
-          list.push(licenseId);
+        let lastId: string | undefined;
+        let list: number[] = [];
+        for (const i of accepted) {
+          const findingId = queue.findingIds[i]!;
+          // A finding's CALs are consecutive in the queue: one lookup per finding and batch.
+          if (findingId !== lastId) {
+            let byTime = plan.get(findingId);
+            if (byTime === undefined) plan.set(findingId, (byTime = new Map()));
+            const known = byTime.get(t);
+            if (known === undefined) byTime.set(t, (list = []));
+            else list = known;
+            lastId = findingId;
+          }
+          list.push(queue.candidates[i]!.licenseId);
         }
       }
-      const releases = used.filter((u) => u > t);
-      if (releases.length === 0) break;
-      t = Math.min(...releases);
+      // The next batch waits for the first revoked CAL to reach its original expiry.
+      let release = Infinity;
+      for (const u of used) if (u > t && u < release) release = u;
+      if (release === Infinity) break;
+      t = release;
     }
-    freeNow.set(product, start > now ? 0 : Math.max(0, cap - used.filter((u) => u > now).length));
+    freeNow.set(product, start > now ? 0 : Math.max(0, cap - countAfter(used, now)));
   }
 
   const result = new Map<string, PlanBatch[]>();
   for (const [findingId, byTime] of plan) {
     result.set(
       findingId,
-      [...byTime]
-        .sort((a, b) => a[0] - b[0])
-        .map(([notBefore, ids]) => ({ notBefore, licenseIds: ids.sort((a, b) => a - b) })),
+      [...byTime].sort((a, b) => a[0] - b[0]).map(([notBefore, ids]) => ({ notBefore, licenseIds: ascendingNumbers(ids) })),
     );
   }
   return { batches: result, freeNow };
+}
+
+function bySoonestExpiry(a: PlanCandidate, b: PlanCandidate): number {
+  return (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.licenseId - b.licenseId;
+}
+
+/** Callers that cache their candidates sorted spare the copy and the sort on every plan. */
+function isOrdered(candidates: readonly PlanCandidate[]): boolean {
+  for (let i = 1; i < candidates.length; i++) if (bySoonestExpiry(candidates[i - 1]!, candidates[i]!) > 0) return false;
+  return true;
+}
+
+function countAfter(times: readonly number[], t: number): number {
+  let n = 0;
+  for (const u of times) if (u > t) n++;
+  return n;
+}
+
+/** Sorted ascending; natively in a typed array (large findings have hundreds of CALs). */
+function ascendingNumbers(ids: number[]): number[] {
+  return ids.length < 2 ? ids : Array.from(Float64Array.from(ids).sort());
 }
