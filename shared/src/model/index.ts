@@ -4,3 +4,4 @@ export * from './primitives';
 export * from './events';
 export * from './findings';
 export * from './dead-letter';
+export * from './revocations';

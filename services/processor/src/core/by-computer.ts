@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/shared';
 import { compareRecords, nextExpiry, pruneChain, splitInUse, uniqueSorted, upsertRecord } from './chain';
 import type { CoreConfig } from './config';
+import { buildEnrichedContext } from './enriched-context';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, type DerivedFinding, type Evidence } from './finding-track';
 import { LicenseRecord, holdsCalAt, isValidAt, recordKey } from './license-record';
@@ -330,15 +331,15 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
     if (hwid.classification !== 'healthy') kinds.add(hwid.classification);
     const classification = CLASSIFICATION_ORDER.find((k) => kinds.has(k)) ?? 'healthy';
     const enriched: EnrichedEvent = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       event,
-      context: {
+      context: buildEnrichedContext({
         hwidLicenseIds: hwid.licenseIds,
         hwidComputers: hwid.computers,
-        computerHwids: uniqueSorted(state.hwids.map((h) => h.hwid)),
+        computerHwids: state.hwids.map((h) => h.hwid),
         classification,
         findingIds: uniqueSorted([...hwid.findingIds, ...open.ids]),
-      },
+      }),
     };
     outputs.push({ topic: 'enriched', key: kafkaKeyOf(event), message: enriched });
   }
