@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { IncomingRecord } from '@calwatch/shared';
 import { planBatch, type InputKind } from './batch-plan';
 import { buildIndexNames } from './index-names';
-import { buildSampleFinding, buildSampleLicenseEvent } from './samples';
+import { buildSampleFinding, buildSampleLicenseEvent, buildSampleRevocation } from './samples';
 
 const names = buildIndexNames('calwatch-');
 const topics = new Map<string, InputKind>([
   ['calwatch.findings', 'findings'],
   ['calwatch.enriched', 'enriched'],
+  ['calwatch.revocations', 'revocations'],
 ]);
 let offset = 0;
 
@@ -63,6 +64,25 @@ describe('planBatch', () => {
     expect(result.actions).toHaveLength(1);
     expect(result.superseded).toBe(1);
     expect((result.actions[0]!.document as any).calwatch.finding.revision).toBe(5);
+  });
+
+  it('writes one revocation document per license and deletes it once withdrawn', () => {
+    const withdrawn = { schemaVersion: 1, state: 'withdrawn', licenseServer: 'LS01', licenseId: 18, findingId: 'f', kind: 'cloned-image', reason: 'left-plan', updatedAt: '2026-11-21T10:00:00.000Z' };
+    const result = plan([
+      record('calwatch.revocations', buildSampleRevocation(18)),
+      record('calwatch.revocations', buildSampleRevocation(19)),
+      record('calwatch.revocations', buildSampleRevocation(18, { batch: 2 })),
+      record('calwatch.revocations', withdrawn),
+      record('calwatch.revocations', { ...withdrawn, licenseId: 20 }),
+      record('calwatch.revocations', { ...withdrawn, state: 'maybe' }),
+    ]);
+    expect(result.actions.map((a) => [a.index, a.id, a.delete === true, a.version])).toEqual([
+      ['calwatch-revocations-v1', 'LS01|18', true, undefined],
+      ['calwatch-revocations-v1', 'LS01|19', false, undefined],
+      ['calwatch-revocations-v1', 'LS01|20', true, undefined],
+    ]);
+    expect(result.superseded).toBe(2);
+    expect(result.invalid.map((d) => d.code)).toEqual(['INDEXER_INVALID_REVOCATION']);
   });
 
   it('writes a redelivered event once', () => {

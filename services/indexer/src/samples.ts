@@ -1,4 +1,4 @@
-import { buildComputer, buildEventId, buildHwid, type EnrichedEvent, type Finding, type Hwid } from '@calwatch/shared';
+import { buildComputer, buildEventId, buildHwid, type EnrichedEvent, type Finding, type Hwid, type PlannedRevocation } from '@calwatch/shared';
 
 /**
  * Valid findings and enriched events for tests, benchmarks and demos: the shapes the
@@ -186,5 +186,24 @@ export function buildSampleFinding(options: SampleFindingOptions = {}): Finding 
     ],
     summary: 'One HWID is shared by 3 computers (cloned image); CALs ping-pong between them.',
     remediation: 'Generalize the image (sysprep) and delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing before cloning.',
+  };
+}
+
+/** A planned revocation of one of the sample finding's CALs. */
+export function buildSampleRevocation(licenseId = 18, overrides: Partial<PlannedRevocation> = {}): PlannedRevocation {
+  return {
+    schemaVersion: 1,
+    state: 'planned',
+    licenseServer: 'LS01',
+    licenseId,
+    findingId: 'cloned-image:LS01:00000002abcd',
+    kind: 'cloned-image',
+    keyPackId: 3,
+    productVersion: 'Windows Server 2022',
+    batch: 1,
+    notBefore: '2026-11-20T10:00:00.000Z',
+    expiresAt: '2027-01-15T10:00:00.000Z',
+    updatedAt: '2026-11-20T10:00:00.000Z',
+    ...overrides,
   };
 }
