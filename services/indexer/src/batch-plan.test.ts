@@ -85,6 +85,16 @@ describe('planBatch', () => {
     expect(result.invalid.map((d) => d.code)).toEqual(['INDEXER_INVALID_REVOCATION']);
   });
 
+  it('reads a version 1 finding still on the topic, bounded to version 2', () => {
+    const { hwidCount: _h, computerCount: _c, licenseCount: _l, ...rest } = buildSampleFinding();
+    const v1 = { ...rest, schemaVersion: 1, revokePlan: [{ notBefore: '2026-11-20T10:00:00.000Z', licenseIds: [18, 19] }] };
+    const result = plan([record('calwatch.findings', v1)]);
+    expect(result.invalid).toEqual([]);
+    const doc = result.actions[0]!.document as any;
+    expect(doc.calwatch.schema_version).toBe(2);
+    expect(doc.calwatch.finding).toMatchObject({ computer_count: 3, license_count: 3 });
+  });
+
   it('writes a redelivered event once', () => {
     const event = buildSampleLicenseEvent({ seq: 4 });
     const result = plan([record('calwatch.enriched', event), record('calwatch.enriched', event)]);

@@ -1,4 +1,4 @@
-import { EnrichedEvent, Finding, type IncomingRecord, Revocation, buildRevocationKey } from '@calwatch/shared';
+import { EnrichedEventRecord, FindingRecord, type IncomingRecord, Revocation, buildRevocationKey } from '@calwatch/shared';
 import type { z } from 'zod';
 import type { DeadLetterDraft } from './dead-letters';
 import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion, buildRevocationDocument, type Document } from './documents';
@@ -56,7 +56,7 @@ function toAction(record: IncomingRecord, kind: InputKind, options: PlanOptions)
   const decoded = decodeJson(record);
   if (!decoded.ok) return decoded.draft;
   if (kind === 'findings') {
-    const parsed = Finding.safeParse(decoded.value);
+    const parsed = FindingRecord.safeParse(decoded.value);
     if (!parsed.success) {
       return { record, code: 'INDEXER_INVALID_FINDING', reason: 'not a Finding', issues: toIssues(parsed.error) };
     }
@@ -90,7 +90,7 @@ function toAction(record: IncomingRecord, kind: InputKind, options: PlanOptions)
     if (revocation.state === 'withdrawn') return { index: options.names.revocationsIndex, id, document: {}, delete: true, record };
     return { index: options.names.revocationsIndex, id, document: buildRevocationDocument(revocation, options.now), record };
   }
-  const parsed = EnrichedEvent.safeParse(decoded.value);
+  const parsed = EnrichedEventRecord.safeParse(decoded.value);
   if (!parsed.success) {
     return { record, code: 'INDEXER_INVALID_ENRICHED_EVENT', reason: 'not an EnrichedEvent', issues: toIssues(parsed.error) };
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PUBLISHED_LIST_MAX } from './bounded-lists';
 import { CanonicalEvent } from './events';
 import { IsoInstant } from './primitives';
 
@@ -23,13 +24,8 @@ export const TimelineEntry = z.object({
   note: z.string(),
 });
 
-/**
- * How many entries any list in a published finding or enriched event holds at most. The
- * counts beside each list are exact; the complete revoke list is the revocations topic,
- * one record per license (see Revocation).
- */
-export const PUBLISHED_LIST_MAX = 50;
-
+// The counts beside each list are exact; the complete revoke list is the revocations
+// topic, one record per license (see Revocation).
 const boundedIds = z.array(z.number().int()).max(PUBLISHED_LIST_MAX);
 const boundedNames = z.array(z.string()).max(PUBLISHED_LIST_MAX);
 
@@ -47,6 +43,18 @@ export const RevokeBatch = z.object({
   licenseIds: boundedIds,
 });
 export type RevokeBatch = z.infer<typeof RevokeBatch>;
+
+/** Batch summaries from whole batches: ids fill from the first batch, the one to act on next. */
+export function summariseBatches(batches: ReadonlyArray<{ notBefore: string; licenseIds: readonly number[]; product: string | null }>): RevokeBatch[] {
+  let room = PUBLISHED_LIST_MAX;
+  return batches
+    .filter((b) => b.licenseIds.length > 0)
+    .map((b) => {
+      const ids = [...b.licenseIds].sort((x, y) => x - y).slice(0, room);
+      room -= ids.length;
+      return { notBefore: b.notBefore, count: b.licenseIds.length, product: b.product, licenseIds: ids };
+    });
+}
 
 export const Finding = z.object({
   /** 2: lists bounded to PUBLISHED_LIST_MAX with exact counts beside them; batches summarised. */

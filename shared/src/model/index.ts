@@ -2,6 +2,8 @@ export * from './identity';
 export * from './event-id';
 export * from './primitives';
 export * from './events';
+export * from './bounded-lists';
 export * from './findings';
+export * from './findings-v1';
 export * from './dead-letter';
 export * from './revocations';

@@ -1,4 +1,4 @@
-import { Finding, type FindingKind, type KafkaClient } from '@calwatch/shared';
+import { type Finding, type FindingKind, FindingRecord, type KafkaClient } from '@calwatch/shared';
 
 /**
  * The latest revision of every finding on a findings topic (read from the start to its
@@ -36,7 +36,7 @@ export function decodeFinding(value: Buffer | null): Finding | undefined {
   } catch {
     return undefined;
   }
-  const parsed = Finding.safeParse(json);
+  const parsed = FindingRecord.safeParse(json);
   return parsed.success ? parsed.data : undefined;
 }
 

@@ -1,5 +1,4 @@
-import type { EnrichedEvent, FindingKind } from '@calwatch/shared';
-import { countDistinct, firstNames, newestIds } from './bounded-lists';
+import { type EnrichedEvent, type FindingKind, countDistinct, firstNames, newestIds } from '@calwatch/shared';
 
 export interface ChainContext {
   hwidLicenseIds: readonly number[];

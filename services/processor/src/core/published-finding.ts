@@ -1,5 +1,4 @@
-import { type Finding, PUBLISHED_LIST_MAX, type RevokeBatch } from '@calwatch/shared';
-import { countDistinct, firstNames, newestIds } from './bounded-lists';
+import { type Finding, countDistinct, firstNames, newestIds, summariseBatches } from '@calwatch/shared';
 import type { FindingDraft } from './messages';
 import type { PlanBatch } from './revoke-plan';
 import { toIso } from './time';
@@ -24,14 +23,7 @@ export interface FindingFacts {
  */
 export function buildPublishedFinding(facts: FindingFacts): Finding {
   const { draft } = facts;
-  let room = PUBLISHED_LIST_MAX;
-  const revokePlan: RevokeBatch[] = facts.batches
-    .filter((b) => b.licenseIds.length > 0)
-    .map((b) => {
-      const ids = [...b.licenseIds].sort((x, y) => x - y).slice(0, room);
-      room -= ids.length;
-      return { notBefore: toIso(b.notBefore), count: b.licenseIds.length, product: facts.productOf(b.licenseIds), licenseIds: ids };
-    });
+  const revokePlan = summariseBatches(facts.batches.map((b) => ({ notBefore: toIso(b.notBefore), licenseIds: b.licenseIds, product: facts.productOf(b.licenseIds) })));
   return {
     schemaVersion: 2,
     id: draft.id,

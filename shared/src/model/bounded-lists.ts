@@ -1,4 +1,6 @@
-import { PUBLISHED_LIST_MAX } from '@calwatch/shared';
+
+/** How many entries any list in a published finding or enriched event holds at most. */
+export const PUBLISHED_LIST_MAX = 50;
 
 /**
  * Published records carry counts and at most PUBLISHED_LIST_MAX entries per list, so their
