@@ -54,6 +54,8 @@ export const ByServerState = z.object({
   revisions: z.record(z.string(), z.object({ revision: z.number().int(), resolvedAt: z.number().nullable() })),
   /** Pool-exhaustion findings, one per product. */
   poolTracks: z.record(z.string(), FindingTrack),
+  /** The open plans went out as revocation records; absent in state from before that topic existed. */
+  revocationsOut: z.literal(true).optional(),
   /** Event time of the last housekeeping pass (expired quota, old revisions, old rates). */
   prunedAt: z.number(),
   /** When the revoke plan was last rebuilt, and whether its inputs changed since. */
@@ -184,6 +186,12 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       productOf: (ids) => displayOf(state, [...new Set(ids.flatMap((id) => keyPackOf.get(id) ?? []))].sort((a, b) => a - b)),
       updatedAt: Math.max(state.clock, draft.at),
     });
+  }
+
+  /** State from before the revocations topic: every open plan goes out once, whole. */
+  function announcePlans(state: ByServerState, outputs: StageOutput[]): void {
+    for (const entry of Object.values(state.open)) reviseRevocations(state, entry.draft, [], entry.batches, outputs);
+    state.revocationsOut = true;
   }
 
   /** One revocation record per license whose place in the plan changed (see diffRevocations). */
@@ -547,6 +555,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         plan: { at: null, dirty: false, freeNow: {}, claims: {} },
       };
       state.clock = Math.max(state.clock, at);
+      if (state.revocationsOut !== true) announcePlans(state, outputs);
       if (state.clock - state.prunedAt >= DAY_MS) {
         prune(state);
         state.prunedAt = state.clock;

@@ -147,4 +147,27 @@ describe('revocations from the pipeline', () => {
     const { records } = run((k) => [k.returned(1, (expiry - Date.parse(k.at(0))) / DAY, 'expired')], (expiry - Date.parse(kit.at(0))) / DAY + 0.5);
     expect(records.some((r) => r.licenseId === 1 && r.state === 'withdrawn')).toBe(true);
   });
+
+  it('sends every open plan once, whole, from state kept before the revocations topic existed', () => {
+    const { kit, events } = scenarios.clonedImage();
+    const before = createPipeline(parseCoreConfig({}));
+    for (const event of byEventTime(events)) before.apply(event);
+    before.advanceTo(kit.at(4));
+    before.flush();
+    const snapshot = before.snapshot();
+    for (const state of Object.values(snapshot.byServer)) delete state.revocationsOut;
+
+    const records: Revocation[] = [];
+    const after = createPipeline(parseCoreConfig({}), { onRevocation: (r) => records.push(r) }, snapshot);
+    after.apply(kit.keyPack({ day: 4.5, keyPackId: 1, total: 100, available: 50 }));
+    after.advanceTo(kit.at(5));
+    expect(records.map((r) => [r.licenseId, r.state, r.state === 'planned' ? r.batch : null])).toEqual([
+      [1, 'planned', 1],
+      [2, 'planned', 1],
+    ]);
+    records.length = 0;
+    after.apply(kit.keyPack({ day: 5.5, keyPackId: 1, total: 100, available: 50 }));
+    after.advanceTo(kit.at(6));
+    expect(records).toEqual([]);
+  });
 });
