@@ -18,7 +18,7 @@ function issued(i: number, at: number): EnrichedEvent {
   const server = i % 3 === 0 ? 'LS02' : 'LS01';
   const now = new Date(at).toISOString();
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     event: {
       schemaVersion: 1,
       eventId: buildEventId('bench', i),
@@ -38,14 +38,14 @@ function issued(i: number, at: number): EnrichedEvent {
         status: i % 4 === 0 ? 'temporary' : 'active',
       },
     },
-    context: { hwidLicenseIds: [i], hwidComputers: [], computerHwids: [], classification: i % 5 === 0 ? 'healthy' : 'hwid-churn', findingIds: [`f-${i % 40}`] },
+    context: { hwidLicenseCount: 1, hwidLicenseIds: [i], hwidComputerCount: 0, hwidComputers: [], computerHwidCount: 0, computerHwids: [], classification: i % 5 === 0 ? 'healthy' : 'hwid-churn', findingIds: [`f-${i % 40}`] },
   };
 }
 
 function keyPack(i: number, at: number, server: string, keyPackId: number): EnrichedEvent {
   const now = new Date(at).toISOString();
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     event: {
       schemaVersion: 1,
       eventId: buildEventId('bench-kp', i),
@@ -67,22 +67,25 @@ function keyPack(i: number, at: number, server: string, keyPackId: number): Enri
         expirationDate: null,
       },
     },
-    context: { hwidLicenseIds: [], hwidComputers: [], computerHwids: [], classification: 'healthy', findingIds: [] },
+    context: { hwidLicenseCount: 0, hwidLicenseIds: [], hwidComputerCount: 0, hwidComputers: [], computerHwidCount: 0, computerHwids: [], classification: 'healthy', findingIds: [] },
   };
 }
 
 function finding(i: number, at: number): Finding {
   const now = new Date(at).toISOString();
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: `f-${i % 40}`,
     kind: 'hwid-churn',
     state: 'open',
     severity: i % 3 === 0 ? 'critical' : 'high',
     licenseServer: 'LS01',
     productVersion: 'Windows Server 2019',
+    hwidCount: 0,
     hwids: [],
+    computerCount: 20,
     computers: Array.from({ length: 20 }, (_, k) => `VDI-${k}`),
+    licenseCount: 0,
     licenseIds: [],
     leakedCals: i % 500,
     reclaimableLicenseIds: [],

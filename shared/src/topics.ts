@@ -13,6 +13,8 @@ export interface TopicNames {
   findings: string;
   /** Processor: each event with its chain context and classification. */
   enriched: string;
+  /** Processor: one record per planned CAL revocation and per change of it, keyed by server|license id. */
+  revocations: string;
   /** Processor: its state as small entries, partitioned like the events (compacted). */
   processorChangelog: string;
   /** Notifier: open alerts, throttle and quiet-period state (compacted). */
@@ -28,6 +30,7 @@ export function buildTopicNames(prefix: string = DEFAULT_TOPIC_PREFIX): TopicNam
     snapshotState: `${prefix}collector.snapshot-state`,
     findings: `${prefix}findings`,
     enriched: `${prefix}enriched`,
+    revocations: `${prefix}revocations`,
     processorChangelog: `${prefix}processor.changelog`,
     alertState: `${prefix}notifier.alert-state`,
   };
@@ -61,6 +64,7 @@ export function buildTopicSpecs(names: TopicNames, layout: TopicLayout): TopicSp
     table(names.snapshotState),
     stream(names.findings),
     stream(names.enriched),
+    stream(names.revocations),
     table(names.processorChangelog),
     table(names.alertState),
   ];

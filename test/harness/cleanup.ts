@@ -20,8 +20,14 @@ export async function deleteTopicsWithPrefix(kafka: KafkaClient, ...prefixes: st
 /** Deletes the indices of an index prefix and the templates es-setup installed for it. */
 export async function deleteIndexSet(client: ElasticsearchClient, names: IndexNames): Promise<void> {
   await client.indices.delete({ index: `${names.prefix}*`, ignore_unavailable: true, allow_no_indices: true }).catch(() => undefined);
-  for (const name of [names.templates.enriched, names.templates.findings]) await client.indices.deleteIndexTemplate({ name }).catch(() => undefined);
-  for (const name of [names.templates.settings, names.templates.commonMappings, names.templates.enrichedMappings, names.templates.findingsMappings]) {
+  for (const name of [names.templates.enriched, names.templates.findings, names.templates.revocations]) await client.indices.deleteIndexTemplate({ name }).catch(() => undefined);
+  for (const name of [
+    names.templates.settings,
+    names.templates.commonMappings,
+    names.templates.enrichedMappings,
+    names.templates.findingsMappings,
+    names.templates.revocationsMappings,
+  ]) {
     await client.cluster.deleteComponentTemplate({ name }).catch(() => undefined);
   }
 }

@@ -28,9 +28,10 @@ describe('Elasticsearch setup on the real node', () => {
 
     const first = await installElasticsearchSetup({ client, names, now });
     expect(first.unchanged).toBe(false);
-    expect(first.templates.map((t) => t.action)).toEqual(Array(6).fill('created'));
+    expect(first.templates.map((t) => t.action)).toEqual(Array(8).fill('created'));
     expect(first.indices).toEqual([
       { name: names.findingsIndex, action: 'created' },
+      { name: names.revocationsIndex, action: 'created' },
       { name: `${names.prefix}enriched-v1-2026.11`, action: 'created' },
     ]);
     // The minimal distribution: what it lacks is reported, not required.
@@ -40,15 +41,17 @@ describe('Elasticsearch setup on the real node', () => {
 
     const second = await installElasticsearchSetup({ client, names, now });
     expect(second.unchanged).toBe(true);
-    expect(second.templates.map((t) => t.action)).toEqual(Array(6).fill('unchanged'));
-    expect(second.indices.map((i) => i.action)).toEqual(['exists', 'exists']);
+    expect(second.templates.map((t) => t.action)).toEqual(Array(8).fill('unchanged'));
+    expect(second.indices.map((i) => i.action)).toEqual(['exists', 'exists', 'exists']);
 
     expect((await checkElasticsearchSetup(client, names)).installedVersion).toBe(TEMPLATE_VERSION);
   });
 
   it('creates indices with the explicit mapping and the read aliases', async () => {
-    const aliases = await client.indices.getAlias({ name: [names.findingsAlias, names.enrichedAlias] });
-    expect(Object.keys(aliases).sort()).toEqual([`${names.prefix}enriched-v1-2026.11`, names.findingsIndex]);
+    const aliases = await client.indices.getAlias({ name: [names.findingsAlias, names.enrichedAlias, names.revocationsAlias] });
+    expect(Object.keys(aliases).sort()).toEqual([`${names.prefix}enriched-v1-2026.11`, names.findingsIndex, names.revocationsIndex].sort());
+    const revocations = await client.indices.getMapping({ index: names.revocationsIndex });
+    expect((revocations[names.revocationsIndex]!.mappings.properties?.['calwatch'] as any).properties.revocation.properties.not_before.type).toBe('date');
     const mapping = await client.indices.getMapping({ index: names.findingsIndex });
     const props = mapping[names.findingsIndex]!.mappings;
     expect(props.dynamic).toBe('strict');
@@ -82,7 +85,7 @@ describe('Elasticsearch setup on the real node', () => {
   it('suspends refreshes for a load and restores them', async () => {
     const suspension = await suspendRefresh(client, names);
     expect(Object.keys(suspension.previous).sort()).toEqual(
-      [`${names.prefix}enriched-v1-2026.11`, `${names.prefix}enriched-v1-2027.01`, names.findingsIndex].sort(),
+      [`${names.prefix}enriched-v1-2026.11`, `${names.prefix}enriched-v1-2027.01`, names.findingsIndex, names.revocationsIndex].sort(),
     );
     const during = await client.indices.getSettings({ index: names.findingsIndex, name: 'index.refresh_interval' });
     expect((during[names.findingsIndex]!.settings as any).index.refresh_interval).toBe('-1');

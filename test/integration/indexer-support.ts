@@ -48,9 +48,10 @@ export async function openIndexerBroker(topicPrefix: string, partitions = 3): Pr
   const kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
   const admin = await kafka.createAdmin();
   const topics = buildTopicNames(topicPrefix);
-  const deleteTopics = () => admin.deleteTopics([topics.findings, topics.enriched, topics.deadLetter]).catch(() => undefined);
+  const used = [topics.findings, topics.enriched, topics.revocations, topics.deadLetter];
+  const deleteTopics = () => admin.deleteTopics(used).catch(() => undefined);
   try {
-    await admin.ensureTopics([topics.findings, topics.enriched, topics.deadLetter].map((topic) => ({ topic, numPartitions: partitions, compacted: false })));
+    await admin.ensureTopics(used.map((topic) => ({ topic, numPartitions: partitions, compacted: false })));
     const producer = await kafka.createProducer();
     return {
       kafka,

@@ -133,7 +133,7 @@ function issuedNow(): EnrichedEvent {
   const now = new Date().toISOString();
   const hwid = buildHwid(`0x${(0x10000 + sequence).toString(16)}`)!;
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     event: {
       schemaVersion: 1,
       eventId: buildEventId('notifier-it', sequence, now),
@@ -153,7 +153,7 @@ function issuedNow(): EnrichedEvent {
         status: 'temporary',
       },
     },
-    context: { hwidLicenseIds: [sequence], hwidComputers: [], computerHwids: [], classification: 'hwid-churn', findingIds: ['f-churn-1'] },
+    context: { hwidLicenseCount: 1, hwidLicenseIds: [sequence], hwidComputerCount: 0, hwidComputers: [], computerHwidCount: 0, computerHwids: [], classification: 'hwid-churn', findingIds: ['f-churn-1'] },
   };
 }
 
@@ -161,15 +161,18 @@ function issuedNow(): EnrichedEvent {
 function clonedImage(revision: number, state: 'open' | 'resolved'): Finding {
   const now = new Date().toISOString();
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: 'f-cloned-it',
     kind: 'cloned-image',
     state,
     severity: 'critical',
     licenseServer: 'LS01',
     productVersion: 'Windows Server 2019',
+    hwidCount: 1,
     hwids: ['0201abcd'],
+    computerCount: 3,
     computers: ['GOLD-01', 'GOLD-02', 'GOLD-03'],
+    licenseCount: 3,
     licenseIds: [1, 2, 3],
     leakedCals: 2,
     reclaimableLicenseIds: [2, 3],

@@ -116,8 +116,11 @@ export function verdicts(findings: ReadonlyMap<string, Finding>) {
         {
           kind: f.kind,
           state: f.state,
+          hwidCount: f.hwidCount,
           hwids: f.hwids,
+          computerCount: f.computerCount,
           computers: f.computers,
+          licenseCount: f.licenseCount,
           licenseIds: f.licenseIds,
           leakedCals: f.leakedCals,
           reclaimableLicenseIds: f.reclaimableLicenseIds,

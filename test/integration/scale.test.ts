@@ -195,7 +195,8 @@ describe('one license server at real size, through every service', () => {
         if (bytes > largest.bytes) largest = { topic, bytes };
       }
     }
-    expect(largest.bytes, `largest record on ${largest.topic}`).toBeLessThan(BROKER_RECORD_LIMIT / 2);
+    // Bounded by design (state entries, published lists of at most 50), whatever the reissues.
+    expect(largest.bytes, `largest record on ${largest.topic}`).toBeLessThan(BROKER_RECORD_LIMIT / 8);
     const letters = (await readTopicToEnd(kafka, ns.topics.deadLetter, PARTITIONS)).map((r) => (JSON.parse(r.value!.toString()) as { code: string }).code);
     expect(letters).toEqual([]);
     await second.kill('SIGTERM');

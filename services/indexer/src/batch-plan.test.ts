@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { IncomingRecord } from '@calwatch/shared';
 import { planBatch, type InputKind } from './batch-plan';
 import { buildIndexNames } from './index-names';
-import { buildSampleFinding, buildSampleLicenseEvent } from './samples';
+import { buildSampleFinding, buildSampleLicenseEvent, buildSampleRevocation } from './samples';
 
 const names = buildIndexNames('calwatch-');
 const topics = new Map<string, InputKind>([
   ['calwatch.findings', 'findings'],
   ['calwatch.enriched', 'enriched'],
+  ['calwatch.revocations', 'revocations'],
 ]);
 let offset = 0;
 
@@ -63,6 +64,35 @@ describe('planBatch', () => {
     expect(result.actions).toHaveLength(1);
     expect(result.superseded).toBe(1);
     expect((result.actions[0]!.document as any).calwatch.finding.revision).toBe(5);
+  });
+
+  it('writes one revocation document per license and deletes it once withdrawn', () => {
+    const withdrawn = { schemaVersion: 1, state: 'withdrawn', licenseServer: 'LS01', licenseId: 18, findingId: 'f', kind: 'cloned-image', reason: 'left-plan', updatedAt: '2026-11-21T10:00:00.000Z' };
+    const result = plan([
+      record('calwatch.revocations', buildSampleRevocation(18)),
+      record('calwatch.revocations', buildSampleRevocation(19)),
+      record('calwatch.revocations', buildSampleRevocation(18, { batch: 2 })),
+      record('calwatch.revocations', withdrawn),
+      record('calwatch.revocations', { ...withdrawn, licenseId: 20 }),
+      record('calwatch.revocations', { ...withdrawn, state: 'maybe' }),
+    ]);
+    expect(result.actions.map((a) => [a.index, a.id, a.delete === true, a.version])).toEqual([
+      ['calwatch-revocations-v1', 'LS01|18', true, undefined],
+      ['calwatch-revocations-v1', 'LS01|19', false, undefined],
+      ['calwatch-revocations-v1', 'LS01|20', true, undefined],
+    ]);
+    expect(result.superseded).toBe(2);
+    expect(result.invalid.map((d) => d.code)).toEqual(['INDEXER_INVALID_REVOCATION']);
+  });
+
+  it('reads a version 1 finding still on the topic, bounded to version 2', () => {
+    const { hwidCount: _h, computerCount: _c, licenseCount: _l, ...rest } = buildSampleFinding();
+    const v1 = { ...rest, schemaVersion: 1, revokePlan: [{ notBefore: '2026-11-20T10:00:00.000Z', licenseIds: [18, 19] }] };
+    const result = plan([record('calwatch.findings', v1)]);
+    expect(result.invalid).toEqual([]);
+    const doc = result.actions[0]!.document as any;
+    expect(doc.calwatch.schema_version).toBe(2);
+    expect(doc.calwatch.finding).toMatchObject({ computer_count: 3, license_count: 3 });
   });
 
   it('writes a redelivered event once', () => {

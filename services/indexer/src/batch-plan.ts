@@ -1,7 +1,7 @@
-import { EnrichedEvent, Finding, type IncomingRecord } from '@calwatch/shared';
+import { EnrichedEventRecord, FindingRecord, type IncomingRecord, Revocation, buildRevocationKey } from '@calwatch/shared';
 import type { z } from 'zod';
 import type { DeadLetterDraft } from './dead-letters';
-import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion, type Document } from './documents';
+import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion, buildRevocationDocument, type Document } from './documents';
 import type { IndexNames } from './index-names';
 
 /** One document to write, with the record it came from (for dead-lettering). */
@@ -9,8 +9,10 @@ export interface IndexAction {
   index: string;
   id: string;
   document: Document;
-  /** external_gte version (decimal string) for findings; absent for enriched events. */
+  /** external_gte version (decimal string) for findings; absent for enriched events and revocations. */
   version?: string;
+  /** Remove the document instead (a withdrawn revocation); `document` is then unused. */
+  delete?: true;
   record: IncomingRecord;
 }
 
@@ -24,7 +26,7 @@ export interface BatchPlan {
 /** Elasticsearch's limit on `_id`. */
 const MAX_ID_BYTES = 512;
 
-export type InputKind = 'findings' | 'enriched';
+export type InputKind = 'findings' | 'enriched' | 'revocations';
 
 export interface PlanOptions {
   names: IndexNames;
@@ -54,7 +56,7 @@ function toAction(record: IncomingRecord, kind: InputKind, options: PlanOptions)
   const decoded = decodeJson(record);
   if (!decoded.ok) return decoded.draft;
   if (kind === 'findings') {
-    const parsed = Finding.safeParse(decoded.value);
+    const parsed = FindingRecord.safeParse(decoded.value);
     if (!parsed.success) {
       return { record, code: 'INDEXER_INVALID_FINDING', reason: 'not a Finding', issues: toIssues(parsed.error) };
     }
@@ -77,7 +79,18 @@ function toAction(record: IncomingRecord, kind: InputKind, options: PlanOptions)
       record,
     };
   }
-  const parsed = EnrichedEvent.safeParse(decoded.value);
+  if (kind === 'revocations') {
+    const parsed = Revocation.safeParse(decoded.value);
+    if (!parsed.success) {
+      return { record, code: 'INDEXER_INVALID_REVOCATION', reason: 'not a Revocation', issues: toIssues(parsed.error) };
+    }
+    const revocation = parsed.data;
+    // One row per license: the same id for every change of it, whichever finding plans it.
+    const id = buildRevocationKey(revocation.licenseServer, revocation.licenseId);
+    if (revocation.state === 'withdrawn') return { index: options.names.revocationsIndex, id, document: {}, delete: true, record };
+    return { index: options.names.revocationsIndex, id, document: buildRevocationDocument(revocation, options.now), record };
+  }
+  const parsed = EnrichedEventRecord.safeParse(decoded.value);
   if (!parsed.success) {
     return { record, code: 'INDEXER_INVALID_ENRICHED_EVENT', reason: 'not an EnrichedEvent', issues: toIssues(parsed.error) };
   }

@@ -16,6 +16,7 @@ export interface BulkWriterOptions {
 
 interface DroppedOperation {
   index?: { _index?: string; _id?: string };
+  delete?: { _index?: string; _id?: string };
 }
 
 function toItemError(status: number, error: unknown): ItemError {
@@ -33,7 +34,7 @@ function toItemError(status: number, error: unknown): ItemError {
  * The Elasticsearch adapter: writes documents with the client's bulk helper (its sizes
  * and concurrency come from config) and sorts the result per document. Ids are
  * deterministic, so re-sending a document overwrites it; findings carry an external_gte
- * version so an older update never replaces a newer one.
+ * version so an older update never replaces a newer one; a withdrawn revocation is a delete.
  */
 export function createBulkWriter(options: BulkWriterOptions): DocumentSink {
   const { client } = options;
@@ -54,22 +55,28 @@ export function createBulkWriter(options: BulkWriterOptions): DocumentSink {
           concurrency: options.concurrency,
           retries: options.retries429,
           wait: options.wait429Ms,
-          onDocument: (action) => [
-            {
-              index: {
-                _index: action.index,
-                _id: action.id,
-                // A decimal string: the value exceeds 2^53; Elasticsearch parses it as a long.
-                ...(action.version === undefined ? {} : { version: action.version as unknown as number, version_type: 'external_gte' as const }),
-              },
-            },
-            action.document,
-          ],
+          onDocument: (action) =>
+            action.delete === true
+              ? { delete: { _index: action.index, _id: action.id } }
+              : [
+                  {
+                    index: {
+                      _index: action.index,
+                      _id: action.id,
+                      // A decimal string: the value exceeds 2^53; Elasticsearch parses it as a long.
+                      ...(action.version === undefined ? {} : { version: action.version as unknown as number, version_type: 'external_gte' as const }),
+                    },
+                  },
+                  action.document,
+                ],
           onDrop: (dropped) => {
-            const op = (dropped.operation as DroppedOperation).index;
+            const operation = dropped.operation as DroppedOperation;
+            const op = operation.index ?? operation.delete;
             const key = actionKey(op?._index ?? '', op?._id ?? '');
             const action = byKey.get(key);
             if (action === undefined) return;
+            // Deleting what is not there (withdrawn before it was ever written) is done.
+            if (action.delete === true && dropped.status === 404) return;
             const error = toItemError(dropped.status, dropped.error);
             const verdict = classifyItemError(error);
             if (verdict === 'retry') {

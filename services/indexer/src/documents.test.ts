@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EnrichedEvent, Finding } from '@calwatch/shared';
-import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion } from './documents';
-import { buildEnrichedMappings, buildFindingsMappings, type FieldMapping, type Properties } from './mappings';
-import { buildSampleEnrichedEventsOfEveryType, buildSampleFinding } from './samples';
+import { EnrichedEvent, Finding, PUBLISHED_LIST_MAX, Revocation } from '@calwatch/shared';
+import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion, buildRevocationDocument } from './documents';
+import { buildEnrichedMappings, buildFindingsMappings, buildRevocationsMappings, type FieldMapping, type Properties } from './mappings';
+import { buildSampleEnrichedEventsOfEveryType, buildSampleFinding, buildSampleLicenseEvent, buildSampleRevocation } from './samples';
 
 /** Every value in `doc` must have a mapped field of a fitting type; returns the misfits. */
 function misfits(doc: unknown, properties: Properties, path = ''): string[] {
@@ -92,6 +92,60 @@ describe('buildFindingDocument', () => {
     expect(doc.calwatch.finding.next_revoke_at).toBe('2026-11-20T10:00:00.000Z');
     expect(doc.event.severity).toBe(4);
     expect(doc.host.name).toEqual(['VDI-001', 'VDI-002', 'VDI-003']);
+  });
+
+  it('takes counts from the finding, not from its bounded lists', () => {
+    const ids = Array.from({ length: PUBLISHED_LIST_MAX }, (_, i) => 5_000 + i);
+    const finding: Finding = {
+      ...buildSampleFinding(),
+      hwidCount: 1,
+      computerCount: 2_000,
+      licenseCount: 5_050,
+      licenseIds: ids,
+      leakedCals: 5_049,
+      reclaimableLicenseIds: ids,
+      revokePlan: [{ notBefore: '2026-11-20T10:00:00.000Z', count: 1_200, product: 'Windows Server 2022', licenseIds: ids }],
+    };
+    expect(Finding.safeParse(finding).success).toBe(true);
+    const doc = buildFindingDocument(finding, '2026-11-27T00:00:00.000Z') as Record<string, any>;
+    expect(doc.calwatch.finding).toMatchObject({ computer_count: 2_000, license_count: 5_050, leaked_cals: 5_049, reclaimable_cals: 5_049 });
+    expect(doc.calwatch.finding.license_ids).toHaveLength(PUBLISHED_LIST_MAX);
+    expect(doc.calwatch.finding.revoke_plan).toEqual([{ not_before: '2026-11-20T10:00:00.000Z', product: 'Windows Server 2022', license_ids: ids, license_count: 1_200 }]);
+    expect(misfits(doc, buildFindingsMappings().properties)).toEqual([]);
+  });
+
+  it('refuses a finding whose lists exceed the bound', () => {
+    const finding = { ...buildSampleFinding(), licenseIds: Array.from({ length: PUBLISHED_LIST_MAX + 1 }, (_, i) => i) };
+    expect(Finding.safeParse(finding).success).toBe(false);
+  });
+});
+
+describe('buildEnrichedDocument context', () => {
+  it('takes the context counts from the event, not from its bounded lists', () => {
+    const event = buildSampleLicenseEvent();
+    const doc = buildEnrichedDocument({ ...event, context: { ...event.context, hwidLicenseCount: 5_000, computerHwidCount: 2_000 } }, '2026-11-27T00:00:00.000Z') as Record<string, any>;
+    expect(doc.calwatch.context).toMatchObject({ hwid_license_count: 5_000, hwid_license_ids: [1001], computer_hwid_count: 2_000 });
+  });
+});
+
+describe('buildRevocationDocument', () => {
+  it('fits the revocations mapping and keeps the plan fields', () => {
+    const revocation = buildSampleRevocation();
+    expect(Revocation.safeParse(revocation).success).toBe(true);
+    const doc = buildRevocationDocument(revocation, '2026-11-27T00:00:00.000Z') as Record<string, any>;
+    expect(misfits(doc, buildRevocationsMappings().properties)).toEqual([]);
+    expect(doc.calwatch.license_server).toBe('LS01');
+    expect(doc.calwatch.revocation).toEqual({
+      license_id: 18,
+      finding_id: 'cloned-image:LS01:00000002abcd',
+      kind: 'cloned-image',
+      key_pack_id: 3,
+      product_version: 'Windows Server 2022',
+      batch: 1,
+      not_before: '2026-11-20T10:00:00.000Z',
+      expires_at: '2027-01-15T10:00:00.000Z',
+      updated_at: '2026-11-20T10:00:00.000Z',
+    });
   });
 });
 

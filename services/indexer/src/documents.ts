@@ -1,4 +1,4 @@
-import type { CanonicalEvent, EnrichedEvent, Finding, Severity } from '@calwatch/shared';
+import type { CanonicalEvent, EnrichedEvent, Finding, PlannedRevocation, Severity } from '@calwatch/shared';
 
 /**
  * Document builders: a Finding or an EnrichedEvent in, the Elasticsearch document out.
@@ -163,18 +163,17 @@ export function buildEnrichedDocument(enriched: EnrichedEvent, ingestedAt: strin
         classification: context.classification,
         finding_ids: context.findingIds,
         hwid_license_ids: context.hwidLicenseIds,
-        hwid_license_count: context.hwidLicenseIds.length,
+        hwid_license_count: context.hwidLicenseCount,
         hwid_computers: context.hwidComputers,
-        hwid_computer_count: context.hwidComputers.length,
+        hwid_computer_count: context.hwidComputerCount,
         computer_hwids: context.computerHwids,
-        computer_hwid_count: context.computerHwids.length,
+        computer_hwid_count: context.computerHwidCount,
       },
     },
   };
 }
 
 export function buildFindingDocument(finding: Finding, ingestedAt: string): Document {
-  const reclaimable = finding.reclaimableLicenseIds;
   const nextRevoke = finding.revokePlan.reduce<string | null>(
     (earliest, batch) => (earliest === null || batch.notBefore < earliest ? batch.notBefore : earliest),
     null,
@@ -207,18 +206,20 @@ export function buildFindingDocument(finding: Finding, ingestedAt: string): Docu
         severity: finding.severity,
         product_version: finding.productVersion,
         hwids: finding.hwids,
-        hwid_count: finding.hwids.length,
+        hwid_count: finding.hwidCount,
         computers: finding.computers,
-        computer_count: finding.computers.length,
+        computer_count: finding.computerCount,
         license_ids: finding.licenseIds,
-        license_count: finding.licenseIds.length,
+        license_count: finding.licenseCount,
         leaked_cals: finding.leakedCals,
-        reclaimable_license_ids: reclaimable,
-        reclaimable_cals: reclaimable.length,
+        reclaimable_license_ids: finding.reclaimableLicenseIds,
+        reclaimable_cals: finding.leakedCals,
+        // Summaries: the revocations index has every license of every batch.
         revoke_plan: finding.revokePlan.map((batch) => ({
           not_before: batch.notBefore,
+          product: batch.product,
           license_ids: batch.licenseIds,
-          license_count: batch.licenseIds.length,
+          license_count: batch.count,
         })),
         revoke_batch_count: finding.revokePlan.length,
         next_revoke_at: nextRevoke,
@@ -230,6 +231,40 @@ export function buildFindingDocument(finding: Finding, ingestedAt: string): Docu
         remediation: finding.remediation,
         timeline: finding.timeline.map((entry) => ({ at: entry.at, event_id: entry.eventId, note: entry.note })),
         timeline_count: finding.timeline.length,
+      },
+    },
+  };
+}
+
+/** A row of the revoke table; a withdrawn revocation deletes it (see batch-plan). */
+export function buildRevocationDocument(revocation: PlannedRevocation, ingestedAt: string): Document {
+  return {
+    '@timestamp': revocation.updatedAt,
+    event: {
+      id: `${revocation.licenseServer}|${revocation.licenseId}`,
+      kind: 'state',
+      category: ['configuration'],
+      type: ['change'],
+      action: 'revocation.planned',
+      dataset: 'calwatch.revocations',
+      module: 'calwatch',
+      start: revocation.notBefore,
+      ingested: ingestedAt,
+    },
+    related: { hosts: [revocation.licenseServer] },
+    calwatch: {
+      schema_version: revocation.schemaVersion,
+      license_server: revocation.licenseServer,
+      revocation: {
+        license_id: revocation.licenseId,
+        finding_id: revocation.findingId,
+        kind: revocation.kind,
+        key_pack_id: revocation.keyPackId,
+        product_version: revocation.productVersion,
+        batch: revocation.batch,
+        not_before: revocation.notBefore,
+        expires_at: revocation.expiresAt,
+        updated_at: revocation.updatedAt,
       },
     },
   };

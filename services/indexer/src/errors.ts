@@ -21,6 +21,10 @@ export const INDEXER_ERRORS = defineErrors({
     description: 'A record on the enriched topic is JSON but not an EnrichedEvent (schema mismatch); the issues list which fields.',
     retriable: false,
   },
+  INDEXER_INVALID_REVOCATION: {
+    description: 'A record on the revocations topic is JSON but not a Revocation (schema mismatch); the issues list which fields.',
+    retriable: false,
+  },
   INDEXER_DOCUMENT_REJECTED: {
     description:
       'Elasticsearch refused the document for good (mapping conflict, field too large, missing index with auto-create disabled); dead-lettered with its reason. Fix the mapping and re-send the original record.',

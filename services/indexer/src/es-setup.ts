@@ -5,6 +5,7 @@ import { TEMPLATE_VERSION, type IndexNames } from './index-names';
 import {
   buildEnrichedMappings,
   buildFindingsMappings,
+  buildRevocationsMappings,
   buildTemplateSet,
   DEFAULT_REFRESH_INTERVAL,
   type ComponentTemplateBody,
@@ -284,6 +285,7 @@ export async function installElasticsearchSetup(options: SetupOptions): Promise<
     const targets: Array<[string[], Mappings]> = [
       [await listIndices(client, names.enrichedPattern), buildEnrichedMappings()],
       [await listIndices(client, names.findingsIndex), buildFindingsMappings()],
+      [await listIndices(client, names.revocationsIndex), buildRevocationsMappings()],
     ];
     for (const [indices, mappings] of targets) {
       for (const index of indices) {
@@ -293,7 +295,7 @@ export async function installElasticsearchSetup(options: SetupOptions): Promise<
     }
   }
 
-  const wanted = [names.findingsIndex, names.enrichedIndexFor((options.now ?? new Date()).toISOString())];
+  const wanted = [names.findingsIndex, names.revocationsIndex, names.enrichedIndexFor((options.now ?? new Date()).toISOString())];
   for (const index of wanted) {
     const action = await createIndexIfMissing(client, index);
     if (action === 'created') report.unchanged = false;
@@ -309,7 +311,7 @@ export async function installElasticsearchSetup(options: SetupOptions): Promise<
 export async function checkElasticsearchSetup(client: ElasticsearchClient, names: IndexNames): Promise<{ installedVersion: number }> {
   const missing: string[] = [];
   let lowest = Number.POSITIVE_INFINITY;
-  for (const name of [names.templates.enriched, names.templates.findings]) {
+  for (const name of [names.templates.enriched, names.templates.findings, names.templates.revocations]) {
     const installed = await getIndexTemplate(client, name);
     if (installed === undefined || installed.version === undefined || installed.version < TEMPLATE_VERSION) missing.push(name);
     else lowest = Math.min(lowest, installed.version);

@@ -5,7 +5,7 @@ import type { IndexInterval } from './config';
  * on a change an existing index cannot take (a field changing type); `revision` bumps on
  * additive changes, which setup applies to existing indices in place.
  */
-export const INDEX_SCHEMA = { generation: 1, revision: 1 } as const;
+export const INDEX_SCHEMA = { generation: 1, revision: 2 } as const;
 
 /** Template `version`: orders installs so setup never replaces a newer one with an older one. */
 export const TEMPLATE_VERSION = INDEX_SCHEMA.generation * 1000 + INDEX_SCHEMA.revision;
@@ -21,13 +21,19 @@ export interface IndexNames {
   findingsAlias: string;
   /** The concrete findings index of the current generation. */
   findingsIndex: string;
+  /** Read alias of the revoke table (one document per planned CAL revocation). */
+  revocationsAlias: string;
+  /** The concrete revocations index of the current generation. */
+  revocationsIndex: string;
   templates: {
     settings: string;
     commonMappings: string;
     enrichedMappings: string;
     findingsMappings: string;
+    revocationsMappings: string;
     enriched: string;
     findings: string;
+    revocations: string;
   };
   /** The concrete enriched index an event with this time goes to (UTC). */
   enrichedIndexFor(eventTime: string): string;
@@ -44,13 +50,17 @@ export function buildIndexNames(prefix: string, interval: IndexInterval = 'month
     enrichedPattern: `${enrichedBase}*`,
     findingsAlias: `${prefix}findings`,
     findingsIndex: `${prefix}findings-${generation}`,
+    revocationsAlias: `${prefix}revocations`,
+    revocationsIndex: `${prefix}revocations-${generation}`,
     templates: {
       settings: `${prefix}settings`,
       commonMappings: `${prefix}common@mappings`,
       enrichedMappings: `${prefix}enriched@mappings`,
       findingsMappings: `${prefix}findings@mappings`,
+      revocationsMappings: `${prefix}revocations@mappings`,
       enriched: `${prefix}enriched-${generation}`,
       findings: `${prefix}findings-${generation}`,
+      revocations: `${prefix}revocations-${generation}`,
     },
     enrichedIndexFor(eventTime: string): string {
       // IsoInstant is always `YYYY-MM-DDT...Z`: slicing is exact and cheaper than a Date.

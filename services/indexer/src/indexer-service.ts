@@ -55,6 +55,7 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
   const inputs = new Map<string, InputKind>([
     [topics.findings, 'findings'],
     [topics.enriched, 'enriched'],
+    [topics.revocations, 'revocations'],
   ]);
   const stopping = new AbortController();
   const totals: IndexerStats = { batches: 0, records: 0, written: 0, stale: 0, superseded: 0, invalid: 0, rejected: 0, retries: 0 };

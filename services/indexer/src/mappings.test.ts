@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideTemplateAction, describeDegradations, hashTemplateBody } from './es-setup';
 import { buildIndexNames, TEMPLATE_VERSION } from './index-names';
-import { buildEnrichedMappings, buildFindingsMappings, buildTemplateSet, listMappedFields, type Properties } from './mappings';
+import { buildEnrichedMappings, buildFindingsMappings, buildRevocationsMappings, buildTemplateSet, listMappedFields, type Properties } from './mappings';
 
 /** Field types the minimal distribution (server + transport, no modules) provides. */
 const CORE_TYPES = new Set(['keyword', 'text', 'date', 'long', 'integer', 'short', 'byte', 'boolean', 'object']);
@@ -12,7 +12,7 @@ function types(properties: Properties): string[] {
 
 describe('mappings', () => {
   it('use only core field types and strict dynamic mapping', () => {
-    for (const mapping of [buildEnrichedMappings(), buildFindingsMappings()]) {
+    for (const mapping of [buildEnrichedMappings(), buildFindingsMappings(), buildRevocationsMappings()]) {
       expect(mapping.dynamic).toBe('strict');
       for (const type of types(mapping.properties)) expect(CORE_TYPES.has(type), type).toBe(true);
     }
@@ -28,6 +28,10 @@ describe('mappings', () => {
     expect(findings.get('calwatch.finding.updated_at')).toBe('date');
     expect(findings.get('calwatch.finding.reclaimable_cals')).toBe('integer');
     expect(findings.get('calwatch.finding.id')).toBe('keyword');
+    const revocations = listMappedFields(buildRevocationsMappings().properties);
+    expect(revocations.get('calwatch.revocation.license_id')).toBe('long');
+    expect(revocations.get('calwatch.revocation.not_before')).toBe('date');
+    expect(revocations.get('calwatch.revocation.finding_id')).toBe('keyword');
   });
 });
 
@@ -45,6 +49,8 @@ describe('buildTemplateSet', () => {
     expect(byName.get('calwatch-enriched-v1')?.template.aliases).toEqual({ 'calwatch-enriched': {} });
     expect(byName.get('calwatch-enriched-v1')?.index_patterns).toEqual(['calwatch-enriched-v1-*']);
     expect(byName.get('calwatch-findings-v1')?.template.aliases).toEqual({ 'calwatch-findings': {} });
+    expect(byName.get('calwatch-revocations-v1')?.template.aliases).toEqual({ 'calwatch-revocations': {} });
+    expect(byName.get('calwatch-revocations-v1')?.index_patterns).toEqual(['calwatch-revocations-v1']);
     for (const body of [...set.components.map((c) => c.body), ...set.indexTemplates.map((t) => t.body)]) {
       expect(body.version).toBe(TEMPLATE_VERSION);
       expect(body._meta['managed_by']).toBe('calwatch');
@@ -55,7 +61,11 @@ describe('buildTemplateSet', () => {
     const componentProps = set.components.flatMap((c) => (c.body.template.mappings === undefined ? [] : [c.body.template.mappings.properties]));
     const merged = new Map<string, string>();
     for (const props of componentProps) for (const [k, v] of listMappedFields(props)) merged.set(k, v);
-    const expected = new Map([...listMappedFields(buildEnrichedMappings().properties), ...listMappedFields(buildFindingsMappings().properties)]);
+    const expected = new Map([
+      ...listMappedFields(buildEnrichedMappings().properties),
+      ...listMappedFields(buildFindingsMappings().properties),
+      ...listMappedFields(buildRevocationsMappings().properties),
+    ]);
     expect(merged).toEqual(expected);
   });
 

@@ -148,7 +148,7 @@ export function buildFindingsProperties(): Properties {
         leaked_cals: long,
         reclaimable_license_ids: long,
         reclaimable_cals: integer,
-        revoke_plan: obj({ not_before: date, license_ids: long, license_count: integer }),
+        revoke_plan: obj({ not_before: date, product: kw, license_ids: long, license_count: integer }),
         revoke_batch_count: integer,
         next_revoke_at: date,
         first_seen: date,
@@ -159,6 +159,25 @@ export function buildFindingsProperties(): Properties {
         remediation: text,
         timeline: opaque,
         timeline_count: integer,
+      }),
+    }),
+  };
+}
+
+/** The revoke table: one document per planned CAL revocation (id `server|license id`). */
+export function buildRevocationsProperties(): Properties {
+  return {
+    calwatch: obj({
+      revocation: obj({
+        license_id: long,
+        finding_id: kw,
+        kind: kw,
+        key_pack_id: long,
+        product_version: kw,
+        batch: integer,
+        not_before: date,
+        expires_at: date,
+        updated_at: date,
       }),
     }),
   };
@@ -187,6 +206,10 @@ export function buildEnrichedMappings(): Mappings {
 
 export function buildFindingsMappings(): Mappings {
   return { dynamic: 'strict', properties: mergeProperties(buildCommonProperties(), buildFindingsProperties()) };
+}
+
+export function buildRevocationsMappings(): Mappings {
+  return { dynamic: 'strict', properties: mergeProperties(buildCommonProperties(), buildRevocationsProperties()) };
 }
 
 /** Leaf field paths and their types, e.g. `calwatch.finding.kind` → `keyword`. */
@@ -287,6 +310,14 @@ export function buildTemplateSet(names: IndexNames, layout: IndexLayoutSettings)
       name: templates.findingsMappings,
       body: { version: TEMPLATE_VERSION, _meta: meta('leak findings, one document per finding'), template: { mappings: { properties: buildFindingsProperties() } } },
     },
+    {
+      name: templates.revocationsMappings,
+      body: {
+        version: TEMPLATE_VERSION,
+        _meta: meta('planned CAL revocations, one document per license'),
+        template: { mappings: { properties: buildRevocationsProperties() } },
+      },
+    },
   ];
   const indexTemplates = [
     {
@@ -309,6 +340,17 @@ export function buildTemplateSet(names: IndexNames, layout: IndexLayoutSettings)
         version: TEMPLATE_VERSION,
         _meta: meta('the findings index; documents are updated as findings change'),
         template: { aliases: { [names.findingsAlias]: {} } },
+      },
+    },
+    {
+      name: templates.revocations,
+      body: {
+        index_patterns: [names.revocationsIndex],
+        composed_of: [templates.settings, templates.commonMappings, templates.revocationsMappings],
+        priority: TEMPLATE_PRIORITY,
+        version: TEMPLATE_VERSION,
+        _meta: meta('the revoke table; a withdrawn revocation deletes its document'),
+        template: { aliases: { [names.revocationsAlias]: {} } },
       },
     },
   ];

@@ -9,7 +9,7 @@ export interface RefreshSuspension {
 }
 
 function targetsOf(names: IndexNames): string {
-  return `${names.enrichedPattern},${names.findingsIndex}`;
+  return `${names.enrichedPattern},${names.findingsIndex},${names.revocationsIndex}`;
 }
 
 /**

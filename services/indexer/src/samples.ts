@@ -1,4 +1,4 @@
-import { buildComputer, buildEventId, buildHwid, type EnrichedEvent, type Finding, type Hwid } from '@calwatch/shared';
+import { buildComputer, buildEventId, buildHwid, type EnrichedEvent, type Finding, type Hwid, type PlannedRevocation } from '@calwatch/shared';
 
 /**
  * Valid findings and enriched events for tests, benchmarks and demos: the shapes the
@@ -26,7 +26,7 @@ export function buildSampleLicenseEvent(options: SampleEventOptions = {}): Enric
   const computer = options.computer ?? `PC-${String(seq % 1000).padStart(3, '0')}`;
   const hw = hwid(options.hwid ?? `0x00000002-${(0x1a2b0000 + seq).toString(16)}`);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     event: {
       schemaVersion: 1,
       eventId: buildEventId('sample', 'license.issued', seq),
@@ -47,8 +47,11 @@ export function buildSampleLicenseEvent(options: SampleEventOptions = {}): Enric
       },
     },
     context: {
+      hwidLicenseCount: 1,
       hwidLicenseIds: [1000 + seq],
+      hwidComputerCount: 1,
       hwidComputers: [computer],
+      computerHwidCount: 1,
       computerHwids: [hw.norm],
       classification: options.classification ?? 'healthy',
       findingIds: [],
@@ -66,12 +69,12 @@ export function buildSampleEnrichedEventsOfEveryType(eventTime = '2026-11-20T10:
   const id = (type: string): string => buildEventId('sample-every-type', type, eventTime);
   return [
     base,
-    { schemaVersion: 1, context, event: { ...envelope, eventId: id('renewed'), type: 'license.renewed', license, previousExpirationDate: '2026-12-01T00:00:00.000Z' } },
-    { schemaVersion: 1, context, event: { ...envelope, eventId: id('upgraded'), type: 'license.upgraded', license: { ...license, status: 'active' }, previousStatus: 'temporary' } },
-    { schemaVersion: 1, context, event: { ...envelope, eventId: id('revoked'), type: 'license.revoked', license: { ...license, status: 'revoked' }, previousStatus: 'active' } },
-    { schemaVersion: 1, context, event: { ...envelope, eventId: id('returned'), type: 'license.returned', license, reason: 'expired' } },
+    { schemaVersion: 2, context, event: { ...envelope, eventId: id('renewed'), type: 'license.renewed', license, previousExpirationDate: '2026-12-01T00:00:00.000Z' } },
+    { schemaVersion: 2, context, event: { ...envelope, eventId: id('upgraded'), type: 'license.upgraded', license: { ...license, status: 'active' }, previousStatus: 'temporary' } },
+    { schemaVersion: 2, context, event: { ...envelope, eventId: id('revoked'), type: 'license.revoked', license: { ...license, status: 'revoked' }, previousStatus: 'active' } },
+    { schemaVersion: 2, context, event: { ...envelope, eventId: id('returned'), type: 'license.returned', license, reason: 'expired' } },
     {
-      schemaVersion: 1,
+      schemaVersion: 2,
       context: { ...context, classification: 'healthy' },
       event: {
         schemaVersion: 1,
@@ -96,7 +99,7 @@ export function buildSampleEnrichedEventsOfEveryType(eventTime = '2026-11-20T10:
       },
     },
     {
-      schemaVersion: 1,
+      schemaVersion: 2,
       context: { ...context, classification: 'pool-exhaustion' },
       event: {
         schemaVersion: 1,
@@ -126,7 +129,7 @@ export function buildSampleEnrichedEventsOfEveryType(eventTime = '2026-11-20T10:
       },
     },
     {
-      schemaVersion: 1,
+      schemaVersion: 2,
       context: { ...context, classification: 'corrupted-store' },
       event: {
         schemaVersion: 1,
@@ -154,21 +157,24 @@ export interface SampleFindingOptions {
 export function buildSampleFinding(options: SampleFindingOptions = {}): Finding {
   const updatedAt = options.updatedAt ?? '2026-11-20T10:00:00.000Z';
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: options.id ?? 'cloned-image:LS01:00000002abcd',
     kind: 'cloned-image',
     state: options.state ?? 'open',
     severity: 'high',
     licenseServer: 'LS01',
     productVersion: 'Windows Server 2022',
+    hwidCount: 1,
     hwids: ['00000002abcd'],
+    computerCount: 3,
     computers: ['VDI-001', 'VDI-002', 'VDI-003'],
+    licenseCount: 3,
     licenseIds: [17, 18, 19],
     leakedCals: options.leakedCals ?? 2,
     reclaimableLicenseIds: [18, 19],
     revokePlan: [
-      { notBefore: '2026-11-20T10:00:00.000Z', licenseIds: [18] },
-      { notBefore: '2026-12-20T10:00:00.000Z', licenseIds: [19] },
+      { notBefore: '2026-11-20T10:00:00.000Z', count: 1, product: 'Windows Server 2022', licenseIds: [18] },
+      { notBefore: '2026-12-20T10:00:00.000Z', count: 1, product: 'Windows Server 2022', licenseIds: [19] },
     ],
     firstSeen: '2026-11-01T08:00:00.000Z',
     lastSeen: updatedAt,
@@ -180,5 +186,24 @@ export function buildSampleFinding(options: SampleFindingOptions = {}): Finding 
     ],
     summary: 'One HWID is shared by 3 computers (cloned image); CALs ping-pong between them.',
     remediation: 'Generalize the image (sysprep) and delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing before cloning.',
+  };
+}
+
+/** A planned revocation of one of the sample finding's CALs. */
+export function buildSampleRevocation(licenseId = 18, overrides: Partial<PlannedRevocation> = {}): PlannedRevocation {
+  return {
+    schemaVersion: 1,
+    state: 'planned',
+    licenseServer: 'LS01',
+    licenseId,
+    findingId: 'cloned-image:LS01:00000002abcd',
+    kind: 'cloned-image',
+    keyPackId: 3,
+    productVersion: 'Windows Server 2022',
+    batch: 1,
+    notBefore: '2026-11-20T10:00:00.000Z',
+    expiresAt: '2027-01-15T10:00:00.000Z',
+    updatedAt: '2026-11-20T10:00:00.000Z',
+    ...overrides,
   };
 }

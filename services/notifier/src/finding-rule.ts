@@ -12,7 +12,10 @@ export function findingDedupKey(findingId: string): string {
 /** An open finding at or above the minimum severity pages; resolved or downgraded, it clears. */
 export function evaluateFinding(finding: Finding, settings: RuleSettings): Condition {
   const active = finding.state === 'open' && isAtLeast(finding.severity, settings.finding.minSeverity) && settings.enabled.has('high-severity-finding');
+  // Bounded lists (the first names); the counts are exact.
   const names = finding.computers.length > 0 ? finding.computers : finding.hwids;
+  const devices = finding.computers.length > 0 ? finding.computerCount : finding.hwidCount;
+  const next = finding.revokePlan[0];
   return {
     dedupKey: findingDedupKey(finding.id),
     rule: 'high-severity-finding',
@@ -28,9 +31,10 @@ export function evaluateFinding(finding: Finding, settings: RuleSettings): Condi
       metrics: {
         kind: finding.kind,
         revision: finding.revision,
-        licenses: finding.licenseIds.length,
-        reclaimableCals: finding.reclaimableLicenseIds.length,
-        devices: names.length,
+        licenses: finding.licenseCount,
+        reclaimableCals: finding.leakedCals,
+        devices,
+        ...(next === undefined ? {} : { nextRevokeCals: next.count, nextRevokeAt: next.notBefore, revokeBatches: finding.revokePlan.length }),
         lastSeen: finding.lastSeen,
       },
       topOffenders: names.slice(0, settings.topOffenders).map((name) => ({ name, cals: null })),

@@ -1,4 +1,4 @@
-import { EnrichedEvent, Finding, type DeadLetter, type IncomingRecord } from '@calwatch/shared';
+import { type EnrichedEvent, EnrichedEventRecord, type Finding, FindingRecord, type DeadLetter, type IncomingRecord } from '@calwatch/shared';
 import type { z } from 'zod';
 import type { NotifierErrorCode } from './errors';
 
@@ -33,10 +33,10 @@ function decode<S extends z.ZodType>(schema: S, code: NotifierErrorCode, what: s
 }
 
 export function decodeFinding(record: IncomingRecord, at: string): Decoded<Finding> {
-  return decode(Finding, 'NOTIFIER_INVALID_FINDING', 'finding', record, at);
+  return decode(FindingRecord, 'NOTIFIER_INVALID_FINDING', 'finding', record, at);
 }
 
 export function decodeEnriched(record: IncomingRecord, at: string): Decoded<EnrichedEvent> {
-  return decode(EnrichedEvent, 'NOTIFIER_INVALID_ENRICHED', 'enriched event', record, at);
+  return decode(EnrichedEventRecord, 'NOTIFIER_INVALID_ENRICHED', 'enriched event', record, at);
 }
 

@@ -115,24 +115,27 @@ export function poolExhausted(at: number, options: { server?: string; product?: 
 
 export function enriched(event: CanonicalEvent, context: Partial<EnrichedEvent['context']> = {}): EnrichedEvent {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     event,
-    context: { hwidLicenseIds: [], hwidComputers: [], computerHwids: [], classification: 'healthy', findingIds: [], ...context },
+    context: { hwidLicenseCount: 0, hwidLicenseIds: [], hwidComputerCount: 0, hwidComputers: [], computerHwidCount: 0, computerHwids: [], classification: 'healthy', findingIds: [], ...context },
   };
 }
 
 export function finding(overrides: Partial<Finding> = {}): Finding {
   const at = new Date(T0).toISOString();
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: 'f-cloned-1',
     kind: 'cloned-image',
     state: 'open',
     severity: 'high',
     licenseServer: 'LS01',
     productVersion: 'Windows Server 2019',
+    hwidCount: 1,
     hwids: ['0201abcd'],
+    computerCount: 3,
     computers: ['VDI-001', 'VDI-002', 'VDI-003'],
+    licenseCount: 3,
     licenseIds: [1, 2, 3],
     leakedCals: 2,
     reclaimableLicenseIds: [2, 3],

@@ -50,7 +50,7 @@ export interface ProcessorServiceOptions {
 
 /** Every topic the processor reads or writes; all must share one partition count. */
 function topicsUsed(topics: TopicNames): string[] {
-  return [topics.events, topics.findings, topics.enriched, topics.deadLetter, topics.processorChangelog];
+  return [topics.events, topics.findings, topics.enriched, topics.revocations, topics.deadLetter, topics.processorChangelog];
 }
 
 /** Log ends and the group's committed offsets, as the punctuator needs them (and the lag gauge sees them). */

@@ -3,5 +3,8 @@ export * from './event-id';
 export * from './instant';
 export * from './primitives';
 export * from './events';
+export * from './bounded-lists';
 export * from './findings';
+export * from './findings-v1';
 export * from './dead-letter';
+export * from './revocations';

@@ -1,4 +1,4 @@
-import type { Finding, FindingKind, Rejection, Severity } from '@calwatch/shared';
+import type { Finding, FindingKind, PlannedRevocation, Rejection, Severity } from '@calwatch/shared';
 import type { BuiltEvents, FileReport } from './analyze-input';
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
@@ -10,6 +10,8 @@ export interface RunFacts {
   built: BuiltEvents;
   /** Every finding the pipeline knows (open and resolved). */
   findings: readonly Finding[];
+  /** The complete revoke plan: one entry per planned license (a finding only summarises it). */
+  revocations: readonly PlannedRevocation[];
   eventsApplied: number;
   eventsAfterAsOf: number;
 }
@@ -59,8 +61,14 @@ export function buildSummary(facts: RunFacts): Summary {
     byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
     bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
   }
-  // A CAL can be in two findings (a clone whose name was also rebuilt): count it once.
-  const reclaimable = new Set(open.flatMap((f) => f.reclaimableLicenseIds.map((id) => `${f.licenseServer}|${id}`)));
+  // A CAL can be in two findings (a clone whose name was also rebuilt): count it once. A
+  // finding's list is complete up to the published bound; beyond it only its count is known.
+  const reclaimable = new Set<string>();
+  let beyondLists = 0;
+  for (const f of open) {
+    if (f.reclaimableLicenseIds.length < f.leakedCals) beyondLists += f.leakedCals;
+    else for (const id of f.reclaimableLicenseIds) reclaimable.add(`${f.licenseServer}|${id}`);
+  }
   // Codes in order of first appearance, examples from the first files that had them.
   const byCode: Summary['rejected']['byCode'] = {};
   let rejectedTotal = 0;
@@ -84,8 +92,8 @@ export function buildSummary(facts: RunFacts): Summary {
     resolvedFindings: facts.findings.length - open.length,
     byKind,
     bySeverity,
-    leakedCals: reclaimable.size,
-    reclaimableCals: reclaimable.size,
+    leakedCals: reclaimable.size + beyondLists,
+    reclaimableCals: reclaimable.size + beyondLists,
     recordsRead: facts.reports.reduce((n, r) => n + r.records, 0),
     events: facts.eventsApplied,
     eventsAfterAsOf: facts.eventsAfterAsOf,
@@ -103,24 +111,53 @@ export function buildSummary(facts: RunFacts): Summary {
   };
 }
 
-/** The `--format json` document: exactly these keys, in this order. */
+/** Plan order: license server, then when each CAL may be revoked, then license id. */
+export function sortRevocations(revocations: readonly PlannedRevocation[]): PlannedRevocation[] {
+  return [...revocations].sort(
+    (a, b) =>
+      (a.licenseServer < b.licenseServer ? -1 : a.licenseServer > b.licenseServer ? 1 : 0) ||
+      (a.notBefore < b.notBefore ? -1 : a.notBefore > b.notBefore ? 1 : 0) ||
+      a.licenseId - b.licenseId,
+  );
+}
+
+/**
+ * The `--format json` document: exactly these keys, in this order. Findings carry counts and
+ * bounded lists as published; `revocations` is the whole plan, one row per license.
+ */
 export function renderJson(facts: RunFacts): string {
   const findings = openFindings(facts.findings).map((f) => ({
     id: f.id,
     kind: f.kind,
     severity: f.severity,
     licenseServer: f.licenseServer,
+    productVersion: f.productVersion,
+    hwidCount: f.hwidCount,
     hwids: f.hwids,
+    computerCount: f.computerCount,
     computers: f.computers,
+    licenseCount: f.licenseCount,
     licenseIds: f.licenseIds,
     leakedCals: f.leakedCals,
     reclaimableLicenseIds: f.reclaimableLicenseIds,
+    revokePlan: f.revokePlan,
     firstSeen: f.firstSeen,
     lastSeen: f.lastSeen,
     summary: f.summary,
     remediation: f.remediation,
   }));
-  return `${JSON.stringify({ asOf: facts.asOf, summary: buildSummary(facts), findings }, null, 2)}\n`;
+  const revocations = sortRevocations(facts.revocations).map((r) => ({
+    licenseServer: r.licenseServer,
+    licenseId: r.licenseId,
+    keyPackId: r.keyPackId,
+    productVersion: r.productVersion,
+    findingId: r.findingId,
+    kind: r.kind,
+    batch: r.batch,
+    notBefore: r.notBefore,
+    expiresAt: r.expiresAt,
+  }));
+  return `${JSON.stringify({ asOf: facts.asOf, summary: buildSummary(facts), findings, revocations }, null, 2)}\n`;
 }
 
 const number = (n: number) => n.toLocaleString('en-US');
@@ -149,14 +186,19 @@ export function renderTable(facts: RunFacts): string {
     const who = [f.licenseServer, f.productVersion ?? undefined].filter((x) => x !== undefined).join(', ');
     out.push(`${i + 1}. [${f.severity.toUpperCase()}] ${f.kind} (${who})`);
     out.push(`   ${f.summary}`);
-    if (f.computers.length > 0) out.push(`   computers: ${list(f.computers)}`);
-    if (f.hwids.length > 0) out.push(`   HWIDs:     ${list(f.hwids)}`);
-    if (f.leakedCals > 0) out.push(`   leaked:    ${f.leakedCals} (reclaimable CALs ${list(f.reclaimableLicenseIds.map(String))})`);
-    if (f.revokePlan.length > 0) {
-      out.push('   revoke plan:');
-      for (const batch of f.revokePlan) {
-        const when = batch.notBefore <= facts.asOf ? 'now' : `from ${batch.notBefore.slice(0, 10)}`;
-        out.push(`     ${when.padEnd(15)} ${list(batch.licenseIds.map(String), 20)}`);
+    if (f.computerCount > 0) out.push(`   computers: ${counted(f.computerCount, f.computers)}`);
+    if (f.hwidCount > 0) out.push(`   HWIDs:     ${counted(f.hwidCount, f.hwids)}`);
+    if (f.licenseCount > 0) out.push(`   licenses:  ${number(f.licenseCount)} (${number(f.leakedCals)} leaked, reclaimable)`);
+    const next = f.revokePlan[0];
+    if (next !== undefined) {
+      const planned = f.revokePlan.reduce((n, b) => n + b.count, 0);
+      const when = next.notBefore <= facts.asOf ? 'now' : `from ${next.notBefore.slice(0, 10)}`;
+      out.push(
+        `   revoke:    ${when}: ${number(next.count)} ${next.count === 1 ? 'CAL' : 'CALs'}${next.product === null ? '' : ` (${next.product})`}: ` +
+          counted(next.count, next.licenseIds.map(String)),
+      );
+      if (f.revokePlan.length > 1) {
+        out.push(`              then ${f.revokePlan.length - 1} more ${f.revokePlan.length === 2 ? 'batch' : 'batches'}; ${number(planned)} CALs planned in all (--format json lists each)`);
       }
     }
     out.push(`   seen:      ${f.firstSeen} .. ${f.lastSeen}`);
@@ -182,6 +224,10 @@ export function renderTable(facts: RunFacts): string {
   return `${out.join('\n')}\n`;
 }
 
-function list(items: readonly string[], max = 10): string {
-  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+/** A few of a bounded list, then how many more the count says there are. */
+function counted(count: number, items: readonly string[], max = 10): string {
+  const shown = items.slice(0, max);
+  const more = count - shown.length;
+  if (shown.length === 0) return '';
+  return more <= 0 ? shown.join(', ') : `${shown.join(', ')} and ${number(more)} more`;
 }

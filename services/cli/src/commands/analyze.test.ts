@@ -28,6 +28,7 @@ interface Report {
     rejected: { total: number; byCode: Record<string, { count: number; reasons: string[] }> };
   };
   findings: Record<string, unknown>[];
+  revocations: Record<string, unknown>[];
 }
 
 async function json(args: string[], options: { cwd?: string } = {}): Promise<Report> {
@@ -43,8 +44,8 @@ describe('calwatch analyze --format json', () => {
     report = await json(ALL);
   });
 
-  it('prints exactly asOf, summary and findings, each finding with the documented keys in order', () => {
-    expect(Object.keys(report)).toEqual(['asOf', 'summary', 'findings']);
+  it('prints exactly asOf, summary, findings and revocations, each with the documented keys in order', () => {
+    expect(Object.keys(report)).toEqual(['asOf', 'summary', 'findings', 'revocations']);
     expect(report.asOf).toBe('2024-06-12T00:00:00.000Z');
     for (const finding of report.findings) {
       expect(Object.keys(finding)).toEqual([
@@ -52,17 +53,38 @@ describe('calwatch analyze --format json', () => {
         'kind',
         'severity',
         'licenseServer',
+        'productVersion',
+        'hwidCount',
         'hwids',
+        'computerCount',
         'computers',
+        'licenseCount',
         'licenseIds',
         'leakedCals',
         'reclaimableLicenseIds',
+        'revokePlan',
         'firstSeen',
         'lastSeen',
         'summary',
         'remediation',
       ]);
     }
+    for (const row of report.revocations) {
+      expect(Object.keys(row)).toEqual(['licenseServer', 'licenseId', 'keyPackId', 'productVersion', 'findingId', 'kind', 'batch', 'notBefore', 'expiresAt']);
+    }
+  });
+
+  it('lists every planned revocation once, as the findings summarise them', () => {
+    const planned = report.findings.flatMap((f) => (f['revokePlan'] as { count: number }[]).map((b) => b.count)).reduce((n, c) => n + c, 0);
+    expect(report.revocations).toHaveLength(planned);
+    expect(report.revocations.map((r) => r['licenseId'] as number).sort((a, b) => a - b)).toEqual([101, 102, 201, 202, 203, 301, 601]);
+    const churn = report.findings.find((f) => f['kind'] === 'hwid-churn')!;
+    expect(report.revocations.filter((r) => r['findingId'] === churn['id']).map((r) => [r['licenseId'], r['batch']])).toEqual([
+      [201, 1],
+      [202, 1],
+      [203, 1],
+    ]);
+    expect(churn).toMatchObject({ computerCount: 1, licenseCount: 4, leakedCals: 3 });
   });
 
   it('finds every cause in the fixture exports, worst first', () => {
@@ -283,7 +305,7 @@ describe('table output', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('6 open findings (2 medium, 3 low, 1 info): 7 CALs leaked, 7 reclaimable');
     expect(stdout.indexOf('1. [MEDIUM] hwid-churn')).toBeLessThan(stdout.indexOf('6. [INFO] duplicate-name'));
-    expect(stdout).toContain('   revoke plan:\n     now             201, 202, 203\n');
+    expect(stdout).toContain('   revoke:    now: 3 CALs (Windows Server 2019): 201, 202, 203\n');
     expect(stdout).toContain('INGEST_BAD_FIELD: 2');
   });
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Severity, isCalwatchError } from '@calwatch/shared';
+import { type PlannedRevocation, Severity, isCalwatchError } from '@calwatch/shared';
 import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor';
 import { type FileReport, InputError, buildEvents, listInputs, readInput } from './analyze-input';
 import { type RunFacts, openFindings, renderJson, renderTable } from './analyze-report';
@@ -180,7 +180,14 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
   }
 
   say(`detecting over ${built.log.size.toLocaleString('en-US')} events`);
-  const pipeline = createPipeline(options.config);
+  // The complete revoke plan: each license's latest record; a withdrawn one leaves it.
+  const plan = new Map<string, PlannedRevocation>();
+  const pipeline = createPipeline(options.config, {
+    onRevocation: (revocation, key) => {
+      if (revocation.state === 'planned') plan.set(key, revocation);
+      else plan.delete(key);
+    },
+  });
   let applied = 0;
   let afterAsOf = 0;
   // Events are built one at a time as the pipeline takes them: only its reorder buffer
@@ -199,7 +206,15 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
   pipeline.advanceTo(asOfMs);
   pipeline.flush();
 
-  const facts: RunFacts = { asOf, reports, built, findings: pipeline.findings(), eventsApplied: applied, eventsAfterAsOf: afterAsOf };
+  const facts: RunFacts = {
+    asOf,
+    reports,
+    built,
+    findings: pipeline.findings(),
+    revocations: [...plan.values()],
+    eventsApplied: applied,
+    eventsAfterAsOf: afterAsOf,
+  };
   io.stdout.write(options.format === 'json' ? renderJson(facts) : renderTable(facts));
   if (options.failOn !== undefined) {
     const threshold = Severity.options.indexOf(options.failOn);

@@ -15,8 +15,9 @@ export function orderFindings(findings: Iterable<Finding>): Finding[] {
 
 function who(f: Finding): string {
   const names = f.computers.length > 0 ? f.computers : f.hwids.map((h) => h.slice(0, 12));
+  const count = f.computers.length > 0 ? f.computerCount : f.hwidCount;
   if (names.length === 0) return f.productVersion ?? '-';
-  return names.length <= 2 ? names.join(', ') : `${names.slice(0, 2).join(', ')} +${names.length - 2}`;
+  return count <= 2 ? names.join(', ') : `${names.slice(0, 2).join(', ')} +${count - 2}`;
 }
 
 /** The compact table: one line per finding, at most `maxRows`, and a line saying how many more. */

@@ -1,4 +1,4 @@
-import { Finding, type FindingKind, type KafkaClient } from '@calwatch/shared';
+import { type Finding, type FindingKind, FindingRecord, type KafkaClient } from '@calwatch/shared';
 
 /**
  * The latest revision of every finding on a findings topic (read from the start to its
@@ -36,7 +36,7 @@ export function decodeFinding(value: Buffer | null): Finding | undefined {
   } catch {
     return undefined;
   }
-  const parsed = Finding.safeParse(json);
+  const parsed = FindingRecord.safeParse(json);
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -64,6 +64,7 @@ export interface FindingsSummary {
 export function summariseFindings(findings: readonly Finding[]): FindingsSummary {
   const summary: FindingsSummary = { open: 0, resolved: 0, byKind: {}, leakedCals: 0, reclaimableCals: 0 };
   const reclaimable = new Set<string>();
+  let beyondLists = 0;
   for (const f of findings) {
     const entry = (summary.byKind[f.kind] ??= { open: 0, resolved: 0, leakedCals: 0 });
     if (f.state === 'open') {
@@ -71,13 +72,15 @@ export function summariseFindings(findings: readonly Finding[]): FindingsSummary
       entry.open += 1;
       entry.leakedCals += f.leakedCals;
       summary.leakedCals += f.leakedCals;
-      // A CAL can be in two findings (a clone whose name was also rebuilt): counted once.
-      for (const id of f.reclaimableLicenseIds) reclaimable.add(`${f.licenseServer}|${id}`);
+      // A CAL can be in two findings (a clone whose name was also rebuilt): counted once,
+      // as far as the finding's bounded list names them; beyond it only its count is known.
+      if (f.reclaimableLicenseIds.length < f.leakedCals) beyondLists += f.leakedCals;
+      else for (const id of f.reclaimableLicenseIds) reclaimable.add(`${f.licenseServer}|${id}`);
     } else {
       summary.resolved += 1;
       entry.resolved += 1;
     }
   }
-  summary.reclaimableCals = reclaimable.size;
+  summary.reclaimableCals = reclaimable.size + beyondLists;
   return summary;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildIndexNames } from '../index-names';
-import { buildEnrichedMappings, buildFindingsMappings, listMappedFields } from '../mappings';
+import { buildEnrichedMappings, buildFindingsMappings, buildRevocationsMappings, listMappedFields } from '../mappings';
 import { buildSavedObjects, SAVED_OBJECTS_FILE, toNdjson, type SavedObject } from './saved-objects';
 
 const names = buildIndexNames('calwatch-');
@@ -13,6 +13,7 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fieldsByTitle = new Map<string, Map<string, string>>([
   [names.enrichedAlias, listMappedFields(buildEnrichedMappings().properties)],
   [names.findingsAlias, listMappedFields(buildFindingsMappings().properties)],
+  [names.revocationsAlias, listMappedFields(buildRevocationsMappings().properties)],
 ]);
 
 const byId = new Map(objects.map((o) => [o.id, o]));
@@ -65,10 +66,24 @@ describe('saved objects', () => {
     for (const o of objects) for (const ref of o.references) expect(position.get(ref.id)!).toBeLessThan(position.get(o.id)!);
   });
 
-  it('point data views at the read aliases with @timestamp as the time field', () => {
+  it('point data views at the read aliases with @timestamp as the time field, except the revoke table', () => {
     const views = objects.filter((o) => o.type === 'index-pattern');
-    expect(views.map((v) => v.attributes['title']).sort()).toEqual([names.enrichedAlias, names.findingsAlias]);
-    for (const v of views) expect(fieldsByTitle.get(v.attributes['title'] as string)!.get(v.attributes['timeFieldName'] as string)).toBe('date');
+    expect(views.map((v) => v.attributes['title']).sort()).toEqual([names.enrichedAlias, names.findingsAlias, names.revocationsAlias]);
+    for (const v of views) {
+      // The revoke table is current state: the dashboard's time range must not hide planned CALs.
+      if (v.attributes['title'] === names.revocationsAlias) expect(v.attributes['timeFieldName']).toBeUndefined();
+      else expect(fieldsByTitle.get(v.attributes['title'] as string)!.get(v.attributes['timeFieldName'] as string)).toBe('date');
+    }
+  });
+
+  it('sort the revoke table by when each CAL may be revoked, on mapped fields', () => {
+    const table = objects.find((o) => o.id === 'calwatch-revoke-table')!;
+    const fields = fieldsOfDataView(table.references[0]!.id);
+    expect(table.attributes['sort']).toEqual([
+      ['calwatch.revocation.not_before', 'asc'],
+      ['calwatch.revocation.license_id', 'asc'],
+    ]);
+    for (const [field] of table.attributes['sort'] as [string, string][]) expect(fields.get(field)).toBeDefined();
   });
 
   it('use only mapped fields in saved searches', () => {
@@ -166,6 +181,6 @@ describe('the leakage dashboard', () => {
   it('follows the configured prefix', () => {
     const other = buildSavedObjects(buildIndexNames('calwatch-replay-x-'));
     const views = other.filter((o: SavedObject) => o.type === 'index-pattern').map((o) => o.attributes['title']);
-    expect(views.sort()).toEqual(['calwatch-replay-x-enriched', 'calwatch-replay-x-findings']);
+    expect(views.sort()).toEqual(['calwatch-replay-x-enriched', 'calwatch-replay-x-findings', 'calwatch-replay-x-revocations']);
   });
 });

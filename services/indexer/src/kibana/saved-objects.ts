@@ -55,6 +55,8 @@ export interface SavedObjectIds {
   findingsDataView: string;
   pingPongSearch: string;
   revokePlanSearch: string;
+  revocationsDataView: string;
+  revokeTableSearch: string;
   dashboard: string;
 }
 
@@ -64,18 +66,21 @@ export function buildSavedObjectIds(names: IndexNames): SavedObjectIds {
     findingsDataView: `${names.prefix}findings`,
     pingPongSearch: `${names.prefix}ping-pong-events`,
     revokePlanSearch: `${names.prefix}revoke-plan`,
+    revocationsDataView: `${names.prefix}revocations`,
+    revokeTableSearch: `${names.prefix}revoke-table`,
     dashboard: `${names.prefix}leakage`,
   };
 }
 
-function dataView(id: string, title: string, name: string): SavedObject {
+/** `timeField` null: a table of current state that the dashboard's time range must not cut. */
+function dataView(id: string, title: string, name: string, timeField: string | null = '@timestamp'): SavedObject {
   return {
     type: 'index-pattern',
     id,
     attributes: {
       title,
       name,
-      timeFieldName: '@timestamp',
+      ...(timeField === null ? {} : { timeFieldName: timeField }),
       fields: '[]',
       fieldAttrs: '{}',
       fieldFormatMap: '{}',
@@ -91,7 +96,15 @@ function dataView(id: string, title: string, name: string): SavedObject {
   };
 }
 
-function savedSearch(id: string, title: string, description: string, dataViewId: string, query: string, columns: string[]): SavedObject {
+function savedSearch(
+  id: string,
+  title: string,
+  description: string,
+  dataViewId: string,
+  query: string,
+  columns: string[],
+  sort: Array<[string, 'asc' | 'desc']> = [['@timestamp', 'desc']],
+): SavedObject {
   return {
     type: 'search',
     id,
@@ -99,7 +112,7 @@ function savedSearch(id: string, title: string, description: string, dataViewId:
       title,
       description,
       columns,
-      sort: [['@timestamp', 'desc']],
+      sort,
       hits: 0,
       version: 1,
       kibanaSavedObjectMeta: {
@@ -363,6 +376,7 @@ function buildPanels(ids: SavedObjectIds): Panel[] {
     });
   }
   panels.push({ kind: 'search', key: 'revoke-plan', title: 'Revoke plan', grid: { x: 0, y: 54, w: 48, h: 14 }, searchId: ids.revokePlanSearch });
+  panels.push({ kind: 'search', key: 'revoke-table', title: 'Revoke table (every planned CAL)', grid: { x: 0, y: 68, w: 48, h: 16 }, searchId: ids.revokeTableSearch });
   return panels;
 }
 
@@ -417,6 +431,7 @@ export function buildSavedObjects(names: IndexNames): SavedObject[] {
   return [
     dataView(ids.enrichedDataView, names.enrichedAlias, 'calwatch enriched events'),
     dataView(ids.findingsDataView, names.findingsAlias, 'calwatch findings'),
+    dataView(ids.revocationsDataView, names.revocationsAlias, 'calwatch revocations', null),
     savedSearch(
       ids.pingPongSearch,
       'calwatch: cloned-image ping-pong events',
@@ -428,18 +443,40 @@ export function buildSavedObjects(names: IndexNames): SavedObject[] {
     savedSearch(
       ids.revokePlanSearch,
       'calwatch: revoke plan',
-      'Open findings with reclaimable CALs: which license ids to revoke and when each batch is allowed.',
+      'Open findings with reclaimable CALs: how many CALs each batch revokes and when it is allowed (every license id: the revoke table).',
       ids.findingsDataView,
       `${OPEN} and calwatch.finding.reclaimable_cals > 0`,
       [
         'calwatch.finding.kind',
         'calwatch.finding.severity',
         'calwatch.license_server',
-        'calwatch.finding.computers',
-        'calwatch.finding.reclaimable_license_ids',
+        'calwatch.finding.computer_count',
+        'calwatch.finding.reclaimable_cals',
         'calwatch.finding.revoke_plan.not_before',
-        'calwatch.finding.revoke_plan.license_ids',
+        'calwatch.finding.revoke_plan.license_count',
+        'calwatch.finding.revoke_plan.product',
         'calwatch.finding.summary',
+      ],
+    ),
+    savedSearch(
+      ids.revokeTableSearch,
+      'calwatch: revoke table',
+      'Every CAL the revoke plan holds, one row per license, soonest allowed first: revoke in RD Licensing Manager from not_before on.',
+      ids.revocationsDataView,
+      '',
+      [
+        'calwatch.license_server',
+        'calwatch.revocation.license_id',
+        'calwatch.revocation.product_version',
+        'calwatch.revocation.not_before',
+        'calwatch.revocation.batch',
+        'calwatch.revocation.expires_at',
+        'calwatch.revocation.kind',
+        'calwatch.revocation.finding_id',
+      ],
+      [
+        ['calwatch.revocation.not_before', 'asc'],
+        ['calwatch.revocation.license_id', 'asc'],
       ],
     ),
     buildDashboard(ids),

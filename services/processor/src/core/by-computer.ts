@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/shared';
 import { compareRecords, nextExpiry, pruneChain, splitInUse, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
+import { buildEnrichedContext } from './enriched-context';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence } from './finding-track';
 import { LicenseRecord, holdsCalAt, isValidAt, recordKey } from './license-record';
@@ -334,15 +335,15 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
       findingIds = [...findingIds, ...open.map((k) => state.tracks[k]!.id)];
     }
     const enriched: EnrichedEvent = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       event,
-      context: {
+      context: buildEnrichedContext({
         hwidLicenseIds: hwid.licenseIds,
         hwidComputers: hwid.computers,
         computerHwids: state.hwids.length === 1 ? [state.hwids[0]!.hwid] : uniqueSorted(state.hwids.map((h) => h.hwid)),
         classification,
         findingIds: uniqueSorted(findingIds),
-      },
+      }),
     };
     outputs.push({ topic: 'enriched', key: kafkaKeyOf(event), message: enriched });
   }

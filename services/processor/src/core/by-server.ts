@@ -4,6 +4,7 @@ import {
   Finding,
   type KeyPackInventory,
   type ServiceEvent,
+  buildRevocationKey,
   kafkaKeyOf,
 } from '@calwatch/shared';
 import type { CoreConfig } from './config';
@@ -15,6 +16,9 @@ import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type Stage
 import { KeyPackState, type PoolInventory, ProductState, addToDay, assessPool, emptyProduct, inventoryOf, pruneDays } from './pool';
 import { isPerDevicePool, productKeyOf } from './products';
 import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './revoke-plan';
+import { buildEnrichedContext } from './enriched-context';
+import { buildPublishedFinding } from './published-finding';
+import { diffRevocations } from './revocation-diff';
 import { severityRank } from './severity';
 import { type Decoded, decodeState } from './state-codec';
 import { plural } from './text';
@@ -51,6 +55,8 @@ export const ByServerState = z.object({
   revisions: z.record(z.string(), z.object({ revision: z.number().int(), resolvedAt: z.number().nullable() })),
   /** Pool-exhaustion findings, one per product. */
   poolTracks: z.record(z.string(), FindingTrack),
+  /** The open plans went out as revocation records; absent in state from before that topic existed. */
+  revocationsOut: z.literal(true).optional(),
   /** Event time of the last housekeeping pass (expired quota, old revisions, old rates). */
   prunedAt: z.number(),
   /** When the revoke plan was last rebuilt, and whether its inputs changed since. */
@@ -221,32 +227,38 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
   /** The published form of a draft; `publish` sets the revision. */
   function assemble(state: ByServerState, draft: FindingDraft, batches: readonly PlanBatch[]): Finding {
     const open = draft.state === 'open';
-    const reclaimable = open ? uniqueSorted(draft.candidates.map((c) => c.licenseId)) : [];
-    return {
-      schemaVersion: 1,
-      id: draft.id,
-      kind: draft.kind,
-      state: draft.state,
-      severity: draft.severity,
-      licenseServer: draft.licenseServer,
+    const keyPackOf = new Map(draft.candidates.map((c) => [c.licenseId, c.keyPackId]));
+    return buildPublishedFinding({
+      draft,
       productVersion:
         draft.kind === 'pool-exhaustion'
           ? (state.products[poolProductOf(state, draft.id)]?.display ?? null)
           : displayOf(state, draft.keyPackIds),
-      hwids: draft.hwids,
-      computers: draft.computers,
-      licenseIds: draft.licenseIds,
-      leakedCals: reclaimable.length,
-      reclaimableLicenseIds: reclaimable,
-      revokePlan: open ? batches.map((b) => ({ notBefore: toIso(b.notBefore), licenseIds: b.licenseIds })) : [],
-      firstSeen: toIso(draft.firstSeen),
-      lastSeen: toIso(draft.lastSeen),
-      updatedAt: toIso(Math.max(state.clock, draft.at)),
-      revision: 0,
-      timeline: draft.timeline,
-      summary: draft.summary,
-      remediation: draft.remediation,
-    };
+      reclaimable: open ? draft.candidates.map((c) => c.licenseId) : [],
+      batches: open ? batches : [],
+      productOf: (ids) => displayOf(state, [...new Set(ids.flatMap((id) => keyPackOf.get(id) ?? []))].sort((a, b) => a - b)),
+      updatedAt: Math.max(state.clock, draft.at),
+    });
+  }
+
+  /** State from before the revocations topic: every open plan goes out once, whole. */
+  function announcePlans(state: ByServerState, outputs: StageOutput[]): void {
+    for (const entry of Object.values(state.open)) reviseRevocations(state, entry.draft, [], entry.batches, outputs);
+    state.revocationsOut = true;
+  }
+
+  /** One revocation record per license whose place in the plan changed (see diffRevocations). */
+  function reviseRevocations(state: ByServerState, draft: FindingDraft, previous: readonly PlanBatch[], next: readonly PlanBatch[], outputs: StageOutput[]): void {
+    if (previous.length === 0 && next.length === 0) return;
+    const revocations = diffRevocations({
+      draft,
+      previous,
+      next,
+      clock: state.clock,
+      ownerOf: (licenseId) => state.plan.claims[licenseId],
+      productVersionOf: (keyPackId) => state.keyPacks[String(keyPackId)]?.productVersion ?? null,
+    });
+    for (const r of revocations) outputs.push({ topic: 'revocations', key: buildRevocationKey(r.licenseServer, r.licenseId), message: r });
   }
 
   function poolProductOf(state: ByServerState, id: string): string {
@@ -269,6 +281,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     if (draft.state === 'resolved') {
       if (before === undefined) return;
       publish(state, draft.id, assemble(state, draft, []), outputs);
+      reviseRevocations(state, draft, state.open[draft.id]!.batches, [], outputs);
       for (const b of state.open[draft.id]!.batches) for (const l of b.licenseIds) if (state.plan.claims[l] === draft.id) delete state.plan.claims[l];
       delete state.open[draft.id];
       if (isLeak && before !== undefined && before.candidates.length > 0) requestPlan(state, outputs, null);
@@ -337,6 +350,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         else batches.unshift({ notBefore: state.clock, licenseIds: now.sort((a, b) => a - b) });
       }
     }
+    reviseRevocations(state, entry.draft, entry.batches, batches, outputs);
     entry.batches = batches;
     publish(state, changedId, assemble(state, entry.draft, entry.batches), outputs);
   }
@@ -352,6 +366,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       if (!LEAK_KINDS.has(entry.draft.kind)) continue;
       const next = batches.get(id) ?? [];
       if (id !== changedId && samePlan(entry.batches, next, state.clock)) continue;
+      reviseRevocations(state, entry.draft, entry.batches, next, outputs);
       entry.batches = next;
       publish(state, id, assemble(state, entry.draft, next), outputs);
     }
@@ -550,15 +565,15 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       topic: 'enriched',
       key: kafkaKeyOf(event),
       message: {
-        schemaVersion: 1,
+        schemaVersion: 2,
         event,
-        context: {
+        context: buildEnrichedContext({
           hwidLicenseIds: [],
           hwidComputers: [],
           computerHwids: [],
           classification: open ? 'pool-exhaustion' : 'healthy',
           findingIds: open ? [track.id] : [],
-        },
+        }),
       },
     });
   }
@@ -607,6 +622,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         plan: { at: null, dirty: false, freeNow: {}, claims: {} },
       };
       state.clock = Math.max(state.clock, at);
+      if (state.revocationsOut !== true) announcePlans(state, outputs);
       if (state.clock - state.prunedAt >= DAY_MS) {
         prune(state);
         state.prunedAt = state.clock;

@@ -17,6 +17,7 @@ import {
   LicenseRevoked,
   LicenseReturned,
   type LicenseLifecycleEvent,
+  type Revocation,
 } from '@calwatch/shared';
 import { LicenseRecord } from './license-record';
 
@@ -126,12 +127,13 @@ export const ByServerMessage = z.discriminatedUnion('type', [
 ]);
 export type ByServerMessage = z.infer<typeof ByServerMessage>;
 
-/** Where a stage output goes; `findings` and `enriched` are the pipeline's sinks. */
+/** Where a stage output goes; `findings`, `enriched` and `revocations` are the pipeline's sinks. */
 export type StageOutput =
   | { topic: 'by-computer'; key: string; message: NameObservation | z.infer<typeof ClientStoreInventory> }
   | { topic: 'by-server'; key: string; message: LicenseFactMessage | FindingDraft | z.infer<typeof KeyPackInventory> | z.infer<typeof ServiceEvent> }
   | { topic: 'enriched'; key: string; message: EnrichedEvent }
-  | { topic: 'findings'; key: string; message: Finding };
+  | { topic: 'findings'; key: string; message: Finding }
+  | { topic: 'revocations'; key: string; message: Revocation };
 
 export interface StageResult<S> {
   state: S;

@@ -6,6 +6,11 @@ import * as scenarios from './test-scenarios';
 import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from './test-kit';
 
 /** Replays a timeline in event-time order (as `analyze` does) up to `asOf`. */
+/** A published revoke batch: all test scenarios issue Windows Server 2019 CALs. */
+function batch(notBefore: string, licenseIds: number[], product: string | null = 'Windows Server 2019') {
+  return { notBefore, count: licenseIds.length, product, licenseIds };
+}
+
 function replay(events: readonly CanonicalEvent[], asOf: string, overrides: CoreConfigInput = {}) {
   return replayAsGiven(byEventTime(events), asOf, overrides);
 }
@@ -35,7 +40,7 @@ describe('cloned image (A/B/A ping-pong)', () => {
         licenseIds: [1, 2, 3, 4],
         leakedCals: 2,
         reclaimableLicenseIds: [1, 2],
-        revokePlan: [{ notBefore: kit.at(3), licenseIds: [1, 2] }],
+        revokePlan: [batch(kit.at(3), [1, 2])],
       },
     ]);
     const [finding] = findings;
@@ -96,7 +101,7 @@ describe('hwid churn (non-persistent VDI)', () => {
         licenseIds: [100, 101, 102, 103, 104],
         leakedCals: 4,
         reclaimableLicenseIds: [100, 101, 102, 103],
-        revokePlan: [{ notBefore: kit.at(4), licenseIds: [100, 101, 102, 103] }],
+        revokePlan: [batch(kit.at(4), [100, 101, 102, 103])],
       },
     ]);
     expect(updates.every((u) => u.kind === 'hwid-churn')).toBe(true);
@@ -139,7 +144,7 @@ describe('rebuilt device', () => {
         licenseIds: [10, 11],
         leakedCals: 1,
         reclaimableLicenseIds: [10],
-        revokePlan: [{ notBefore: kit.at(23), licenseIds: [10] }],
+        revokePlan: [batch(kit.at(23), [10])],
       },
     ]);
     expect(findings[0]!.summary).toBe('PC-R now presents HWID c002 on LS-REBUILD; 1 CAL of its old HWID c001 (10) orphaned until 2024-03-01');
@@ -203,7 +208,7 @@ describe('corrupted client store', () => {
         licenseIds: [70, 71],
         leakedCals: 1,
         reclaimableLicenseIds: [70],
-        revokePlan: [{ notBefore: kit.at(2), licenseIds: [70] }],
+        revokePlan: [batch(kit.at(2), [70])],
       },
     ]);
     expect(updates.map((u) => u.kind)).toEqual(['corrupted-store']);
@@ -273,10 +278,10 @@ describe('revoke plan across a server', () => {
         reclaimableLicenseIds: [60, 61, 62, 63],
         // cap = max(1, floor(0.2 * 10)) = 2; CAL 90 (revoked day 1) holds a slot until day 30.
         revokePlan: [
-          { notBefore: kit.at(6), licenseIds: [61] },
-          { notBefore: kit.at(30), licenseIds: [63] },
-          { notBefore: kit.at(58), licenseIds: [60] },
-          { notBefore: kit.at(65), licenseIds: [62] },
+          batch(kit.at(6), [61]),
+          batch(kit.at(30), [63]),
+          batch(kit.at(58), [60]),
+          batch(kit.at(65), [62]),
         ],
       },
     ]);
@@ -287,10 +292,10 @@ describe('revoke plan across a server', () => {
     const { findings } = replay([...events, refusal], kit.at(7));
     expect(findings[0]!.kind).toBe('hwid-churn');
     expect(findings[0]!.revokePlan).toEqual([
-      { notBefore: kit.at(20), licenseIds: [61] },
-      { notBefore: kit.at(30), licenseIds: [63] },
-      { notBefore: kit.at(58), licenseIds: [60] },
-      { notBefore: kit.at(65), licenseIds: [62] },
+      batch(kit.at(20), [61]),
+      batch(kit.at(30), [63]),
+      batch(kit.at(58), [60]),
+      batch(kit.at(65), [62]),
     ]);
   });
 });
@@ -310,11 +315,11 @@ describe('revoke plan between rebuilds of the plan', () => {
     const { updates } = replay(events, kit.at(14));
     const plans = updates.filter((u) => u.kind === 'rebuilt-device').map((u) => [u.computers[0], u.updatedAt, u.revokePlan]);
     expect(plans).toEqual([
-      ['PC-X', kit.at(13), [{ notBefore: kit.at(13), licenseIds: [1] }]],
+      ['PC-X', kit.at(13), [batch(kit.at(13), [1])]],
       // The slot is taken: PC-Y waits for the next plan (an hour after the last one), which
       // schedules CAL 3 when CAL 1, revoked first, reaches its original expiry (day 60).
       ['PC-Y', kit.at(13 + minutes(10)), []],
-      ['PC-Y', kit.at(13 + minutes(60)), [{ notBefore: kit.at(60), licenseIds: [3] }]],
+      ['PC-Y', kit.at(13 + minutes(60)), [batch(kit.at(60), [3])]],
     ]);
   });
 
@@ -330,8 +335,8 @@ describe('revoke plan between rebuilds of the plan', () => {
     ];
     const { updates } = replay(events, kit.at(14));
     expect(updates.filter((u) => u.kind === 'rebuilt-device').map((u) => [u.computers[0], u.revokePlan])).toEqual([
-      ['PC-X', [{ notBefore: kit.at(13), licenseIds: [1] }]],
-      ['PC-Y', [{ notBefore: kit.at(13 + minutes(10)), licenseIds: [3] }]],
+      ['PC-X', [batch(kit.at(13), [1])]],
+      ['PC-Y', [batch(kit.at(13 + minutes(10)), [3])]],
     ]);
   });
 });

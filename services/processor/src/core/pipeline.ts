@@ -6,6 +6,7 @@ import {
   Finding,
   isLicenseLifecycleEvent,
   MinHeap,
+  type Revocation,
 } from '@calwatch/shared';
 import { ByComputerState, createByComputerStage } from './by-computer';
 import { ByHwidState, createByHwidStage } from './by-hwid';
@@ -33,6 +34,8 @@ export interface PipelineSinks {
   onFinding?(finding: Finding): void;
   /** One enriched event per applied input event, with the key it is published under. */
   onEnriched?(event: EnrichedEvent, key: string): void;
+  /** A planned revocation that changed (planned, moved, withdrawn), with its key (server|license id). */
+  onRevocation?(revocation: Revocation, key: string): void;
   /** A timer fires at `at` (event time): the steps that follow are its. */
   onTick?(at: number): void;
   /** A key's state was written (or deleted): what a changelog must carry. */
@@ -243,6 +246,9 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
           break;
         case 'enriched':
           sinks.onEnriched?.(output.message, output.key);
+          break;
+        case 'revocations':
+          sinks.onRevocation?.(output.message, output.key);
           break;
         case 'findings':
           if (retainFindings) findings.set(output.key, output.message);

@@ -6,6 +6,7 @@ import {
   type Finding,
   type IncomingRecord,
   type OutgoingRecord,
+  type Revocation,
 } from '@calwatch/shared';
 import type { CoreErrorCode } from '../core/index';
 import type { ProcessorErrorCode } from '../errors';
@@ -34,6 +35,11 @@ export function buildFindingRecord(topic: string, finding: Finding, at: number, 
 
 export function buildEnrichedRecord(topic: string, key: string, enriched: EnrichedEvent, at: number, source: string): OutgoingRecord {
   return { topic, key, value: JSON.stringify(enriched), headers: { [HEADER_AT]: String(at), [HEADER_SOURCE]: source } };
+}
+
+/** A change of one planned revocation, keyed by license server and license id. */
+export function buildRevocationRecord(topic: string, key: string, revocation: Revocation, at: number, source: string): OutgoingRecord {
+  return { topic, key, value: JSON.stringify(revocation), headers: { [HEADER_AT]: String(at), [HEADER_SOURCE]: source } };
 }
 
 /** Why an input is set aside, before it becomes a DeadLetter. */

@@ -1,4 +1,4 @@
-import { CanonicalEvent, type EnrichedEvent, type Finding, type IncomingRecord, type OutgoingRecord, kafkaKeyOf } from '@calwatch/shared';
+import { CanonicalEvent, type EnrichedEvent, type Finding, type IncomingRecord, type OutgoingRecord, type Revocation, kafkaKeyOf } from '@calwatch/shared';
 import { type CoreConfig, type FailedStep, type Pipeline, type PipelineSnapshot, type StageName, createPipeline } from '../core/index';
 import { BufferLog, BufferedEvent, META_KEY, TaskMeta, buildChangelogRecord, buildEventBufferKey, isBufferKey } from './changelog';
 import {
@@ -6,6 +6,7 @@ import {
   buildDeadLetterRecord,
   buildEnrichedRecord,
   buildFindingRecord,
+  buildRevocationRecord,
   buildSourceId,
   draftFromRecord,
   parseJson,
@@ -19,7 +20,7 @@ export interface ServerTaskOptions {
   /** The events topic and this task's partition of it. */
   topic: string;
   partition: number;
-  outputs: { findings: string; enriched: string; deadLetter: string };
+  outputs: { findings: string; enriched: string; revocations: string; deadLetter: string };
   changelogTopic: string;
   config: CoreConfig;
   idleAfterMs: number;
@@ -82,6 +83,7 @@ export class ServerTask implements Task {
       {
         onFinding: (finding) => this.emitFinding(finding),
         onEnriched: (event, key) => this.emitEnriched(event, key),
+        onRevocation: (revocation, key) => this.emitRevocation(revocation, key),
         onStateChange: (stage, key) => {
           this.metrics.steps++;
           this.dirty.get(stage)!.add(key);
@@ -114,6 +116,10 @@ export class ServerTask implements Task {
   private emitEnriched(event: EnrichedEvent, key: string): void {
     this.metrics.enrichedOut++;
     this.pendingOutputs.push(buildEnrichedRecord(this.options.outputs.enriched, key, event, this.stepAt, this.source));
+  }
+
+  private emitRevocation(revocation: Revocation, key: string): void {
+    this.pendingOutputs.push(buildRevocationRecord(this.options.outputs.revocations, key, revocation, this.stepAt, this.source));
   }
 
   /** A stage threw: its key's state stays as it was; an input is dead-lettered, a timer reported. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CanonicalEvent, DeadLetter, type Finding, diffSnapshot } from '@calwatch/shared';
+import { type CanonicalEvent, DeadLetter, type Finding, Revocation, diffSnapshot } from '@calwatch/shared';
 import { createPipeline, parseCoreConfig } from '../core/index';
 import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from '../core/test-kit';
 import * as scenarios from '../core/test-scenarios';
@@ -43,6 +43,36 @@ function reference(events: readonly CanonicalEvent[]): Map<string, Finding> {
   return new Map(pipeline.findings().map((f) => [f.id, f]));
 }
 
+/** The in-process pipeline's revocation records, per key in emission order. */
+function referenceRevocations(events: readonly CanonicalEvent[]): Map<string, Revocation[]> {
+  const byKey = new Map<string, Revocation[]>();
+  const pipeline = createPipeline(config, {
+    onRevocation: (r, key) => byKey.set(key, [...(byKey.get(key) ?? []), r]),
+  });
+  for (const event of events) pipeline.apply(event);
+  pipeline.advanceTo(Math.max(...events.map((e) => Date.parse(e.eventTime))));
+  return byKey;
+}
+
+/** The revocations topic per key, in offset order (one key is one partition). */
+function topicRevocations(topology: InMemoryTopology): Map<string, Revocation[]> {
+  const byKey = new Map<string, Revocation[]>();
+  for (const record of topology.records(topology.topics.revocations)) {
+    const r = Revocation.parse(JSON.parse(record.value!.toString()));
+    expect(record.key).toBe(`${r.licenseServer}|${r.licenseId}`);
+    byKey.set(record.key!, [...(byKey.get(record.key!) ?? []), r]);
+  }
+  return byKey;
+}
+
+/** What the revoke table holds once every record is applied: each key's last record, if planned. */
+function plan(byKey: Map<string, Revocation[]>) {
+  const rows = [...byKey].map(([key, list]) => [key, list.at(-1)!] as const).filter(([, r]) => r.state === 'planned');
+  return Object.fromEntries(rows.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+const sorted = <T>(byKey: Map<string, T>) => Object.fromEntries([...byKey].sort(([a], [b]) => (a < b ? -1 : 1)));
+
 function verdicts(findings: Map<string, Finding>) {
   return Object.fromEntries([...findings].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, f]) => [id, verdictOf(f)]));
 }
@@ -76,7 +106,8 @@ function run(partitions: number, schedule: Schedule) {
     topology.deliver(pick.topic, pick.partition, 1 + Math.floor(random() * schedule.maxBatch), crash);
   }
   topology.settle();
-  return { topology, expected: reference([...events, ...closing.map((c) => c.event)]) };
+  const all = [...events, ...closing.map((c) => c.event)];
+  return { topology, expected: reference(all), expectedRevocations: referenceRevocations(all) };
 }
 
 /** Every copy of one (finding, revision) on the topic is the same update: repeats are harmless. */
@@ -95,9 +126,11 @@ function expectNoConflictingRepeats(topology: InMemoryTopology): void {
 describe('the runtime tasks on in-memory topics', () => {
   it('give the findings of the in-process pipeline, on one partition and on three', () => {
     for (const partitions of [1, 3]) {
-      const { topology, expected } = run(partitions, { seed: partitions, maxBatch: 7, crashRate: 0 });
+      const { topology, expected, expectedRevocations } = run(partitions, { seed: partitions, maxBatch: 7, crashRate: 0 });
       expect(expected.size).toBeGreaterThanOrEqual(6);
       expect(whole(topology.findings())).toEqual(whole(expected));
+      expect(expectedRevocations.size).toBeGreaterThan(0);
+      expect(sorted(topicRevocations(topology))).toEqual(sorted(expectedRevocations));
       expect(topology.metrics.deadLettered).toBe(0);
       expect(topology.metrics.duplicates).toBe(0);
     }
@@ -113,8 +146,10 @@ describe('the runtime tasks on in-memory topics', () => {
 
   it('lose and double nothing when units of work crash before, between and after their writes', () => {
     for (const seed of [11, 12, 13, 14, 15, 16]) {
-      const { topology, expected } = run(3, { seed, maxBatch: 9, crashRate: 0.25 });
+      const { topology, expected, expectedRevocations } = run(3, { seed, maxBatch: 9, crashRate: 0.25 });
       expect(whole(topology.findings())).toEqual(whole(expected));
+      // A crash may repeat records; the table they fold into is the same.
+      expect(plan(topicRevocations(topology))).toEqual(plan(expectedRevocations));
       expectNoConflictingRepeats(topology);
     }
   });

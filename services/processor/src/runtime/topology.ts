@@ -36,7 +36,7 @@ export function createTask(topology: Topology, topic: string, partition: number)
   return new ServerTask({
     topic,
     partition,
-    outputs: { findings: topics.findings, enriched: topics.enriched, deadLetter: topics.deadLetter },
+    outputs: { findings: topics.findings, enriched: topics.enriched, revocations: topics.revocations, deadLetter: topics.deadLetter },
     changelogTopic: topics.processorChangelog,
     config,
     idleAfterMs: topology.idleAfterMs,

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import type { Revocation } from '@calwatch/shared';
+import { parseCoreConfig } from './config';
+import type { FindingDraft } from './messages';
+import { createPipeline } from './pipeline';
+import { diffRevocations, type RevocationDiffInput } from './revocation-diff';
+import * as scenarios from './test-scenarios';
+import { byEventTime } from './test-kit';
+
+const T = Date.parse('2024-01-10T00:00:00.000Z');
+const DAY = 86_400_000;
+
+const draft = (state: 'open' | 'resolved' = 'open'): FindingDraft => ({
+  type: 'finding-draft',
+  at: T,
+  id: 'cloned-image:LS01:aa01',
+  kind: 'cloned-image',
+  state,
+  severity: 'high',
+  licenseServer: 'LS01',
+  hwids: ['aa01'],
+  computers: ['PC-A', 'PC-B'],
+  licenseIds: [1, 2, 3, 4],
+  keyPackIds: [7],
+  candidates: [1, 2, 3].map((licenseId) => ({ licenseId, keyPackId: 7, expiresAt: T + 40 * DAY })),
+  firstSeen: T - DAY,
+  lastSeen: T,
+  timeline: [],
+  summary: 's',
+  remediation: 'r',
+});
+
+function diff(over: Partial<RevocationDiffInput>): Array<[number, string, number | string]> {
+  return diffRevocations({
+    draft: draft(),
+    previous: [],
+    next: [],
+    clock: T,
+    ownerOf: () => undefined,
+    productVersionOf: () => 'Windows Server 2019',
+    ...over,
+  }).map((r) => [r.licenseId, r.state, r.state === 'planned' ? r.batch : r.reason]);
+}
+
+describe('diffRevocations', () => {
+  it('plans every license of a new plan with its batch, key pack, product and expiry', () => {
+    const [first] = diffRevocations({
+      draft: draft(),
+      previous: [],
+      next: [{ notBefore: T, licenseIds: [1] }],
+      clock: T,
+      ownerOf: () => undefined,
+      productVersionOf: (id) => (id === 7 ? 'Windows Server 2019' : null),
+    });
+    expect(first).toEqual({
+      schemaVersion: 1,
+      state: 'planned',
+      licenseServer: 'LS01',
+      licenseId: 1,
+      findingId: 'cloned-image:LS01:aa01',
+      kind: 'cloned-image',
+      keyPackId: 7,
+      productVersion: 'Windows Server 2019',
+      batch: 1,
+      notBefore: '2024-01-10T00:00:00.000Z',
+      expiresAt: '2024-02-19T00:00:00.000Z',
+      updatedAt: '2024-01-10T00:00:00.000Z',
+    });
+  });
+
+  it('writes only what changed: added, moved to another batch, withdrawn', () => {
+    const previous = [
+      { notBefore: T, licenseIds: [1] },
+      { notBefore: T + 30 * DAY, licenseIds: [2, 3] },
+    ];
+    const next = [
+      { notBefore: T, licenseIds: [1, 2] },
+      { notBefore: T + 30 * DAY, licenseIds: [4] },
+    ];
+    expect(diff({ previous, next })).toEqual([
+      [2, 'planned', 1],
+      [3, 'withdrawn', 'left-plan'],
+      [4, 'planned', 2],
+    ]);
+  });
+
+  it('writes nothing for a due batch re-planned at a later "now", but does when a later batch moves', () => {
+    const previous = [{ notBefore: T - DAY, licenseIds: [1] }, { notBefore: T + 30 * DAY, licenseIds: [2] }];
+    expect(diff({ previous, next: [{ notBefore: T, licenseIds: [1] }, { notBefore: T + 30 * DAY, licenseIds: [2] }] })).toEqual([]);
+    expect(diff({ previous, next: [{ notBefore: T, licenseIds: [1] }, { notBefore: T + 31 * DAY, licenseIds: [2] }] })).toEqual([[2, 'planned', 2]]);
+  });
+
+  it('withdraws the whole plan of a resolved finding', () => {
+    expect(diff({ draft: draft('resolved'), previous: [{ notBefore: T, licenseIds: [1, 2] }], next: [] })).toEqual([
+      [1, 'withdrawn', 'finding-resolved'],
+      [2, 'withdrawn', 'finding-resolved'],
+    ]);
+  });
+
+  it('does not withdraw a license another finding now plans (its record replaces this one under the same key)', () => {
+    expect(diff({ previous: [{ notBefore: T, licenseIds: [1, 2] }], next: [{ notBefore: T, licenseIds: [1] }], ownerOf: (id) => (id === 2 ? 'other' : undefined) })).toEqual([]);
+  });
+});
+
+describe('revocations from the pipeline', () => {
+  function run(extra: (kit: ReturnType<typeof scenarios.clonedImage>['kit']) => Parameters<ReturnType<typeof createPipeline>['apply']>[0][], asOf: number) {
+    const { kit, events } = scenarios.clonedImage();
+    const records: Revocation[] = [];
+    const plan = new Map<string, Revocation>();
+    const pipeline = createPipeline(parseCoreConfig({}), {
+      onRevocation: (r, key) => {
+        expect(key).toBe(`${r.licenseServer}|${r.licenseId}`);
+        records.push(r);
+        if (r.state === 'planned') plan.set(key, r);
+        else plan.delete(key);
+      },
+    });
+    for (const event of byEventTime([...events, ...extra(kit)])) pipeline.apply(event);
+    pipeline.advanceTo(kit.at(asOf));
+    pipeline.flush();
+    return { records, plan, findings: pipeline.findings() };
+  }
+
+  it('plans the reclaimable CALs of an open finding, one record each', () => {
+    const { records, plan, findings } = run(() => [], 4);
+    expect(records.map((r) => [r.licenseId, r.state])).toEqual([
+      [1, 'planned'],
+      [2, 'planned'],
+    ]);
+    expect([...plan.keys()]).toEqual(['LS-CLONE|1', 'LS-CLONE|2']);
+    expect(findings[0]!.revokePlan.map((b) => b.count)).toEqual([2]);
+  });
+
+  it('withdraws a CAL once it is revoked, and the rest when the finding resolves', () => {
+    const { records, plan } = run((kit) => [kit.revoke(1, 5)], 20);
+    const withdrawn = records.filter((r) => r.state === 'withdrawn').map((r) => [r.licenseId, r.state === 'withdrawn' ? r.reason : null]);
+    expect(withdrawn).toEqual([
+      [1, 'left-plan'],
+      [2, 'finding-resolved'],
+    ]);
+    expect(plan.size).toBe(0);
+  });
+
+  it('withdraws a CAL that expires before it is revoked', () => {
+    const { kit } = scenarios.clonedImage();
+    const expiry = Date.parse(kit.license(1).expirationDate!);
+    const { records } = run((k) => [k.returned(1, (expiry - Date.parse(k.at(0))) / DAY, 'expired')], (expiry - Date.parse(kit.at(0))) / DAY + 0.5);
+    expect(records.some((r) => r.licenseId === 1 && r.state === 'withdrawn')).toBe(true);
+  });
+
+  it('sends every open plan once, whole, from state kept before the revocations topic existed', () => {
+    const { kit, events } = scenarios.clonedImage();
+    const before = createPipeline(parseCoreConfig({}));
+    for (const event of byEventTime(events)) before.apply(event);
+    before.advanceTo(kit.at(4));
+    before.flush();
+    const snapshot = before.snapshot();
+    for (const state of Object.values(snapshot.byServer)) delete state.revocationsOut;
+
+    const records: Revocation[] = [];
+    const after = createPipeline(parseCoreConfig({}), { onRevocation: (r) => records.push(r) }, snapshot);
+    after.apply(kit.keyPack({ day: 4.5, keyPackId: 1, total: 100, available: 50 }));
+    after.advanceTo(kit.at(5));
+    expect(records.map((r) => [r.licenseId, r.state, r.state === 'planned' ? r.batch : null])).toEqual([
+      [1, 'planned', 1],
+      [2, 'planned', 1],
+    ]);
+    records.length = 0;
+    after.apply(kit.keyPack({ day: 5.5, keyPackId: 1, total: 100, available: 50 }));
+    after.advanceTo(kit.at(6));
+    expect(records).toEqual([]);
+  });
+});
