@@ -29,6 +29,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   notifier: async () => ({ run: (await import('./notifier.bench')).runNotifierBench }),
   simulator: async () => ({ run: (await import('./simulator.bench')).runSimulatorBench }),
   processor: async () => ({ run: (await import('./processor.bench')).runProcessorBench }),
+  scale: async () => ({ run: (await import('./scale.bench')).runScaleBench }),
   analyze: async () => ({ run: (await import('./analyze.bench')).runAnalyzeBench }),
 };
 

@@ -20,6 +20,11 @@ type PartSpec =
 interface StageLayout {
   /** One letter per stage in the entry key. */
   code: string;
+  /**
+   * The stage never changes a state (or a part of it) it returned, it replaces it
+   * (copy-on-write.test.ts holds this), so a part that is the same object is unchanged.
+   */
+  copyOnWrite: boolean;
   parts: readonly PartSpec[];
   decode(json: unknown): Decoded<unknown>;
 }
@@ -30,6 +35,7 @@ const HWID_ENTRY_ORDER = (a: { firstSeen: number; hwid: string }, b: { firstSeen
 const LAYOUTS: Readonly<Record<StageName, StageLayout>> = {
   'by-hwid': {
     code: 'h',
+    copyOnWrite: true,
     decode: decodeByHwidState,
     parts: [
       { code: 'l', path: ['licenses'], kind: 'list', keyOf: (r: LicenseRecord) => licenseRecordKey(r), compare: compareLicenseRecords },
@@ -38,6 +44,7 @@ const LAYOUTS: Readonly<Record<StageName, StageLayout>> = {
   },
   'by-computer': {
     code: 'c',
+    copyOnWrite: true,
     decode: decodeByComputerState,
     parts: [
       { code: 'h', path: ['hwids'], kind: 'list', keyOf: (h: { hwid: string }) => h.hwid, compare: HWID_ENTRY_ORDER },
@@ -46,6 +53,8 @@ const LAYOUTS: Readonly<Record<StageName, StageLayout>> = {
   },
   'by-server': {
     code: 's',
+    // Changes its state in place: every part is serialised and compared at each write.
+    copyOnWrite: false,
     decode: decodeByServerState,
     parts: [
       { code: 'k', path: ['keyPacks'], kind: 'map' },
@@ -132,6 +141,8 @@ interface Restoring {
 export class StateEntries {
   /** What was last written per state (`code` + key): entry key -> digest of its JSON. */
   private readonly written = new Map<string, Map<string, string>>();
+  /** Digests of parts of copy-on-write stages, by object: an unchanged part is the same object. */
+  private readonly digestOf = new WeakMap<object, string>();
   private restoring = new Map<string, Restoring>();
 
   constructor(
@@ -141,13 +152,22 @@ export class StateEntries {
 
   /** Appends the changelog records that bring the stored entries of one state up to date. */
   write(stage: StageName, key: string, state: unknown, into: OutgoingRecord[]): void {
-    const id = headKey(LAYOUTS[stage].code, key);
+    const layout = LAYOUTS[stage];
+    const id = headKey(layout.code, key);
     const before = this.written.get(id);
     const after = new Map<string, string>();
     if (state !== undefined) {
       for (const [entryKey, value] of splitState(stage, key, state as Json)) {
+        const shared = layout.copyOnWrite && typeof value === 'object' && value !== null;
+        // A part the stage did not replace is the object already written: no need to serialise it.
+        const known = shared ? this.digestOf.get(value) : undefined;
+        if (known !== undefined && before?.get(entryKey) === known) {
+          after.set(entryKey, known);
+          continue;
+        }
         const json = JSON.stringify(value);
         const d = digest(json);
+        if (shared) this.digestOf.set(value, d);
         after.set(entryKey, d);
         if (before?.get(entryKey) !== d) into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json });
       }
