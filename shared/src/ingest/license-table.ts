@@ -65,6 +65,26 @@ export class LicenseTable {
     return row;
   }
 
+  /**
+   * Gives back what growing by doubling reserved (up to half of it) once the snapshot is
+   * read; the table stays usable and grows again if rows are added.
+   */
+  trim(): void {
+    const rows = Math.max(this.size, 1);
+    this.licenseIds = this.licenseIds.slice(0, rows);
+    this.keyPackIds = this.keyPackIds.slice(0, rows);
+    this.issued = this.issued.slice(0, rows);
+    this.expires = this.expires.slice(0, rows);
+    this.statuses = this.statuses.slice(0, rows);
+    this.noUser = this.noUser.slice(0, rows);
+    this.ascii = this.ascii.slice(0, rows);
+    this.ends = this.ends.slice(0, rows * TEXTS);
+    this.capacity = rows;
+    const text = Buffer.allocUnsafe(Math.max(this.textUsed, 1));
+    this.text.copy(text, 0, 0, this.textUsed);
+    this.text = text;
+  }
+
   licenseId(row: number): number {
     return this.licenseIds[row]!;
   }

@@ -200,6 +200,7 @@ export async function readInput(
   } catch (error) {
     throw new InputError(`cannot read ${file.display}: ${describe(error)}`);
   }
+  for (const table of tables.values()) table.trim();
   const takenAt = file.snapshotTime;
   const servers = new Set<string>([...tables.keys(), ...keyPacks.keys()]);
   for (const event of events) servers.add(event.licenseServer);
