@@ -11,7 +11,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createPipeline, parseCoreConfig } from '@calwatch/processor';
-import { buildEvents, listInputs, readInput } from '../services/cli/src/commands/analyze-input';
+import { EventBuilder, listInputs, readInput } from '../services/cli/src/commands/analyze-input';
 import { renderJson } from '../services/cli/src/commands/analyze-report';
 
 const [path, asOf] = process.argv.slice(2);
@@ -28,11 +28,14 @@ const ceilingReadS = seconds(at);
 
 at = performance.now();
 const [file] = await listInputs([path], { cwd: process.cwd() });
-const report = await readInput(file!, {});
+const read = await readInput(file!, {});
+const report = read.report;
 const readS = seconds(at);
 
 at = performance.now();
-const built = buildEvents([report]);
+const builder = new EventBuilder();
+builder.add(read);
+const built = builder.finish([report]);
 const diffS = seconds(at);
 
 at = performance.now();

@@ -65,6 +65,53 @@ export class LicenseTable {
     return row;
   }
 
+  /**
+   * Gives back what growing by doubling reserved (up to half of it) once the snapshot is
+   * read; the table stays usable and grows again if rows are added.
+   */
+  trim(): void {
+    const rows = Math.max(this.size, 1);
+    this.licenseIds = this.licenseIds.slice(0, rows);
+    this.keyPackIds = this.keyPackIds.slice(0, rows);
+    this.issued = this.issued.slice(0, rows);
+    this.expires = this.expires.slice(0, rows);
+    this.statuses = this.statuses.slice(0, rows);
+    this.noUser = this.noUser.slice(0, rows);
+    this.ascii = this.ascii.slice(0, rows);
+    this.ends = this.ends.slice(0, rows * TEXTS);
+    this.capacity = rows;
+    const text = Buffer.allocUnsafe(Math.max(this.textUsed, 1));
+    this.text.copy(text, 0, 0, this.textUsed);
+    this.text = text;
+  }
+
+  /** Appends row `row` of `from` (a copy: `from` may then go). */
+  copyRow(from: LicenseTable, row: number): number {
+    const to = this.size;
+    if (to === this.capacity) this.grow();
+    this.licenseIds[to] = from.licenseIds[row]!;
+    this.keyPackIds[to] = from.keyPackIds[row]!;
+    this.issued[to] = from.issued[row]!;
+    this.expires[to] = from.expires[row]!;
+    this.statuses[to] = from.statuses[row]!;
+    this.noUser[to] = from.noUser[row]!;
+    this.ascii[to] = from.ascii[row]!;
+    const at = row * TEXTS;
+    const start = at === 0 ? 0 : from.ends[at - 1]!;
+    const length = from.ends[at + TEXTS - 1]! - start;
+    if (this.textUsed + length > this.text.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.text.length * 2, this.textUsed + length));
+      this.text.copy(bigger, 0, 0, this.textUsed);
+      this.text = bigger;
+    }
+    from.text.copy(this.text, this.textUsed, start, start + length);
+    const shift = this.textUsed - start;
+    for (let f = 0; f < TEXTS; f++) this.ends[to * TEXTS + f] = from.ends[at + f]! + shift;
+    this.textUsed += length;
+    this.size = to + 1;
+    return to;
+  }
+
   licenseId(row: number): number {
     return this.licenseIds[row]!;
   }

@@ -72,6 +72,12 @@ describe('LicenseTable', () => {
     expect(table.size).toBe(3000);
     expect(table.fact(2999)).toEqual(licenses[2999]);
     expect(table.fact(0)).toEqual(licenses[0]);
+    table.trim();
+    expect(table.fact(2999)).toEqual(licenses[2999]);
+    table.add(licenses[5]!);
+    expect(table.fact(3000)).toEqual(licenses[5]);
+    expect(table.fact(1234)).toEqual(licenses[1234]);
+    new LicenseTable().trim();
   });
 });
 

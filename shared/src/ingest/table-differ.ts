@@ -1,6 +1,6 @@
-import { buildEventId, isoFromMs, type CanonicalEvent, type EventSource, type LicenseStatus } from '../model/index';
+import { LICENSE_STATUS_BY_CODE, buildEventId, isoFromMs, type CanonicalEvent, type EventSource, type LicenseStatus } from '../model/index';
 import { INGEST_ERRORS } from './errors';
-import type { LicenseTable } from './license-table';
+import { LicenseTable } from './license-table';
 
 /** One `Win32_TSIssuedLicense` table of one license server at one instant, held compactly. */
 export interface TableSnapshot {
@@ -25,26 +25,36 @@ const INITIAL_EVENTS = 1024;
  * The lifecycle events of one snapshot diff, column by column (about 40 bytes an event);
  * `event(k)` builds the k-th CanonicalEvent when it is needed, equal to what diffSnapshot
  * emits for the same snapshots. Time and id are at hand without building the event, for
- * sorting and de-duplication.
+ * sorting and de-duplication. The list holds the license rows its events carry (the
+ * snapshot's own table for a first snapshot, where every row is an event; a copy of the few
+ * rows that changed otherwise), so a superseded snapshot can be let go.
  */
 export class LicenseEventList {
   size = 0;
   private capacity = INITIAL_EVENTS;
   private kinds = new Uint8Array(INITIAL_EVENTS);
-  /** Row of the license the event carries: in `previous` for returned, else in `next`. */
+  /** Row in `table` of the license the event carries. */
   private rows = new Uint32Array(INITIAL_EVENTS);
-  /** Row in `previous` of a transition's former state. */
-  private formerRows = new Uint32Array(INITIAL_EVENTS);
+  /** A transition's former status (code) and expiry (ms, NaN for none). */
+  private formerStatuses = new Uint8Array(INITIAL_EVENTS);
+  private formerExpiries = new Float64Array(INITIAL_EVENTS);
   private times = new Float64Array(INITIAL_EVENTS);
   /** The 128-bit event ids, 16 bytes each (the 32 hex digits as bytes). */
   private ids = Buffer.alloc(INITIAL_EVENTS * 16);
   private readonly takenAtMs: number;
+  private readonly takenAt: string;
+  private readonly source: EventSource;
+  private readonly licenseServer: string;
 
   constructor(
-    readonly next: TableSnapshot,
-    readonly previous: LicenseTable | undefined,
+    next: TableSnapshot,
+    /** The license rows of the events. */
+    readonly table: LicenseTable,
   ) {
+    this.takenAt = next.takenAt;
     this.takenAtMs = Date.parse(next.takenAt);
+    this.source = next.source;
+    this.licenseServer = next.licenseServer;
   }
 
   timeMs(k: number): number {
@@ -57,25 +67,20 @@ export class LicenseEventList {
   }
 
   event(k: number): CanonicalEvent {
-    const { table, takenAt, source, licenseServer } = this.next;
+    const { table, takenAt, source, licenseServer } = this;
     const kind = this.kinds[k]!;
     const eventId = this.ids.toString('hex', k * 16, k * 16 + 16);
     const envelope = { schemaVersion: 1 as const, eventId, eventTime: takenAt, observedTime: takenAt, source, licenseServer };
-    if (kind === ISSUED) {
-      const license = table.fact(this.rows[k]!);
-      return { ...envelope, eventTime: license.issueDate, type: 'license.issued', license };
-    }
-    const previous = this.previous!;
+    const license = table.fact(this.rows[k]!);
+    if (kind === ISSUED) return { ...envelope, eventTime: license.issueDate, type: 'license.issued', license };
     if (kind === RETURNED) {
-      const license = previous.fact(this.rows[k]!);
-      const reason = returnReason(previous, this.rows[k]!, this.takenAtMs);
+      const reason = returnReason(table, this.rows[k]!, this.takenAtMs);
       return { ...envelope, eventTime: reason === 'expired' ? license.expirationDate! : takenAt, type: 'license.returned', license, reason };
     }
-    const license = table.fact(this.rows[k]!);
-    const former = this.formerRows[k]!;
-    if (kind === REVOKED) return { ...envelope, type: 'license.revoked', license, previousStatus: previous.status(former) };
-    if (kind === UPGRADED) return { ...envelope, type: 'license.upgraded', license, previousStatus: previous.status(former) };
-    const formerExpiry = previous.expiresMs(former);
+    const previousStatus = LICENSE_STATUS_BY_CODE[this.formerStatuses[k]!]!;
+    if (kind === REVOKED) return { ...envelope, type: 'license.revoked', license, previousStatus };
+    if (kind === UPGRADED) return { ...envelope, type: 'license.upgraded', license, previousStatus };
+    const formerExpiry = this.formerExpiries[k]!;
     return {
       ...envelope,
       type: 'license.renewed',
@@ -85,12 +90,13 @@ export class LicenseEventList {
   }
 
   /** Appends an event with its id as buildEventId made it. */
-  push(kind: number, row: number, formerRow: number, timeMs: number, id: string): void {
+  push(kind: number, row: number, formerStatus: LicenseStatus | undefined, formerExpiry: number, timeMs: number, id: string): void {
     const k = this.size;
     if (k === this.capacity) this.grow();
     this.kinds[k] = kind;
     this.rows[k] = row;
-    this.formerRows[k] = formerRow;
+    this.formerStatuses[k] = formerStatus === undefined ? 0 : LICENSE_STATUS_BY_CODE.indexOf(formerStatus);
+    this.formerExpiries[k] = formerExpiry;
     this.times[k] = timeMs;
     this.ids.write(id, k * 16, 16, 'hex');
     this.size = k + 1;
@@ -104,9 +110,12 @@ export class LicenseEventList {
     const rows = new Uint32Array(this.capacity);
     rows.set(this.rows);
     this.rows = rows;
-    const formerRows = new Uint32Array(this.capacity);
-    formerRows.set(this.formerRows);
-    this.formerRows = formerRows;
+    const formerStatuses = new Uint8Array(this.capacity);
+    formerStatuses.set(this.formerStatuses);
+    this.formerStatuses = formerStatuses;
+    const formerExpiries = new Float64Array(this.capacity);
+    formerExpiries.set(this.formerExpiries);
+    this.formerExpiries = formerExpiries;
     const times = new Float64Array(this.capacity);
     times.set(this.times);
     this.times = times;
@@ -154,32 +163,40 @@ export function diffTables(previous: TableSnapshot | undefined, next: TableSnaps
       { context: { stateServer: previous.licenseServer, snapshotServer: next.licenseServer } },
     );
   }
-  const events = new LicenseEventList(next, previous?.table);
   const takenAtMs = Date.parse(next.takenAt);
-  if (previous !== undefined && takenAtMs <= Date.parse(previous.takenAt)) return { stale: true, events };
+  const stale = previous !== undefined && takenAtMs <= Date.parse(previous.takenAt);
+  // A first snapshot's rows are all events: the list keeps the table itself. Later ones copy
+  // the rows of their events, so the snapshots they come from can go.
+  const events = new LicenseEventList(next, previous === undefined ? next.table : new LicenseTable());
+  if (stale) return { stale: true, events };
 
   const server = next.licenseServer;
   const now = next.table;
   const was = previous?.table;
+  const own = (table: LicenseTable, row: number) => (events.table === table ? row : events.table.copyRow(table, row));
   const instance = (table: LicenseTable, row: number) =>
     `${server}\u001f${table.licenseId(row)}\u001f${isoFromMs(table.issuedMs(row))}\u001f${table.hwidNorm(row)}`;
   const iso = (ms: number) => (Number.isNaN(ms) ? null : isoFromMs(ms));
 
-  const issued = (row: number) => events.push(ISSUED, row, 0, now.issuedMs(row), buildEventId('license.issued', instance(now, row)));
+  const issued = (row: number) =>
+    events.push(ISSUED, own(now, row), undefined, Number.NaN, now.issuedMs(row), buildEventId('license.issued', instance(now, row)));
   const returned = (row: number) => {
     const expiry = was!.expiresMs(row);
     const time = expiry <= takenAtMs ? expiry : takenAtMs;
-    events.push(RETURNED, row, 0, time, buildEventId('license.returned', instance(was!, row)));
+    events.push(RETURNED, own(was!, row), undefined, Number.NaN, time, buildEventId('license.returned', instance(was!, row)));
   };
   const transition = (row: number, former: number) => {
     const status = now.status(row);
     const formerStatus = was!.status(former);
+    const formerExpiry = was!.expiresMs(former);
     if (status === 'revoked' && formerStatus !== 'revoked') {
-      events.push(REVOKED, row, former, takenAtMs, buildEventId('license.revoked', instance(now, row)));
+      events.push(REVOKED, own(now, row), formerStatus, formerExpiry, takenAtMs, buildEventId('license.revoked', instance(now, row)));
     } else if (PERMANENT.has(status) && PRE_PERMANENT.has(formerStatus)) {
-      events.push(UPGRADED, row, former, takenAtMs, buildEventId('license.upgraded', instance(now, row), formerStatus, status));
-    } else if (isLater(now.expiresMs(row), was!.expiresMs(former))) {
-      events.push(RENEWED, row, former, takenAtMs, buildEventId('license.renewed', instance(now, row), iso(now.expiresMs(row))));
+      const id = buildEventId('license.upgraded', instance(now, row), formerStatus, status);
+      events.push(UPGRADED, own(now, row), formerStatus, formerExpiry, takenAtMs, id);
+    } else if (isLater(now.expiresMs(row), formerExpiry)) {
+      const id = buildEventId('license.renewed', instance(now, row), iso(now.expiresMs(row)));
+      events.push(RENEWED, own(now, row), formerStatus, formerExpiry, takenAtMs, id);
     }
   };
 

@@ -139,10 +139,16 @@ export interface FileReport {
   kinds: string[];
   licenseServers: string[];
   unknownFormat: boolean;
-  /** One compact license table per license server found in the export. */
-  issued: TableSnapshot[];
+  /** The license tables the export held: one per license server, with its row count. */
+  issued: { licenseServer: string; rows: number }[];
   keyPacks: KeyPackSnapshot[];
   events: CanonicalEvent[];
+}
+
+/** A file read: what to report about it, and its license tables for the diff. */
+export interface ReadInput {
+  report: FileReport;
+  snapshots: TableSnapshot[];
 }
 
 /**
@@ -153,7 +159,7 @@ export interface FileReport {
 export async function readInput(
   file: InputFile,
   options: { licenseServer?: string; onRecords?: (records: number) => void },
-): Promise<FileReport> {
+): Promise<ReadInput> {
   const kinds = new Set<string>();
   const tables = new Map<string, LicenseTable>();
   const keyPacks = new Map<string, KeyPackFact[]>();
@@ -200,22 +206,18 @@ export async function readInput(
   } catch (error) {
     throw new InputError(`cannot read ${file.display}: ${describe(error)}`);
   }
+  for (const table of tables.values()) table.trim();
   const takenAt = file.snapshotTime;
   const servers = new Set<string>([...tables.keys(), ...keyPacks.keys()]);
   for (const event of events) servers.add(event.licenseServer);
-  return {
+  const report: FileReport = {
     file,
     records: records + events.length,
     rejected,
     kinds: [...kinds].sort(),
     licenseServers: [...servers].sort(),
     unknownFormat: rejected.byCode.has('INGEST_UNKNOWN_FORMAT'),
-    issued: [...tables].map(([licenseServer, table]) => ({
-      licenseServer,
-      takenAt,
-      table,
-      source: { kind: 'wmi-issued-licenses' as const, ref: file.display },
-    })),
+    issued: [...tables].map(([licenseServer, table]) => ({ licenseServer, rows: table.size })),
     keyPacks: [...keyPacks].map(([licenseServer, list]) => ({
       licenseServer,
       takenAt,
@@ -224,6 +226,18 @@ export async function readInput(
     })),
     events,
   };
+  const snapshots = [...tables].map(([licenseServer, table]) => ({
+    licenseServer,
+    takenAt,
+    table,
+    source: { kind: 'wmi-issued-licenses' as const, ref: file.display },
+  }));
+  return { report, snapshots };
+}
+
+/** The order in which files are read: snapshot time, then path (the order of their diffs). */
+export function readingOrder(files: readonly InputFile[]): InputFile[] {
+  return [...files].sort((a, b) => Date.parse(a.snapshotTime) - Date.parse(b.snapshotTime) || a.path.localeCompare(b.path));
 }
 
 export interface BuiltEvents {
@@ -234,40 +248,58 @@ export interface BuiltEvents {
   incomplete: { file: string; licenseServer: string; rejected: number }[];
 }
 
+type Noted<T> = T & { order: { licenseServer: string; takenAt: string; path: string } };
+
 /**
  * Turns what the files held into one event stream: successive snapshots of each server
  * are diffed in snapshot-time order (ties broken by path), key pack snapshots become
  * inventory events, and events are taken as they are; duplicates (same eventId) are kept once.
+ * Files are added as they are read, in readingOrder: each snapshot is diffed at once against
+ * the previous one of its server, the only one kept, so memory is bounded by the largest
+ * export plus the events, not by the number of exports.
  */
-export function buildEvents(reports: readonly FileReport[]): BuiltEvents {
-  const log = new EventLog();
-  const stale: BuiltEvents['stale'] = [];
-  const incomplete: BuiltEvents['incomplete'] = [];
-  const snapshots = reports
-    .flatMap((report) => report.issued.map((snapshot) => ({ report, snapshot })))
-    .sort(
-      (a, b) =>
-        a.snapshot.licenseServer.localeCompare(b.snapshot.licenseServer) ||
-        Date.parse(a.snapshot.takenAt) - Date.parse(b.snapshot.takenAt) ||
-        a.report.file.path.localeCompare(b.report.file.path),
-    );
-  const previous = new Map<string, TableSnapshot>();
-  for (const { report, snapshot } of snapshots) {
-    const before = previous.get(snapshot.licenseServer);
-    const diff = diffTables(before, snapshot);
-    if (diff.stale) {
-      stale.push({ file: report.file.display, licenseServer: snapshot.licenseServer, takenAt: snapshot.takenAt });
-      continue;
+export class EventBuilder {
+  private readonly log = new EventLog();
+  private readonly previous = new Map<string, TableSnapshot>();
+  private readonly stale: Noted<BuiltEvents['stale'][number]>[] = [];
+  private readonly incomplete: Noted<BuiltEvents['incomplete'][number]>[] = [];
+
+  add({ report, snapshots }: ReadInput): void {
+    for (const snapshot of snapshots) {
+      const order = { licenseServer: snapshot.licenseServer, takenAt: snapshot.takenAt, path: report.file.path };
+      const before = this.previous.get(snapshot.licenseServer);
+      if (before !== undefined && Date.parse(snapshot.takenAt) < Date.parse(before.takenAt)) {
+        throw new Error(`EventBuilder: ${report.file.display} added out of snapshot-time order`);
+      }
+      const diff = diffTables(before, snapshot);
+      if (diff.stale) {
+        this.stale.push({ file: report.file.display, licenseServer: snapshot.licenseServer, takenAt: snapshot.takenAt, order });
+        continue;
+      }
+      if (before !== undefined && report.rejected.records > 0) {
+        this.incomplete.push({ file: report.file.display, licenseServer: snapshot.licenseServer, rejected: report.rejected.records, order });
+      }
+      this.previous.set(snapshot.licenseServer, snapshot);
+      this.log.add(diff.events);
     }
-    if (before !== undefined && report.rejected.records > 0) {
-      incomplete.push({ file: report.file.display, licenseServer: snapshot.licenseServer, rejected: report.rejected.records });
+  }
+
+  /** The stream, once every file was added; `reports` in the order the files were named. */
+  finish(reports: readonly FileReport[]): BuiltEvents {
+    this.previous.clear();
+    for (const report of reports) {
+      for (const snap of report.keyPacks) this.log.add(buildKeyPackEvents(snap.licenseServer, snap.takenAt, snap.keyPacks, snap.source));
+      this.log.add(report.events);
     }
-    previous.set(snapshot.licenseServer, snapshot);
-    log.add(diff.events);
+    // Notes in the order the snapshots were diffed per server, servers by name.
+    const byServer = (a: { order: Noted<object>['order'] }, b: { order: Noted<object>['order'] }) =>
+      a.order.licenseServer.localeCompare(b.order.licenseServer) ||
+      Date.parse(a.order.takenAt) - Date.parse(b.order.takenAt) ||
+      a.order.path.localeCompare(b.order.path);
+    return {
+      log: this.log,
+      stale: this.stale.sort(byServer).map(({ order: _, ...entry }) => entry),
+      incomplete: this.incomplete.sort(byServer).map(({ order: _, ...entry }) => entry),
+    };
   }
-  for (const report of reports) {
-    for (const snap of report.keyPacks) log.add(buildKeyPackEvents(snap.licenseServer, snap.takenAt, snap.keyPacks, snap.source));
-    log.add(report.events);
-  }
-  return { log, stale, incomplete };
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type PlannedRevocation, Severity, isCalwatchError } from '@calwatch/shared';
 import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor';
-import { type FileReport, InputError, buildEvents, listInputs, readInput } from './analyze-input';
+import { EventBuilder, type FileReport, type InputFile, InputError, listInputs, readInput, readingOrder } from './analyze-input';
 import { type RunFacts, openFindings, renderJson, renderTable } from './analyze-report';
 import { UsageError, parseArguments } from './command-support';
 import type { Command, CommandIo } from './registry';
@@ -146,27 +146,33 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
   }
   if (files.length === 0) throw new InputError(`no files found under ${options.paths.join(', ')}`);
 
-  const reports: FileReport[] = [];
-  for (const [index, file] of files.entries()) {
+  // Files are read in snapshot-time order so that each export is diffed as soon as it is
+  // read and only the previous one per server is kept; the report lists them as named.
+  const reports = new Map<InputFile, FileReport>();
+  const builder = new EventBuilder();
+  for (const [index, file] of readingOrder(files).entries()) {
     if (io.signal.aborted) throw new InputError('interrupted');
     say(`reading ${file.display} (${index + 1}/${files.length})`);
-    const report = await readInput(file, {
+    const read = await readInput(file, {
       ...(options.licenseServer === undefined ? {} : { licenseServer: options.licenseServer }),
       onRecords: (n) => say(`  ${file.display}: ${n.toLocaleString('en-US')} records`),
     });
+    const report = read.report;
     if (report.unknownFormat && file.explicit) {
       throw new InputError(
         `cannot read ${file.display}: unknown format (not a license or key pack export, Winlogbeat NDJSON, event XML, canonical or client-store NDJSON)`,
       );
     }
     if (report.unknownFormat) io.stderr.write(`analyze: skipping ${file.display}: unknown format\n`);
-    reports.push(report);
+    builder.add(read);
+    reports.set(file, report);
   }
 
-  const built = buildEvents(reports);
+  const inOrder = files.map((file) => reports.get(file)!);
+  const built = builder.finish(inOrder);
   // The newest time in the input: the newest event or the newest snapshot.
   let newest = built.log.newestMs();
-  for (const report of reports) {
+  for (const report of inOrder) {
     if (report.issued.length > 0 || report.keyPacks.length > 0) newest = Math.max(newest, Date.parse(report.file.snapshotTime));
   }
   if (!Number.isFinite(newest)) for (const file of files) newest = Math.max(newest, Date.parse(file.snapshotTime));
@@ -208,7 +214,7 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
 
   const facts: RunFacts = {
     asOf,
-    reports,
+    reports: inOrder,
     built,
     findings: pipeline.findings(),
     revocations: [...plan.values()],
