@@ -40,8 +40,8 @@ export function createMemoryPublisher(): MemoryPublisher {
     writes,
     async publish(newEvents, newDeadLetters) {
       await enter();
-      events.push(...newEvents);
-      deadLetters.push(...newDeadLetters);
+      for (const event of newEvents) events.push(event);
+      for (const deadLetter of newDeadLetters) deadLetters.push(deadLetter);
     },
     async saveState(write) {
       await enter();

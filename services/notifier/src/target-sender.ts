@@ -25,7 +25,7 @@ function secretsOf(target: TargetConfig): string[] {
   if (target.type === 'pagerduty') secrets.push(target.routingKey);
   if (target.type === 'webhook') {
     if (target.secret !== undefined) secrets.push(target.secret);
-    secrets.push(...Object.values(target.headers));
+    for (const value of Object.values(target.headers)) secrets.push(value);
   }
   return secrets.filter((s) => s.length >= 8).sort((a, b) => b.length - a.length);
 }
