@@ -16,7 +16,7 @@ import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type Stage
 import { KeyPackState, type PoolInventory, ProductState, addToDay, emptyProduct, inventoryOf, pruneDays } from './pool';
 import { type PoolExhaustionView, assessPool, derivePoolExhaustion, resolvePoolExhaustion } from './rules/pool-exhaustion';
 import { isPerDevicePool, productKeyOf } from './products';
-import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './revoke-plan';
+import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './rules/revoke-plan';
 import { buildEnrichedContext } from './enriched-context';
 import { buildPublishedFinding } from './published-finding';
 import { diffRevocations } from './revocation-diff';
