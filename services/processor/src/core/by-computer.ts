@@ -8,11 +8,11 @@ import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedF
 import { HwidEntry } from './hwid-entry';
 import { recordKey } from './license-record';
 import { type ByComputerMessage, type StageOutput, type StageResult } from './messages';
-import { deriveCorruptedStore, resolveCorruptedStore } from './rules/corrupted-store';
-import { deriveDuplicateName, resolveDuplicateName } from './rules/duplicate-name';
-import { deriveHwidChurn, resolveHwidChurn } from './rules/hwid-churn';
+import { type CorruptedStoreView, deriveCorruptedStore, resolveCorruptedStore } from './rules/corrupted-store';
+import { type DuplicateNameView, deriveDuplicateName, resolveDuplicateName } from './rules/duplicate-name';
+import { type HwidChurnView, deriveHwidChurn, resolveHwidChurn } from './rules/hwid-churn';
 import type { NameFacts } from './rules/name-view';
-import { deriveRebuiltDevice, resolveRebuiltDevice } from './rules/rebuilt-device';
+import { type RebuiltDeviceView, deriveRebuiltDevice, resolveRebuiltDevice } from './rules/rebuilt-device';
 import { type Decoded, decodeState } from './state-codec';
 import { plural, shortHwid } from './text';
 import { daysToMs } from './time';
@@ -61,7 +61,8 @@ const CLASSIFICATION_ORDER: readonly FindingKind[] = [
 
 interface Analysis {
   derived: Record<NameKind, DerivedFinding | null>;
-  facts: NameFacts;
+  /** The view each rule was given, for its resolution texts. */
+  views: { store: CorruptedStoreView; churn: HwidChurnView; rebuild: RebuiltDeviceView; duplicate: DuplicateNameView };
   /** Why a kind does not hold while it was open: used in the resolution note. */
   suppressedBy: Partial<Record<NameKind, NameKind>>;
 }
@@ -76,19 +77,24 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
 
   function analyse(state: ByComputerState, clock: number): Analysis {
     const facts = nameFactsOf(state, clock);
+    const store: CorruptedStoreView = { name: facts, store: state.store };
+    const churn: HwidChurnView = { name: facts, open: state.tracks['hwid-churn']?.state === 'open' };
     const derived: Record<NameKind, DerivedFinding | null> = {
-      'corrupted-store': deriveCorruptedStore({ name: facts, store: state.store }, config),
-      'hwid-churn': deriveHwidChurn({ name: facts, open: state.tracks['hwid-churn']?.state === 'open' }, config),
+      'corrupted-store': deriveCorruptedStore(store, config),
+      'hwid-churn': deriveHwidChurn(churn, config),
       'rebuilt-device': null,
       'duplicate-name': null,
     };
     // HWIDs that arrive while churn holds stay the churn's: the rebuild rule reads this.
     if (derived['hwid-churn'] !== null) state.churnCoveredUpTo = Math.max(state.churnCoveredUpTo ?? facts.newest, facts.newest);
-    derived['rebuilt-device'] = deriveRebuiltDevice(
-      { name: facts, open: state.tracks['rebuilt-device']?.state === 'open', churnCoveredUpTo: state.churnCoveredUpTo },
-      config,
-    );
-    derived['duplicate-name'] = deriveDuplicateName({ name: facts });
+    const rebuild: RebuiltDeviceView = {
+      name: facts,
+      open: state.tracks['rebuilt-device']?.state === 'open',
+      churnCoveredUpTo: state.churnCoveredUpTo,
+    };
+    const duplicate: DuplicateNameView = { name: facts };
+    derived['rebuilt-device'] = deriveRebuiltDevice(rebuild, config);
+    derived['duplicate-name'] = deriveDuplicateName(duplicate);
 
     // The strongest explanation wins; the weaker ones would count the same CALs again.
     const suppressedBy: Partial<Record<NameKind, NameKind>> = {};
@@ -99,7 +105,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         suppressedBy[kind] = winner;
       }
     }
-    return { derived, facts, suppressedBy };
+    return { derived, views: { store, churn, rebuild, duplicate }, suppressedBy };
   }
 
   /** The view every name rule reads; lists the rules share are computed once. */
@@ -120,7 +126,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
     };
   }
 
-  function resolutionOf(kind: NameKind, state: ByComputerState, facts: NameFacts, suppressedBy: NameKind | undefined): Resolution {
+  function resolutionOf(kind: NameKind, state: ByComputerState, views: Analysis['views'], suppressedBy: NameKind | undefined): Resolution {
     if (suppressedBy !== undefined) {
       const name = state.computerRaw;
       return {
@@ -131,13 +137,13 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
     }
     switch (kind) {
       case 'corrupted-store':
-        return resolveCorruptedStore({ name: facts, store: state.store });
+        return resolveCorruptedStore(views.store);
       case 'hwid-churn':
-        return resolveHwidChurn({ name: facts, open: true }, config);
+        return resolveHwidChurn(views.churn, config);
       case 'rebuilt-device':
-        return resolveRebuiltDevice({ name: facts, open: true, churnCoveredUpTo: state.churnCoveredUpTo });
+        return resolveRebuiltDevice(views.rebuild);
       case 'duplicate-name':
-        return resolveDuplicateName({ name: facts });
+        return resolveDuplicateName(views.duplicate);
     }
   }
 
@@ -146,7 +152,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
     // One HWID and a sane store explain nothing: the common, healthy case costs nothing.
     const quiet = state.hwids.length < 2 && (state.store === null || state.store.hwids.length < 2);
     if (quiet && isEmpty(state.tracks)) return;
-    const { derived, facts, suppressedBy } = analyse(state, clock);
+    const { derived, views, suppressedBy } = analyse(state, clock);
     let built: Evidence[] | undefined;
     for (const kind of NAME_KINDS) {
       const track = state.tracks[kind];
@@ -162,7 +168,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         timelineMax: config.state.timelineMax,
         refreshMs,
         flush,
-        resolution: () => resolutionOf(kind, state, facts, suppressedBy[kind]),
+        resolution: () => resolutionOf(kind, state, views, suppressedBy[kind]),
       });
       // Copy on write: the input state stays as it was.
       if (result.track !== undefined && result.track !== track) state.tracks = { ...state.tracks, [kind]: result.track };

@@ -15,7 +15,7 @@ import {
   type StageResult,
   computerKey,
 } from './messages';
-import { type ChainLists, type ClonedImageView, createClonedImageRule, lastSwitchAt } from './rules/cloned-image';
+import { type ChainLists, type ClonedImageView, deriveClonedImage, lastSwitchAt, resolveClonedImage } from './rules/cloned-image';
 import { daysToMs, toDay, toMs } from './time';
 
 /**
@@ -71,8 +71,6 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     return lists;
   }
 
-  const clonedImage = createClonedImageRule(config, listsOf);
-
   /** The HWID's licenses on one server; the chain itself when it holds only that server (the usual case). */
   function serverChain(state: ByHwidState, server: string): readonly LicenseRecord[] {
     const licenses = state.licenses;
@@ -86,8 +84,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     const chain = serverChain(state, server);
     // A single license holds no reissue: the usual HWID skips the rule and its view.
     if (track === undefined && chain.length < 2) return;
-    const view: ClonedImageView = { hwid: state.hwid, server, chain, open: track?.state === 'open', clock };
-    const derived = clonedImage.derive(view);
+    const view: ClonedImageView = { hwid: state.hwid, server, chain, open: track?.state === 'open', clock, listsOf };
+    const derived = deriveClonedImage(view, config);
     if (track === undefined && derived === null) return;
     const result = advanceTrack({
       track,
@@ -100,7 +98,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       timelineMax: config.state.timelineMax,
       refreshMs,
       flush,
-      resolution: () => clonedImage.resolve(view),
+      resolution: () => resolveClonedImage(view, config),
     });
     // Copy on write: the input state stays as it was.
     if (result.track !== undefined && result.track !== track) state.tracks = { ...state.tracks, [server]: result.track };

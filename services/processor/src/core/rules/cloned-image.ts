@@ -20,6 +20,8 @@ export interface ClonedImageView {
   /** The finding is open now: it then holds while reissues keep coming. */
   readonly open: boolean;
   readonly clock: number;
+  /** The chain's sorted lists, memoised by the stage: chains are replaced, never changed, and enrichment needs them too. */
+  readonly listsOf: (chain: readonly LicenseRecord[]) => ChainLists;
 }
 
 export type ClonedImageConfig = Pick<CoreConfig, 'clone' | 'severity'>;
@@ -31,82 +33,69 @@ export interface ChainLists {
   keyPackIds: number[];
 }
 
-export interface ClonedImageRule {
-  /** The finding when the condition holds at `view.clock`, else null. */
-  derive(view: ClonedImageView): DerivedFinding | null;
-  /** The texts when an open finding stops holding. */
-  resolve(view: ClonedImageView): Resolution;
+export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConfig): DerivedFinding | null {
+  const { hwid, server, chain, open, clock } = view;
+  const windowMs = daysToMs(config.clone.windowDays);
+  // One pass, no allocation: most HWIDs never switch names and stop here.
+  let switchCount = 0;
+  let recentCount = 0;
+  let newLastWeek = 0;
+  let lastAt: number | undefined;
+  for (let i = 1; i < chain.length; i++) {
+    const cur = chain[i]!;
+    if (cur.computer === chain[i - 1]!.computer || cur.issuedAt > clock) continue;
+    switchCount++;
+    if (cur.issuedAt > clock - windowMs) recentCount++;
+    if (cur.issuedAt > clock - 7 * DAY_MS) newLastWeek++;
+    lastAt = cur.issuedAt;
+  }
+  // Opens on enough reissues lately; once open it holds while reissues keep coming within
+  // the quiet period. A fixed image goes quiet.
+  if ((recentCount < config.clone.minReissues && !open) || lastAt === undefined || clock - lastAt >= daysToMs(config.clone.quietDays)) return null;
+
+  const { surplus } = splitInUse(chain, (r) => r.computer, clock);
+  const lists = view.listsOf(chain);
+  const computers = lists.computers;
+  const leaked = surplus.length;
+  const firstInWindow = chain.find((r) => r.issuedAt > clock - windowMs) ?? chain[0]!;
+  let lastSeen = -Infinity;
+  for (const r of chain) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
+  return {
+    severity: leakSeverity(leaked, newLastWeek, config),
+    hwids: [hwid],
+    computers,
+    licenseIds: lists.licenseIds,
+    keyPackIds: lists.keyPackIds,
+    candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
+    firstSeen: firstInWindow.issuedAt,
+    lastSeen,
+    describe: () => ({
+      summary:
+        `HWID ${shortHwid(hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
+        `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
+      remediation:
+        `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
+        `sysprep /generalize before cloning) so each computer presents its own HWID` +
+        (leaked > 0 ? `, then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
+    }),
+    history: () =>
+      chain
+        .filter((r) => r.issuedAt >= firstInWindow.issuedAt)
+        .map((r) => ({ at: r.issuedAt, eventId: r.eventId, note: `CAL ${r.licenseId} (${r.status}) issued to ${r.computer}` })),
+  };
 }
 
-/** `listsOf` is the stage's memo: chains are replaced, never changed, and enrichment needs the same lists. */
-export function createClonedImageRule(config: ClonedImageConfig, listsOf: (chain: readonly LicenseRecord[]) => ChainLists): ClonedImageRule {
-  const windowMs = daysToMs(config.clone.windowDays);
-  const quietMs = daysToMs(config.clone.quietDays);
-
+export function resolveClonedImage({ hwid, server, chain, clock }: ClonedImageView, config: ClonedImageConfig): Resolution {
+  const last = lastSwitchAt(chain);
+  const { surplus } = splitInUse(chain, (r) => r.computer, clock);
+  const until = Math.max(clock, ...surplus.map((r) => r.expiresAt ?? clock));
   return {
-    derive({ hwid, server, chain, open, clock }) {
-      // One pass, no allocation: most HWIDs never switch names and stop here.
-      let switchCount = 0;
-      let recentCount = 0;
-      let newLastWeek = 0;
-      let lastAt: number | undefined;
-      for (let i = 1; i < chain.length; i++) {
-        const cur = chain[i]!;
-        if (cur.computer === chain[i - 1]!.computer || cur.issuedAt > clock) continue;
-        switchCount++;
-        if (cur.issuedAt > clock - windowMs) recentCount++;
-        if (cur.issuedAt > clock - 7 * DAY_MS) newLastWeek++;
-        lastAt = cur.issuedAt;
-      }
-      // Opens on enough reissues lately; once open it holds while reissues keep coming within
-      // the quiet period. A fixed image goes quiet.
-      if ((recentCount < config.clone.minReissues && !open) || lastAt === undefined || clock - lastAt >= quietMs) return null;
-
-      const { surplus } = splitInUse(chain, (r) => r.computer, clock);
-      const lists = listsOf(chain);
-      const computers = lists.computers;
-      const leaked = surplus.length;
-      const firstInWindow = chain.find((r) => r.issuedAt > clock - windowMs) ?? chain[0]!;
-      let lastSeen = -Infinity;
-      for (const r of chain) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
-      return {
-        severity: leakSeverity(leaked, newLastWeek, config),
-        hwids: [hwid],
-        computers,
-        licenseIds: lists.licenseIds,
-        keyPackIds: lists.keyPackIds,
-        candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
-        firstSeen: firstInWindow.issuedAt,
-        lastSeen,
-        describe: () => ({
-          summary:
-            `HWID ${shortHwid(hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
-            `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
-          remediation:
-            `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
-            `sysprep /generalize before cloning) so each computer presents its own HWID` +
-            (leaked > 0 ? `, then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
-        }),
-        history: () =>
-          chain
-            .filter((r) => r.issuedAt >= firstInWindow.issuedAt)
-            .map((r) => ({ at: r.issuedAt, eventId: r.eventId, note: `CAL ${r.licenseId} (${r.status}) issued to ${r.computer}` })),
-      };
-    },
-
-    resolve({ hwid, server, chain, clock }) {
-      const last = lastSwitchAt(chain);
-      const { surplus } = splitInUse(chain, (r) => r.computer, clock);
-      const until = Math.max(clock, ...surplus.map((r) => r.expiresAt ?? clock));
-      return {
-        summary:
-          `HWID ${shortHwid(hwid)} stopped being reissued on ${server}` +
-          (last === undefined ? '' : ` (last reissue ${toDay(last)})`) +
-          (surplus.length > 0 ? `; ${plural(surplus.length, 'CAL')} from the episode return by themselves by ${toDay(until)}` : ''),
-        remediation: 'Nothing to do: the clones present their own HWIDs now.',
-        note: `resolved: no reissue for ${config.clone.quietDays} days`,
-      };
-    },
+    summary:
+      `HWID ${shortHwid(hwid)} stopped being reissued on ${server}` +
+      (last === undefined ? '' : ` (last reissue ${toDay(last)})`) +
+      (surplus.length > 0 ? `; ${plural(surplus.length, 'CAL')} from the episode return by themselves by ${toDay(until)}` : ''),
+    remediation: 'Nothing to do: the clones present their own HWIDs now.',
+    note: `resolved: no reissue for ${config.clone.quietDays} days`,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The detection rules, one file each. A rule is a pure function of a small, readonly view
- * that its stage builds from its state; it returns the derived finding (or null) and the
- * texts of a resolution, and never sees the whole state, changes it, or does I/O.
+ * that its stage builds from its state, plus the slice of the config it reads:
+ * `derive<Rule>(view, config)` returns the derived finding (or null) and `resolve<Rule>`
+ * the texts of a resolution. A rule never sees the whole state, changes it, or does I/O.
  *
  * | Rule            | Stage       | View                 |
  * |-----------------|-------------|----------------------|
@@ -16,7 +17,7 @@
  * Which name rule wins when several hold, and the tracks, timelines and publication,
  * stay with the stages.
  */
-export { type ChainLists, type ClonedImageConfig, type ClonedImageRule, type ClonedImageView, createClonedImageRule, lastSwitchAt } from './cloned-image';
+export { type ChainLists, type ClonedImageConfig, type ClonedImageView, deriveClonedImage, lastSwitchAt, resolveClonedImage } from './cloned-image';
 export { type CorruptedStoreConfig, type CorruptedStoreView, type StoreInventory, deriveCorruptedStore, resolveCorruptedStore } from './corrupted-store';
 export { type HwidChurnConfig, type HwidChurnView, deriveHwidChurn, resolveHwidChurn } from './hwid-churn';
 export { type RebuiltDeviceConfig, type RebuiltDeviceView, deriveRebuiltDevice, resolveRebuiltDevice } from './rebuilt-device';
