@@ -1,28 +1,23 @@
 import { z } from 'zod';
 import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/shared';
-import { compareRecords, nextExpiry, pruneChain, splitInUse, uniqueSorted, withRecord } from './chain';
+import { nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { buildEnrichedContext } from './enriched-context';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence } from './finding-track';
-import { LicenseRecord, holdsCalAt, isValidAt, recordKey } from './license-record';
+import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
+import { HwidEntry } from './hwid-entry';
+import { recordKey } from './license-record';
 import { type ByComputerMessage, type StageOutput, type StageResult } from './messages';
-import { leakSeverity } from './severity';
+import { type CorruptedStoreView, deriveCorruptedStore, resolveCorruptedStore } from './rules/corrupted-store';
+import { type DuplicateNameView, deriveDuplicateName, resolveDuplicateName } from './rules/duplicate-name';
+import { type HwidChurnView, deriveHwidChurn, resolveHwidChurn } from './rules/hwid-churn';
+import type { NameFacts } from './rules/name-view';
+import { type RebuiltDeviceView, deriveRebuiltDevice, resolveRebuiltDevice } from './rules/rebuilt-device';
 import { type Decoded, decodeState } from './state-codec';
-import { REVOKE_HOW, listOf, plural, shortHwid } from './text';
-import { DAY_MS, daysToMs, toDay } from './time';
+import { plural, shortHwid } from './text';
+import { daysToMs } from './time';
 
-/** One HWID as one name presented it. */
-export const HwidEntry = z.object({
-  hwid: z.string(),
-  raw: z.string(),
-  /** Earliest issue date of a license of this HWID under this name. */
-  firstSeen: z.number(),
-  /** Latest moment this HWID's device certainly connected (see LicenseRecord.aliveAt). */
-  lastAliveAt: z.number(),
-  licenses: z.array(LicenseRecord),
-});
-export type HwidEntry = z.infer<typeof HwidEntry>;
+export { HwidEntry };
 
 /**
  * Stage `by-computer`, keyed by license server + normalised computer name. Sees every
@@ -66,170 +61,40 @@ const CLASSIFICATION_ORDER: readonly FindingKind[] = [
 
 interface Analysis {
   derived: Record<NameKind, DerivedFinding | null>;
+  /** The view each rule was given, for its resolution texts. */
+  views: { store: CorruptedStoreView; churn: HwidChurnView; rebuild: RebuiltDeviceView; duplicate: DuplicateNameView };
   /** Why a kind does not hold while it was open: used in the resolution note. */
   suppressedBy: Partial<Record<NameKind, NameKind>>;
 }
 
 export function createByComputerStage(config: CoreConfig): ByComputerStage {
-  const churnWindowMs = daysToMs(config.churn.windowDays);
   const churnQuietMs = daysToMs(config.churn.quietDays);
   const confirmMs = daysToMs(config.rebuild.confirmDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
 
   const allLicenses = (state: ByComputerState) => state.hwids.flatMap((h) => h.licenses);
   const newestFirstSeen = (state: ByComputerState) => Math.max(...state.hwids.map((h) => h.firstSeen));
-  /** Showed no life since the newest HWID of the name appeared. */
-  const isSuperseded = (entry: HwidEntry, newest: number) => entry.lastAliveAt < newest;
 
   function analyse(state: ByComputerState, clock: number): Analysis {
-    const name = state.computerRaw;
-    const server = state.server;
-    const licenses = allLicenses(state);
-    const newest = state.hwids.length > 0 ? newestFirstSeen(state) : clock;
-    const lastSeen = licenses.length > 0 ? Math.max(...licenses.map((r) => r.updatedAt)) : clock;
-    const keyPackIds = uniqueSorted(licenses.map((r) => r.keyPackId));
-    const licenseIds = uniqueSorted(licenses.map((r) => r.licenseId));
-    const allHwids = uniqueSorted(state.hwids.map((h) => h.hwid));
-    const candidatesOf = (records: readonly LicenseRecord[]) =>
-      [...records].sort(compareRecords).map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt }));
+    const facts = nameFactsOf(state, clock);
+    const store: CorruptedStoreView = { name: facts, store: state.store };
+    const churn: HwidChurnView = { name: facts, open: state.tracks['hwid-churn']?.state === 'open' };
     const derived: Record<NameKind, DerivedFinding | null> = {
-      'corrupted-store': null,
-      'hwid-churn': null,
+      'corrupted-store': deriveCorruptedStore(store, config),
+      'hwid-churn': deriveHwidChurn(churn, config),
       'rebuilt-device': null,
       'duplicate-name': null,
     };
-
-    // One device under this name: every valid permanent CAL beyond the newest license is surplus.
-    const nameSurplus = () => splitInUse(licenses, () => 'device', clock).surplus;
-
-    const store = state.store;
-    if (store !== null && store.hwids.length >= 2) {
-      const surplus = nameSurplus();
-      derived['corrupted-store'] = {
-        severity: leakSeverity(surplus.length, 0, config),
-        hwids: uniqueSorted([...store.hwids, ...allHwids]),
-        computers: [state.computer],
-        licenseIds,
-        keyPackIds,
-        candidates: candidatesOf(surplus),
-        firstSeen: store.at,
-        lastSeen: Math.max(lastSeen, store.at),
-        describe: () => ({
-          summary:
-            `${name}'s client license store holds ${plural(store.hwids.length, 'HWID')} on ${server}; ` +
-            `${plural(surplus.length, 'CAL')} held beyond the one in use`,
-          remediation:
-            `Corrupted client license store: on ${name} delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing (HardwareID and Store), ` +
-            `then connect once with the Remote Desktop client run as administrator so it recreates a single HWID` +
-            (surplus.length > 0 ? `; then revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
-        }),
-        history: () => [{ at: store.at, eventId: store.eventId, note: `store lists HWIDs ${store.hwids.map(shortHwid).join(', ')}` }],
-      };
-    }
-
-    const recent = state.hwids.filter((h) => h.firstSeen > clock - churnWindowMs && h.firstSeen <= clock);
-    // Opens on enough new HWIDs lately; once open it holds while new HWIDs keep coming
-    // within the quiet period (a deletion script every two weeks never has many at once).
-    const churnOpen = state.tracks['hwid-churn']?.state === 'open';
-    if ((recent.length >= config.churn.minHwids || churnOpen) && state.hwids.length > 0 && clock - newest < churnQuietMs) {
-      state.churnCoveredUpTo = Math.max(state.churnCoveredUpTo ?? newest, newest);
-      const surplus = nameSurplus();
-      const newLastWeek = state.hwids.filter((h) => h.firstSeen > clock - 7 * DAY_MS && h.firstSeen <= clock).length;
-      const firstSeen = recent.length > 0 ? Math.min(...recent.map((h) => h.firstSeen)) : newest;
-      derived['hwid-churn'] = {
-        severity: leakSeverity(surplus.length, newLastWeek, config),
-        hwids: allHwids,
-        computers: [state.computer],
-        licenseIds,
-        keyPackIds,
-        candidates: candidatesOf(surplus),
-        firstSeen,
-        lastSeen,
-        describe: () => ({
-          summary:
-            `${name} presented ${plural(recent.length, 'new HWID')} in the last ${config.churn.windowDays} days on ${server} ` +
-            `(${state.hwids.length} in all); ${plural(surplus.length, 'CAL')} held beyond the one in use`,
-          remediation:
-            `${name} does not keep its client license store: HKLM\\SOFTWARE\\Microsoft\\MSLicensing is lost on every reset ` +
-            `(non-persistent VDI, a provisioned image that is reset, or a script deleting the key). Keep the key in the golden image ` +
-            `and on persistent storage, stop the script that deletes it, or license this collection per user` +
-            (surplus.length > 0 ? `; then revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
-        }),
-        history: () => state.hwids
-          .filter((h) => h.firstSeen >= firstSeen)
-          .map((h) => ({
-            at: h.firstSeen,
-            eventId: h.licenses[0]?.eventId ?? `hwid:${h.hwid}`,
-            note: `new HWID ${shortHwid(h.hwid)}` + (h.licenses[0] ? ` (CAL ${h.licenses[0].licenseId})` : ''),
-          })),
-      };
-    }
-
-    const superseded = state.hwids.filter((h) => isSuperseded(h, newest));
-    const orphans = superseded.flatMap((h) => h.licenses.filter((r) => holdsCalAt(r, clock)));
-    const rebuiltOpen = state.tracks['rebuilt-device']?.state === 'open';
-    // HWIDs that came during a churn episode are that churn's, even after it went quiet.
-    const churned = state.churnCoveredUpTo !== null && newest <= state.churnCoveredUpTo;
-    if (orphans.length > 0 && !churned && (rebuiltOpen || clock - newest >= confirmMs)) {
-      const current = state.hwids.filter((h) => h.firstSeen === newest);
-      const oldHwids = uniqueSorted(orphans.map((r) => r.hwid));
-      const until = Math.max(...orphans.map((r) => r.expiresAt ?? clock));
-      const ids = orphans.map((r) => r.licenseId).sort((a, b) => a - b);
-      derived['rebuilt-device'] = {
-        severity: leakSeverity(orphans.length, 0, config),
-        hwids: uniqueSorted([...oldHwids, ...current.map((h) => h.hwid)]),
-        computers: [state.computer],
-        licenseIds: uniqueSorted([...orphans.map((r) => r.licenseId), ...current.flatMap((h) => h.licenses.map((r) => r.licenseId))]),
-        keyPackIds: uniqueSorted(orphans.map((r) => r.keyPackId)),
-        candidates: candidatesOf(orphans),
-        firstSeen: newest,
-        lastSeen,
-        describe: () => ({
-          summary:
-            `${name} now presents HWID ${listOf(current.map((h) => shortHwid(h.hwid)))} on ${server}; ` +
-            `${plural(orphans.length, 'CAL')} of its old HWID ${listOf(oldHwids.map(shortHwid))} (${listOf(ids.map(String))}) ` +
-            `orphaned until ${toDay(until)}`,
-          remediation:
-            `The device was rebuilt or reimaged and got a new HWID. Revoke the orphaned ${ids.length === 1 ? 'CAL' : 'CALs'} ` +
-            `${listOf(ids.map(String), 8)} (${REVOKE_HOW}) to return ${ids.length === 1 ? 'it' : 'them'} now; otherwise ` +
-            `${ids.length === 1 ? 'it returns by itself' : 'they return by themselves'} on ${toDay(until)}.`,
-        }),
-        history: () => [
-          ...orphans.map((r) => ({ at: r.issuedAt, eventId: r.eventId, note: `CAL ${r.licenseId} issued to HWID ${shortHwid(r.hwid)}` })),
-          ...current.map((h) => ({
-            at: h.firstSeen,
-            eventId: h.licenses[0]?.eventId ?? `hwid:${h.hwid}`,
-            note: `new HWID ${shortHwid(h.hwid)} presented` + (h.licenses[0] ? ` (CAL ${h.licenses[0].licenseId})` : ''),
-          })),
-        ].sort((a, b) => a.at - b.at),
-      };
-    }
-
-    const live = state.hwids.filter((h) => !isSuperseded(h, newest) && h.licenses.some((r) => isValidAt(r, clock)));
-    if (live.length >= 2) {
-      const hwids = uniqueSorted(live.map((h) => h.hwid));
-      derived['duplicate-name'] = {
-        severity: 'info',
-        hwids,
-        computers: [state.computer],
-        licenseIds: uniqueSorted(live.flatMap((h) => h.licenses.map((r) => r.licenseId))),
-        keyPackIds: uniqueSorted(live.flatMap((h) => h.licenses.map((r) => r.keyPackId))),
-        candidates: [],
-        firstSeen: Math.min(...live.map((h) => h.firstSeen)),
-        lastSeen,
-        describe: () => ({
-          summary:
-            `${plural(live.length, 'live device')} share the name ${name} on ${server} (HWIDs ${listOf(hwids.map(shortHwid))}), ` +
-            `each keeping its own CAL: not a leak`,
-          remediation: `No CAL is leaked. Give the devices unique names so reports, revocations and support can tell them apart.`,
-        }),
-        history: () => live.map((h) => ({
-          at: h.lastAliveAt,
-          eventId: h.licenses.at(-1)?.eventId ?? `hwid:${h.hwid}`,
-          note: `HWID ${shortHwid(h.hwid)} alive on ${toDay(h.lastAliveAt)}`,
-        })),
-      };
-    }
+    // HWIDs that arrive while churn holds stay the churn's: the rebuild rule reads this.
+    if (derived['hwid-churn'] !== null) state.churnCoveredUpTo = Math.max(state.churnCoveredUpTo ?? facts.newest, facts.newest);
+    const rebuild: RebuiltDeviceView = {
+      name: facts,
+      open: state.tracks['rebuilt-device']?.state === 'open',
+      churnCoveredUpTo: state.churnCoveredUpTo,
+    };
+    const duplicate: DuplicateNameView = { name: facts };
+    derived['rebuilt-device'] = deriveRebuiltDevice(rebuild, config);
+    derived['duplicate-name'] = deriveDuplicateName(duplicate);
 
     // The strongest explanation wins; the weaker ones would count the same CALs again.
     const suppressedBy: Partial<Record<NameKind, NameKind>> = {};
@@ -240,12 +105,30 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         suppressedBy[kind] = winner;
       }
     }
-    return { derived, suppressedBy };
+    return { derived, views: { store, churn, rebuild, duplicate }, suppressedBy };
   }
 
-  function resolutionOf(kind: NameKind, state: ByComputerState, clock: number, suppressedBy: NameKind | undefined) {
-    const name = state.computerRaw;
+  /** The view every name rule reads; lists the rules share are computed once. */
+  function nameFactsOf(state: ByComputerState, clock: number): NameFacts {
+    const licenses = allLicenses(state);
+    return {
+      server: state.server,
+      computer: state.computer,
+      name: state.computerRaw,
+      clock,
+      hwids: state.hwids,
+      licenses,
+      newest: state.hwids.length > 0 ? newestFirstSeen(state) : clock,
+      lastSeen: licenses.length > 0 ? Math.max(...licenses.map((r) => r.updatedAt)) : clock,
+      keyPackIds: uniqueSorted(licenses.map((r) => r.keyPackId)),
+      licenseIds: uniqueSorted(licenses.map((r) => r.licenseId)),
+      allHwids: uniqueSorted(state.hwids.map((h) => h.hwid)),
+    };
+  }
+
+  function resolutionOf(kind: NameKind, state: ByComputerState, views: Analysis['views'], suppressedBy: NameKind | undefined): Resolution {
     if (suppressedBy !== undefined) {
+      const name = state.computerRaw;
       return {
         summary: `${name}: now explained by the ${suppressedBy} finding`,
         remediation: `See the ${suppressedBy} finding for ${name}.`,
@@ -254,38 +137,13 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
     }
     switch (kind) {
       case 'corrupted-store':
-        return {
-          summary: `${name}'s client license store holds a single HWID again`,
-          remediation: 'Nothing to do.',
-          note: 'resolved: store repaired',
-        };
+        return resolveCorruptedStore(views.store);
       case 'hwid-churn':
-        return {
-          summary: `${name} has kept its HWID for ${config.churn.quietDays} days: the churn stopped`,
-          remediation: 'Nothing to do; CALs issued during the churn return by themselves when they expire.',
-          note: `resolved: no new HWID for ${config.churn.quietDays} days`,
-        };
-      case 'rebuilt-device': {
-        const newest = state.hwids.length > 0 ? newestFirstSeen(state) : clock;
-        const revived = state.hwids.some((h) => h.firstSeen < newest && !isSuperseded(h, newest));
-        return revived
-          ? {
-              summary: `${name}: the old HWID is still renewing, so this was not a rebuild (see duplicate-name)`,
-              remediation: 'Nothing to revoke: both HWIDs belong to live devices.',
-              note: 'resolved: old HWID renewed after the new one appeared',
-            }
-          : {
-              summary: `${name}: the orphaned CALs of the old HWID expired, were returned or were revoked`,
-              remediation: 'Nothing to do.',
-              note: 'resolved: no orphaned CAL left',
-            };
-      }
+        return resolveHwidChurn(views.churn, config);
+      case 'rebuilt-device':
+        return resolveRebuiltDevice(views.rebuild);
       case 'duplicate-name':
-        return {
-          summary: `${name} is no longer used by several live devices`,
-          remediation: 'Nothing to do.',
-          note: 'resolved: one live device left',
-        };
+        return resolveDuplicateName(views.duplicate);
     }
   }
 
@@ -294,7 +152,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
     // One HWID and a sane store explain nothing: the common, healthy case costs nothing.
     const quiet = state.hwids.length < 2 && (state.store === null || state.store.hwids.length < 2);
     if (quiet && isEmpty(state.tracks)) return;
-    const { derived, suppressedBy } = analyse(state, clock);
+    const { derived, views, suppressedBy } = analyse(state, clock);
     let built: Evidence[] | undefined;
     for (const kind of NAME_KINDS) {
       const track = state.tracks[kind];
@@ -310,7 +168,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         timelineMax: config.state.timelineMax,
         refreshMs,
         flush,
-        resolution: () => resolutionOf(kind, state, clock, suppressedBy[kind]),
+        resolution: () => resolutionOf(kind, state, views, suppressedBy[kind]),
       });
       // Copy on write: the input state stays as it was.
       if (result.track !== undefined && result.track !== track) state.tracks = { ...state.tracks, [kind]: result.track };

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { LicenseLifecycleEvent } from '@calwatch/shared';
-import { findRecord, nextExpiry, pruneChain, splitInUse, uniqueSorted, withRecord } from './chain';
+import { findRecord, nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type Evidence } from './finding-track';
 import { LicenseRecord, applyLicenseEvent } from './license-record';
 import { type Decoded, decodeState } from './state-codec';
 import {
@@ -15,9 +15,8 @@ import {
   type StageResult,
   computerKey,
 } from './messages';
-import { leakSeverity } from './severity';
-import { REVOKE_HOW, listOf, plural, shortHwid } from './text';
-import { DAY_MS, daysToMs, toDay, toMs } from './time';
+import { type ChainLists, type ClonedImageView, deriveClonedImage, lastSwitchAt, resolveClonedImage } from './rules/cloned-image';
+import { daysToMs, toDay, toMs } from './time';
 
 /**
  * Stage `by-hwid`, keyed by normalised HWID (the input topic's key). Keeps the HWID's
@@ -49,7 +48,6 @@ export interface ByHwidStage {
 }
 
 export function createByHwidStage(config: CoreConfig): ByHwidStage {
-  const windowMs = daysToMs(config.clone.windowDays);
   const quietMs = daysToMs(config.clone.quietDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
 
@@ -58,9 +56,9 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
    * replaced, never changed, and the finding and the enrichment context of one message
    * both need them (hundreds of licenses on a cloned image).
    */
-  const chainLists = new WeakMap<readonly LicenseRecord[], { computers: string[]; licenseIds: number[]; keyPackIds: number[] }>();
+  const chainLists = new WeakMap<readonly LicenseRecord[], ChainLists>();
 
-  function listsOf(chain: readonly LicenseRecord[]): { computers: string[]; licenseIds: number[]; keyPackIds: number[] } {
+  function listsOf(chain: readonly LicenseRecord[]): ChainLists {
     let lists = chainLists.get(chain);
     if (lists === undefined) {
       lists = {
@@ -80,67 +78,14 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     return licenses;
   }
 
-  function lastSwitchAt(chain: readonly LicenseRecord[]): number | undefined {
-    for (let i = chain.length - 1; i > 0; i--) if (chain[i]!.computer !== chain[i - 1]!.computer) return chain[i]!.issuedAt;
-    return undefined;
-  }
-
-  function deriveClone(state: ByHwidState, server: string, clock: number): DerivedFinding | null {
-    const chain = serverChain(state, server);
-    // One pass, no allocation: most HWIDs never switch names and stop here.
-    let switchCount = 0;
-    let recentCount = 0;
-    let newLastWeek = 0;
-    let lastAt: number | undefined;
-    for (let i = 1; i < chain.length; i++) {
-      const cur = chain[i]!;
-      if (cur.computer === chain[i - 1]!.computer || cur.issuedAt > clock) continue;
-      switchCount++;
-      if (cur.issuedAt > clock - windowMs) recentCount++;
-      if (cur.issuedAt > clock - 7 * DAY_MS) newLastWeek++;
-      lastAt = cur.issuedAt;
-    }
-    // Opens on enough reissues lately; once open it holds while reissues keep coming within
-    // the quiet period. A fixed image goes quiet.
-    const open = state.tracks[server]?.state === 'open';
-    if ((recentCount < config.clone.minReissues && !open) || lastAt === undefined || clock - lastAt >= quietMs) return null;
-
-    const { surplus } = splitInUse(chain, (r) => r.computer, clock);
-    const lists = listsOf(chain);
-    const computers = lists.computers;
-    const leaked = surplus.length;
-    const firstInWindow = chain.find((r) => r.issuedAt > clock - windowMs) ?? chain[0]!;
-    let lastSeen = -Infinity;
-    for (const r of chain) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
-    return {
-      severity: leakSeverity(leaked, newLastWeek, config),
-      hwids: [state.hwid],
-      computers,
-      licenseIds: lists.licenseIds,
-      keyPackIds: lists.keyPackIds,
-      candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
-      firstSeen: firstInWindow.issuedAt,
-      lastSeen,
-      describe: () => ({
-        summary:
-          `HWID ${shortHwid(state.hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
-          `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
-        remediation:
-          `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
-          `sysprep /generalize before cloning) so each computer presents its own HWID` +
-          (leaked > 0 ? `, then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
-      }),
-      history: () =>
-        chain
-          .filter((r) => r.issuedAt >= firstInWindow.issuedAt)
-          .map((r) => ({ at: r.issuedAt, eventId: r.eventId, note: `CAL ${r.licenseId} (${r.status}) issued to ${r.computer}` })),
-    };
-  }
-
   /** `evidence` is built only when the HWID has a finding to feed (rarely). */
   function step(state: ByHwidState, server: string, clock: number, evidence: () => Evidence[], outputs: StageOutput[], flush = false): void {
     const track = state.tracks[server];
-    const derived = deriveClone(state, server, clock);
+    const chain = serverChain(state, server);
+    // A single license holds no reissue: the usual HWID skips the rule and its view.
+    if (track === undefined && chain.length < 2) return;
+    const view: ClonedImageView = { hwid: state.hwid, server, chain, open: track?.state === 'open', clock, listsOf };
+    const derived = deriveClonedImage(view, config);
     if (track === undefined && derived === null) return;
     const result = advanceTrack({
       track,
@@ -153,20 +98,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       timelineMax: config.state.timelineMax,
       refreshMs,
       flush,
-      resolution: () => {
-        const chain = serverChain(state, server);
-        const last = lastSwitchAt(chain);
-        const { surplus } = splitInUse(chain, (r) => r.computer, clock);
-        const until = Math.max(clock, ...surplus.map((r) => r.expiresAt ?? clock));
-        return {
-          summary:
-            `HWID ${shortHwid(state.hwid)} stopped being reissued on ${server}` +
-            (last === undefined ? '' : ` (last reissue ${toDay(last)})`) +
-            (surplus.length > 0 ? `; ${plural(surplus.length, 'CAL')} from the episode return by themselves by ${toDay(until)}` : ''),
-          remediation: 'Nothing to do: the clones present their own HWIDs now.',
-          note: `resolved: no reissue for ${config.clone.quietDays} days`,
-        };
-      },
+      resolution: () => resolveClonedImage(view, config),
     });
     // Copy on write: the input state stays as it was.
     if (result.track !== undefined && result.track !== track) state.tracks = { ...state.tracks, [server]: result.track };

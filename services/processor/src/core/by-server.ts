@@ -13,15 +13,15 @@ import { FindingTrack, advanceTrack, buildFindingId, sameCandidates, type Eviden
 import { uniqueSorted } from './chain';
 import { isPermanent } from './license-record';
 import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
-import { KeyPackState, type PoolInventory, ProductState, addToDay, assessPool, emptyProduct, inventoryOf, pruneDays } from './pool';
+import { KeyPackState, type PoolInventory, ProductState, addToDay, emptyProduct, inventoryOf, pruneDays } from './pool';
+import { type PoolExhaustionView, assessPool, derivePoolExhaustion, resolvePoolExhaustion } from './rules/pool-exhaustion';
 import { isPerDevicePool, productKeyOf } from './products';
-import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './revoke-plan';
+import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './rules/revoke-plan';
 import { buildEnrichedContext } from './enriched-context';
 import { buildPublishedFinding } from './published-finding';
 import { diffRevocations } from './revocation-diff';
 import { severityRank } from './severity';
 import { type Decoded, decodeState } from './state-codec';
-import { plural } from './text';
 import { DAY_MS, daysToMs, toIso, toMs } from './time';
 
 type KeyPackInventoryEvent = z.infer<typeof KeyPackInventory>;
@@ -392,44 +392,31 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     for (const p of products) {
       const productState = state.products[p];
       if (productState === undefined) continue;
-      const inventory = inventoryFor(state, p);
-      const assessment = assessPool(productState, inventory, state.clock, config);
+      const view: PoolExhaustionView = {
+        server: state.server,
+        product: productState,
+        inventory: inventoryFor(state, p),
+        keyPackIds: poolOf(state, p).keyPackIds,
+        clock: state.clock,
+        evidence,
+        reclaimable: () => reclaimableFor(state, p),
+      };
+      const derived = derivePoolExhaustion(view, config);
       const track = state.poolTracks[p];
-      if (track === undefined && !assessment.open) continue;
+      if (track === undefined && derived === null) continue;
       const id = track?.id ?? buildFindingId('pool-exhaustion', state.server, p);
-      const display = productState.display;
       const result = advanceTrack({
         track,
         id,
         kind: 'pool-exhaustion',
         licenseServer: state.server,
-        derived: assessment.open
-          ? {
-              severity: assessment.severity,
-              hwids: [],
-              computers: [],
-              licenseIds: [],
-              keyPackIds: poolOf(state, p).keyPackIds,
-              candidates: [],
-              firstSeen: Math.min(state.clock, assessment.lastEvidenceAt),
-              lastSeen: assessment.lastEvidenceAt,
-              describe: () => ({
-                summary: `${display} per-device CALs on ${state.server}: ${assessment.reasons.join('; ')}`,
-                remediation: poolRemediation(state.server, display, assessment.reasons, reclaimableFor(state, p), config.lifecycle.temporaryDays),
-              }),
-              history: () => [...evidence],
-            }
-          : null,
+        derived,
         evidence,
         at: state.clock,
         timelineMax: config.state.timelineMax,
         refreshMs,
         flush,
-        resolution: () => ({
-          summary: `${display} per-device CALs on ${state.server}: the pool has room again`,
-          remediation: 'Nothing to do.',
-          note: 'resolved: pool no longer low or exhausted',
-        }),
+        resolution: () => resolvePoolExhaustion(view),
       });
       if (result.track !== undefined) state.poolTracks[p] = result.track;
       const draft = result.draft;
@@ -684,23 +671,6 @@ function sameIds(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function poolRemediation(
-  server: string,
-  display: string,
-  reasons: readonly string[],
-  reclaim: { cals: number; findings: number },
-  temporaryDays: number,
-): string {
-  if (reasons.some((r) => r.startsWith('event 22'))) {
-    return `Install ${display} RDS Per Device CALs on ${server}, or point the session hosts at a license server that has them: it has none for this product.`;
-  }
-  const first =
-    reclaim.cals > 0
-      ? `Reclaim leaked CALs first: ${plural(reclaim.cals, 'CAL')} reclaimable across ${plural(reclaim.findings, 'leak finding')} on ${server} (see their revoke plans); then buy`
-      : 'Buy';
-  return `${first} and install more ${display} RDS Per Device CALs if the pool is still short. Devices left on temporary CALs are refused once those expire, ${temporaryDays} days after issue.`;
 }
 
 export function decodeByServerState(json: unknown): Decoded<ByServerState> {

@@ -78,7 +78,14 @@ export interface TrackInput {
   /** Send whatever changed since the last update (end of a replay). */
   flush?: boolean;
   /** Summary and timeline note when the finding resolves. */
-  resolution: () => { summary: string; remediation: string; note: string };
+  resolution: () => Resolution;
+}
+
+/** The texts of a resolution and its timeline note. */
+export interface Resolution {
+  summary: string;
+  remediation: string;
+  note: string;
 }
 
 /**

@@ -32,7 +32,7 @@ export {
 } from './messages';
 export { LicenseRecord } from './license-record';
 export { buildFindingId } from './finding-track';
-export { buildRevokePlan, revokeCap, type PlanBatch, type PlanFinding, type ProductQuota } from './revoke-plan';
+export { buildRevokePlan, revokeCap, type PlanBatch, type PlanFinding, type ProductQuota } from './rules';
 export { productKeyOf, isPerDevicePool } from './products';
 export type { Decoded } from './state-codec';
 export { compareRecords as compareLicenseRecords } from './chain';

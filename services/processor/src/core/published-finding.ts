@@ -1,6 +1,6 @@
 import { type Finding, countDistinct, firstNames, newestIds, summariseBatches } from '@calwatch/shared';
 import type { FindingDraft } from './messages';
-import type { PlanBatch } from './revoke-plan';
+import type { PlanBatch } from './rules/revoke-plan';
 import { toIso } from './time';
 
 /** What by-server knows of a finding when it publishes it, with its complete lists. */

@@ -1,6 +1,6 @@
 import type { Revocation } from '@calwatch/shared';
 import type { FindingDraft } from './messages';
-import type { PlanBatch } from './revoke-plan';
+import type { PlanBatch } from './rules/revoke-plan';
 import { toIso } from './time';
 
 export interface RevocationDiffInput {

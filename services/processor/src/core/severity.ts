@@ -15,7 +15,7 @@ export function maxSeverity(a: Severity, b: Severity): Severity {
  * Severity of a leak: by how many CALs it holds now, raised to high when it grows fast
  * (new leaked CALs in the last 7 days), since a fast leak empties a pool before anyone looks.
  */
-export function leakSeverity(leakedCals: number, newLastWeek: number, config: CoreConfig): Severity {
+export function leakSeverity(leakedCals: number, newLastWeek: number, config: Pick<CoreConfig, 'severity'>): Severity {
   const { mediumLeaked, highLeaked, criticalLeaked, highRatePerWeek } = config.severity;
   let severity: Severity =
     leakedCals >= criticalLeaked ? 'critical' : leakedCals >= highLeaked ? 'high' : leakedCals >= mediumLeaked ? 'medium' : 'low';

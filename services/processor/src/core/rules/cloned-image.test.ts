@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { uniqueSorted } from '../chain';
+import { parseCoreConfig } from '../config';
+import type { LicenseRecord } from '../license-record';
+import { type ClonedImageView, deriveClonedImage, lastSwitchAt, resolveClonedImage } from './cloned-image';
+import { day, licenseRecord } from './rule-test-kit';
+
+const config = parseCoreConfig({});
+const listsOf = (chain: readonly LicenseRecord[]) => ({
+  computers: uniqueSorted(chain.map((r) => r.computer)),
+  licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
+  keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
+});
+
+/** A/B/A: the HWID's CAL goes from pc1 to pc2 and back, one reissue per switch. */
+const pingPong = [
+  licenseRecord({ licenseId: 1, computer: 'pc1', issuedDay: 0 }),
+  licenseRecord({ licenseId: 2, computer: 'pc2', issuedDay: 1 }),
+  licenseRecord({ licenseId: 3, computer: 'pc1', issuedDay: 2 }),
+];
+const view = (o: Partial<ClonedImageView>): ClonedImageView => ({ hwid: 'HWID-A', server: 'LS01', chain: pingPong, open: false, clock: day(3), listsOf, ...o });
+
+describe('cloned-image rule', () => {
+  it('fires on an A/B/A ping-pong and counts the CAL held beyond one per name', () => {
+    const derived = deriveClonedImage(view({}), config);
+    expect(derived).not.toBeNull();
+    expect(derived!.computers).toEqual(['pc1', 'pc2']);
+    expect(derived!.candidates.map((c) => c.licenseId)).toEqual([1]);
+    expect(derived!.firstSeen).toBe(day(0));
+    expect(derived!.describe().summary).toContain('2 reissues');
+  });
+
+  it('does not fire on a single rename', () => {
+    expect(deriveClonedImage(view({ chain: pingPong.slice(0, 2) }), config)).toBeNull();
+  });
+
+  it('ignores licenses issued after the clock', () => {
+    expect(deriveClonedImage(view({ clock: day(1.5) }), config)).toBeNull();
+  });
+
+  it('holds while open on one recent reissue, resolves once the HWID went quiet', () => {
+    const quietDays = config.clone.quietDays;
+    expect(deriveClonedImage(view({ chain: pingPong.slice(0, 2), open: true }), config)).not.toBeNull();
+    expect(deriveClonedImage(view({ open: true, clock: day(2 + quietDays) }), config)).toBeNull();
+    const resolution = resolveClonedImage(view({ open: true, clock: day(2 + quietDays) }), config);
+    expect(resolution.note).toBe(`resolved: no reissue for ${quietDays} days`);
+    expect(resolution.summary).toContain('stopped being reissued on LS01');
+  });
+
+  it('finds the latest reissue', () => {
+    expect(lastSwitchAt(pingPong)).toBe(day(2));
+    expect(lastSwitchAt(pingPong.slice(0, 1))).toBeUndefined();
+  });
+});

@@ -1,0 +1,106 @@
+import { splitInUse } from '../chain';
+import type { CoreConfig } from '../config';
+import type { DerivedFinding, Resolution } from '../finding-track';
+import type { LicenseRecord } from '../license-record';
+import { leakSeverity } from '../severity';
+import { REVOKE_HOW, listOf, plural, shortHwid } from '../text';
+import { DAY_MS, daysToMs, toDay } from '../time';
+
+/**
+ * Rule `cloned-image`: one HWID presented by several names on one license server, each
+ * name switch making the server issue another CAL (the A/B/A ping-pong).
+ */
+
+/** What the rule reads: one HWID's chain on one server, never the whole by-hwid state. */
+export interface ClonedImageView {
+  readonly hwid: string;
+  readonly server: string;
+  /** The HWID's licenses on `server`, sorted by issue time then license id. */
+  readonly chain: readonly LicenseRecord[];
+  /** The finding is open now: it then holds while reissues keep coming. */
+  readonly open: boolean;
+  readonly clock: number;
+  /** The chain's sorted lists, memoised by the stage: chains are replaced, never changed, and enrichment needs them too. */
+  readonly listsOf: (chain: readonly LicenseRecord[]) => ChainLists;
+}
+
+export type ClonedImageConfig = Pick<CoreConfig, 'clone' | 'severity'>;
+
+/** The sorted names, license ids and key pack ids of a chain. */
+export interface ChainLists {
+  computers: string[];
+  licenseIds: number[];
+  keyPackIds: number[];
+}
+
+export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConfig): DerivedFinding | null {
+  const { hwid, server, chain, open, clock } = view;
+  const windowMs = daysToMs(config.clone.windowDays);
+  // One pass, no allocation: most HWIDs never switch names and stop here.
+  let switchCount = 0;
+  let recentCount = 0;
+  let newLastWeek = 0;
+  let lastAt: number | undefined;
+  for (let i = 1; i < chain.length; i++) {
+    const cur = chain[i]!;
+    if (cur.computer === chain[i - 1]!.computer || cur.issuedAt > clock) continue;
+    switchCount++;
+    if (cur.issuedAt > clock - windowMs) recentCount++;
+    if (cur.issuedAt > clock - 7 * DAY_MS) newLastWeek++;
+    lastAt = cur.issuedAt;
+  }
+  // Opens on enough reissues lately; once open it holds while reissues keep coming within
+  // the quiet period. A fixed image goes quiet.
+  if ((recentCount < config.clone.minReissues && !open) || lastAt === undefined || clock - lastAt >= daysToMs(config.clone.quietDays)) return null;
+
+  const { surplus } = splitInUse(chain, (r) => r.computer, clock);
+  const lists = view.listsOf(chain);
+  const computers = lists.computers;
+  const leaked = surplus.length;
+  const firstInWindow = chain.find((r) => r.issuedAt > clock - windowMs) ?? chain[0]!;
+  let lastSeen = -Infinity;
+  for (const r of chain) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
+  return {
+    severity: leakSeverity(leaked, newLastWeek, config),
+    hwids: [hwid],
+    computers,
+    licenseIds: lists.licenseIds,
+    keyPackIds: lists.keyPackIds,
+    candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
+    firstSeen: firstInWindow.issuedAt,
+    lastSeen,
+    describe: () => ({
+      summary:
+        `HWID ${shortHwid(hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
+        `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
+      remediation:
+        `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
+        `sysprep /generalize before cloning) so each computer presents its own HWID` +
+        (leaked > 0 ? `, then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
+    }),
+    history: () =>
+      chain
+        .filter((r) => r.issuedAt >= firstInWindow.issuedAt)
+        .map((r) => ({ at: r.issuedAt, eventId: r.eventId, note: `CAL ${r.licenseId} (${r.status}) issued to ${r.computer}` })),
+  };
+}
+
+export function resolveClonedImage({ hwid, server, chain, clock }: ClonedImageView, config: ClonedImageConfig): Resolution {
+  const last = lastSwitchAt(chain);
+  const { surplus } = splitInUse(chain, (r) => r.computer, clock);
+  const until = Math.max(clock, ...surplus.map((r) => r.expiresAt ?? clock));
+  return {
+    summary:
+      `HWID ${shortHwid(hwid)} stopped being reissued on ${server}` +
+      (last === undefined ? '' : ` (last reissue ${toDay(last)})`) +
+      (surplus.length > 0 ? `; ${plural(surplus.length, 'CAL')} from the episode return by themselves by ${toDay(until)}` : ''),
+    remediation: 'Nothing to do: the clones present their own HWIDs now.',
+    note: `resolved: no reissue for ${config.clone.quietDays} days`,
+  };
+}
+
+/** Issue time of the chain's latest reissue (a CAL issued to another name than the one before). */
+export function lastSwitchAt(chain: readonly LicenseRecord[]): number | undefined {
+  for (let i = chain.length - 1; i > 0; i--) if (chain[i]!.computer !== chain[i - 1]!.computer) return chain[i]!.issuedAt;
+  return undefined;
+}

@@ -1,0 +1,70 @@
+import type { CoreConfig } from '../config';
+import type { DerivedFinding, Resolution } from '../finding-track';
+import { leakSeverity } from '../severity';
+import { REVOKE_HOW, plural, shortHwid } from '../text';
+import { DAY_MS, daysToMs } from '../time';
+import { type NameFacts, candidatesOf, nameSurplus } from './name-view';
+
+/**
+ * Rule `hwid-churn`: one name presenting a new HWID again and again (non-persistent VDI,
+ * an image that is reset, a script deleting MSLicensing).
+ */
+
+export interface HwidChurnView {
+  readonly name: NameFacts;
+  /** The finding is open now: it then holds while new HWIDs keep coming. */
+  readonly open: boolean;
+}
+
+export type HwidChurnConfig = Pick<CoreConfig, 'churn' | 'severity'>;
+
+/**
+ * The finding when churn holds. While it holds, by-computer records `name.newest` as covered
+ * by churn: those HWIDs are never reported as rebuilds afterwards.
+ */
+export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: HwidChurnConfig): DerivedFinding | null {
+  const { hwids, clock, newest, name, server } = facts;
+  const recent = hwids.filter((h) => h.firstSeen > clock - daysToMs(config.churn.windowDays) && h.firstSeen <= clock);
+  // Opens on enough new HWIDs lately; once open it holds while new HWIDs keep coming
+  // within the quiet period (a deletion script every two weeks never has many at once).
+  if (!((recent.length >= config.churn.minHwids || open) && hwids.length > 0 && clock - newest < daysToMs(config.churn.quietDays))) return null;
+  const surplus = nameSurplus(facts);
+  const newLastWeek = hwids.filter((h) => h.firstSeen > clock - 7 * DAY_MS && h.firstSeen <= clock).length;
+  const firstSeen = recent.length > 0 ? Math.min(...recent.map((h) => h.firstSeen)) : newest;
+  return {
+    severity: leakSeverity(surplus.length, newLastWeek, config),
+    hwids: facts.allHwids,
+    computers: [facts.computer],
+    licenseIds: facts.licenseIds,
+    keyPackIds: facts.keyPackIds,
+    candidates: candidatesOf(surplus),
+    firstSeen,
+    lastSeen: facts.lastSeen,
+    describe: () => ({
+      summary:
+        `${name} presented ${plural(recent.length, 'new HWID')} in the last ${config.churn.windowDays} days on ${server} ` +
+        `(${hwids.length} in all); ${plural(surplus.length, 'CAL')} held beyond the one in use`,
+      remediation:
+        `${name} does not keep its client license store: HKLM\\SOFTWARE\\Microsoft\\MSLicensing is lost on every reset ` +
+        `(non-persistent VDI, a provisioned image that is reset, or a script deleting the key). Keep the key in the golden image ` +
+        `and on persistent storage, stop the script that deletes it, or license this collection per user` +
+        (surplus.length > 0 ? `; then revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
+    }),
+    history: () =>
+      hwids
+        .filter((h) => h.firstSeen >= firstSeen)
+        .map((h) => ({
+          at: h.firstSeen,
+          eventId: h.licenses[0]?.eventId ?? `hwid:${h.hwid}`,
+          note: `new HWID ${shortHwid(h.hwid)}` + (h.licenses[0] ? ` (CAL ${h.licenses[0].licenseId})` : ''),
+        })),
+  };
+}
+
+export function resolveHwidChurn({ name: facts }: HwidChurnView, config: HwidChurnConfig): Resolution {
+  return {
+    summary: `${facts.name} has kept its HWID for ${config.churn.quietDays} days: the churn stopped`,
+    remediation: 'Nothing to do; CALs issued during the churn return by themselves when they expire.',
+    note: `resolved: no new HWID for ${config.churn.quietDays} days`,
+  };
+}

@@ -1,0 +1,192 @@
+import type { Severity } from '@calwatch/shared';
+import type { CoreConfig } from '../config';
+import type { DerivedFinding, Evidence, Resolution } from '../finding-track';
+import type { DayCounts, PoolInventory, ProductState } from '../pool';
+import { plural } from '../text';
+import { DAY_MS, daysToMs, toDay } from '../time';
+
+/**
+ * Rule `pool-exhaustion`: a product's permanent per-device pool is exhausted or about to
+ * be, from the inventory, the issuance rate, temporaries issued while empty and events
+ * 20/21/22 not yet contradicted by a newer inventory.
+ */
+
+/** What the rule reads: one product's pool on one server, never the whole by-server state. */
+export interface PoolExhaustionView {
+  readonly server: string;
+  /** What the server's events and issuances say about the product's pool. */
+  readonly product: Readonly<ProductState>;
+  readonly inventory: PoolInventory;
+  /** The product's per-device key packs, sorted. */
+  readonly keyPackIds: number[];
+  readonly clock: number;
+  /** Evidence of the message being applied, for the timeline of an opening episode. */
+  readonly evidence: readonly Evidence[];
+  /** CALs reclaimable from open leak findings on this product: read only when the texts are built. */
+  readonly reclaimable: () => { cals: number; findings: number };
+}
+
+export type PoolExhaustionConfig = Pick<CoreConfig, 'pool' | 'lifecycle'>;
+
+export function derivePoolExhaustion(view: PoolExhaustionView, config: PoolExhaustionConfig): DerivedFinding | null {
+  const { server, product, clock, evidence } = view;
+  const assessment = assessPool(product, view.inventory, clock, config);
+  if (!assessment.open) return null;
+  const display = product.display;
+  return {
+    severity: assessment.severity,
+    hwids: [],
+    computers: [],
+    licenseIds: [],
+    keyPackIds: view.keyPackIds,
+    candidates: [],
+    firstSeen: Math.min(clock, assessment.lastEvidenceAt),
+    lastSeen: assessment.lastEvidenceAt,
+    describe: () => ({
+      summary: `${display} per-device CALs on ${server}: ${assessment.reasons.join('; ')}`,
+      remediation: poolRemediation(server, display, assessment.reasons, view.reclaimable(), config.lifecycle.temporaryDays),
+    }),
+    history: () => [...evidence],
+  };
+}
+
+export function resolvePoolExhaustion({ server, product }: PoolExhaustionView): Resolution {
+  return {
+    summary: `${product.display} per-device CALs on ${server}: the pool has room again`,
+    remediation: 'Nothing to do.',
+    note: 'resolved: pool no longer low or exhausted',
+  };
+}
+
+export interface PoolAssessment {
+  open: boolean;
+  severity: Severity;
+  reasons: string[];
+  inventory: PoolInventory;
+  /** The earliest time a piece of evidence ages out (null: nothing ages). */
+  expiresAt: number | null;
+  empty: boolean;
+  /** The newest piece of evidence behind the assessment. */
+  lastEvidenceAt: number;
+}
+
+export function lowThreshold(installed: number, config: Pick<CoreConfig, 'pool'>): number {
+  return Math.max(config.pool.lowAvailableCount, Math.ceil(config.pool.lowAvailableRatio * installed));
+}
+
+const always = () => true;
+
+/** Days overlapping (from, to] that pass the filter; with their total. */
+function inWindow(counts: DayCounts, from: number, to: number, keep: (dayEnd: number) => boolean = always) {
+  const days = counts.filter(([day]) => (day + 1) * DAY_MS > from && day * DAY_MS <= to && keep((day + 1) * DAY_MS));
+  return { days, total: days.reduce((sum, [, n]) => sum + n, 0) };
+}
+
+/**
+ * Is the product's permanent pool exhausted or about to be? Evidence: the inventory
+ * (available at or under the low mark, or zero), the issuance rate projected over the
+ * horizon, temporaries issued while empty, and events 20/21/22 not yet contradicted by a
+ * newer inventory.
+ */
+export function assessPool(product: Readonly<ProductState>, inventory: PoolInventory, clock: number, config: Pick<CoreConfig, 'pool'>): PoolAssessment {
+  const ttl = daysToMs(config.pool.eventTtlDays);
+  const reasons: string[] = [];
+  const expiries: number[] = [];
+  const evidenceTimes: number[] = [];
+  const low = inventory.known ? lowThreshold(inventory.installed, config) : 0;
+
+  const empty = inventory.known && inventory.installed > 0 && inventory.available === 0;
+  let exhausted = false;
+  if (inventory.known && inventory.installed > 0) {
+    if (empty) {
+      reasons.push(`0 of ${inventory.installed} available`);
+      evidenceTimes.push(inventory.at);
+      exhausted = true;
+    } else if (inventory.available <= low) {
+      reasons.push(`${inventory.available} of ${inventory.installed} available`);
+      evidenceTimes.push(inventory.at);
+    }
+  }
+  if (isActive(product.exhausted, inventory, low, clock, ttl)) {
+    reasons.push(`event 21 (no permanent CALs left) on ${toDay(product.exhausted!.at)}`);
+    expiries.push(product.exhausted!.at + ttl);
+    evidenceTimes.push(product.exhausted!.at);
+    exhausted = true;
+  }
+  if (isActive(product.noneInstalled, inventory, low, clock, ttl) && !(inventory.known && inventory.installed > 0 && inventory.at > product.noneInstalled!.at)) {
+    reasons.push(`event 22 (no CALs installed for this product) on ${toDay(product.noneInstalled!.at)}`);
+    expiries.push(product.noneInstalled!.at + ttl);
+    evidenceTimes.push(product.noneInstalled!.at);
+    exhausted = true;
+  }
+  if (isActive(product.low, inventory, low, clock, ttl)) {
+    const remaining = product.low!.remaining;
+    reasons.push(`event 20 (few CALs left${remaining === null ? '' : `: ${remaining}`}) on ${toDay(product.low!.at)}`);
+    expiries.push(product.low!.at + ttl);
+    evidenceTimes.push(product.low!.at);
+  }
+
+  const rateWindow = daysToMs(config.pool.rateWindowDays);
+  const issues = inWindow(product.permanentIssues, clock - rateWindow, clock);
+  if (inventory.known && !empty && issues.total > 0) {
+    const perDay = issues.total / config.pool.rateWindowDays;
+    const daysLeft = inventory.available / perDay;
+    if (daysLeft <= config.pool.horizonDays) {
+      reasons.push(`about ${Math.max(0, Math.floor(daysLeft))} days left at ${round1(perDay)} new CALs per day`);
+      expiries.push((issues.days[0]![0] + 1) * DAY_MS + rateWindow);
+      evidenceTimes.push(Math.min(clock, (issues.days.at(-1)![0] + 1) * DAY_MS));
+    }
+  }
+
+  const tempWindow = daysToMs(config.pool.temporaryWindowDays);
+  // Temporaries issued before a newer inventory with room no longer say the pool is empty.
+  const temps = inWindow(product.temporariesWhileEmpty, clock - tempWindow, clock, (dayEnd) => !isContradicted(dayEnd - 1, inventory, low));
+  if (temps.total > 0) {
+    reasons.push(`${plural(temps.total, 'temporary CAL')} issued while the pool was empty`);
+    expiries.push((temps.days[0]![0] + 1) * DAY_MS + tempWindow);
+    evidenceTimes.push(Math.min(clock, (temps.days.at(-1)![0] + 1) * DAY_MS));
+  }
+
+  const open = reasons.length > 0;
+  const severity: Severity = exhausted ? (temps.total > 0 ? 'critical' : 'high') : temps.total > 0 ? 'high' : 'medium';
+  const future = expiries.filter((e) => e > clock);
+  return {
+    open,
+    severity,
+    reasons,
+    inventory,
+    expiresAt: future.length > 0 ? Math.min(...future) : null,
+    empty: empty || isActive(product.exhausted, inventory, low, clock, ttl),
+    lastEvidenceAt: evidenceTimes.length > 0 ? Math.max(...evidenceTimes) : clock,
+  };
+}
+
+/** A newer inventory with room to spare contradicts an older "low/exhausted" event. */
+function isContradicted(at: number, inventory: PoolInventory, low: number): boolean {
+  return inventory.known && inventory.at > at && inventory.available > low;
+}
+
+function isActive(evidence: { at: number } | null, inventory: PoolInventory, low: number, clock: number, ttl: number): boolean {
+  return evidence !== null && evidence.at <= clock && clock - evidence.at < ttl && !isContradicted(evidence.at, inventory, low);
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+function poolRemediation(
+  server: string,
+  display: string,
+  reasons: readonly string[],
+  reclaim: { cals: number; findings: number },
+  temporaryDays: number,
+): string {
+  if (reasons.some((r) => r.startsWith('event 22'))) {
+    return `Install ${display} RDS Per Device CALs on ${server}, or point the session hosts at a license server that has them: it has none for this product.`;
+  }
+  const first =
+    reclaim.cals > 0
+      ? `Reclaim leaked CALs first: ${plural(reclaim.cals, 'CAL')} reclaimable across ${plural(reclaim.findings, 'leak finding')} on ${server} (see their revoke plans); then buy`
+      : 'Buy';
+  return `${first} and install more ${display} RDS Per Device CALs if the pool is still short. Devices left on temporary CALs are refused once those expire, ${temporaryDays} days after issue.`;
+}
