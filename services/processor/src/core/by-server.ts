@@ -287,8 +287,9 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       if (isLeak && before !== undefined && before.candidates.length > 0) requestPlan(state, outputs, null);
       return;
     }
-    const entry = state.open[draft.id] ?? (state.open[draft.id] = { draft, batches: [] });
-    entry.draft = draft;
+    // Entries are replaced, never changed in place: the changelog skips an entry that is the same object.
+    const entry = { draft, batches: state.open[draft.id]?.batches ?? [] };
+    state.open[draft.id] = entry;
     const candidatesChanged = before === undefined || !sameCandidates(before.candidates, draft.candidates);
     if (isLeak && candidatesChanged) {
       requestPlan(state, outputs, draft.id);
@@ -351,8 +352,8 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       }
     }
     reviseRevocations(state, entry.draft, entry.batches, batches, outputs);
-    entry.batches = batches;
-    publish(state, changedId, assemble(state, entry.draft, entry.batches), outputs);
+    state.open[changedId] = { draft: entry.draft, batches };
+    publish(state, changedId, assemble(state, entry.draft, batches), outputs);
   }
 
   /** Re-plans every open leak finding and republishes those whose plan (or draft) changed. */
@@ -367,7 +368,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       const next = batches.get(id) ?? [];
       if (id !== changedId && samePlan(entry.batches, next, state.clock)) continue;
       reviseRevocations(state, entry.draft, entry.batches, next, outputs);
-      entry.batches = next;
+      state.open[id] = { draft: entry.draft, batches: next };
       publish(state, id, assemble(state, entry.draft, next), outputs);
     }
     refreshPools(state, outputs, []);
@@ -425,8 +426,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
           publish(state, id, assemble(state, draft, []), outputs);
           delete state.open[id];
         } else {
-          const entry = state.open[id] ?? (state.open[id] = { draft, batches: [] });
-          entry.draft = draft;
+          state.open[id] = { draft, batches: state.open[id]?.batches ?? [] };
           publish(state, id, assemble(state, draft, []), outputs);
         }
       }

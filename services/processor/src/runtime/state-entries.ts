@@ -14,15 +14,15 @@ import type { TaskProblem } from './task';
 
 /** A collection inside a state, cut into one entry per element. */
 type PartSpec =
-  | { code: string; path: readonly string[]; kind: 'map' }
-  | { code: string; path: readonly string[]; kind: 'list'; keyOf(element: never): string; compare(a: never, b: never): number };
+  | { code: string; path: readonly string[]; kind: 'map'; inPlace?: boolean }
+  | { code: string; path: readonly string[]; kind: 'list'; inPlace?: boolean; keyOf(element: never): string; compare(a: never, b: never): number };
 
 interface StageLayout {
   /** One letter per stage in the entry key. */
   code: string;
   /**
-   * The stage never changes a state (or a part of it) it returned, it replaces it
-   * (copy-on-write.test.ts holds this), so a part that is the same object is unchanged.
+   * The stage never changes a part of a state it returned, it replaces it (copy-on-write.test.ts
+   * holds this for by-hwid and by-computer), so a part that is the same object is unchanged.
    */
   copyOnWrite: boolean;
   parts: readonly PartSpec[];
@@ -53,12 +53,13 @@ const LAYOUTS: Readonly<Record<StageName, StageLayout>> = {
   },
   'by-server': {
     code: 's',
-    // Changes its state in place: every part is serialised and compared at each write.
-    copyOnWrite: false,
+    // Replaces its open findings, revisions, revoked CALs, key packs and pool tracks; only a
+    // product's counters change in place, so those parts are always serialised and compared.
+    copyOnWrite: true,
     decode: decodeByServerState,
     parts: [
       { code: 'k', path: ['keyPacks'], kind: 'map' },
-      { code: 'p', path: ['products'], kind: 'map' },
+      { code: 'p', path: ['products'], kind: 'map', inPlace: true },
       { code: 'r', path: ['revoked'], kind: 'map' },
       { code: 'o', path: ['open'], kind: 'map' },
       { code: 'v', path: ['revisions'], kind: 'map' },
@@ -93,21 +94,22 @@ function withPath(head: Json, path: readonly string[], value: unknown): Json {
   return { ...head, [first!]: rest.length === 0 ? value : withPath((head[first!] ?? {}) as Json, rest, value) };
 }
 
-/** Head first, then every part: [entry key, value]. */
-function splitState(stage: StageName, key: string, state: Json): Array<[string, unknown]> {
+/** Head first, then every part: [entry key, value, whether the same object means the same content]. */
+function splitState(stage: StageName, key: string, state: Json): Array<[string, unknown, boolean]> {
   const layout = LAYOUTS[stage];
   let head = state;
-  const entries: Array<[string, unknown]> = [];
+  const entries: Array<[string, unknown, boolean]> = [];
   for (const part of layout.parts) {
     const collection = readPath(state, part.path);
     head = withoutPath(head, part.path);
+    const shared = layout.copyOnWrite && part.inPlace !== true;
     if (part.kind === 'map') {
-      for (const [sub, value] of Object.entries((collection ?? {}) as Json)) entries.push([partKey(layout.code, key, part.code, sub), value]);
+      for (const [sub, value] of Object.entries((collection ?? {}) as Json)) entries.push([partKey(layout.code, key, part.code, sub), value, shared]);
     } else {
-      for (const element of (collection ?? []) as never[]) entries.push([partKey(layout.code, key, part.code, part.keyOf(element)), element]);
+      for (const element of (collection ?? []) as never[]) entries.push([partKey(layout.code, key, part.code, part.keyOf(element)), element, shared]);
     }
   }
-  entries.unshift([headKey(layout.code, key), head]);
+  entries.unshift([headKey(layout.code, key), head, false]);
   return entries;
 }
 
@@ -152,13 +154,12 @@ export class StateEntries {
 
   /** Appends the changelog records that bring the stored entries of one state up to date. */
   write(stage: StageName, key: string, state: unknown, into: OutgoingRecord[]): void {
-    const layout = LAYOUTS[stage];
-    const id = headKey(layout.code, key);
+    const id = headKey(LAYOUTS[stage].code, key);
     const before = this.written.get(id);
     const after = new Map<string, string>();
     if (state !== undefined) {
-      for (const [entryKey, value] of splitState(stage, key, state as Json)) {
-        const shared = layout.copyOnWrite && typeof value === 'object' && value !== null;
+      for (const [entryKey, value, sameObjectSameContent] of splitState(stage, key, state as Json)) {
+        const shared = sameObjectSameContent && typeof value === 'object' && value !== null;
         // A part the stage did not replace is the object already written: no need to serialise it.
         const known = shared ? this.digestOf.get(value) : undefined;
         if (known !== undefined && before?.get(entryKey) === known) {
