@@ -432,6 +432,9 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
               numPartitions: spec.numPartitions,
               configEntries: [
                 { name: 'cleanup.policy', value: spec.compacted ? 'compact' : 'delete' },
+                // A compacted state topic rolls hourly so the cleaner can reach its older writes:
+                // a restore then reads about one record per key, not every write since creation.
+                ...(spec.compacted ? [{ name: 'segment.ms', value: '3600000' }, { name: 'min.cleanable.dirty.ratio', value: '0.2' }] : []),
                 ...(spec.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(spec.retentionMs) }]),
                 ...(spec.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(spec.maxMessageBytes) }]),
               ],

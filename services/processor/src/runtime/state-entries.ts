@@ -126,6 +126,9 @@ export function isStateEntryKey(key: string): boolean {
   return key.startsWith('[');
 }
 
+/** The digest of an entry read back at restore: matches no real digest. */
+const RESTORED = '';
+
 function digest(json: string): string {
   return hash('sha1', json, 'base64');
 }
@@ -213,7 +216,9 @@ export class StateEntries {
       return;
     }
     if (digests === undefined) this.written.set(id, (digests = new Map()));
-    digests.set(entryKey, digest(json));
+    // Not hashed here (a restore reads every entry, most never change again): the first write
+    // of a state after a restore writes its entries once more.
+    digests.set(entryKey, RESTORED);
     if (entry === undefined) this.restoring.set(id, (entry = { head: undefined, parts: new Map() }));
     if (part === undefined) entry.head = decoded;
     else {
