@@ -244,8 +244,10 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
   const devices = buildDevices(deviceCount, serverCount);
   const latencies: number[] = [];
   const observations: Observation[] = [];
-  /** Samples posted and not yet found: normalised HWID → when the collector accepted it. */
-  const pending = new Map<string, number>();
+  /** Samples posted and not yet found: normalised HWID → when the collector accepted it (monotonic and wall clock). */
+  const pending = new Map<string, { at: number; wallMs: number }>();
+  /** From the 202 to the indexer building the finding's document (its event.ingested). */
+  const toIndexer: number[] = [];
   let lostSamples = 0;
   let samplesPosted = 0;
   let measured = { events: 0, elapsedMs: 0, requests: 0, maxRequestMs: 0 };
@@ -308,7 +310,7 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
         }
         if (batch.length === 0) break;
         const requestMs = await post(batch);
-        if (sample !== undefined) pending.set(sample, performance.now());
+        if (sample !== undefined) pending.set(sample, { at: performance.now(), wallMs: Date.now() });
         requests++;
         maxRequestMs = Math.max(maxRequestMs, requestMs);
         sent += batch.length;
@@ -316,10 +318,9 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
       return { events: sent, elapsedMs: performance.now() - began, requests, maxRequestMs };
     }
 
-    // Warm-up: every device's license, at the target rate.
+    // Warm-up: every device's license, at the target rate, until the fleet is issued.
     let cursor = 0;
-    const warmUpMs = Math.ceil((deviceCount / rate) * 1000) + 1;
-    await pace(warmUpMs, (atMs) => (cursor < devices.length ? issued(devices[cursor++]!, atMs) : undefined), false);
+    await pace(Number.POSITIVE_INFINITY, (atMs) => (cursor < devices.length ? issued(devices[cursor++]!, atMs) : undefined), false);
 
     let running = true;
     const runStart = performance.now();
@@ -353,10 +354,10 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
         if (!posting && deadline === Number.POSITIVE_INFINITY) deadline = performance.now() + SAMPLE_TIMEOUT_MS;
         if (performance.now() > deadline) break;
         if (pending.size > 0) {
-          const found = await pipeline.elasticsearch.search<{ calwatch?: { finding?: { hwids?: string[] } } }>({
+          const found = await pipeline.elasticsearch.search<{ event?: { ingested?: string }; calwatch?: { finding?: { hwids?: string[] } } }>({
             index: pipeline.indexNames.findingsAlias,
             size: pending.size * 2,
-            _source: ['calwatch.finding.hwids'],
+            _source: ['calwatch.finding.hwids', 'event.ingested'],
             query: { bool: { filter: [{ term: { 'calwatch.finding.kind': 'cloned-image' } }, { terms: { 'calwatch.finding.hwids': [...pending.keys()] } }] } },
           });
           const now = performance.now();
@@ -364,7 +365,9 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
             for (const hwid of hit._source?.calwatch?.finding?.hwids ?? []) {
               const accepted = pending.get(hwid);
               if (accepted === undefined) continue;
-              latencies.push(now - accepted);
+              latencies.push(now - accepted.at);
+              const ingested = Date.parse(hit._source?.event?.ingested ?? '');
+              if (Number.isFinite(ingested)) toIndexer.push(ingested - accepted.wallMs);
               pending.delete(hwid);
             }
           }
@@ -406,6 +409,7 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
   }
 
   const sorted = [...latencies].sort((a, b) => a - b);
+  const byIndexer = [...toIndexer].sort((a, b) => a - b);
   const achievedRate = measured.events / (measured.elapsedMs / 1000);
   const p99 = percentile(sorted, 99);
   const processorLag = thirds(observations, durationMs, (o) => o.processorLag);
@@ -435,6 +439,8 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
         p95Ms: Math.round(percentile(sorted, 95)),
         p99Ms: Math.round(p99),
         maxMs: Math.round(sorted[sorted.length - 1] ?? Number.NaN),
+        toIndexerP50Ms: Math.round(percentile(byIndexer, 50)),
+        toIndexerP99Ms: Math.round(percentile(byIndexer, 99)),
         p99TargetMs: P99_TARGET_MS,
         allowedLatenessMs: ALLOWED_LATENESS_MS,
         processorIdleAfterMs: IDLE_AFTER_MS,
@@ -442,7 +448,7 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
         latencyHeld: String(latencyHeld),
       },
       notes:
-        'One request at a time, each tick posting what the schedule owes; event time is the wall clock. A sample is a cloned image (three license.issued) in the batch of its second; latency from its 202 to its finding found by a search polled every 50 ms (index refresh 1 s). Warm-up (every license issued) is not measured.',
+        'One request at a time, each tick posting what the schedule owes; event time is the wall clock. A sample is a cloned image (three license.issued) in the batch of its second; latency from its 202 to its finding found by a search polled every 50 ms (index refresh 1 s); toIndexer: from the 202 to the indexer building the document (its event.ingested), the rest is refresh and polling. Warm-up (every license issued) is not measured.',
     },
     {
       name: 'sustained: consumer lag, first vs last third',
