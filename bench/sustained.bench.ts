@@ -248,12 +248,28 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
   const pending = new Map<string, { at: number; wallMs: number }>();
   /** From the 202 to the indexer building the finding's document (its event.ingested). */
   const toIndexer: number[] = [];
+  /** Every sample's 202 (wall clock) and when the processor produced its first finding record (the record's timestamp). */
+  const acceptedWallMs = new Map<string, number>();
+  const producedMs = new Map<string, number>();
+  const findingsReader = kafka.createConsumer({ groupId: `${groupPrefix}-bench-findings`, maxWaitTimeMs: 100 });
   let lostSamples = 0;
   let samplesPosted = 0;
   let measured = { events: 0, elapsedMs: 0, requests: 0, maxRequestMs: 0 };
   try {
     await collector.start();
     await pipeline.start();
+    await findingsReader.start({
+      topics: [topics.findings],
+      fromBeginning: true,
+      eachBatch: (records) => {
+        for (const record of records) {
+          const finding = JSON.parse(record.value?.toString('utf8') ?? 'null') as { kind?: string; hwids?: string[] } | null;
+          if (finding?.kind !== 'cloned-image') continue;
+          for (const hwid of finding.hwids ?? []) if (!producedMs.has(hwid)) producedMs.set(hwid, Number(record.timestamp));
+        }
+        return Promise.resolve();
+      },
+    });
     const url = `http://127.0.0.1:${collector.address()!.port}/v1/events`;
     let lastEventMs = 0;
 
@@ -310,7 +326,10 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
         }
         if (batch.length === 0) break;
         const requestMs = await post(batch);
-        if (sample !== undefined) pending.set(sample, { at: performance.now(), wallMs: Date.now() });
+        if (sample !== undefined) {
+          pending.set(sample, { at: performance.now(), wallMs: Date.now() });
+          acceptedWallMs.set(sample, Date.now());
+        }
         requests++;
         maxRequestMs = Math.max(maxRequestMs, requestMs);
         sent += batch.length;
@@ -398,6 +417,7 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
     }
     if (fatal !== undefined) throw fatal;
   } finally {
+    await findingsReader.stop().catch(() => undefined);
     await collector.stop().catch(() => undefined);
     await pipeline.stop().catch(() => undefined);
     await admin.close().catch(() => undefined);
@@ -410,6 +430,7 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
 
   const sorted = [...latencies].sort((a, b) => a - b);
   const byIndexer = [...toIndexer].sort((a, b) => a - b);
+  const byProcessor = [...acceptedWallMs].flatMap(([hwid, at]) => (producedMs.has(hwid) ? [producedMs.get(hwid)! - at] : [])).sort((a, b) => a - b);
   const achievedRate = measured.events / (measured.elapsedMs / 1000);
   const p99 = percentile(sorted, 99);
   const processorLag = thirds(observations, durationMs, (o) => o.processorLag);
@@ -439,6 +460,8 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
         p95Ms: Math.round(percentile(sorted, 95)),
         p99Ms: Math.round(p99),
         maxMs: Math.round(sorted[sorted.length - 1] ?? Number.NaN),
+        toFindingsTopicP50Ms: Math.round(percentile(byProcessor, 50)),
+        toFindingsTopicP99Ms: Math.round(percentile(byProcessor, 99)),
         toIndexerP50Ms: Math.round(percentile(byIndexer, 50)),
         toIndexerP99Ms: Math.round(percentile(byIndexer, 99)),
         p99TargetMs: P99_TARGET_MS,
@@ -448,7 +471,7 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
         latencyHeld: String(latencyHeld),
       },
       notes:
-        'One request at a time, each tick posting what the schedule owes; event time is the wall clock. A sample is a cloned image (three license.issued) in the batch of its second; latency from its 202 to its finding found by a search polled every 50 ms (index refresh 1 s); toIndexer: from the 202 to the indexer building the document (its event.ingested), the rest is refresh and polling. Warm-up (every license issued) is not measured.',
+        'One request at a time, each tick posting what the schedule owes; event time is the wall clock. A sample is a cloned image (three license.issued) in the batch of its second; latency from its 202 to its finding found by a search polled every 50 ms (index refresh 1 s); toFindingsTopic: from the 202 to the processor producing the finding (its record timestamp); toIndexer: to the indexer building the document (its event.ingested); the rest is refresh and polling. Warm-up (every license issued) is not measured.',
     },
     {
       name: 'sustained: consumer lag, first vs last third',
