@@ -31,6 +31,18 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   processor: async () => ({ run: (await import('./processor.bench')).runProcessorBench }),
   scale: async () => ({ run: (await import('./scale.bench')).runScaleBench }),
   analyze: async () => ({ run: (await import('./analyze.bench')).runAnalyzeBench }),
+  // A shorter or lighter run: SUSTAINED_EVENTS_PER_SECOND=500 SUSTAINED_DURATION_SECONDS=60 npm run bench -- sustained
+  sustained: async () => {
+    const { runSustainedBench } = await import('./sustained.bench');
+    const number = (value: string | undefined) => (value === undefined || value === '' ? undefined : Number(value));
+    return {
+      run: () =>
+        runSustainedBench({
+          eventsPerSecond: number(process.env.SUSTAINED_EVENTS_PER_SECOND),
+          durationSeconds: number(process.env.SUSTAINED_DURATION_SECONDS),
+        }),
+    };
+  },
 };
 
 async function main(selected: string[]): Promise<void> {
