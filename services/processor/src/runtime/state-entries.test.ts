@@ -50,13 +50,15 @@ function pingPong(reissues: number): CanonicalEvent[] {
 }
 
 describe('state entries in the changelog', () => {
-  it('put every stage state back together exactly, tombstones and deletions included', () => {
+  it('put every stage state back together exactly, small collections inline or split, tombstones included', () => {
     const events = [
       ...scenarios.clonedImage().events,
       ...scenarios.vdiChurn().events,
       ...scenarios.exhaustedPool().events,
       ...scenarios.cappedRevocations().events,
       ...scenarios.corruptedStore().events,
+      // Grows past what a head holds inline (split into parts), then expires back to nothing.
+      ...pingPong(40),
     ];
     const writer = new StateEntries('t', 0);
     const log: OutgoingRecord[] = [];

@@ -94,22 +94,38 @@ function withPath(head: Json, path: readonly string[], value: unknown): Json {
   return { ...head, [first!]: rest.length === 0 ? value : withPath((head[first!] ?? {}) as Json, rest, value) };
 }
 
-/** Head first, then every part: [entry key, value, whether the same object means the same content]. */
+/**
+ * A collection this small stays in the head: most HWIDs hold one license and most names one
+ * HWID, and one record for them is half the writes of a head plus a part.
+ */
+const INLINE_MAX = 4;
+
+function sizeOf(collection: unknown): number {
+  if (collection === undefined || collection === null) return 0;
+  return Array.isArray(collection) ? collection.length : Object.keys(collection).length;
+}
+
+/**
+ * Every part, then the head: [entry key, value, whether the same object means the same
+ * content]. The head goes last so that a write cut short never leaves a head that points at
+ * parts not written yet.
+ */
 function splitState(stage: StageName, key: string, state: Json): Array<[string, unknown, boolean]> {
   const layout = LAYOUTS[stage];
   let head = state;
   const entries: Array<[string, unknown, boolean]> = [];
   for (const part of layout.parts) {
     const collection = readPath(state, part.path);
+    if (sizeOf(collection) <= INLINE_MAX) continue;
     head = withoutPath(head, part.path);
     const shared = layout.copyOnWrite && part.inPlace !== true;
     if (part.kind === 'map') {
-      for (const [sub, value] of Object.entries((collection ?? {}) as Json)) entries.push([partKey(layout.code, key, part.code, sub), value, shared]);
+      for (const [sub, value] of Object.entries(collection as Json)) entries.push([partKey(layout.code, key, part.code, sub), value, shared]);
     } else {
-      for (const element of (collection ?? []) as never[]) entries.push([partKey(layout.code, key, part.code, part.keyOf(element)), element, shared]);
+      for (const element of collection as never[]) entries.push([partKey(layout.code, key, part.code, part.keyOf(element)), element, shared]);
     }
   }
-  entries.unshift([headKey(layout.code, key), head, false]);
+  entries.push([headKey(layout.code, key), head, false]);
   return entries;
 }
 
@@ -247,6 +263,8 @@ export class StateEntries {
       const layout = LAYOUTS[stage];
       let json = entry.head as Json;
       for (const part of layout.parts) {
+        // Held in the head (small): parts left from before are stale.
+        if (readPath(json, part.path) !== undefined) continue;
         const values = entry.parts.get(part.code) ?? new Map<string, unknown>();
         json =
           part.kind === 'map'
