@@ -1,4 +1,4 @@
-import { buildComputer, buildEventId, type CanonicalEvent } from '@calwatch/shared';
+import { buildComputer, buildEventId, buildHwid, type CanonicalEvent, type LicenseFact } from '@calwatch/shared';
 
 /** One Win32_TSIssuedLicense row as an export script writes it. */
 export interface IssuedLicenseRow {
@@ -88,5 +88,20 @@ export function buildClientStoreEvent(n: number, licenseServer = 'LS01'): Canoni
     type: 'client.store',
     computer,
     hwids: [hwid],
+  };
+}
+
+/** A licence fact as a snapshot of one license server holds it, one HWID and name per id. */
+export function buildLicenseFact(id: number, overrides: Partial<LicenseFact> = {}): LicenseFact {
+  return {
+    licenseId: id,
+    keyPackId: 3,
+    hwid: buildHwid(`0x${id.toString(16).padStart(8, '0')}`)!,
+    computer: buildComputer(`PC-${id}`),
+    user: null,
+    issueDate: '2024-05-01T00:00:00.000Z',
+    expirationDate: '2024-07-01T00:00:00.000Z',
+    status: 'active',
+    ...overrides,
   };
 }

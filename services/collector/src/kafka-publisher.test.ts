@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildComputer, buildHwid, buildTopicNames, recordSizeBytes, type LicenseFact, type OutgoingRecord, type Producer } from '@calwatch/shared';
+import { buildTopicNames, recordSizeBytes, type OutgoingRecord, type Producer } from '@calwatch/shared';
+import { buildLicenseFact } from './export-fixtures';
 import { createKafkaPublisher } from './kafka-publisher';
 import { emptyServerState } from './server-state';
 import { buildStateWrite } from './state-entries';
 
-function license(id: number): LicenseFact {
-  return {
-    licenseId: id,
-    keyPackId: 3,
-    hwid: buildHwid(`0x${id.toString(16).padStart(8, '0')}`)!,
-    computer: buildComputer(`PC-${id}`),
-    user: `CORP\\user${id}`,
-    issueDate: '2024-05-01T00:00:00.000Z',
-    expirationDate: '2024-07-01T00:00:00.000Z',
-    status: 'active',
-  };
-}
+const license = (id: number) => buildLicenseFact(id, { user: `CORP\\user${id}` });
 
 /** A Producer that keeps each send; `failOn` makes that send (0-based) throw. */
 function recordingProducer(failOn?: number): Producer & { sends: OutgoingRecord[][] } {

@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildComputer, buildHwid, type LicenseFact, type Snapshot } from '@calwatch/shared';
+import { type LicenseFact, type Snapshot } from '@calwatch/shared';
+import { buildLicenseFact } from './export-fixtures';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
 import { createMemoryPublisher } from './memory-publisher';
 import { completeWithPrevious, createSnapshotCoordinator } from './snapshot-coordinator';
 
-function license(id: number, overrides: Partial<LicenseFact> = {}): LicenseFact {
-  return {
-    licenseId: id,
-    keyPackId: 3,
-    hwid: buildHwid(`0x${id.toString(16).padStart(8, '0')}`)!,
-    computer: buildComputer(`PC-${id}`),
-    user: null,
-    issueDate: '2024-05-01T00:00:00.000Z',
-    expirationDate: '2024-07-01T00:00:00.000Z',
-    status: 'active',
-    ...overrides,
-  };
-}
+const license = buildLicenseFact;
 
 function snapshot(takenAt: string, licenses: LicenseFact[], licenseServer = 'LS01'): Snapshot {
   return { licenseServer, takenAt, licenses, source: { kind: 'wmi-issued-licenses', ref: `test:${takenAt}` } };

@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { buildComputer, buildHwid, type LicenseFact } from '@calwatch/shared';
+import { type LicenseFact } from '@calwatch/shared';
+import { buildLicenseFact } from './export-fixtures';
 import { emptyServerState, type CollectorServerState } from './server-state';
 import { buildHeadKey, buildLicenseKey, buildStateWrite, decodeStateKey, storedAfterFailedWrite, storedEntriesOf } from './state-entries';
 
-function license(id: number, overrides: Partial<LicenseFact> = {}): LicenseFact {
-  return {
-    licenseId: id,
-    keyPackId: 3,
-    hwid: buildHwid(`0x${id.toString(16).padStart(8, '0')}`)!,
-    computer: buildComputer(`PC-${id}`),
-    user: null,
-    issueDate: '2024-05-01T00:00:00.000Z',
-    expirationDate: '2024-07-01T00:00:00.000Z',
-    status: 'active',
-    ...overrides,
-  };
-}
+const license = buildLicenseFact;
 
 function state(takenAt: string, licenses: LicenseFact[]): CollectorServerState {
   return { ...emptyServerState('LS01'), issued: { licenseServer: 'LS01', takenAt, licenses: Object.fromEntries(licenses.map((l) => [String(l.licenseId), l])) } };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildComputer, buildHwid, buildTopicNames, createSilentLogger, type IncomingRecord, type LicenseFact, type OutgoingRecord } from '@calwatch/shared';
+import { buildTopicNames, createSilentLogger, type IncomingRecord, type LicenseFact, type OutgoingRecord } from '@calwatch/shared';
+import { buildLicenseFact } from './export-fixtures';
 import { buildStateRecords } from './kafka-records';
 import { createMemoryPublisher } from './memory-publisher';
 import { emptyServerState, type CollectorServerState } from './server-state';
@@ -10,19 +11,7 @@ import { screenEvents } from './event-screen';
 
 const topics = buildTopicNames('t.');
 
-function license(id: number, overrides: Partial<LicenseFact> = {}): LicenseFact {
-  return {
-    licenseId: id,
-    keyPackId: 3,
-    hwid: buildHwid(`0x${id.toString(16).padStart(8, '0')}`)!,
-    computer: buildComputer(`PC-${id}`),
-    user: null,
-    issueDate: '2024-05-01T00:00:00.000Z',
-    expirationDate: '2024-07-01T00:00:00.000Z',
-    status: 'active',
-    ...overrides,
-  };
-}
+const license = buildLicenseFact;
 
 let offset = 0;
 function record(key: string | null, value: unknown): IncomingRecord {
