@@ -9,10 +9,6 @@ import { CanonicalEvent, type OutgoingRecord } from '@calwatch/shared';
 export const META_KEY = '\u0000task';
 const BUFFER_PREFIX = '\u0000buf\u0000';
 
-export function isReservedKey(key: string): boolean {
-  return key.startsWith('\u0000');
-}
-
 export function isBufferKey(key: string): boolean {
   return key.startsWith(BUFFER_PREFIX);
 }
