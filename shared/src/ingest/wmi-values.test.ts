@@ -112,6 +112,10 @@ describe('parseLicenseStatus / parseUint32', () => {
     expect(parseLicenseStatus('gone').ok).toBe(false);
   });
 
+  it('refuses names every object inherits', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) expect(parseLicenseStatus(name).ok).toBe(false);
+  });
+
   it('keeps uint32 in range', () => {
     expect(value(parseUint32('4294967295'))).toBe(4294967295);
     expect(parseUint32('4294967296').ok).toBe(false);

@@ -145,7 +145,12 @@ export function parseInteger(value: unknown): FieldResult<number> {
   return bad(expected);
 }
 
-const STATUS_ALIASES: Record<string, LicenseStatus> = { permanent: 'active', upgraded: 'upgrade' };
+// A Map, not an object: a name read from input ('__proto__', 'constructor') must not find
+// what every object inherits.
+const STATUS_ALIASES = new Map<string, LicenseStatus>([
+  ['permanent', 'active'],
+  ['upgraded', 'upgrade'],
+]);
 
 /** LicenseStatus as its code 0..6 (the WMI value) or its name, in any case. */
 export function parseLicenseStatus(value: unknown): FieldResult<LicenseStatus> {
@@ -159,7 +164,7 @@ export function parseLicenseStatus(value: unknown): FieldResult<LicenseStatus> {
   const name = value.trim().toLowerCase();
   const status = (LICENSE_STATUS_BY_CODE as readonly string[]).includes(name)
     ? (name as LicenseStatus)
-    : STATUS_ALIASES[name];
+    : STATUS_ALIASES.get(name);
   return status === undefined ? bad(expected) : ok(status);
 }
 
