@@ -13,6 +13,7 @@ import { createDropFolder, type DropFolder, type ParseFileFn } from './drop-fold
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
 import { buildCollectorApp, type CollectorApp, type ParseFn, type Readiness } from './http-app';
+import { createAuthFailureLimiter } from './auth-failure-limiter';
 import { createInFlightBudget } from './in-flight-budget';
 import { createIngestor } from './ingestor';
 import { createKafkaAvailability, withAvailability } from './kafka-availability';
@@ -134,12 +135,14 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
         }),
         availability,
       );
-      const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString()) });
+      const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString(), config.COLLECTOR_MAX_EVENT_TIME_SKEW_MS),
+      });
       const ingestor = createIngestor({
         publisher,
         snapshots: coordinator,
         batchRecords: config.COLLECTOR_PUBLISH_BATCH_RECORDS,
         maxReportedRejections: config.COLLECTOR_MAX_REPORTED_REJECTIONS,
+        maxEventTimeSkewMs: config.COLLECTOR_MAX_EVENT_TIME_SKEW_MS,
         now,
         onRecords: (outcome, code, source, count) => metrics.records.inc({ outcome, code, source }, count),
       });
@@ -147,6 +150,7 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
       app = buildCollectorApp({
         logger,
         tokens,
+        authLimiter: createAuthFailureLimiter({ maxFailures: config.COLLECTOR_AUTH_MAX_FAILURES, windowMs: config.COLLECTOR_AUTH_FAILURE_WINDOW_MS }),
         ingestor,
         budget,
         availability,
@@ -156,6 +160,10 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
           maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES,
           maxClockSkewMs: config.COLLECTOR_MAX_CLOCK_SKEW_MS,
           retryAfterSeconds: config.COLLECTOR_RETRY_AFTER_SECONDS,
+          requestTimeoutMs: config.COLLECTOR_REQUEST_TIMEOUT_MS,
+          headersTimeoutMs: config.COLLECTOR_HEADERS_TIMEOUT_MS,
+          idleTimeoutMs: config.COLLECTOR_IDLE_TIMEOUT_MS,
+          keepAliveTimeoutMs: config.COLLECTOR_KEEP_ALIVE_TIMEOUT_MS,
         },
         readiness,
         deadLetterRequest: (deadLetter) => publisher.publish([], [deadLetter]),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSilentLogger } from '@calwatch/shared';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, createSilentLogger } from '@calwatch/shared';
 import { createDropFolder, type DropFolder } from './drop-folder';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
@@ -28,8 +28,8 @@ async function setup(options: { stableMs?: number; publisher?: EventPublisher; c
   const memory = createMemoryPublisher();
   const publisher = options.publisher ?? memory;
   const now = () => new Date();
-  const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString()) });
-  const ingestor = createIngestor({ publisher, snapshots: coordinator, batchRecords: 50, maxReportedRejections: 10, now });
+  const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString(), DEFAULT_MAX_EVENT_TIME_SKEW_MS) });
+  const ingestor = createIngestor({ publisher, snapshots: coordinator, batchRecords: 50, maxReportedRejections: 10, maxEventTimeSkewMs: DEFAULT_MAX_EVENT_TIME_SKEW_MS, now });
   folder = createDropFolder({
     dir,
     ingestor,

@@ -3,10 +3,11 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COLLECTOR_ERRORS } from './errors';
-import { createSilentLogger, type CanonicalEvent } from '@calwatch/shared';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, createSilentLogger, type CanonicalEvent } from '@calwatch/shared';
 import { screenEvents } from './event-screen';
 import { buildClientStoreEvent, buildIssuedLicenseRow, buildIssuedLicensesCsv, buildKeyPacksCsv } from './export-fixtures';
 import { buildCollectorApp, type CollectorApp, type HttpLimits } from './http-app';
+import { createAuthFailureLimiter } from './auth-failure-limiter';
 import { createInFlightBudget } from './in-flight-budget';
 import { createIngestor } from './ingestor';
 import { createKafkaAvailability, withAvailability } from './kafka-availability';
@@ -28,32 +29,44 @@ interface Harness {
 
 let current: Harness | undefined;
 
-function build(options: { limits?: Partial<HttpLimits>; maxInFlightRequests?: number; retryIntervalMs?: number } = {}): Harness {
+function build(options: { limits?: Partial<HttpLimits>; maxInFlightRequests?: number; retryIntervalMs?: number; authMaxFailures?: number; tokenEntries?: string[] } = {}): Harness {
   const publisher = createMemoryPublisher();
   const availability = createKafkaAvailability({ retryIntervalMs: options.retryIntervalMs ?? 60_000 });
   const guarded = withAvailability(publisher, availability);
   const now = () => NOW;
-  const coordinator = createSnapshotCoordinator({ publisher: guarded, screen: (events, ref) => screenEvents(events, ref, NOW.toISOString()) });
+  const coordinator = createSnapshotCoordinator({ publisher: guarded, screen: (events, ref) => screenEvents(events, ref, NOW.toISOString(), DEFAULT_MAX_EVENT_TIME_SKEW_MS) });
   const metrics = createCollectorMetrics({ defaultMetrics: false });
   const ingestor = createIngestor({
     publisher: guarded,
     snapshots: coordinator,
     batchRecords: 100,
     maxReportedRejections: 5,
+    maxEventTimeSkewMs: DEFAULT_MAX_EVENT_TIME_SKEW_MS,
     now,
     onRecords: (outcome, code, source, count) => metrics.records.inc({ outcome, code, source }, count),
   });
   const tokens = createTokenStore();
-  tokens.replace('env', [TOKEN, OTHER_TOKEN]);
+  tokens.replace('env', options.tokenEntries ?? [TOKEN, OTHER_TOKEN]);
   const serving = { value: true };
   const app = buildCollectorApp({
     logger: createSilentLogger(),
     tokens,
+    authLimiter: createAuthFailureLimiter({ maxFailures: options.authMaxFailures ?? 1_000, windowMs: 60_000 }),
     ingestor,
     budget: createInFlightBudget({ maxRequests: options.maxInFlightRequests ?? 8, maxBytes: 1e9 }),
     availability,
     metrics,
-    limits: { maxBodyBytes: 1_000_000, maxDecompressedBytes: 4_000_000, maxClockSkewMs: 60_000, retryAfterSeconds: 7, ...options.limits },
+    limits: {
+      maxBodyBytes: 1_000_000,
+      maxDecompressedBytes: 4_000_000,
+      maxClockSkewMs: 60_000,
+      retryAfterSeconds: 7,
+      requestTimeoutMs: 60_000,
+      headersTimeoutMs: 10_000,
+      idleTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      ...options.limits,
+    },
     readiness: () => ({ ready: serving.value && availability.isHealthy(), serving: serving.value, checks: { test: serving.value ? 'up' : 'down' } }),
     deadLetterRequest: (deadLetter) => guarded.publish([], [deadLetter]),
     now,
