@@ -620,3 +620,18 @@ describe('failed authentications', () => {
     expect(text).toMatch(/calwatch_collector_auth_failures_total\{reason="rate-limited"\} 3/);
   });
 });
+
+describe('dead letters fit the topic', () => {
+  it('cuts the original of a huge malformed event to a prefix and records its length', async () => {
+    const { app, publisher } = build({ limits: { maxBodyBytes: 8_000_000, maxDecompressedBytes: 8_000_000 } });
+    const spaces = ' '.repeat(3_000_000);
+    const body = `<Events><Event><System>${spaces}<a></b></System></Event>${readFileSync(new URL('../../../test/fixtures/events/licensing.wevtutil.xml', import.meta.url), 'utf8').replace(/^[\s\S]*?<Event/, '<Event')}`;
+    const response = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...AUTH, 'content-type': 'application/xml', 'content-encoding': 'gzip' }, payload: gzipSync(body) });
+    expect(response.statusCode).toBe(202);
+    const letter = publisher.deadLetters.find((d) => d.code === 'INGEST_XML_SYNTAX')!;
+    expect(letter).toBeDefined();
+    expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThan(256 * 1024);
+    expect(letter.originalBytes).toBeGreaterThan(3_000_000);
+    expect(Buffer.from(letter.originalBase64, 'base64').toString().startsWith('<Event><System>')).toBe(true);
+  });
+});
