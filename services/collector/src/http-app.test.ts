@@ -635,3 +635,18 @@ describe('dead letters fit the topic', () => {
     expect(Buffer.from(letter.originalBase64, 'base64').toString().startsWith('<Event><System>')).toBe(true);
   });
 });
+
+describe('event time bound', () => {
+  it('dead-letters an event more than the skew past the collector clock and publishes the rest', async () => {
+    const { app, publisher } = build();
+    const future = { ...buildClientStoreEvent(2), eventTime: '2999-01-01T00:00:00.000Z' };
+    const justInside = { ...buildClientStoreEvent(3), eventTime: new Date(NOW.getTime() + DEFAULT_MAX_EVENT_TIME_SKEW_MS).toISOString() };
+    const lines = [buildClientStoreEvent(1), future, justInside].map((e) => JSON.stringify(e)).join('\n');
+    const response = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...AUTH, 'content-type': 'application/x-ndjson' }, payload: `${lines}\n` });
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toMatchObject({ accepted: 2, rejected: 1 });
+    expect(publisher.events.map((e) => e.eventId)).toEqual([buildClientStoreEvent(1).eventId, justInside.eventId]);
+    expect(publisher.deadLetters.map((d) => [d.code, d.location.field])).toEqual([['COLLECTOR_EVENT_TIME_AHEAD', 'eventTime']]);
+    expect(JSON.parse(Buffer.from(publisher.deadLetters[0]!.originalBase64, 'base64').toString()).eventId).toBe(future.eventId);
+  });
+});
