@@ -9,7 +9,7 @@ import {
   type Service,
 } from '@calwatch/shared';
 import type { CollectorConfig } from './config';
-import { createDropFolder, type DropFolder, type ParseFileFn } from './drop-folder';
+import { createDropFolder, type DropFolder } from './drop-folder';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
 import { buildCollectorApp, type CollectorApp, type ParseFn, type Readiness } from './http-app';
@@ -40,9 +40,8 @@ export interface CollectorServiceOptions {
   logger: Logger;
   kafka: KafkaClient;
   now?: () => Date;
-  /** Parsers; the shared ones unless a test or benchmark passes others. */
+  /** The parser of request bodies and drop-folder files; the shared one unless a test or benchmark passes another. */
   parse?: ParseFn;
-  parseFile?: ParseFileFn;
   /** Process metrics (event loop, memory); off in tests that build several collectors. */
   defaultMetrics?: boolean;
   /** Kafka stayed unavailable past KAFKA_OUTAGE_BUDGET_MS: the process should exit non-zero. */
@@ -194,7 +193,8 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
           scanIntervalMs: config.COLLECTOR_DROP_SCAN_INTERVAL_MS,
           canPublish: () => state === 'running' && availability.tryEnter(),
           onOutcome: (outcome) => metrics.dropFiles.inc({ outcome }),
-          ...(options.parseFile === undefined ? {} : { parse: options.parseFile }),
+          limits: { maxBytes: config.COLLECTOR_MAX_BODY_BYTES, maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES },
+          ...(options.parse === undefined ? {} : { parse: options.parse }),
           now,
         });
         await dropFolder.start();

@@ -1,12 +1,16 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { constants, watch, type FSWatcher } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCalwatchError, parseFile, type Logger, type ParseOptions, type ParsedItem } from '@calwatch/shared';
+import { isCalwatchError, parseStream, type Logger, type ParseOptions, type ParsedItem } from '@calwatch/shared';
+import { readBody, type BodyLimits } from './body-stream';
 import { COLLECTOR_ERRORS } from './errors';
 import { createStabilityTracker, isIgnoredDropFile } from './file-stability';
 import type { IngestResult, Ingestor, ItemKind } from './ingestor';
 
-export type ParseFileFn = (path: string, options: Omit<ParseOptions, 'ref'> & { ref?: string }) => AsyncIterable<ParsedItem>;
+export type ParseStreamFn = (input: AsyncIterable<Buffer | string>, options: ParseOptions) => AsyncIterable<ParsedItem>;
+
+/** Opened read-only, never through a symbolic link, and without blocking on a FIFO. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export interface DropFolderOptions {
   dir: string;
@@ -17,7 +21,9 @@ export interface DropFolderOptions {
   /** False while Kafka is known to be down: files wait in the folder. */
   canPublish: () => boolean;
   onOutcome?: (outcome: 'done' | 'failed' | 'retry') => void;
-  parse?: ParseFileFn;
+  /** The limits of an HTTP body apply to a file too: as stored, and after gzip. */
+  limits: BodyLimits;
+  parse?: ParseStreamFn;
   now?: () => Date;
 }
 
@@ -41,7 +47,7 @@ export const FAILED_DIR = 'failed';
  */
 export function createDropFolder(options: DropFolderOptions): DropFolder {
   const { dir, ingestor, logger } = options;
-  const parse = options.parse ?? parseFile;
+  const parse = options.parse ?? parseStream;
   const now = options.now ?? (() => new Date());
   const tracker = createStabilityTracker(options.stableMs);
   const log = logger.child({ component: 'drop-folder', dir });
@@ -96,23 +102,60 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
         waiting = true;
         break;
       }
-      await ingestFile(name, path, info);
+      await ingestFile(name, path);
     }
     // Come back once the files seen changing may have settled.
     if (waiting) schedule(Math.max(options.stableMs, 50));
   }
 
-  async function ingestFile(name: string, path: string, info: { size: number; mtime: Date }): Promise<void> {
+  /**
+   * Opens what the scan saw, refusing a symbolic link put in its place since (O_NOFOLLOW)
+   * and anything but a regular file (checked on the open descriptor, so it is the file
+   * that will be read).
+   */
+  async function openRegular(path: string): Promise<{ handle: FileHandle; size: number; mtime: Date }> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, OPEN_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ELOOP' || code === 'EMLINK' ? 'it is a symbolic link' : `it cannot be opened (${code ?? (error as Error).message})`;
+      throw COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', `the file was not read: ${why}`, { cause: error });
+    }
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      await handle.close();
+      throw COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', 'the file was not read: it is not a regular file');
+    }
+    return { handle, size: info.size, mtime: info.mtime };
+  }
+
+  async function ingestFile(name: string, path: string): Promise<void> {
     const at = now();
-    if (info.size === 0) {
+    let opened: { handle: FileHandle; size: number; mtime: Date };
+    try {
+      opened = await openRegular(path);
+    } catch (error) {
+      await moveToFailed(name, error as { code: string; message: string }, undefined);
+      return;
+    }
+    const { handle } = opened;
+    if (opened.size === 0) {
+      await handle.close();
       await moveToFailed(name, COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', 'the file is empty'), undefined);
       return;
     }
+    if (opened.size > options.limits.maxBytes) {
+      await handle.close();
+      await moveToFailed(name, COLLECTOR_ERRORS.create('COLLECTOR_BODY_TOO_LARGE', `the file of ${opened.size} bytes exceeds ${options.limits.maxBytes} bytes`), undefined);
+      return;
+    }
     // The export was written when the file was last modified; a clock ahead is clamped.
-    const takenAt = new Date(Math.min(info.mtime.getTime(), at.getTime())).toISOString();
+    const takenAt = new Date(Math.min(opened.mtime.getTime(), at.getTime())).toISOString();
     let result: IngestResult;
     try {
-      result = await ingestor.ingest({ items: parse(path, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
+      const body = readBody(handle.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>, 'identity', options.limits);
+      result = await ingestor.ingest({ items: parse(body.chunks, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
     } catch (error) {
       if (isCalwatchError(error) && error.retriable) {
         tracker.forget(name);
@@ -125,6 +168,8 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
         : COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', `the file could not be read: ${(error as Error).message}`, { cause: error });
       await moveToFailed(name, failure, undefined);
       return;
+    } finally {
+      await handle.close();
     }
     if (result.accepted === 0) {
       const reason = result.rejected > 0 ? `no record could be read; ${result.rejected} rejected (see the dead-letter topic)` : 'the file holds no records';
