@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,7 +31,9 @@ interface Harness {
 
 let current: Harness | undefined;
 
-function build(options: { limits?: Partial<HttpLimits>; maxInFlightRequests?: number; retryIntervalMs?: number; authMaxFailures?: number; tokenEntries?: string[] } = {}): Harness {
+function build(
+  options: { limits?: Partial<HttpLimits>; maxInFlightRequests?: number; maxInFlightBytes?: number; retryIntervalMs?: number; authMaxFailures?: number; tokenEntries?: string[] } = {},
+): Harness {
   const publisher = createMemoryPublisher();
   const availability = createKafkaAvailability({ retryIntervalMs: options.retryIntervalMs ?? 60_000 });
   const guarded = withAvailability(publisher, availability);
@@ -55,7 +57,7 @@ function build(options: { limits?: Partial<HttpLimits>; maxInFlightRequests?: nu
     tokens,
     authLimiter: createAuthFailureLimiter({ maxFailures: options.authMaxFailures ?? 1_000, windowMs: 60_000 }),
     ingestor,
-    budget: createInFlightBudget({ maxRequests: options.maxInFlightRequests ?? 8, maxBytes: 1e9 }),
+    budget: createInFlightBudget({ maxRequests: options.maxInFlightRequests ?? 8, maxBytes: options.maxInFlightBytes ?? 1e9 }),
     availability,
     metrics,
     limits: {
@@ -648,5 +650,92 @@ describe('event time bound', () => {
     expect(publisher.events.map((e) => e.eventId)).toEqual([buildClientStoreEvent(1).eventId, justInside.eventId]);
     expect(publisher.deadLetters.map((d) => [d.code, d.location.field])).toEqual([['COLLECTOR_EVENT_TIME_AHEAD', 'eventTime']]);
     expect(JSON.parse(Buffer.from(publisher.deadLetters[0]!.originalBase64, 'base64').toString()).eventId).toBe(future.eventId);
+  });
+});
+
+/** Resolves once `condition` holds; fails after `timeoutMs`. */
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Opens a raw connection, writes `text`, and resolves with what the server sent once it closed the connection. */
+function stallingClient(port: number, text: string): { closed: Promise<string> } {
+  const socket = connect({ host: '127.0.0.1', port });
+  let received = '';
+  socket.on('data', (data) => {
+    received += data.toString();
+  });
+  socket.write(text);
+  return {
+    closed: new Promise((resolve) => {
+      socket.on('close', () => resolve(received));
+      socket.on('error', () => undefined);
+    }),
+  };
+}
+
+describe('resource limits', () => {
+  const timeouts = { requestTimeoutMs: 1_500, headersTimeoutMs: 300, idleTimeoutMs: 1_000, keepAliveTimeoutMs: 200 };
+
+  it('closes a connection whose headers never finish', async () => {
+    const { app } = build({ limits: timeouts });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const client = stallingClient((app.server.address() as AddressInfo).port, 'POST /v1/events HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const started = Date.now();
+    const answer = await client.closed;
+    expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(timeouts.requestTimeoutMs + 1_000);
+  });
+
+  it('cuts off a body that trickles in, so slow uploads cannot hold the in-flight slots', async () => {
+    const { app, publisher } = build({ limits: timeouts, maxInFlightRequests: 1 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/x-ndjson\r\nContent-Length: 100000\r\n\r\n`);
+    // One byte every 100 ms: never idle long enough for the idle timeout, only the request timeout stops it.
+    const trickle = setInterval(() => socket.write(' '), 100);
+    try {
+      await closed;
+    } finally {
+      clearInterval(trickle);
+    }
+    // The slot is free again.
+    const next = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...AUTH, 'content-type': 'application/x-ndjson' }, payload: `${JSON.stringify(buildClientStoreEvent(1))}\n` });
+    expect(next.statusCode).toBe(202);
+    expect(publisher.events).toHaveLength(1);
+  });
+
+  it('counts decoded bytes of chunked and gzip bodies in the in-flight budget', async () => {
+    const { app, publisher } = build({ maxInFlightBytes: 20_000 });
+    const release = publisher.hold();
+    const lines = Array.from({ length: 80 }, (_, i) => JSON.stringify(buildClientStoreEvent(i + 1))).join('\n');
+    expect(lines.length).toBeGreaterThan(20_000);
+    // Declared as a few hundred bytes of gzip, sent chunked: only its decoded size tells what it holds.
+    const zipped = gzipSync(`${lines}\n`);
+    const big = app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { ...AUTH, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip', 'transfer-encoding': 'chunked' },
+      payload: Readable.from([zipped.subarray(0, 100), zipped.subarray(100)]),
+    });
+    await waitFor(() => publisher.calls > 0);
+    const callsBefore = publisher.calls;
+    const small = app.inject({ method: 'POST', url: '/v1/events', headers: { ...AUTH, 'content-type': 'application/x-ndjson' }, payload: `${JSON.stringify(buildClientStoreEvent(999))}\n` });
+    let smallDone = false;
+    void small.then(() => {
+      smallDone = true;
+    });
+    // Refused at once, or (without decoded bytes in the budget) let through to publish.
+    await waitFor(() => smallDone || publisher.calls > callsBefore);
+    release();
+    expect((await small).statusCode).toBe(429);
+    expect((await big).statusCode).toBe(202);
   });
 });

@@ -5,10 +5,11 @@
 // quadratic pattern 16 times. Sizes go up in order and the first step that grows too fast
 // fails the case, so quadratic code fails in seconds instead of running for hours. The
 // bounds are generous (a slow, busy machine passes); quadratic code does not.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { MAX_LEADING_WHITESPACE_CHARS, parseStream } from './parse-stream';
 import { fixture, parseBytes } from './test-support';
 import type { InputFormat } from './types';
-import { readFileSync } from 'node:fs';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -89,4 +90,26 @@ describe('parsers run in linear time', () => {
     },
     60_000,
   );
+});
+
+describe('an all-whitespace export', () => {
+  it('is refused once the leading whitespace passes the cap, not buffered to its end', async () => {
+    const chunk = ' '.repeat(64 * KIB);
+    let produced = 0;
+    let producedAtFirstItem: number | undefined;
+    async function* whitespace(): AsyncGenerator<string> {
+      for (let i = 0; i < 128; i++) {
+        produced += chunk.length;
+        yield chunk;
+      }
+    }
+    const items = [];
+    for await (const item of parseStream(whitespace(), { ref: 'test', observedTime: '2024-06-14T00:00:00.000Z', format: 'wmi-issued-licenses' })) {
+      producedAtFirstItem ??= produced;
+      items.push(item);
+    }
+    expect(items.map((i) => (i.kind === 'rejected' ? i.rejection.code : i.kind))).toEqual(['INGEST_RECORD_TOO_LARGE']);
+    expect(producedAtFirstItem).toBeLessThanOrEqual(MAX_LEADING_WHITESPACE_CHARS + 2 * chunk.length);
+    expect(produced).toBe(128 * chunk.length);
+  });
 });
