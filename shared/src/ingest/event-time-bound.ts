@@ -13,3 +13,14 @@ export function isEventTimeAhead(eventTime: string | number, referenceMs: number
   const at = typeof eventTime === 'number' ? eventTime : Date.parse(eventTime);
   return at > referenceMs + skewMs;
 }
+
+/**
+ * The newest time a set of inputs vouches for (file modification or snapshot times), but
+ * never past the wall clock: a file stamped 2999 vouches for nothing. The wall clock when
+ * no input has a time.
+ */
+export function newestVouchedTimeMs(candidatesMs: Iterable<number>, nowMs: number): number {
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const ms of candidatesMs) if (Number.isFinite(ms) && ms > newest) newest = ms;
+  return Number.isFinite(newest) ? Math.min(newest, nowMs) : nowMs;
+}

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { isEventTimeAhead, parseStream, type ParsedItem } from '@calwatch/shared';
+import { isEventTimeAhead, newestVouchedTimeMs, parseStream, type ParsedItem } from '@calwatch/shared';
 import type { InputProgress } from './checkpoint';
 import type { InputRole, ReplayInput } from './inputs';
 import { mergeByTime } from './merge';
@@ -78,17 +78,12 @@ function rejectAhead(item: Extract<ParsedItem, { kind: 'event' }>, input: Replay
   };
 }
 
-/**
- * The newest time a replay's inputs vouch for: the latest file modification or snapshot
- * time, but never past the wall clock (a file stamped 2999 vouches for nothing).
- */
+/** The newest time a replay's inputs vouch for: their modification and snapshot times (see newestVouchedTimeMs). */
 export function newestInputTimeMs(inputs: readonly ReplayInput[], nowMs: number): number {
-  let newest = Number.NEGATIVE_INFINITY;
-  for (const input of inputs) {
-    const snapshotMs = Date.parse(input.snapshotTime);
-    newest = Math.max(newest, input.mtimeMs, Number.isFinite(snapshotMs) ? snapshotMs : newest);
-  }
-  return Number.isFinite(newest) ? Math.min(newest, nowMs) : nowMs;
+  return newestVouchedTimeMs(
+    inputs.flatMap((input) => [input.mtimeMs, Date.parse(input.snapshotTime)]),
+    nowMs,
+  );
 }
 
 async function* snapshotEntry(input: ReplayInput): AsyncGenerator<ReplayEntry> {
