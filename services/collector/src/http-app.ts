@@ -180,7 +180,7 @@ export function buildCollectorApp(options: CollectorAppOptions) {
     if (auth === 'public') return undefined;
     // Any route that does not declare itself public needs a token (fail closed).
     const address = request.ip;
-    const waitMs = authLimiter.blockedForMs(address, Date.now());
+    const waitMs = authLimiter.blockedForMs(address, now().getTime());
     if (waitMs > 0) {
       metrics.authFailures.inc({ reason: 'rate-limited' });
       reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
@@ -189,7 +189,7 @@ export function buildCollectorApp(options: CollectorAppOptions) {
     const authorization = headerValue(request, 'authorization');
     const grant = tokens.authorize(authorization);
     if (grant === undefined) {
-      authLimiter.recordFailure(address, Date.now());
+      authLimiter.recordFailure(address, now().getTime());
       metrics.authFailures.inc({ reason: authorization === undefined ? 'missing' : 'invalid' });
       reply.header('www-authenticate', 'Bearer realm="calwatch"');
       return refuse(reply, request, fail('COLLECTOR_UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer <token>)'));
