@@ -17,6 +17,8 @@
 
   // ---- Pool charts: CALs in use and pool size per day; exhaustion as a dashed line.
   var charts = [];
+  // Counts hold from one day's end to the next: steps, not slopes.
+  var stepped = uPlot.paths.stepped({ align: 1 });
   document.querySelectorAll('.chart[data-pool]').forEach(function (el) {
     var pool = chartData.pools[Number(el.getAttribute('data-pool'))];
     var xs = pool.points.map(function (p) { return Date.parse(p[0]) / 1000; });
@@ -58,8 +60,8 @@
         scales: { x: { time: true, range: [xMin, xMax] }, y: { range: function (u, min, max) { return [0, Math.max(1, max) * 1.08]; } } },
         series: [
           { label: 'day' },
-          { label: 'CALs in use', stroke: '#1f6feb', width: 2, fill: 'rgba(31,111,235,0.08)', value: function (u, v) { return v === null ? '–' : fmt.format(v); } },
-          { label: 'pool size', stroke: '#2e7d32', width: 2, dash: [8, 4], value: function (u, v) { return v === null ? 'unknown' : fmt.format(v); } },
+          { label: 'CALs in use', stroke: '#1f6feb', width: 2, paths: stepped, fill: 'rgba(31,111,235,0.08)', value: function (u, v) { return v === null || v === undefined ? '–' : fmt.format(v); } },
+          { label: 'pool size', stroke: '#2e7d32', width: 2, paths: stepped, dash: [8, 4], value: function (u, v) { return v === null || v === undefined ? '–' : fmt.format(v); } },
         ],
         axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return fmt.format(v); }); }, size: 60 }],
       },
