@@ -23,7 +23,7 @@ export const REVOCATION_ROWS_ID = 'calwatch-revocation-rows';
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
 const KIND_LABELS: Record<string, string> = {
   'cloned-image': 'Cloned image (one HWID, many names)',
-  'hwid-churn': 'HWID churn (non-persistent VDI, deleted MSLicensing)',
+  'hwid-churn': 'HWID churn (VDI, deleted MSLicensing)',
   'rebuilt-device': 'Rebuilt device (new HWID, old CAL orphaned)',
   'duplicate-name': 'Duplicate name (two machines, one name)',
   'corrupted-store': 'Corrupted client store (several HWIDs)',
@@ -150,7 +150,7 @@ function causesSection(analysis: Analysis): string {
   if (entries.length === 0) return '<section id="causes"><h2>Leaked CALs by cause</h2><p>No leaked CALs.</p></section>';
   const max = entries.reduce((m, [, n]) => Math.max(m, n), 1);
   const rowHeight = 28;
-  const labelWidth = 360;
+  const labelWidth = 400;
   const barWidth = 420;
   const bars = entries
     .map(([kind, n], i) => {
@@ -206,6 +206,9 @@ function revocationsSection(analysis: Analysis): string {
 <textarea id="rv-script" readonly rows="6" aria-label="PowerShell for the selected rows" placeholder="The PowerShell for the selected rows appears here."></textarea></section>`;
 }
 
+/** A year of daily exports is hundreds of files: their table starts folded. */
+const FILES_SHOWN_OPEN = 30;
+
 const KNOWN_SUMMARY_KEYS = new Set([
   'findings', 'resolvedFindings', 'byKind', 'bySeverity', 'leakedCals', 'reclaimableCals', 'leakedCalsByKind',
   'licenseServers', 'byProduct', 'recordsRead', 'events', 'eventsAfterAsOf', 'rejected', 'files',
@@ -217,7 +220,7 @@ function inputsSection(analysis: Analysis): string {
     .map(
       (f) =>
         `<tr><td><code>${escapeHtml(f.path)}</code></td><td>${escapeHtml(f.kinds.join(', ') || 'nothing readable')}</td><td>${escapeHtml(f.licenseServers.join(', '))}</td><td class="n">${number(f.records)}</td><td class="n">${number(f.rejected)}</td>` +
-        `<td>${f.snapshotTime === null ? '–' : `${escapeHtml(f.snapshotTime)}<br><small>from ${escapeHtml(SNAPSHOT_TIME_FROM[f.snapshotTimeFrom ?? ''] ?? f.snapshotTimeFrom ?? '')}</small>`}</td><td>${escapeHtml(f.note ?? '')}</td></tr>`,
+        `<td class="date">${f.snapshotTime === null ? '–' : `${escapeHtml(f.snapshotTime)}<br><small>from ${escapeHtml(SNAPSHOT_TIME_FROM[f.snapshotTimeFrom ?? ''] ?? f.snapshotTimeFrom ?? '')}</small>`}</td><td>${escapeHtml(f.note ?? '')}</td></tr>`,
     )
     .join('\n');
   const rejected = Object.entries(s.rejected.byCode)
@@ -232,8 +235,9 @@ function inputsSection(analysis: Analysis): string {
   return `<section id="inputs"><h2>What was read</h2>
 <p>${number(s.files.length)} files, ${number(s.recordsRead)} records (${number(s.rejected.total)} rejected), ${number(s.events)} events applied${s.eventsAfterAsOf > 0 ? `, ${number(s.eventsAfterAsOf)} after the as-of time not used` : ''}.
 Successive exports of a license server are snapshots, diffed in snapshot-time order.</p>
+<details class="files"${s.files.length <= FILES_SHOWN_OPEN ? ' open' : ''}><summary>${number(s.files.length)} ${s.files.length === 1 ? 'file' : 'files'}</summary>
 <table class="data" id="files"><thead><tr><th>File</th><th>Held</th><th>License servers</th><th class="n">Records</th><th class="n">Rejected</th><th>Snapshot time</th><th>Note</th></tr></thead><tbody>
-${files}</tbody></table>
+${files}</tbody></table></details>
 <h3>Rejected records by reason</h3>
 ${rejected === '' ? '<p>None.</p>' : `<table class="data" id="rejected"><thead><tr><th>Code</th><th class="n">Records</th><th>Examples</th></tr></thead><tbody>${rejected}</tbody></table>`}
 ${other === '' ? '' : `<h3>More</h3><dl class="other">${other}</dl>`}</section>`;
