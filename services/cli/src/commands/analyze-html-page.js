@@ -175,7 +175,7 @@
       td(tr, String(r[1]), 'n');
       td(tr, plan.servers[r[0]]);
       td(tr, String(r[2]), 'n');
-      td(tr, cell(r, 3));
+      td(tr, cell(r, 3), 'product');
       td(tr, plan.findings[r[4]][1], 'cause');
       td(tr, plan.findings[r[4]][0], 'finding');
       td(tr, String(r[5]), 'n');

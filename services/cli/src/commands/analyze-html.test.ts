@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createTestIo } from '../test-output';
@@ -61,5 +64,25 @@ describe('renderHtml', () => {
     expect(html).toContain('<dt>snapshotWarnings</dt>');
     // Inside the JSON blocks the name survives as data, without closing the element.
     expect((scriptBlock(html, CHART_DATA_ID) as { pools: { product: string }[] }).pools[0]!.product).toBe(hostile);
+  });
+
+  it('--format html --out writes the page to the file and nothing to stdout', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'calwatch-html-'));
+    try {
+      const { io, out, err } = createTestIo({ cwd: ROOT });
+      const target = join(dir, 'report.html');
+      expect(await command.run([FIXTURES, '--format', 'html', '--out', target], io)).toBe(0);
+      expect(out()).toBe('');
+      expect(err()).toContain('skipping test/fixtures/analyze/errors/notes.txt');
+      const html = await readFile(target, 'utf8');
+      expect(html.startsWith('<!doctype html>')).toBe(true);
+      expect(html.trimEnd().endsWith('</html>')).toBe(true);
+      const missing = join(dir, 'no-such-dir', 'report.html');
+      const second = createTestIo({ cwd: ROOT });
+      expect(await command.run([FIXTURES, '--format', 'html', '--out', missing], second.io)).toBe(1);
+      expect(second.err()).toContain(`cannot write --out ${missing}: ENOENT`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -178,7 +178,7 @@ function findingsSection(analysis: Analysis): string {
       .map((t) => `<li><time>${escapeHtml(t.at)}</time> ${escapeHtml(t.note)}</li>`)
       .join('');
     const plan = f.revokePlan
-      .map((b) => `<li>${b.notBefore <= analysis.asOf ? 'now' : `from ${escapeHtml(b.notBefore.slice(0, 10))}`}: ${number(b.count)} CALs${b.product === null ? '' : ` (${escapeHtml(b.product)})`}</li>`)
+      .map((b) => `<li>${b.notBefore <= analysis.asOf ? 'now' : `from ${escapeHtml(b.notBefore.slice(0, 10))}`}: ${number(b.count)} ${b.count === 1 ? 'CAL' : 'CALs'}${b.product === null ? '' : ` (${escapeHtml(b.product)})`}</li>`)
       .join('');
     return `<details class="finding finding-${escapeHtml(f.severity)}" data-finding="${escapeHtml(f.id)}"${i < 3 ? ' open' : ''}>
 <summary><span class="sev sev-${escapeHtml(f.severity)}">${escapeHtml(f.severity)}</span>${status} <b>${escapeHtml(kindLabel(f.kind))}</b> · ${escapeHtml(f.licenseServer)}${f.productVersion === null ? '' : ` · ${escapeHtml(f.productVersion)}`} · ${number(f.leakedCals)} leaked</summary>
