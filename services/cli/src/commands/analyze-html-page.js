@@ -26,12 +26,18 @@
     var size = pool.points.map(function (p) { return p[2]; });
     var exhaustSec = pool.exhaustion === null ? null : Date.parse(pool.exhaustion.at) / 1000;
     var xMax = xs[xs.length - 1];
-    if (exhaustSec !== null && exhaustSec > xMax) xMax = exhaustSec + 86400;
+    var span = Math.max(86400 * 7, xMax - xs[0]);
+    // A projection far beyond the data would flatten it: then only the caption gives the date.
+    if (exhaustSec !== null && exhaustSec > xMax) {
+      if (exhaustSec - xMax <= span) xMax = exhaustSec + 86400;
+      else exhaustSec = null;
+    }
     var xMin = xs[0] === xMax ? xMax - 86400 : xs[0];
     var marker = {
       hooks: {
         draw: function (u) {
           if (exhaustSec === null) return;
+          var basis = pool.exhaustion.basis;
           var x = u.valToPos(exhaustSec, 'x', true);
           var ctx = u.ctx;
           ctx.save();
@@ -45,7 +51,7 @@
           ctx.fillStyle = '#c0392b';
           ctx.font = 'bold ' + Math.round(12 * devicePixelRatio) + 'px system-ui, sans-serif';
           ctx.textAlign = x > u.bbox.left + u.bbox.width / 2 ? 'right' : 'left';
-          var label = (pool.exhaustion.basis === 'reached' ? 'exhausted ' : 'projected exhaustion ') + day(exhaustSec);
+          var label = (basis === 'reached' ? 'exhausted ' : 'projected exhaustion ') + day(exhaustSec);
           ctx.fillText(label, x + (ctx.textAlign === 'right' ? -6 : 6), u.bbox.top + 16 * devicePixelRatio);
           ctx.restore();
         },
