@@ -189,6 +189,10 @@ describe('calwatch analyze --format html in Chromium', () => {
     await page.click('#rv-next');
     expect(await pageInfo(page)).toBe(`rows 101–200 of ${total}`);
     expect(await columnOf(page, 2)).toEqual(rows.slice(100, 200).map((r) => String(r.licenseId)));
+    await page.selectOption('#rv-size', '500');
+    expect(await pageInfo(page)).toBe(`rows 1–500 of ${total}`);
+    expect(await columnOf(page, 2)).toEqual(rows.slice(0, 500).map((r) => String(r.licenseId)));
+    await page.selectOption('#rv-size', '100');
 
     const ids = rows.map((r) => r.licenseId).sort((a, b) => a - b);
     await page.click('#rv-table th[data-col="1"]');

@@ -261,6 +261,13 @@
     selectedCount = 0;
     render();
   });
+  document.getElementById('rv-size').addEventListener('change', function (e) {
+    // Keep the first row shown in view; a bigger page is what gets printed.
+    var first = page * PAGE;
+    PAGE = Number(e.target.value);
+    page = Math.floor(first / PAGE);
+    render();
+  });
   document.getElementById('rv-prev').addEventListener('click', function () { page--; render(); });
   document.getElementById('rv-next').addEventListener('click', function () { page++; render(); });
   document.getElementById('rv-copy').addEventListener('click', function () {

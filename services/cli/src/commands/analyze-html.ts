@@ -202,7 +202,8 @@ function revocationsSection(analysis: Analysis): string {
 <button id="rv-copy" type="button">Copy PowerShell for the selected rows</button> <span id="rv-status" role="status"></span></div>
 <table class="data" id="rv-table"><thead><tr><th class="sel"><input type="checkbox" id="rv-page-all" aria-label="Select this page"></th>
 <th data-col="1" class="n">License id</th><th data-col="0">License server</th><th data-col="2" class="n">Key pack</th><th data-col="3">Product</th><th data-col="9">Cause</th><th data-col="4">Finding</th><th data-col="5" class="n">Batch</th><th data-col="6">May revoke from</th><th data-col="7">Expires</th></tr></thead><tbody id="rv-body"></tbody></table>
-<div class="pager"><button id="rv-prev" type="button">‹ Previous</button> <span id="rv-page"></span> <button id="rv-next" type="button">Next ›</button></div>
+<div class="pager"><button id="rv-prev" type="button">‹ Previous</button> <span id="rv-page"></span> <button id="rv-next" type="button">Next ›</button>
+<label>Rows per page <select id="rv-size"><option>100</option><option>500</option><option>2000</option></select></label></div>
 <textarea id="rv-script" readonly rows="6" aria-label="PowerShell for the selected rows" placeholder="The PowerShell for the selected rows appears here."></textarea></section>`;
 }
 
