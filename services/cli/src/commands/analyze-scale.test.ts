@@ -45,6 +45,7 @@ async function pipelineFindings(file: string) {
       lastSeen: f.lastSeen,
       summary: f.summary,
       remediation: f.remediation,
+      timeline: f.timeline,
     }));
 }
 

@@ -60,8 +60,8 @@ describe('calwatch analyze --format json', () => {
     report = await json(ALL);
   });
 
-  it('prints exactly asOf, summary, findings and revocations, each with the documented keys in order', () => {
-    expect(Object.keys(report)).toEqual(['asOf', 'summary', 'findings', 'revocations']);
+  it('prints exactly asOf, summary, findings, revocations and pools, each with the documented keys in order', () => {
+    expect(Object.keys(report)).toEqual(['asOf', 'summary', 'findings', 'revocations', 'pools']);
     expect(report.asOf).toBe('2024-06-12T00:00:00.000Z');
     for (const finding of report.findings) {
       expect(Object.keys(finding)).toEqual([
@@ -83,6 +83,7 @@ describe('calwatch analyze --format json', () => {
         'lastSeen',
         'summary',
         'remediation',
+        'timeline',
       ]);
     }
     for (const row of report.revocations) {
@@ -132,6 +133,11 @@ describe('calwatch analyze --format json', () => {
       bySeverity: { medium: 2, low: 3, info: 1 },
       leakedCals: 7,
       reclaimableCals: 7,
+      leakedCalsByKind: { 'hwid-churn': 3, 'cloned-image': 2, 'rebuilt-device': 1, 'corrupted-store': 1 },
+      licenseServers: ['LS01'],
+      // Installed: key pack 3's TotalLicenses; in use: the 24 active rows of key pack 3 in the newer snapshot
+      // (the temporary CAL of the built-in pack is not the pool).
+      byProduct: [{ licenseServer: 'LS01', product: 'Windows Server 2019', installed: 40, inUse: 24, leakedCals: 7, reclaimableCals: 7 }],
       recordsRead: 51,
       events: 32,
       eventsAfterAsOf: 0,
@@ -295,7 +301,7 @@ describe('errors and usage', () => {
 
   it.each([
     [[], 'name at least one file or directory'],
-    [[SNAP1, '--format', 'xml'], '--format must be table or json'],
+    [[SNAP1, '--format', 'xml'], '--format must be table, json, html'],
     [[SNAP1, '--as-of', 'yesterday'], '--as-of must be an ISO-8601 instant'],
     [[SNAP1, SNAP2, '--snapshot-time', '2024-06-01T00:00:00Z'], '--snapshot-time applies to a single file'],
     [[SNAP1, '--set', 'churn.minHwids=many'], 'churn.minHwids'],
