@@ -185,16 +185,16 @@ export async function startTlsStack(): Promise<TlsStack> {
 
   try {
     const users = join(es.homeDir, 'bin', 'elasticsearch-users');
-    const formatKafka = runToEnd(
+    // The broker starts as soon as its storage is formatted, while the node's users are made.
+    const brokerStarted = runToEnd(
       java,
       [...jvm(256), 'kafka.tools.StorageTool', 'format', '--cluster-id', buildClusterId(randomBytes(16)), '--config', serverProperties, ...buildKafkaScramArgs([brokerUser, client])],
       { cwd: kafkaDir },
-    );
+    ).then(() => spawnLogged('kafka', java, [...jvm(384), 'kafka.Kafka', serverProperties], { cwd: kafkaDir }));
     // The tool rewrites the users files: one at a time.
     for (const [user, role] of [[admin, 'superuser'], [writer, WRITER_ROLE], [reader, READER_ROLE]] as const) {
       await runToEnd(users, ['useradd', user.username, '-p', user.password, '-r', role], { cwd: esDir, env: esEnv });
     }
-    await formatKafka;
     const runAs = process.getuid?.() === 0 && es.runAsUser !== null ? es.runAsUser : undefined;
     if (runAs !== undefined) execFileSync('chown', ['-R', `${runAs}:${runAs}`, esDir]);
     const prefix = runAs === undefined ? [] : (() => {
@@ -204,7 +204,7 @@ export async function startTlsStack(): Promise<TlsStack> {
     const pidFile = join(esDir, 'es.pid');
     const [esCommand, ...esArgs] = [...prefix, join(es.homeDir, 'bin', 'elasticsearch'), '-p', pidFile];
     const node = spawnLogged('elasticsearch', esCommand!, esArgs, { cwd: esDir, env: esEnv }, pidFile);
-    const broker = spawnLogged('kafka', java, [...jvm(384), 'kafka.Kafka', serverProperties], { cwd: kafkaDir });
+    const broker = await brokerStarted;
 
     const url = `https://localhost:${httpPort}`;
     const authHeader = (user: Credentials) => `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
