@@ -45,12 +45,17 @@ export const RevokeBatch = z.object({
 export type RevokeBatch = z.infer<typeof RevokeBatch>;
 
 /** Batch summaries from whole batches: ids fill from the first batch, the one to act on next. */
+function isAscending(ids: readonly number[]): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i - 1]! > ids[i]!) return false;
+  return true;
+}
+
 export function summariseBatches(batches: ReadonlyArray<{ notBefore: string; licenseIds: readonly number[]; product: string | null }>): RevokeBatch[] {
   let room = PUBLISHED_LIST_MAX;
   return batches
     .filter((b) => b.licenseIds.length > 0)
     .map((b) => {
-      const ids = [...b.licenseIds].sort((x, y) => x - y).slice(0, room);
+      const ids = (isAscending(b.licenseIds) ? b.licenseIds.slice(0, room) : [...b.licenseIds].sort((x, y) => x - y).slice(0, room));
       room -= ids.length;
       return { notBefore: b.notBefore, count: b.licenseIds.length, product: b.product, licenseIds: ids };
     });

@@ -227,7 +227,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
   /** The published form of a draft; `publish` sets the revision. */
   function assemble(state: ByServerState, draft: FindingDraft, batches: readonly PlanBatch[]): Finding {
     const open = draft.state === 'open';
-    const keyPackOf = new Map(draft.candidates.map((c) => [c.licenseId, c.keyPackId]));
+    let keyPackOf: Map<number, number> | undefined;
     return buildPublishedFinding({
       draft,
       productVersion:
@@ -236,7 +236,15 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
           : displayOf(state, draft.keyPackIds),
       reclaimable: open ? draft.candidates.map((c) => c.licenseId) : [],
       batches: open ? batches : [],
-      productOf: (ids) => displayOf(state, [...new Set(ids.flatMap((id) => keyPackOf.get(id) ?? []))].sort((a, b) => a - b)),
+      productOf: (ids) => {
+        keyPackOf ??= new Map(draft.candidates.map((c) => [c.licenseId, c.keyPackId]));
+        const keyPackIds = new Set<number>();
+        for (const id of ids) {
+          const keyPackId = keyPackOf.get(id);
+          if (keyPackId !== undefined) keyPackIds.add(keyPackId);
+        }
+        return displayOf(state, [...keyPackIds].sort((a, b) => a - b));
+      },
       updatedAt: Math.max(state.clock, draft.at),
     });
   }
