@@ -6,7 +6,19 @@
  * broker and node (tls-throwaway-stack.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSilentLogger, createKafkaClient, parseMix, simulateFleet, toKafkaConnection, type KafkaClient } from '@calwatch/shared';
+import { z } from 'zod';
+import {
+  createElasticsearchClient,
+  createKafkaClient,
+  createSilentLogger,
+  elasticsearchEnvShape,
+  loadConfig,
+  parseMix,
+  simulateFleet,
+  toElasticsearchConnection,
+  toKafkaConnection,
+  type KafkaClient,
+} from '@calwatch/shared';
 import { createCollectorService, loadCollectorConfig, type CollectorService } from '@calwatch/collector';
 import { parseCoreConfig } from '@calwatch/processor';
 import { buildIndexNames } from '@calwatch/indexer';
@@ -39,6 +51,8 @@ function serviceEnv(name: string): Record<string, string> {
     KAFKA_CLIENT_ID: 'calwatch-tls-test',
     KAFKA_SSL: 'true',
     KAFKA_SSL_CA_FILE: stack.ca.caFile,
+    KAFKA_SSL_CERT_FILE: stack.clientCertificate.certFile,
+    KAFKA_SSL_KEY_FILE: stack.clientCertificate.keyFile,
     KAFKA_SASL_MECHANISM: 'scram-sha-512',
     KAFKA_SASL_USERNAME: stack.kafka.client.username,
     KAFKA_SASL_PASSWORD: stack.kafka.client.password,
@@ -74,6 +88,7 @@ describe('TLS on every hop', () => {
         COLLECTOR_TOKENS: TOKEN,
         COLLECTOR_TLS_CERT_FILE: stack.collectorCertificate.certFile,
         COLLECTOR_TLS_KEY_FILE: stack.collectorCertificate.keyFile,
+        COLLECTOR_TLS_CA_FILE: stack.ca.caFile,
       }),
       logger: createSilentLogger(),
       kafka,
@@ -81,8 +96,9 @@ describe('TLS on every hop', () => {
     });
     await collector.start();
     const port = collector.address()!.port;
-    // HTTPS only: a plain HTTP request gets no answer.
+    // HTTPS only: a plain HTTP request gets no answer, and neither does a client without a certificate.
     await expect(fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
+    await expect(httpsRequest(`https://localhost:${port}/healthz`, { caFile: stack.ca.caFile, method: 'GET' })).rejects.toThrow();
 
     pipeline = createPipelineServices({
       env: { ...env, PROCESSOR_IDLE_AFTER_MS: '1000', PROCESSOR_PUNCTUATE_INTERVAL_MS: '200', PROCESSOR_METRICS_PORT: '0' },
@@ -117,6 +133,7 @@ describe('TLS on every hop', () => {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' },
         body,
+        client: stack.clientCertificate,
       });
       expect(response.status, response.body).toBe(202);
     }
@@ -143,9 +160,34 @@ describe('TLS on every hop', () => {
     expect((await stack.esRequest({ username: writer.username, password: 'wrong-password' }, 'GET', '/_cluster/health')).status).toBe(401);
   });
 
+  it('checks the node against a pinned CA fingerprint', async () => {
+    const connect = (fingerprint: string) =>
+      createElasticsearchClient({
+        connection: toElasticsearchConnection(
+          loadConfig(z.object(elasticsearchEnvShape), {
+            ELASTICSEARCH_URL: stack.elasticsearch.url,
+            ELASTICSEARCH_CA_FILE: stack.ca.caFile,
+            ELASTICSEARCH_CA_FINGERPRINT: fingerprint,
+            ELASTICSEARCH_USERNAME: stack.elasticsearch.writer.username,
+            ELASTICSEARCH_PASSWORD: stack.elasticsearch.writer.password,
+          }),
+        ),
+        maxRetries: 0,
+      });
+    const pinned = connect(stack.ca.caFingerprint);
+    const other = connect('00'.repeat(32));
+    try {
+      expect((await pinned.cluster.health()).status).toMatch(/green|yellow/);
+      await expect(other.cluster.health()).rejects.toThrow(/fingerprint/i);
+    } finally {
+      await pinned.close();
+      await other.close();
+    }
+  });
+
   it('refuses a Kafka client without SASL credentials', async () => {
     const anonymous = createKafkaClient({
-      connection: { brokers: stack.kafka.brokers, clientId: 'anonymous', ssl: { caFile: stack.ca.caFile } },
+      connection: { brokers: stack.kafka.brokers, clientId: 'anonymous', ssl: { caFile: stack.ca.caFile, ...stack.clientCertificate } },
       logger: createSilentLogger(),
       retries: 0,
       requestTimeoutMs: 3_000,

@@ -33,7 +33,10 @@ export interface Credentials {
 
 export interface TlsStack {
   ca: TestCa;
+  /** Kafka wants SCRAM and a client certificate (`clientCertificate`). */
   kafka: { brokers: string[]; client: Credentials };
+  /** Signed by the test CA: what the Kafka clients present, and what the collector's mutual TLS accepts. */
+  clientCertificate: { certFile: string; keyFile: string };
   elasticsearch: { url: string; admin: Credentials; writer: Credentials; reader: Credentials };
   /** Server certificate for a collector (localhost, 127.0.0.1). */
   collectorCertificate: { certFile: string; keyFile: string };
@@ -48,11 +51,12 @@ const password = () => randomBytes(12).toString('hex');
 /** One HTTPS request trusting `caFile` only (fetch cannot be given a CA). */
 export async function httpsRequest(
   url: string,
-  options: { caFile: string; method: string; headers?: Record<string, string>; body?: Buffer | string },
+  options: { caFile: string; method: string; headers?: Record<string, string>; body?: Buffer | string; client?: { certFile: string; keyFile: string } },
 ): Promise<{ status: number; body: string }> {
   const ca = await readFile(options.caFile);
+  const client = options.client === undefined ? {} : { cert: await readFile(options.client.certFile), key: await readFile(options.client.keyFile) };
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method, headers: options.headers, ca, timeout: 10_000 }, (response) => {
+    const req = request(url, { method: options.method, headers: options.headers, ca, ...client, timeout: 10_000 }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -99,7 +103,12 @@ export async function startTlsStack(): Promise<TlsStack> {
   // Elasticsearch runs as its own user when we are root: it must be able to reach its folder.
   await chmod(dir, 0o755);
   const ca = await createTestCa(join(dir, 'ca'), 'calwatch TLS test CA');
-  const [brokerCert, nodeCert, collectorCertificate] = [await ca.issue('kafka'), await ca.issue('elasticsearch'), await ca.issue('collector')];
+  const [brokerCert, nodeCert, collectorCertificate, clientCertificate] = [
+    await ca.issue('kafka'),
+    await ca.issue('elasticsearch'),
+    await ca.issue('collector'),
+    await ca.issue('calwatch-client'),
+  ];
   const children: Array<{ child: ChildProcess; exited: Promise<void>; pidFile?: string }> = [];
   const logs: string[] = [];
 
@@ -115,7 +124,7 @@ export async function startTlsStack(): Promise<TlsStack> {
   const serverProperties = join(kafkaDir, 'server.properties');
   await writeFile(
     serverProperties,
-    buildKafkaServerProperties({ port, controllerPort, dataDir: join(kafkaDir, 'data'), tls: { keyAndCertFile: keyAndCert, caFile: ca.caFile, brokerUser } }),
+    buildKafkaServerProperties({ port, controllerPort, dataDir: join(kafkaDir, 'data'), tls: { keyAndCertFile: keyAndCert, caFile: ca.caFile, brokerUser, requireClientCertificates: true } }),
   );
   const log4jConfig = join(kafkaDir, 'log4j2.properties');
   await writeFile(log4jConfig, buildKafkaLog4jConfig(join(kafkaDir, 'logs')));
@@ -218,7 +227,7 @@ export async function startTlsStack(): Promise<TlsStack> {
     const connection: KafkaConnection = {
       brokers: [`127.0.0.1:${port}`],
       clientId: 'tls-probe',
-      ssl: { caFile: ca.caFile },
+      ssl: { caFile: ca.caFile, certFile: clientCertificate.certFile, keyFile: clientCertificate.keyFile },
       sasl: { mechanism: 'scram-sha-512', ...client },
     };
     await Promise.all([
@@ -252,6 +261,7 @@ export async function startTlsStack(): Promise<TlsStack> {
       kafka: { brokers: connection.brokers, client },
       elasticsearch: { url, admin, writer, reader },
       collectorCertificate,
+      clientCertificate,
       esRequest,
       destroy,
       logTail,

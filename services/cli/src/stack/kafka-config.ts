@@ -49,6 +49,8 @@ export interface KafkaTlsListener {
   caFile: string;
   /** The broker's own SCRAM identity on its inter-broker listener. */
   brokerUser: { username: string; password: string };
+  /** Clients must also present a certificate signed by `caFile` (mutual TLS besides SCRAM). */
+  requireClientCertificates?: boolean;
 }
 
 export const KAFKA_TLS_SASL_MECHANISM = 'SCRAM-SHA-512';
@@ -65,6 +67,7 @@ function buildKafkaTlsEntries(tls: KafkaTlsListener): Array<[string, string | nu
     ['ssl.truststore.location', tls.caFile],
     ['ssl.enabled.protocols', 'TLSv1.3,TLSv1.2'],
     ['ssl.endpoint.identification.algorithm', 'https'],
+    ['ssl.client.auth', tls.requireClientCertificates === true ? 'required' : 'none'],
   ];
 }
 
