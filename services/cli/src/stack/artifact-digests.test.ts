@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCalwatchError } from '@calwatch/shared';
 import { DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_KAFKA_VERSION } from './settings';
-import { KAFKA_LOG4J_BINDING_VERSION, buildMvnArgs } from './maven';
+import { COMPLETE_MARKER, KAFKA_LOG4J_BINDING_VERSION, buildMvnArgs, ensureMavenLibs } from './maven';
 import { sha256OfFile, verifyArtifact, verifyArtifactsIn } from './artifact-digests';
 import { PINNED_ARTIFACT_SHA256 } from './pinned-artifacts';
 
@@ -63,5 +63,19 @@ describe('pinned artifact digests', () => {
     await writeFile(join(dir, 'constructor'), 'x');
     const error = await verifyArtifact(join(dir, 'constructor'), 'constructor', {}).catch((e: unknown) => e);
     expect(isCalwatchError(error, 'STACK_ARTIFACT_NOT_PINNED')).toBe(true);
+  });
+});
+
+describe('a download made before the digests were pinned', () => {
+  it('is checked on the next use rather than trusted, and downloaded again after a mismatch', async () => {
+    const libsDir = join(dir, 'libs');
+    await mkdir(libsDir, { recursive: true });
+    const jar = `kafka-clients-${DEFAULT_KAFKA_VERSION}.jar`;
+    await writeFile(join(libsDir, jar), 'not the published jar');
+    await writeFile(join(libsDir, COMPLETE_MARKER), '45 jars\n');
+    const error = await ensureMavenLibs({ mavenDir: dir, libsDir, pom: '', mainJar: jar, javaHome: '/nonexistent' }).catch((e: unknown) => e);
+    expect(isCalwatchError(error, 'STACK_ARTIFACT_DIGEST_MISMATCH')).toBe(true);
+    expect(await exists(join(libsDir, jar))).toBe(false);
+    expect(await exists(join(libsDir, COMPLETE_MARKER))).toBe(false);
   });
 });
