@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
 import {
   CalwatchError,
   isCalwatchError,
@@ -50,6 +50,8 @@ export interface CollectorAppOptions {
   deadLetterRequest: (deadLetter: DeadLetter) => Promise<void>;
   parse?: ParseFn;
   now?: () => Date;
+  /** Builds the listening server (HTTPS when COLLECTOR_TLS_* are set); fastify's plain HTTP server otherwise. */
+  serverFactory?: FastifyServerFactory;
 }
 
 interface IngestRoute {
@@ -125,6 +127,7 @@ export function buildCollectorApp(options: CollectorAppOptions) {
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    ...(options.serverFactory === undefined ? {} : { serverFactory: options.serverFactory }),
   });
 
   // Bodies are streamed by the handlers (size limits, gzip, parsing as bytes arrive).
