@@ -247,6 +247,23 @@ describe('snapshot times', () => {
     ]);
   });
 
+  it('bounds the mtime of a copied export by its data, with a warning: the findings of the original at that time', async () => {
+    // A copy made today of the 2024-06-12 export: today is after the expiry of licenses it lists as issued.
+    await copyFile(join(ROOT, SNAP2), join(dir, 'copy.csv'));
+    const result = await analyze([join(dir, 'copy.csv'), '--format', 'json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^analyze: warning: .*copy\.csv: its mtime .* is after the earliest expiry/);
+    const copy = JSON.parse(result.stdout) as Report & { summary: { files: { snapshotTimeWarning?: string }[] } };
+    const [file] = copy.summary.files;
+    expect(file!.snapshotTimeFrom).toBe('data');
+    expect(Date.parse(file!.snapshotTime!)).toBeGreaterThanOrEqual(Date.parse('2024-06-12T00:00:00.000Z'));
+    expect(Date.parse(file!.snapshotTime!)).toBeLessThan(Date.now() - 86_400_000);
+    expect(file!.snapshotTimeWarning).toContain('earliest expiry');
+    const original = await json([SNAP2, '--snapshot-time', file!.snapshotTime!]);
+    expect(copy.findings).toEqual(original.findings);
+    expect(copy.findings.length).toBeGreaterThan(0);
+  });
+
   it('takes --snapshot-time for a single file', async () => {
     const report = await json([SNAP1, '--snapshot-time', '2024-06-02T06:00:00Z']);
     expect(report.summary.files[0]).toMatchObject({ snapshotTime: '2024-06-02T06:00:00.000Z', snapshotTimeFrom: 'option' });
