@@ -76,18 +76,24 @@ export function calsBand(cals: number): number {
 }
 
 /**
- * What makes an update worth a page: the severity, the CAL count's band, and the devices
- * involved (their count when the rule gives one, else the names) — not a metric's decimals,
- * a new timeline entry or a reworded summary.
+ * What makes an update worth sending: the incident got worse — a higher severity, the CAL
+ * count into a higher band, more devices (their count when the rule gives one, else new
+ * names) — or its cause stopped. A count moving within its band, a metric's decimals, a
+ * reworded summary are not news, and neither is an incident getting better: that shows in
+ * Kibana and in the resolve, and telling it would page for every swing back and forth.
  */
-export function materialFingerprint(details: AlertDetails): string {
-  const devices = details.metrics['devices'];
-  return JSON.stringify([
-    details.severity,
-    calsBand(details.cals),
-    typeof devices === 'number' ? devices : details.topOffenders.map((o) => o.name),
-    details.metrics['status'] ?? null,
-  ]);
+export function isMaterialChange(notified: AlertDetails, next: AlertDetails): boolean {
+  if (SEVERITY_RANK[next.severity] > SEVERITY_RANK[notified.severity]) return true;
+  if (calsBand(next.cals) > calsBand(notified.cals)) return true;
+  const before = notified.metrics['devices'];
+  const after = next.metrics['devices'];
+  if (typeof before === 'number' && typeof after === 'number') {
+    if (after > before) return true;
+  } else {
+    const known = new Set(notified.topOffenders.map((o) => o.name));
+    if (next.topOffenders.some((o) => !known.has(o.name))) return true;
+  }
+  return next.metrics['status'] === 'cause-stopped' && notified.metrics['status'] !== 'cause-stopped';
 }
 
 function escalated(from: AlertDetails | null, to: AlertDetails): boolean {
@@ -142,7 +148,7 @@ export function applyCondition(current: AlertRecord | undefined, condition: Cond
 
   // Back within the cool-down: the same incident goes on, no new page for it.
   const ongoing: AlertRecord = current.resolvePendingSince == null ? current : { ...current, resolvePendingSince: null };
-  const changed = ongoing.notifiedDetails === null || materialFingerprint(ongoing.notifiedDetails) !== materialFingerprint(condition.details);
+  const changed = ongoing.notifiedDetails === null || isMaterialChange(ongoing.notifiedDetails, condition.details);
   if (!changed) return { record: { ...ongoing, conditionActive: true, details: condition.details }, decision: null };
   const throttleOpen = ongoing.lastNotifiedAt === null || now - ongoing.lastNotifiedAt >= timing.updateIntervalMs;
   // A worse severity is news on-call must not wait for; anything else waits for the throttle.

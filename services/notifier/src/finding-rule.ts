@@ -18,13 +18,15 @@ export function findingDedupKey(finding: Pick<Finding, 'kind' | 'id'>): string {
 /**
  * The processor decides what a finding is and how bad; the notifier only decides whether it
  * pages: an open finding at or above the minimum severity (never below medium) that holds
- * CALs to reclaim, or a pool-exhaustion finding. A finding that drops below (after the
- * processor's severity hold) or resolves clears the alert.
+ * CALs to reclaim, or a pool-exhaustion finding. `paged`: the finding's incident is open.
  */
-export function evaluateFinding(finding: Finding, settings: RuleSettings): Condition {
+export function evaluateFinding(finding: Finding, settings: RuleSettings, paged = false): Condition {
   const rule = findingRule(finding);
   const actionable = finding.kind === 'pool-exhaustion' || finding.leakedCals > 0;
-  const active = finding.state === 'open' && actionable && isAtLeast(finding.severity, settings.finding.minSeverity) && isAtLeast(finding.severity, 'medium') && settings.enabled.has(rule);
+  const pages = actionable && isAtLeast(finding.severity, settings.finding.minSeverity) && isAtLeast(finding.severity, 'medium');
+  // Once paged, the incident lasts as long as the finding is open: its severity may drop
+  // (and rise again), its visibility may not; the resolve comes when the finding resolves.
+  const active = finding.state === 'open' && (paged || pages) && settings.enabled.has(rule);
   // Bounded lists (the first names); the counts are exact.
   const names = finding.computers.length > 0 ? finding.computers : finding.hwids;
   const devices = finding.computers.length > 0 ? finding.computerCount : finding.hwidCount;

@@ -1,7 +1,7 @@
 import type { CanonicalEvent, EnrichedEvent, Finding, LicenseStatus } from '@calwatch/shared';
 import { advanceAlert, applyCondition, isForgettable, type AlertRecord, type AlertTiming, type Condition, type Decision } from './alert-machine';
 import { EventClock } from './event-clock';
-import { evaluateFinding, isStaleFinding } from './finding-rule';
+import { evaluateFinding, findingDedupKey, isStaleFinding } from './finding-rule';
 import { buildLink, type LinkTemplates } from './links';
 import type { Notification, NotificationAction } from './notification';
 import { evaluateRevocation, recordRevocationLimit } from './revocation-rule';
@@ -313,8 +313,8 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     }
     retired.clear();
     for (const finding of pendingFindings.values()) {
-      const condition = evaluateFinding(finding, rules);
-      const existing = alerts.get(STATE_KEYS.alert(condition.dedupKey));
+      const existing = alerts.get(STATE_KEYS.alert(findingDedupKey(finding)));
+      const condition = evaluateFinding(finding, rules, existing?.alert.status === 'open');
       if (!isStaleFinding(existing?.alert, finding)) apply(condition, now, out);
     }
     pendingFindings.clear();
