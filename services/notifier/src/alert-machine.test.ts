@@ -62,7 +62,9 @@ describe('alert machine', () => {
       [T0 + 29 * MINUTE, 'tick'],
       [T0 + 30 * MINUTE, 'tick'],
       [T0 + 31 * MINUTE, 'tick'],
+      // Getting better is not news; a new device is.
       [T0 + 40 * MINUTE, condition(true, { cals: 5 })],
+      [T0 + 41 * MINUTE, condition(true, { cals: 5, topOffenders: [{ name: 'PC-1', cals: 4 }, { name: 'PC-2', cals: 1 }] })],
     ]);
     expect(kinds).toEqual(['trigger', 'suppressed:throttled', 'suppressed:throttled', 'update', 'suppressed:throttled']);
     expect(record?.notifiedDetails?.cals).toBe(1000);
