@@ -132,6 +132,7 @@ export function renderJson(facts: RunFacts): string {
   const findings = openFindings(facts.findings).map((f) => ({
     id: f.id,
     kind: f.kind,
+    status: f.status ?? 'active',
     severity: f.severity,
     licenseServer: f.licenseServer,
     productVersion: f.productVersion,
