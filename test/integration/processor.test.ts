@@ -38,11 +38,11 @@ function handBuiltTimeline(): CanonicalEvent[] {
     kit.renew(11, 40),
     kit.issue(20, { hwid: 'd001', computer: 'PC-OK', day: 5 }),
     kit.renew(20, 45),
-    // The smallest ping-pong, long over by the end (A/B/A, last reissue on day 20): still
+    // The smallest ping-pong, on a server of its own, long over by the end (A/B/A, last reissue on day 20): still
     // reported, its cause stopped, while the CAL it leaked is valid.
-    kit.issue(30, { hwid: 'ab01', computer: 'PC-X', day: 0 }),
-    kit.issue(31, { hwid: 'ab01', computer: 'PC-Y', day: 10 }),
-    kit.issue(32, { hwid: 'ab01', computer: 'PC-X', day: 20 }),
+    kit.issue(30, { hwid: 'ab01', computer: 'PC-X', day: 0, server: 'LS-ABA' }),
+    kit.issue(31, { hwid: 'ab01', computer: 'PC-Y', day: 10, server: 'LS-ABA' }),
+    kit.issue(32, { hwid: 'ab01', computer: 'PC-X', day: 20, server: 'LS-ABA' }),
   ];
 }
 
