@@ -1,7 +1,18 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCalwatchError, parseFile, type Logger, type ParseOptions, type ParsedItem } from '@calwatch/shared';
+import {
+  type ChosenSnapshotTime,
+  type Logger,
+  type ParseOptions,
+  type ParsedItem,
+  SnapshotTimeBoundsBuilder,
+  chooseSnapshotTime,
+  isCalwatchError,
+  msFromIso,
+  parseFile,
+  snapshotTimeFromName,
+} from '@calwatch/shared';
 import { COLLECTOR_ERRORS } from './errors';
 import { createStabilityTracker, isIgnoredDropFile } from './file-stability';
 import type { IngestResult, Ingestor, ItemKind } from './ingestor';
@@ -108,10 +119,12 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
       await moveToFailed(name, COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', 'the file is empty'), undefined);
       return;
     }
-    // The export was written when the file was last modified; a clock ahead is clamped.
-    const takenAt = new Date(Math.min(info.mtime.getTime(), at.getTime())).toISOString();
     let result: IngestResult;
+    let snapshotTime: ChosenSnapshotTime;
     try {
+      snapshotTime = await snapshotTimeOf(name, path, info.mtime, at);
+      if (snapshotTime.warning !== null) log.warn({ file: name, snapshotTime: snapshotTime.time, from: snapshotTime.from }, `snapshot time: ${snapshotTime.warning}`);
+      const takenAt = snapshotTime.time;
       result = await ingestor.ingest({ items: parse(path, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
     } catch (error) {
       if (isCalwatchError(error) && error.retriable) {
@@ -132,11 +145,37 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
       return;
     }
     const target = await moveInto(DONE_DIR, name);
-    const noteworthy = result.rejected > 0 || result.snapshots.some((s) => s.stale || s.partial);
-    if (noteworthy) await writeJson(join(dir, DONE_DIR, `${target}.report.json`), buildReport(name, at, result));
+    const noteworthy = result.rejected > 0 || result.snapshots.some((s) => s.stale || s.partial) || snapshotTime.warning !== null;
+    if (noteworthy) await writeJson(join(dir, DONE_DIR, `${target}.report.json`), buildReport(name, at, result, snapshotTime));
     tracker.forget(name);
     options.onOutcome?.('done');
     log.info({ file: name, movedTo: `${DONE_DIR}/${target}`, accepted: result.accepted, rejected: result.rejected, events: result.events }, 'drop file ingested');
+  }
+
+  /**
+   * A time stamp in the name, else the mtime (a clock ahead is clamped) kept within what the
+   * export's licenses prove: a copied export's mtime is when it was copied. The file is read
+   * once ahead for that; a file that is not a license export stops at its first record.
+   */
+  async function snapshotTimeOf(name: string, path: string, mtime: Date, at: Date): Promise<ChosenSnapshotTime> {
+    const guessMs = Math.min(mtime.getTime(), at.getTime());
+    const fromName = snapshotTimeFromName(name);
+    const bounds = new SnapshotTimeBoundsBuilder();
+    if (fromName === undefined) {
+      for await (const item of parse(path, { ref: path, observedTime: new Date(guessMs).toISOString() })) {
+        if (item.kind === 'rejected') continue;
+        if (item.kind !== 'issued-license') break;
+        const { license } = item;
+        bounds.add(license.status, msFromIso(license.issueDate), license.expirationDate === null ? null : msFromIso(license.expirationDate));
+      }
+    }
+    return chooseSnapshotTime({
+      ...(fromName === undefined ? {} : { given: { time: fromName, from: 'name' as const } }),
+      guessMs,
+      guessFrom: 'mtime',
+      bounds: bounds.bounds(),
+      display: name,
+    });
   }
 
   async function moveToFailed(name: string, error: { code: string; message: string }, result: IngestResult | undefined): Promise<void> {
@@ -192,10 +231,11 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
   };
 }
 
-function buildReport(name: string, at: Date, result: IngestResult): Record<string, unknown> {
+function buildReport(name: string, at: Date, result: IngestResult, snapshotTime: ChosenSnapshotTime): Record<string, unknown> {
   return {
     file: name,
     at: at.toISOString(),
+    snapshotTime: { time: snapshotTime.time, from: snapshotTime.from, ...(snapshotTime.warning === null ? {} : { warning: snapshotTime.warning }) },
     accepted: result.accepted,
     rejected: result.rejected,
     events: result.events,

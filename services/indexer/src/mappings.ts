@@ -137,6 +137,7 @@ export function buildFindingsProperties(): Properties {
         id: kw,
         kind: kw,
         state: kw,
+        status: kw,
         severity: kw,
         product_version: kw,
         hwids: kw,

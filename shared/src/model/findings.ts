@@ -18,6 +18,10 @@ export type Severity = z.infer<typeof Severity>;
 
 export const FindingState = z.enum(['open', 'resolved']);
 
+/** Where an open finding stands: its cause holds (`active`) or stopped with CALs still leaked. */
+export const FindingStatus = z.enum(['active', 'cause-stopped']);
+export type FindingStatus = z.infer<typeof FindingStatus>;
+
 export const TimelineEntry = z.object({
   at: IsoInstant,
   eventId: z.string(),
@@ -68,6 +72,12 @@ export const Finding = z.object({
   id: z.string(),
   kind: FindingKind,
   state: FindingState,
+  /**
+   * Only on an open finding whose cause stopped while CALs it leaked are still valid: it stays
+   * open, with its revoke plan, until they are revoked, expire or are renewed by their device.
+   * Absent: the cause holds (or the finding is resolved). Added within schema version 2.
+   */
+  status: FindingStatus.optional(),
   severity: Severity,
   licenseServer: z.string(),
   productVersion: z.string().nullable(),

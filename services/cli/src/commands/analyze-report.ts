@@ -56,6 +56,8 @@ export interface Summary {
     /** Only for files that held export rows (a snapshot); null for event files. */
     snapshotTime: string | null;
     snapshotTimeFrom: string | null;
+    /** Why the snapshot time is not the file's mtime: it fell outside what the export proves. */
+    snapshotTimeWarning?: string;
     note?: string;
   }[];
 }
@@ -124,6 +126,7 @@ export function buildSummary(facts: RunFacts): Summary {
       rejected: r.rejected.total,
       snapshotTime: isSnapshot(r) ? r.file.snapshotTime : null,
       snapshotTimeFrom: isSnapshot(r) ? r.file.snapshotTimeFrom : null,
+      ...(r.file.snapshotTimeWarning === undefined ? {} : { snapshotTimeWarning: r.file.snapshotTimeWarning }),
       ...(notes.has(r.file.display) ? { note: notes.get(r.file.display)!.join('; ') } : {}),
     })),
   };
@@ -186,6 +189,7 @@ export function buildAnalysis(facts: RunFacts) {
   const findings = openFindings(facts.findings).map((f) => ({
     id: f.id,
     kind: f.kind,
+    status: f.status ?? 'active',
     severity: f.severity,
     licenseServer: f.licenseServer,
     productVersion: f.productVersion,
@@ -283,7 +287,8 @@ export function renderTable(facts: RunFacts): string {
       `  ${file.path}: ${file.kinds.join(', ') || 'nothing readable'}; ${number(file.records)} ${file.records === 1 ? 'record' : 'records'}, ` +
         `${number(file.rejected)} rejected` +
         (file.snapshotTime === null ? '' : `; snapshot time ${file.snapshotTime} (from ${file.snapshotTimeFrom})`) +
-        (file.note === undefined ? '' : `; ${file.note}`),
+        (file.note === undefined ? '' : `; ${file.note}`) +
+        (file.snapshotTimeWarning === undefined ? '' : `\n    warning: ${file.snapshotTimeWarning}`),
     );
   }
   return `${out.join('\n')}\n`;

@@ -29,6 +29,7 @@ async function pipelineFindings(file: string) {
     .map((f) => ({
       id: f.id,
       kind: f.kind,
+      status: f.status ?? 'active',
       severity: f.severity,
       licenseServer: f.licenseServer,
       productVersion: f.productVersion,

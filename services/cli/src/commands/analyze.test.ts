@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command } from './analyze';
 import { snapshotTimeFromName } from './analyze-input';
+import { buildIssuedLicenseRow, buildIssuedLicensesCsv } from '@calwatch/collector';
 import { CapturedOutput } from '../test-output';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -67,6 +68,7 @@ describe('calwatch analyze --format json', () => {
       expect(Object.keys(finding)).toEqual([
         'id',
         'kind',
+        'status',
         'severity',
         'licenseServer',
         'productVersion',
@@ -251,6 +253,35 @@ describe('snapshot times', () => {
       ['2024-06-12T00:00:00.000Z', 'mtime'],
       ['2024-06-01T00:00:00.000Z', 'mtime'],
     ]);
+  });
+
+  it('bounds the mtime of a copied export by its data, with a warning: the findings of the original at that time', async () => {
+    // A copy made today of the 2024-06-12 export: today is after the expiry of licenses it lists as issued.
+    await copyFile(join(ROOT, SNAP2), join(dir, 'copy.csv'));
+    const result = await analyze([join(dir, 'copy.csv'), '--format', 'json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^analyze: warning: .*copy\.csv: its mtime .* is after the earliest expiry/);
+    const copy = JSON.parse(result.stdout) as Report & { summary: { files: { snapshotTimeWarning?: string }[] } };
+    const [file] = copy.summary.files;
+    expect(file!.snapshotTimeFrom).toBe('data');
+    expect(Date.parse(file!.snapshotTime!)).toBeGreaterThanOrEqual(Date.parse('2024-06-12T00:00:00.000Z'));
+    expect(Date.parse(file!.snapshotTime!)).toBeLessThan(Date.now() - 86_400_000);
+    expect(file!.snapshotTimeWarning).toContain('earliest expiry');
+    const original = await json([SNAP2, '--snapshot-time', file!.snapshotTime!]);
+    expect(copy.findings).toEqual(original.findings);
+    expect(copy.findings.length).toBeGreaterThan(0);
+  });
+
+  it('reports the smallest A/B/A ping-pong seen only after it went quiet, its cause stopped', async () => {
+    // Two computers, one HWID, two reissues weeks before the export; the first CAL is still valid.
+    const hwid = '0x00000002, 0x0AB0AB01, 0x00000001, 0x11111111, 0x22222222';
+    const row = (licenseId: number, computer: string, issued: string) =>
+      buildIssuedLicenseRow(licenseId, { hwid, computer, issueDate: issued, expirationDate: new Date(Date.parse(issued) + 59 * 86_400_000).toISOString() });
+    const csv = buildIssuedLicensesCsv('LS01', [row(501, 'PC-X', '2024-04-01T09:00:00.000Z'), row(502, 'PC-Y', '2024-04-11T09:00:00.000Z'), row(503, 'PC-X', '2024-04-21T09:00:00.000Z')]);
+    await writeFile(join(dir, 'ping-pong_20240515T000000Z.csv'), csv);
+    const report = await json([join(dir, 'ping-pong_20240515T000000Z.csv')]);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({ kind: 'cloned-image', status: 'cause-stopped', leakedCals: 1, computers: ['PC-X', 'PC-Y'] });
   });
 
   it('takes --snapshot-time for a single file', async () => {

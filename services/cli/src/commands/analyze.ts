@@ -19,7 +19,9 @@ Finds where per-device CALs leak in license-server exports and event files, in p
 (CSV or JSON, PowerShell 5.1 or 7, gzip or not), Winlogbeat NDJSON, event XML, canonical
 and client-store NDJSON. Directories are walked. Several exports of one server are
 successive snapshots, ordered by snapshot time: --snapshot-time, else a time stamp in the
-file name (20240612T093000Z, 2024-06-12T09-30-00Z, 2024-06-12, ...), else the file's mtime.
+file name (20240612T093000Z, 2024-06-12T09-30-00Z, 2024-06-12, ...), else the file's mtime,
+kept within what the export proves: not after the earliest expiry of a license it lists as
+issued, not before its newest issue date (a warning says when the mtime was outside).
 
 options:
   --format table|json|html output (default: table on a terminal, json otherwise); html is
@@ -173,6 +175,7 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
       );
     }
     if (report.unknownFormat) io.stderr.write(`analyze: skipping ${file.display}: unknown format\n`);
+    if (report.file.snapshotTimeWarning !== undefined) io.stderr.write(`analyze: warning: ${report.file.snapshotTimeWarning}\n`);
     builder.add(read);
     reports.set(file, report);
   }

@@ -9,7 +9,7 @@ import {
 } from '@calwatch/shared';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, sameCandidates, type Evidence } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, holdEndsAt, sameCandidates, type Evidence } from './finding-track';
 import { uniqueSorted } from './chain';
 import { isPermanent } from './license-record';
 import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
@@ -79,6 +79,7 @@ export interface ByServerStage {
 export function createByServerStage(config: CoreConfig): ByServerStage {
   const unknownExpiryMs = daysToMs(config.lifecycle.permanentMaxDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
+  const severityHoldMs = daysToMs(config.severity.holdDays);
   const replanMs = Math.round(config.revoke.replanMinutes * 60_000);
   const revisionRetentionMs = daysToMs(Math.max(365, config.state.retentionDays));
 
@@ -424,6 +425,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         at: state.clock,
         timelineMax: config.state.timelineMax,
         refreshMs,
+        severityHoldMs,
         flush,
         resolution: () => resolvePoolExhaustion(view),
       });
@@ -655,6 +657,8 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         if (productState === undefined) continue;
         const assessment = assessPool(productState, inventoryFor(state, p), state.clock, config);
         if (assessment.expiresAt !== null && (due === null || assessment.expiresAt < due)) due = assessment.expiresAt;
+        const holdEnd = holdEndsAt(track, severityHoldMs);
+        if (holdEnd !== null && holdEnd > state.clock && (due === null || holdEnd < due)) due = holdEnd;
       }
       return due;
     },

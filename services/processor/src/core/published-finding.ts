@@ -31,6 +31,7 @@ export function buildPublishedFinding(facts: FindingFacts): Finding {
     id: draft.id,
     kind: draft.kind,
     state: draft.state,
+    ...(draft.state === 'open' && draft.causeStopped === true ? { status: 'cause-stopped' as const } : {}),
     severity: draft.severity,
     licenseServer: draft.licenseServer,
     productVersion: facts.productVersion,
