@@ -2,6 +2,18 @@
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
+// Callers branch on an error's code, never on its text: messages are for people and change.
+const messageBranching = [
+  {
+    selector: "BinaryExpression[operator=/^[!=]==?$/] > MemberExpression[property.name='message']",
+    message: 'Do not compare error messages; branch on a stable code (CalwatchError.code, a system error code).',
+  },
+  {
+    selector: "CallExpression[callee.property.name=/^(includes|startsWith|endsWith|match|test|search)$/] MemberExpression[property.name='message']",
+    message: 'Do not search error messages; branch on a stable code (CalwatchError.code, a system error code).',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.tools/**', 'deploy/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
   {
@@ -25,6 +37,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.ts'],
+    ignores: ['**/*.test.ts', 'test/**'],
+    rules: { 'no-restricted-syntax': ['error', ...messageBranching] },
+  },
+  {
     // Spreading an array into a call puts every element on the stack: it throws
     // RangeError past ~120k elements, the size of a real license server's table.
     // The detection core's spreads are over per-key lists capped by its config (500 licenses,
@@ -42,6 +59,7 @@ export default tseslint.config(
           selector: "CallExpression[callee.object.name='Math'][callee.property.name=/^(max|min)$/] > SpreadElement",
           message: 'Math.max/min(...array) overflows the stack on large arrays; loop or reduce instead.',
         },
+        ...messageBranching,
       ],
     },
   },

@@ -184,6 +184,8 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
       PROCESSOR_SESSION_TIMEOUT_MS: '10000',
       PROCESSOR_HEARTBEAT_INTERVAL_MS: '1000',
       LOG_LEVEL: 'silent',
+      // PROCESSOR_* settings in the bench's environment override these, to compare tunings.
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('PROCESSOR_'))),
     };
     const config = loadProcessorConfig(env);
     const first = createProcessorService({ config, detection: parseCoreConfig({}), logger: serviceLogger, kafka, onFatal });

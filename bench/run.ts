@@ -31,6 +31,12 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   processor: async () => ({ run: (await import('./processor.bench')).runProcessorBench }),
   scale: async () => ({ run: (await import('./scale.bench')).runScaleBench }),
   analyze: async () => ({ run: (await import('./analyze.bench')).runAnalyzeBench }),
+  // A smaller run: KAFKA_CLIENTS_RECORDS=30000 KAFKA_CLIENTS_REPEATS=1 npm run bench -- kafka-clients
+  'kafka-clients': async () => {
+    const { runKafkaClientsBench } = await import('./kafka-clients.bench');
+    const number = (value: string | undefined) => (value === undefined || value === '' ? undefined : Number(value));
+    return { run: () => runKafkaClientsBench({ records: number(process.env.KAFKA_CLIENTS_RECORDS), repeats: number(process.env.KAFKA_CLIENTS_REPEATS) }) };
+  },
   // A shorter or lighter run: SUSTAINED_EVENTS_PER_SECOND=500 SUSTAINED_DURATION_SECONDS=60 npm run bench -- sustained
   sustained: async () => {
     const { runSustainedBench } = await import('./sustained.bench');

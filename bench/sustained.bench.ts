@@ -471,7 +471,7 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
         latencyHeld: String(latencyHeld),
       },
       notes:
-        'One request at a time, each tick posting what the schedule owes; event time is the wall clock. A sample is a cloned image (three license.issued) in the batch of its second; latency from its 202 to its finding found by a search polled every 50 ms (index refresh 1 s); toFindingsTopic: from the 202 to the processor producing the finding (its record timestamp); toIndexer: to the indexer building the document (its event.ingested); the rest is refresh and polling. Warm-up (every license issued) is not measured.',
+        'One request at a time, each tick posting what the schedule owes; event time is the wall clock. A sample is a cloned image (three license.issued) in the batch of its second; latency from its 202 to its finding found by a search polled every 50 ms (findings index refresh 250 ms); toFindingsTopic: from the 202 to the processor producing the finding (its record timestamp); toIndexer: to the indexer building the document (its event.ingested); the rest is refresh and polling. Warm-up (every license issued) is not measured.',
     },
     {
       name: 'sustained: consumer lag, first vs last third',

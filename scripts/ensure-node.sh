@@ -20,10 +20,17 @@ case "$(uname -m)" in
   *) echo "ensure-node: no Node.js package for $(uname -m)" >&2; exit 1 ;;
 esac
 command -v npm >/dev/null || { echo "ensure-node: npm is needed to fetch $pkg@$want" >&2; exit 1; }
+# The digest comes from the repository, never from the registry at run time.
+pinned=$(awk -v want="$pkg@$want" '$1 == want { print $2 }' "$repo_root/scripts/node-package-integrity")
+if [[ -z "$pinned" ]]; then
+  echo "ensure-node: NODE_PACKAGE_NOT_PINNED: no sha512 for $pkg@$want in scripts/node-package-integrity (see its header)" >&2
+  exit 3
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "ensure-node: installing Node.js $want from the npm registry ($pkg)" >&2
 (cd "$tmp" && npm pack --silent "$pkg@$want" >/dev/null)
+"$repo_root/scripts/verify-integrity.sh" "$tmp/$pkg-$want.tgz" "$pinned"
 mkdir -p "$tools/node-$want"
 tar -xzf "$tmp"/"$pkg"-*.tgz -C "$tools/node-$want" --strip-components=1 package/bin package/LICENSE
 "$local_bin/node" --version >/dev/null

@@ -5,10 +5,16 @@ export function buildConnectionEnv(kafka: KafkaConnection, elasticsearch: Elasti
   const env: Record<string, string> = {
     KAFKA_BROKERS: kafka.brokers.join(','),
     KAFKA_CLIENT_ID: kafka.clientId,
-    KAFKA_SSL: String(kafka.ssl),
+    KAFKA_SSL: String(kafka.ssl !== false),
     ELASTICSEARCH_URL: elasticsearch.url,
     ELASTICSEARCH_TLS_INSECURE: String(elasticsearch.tlsInsecure),
   };
+  if (typeof kafka.ssl === 'object') {
+    if (kafka.ssl.caFile !== undefined) env.KAFKA_SSL_CA_FILE = kafka.ssl.caFile;
+    if (kafka.ssl.certFile !== undefined) env.KAFKA_SSL_CERT_FILE = kafka.ssl.certFile;
+    if (kafka.ssl.keyFile !== undefined) env.KAFKA_SSL_KEY_FILE = kafka.ssl.keyFile;
+    if (kafka.ssl.keyPassphrase !== undefined) env.KAFKA_SSL_KEY_PASSPHRASE = kafka.ssl.keyPassphrase;
+  }
   if (kafka.sasl !== undefined) {
     env.KAFKA_SASL_MECHANISM = kafka.sasl.mechanism;
     env.KAFKA_SASL_USERNAME = kafka.sasl.username;
@@ -21,5 +27,6 @@ export function buildConnectionEnv(kafka: KafkaConnection, elasticsearch: Elasti
     env.ELASTICSEARCH_PASSWORD = auth.password;
   }
   if (elasticsearch.caFile !== undefined) env.ELASTICSEARCH_CA_FILE = elasticsearch.caFile;
+  if (elasticsearch.caFingerprint !== undefined) env.ELASTICSEARCH_CA_FINGERPRINT = elasticsearch.caFingerprint;
   return env;
 }

@@ -1,7 +1,7 @@
 /**
  * Finds a real Kafka broker and Elasticsearch node for the integration tests, in order:
- *   1. the environment: KAFKA_BROKERS and ELASTICSEARCH_URL (+ ELASTICSEARCH_USERNAME /
- *      ELASTICSEARCH_PASSWORD or ELASTICSEARCH_API_KEY);
+ *   1. the environment: KAFKA_BROKERS and ELASTICSEARCH_URL, with every other KAFKA_* and
+ *      ELASTICSEARCH_* connection variable the services read (TLS files, SASL, API key);
  *   2. containers, when a Docker engine answers (testcontainers);
  *   3. the local stack (`calwatch stack`), started when not running.
  * Tests get the result through getTestServices(). When none can be had the run fails:
@@ -10,7 +10,16 @@
  * using the stack ends (CALWATCH_TEST_KEEP_STACK=1 leaves the stack running).
  */
 import type { TestProject } from 'vitest/node';
-import type { ElasticsearchConnection, KafkaConnection } from '@calwatch/shared';
+import { z } from 'zod';
+import {
+  elasticsearchEnvShape,
+  kafkaEnvShape,
+  loadConfig,
+  toElasticsearchConnection,
+  toKafkaConnection,
+  type ElasticsearchConnection,
+  type KafkaConnection,
+} from '@calwatch/shared';
 import { probeElasticsearch, probeKafka, releaseStackLease, stackUp } from '@calwatch/cli';
 import { buildConnectionEnv } from './connection-env';
 import type { TestServices } from './services';
@@ -36,15 +45,9 @@ function fromEnvironment(env: NodeJS.ProcessEnv): TestServices | undefined {
         'is not; set both, or neither to use containers or the local stack',
     );
   }
-  const elasticsearch: ElasticsearchConnection = { url, tlsInsecure: env.ELASTICSEARCH_TLS_INSECURE === 'true' };
-  if (env.ELASTICSEARCH_API_KEY) elasticsearch.auth = { apiKey: env.ELASTICSEARCH_API_KEY };
-  else if (env.ELASTICSEARCH_USERNAME) elasticsearch.auth = { username: env.ELASTICSEARCH_USERNAME, password: env.ELASTICSEARCH_PASSWORD ?? '' };
-  if (env.ELASTICSEARCH_CA_FILE) elasticsearch.caFile = env.ELASTICSEARCH_CA_FILE;
-  const kafka: KafkaConnection = {
-    brokers: brokers.split(',').map((b) => b.trim()).filter((b) => b !== ''),
-    clientId: CLIENT_ID,
-    ssl: env.KAFKA_SSL === 'true',
-  };
+  // The services' own parsing: TLS files, SASL and API keys are read (and checked) as they would be.
+  const elasticsearch = toElasticsearchConnection(loadConfig(z.object(elasticsearchEnvShape), env));
+  const kafka: KafkaConnection = { ...toKafkaConnection(loadConfig(z.object(kafkaEnvShape), env)), clientId: CLIENT_ID };
   return fromConnections('environment', kafka, elasticsearch);
 }
 

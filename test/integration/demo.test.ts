@@ -50,7 +50,7 @@ describe('calwatch demo', () => {
     const total = Number(findings![1]) + Number(findings![2]);
     expect(total).toBeGreaterThan(0);
     expect(out).toMatch(/Leaked CALs: \d+ \(sum over open findings\); reclaimable: \d+ distinct licenses/);
-    expect(out).toMatch(/Pages sent: \d+ \(received by the local webhook\)/);
+    expect(out).toMatch(/Pages sent: \d+ pages? and \d+ updates?( \(by rule: [^)]*\))?; \d+ incidents?, at most \d+ notifications? for one \(received by the local webhook\)/);
     // Every simulated cause is scored, with a precision and a recall.
     expect(out).toContain("Detection against the simulator's truth");
     for (const kind of FindingKind.options) expect(out).toMatch(new RegExp(`\\n  ${kind} +\\d+ +\\d+ +(\\d+%|n/a) +(\\d+%|n/a)\\n`));

@@ -56,6 +56,10 @@ describe('Elasticsearch setup on the real node', () => {
     const props = mapping[names.findingsIndex]!.mappings;
     expect(props.dynamic).toBe('strict');
     expect((props.properties?.['calwatch'] as any).properties.finding.properties.updated_at.type).toBe('date');
+    // Findings and the revoke table are searchable sooner than the high-volume enriched events.
+    const refresh = await client.indices.getSettings({ index: `${names.prefix}*`, name: 'index.refresh_interval' });
+    const intervalOf = (index: string) => (refresh[index]!.settings as any).index.refresh_interval;
+    expect([intervalOf(names.findingsIndex), intervalOf(names.revocationsIndex), intervalOf(`${names.prefix}enriched-v1-2026.11`)]).toEqual(['250ms', '250ms', '1s']);
     // A new month's index picks up template, mapping and alias on its own.
     await client.index({ index: names.enrichedIndexFor('2027-01-05T00:00:00.000Z'), id: 'x', document: { '@timestamp': '2027-01-05T00:00:00.000Z' }, refresh: true });
     const alias = await client.indices.getAlias({ name: names.enrichedAlias });
@@ -65,15 +69,19 @@ describe('Elasticsearch setup on the real node', () => {
   });
 
   it('upgrades an older install in place and refuses to downgrade a newer one', async () => {
-    const set = buildTemplateSet(names, { shards: 1, replicas: 0, refreshInterval: '1s' });
+    const set = buildTemplateSet(names, { shards: 1, replicas: 0, refreshInterval: '1s', findingsRefreshInterval: '250ms' });
     const findingsComponent = set.components.find((c) => c.name === names.templates.findingsMappings)!;
     // An "older release": version one lower and a mapping without `remediation`.
     const older = structuredClone(findingsComponent.body);
     older.version = TEMPLATE_VERSION - 1;
     delete (older.template.mappings!.properties['calwatch'] as any).properties.finding.properties.remediation;
     await client.cluster.putComponentTemplate({ name: findingsComponent.name, ...older } as never);
+    // Indices made by an older release kept the shared refresh interval.
+    await client.indices.putSettings({ index: names.findingsIndex, settings: { index: { refresh_interval: '1s' } } });
 
     const upgraded = await installElasticsearchSetup({ client, names, now });
+    const refresh = await client.indices.getSettings({ index: names.findingsIndex, name: 'index.refresh_interval' });
+    expect((refresh[names.findingsIndex]!.settings as any).index.refresh_interval).toBe('250ms');
     expect(upgraded.templates.find((t) => t.name === findingsComponent.name)?.action).toBe('updated');
     expect(upgraded.indices.some((i) => i.name === names.findingsIndex && i.action === 'mapping-updated')).toBe(true);
 
@@ -91,6 +99,6 @@ describe('Elasticsearch setup on the real node', () => {
     expect((during[names.findingsIndex]!.settings as any).index.refresh_interval).toBe('-1');
     await restoreRefresh(client, suspension);
     const after = await client.indices.getSettings({ index: names.findingsIndex, name: 'index.refresh_interval' });
-    expect((after[names.findingsIndex]!.settings as any).index.refresh_interval).toBe('1s');
+    expect((after[names.findingsIndex]!.settings as any).index.refresh_interval).toBe('250ms');
   });
 });

@@ -256,6 +256,7 @@ describe('notifier on the real broker with real HTTP receivers', () => {
         NOTIFIER_SPIKE_CRITICAL_FACTOR: '100',
         NOTIFIER_UPDATE_INTERVAL_MS: '3000',
         NOTIFIER_QUIET_PERIOD_MS: '60000',
+        NOTIFIER_REOPEN_COOLDOWN_MS: '0',
         NOTIFIER_IDLE_ADVANCE_AFTER_MS: '1000',
         NOTIFIER_TICK_INTERVAL_MS: '200',
         NOTIFIER_HTTP_TIMEOUT_MS: '5000',

@@ -116,6 +116,7 @@ export function verdicts(findings: ReadonlyMap<string, Finding>) {
         {
           kind: f.kind,
           state: f.state,
+          status: f.status ?? null,
           hwidCount: f.hwidCount,
           hwids: f.hwids,
           computerCount: f.computerCount,

@@ -38,6 +38,11 @@ function handBuiltTimeline(): CanonicalEvent[] {
     kit.renew(11, 40),
     kit.issue(20, { hwid: 'd001', computer: 'PC-OK', day: 5 }),
     kit.renew(20, 45),
+    // The smallest ping-pong, on a server of its own, long over by the end (A/B/A, last reissue on day 20): still
+    // reported, its cause stopped, while the CAL it leaked is valid.
+    kit.issue(30, { hwid: 'ab01', computer: 'PC-X', day: 0, server: 'LS-ABA' }),
+    kit.issue(31, { hwid: 'ab01', computer: 'PC-Y', day: 10, server: 'LS-ABA' }),
+    kit.issue(32, { hwid: 'ab01', computer: 'PC-X', day: 20, server: 'LS-ABA' }),
   ];
 }
 
@@ -64,6 +69,8 @@ describe('processor on a real broker', () => {
     const closing = closingEvents(PARTITIONS, Math.max(...events.map((e) => Date.parse(e.eventTime))));
     const expected = referenceFindings([...events, ...closing.map((c) => c.event)]);
     expect(new Set([...expected.values()].map((f) => f.kind))).toEqual(new Set(['cloned-image', 'rebuilt-device']));
+    const pingPong = [...expected.values()].find((f) => f.hwids.includes('ab01'));
+    expect(pingPong).toMatchObject({ kind: 'cloned-image', state: 'open', status: 'cause-stopped', leakedCals: 1 });
 
     await publish(kafka, ns.topics, byTime(events));
     await publishClosing(kafka, ns.topics, closing);
@@ -88,8 +95,9 @@ describe('processor on a real broker', () => {
         expect(verdicts(readFindings(findings.records).latest)).toEqual(verdicts(expected));
         throw error;
       });
-      const { conflicts } = readFindings(findings.records);
+      const { conflicts, latest } = readFindings(findings.records);
       expect(conflicts).toEqual([]);
+      expect(latest.get(pingPong!.id)).toMatchObject({ state: 'open', status: 'cause-stopped', leakedCals: 1 });
       const letters = await waitFor(() => (deadLetters.records.length > 0 ? deadLetters.records : undefined), 10_000, 'a dead letter');
       const letter = DeadLetter.parse(JSON.parse(letters[0]!.value!.toString()));
       expect(letter.code).toBe('PROCESSOR_RECORD_NOT_JSON');

@@ -121,10 +121,27 @@ describe('docker-compose.yml', () => {
       expect(typeof build === 'object' ? [build.context, build.dockerfile] : build, name).toEqual(['.', 'deploy/Dockerfile']);
     }
     const dockerfile = readFileSync(join(root, 'deploy', 'Dockerfile'), 'utf8');
-    expect(dockerfile).toMatch(/^FROM node:24/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24/m);
     expect(dockerfile).toMatch(/^RUN npm ci\b/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/app\/services\/cli\/bin\/calwatch"\]/m);
     expect(existsSync(join(root, 'services', 'cli', 'bin', 'calwatch'))).toBe(true);
+  });
+
+  it('keeps the plaintext Kafka listener off the host: no published port, no listener advertised as localhost', () => {
+    const kafka = services.kafka!;
+    expect(publishedPorts(kafka)).toEqual([]);
+    const protocols = Object.fromEntries((envValue(kafka, 'KAFKA_LISTENER_SECURITY_PROTOCOL_MAP') ?? '').split(',').map((pair) => pair.split(':') as [string, string]));
+    for (const listener of (envValue(kafka, 'KAFKA_ADVERTISED_LISTENERS') ?? '').split(',')) {
+      const [name, address] = listener.split('://') as [string, string];
+      if (protocols[name] === 'PLAINTEXT') expect(address, `${name} is plaintext`).not.toMatch(/^(localhost|127\.|0\.0\.0\.0)/);
+    }
+  });
+
+  it('runs the indexer as the least-privilege writer that setup creates, never as elastic', () => {
+    expect(envValue(services.indexer!, 'ELASTICSEARCH_USERNAME')).toBe(envValue(services.setup!, 'CALWATCH_ES_WRITER_USER'));
+    expect(envValue(services.indexer!, 'ELASTICSEARCH_USERNAME')).not.toBe('elastic');
+    const command = services.setup!.command;
+    expect(Array.isArray(command) ? command : command?.split(/\s+/)).toContain('--elasticsearch-users');
   });
 
   it('runs commands the calwatch CLI has', () => {

@@ -1,4 +1,7 @@
+import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { FastifyServerFactory } from 'fastify';
 import {
   buildTopicNames,
   retry,
@@ -12,7 +15,7 @@ import type { CollectorConfig } from './config';
 import { createDropFolder, type DropFolder } from './drop-folder';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
-import { buildCollectorApp, type CollectorApp, type ParseFn, type Readiness } from './http-app';
+import { buildCollectorApp, buildServerTimeouts, type CollectorApp, type HttpLimits, type ParseFn, type Readiness } from './http-app';
 import { createAuthFailureLimiter } from './auth-failure-limiter';
 import { createInFlightBudget } from './in-flight-budget';
 import { createIngestor } from './ingestor';
@@ -21,6 +24,7 @@ import { createKafkaPublisher } from './kafka-publisher';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics';
 import { createSnapshotCoordinator } from './snapshot-coordinator';
 import { restoreSnapshotState } from './state-restore';
+import { buildHttpsServerOptions, createTlsReloader, type TlsFilePaths, type TlsReloader } from './tls-files';
 import { createTokenStore } from './token-auth';
 import { createTokensFile, type TokensFile } from './tokens-file';
 
@@ -78,6 +82,7 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
   let producer: Producer | undefined;
   let app: CollectorApp | undefined;
   let tokensFile: TokensFile | undefined;
+  let tlsReloader: TlsReloader | undefined;
   let dropFolder: DropFolder | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -146,6 +151,35 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
         onRecords: (outcome, code, source, count) => metrics.records.inc({ outcome, code, source }, count),
       });
 
+      const limits: HttpLimits = {
+        maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
+        maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES,
+        maxClockSkewMs: config.COLLECTOR_MAX_CLOCK_SKEW_MS,
+        retryAfterSeconds: config.COLLECTOR_RETRY_AFTER_SECONDS,
+        requestTimeoutMs: config.COLLECTOR_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: config.COLLECTOR_HEADERS_TIMEOUT_MS,
+        idleTimeoutMs: config.COLLECTOR_IDLE_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.COLLECTOR_KEEP_ALIVE_TIMEOUT_MS,
+      };
+      let serverFactory: FastifyServerFactory | undefined;
+      if (config.COLLECTOR_TLS_CERT_FILE !== undefined && config.COLLECTOR_TLS_KEY_FILE !== undefined) {
+        const paths: TlsFilePaths = {
+          certFile: config.COLLECTOR_TLS_CERT_FILE,
+          keyFile: config.COLLECTOR_TLS_KEY_FILE,
+          ...(config.COLLECTOR_TLS_CA_FILE === undefined ? {} : { caFile: config.COLLECTOR_TLS_CA_FILE }),
+        };
+        const reloader = createTlsReloader({
+          paths,
+          apply: (context) => (app?.server as unknown as HttpsServer | undefined)?.setSecureContext(context),
+          logger,
+          pollMs: config.COLLECTOR_TLS_RELOAD_POLL_MS,
+        });
+        tlsReloader = reloader;
+        const serverOptions = { ...buildHttpsServerOptions(await reloader.load(), paths), ...buildServerTimeouts(limits) };
+        // fastify types its server as http.Server; an https.Server serves the same requests.
+        serverFactory = (handler) => createHttpsServer(serverOptions, handler) as unknown as HttpServer;
+      }
+
       app = buildCollectorApp({
         logger,
         tokens,
@@ -154,25 +188,18 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
         budget,
         availability,
         metrics,
-        limits: {
-          maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
-          maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES,
-          maxClockSkewMs: config.COLLECTOR_MAX_CLOCK_SKEW_MS,
-          retryAfterSeconds: config.COLLECTOR_RETRY_AFTER_SECONDS,
-          requestTimeoutMs: config.COLLECTOR_REQUEST_TIMEOUT_MS,
-          headersTimeoutMs: config.COLLECTOR_HEADERS_TIMEOUT_MS,
-          idleTimeoutMs: config.COLLECTOR_IDLE_TIMEOUT_MS,
-          keepAliveTimeoutMs: config.COLLECTOR_KEEP_ALIVE_TIMEOUT_MS,
-        },
+        limits,
         readiness,
         deadLetterRequest: (deadLetter) => publisher.publish([], [deadLetter]),
         ...(options.parse === undefined ? {} : { parse: options.parse }),
+        ...(serverFactory === undefined ? {} : { serverFactory }),
         now,
       });
       // Listen first: /healthz answers and /readyz says "restoring" while the state loads.
       await app.listen({ host: config.COLLECTOR_HOST, port: config.COLLECTOR_PORT });
       state = 'running';
-      logger.info({ address: app.addresses()[0] }, 'HTTP API listening');
+      tlsReloader?.watch();
+      logger.info({ address: app.addresses()[0], tls: tlsReloader !== undefined }, 'HTTP API listening');
 
       // Leadership may still be moving right after setup or a broker restart: retry a while.
       const stats = await retry(() => restoreSnapshotState({ kafka, topic: topics.snapshotState, partitions: statePartitions, coordinator, logger }), {
@@ -219,6 +246,7 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
       // Reverse order of start: stop taking work, let in-flight requests finish, close Kafka.
       await attempt(() => dropFolder?.stop());
       await attempt(() => tokensFile?.close());
+      await attempt(() => tlsReloader?.close());
       await attempt(() => app?.close());
       await attempt(() => producer?.close());
       state = 'stopped';

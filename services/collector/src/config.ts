@@ -14,6 +14,18 @@ export const CollectorConfigSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON logs on stdout.'),
     COLLECTOR_HOST: z.string().min(1).default('0.0.0.0').describe('Address the HTTP API listens on.'),
     COLLECTOR_PORT: intVar(0).max(65535).default(8080).describe('Port of the HTTP API (0 picks a free port).'),
+    COLLECTOR_TLS_CERT_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM certificate (chain) of the HTTPS API; with COLLECTOR_TLS_KEY_FILE the API speaks HTTPS only. Re-read when it changes, so a renewed certificate needs no restart.'),
+    COLLECTOR_TLS_KEY_FILE: z.string().min(1).optional().describe('PEM private key of COLLECTOR_TLS_CERT_FILE.'),
+    COLLECTOR_TLS_CA_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS) besides their bearer token.'),
+    COLLECTOR_TLS_RELOAD_POLL_MS: intVar(100).default(60_000).describe('How often the TLS files are checked for changes, besides file-system notifications.'),
     COLLECTOR_TOKENS: csvList
       .pipe(
         z.array(
@@ -66,6 +78,14 @@ export const CollectorConfigSchema = z
   .refine((env) => env.COLLECTOR_TOKENS.length > 0 || env.COLLECTOR_TOKENS_FILE !== undefined, {
     message: 'set COLLECTOR_TOKENS or COLLECTOR_TOKENS_FILE: the API does not run without authentication',
     path: ['COLLECTOR_TOKENS'],
+  })
+  .refine((env) => (env.COLLECTOR_TLS_CERT_FILE === undefined) === (env.COLLECTOR_TLS_KEY_FILE === undefined), {
+    message: 'HTTPS needs both COLLECTOR_TLS_CERT_FILE and COLLECTOR_TLS_KEY_FILE',
+    path: ['COLLECTOR_TLS_KEY_FILE'],
+  })
+  .refine((env) => env.COLLECTOR_TLS_CA_FILE === undefined || env.COLLECTOR_TLS_CERT_FILE !== undefined, {
+    message: 'client certificates (COLLECTOR_TLS_CA_FILE) need HTTPS: set COLLECTOR_TLS_CERT_FILE and COLLECTOR_TLS_KEY_FILE',
+    path: ['COLLECTOR_TLS_CA_FILE'],
   });
 
 export type CollectorConfig = z.infer<typeof CollectorConfigSchema>;

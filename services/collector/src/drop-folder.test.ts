@@ -1,5 +1,5 @@
 import { symlinkSync, unlinkSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -50,12 +50,38 @@ describe('drop folder', () => {
   it('ingests a complete export and moves it to done/ without a report', async () => {
     const { publisher, folder } = await setup();
     await writeFile(join(dir, 'issued.csv'), buildIssuedLicensesCsv('LS01', rows));
+    // Written when the rows say it was taken: between their issue dates and their expiry.
+    const takenAt = new Date(Date.UTC(2024, 4, 1));
+    await utimes(join(dir, 'issued.csv'), takenAt, takenAt);
     await folder.start();
     await folder.scan();
     expect(publisher.events.map((e) => e.type)).toEqual(['license.issued', 'license.issued', 'license.issued']);
     expect(publisher.events[0]!.source.ref).toBe(join(dir, 'issued.csv'));
     expect(await readdir(dir)).toEqual(['done', 'failed']);
     expect(await readdir(join(dir, 'done'))).toEqual(['issued.csv']);
+  });
+
+  it('bounds the snapshot time of a copied export by its data, and says so in the report', async () => {
+    const { publisher, folder } = await setup();
+    // A copy made today of an export whose licenses all expired in 2024: today cannot be its time.
+    await writeFile(join(dir, 'copy.csv'), buildIssuedLicensesCsv('LS01', rows));
+    await folder.start();
+    await folder.scan();
+    const earliestExpiry = buildIssuedLicenseRow(1).expirationDate;
+    expect(publisher.events.map((e) => e.observedTime)).toEqual([earliestExpiry, earliestExpiry, earliestExpiry]);
+    const report = JSON.parse(await readFile(join(dir, 'done', 'copy.csv.report.json'), 'utf8')) as { snapshotTime: { time: string; from: string; warning: string } };
+    expect(report.snapshotTime.time).toBe(earliestExpiry);
+    expect(report.snapshotTime.from).toBe('data');
+    expect(report.snapshotTime.warning).toContain('earliest expiry');
+  });
+
+  it('takes the time stamp in the file name over the mtime', async () => {
+    const { publisher, folder } = await setup();
+    await writeFile(join(dir, 'issued-20240510T120000Z.csv'), buildIssuedLicensesCsv('LS01', rows));
+    await folder.start();
+    await folder.scan();
+    expect(new Set(publisher.events.map((e) => e.observedTime))).toEqual(new Set(['2024-05-10T12:00:00.000Z']));
+    expect(await readdir(join(dir, 'done'))).toEqual(['issued-20240510T120000Z.csv']);
   });
 
   it('publishes the good records of a partly bad file, dead-letters the rest and writes a report', async () => {

@@ -1,7 +1,18 @@
 import { constants, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCalwatchError, parseStream, type Logger, type ParseOptions, type ParsedItem } from '@calwatch/shared';
+import {
+  type ChosenSnapshotTime,
+  type Logger,
+  type ParseOptions,
+  type ParsedItem,
+  SnapshotTimeBoundsBuilder,
+  chooseSnapshotTime,
+  isCalwatchError,
+  msFromIso,
+  parseStream,
+  snapshotTimeFromName,
+} from '@calwatch/shared';
 import { readBody, type BodyLimits } from './body-stream';
 import { COLLECTOR_ERRORS } from './errors';
 import { createStabilityTracker, isIgnoredDropFile } from './file-stability';
@@ -46,7 +57,7 @@ export const FAILED_DIR = 'failed';
  * up at the next start; re-reading one emits the same event ids, so that is harmless.
  */
 export function createDropFolder(options: DropFolderOptions): DropFolder {
-  const { dir, ingestor, logger } = options;
+  const { dir, ingestor, logger, limits } = options;
   const parse = options.parse ?? parseStream;
   const now = options.now ?? (() => new Date());
   const tracker = createStabilityTracker(options.stableMs);
@@ -130,6 +141,12 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
     return { handle, size: info.size, mtime: info.mtime };
   }
 
+  /** The opened file's parsed items, read from its start under the body limits. */
+  function readItems(handle: FileHandle, options: ParseOptions): AsyncIterable<ParsedItem> {
+    const body = readBody(handle.createReadStream({ start: 0, autoClose: false }) as AsyncIterable<Buffer>, 'identity', limits);
+    return parse(body.chunks, options);
+  }
+
   async function ingestFile(name: string, path: string): Promise<void> {
     const at = now();
     let opened: { handle: FileHandle; size: number; mtime: Date };
@@ -140,22 +157,22 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
       return;
     }
     const { handle } = opened;
-    if (opened.size === 0) {
+    if (opened.size === 0 || opened.size > limits.maxBytes) {
       await handle.close();
-      await moveToFailed(name, COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', 'the file is empty'), undefined);
+      const error =
+        opened.size === 0
+          ? COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', 'the file is empty')
+          : COLLECTOR_ERRORS.create('COLLECTOR_BODY_TOO_LARGE', `the file of ${opened.size} bytes exceeds ${limits.maxBytes} bytes`);
+      await moveToFailed(name, error, undefined);
       return;
     }
-    if (opened.size > options.limits.maxBytes) {
-      await handle.close();
-      await moveToFailed(name, COLLECTOR_ERRORS.create('COLLECTOR_BODY_TOO_LARGE', `the file of ${opened.size} bytes exceeds ${options.limits.maxBytes} bytes`), undefined);
-      return;
-    }
-    // The export was written when the file was last modified; a clock ahead is clamped.
-    const takenAt = new Date(Math.min(opened.mtime.getTime(), at.getTime())).toISOString();
     let result: IngestResult;
+    let snapshotTime: ChosenSnapshotTime;
     try {
-      const body = readBody(handle.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>, 'identity', options.limits);
-      result = await ingestor.ingest({ items: parse(body.chunks, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
+      snapshotTime = await snapshotTimeOf(name, path, handle, opened.mtime, at);
+      if (snapshotTime.warning !== null) log.warn({ file: name, snapshotTime: snapshotTime.time, from: snapshotTime.from }, `snapshot time: ${snapshotTime.warning}`);
+      const takenAt = snapshotTime.time;
+      result = await ingestor.ingest({ items: readItems(handle, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
     } catch (error) {
       if (isCalwatchError(error) && error.retriable) {
         tracker.forget(name);
@@ -177,11 +194,37 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
       return;
     }
     const target = await moveInto(DONE_DIR, name);
-    const noteworthy = result.rejected > 0 || result.snapshots.some((s) => s.stale || s.partial);
-    if (noteworthy) await writeJson(join(dir, DONE_DIR, `${target}.report.json`), buildReport(name, at, result));
+    const noteworthy = result.rejected > 0 || result.snapshots.some((s) => s.stale || s.partial) || snapshotTime.warning !== null;
+    if (noteworthy) await writeJson(join(dir, DONE_DIR, `${target}.report.json`), buildReport(name, at, result, snapshotTime));
     tracker.forget(name);
     options.onOutcome?.('done');
     log.info({ file: name, movedTo: `${DONE_DIR}/${target}`, accepted: result.accepted, rejected: result.rejected, events: result.events }, 'drop file ingested');
+  }
+
+  /**
+   * A time stamp in the name, else the mtime (a clock ahead is clamped) kept within what the
+   * export's licenses prove: a copied export's mtime is when it was copied. The file is read
+   * once ahead for that; a file that is not a license export stops at its first record.
+   */
+  async function snapshotTimeOf(name: string, path: string, handle: FileHandle, mtime: Date, at: Date): Promise<ChosenSnapshotTime> {
+    const guessMs = Math.min(mtime.getTime(), at.getTime());
+    const fromName = snapshotTimeFromName(name);
+    const bounds = new SnapshotTimeBoundsBuilder();
+    if (fromName === undefined) {
+      for await (const item of readItems(handle, { ref: path, observedTime: new Date(guessMs).toISOString() })) {
+        if (item.kind === 'rejected') continue;
+        if (item.kind !== 'issued-license') break;
+        const { license } = item;
+        bounds.add(license.status, msFromIso(license.issueDate), license.expirationDate === null ? null : msFromIso(license.expirationDate));
+      }
+    }
+    return chooseSnapshotTime({
+      ...(fromName === undefined ? {} : { given: { time: fromName, from: 'name' as const } }),
+      guessMs,
+      guessFrom: 'mtime',
+      bounds: bounds.bounds(),
+      display: name,
+    });
   }
 
   async function moveToFailed(name: string, error: { code: string; message: string }, result: IngestResult | undefined): Promise<void> {
@@ -237,10 +280,11 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
   };
 }
 
-function buildReport(name: string, at: Date, result: IngestResult): Record<string, unknown> {
+function buildReport(name: string, at: Date, result: IngestResult, snapshotTime: ChosenSnapshotTime): Record<string, unknown> {
   return {
     file: name,
     at: at.toISOString(),
+    snapshotTime: { time: snapshotTime.time, from: snapshotTime.from, ...(snapshotTime.warning === null ? {} : { warning: snapshotTime.warning }) },
     accepted: result.accepted,
     rejected: result.rejected,
     events: result.events,

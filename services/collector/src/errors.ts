@@ -141,6 +141,12 @@ export const COLLECTOR_ERRORS = defineErrors({
     retriable: true,
     httpStatus: 500,
   },
+  COLLECTOR_TLS_FILES_UNREADABLE: {
+    description:
+      'COLLECTOR_TLS_CERT_FILE, COLLECTOR_TLS_KEY_FILE or COLLECTOR_TLS_CA_FILE could not be read or do not form a valid key pair; at start this is fatal, on reload the certificate in force stays.',
+    retriable: false,
+    httpStatus: 500,
+  },
   COLLECTOR_TOKENS_FILE_UNREADABLE: {
     description: 'COLLECTOR_TOKENS_FILE could not be read; at start this is fatal, on reload the previous tokens stay in force.',
     retriable: false,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerOptions } from 'node:http';
 import type { Readable } from 'node:stream';
-import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
 import {
   CalwatchError,
   buildDeadLetterOriginal,
@@ -60,6 +61,8 @@ export interface CollectorAppOptions {
   deadLetterRequest: (deadLetter: DeadLetter) => Promise<void>;
   parse?: ParseFn;
   now?: () => Date;
+  /** Builds the listening server (HTTPS when COLLECTOR_TLS_* are set); fastify's plain HTTP server otherwise. */
+  serverFactory?: FastifyServerFactory;
 }
 
 /** Who may call a route: decided per route when it is declared, never from the URL text. */
@@ -117,6 +120,21 @@ const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,253}$/;
 /** Body codes for which the refused request is kept as a dead letter (its first bytes). */
 const DEAD_LETTERED_BODY_ERRORS: ReadonlySet<string> = new Set(['COLLECTOR_BAD_GZIP', 'COLLECTOR_BODY_TOO_LARGE', 'COLLECTOR_DECOMPRESSED_TOO_LARGE']);
 
+/**
+ * Node server options that bound slow clients. A serverFactory (HTTPS) must build its
+ * server with them: the checking interval can only be given to the constructor.
+ */
+export function buildServerTimeouts(limits: HttpLimits): Pick<ServerOptions, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval'> {
+  return {
+    headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks both timeouts on this period (30 s by default), which would let a slow
+    // client keep its slot up to that much longer than the limit says.
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
+}
+
 function headerValue(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -145,14 +163,15 @@ export function buildCollectorApp(options: CollectorAppOptions) {
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.idleTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    http: {
-      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
-      requestTimeout: limits.requestTimeoutMs,
-      // Node checks both timeouts on this period (30 s by default), which would let a slow
-      // client keep its slot up to that much longer than the limit says.
-      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
-    },
+    http: buildServerTimeouts(limits),
+    ...(options.serverFactory === undefined ? {} : { serverFactory: options.serverFactory }),
   });
+  // Fastify applies its timeouts only to a server it builds itself: set them on one a
+  // serverFactory built too (the checking interval must come with its constructor options).
+  app.server.requestTimeout = limits.requestTimeoutMs;
+  app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  app.server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  app.server.setTimeout(limits.idleTimeoutMs);
   const grants = new WeakMap<FastifyRequest, TokenGrant>();
 
   // Bodies are streamed by the handlers (size limits, gzip, parsing as bytes arrive).

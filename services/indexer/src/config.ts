@@ -76,6 +76,18 @@ export const EsSetupConfigSchema = z.object({
   ...indexLayoutEnvShape,
   CALWATCH_INDEX_SHARDS: intVar(1).default(1).describe('Primary shards of each calwatch index.'),
   CALWATCH_INDEX_REPLICAS: intVar(0).default(0).describe('Replicas of each calwatch index (0 on a single node).'),
+  CALWATCH_ES_WRITER_USER: z
+    .string()
+    .min(1)
+    .default('calwatch_writer')
+    .describe('User `calwatch setup --elasticsearch-users` creates for the indexer (role calwatch_writer: bulk indexing and template setup on the calwatch indices only).'),
+  CALWATCH_ES_WRITER_PASSWORD: z.string().min(12, 'at least 12 characters').optional().describe('Password of CALWATCH_ES_WRITER_USER (required with --elasticsearch-users; never logged).'),
+  CALWATCH_ES_READER_USER: z
+    .string()
+    .min(1)
+    .default('calwatch_reader')
+    .describe('User `calwatch setup --elasticsearch-users` creates for Kibana readers (role calwatch_reader: read the calwatch indices, view the dashboards).'),
+  CALWATCH_ES_READER_PASSWORD: z.string().min(12, 'at least 12 characters').optional().describe('Password of CALWATCH_ES_READER_USER; the reader user is created only when it is set.'),
 });
 
 export type EsSetupConfig = z.infer<typeof EsSetupConfigSchema>;

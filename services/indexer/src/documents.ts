@@ -203,6 +203,7 @@ export function buildFindingDocument(finding: Finding, ingestedAt: string): Docu
         id: finding.id,
         kind: finding.kind,
         state: finding.state,
+        status: finding.state === 'open' ? (finding.status ?? 'active') : null,
         severity: finding.severity,
         product_version: finding.productVersion,
         hwids: finding.hwids,

@@ -55,6 +55,11 @@ export const INDEXER_ERRORS = defineErrors({
     description: 'Installing or upgrading templates, indices or aliases failed; the message names the step and Elasticsearch\'s reason.',
     retriable: false,
   },
+  INDEXER_SECURITY_SETUP_FAILED: {
+    description:
+      'Creating calwatch\'s Elasticsearch roles, users or API keys failed (`calwatch setup --elasticsearch-users`); the message names the step. A 403 means the user running setup lacks manage_security.',
+    retriable: false,
+  },
   INDEXER_MAPPING_UPGRADE_CONFLICT: {
     description:
       'An existing index cannot take the new mapping in place (a field changed type); the release bumps the index generation so new indices get it, old ones keep theirs.',

@@ -7,6 +7,7 @@ import {
   buildFindingsMappings,
   buildRevocationsMappings,
   buildTemplateSet,
+  DEFAULT_FINDINGS_REFRESH_INTERVAL,
   DEFAULT_REFRESH_INTERVAL,
   type ComponentTemplateBody,
   type IndexLayoutSettings,
@@ -183,7 +184,12 @@ function withHash<T extends ComponentTemplateBody | IndexTemplateBody>(body: T):
 }
 
 function resolveLayout(layout: Partial<IndexLayoutSettings> | undefined): IndexLayoutSettings {
-  return { shards: layout?.shards ?? 1, replicas: layout?.replicas ?? 0, refreshInterval: layout?.refreshInterval ?? DEFAULT_REFRESH_INTERVAL };
+  return {
+    shards: layout?.shards ?? 1,
+    replicas: layout?.replicas ?? 0,
+    refreshInterval: layout?.refreshInterval ?? DEFAULT_REFRESH_INTERVAL,
+    findingsRefreshInterval: layout?.findingsRefreshInterval ?? DEFAULT_FINDINGS_REFRESH_INTERVAL,
+  };
 }
 
 async function createIndexIfMissing(client: ElasticsearchClient, index: string): Promise<'created' | 'exists'> {
@@ -219,6 +225,14 @@ async function upgradeMapping(client: ElasticsearchClient, index: string, mappin
       });
     }
     throw failed(`update mapping of ${index}`, error);
+  }
+}
+
+async function setRefreshInterval(client: ElasticsearchClient, index: string, interval: string): Promise<void> {
+  try {
+    await client.indices.putSettings({ index, settings: { index: { refresh_interval: interval } } });
+  } catch (error) {
+    throw failed(`set refresh interval of ${index}`, error);
   }
 }
 
@@ -293,6 +307,7 @@ export async function installElasticsearchSetup(options: SetupOptions): Promise<
         report.indices.push({ name: index, action: 'mapping-updated' });
       }
     }
+    for (const index of [...targets[1]![0], ...targets[2]![0]]) await setRefreshInterval(client, index, layout.findingsRefreshInterval);
   }
 
   const wanted = [names.findingsIndex, names.revocationsIndex, names.enrichedIndexFor((options.now ?? new Date()).toISOString())];

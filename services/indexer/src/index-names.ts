@@ -5,7 +5,7 @@ import type { IndexInterval } from './config';
  * on a change an existing index cannot take (a field changing type); `revision` bumps on
  * additive changes, which setup applies to existing indices in place.
  */
-export const INDEX_SCHEMA = { generation: 1, revision: 2 } as const;
+export const INDEX_SCHEMA = { generation: 1, revision: 4 } as const;
 
 /** Template `version`: orders installs so setup never replaces a newer one with an older one. */
 export const TEMPLATE_VERSION = INDEX_SCHEMA.generation * 1000 + INDEX_SCHEMA.revision;

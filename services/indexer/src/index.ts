@@ -31,6 +31,16 @@ export {
   type SetupOptions,
   type ElasticsearchCapabilities,
 } from './es-setup';
+export {
+  buildCalwatchRoles,
+  buildRolesYml,
+  installElasticsearchSecurity,
+  READER_ROLE,
+  WRITER_ROLE,
+  type CalwatchUser,
+  type RoleDescriptor,
+  type SecuritySetupReport,
+} from './es-security';
 export { suspendRefresh, restoreRefresh, withRefreshSuspended, type RefreshSuspension } from './refresh';
 export { createIndexerService, type IndexerService, type IndexerServiceOptions, type IndexerStats } from './indexer-service';
 export type { BatchResult } from './batch-indexer';

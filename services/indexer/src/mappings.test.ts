@@ -37,7 +37,7 @@ describe('mappings', () => {
 
 describe('buildTemplateSet', () => {
   const names = buildIndexNames('calwatch-');
-  const set = buildTemplateSet(names, { shards: 1, replicas: 0, refreshInterval: '1s' });
+  const set = buildTemplateSet(names, { shards: 1, replicas: 0, refreshInterval: '1s', findingsRefreshInterval: '250ms' });
 
   it('composes each index template only from components of the set', () => {
     const components = new Set(set.components.map((c) => c.name));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { advanceAlert, applyCondition, isForgettable, type AlertRecord, type Condition } from './alert-machine';
+import { advanceAlert, applyCondition, calsBand, isForgettable, type AlertRecord, type Condition } from './alert-machine';
 import type { AlertDetails } from './notification';
 import { MINUTE, T0, timing } from './test-fixtures';
 
@@ -57,15 +57,17 @@ describe('alert machine', () => {
   it('throttles material changes to one update per interval and sends the latest when it opens', () => {
     const { kinds, record } = run([
       [T0, condition(true, { cals: 10 })],
-      [T0 + 5 * MINUTE, condition(true, { cals: 20 })],
-      [T0 + 10 * MINUTE, condition(true, { cals: 30 })],
+      [T0 + 5 * MINUTE, condition(true, { cals: 100 })],
+      [T0 + 10 * MINUTE, condition(true, { cals: 1000 })],
       [T0 + 29 * MINUTE, 'tick'],
       [T0 + 30 * MINUTE, 'tick'],
       [T0 + 31 * MINUTE, 'tick'],
-      [T0 + 40 * MINUTE, condition(true, { cals: 31 })],
+      // Getting better is not news; a new device is.
+      [T0 + 40 * MINUTE, condition(true, { cals: 5 })],
+      [T0 + 41 * MINUTE, condition(true, { cals: 5, topOffenders: [{ name: 'PC-1', cals: 4 }, { name: 'PC-2', cals: 1 }] })],
     ]);
     expect(kinds).toEqual(['trigger', 'suppressed:throttled', 'suppressed:throttled', 'update', 'suppressed:throttled']);
-    expect(record?.notifiedDetails?.cals).toBe(30);
+    expect(record?.notifiedDetails?.cals).toBe(1000);
     expect(record?.lastNotifiedAt).toBe(T0 + 30 * MINUTE);
   });
 
@@ -103,6 +105,73 @@ describe('alert machine', () => {
     expect(kinds).toEqual(['trigger', 'resolve', 'suppressed:quiet-period', 'trigger']);
     expect(record?.status).toBe('open');
     expect(record?.openedAt).toBe(T0 + 80 * MINUTE);
+  });
+
+  it('tells CAL counts in bands (1, 10, 100, 1000): a count moving within its band is not news', () => {
+    expect([0, 1, 9, 10, 99, 100, 999, 1000, 50_000].map(calsBand)).toEqual([0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    const { kinds } = run([
+      [T0, condition(true, { cals: 11 })],
+      [T0 + 60 * MINUTE, condition(true, { cals: 97, summary: 'reworded' })],
+      [T0 + 120 * MINUTE, condition(true, { cals: 101 })],
+    ]);
+    expect(kinds).toEqual(['trigger', 'update']);
+  });
+
+  it('updates on a new device (the rule\'s device count), not on the same devices', () => {
+    const { kinds } = run([
+      [T0, condition(true, { metrics: { devices: 2 } })],
+      [T0 + 60 * MINUTE, condition(true, { metrics: { devices: 2, lastSeen: 'later' } })],
+      [T0 + 120 * MINUTE, condition(true, { metrics: { devices: 3 } })],
+    ]);
+    expect(kinds).toEqual(['trigger', 'update']);
+  });
+
+  describe('reopen cool-down', () => {
+    const cooldown = { ...timing, reopenCooldownMs: 120 * MINUTE };
+    const runWith = (steps: Array<[number, Condition | 'tick']>) => {
+      let record: AlertRecord | undefined;
+      const kinds: string[] = [];
+      for (const [at, step] of steps) {
+        const t = step === 'tick' ? advanceAlert(record!, at, cooldown) : applyCondition(record, step, at, cooldown);
+        record = t.record;
+        if (t.decision !== null) kinds.push(t.decision.kind);
+      }
+      return { kinds, record };
+    };
+
+    it('a condition that recurs within the cool-down continues the same incident: no resolve, no new trigger', () => {
+      const { kinds, record } = runWith([
+        [T0, condition(true)],
+        [T0 + 20 * MINUTE, condition(false)],
+        [T0 + 60 * MINUTE, 'tick'],
+        [T0 + 90 * MINUTE, condition(true)],
+        [T0 + 300 * MINUTE, 'tick'],
+      ]);
+      expect(kinds).toEqual(['trigger']);
+      expect(record?.status).toBe('open');
+      expect(record?.openedAt).toBe(T0);
+      expect(record?.resolvePendingSince).toBeNull();
+    });
+
+    it('resolves once the condition stayed clear for the cool-down', () => {
+      const { kinds, record } = runWith([
+        [T0, condition(true)],
+        [T0 + 20 * MINUTE, condition(false)],
+        [T0 + 139 * MINUTE, 'tick'],
+        [T0 + 140 * MINUTE, 'tick'],
+      ]);
+      expect(kinds).toEqual(['trigger', 'resolve']);
+      expect(record?.resolvedAt).toBe(T0 + 140 * MINUTE);
+    });
+
+    it('resolves on a later clear condition too, once the cool-down has passed', () => {
+      const { kinds } = runWith([
+        [T0, condition(true)],
+        [T0 + 20 * MINUTE, condition(false)],
+        [T0 + 200 * MINUTE, condition(false)],
+      ]);
+      expect(kinds).toEqual(['trigger', 'resolve']);
+    });
   });
 
   it('takes since from the rule when it knows when the condition began', () => {

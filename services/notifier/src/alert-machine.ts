@@ -26,6 +26,11 @@ export const AlertRecord = z.object({
   details: AlertDetails,
   /** Details as last notified, to tell a material change from noise. */
   notifiedDetails: AlertDetails.nullable(),
+  /**
+   * The condition cleared at this event time; the resolve waits for the reopen cool-down, so
+   * a recurrence within it continues this incident instead of paging a new one.
+   */
+  resolvePendingSince: z.number().nullable().optional(),
 });
 export type AlertRecord = z.infer<typeof AlertRecord>;
 
@@ -34,6 +39,8 @@ export interface AlertTiming {
   updateIntervalMs: number;
   /** After a resolve, the same key does not page again for this long. */
   quietPeriodMs: number;
+  /** A cleared condition is resolved only after this long; recurring sooner, it is the same incident. */
+  reopenCooldownMs: number;
 }
 
 export interface Condition {
@@ -63,14 +70,30 @@ export interface Transition {
   decision: Decision | null;
 }
 
-/** Fields whose change is worth telling on-call about (noise like a metric's decimals is not). */
-function materialFingerprint(details: AlertDetails): string {
-  return JSON.stringify([
-    details.severity,
-    details.cals,
-    details.title,
-    details.topOffenders.map((o) => o.name),
-  ]);
+/** CAL counts are told in bands (0, 1-9, 10-99, 100-999, 1000+): one more leaked CAL is not news. */
+export function calsBand(cals: number): number {
+  return cals <= 0 ? 0 : Math.min(4, Math.floor(Math.log10(cals)) + 1);
+}
+
+/**
+ * What makes an update worth sending: the incident got worse — a higher severity, the CAL
+ * count into a higher band, more devices (their count when the rule gives one, else new
+ * names) — or its cause stopped. A count moving within its band, a metric's decimals, a
+ * reworded summary are not news, and neither is an incident getting better: that shows in
+ * Kibana and in the resolve, and telling it would page for every swing back and forth.
+ */
+export function isMaterialChange(notified: AlertDetails, next: AlertDetails): boolean {
+  if (SEVERITY_RANK[next.severity] > SEVERITY_RANK[notified.severity]) return true;
+  if (calsBand(next.cals) > calsBand(notified.cals)) return true;
+  const before = notified.metrics['devices'];
+  const after = next.metrics['devices'];
+  if (typeof before === 'number' && typeof after === 'number') {
+    if (after > before) return true;
+  } else {
+    const known = new Set(notified.topOffenders.map((o) => o.name));
+    if (next.topOffenders.some((o) => !known.has(o.name))) return true;
+  }
+  return next.metrics['status'] === 'cause-stopped' && notified.metrics['status'] !== 'cause-stopped';
 }
 
 function escalated(from: AlertDetails | null, to: AlertDetails): boolean {
@@ -116,31 +139,46 @@ export function applyCondition(current: AlertRecord | undefined, condition: Cond
   }
 
   if (!condition.active) {
-    const record: AlertRecord = {
-      ...current,
-      status: 'resolved',
-      conditionActive: false,
-      resolvedAt: now,
-      quietUntil: now + timing.quietPeriodMs,
-      pendingUpdate: false,
-      details: condition.details,
-      lastNotifiedAt: now,
-      notifiedDetails: condition.details,
-    };
-    return { record, decision: { kind: 'resolve', dedupKey: record.dedupKey, rule: record.rule, at: now, since: record.since ?? now, details: condition.details } };
+    const pendingSince = current.resolvePendingSince ?? now;
+    if (now - pendingSince < timing.reopenCooldownMs) {
+      return { record: { ...current, conditionActive: false, resolvePendingSince: pendingSince, details: condition.details }, decision: null };
+    }
+    return resolve(current, condition.details, now, timing);
   }
 
-  const changed = current.notifiedDetails === null || materialFingerprint(current.notifiedDetails) !== materialFingerprint(condition.details);
-  if (!changed) return { record: { ...current, conditionActive: true, details: condition.details }, decision: null };
-  const throttleOpen = current.lastNotifiedAt === null || now - current.lastNotifiedAt >= timing.updateIntervalMs;
+  // Back within the cool-down: the same incident goes on, no new page for it.
+  const ongoing: AlertRecord = current.resolvePendingSince == null ? current : { ...current, resolvePendingSince: null };
+  const changed = ongoing.notifiedDetails === null || isMaterialChange(ongoing.notifiedDetails, condition.details);
+  if (!changed) return { record: { ...ongoing, conditionActive: true, details: condition.details }, decision: null };
+  const throttleOpen = ongoing.lastNotifiedAt === null || now - ongoing.lastNotifiedAt >= timing.updateIntervalMs;
   // A worse severity is news on-call must not wait for; anything else waits for the throttle.
-  if (throttleOpen || escalated(current.notifiedDetails, condition.details)) return update(current, condition.details, now);
-  const record: AlertRecord = { ...current, conditionActive: true, details: condition.details, pendingUpdate: true };
+  if (throttleOpen || escalated(ongoing.notifiedDetails, condition.details)) return update(ongoing, condition.details, now);
+  const record: AlertRecord = { ...ongoing, conditionActive: true, details: condition.details, pendingUpdate: true };
   return { record, decision: suppressed(record, now, 'throttled') };
 }
 
-/** Time passing: throttled updates go out, a condition still active after the quiet period pages again. */
+function resolve(current: AlertRecord, details: AlertDetails, now: number, timing: AlertTiming): Transition {
+  const record: AlertRecord = {
+    ...current,
+    status: 'resolved',
+    conditionActive: false,
+    resolvedAt: now,
+    quietUntil: now + timing.quietPeriodMs,
+    pendingUpdate: false,
+    details,
+    lastNotifiedAt: now,
+    notifiedDetails: details,
+    resolvePendingSince: null,
+  };
+  return { record, decision: { kind: 'resolve', dedupKey: record.dedupKey, rule: record.rule, at: now, since: record.since ?? now, details } };
+}
+
+/** Time passing: held resolves go out after the cool-down, throttled updates after the interval, a condition still active after the quiet period pages again. */
 export function advanceAlert(current: AlertRecord, now: number, timing: AlertTiming): Transition {
+  if (current.status === 'open' && current.resolvePendingSince != null) {
+    if (now - current.resolvePendingSince >= timing.reopenCooldownMs) return resolve(current, current.details, now, timing);
+    return { record: current, decision: null };
+  }
   if (current.status === 'open' && current.pendingUpdate) {
     if (current.lastNotifiedAt === null || now - current.lastNotifiedAt >= timing.updateIntervalMs) {
       return update(current, current.details, now);

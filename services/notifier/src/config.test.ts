@@ -19,10 +19,9 @@ describe('loadNotifierConfig', () => {
     const config = loadNotifierConfig({});
     expect(config.targets).toEqual([]);
     expect(config.rules.spike).toMatchObject({ intervalMs: 900_000, baselineIntervals: 96, factor: 3, minCals: 10, clearIntervals: 2 });
-    expect(config.rules.pool.horizonMs).toBe(7 * 86_400_000);
     expect(config.rules.finding.minSeverity).toBe('high');
     expect([...config.rules.enabled]).toEqual(['leak-rate-spike', 'pool-exhaustion', 'high-severity-finding', 'revocation-limit']);
-    expect(config.timing).toEqual({ updateIntervalMs: 1_800_000, quietPeriodMs: 3_600_000 });
+    expect(config.timing).toEqual({ updateIntervalMs: 4 * 3_600_000, quietPeriodMs: 3_600_000, reopenCooldownMs: 6 * 3_600_000 });
     expect(config.links).toEqual({ finding: null, server: null });
     expect(config.metricsPort).toBeNull();
     expect(Object.isFrozen(config)).toBe(true);

@@ -113,12 +113,11 @@ export const notifierEnvShape = {
   NOTIFIER_SPIKE_SEVERITY: severityVar.default('high').describe('Severity of a spike alert.'),
   NOTIFIER_SPIKE_CRITICAL_FACTOR: ratioVar.default(3).describe('A spike whose peak reaches this multiple of the threshold is critical.'),
   NOTIFIER_MAX_EVENT_AGE_MS: intVar(1).default(DAY).describe('Inputs older than this (event time vs wall clock) shape baselines but never page: replays do not page for the past.'),
-  NOTIFIER_POOL_HORIZON_MS: intVar(1).default(7 * DAY).describe('Pages when a pool is projected to run dry within this.'),
-  NOTIFIER_POOL_RATE_WINDOW_MS: intVar(1).default(DAY).describe('Window of the net consumption rate behind the projection.'),
-  NOTIFIER_FINDING_MIN_SEVERITY: severityVar.default('high').describe('New open findings at or above this severity page.'),
+  NOTIFIER_FINDING_MIN_SEVERITY: z.enum(['medium', 'high', 'critical']).default('high').describe('Open findings at or above this severity page (low and info findings never page).'),
   NOTIFIER_REVOCATION_CLEAR_MS: intVar(1).default(DAY).describe('A revocation-limit alert without a next-allowed date resolves this long after the last event.'),
   NOTIFIER_TOP_OFFENDERS: intVar(1).default(5).describe('Offenders listed per message.'),
-  NOTIFIER_UPDATE_INTERVAL_MS: intVar(0).default(30 * MINUTE).describe('An open alert is updated at most this often (a severity increase goes out at once).'),
+  NOTIFIER_UPDATE_INTERVAL_MS: intVar(0).default(4 * HOUR).describe('An open alert is updated at most this often, and only on a material change (a severity increase goes out at once).'),
+  NOTIFIER_REOPEN_COOLDOWN_MS: intVar(0).default(6 * HOUR).describe('A cleared alert resolves only after this long (event time); recurring sooner, it continues the same incident instead of paging again.'),
   NOTIFIER_QUIET_PERIOD_MS: intVar(0).default(HOUR).describe('After a resolve, the same alert does not page again for this long.'),
   NOTIFIER_IDLE_ADVANCE_AFTER_MS: intVar(0).default(MINUTE).describe('Once inputs are quiet this long, event time follows the wall clock so conditions can clear.'),
   NOTIFIER_TICK_INTERVAL_MS: intVar(10).default(15_000).describe('How often time-driven decisions (clears, throttled updates) are checked.'),
@@ -127,6 +126,7 @@ export const notifierEnvShape = {
   NOTIFIER_RETRY_MAX_DELAY_MS: intVar(1).default(60_000).describe('Largest retry delay.'),
   NOTIFIER_GIVE_UP_AFTER_MS: intVar(1).default(15 * MINUTE).describe('A delivery still failing after this is dead-lettered and counted.'),
   NOTIFIER_DRAIN_TIMEOUT_MS: intVar(0).default(10_000).describe('At shutdown, how long deliveries in flight may finish; the rest stay in the persisted outbox.'),
+  NOTIFIER_KIBANA_URL: httpUrl.optional().describe('Base URL of Kibana (e.g. https://kibana.example:5601): pages link to the finding in Discover unless NOTIFIER_FINDING_URL_TEMPLATE says otherwise.'),
   NOTIFIER_FINDING_URL_TEMPLATE: z.string().min(1).optional().describe('Link to a finding, e.g. a Kibana Discover URL with {findingId}; also {licenseServer}, {product}, {dedupKey}, {rule}.'),
   NOTIFIER_SERVER_URL_TEMPLATE: z.string().min(1).optional().describe('Link for alerts without a finding, e.g. a Kibana dashboard filtered by {licenseServer}.'),
   NOTIFIER_METRICS_PORT: intVar(1).max(65_535).optional().describe('Serves Prometheus metrics on this port at /metrics (off when unset).'),
@@ -240,12 +240,11 @@ export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): Notifier
         criticalFactor: e.NOTIFIER_SPIKE_CRITICAL_FACTOR,
         maxEventAgeMs: e.NOTIFIER_MAX_EVENT_AGE_MS,
       },
-      pool: { horizonMs: e.NOTIFIER_POOL_HORIZON_MS, rateWindowMs: e.NOTIFIER_POOL_RATE_WINDOW_MS },
       finding: { minSeverity: e.NOTIFIER_FINDING_MIN_SEVERITY },
       revocation: { clearAfterMs: e.NOTIFIER_REVOCATION_CLEAR_MS },
       topOffenders: e.NOTIFIER_TOP_OFFENDERS,
     },
-    timing: { updateIntervalMs: e.NOTIFIER_UPDATE_INTERVAL_MS, quietPeriodMs: e.NOTIFIER_QUIET_PERIOD_MS },
+    timing: { updateIntervalMs: e.NOTIFIER_UPDATE_INTERVAL_MS, quietPeriodMs: e.NOTIFIER_QUIET_PERIOD_MS, reopenCooldownMs: e.NOTIFIER_REOPEN_COOLDOWN_MS },
     idleAdvanceAfterMs: e.NOTIFIER_IDLE_ADVANCE_AFTER_MS,
     tickIntervalMs: e.NOTIFIER_TICK_INTERVAL_MS,
     delivery: {
@@ -255,9 +254,18 @@ export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): Notifier
       giveUpAfterMs: e.NOTIFIER_GIVE_UP_AFTER_MS,
       drainTimeoutMs: e.NOTIFIER_DRAIN_TIMEOUT_MS,
     },
-    links: { finding: e.NOTIFIER_FINDING_URL_TEMPLATE ?? null, server: e.NOTIFIER_SERVER_URL_TEMPLATE ?? null },
+    links: {
+      finding: e.NOTIFIER_FINDING_URL_TEMPLATE ?? (e.NOTIFIER_KIBANA_URL === undefined ? null : kibanaFindingTemplate(e.NOTIFIER_KIBANA_URL)),
+      server: e.NOTIFIER_SERVER_URL_TEMPLATE ?? null,
+    },
     metricsPort: e.NOTIFIER_METRICS_PORT ?? null,
   });
+}
+
+/** Kibana Discover on the findings data view, filtered to one finding id. */
+export function kibanaFindingTemplate(baseUrl: string): string {
+  // The findings data view of deploy/kibana, over a year: a finding stays open for weeks.
+  return `${baseUrl.replace(/\/+$/, '')}/app/discover#/?_g=(time:(from:now-1y,to:now))&_a=(index:'calwatch-findings',query:(language:kuery,query:'calwatch.finding.id:"{findingId}"'))`;
 }
 
 /** What the rules need to know about a target: its routing, no URL or secret. */

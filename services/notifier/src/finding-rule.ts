@@ -1,24 +1,40 @@
 import type { Finding } from '@calwatch/shared';
 import type { AlertRecord, Condition } from './alert-machine';
 import { buildDedupKey } from './dedup-key';
-import { isAtLeast } from './notification';
+import { type RuleName, isAtLeast } from './notification';
 import { FINDING_TITLES } from './remediation';
 import type { RuleSettings } from './rule-settings';
 
-export function findingDedupKey(findingId: string): string {
-  return buildDedupKey('high-severity-finding', findingId);
+/** The rule a finding pages under: pool exhaustion by itself (targets route it apart), every leak as a finding. */
+export function findingRule(finding: Pick<Finding, 'kind'>): RuleName {
+  return finding.kind === 'pool-exhaustion' ? 'pool-exhaustion' : 'high-severity-finding';
 }
 
-/** An open finding at or above the minimum severity pages; resolved or downgraded, it clears. */
-export function evaluateFinding(finding: Finding, settings: RuleSettings): Condition {
-  const active = finding.state === 'open' && isAtLeast(finding.severity, settings.finding.minSeverity) && settings.enabled.has('high-severity-finding');
+/** One incident per finding id: a finding that reopens continues it. */
+export function findingDedupKey(finding: Pick<Finding, 'kind' | 'id'>): string {
+  return buildDedupKey(findingRule(finding), finding.id);
+}
+
+/**
+ * The processor decides what a finding is and how bad; the notifier only decides whether it
+ * pages: an open finding at or above the minimum severity (never below medium) that holds
+ * CALs to reclaim, or a pool-exhaustion finding. `paged`: the finding's incident is open.
+ */
+export function evaluateFinding(finding: Finding, settings: RuleSettings, paged = false): Condition {
+  const rule = findingRule(finding);
+  const actionable = finding.kind === 'pool-exhaustion' || finding.leakedCals > 0;
+  const pages = actionable && isAtLeast(finding.severity, settings.finding.minSeverity) && isAtLeast(finding.severity, 'medium');
+  // Once paged, the incident lasts as long as the finding is open: its severity may drop
+  // (and rise again), its visibility may not; the resolve comes when the finding resolves.
+  const active = finding.state === 'open' && (paged || pages) && settings.enabled.has(rule);
   // Bounded lists (the first names); the counts are exact.
   const names = finding.computers.length > 0 ? finding.computers : finding.hwids;
   const devices = finding.computers.length > 0 ? finding.computerCount : finding.hwidCount;
   const next = finding.revokePlan[0];
+  const shown = names.slice(0, settings.topOffenders);
   return {
-    dedupKey: findingDedupKey(finding.id),
-    rule: 'high-severity-finding',
+    dedupKey: findingDedupKey(finding),
+    rule,
     active,
     details: {
       title: `${FINDING_TITLES[finding.kind]} on ${finding.licenseServer}`,
@@ -30,14 +46,17 @@ export function evaluateFinding(finding: Finding, settings: RuleSettings): Condi
       cals: finding.leakedCals,
       metrics: {
         kind: finding.kind,
+        status: finding.state === 'open' ? (finding.status ?? 'active') : 'resolved',
         revision: finding.revision,
         licenses: finding.licenseCount,
+        leakedCals: finding.leakedCals,
         reclaimableCals: finding.leakedCals,
         devices,
+        ...(devices > shown.length ? { moreDevices: devices - shown.length } : {}),
         ...(next === undefined ? {} : { nextRevokeCals: next.count, nextRevokeAt: next.notBefore, revokeBatches: finding.revokePlan.length }),
         lastSeen: finding.lastSeen,
       },
-      topOffenders: names.slice(0, settings.topOffenders).map((name) => ({ name, cals: null })),
+      topOffenders: shown.map((name) => ({ name, cals: null })),
       remediation: finding.remediation,
       findingId: finding.id,
     },

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFetchPost } from './http-client';
+import { createFetchPost, isBlockedPort } from './http-client';
 
 let server: Server;
 let base: string;
@@ -52,5 +52,26 @@ describe('createFetchPost', () => {
     const error = (await post({ url: `http://127.0.0.1:${port}/SECRET-TOKEN`, headers: {}, body: '{}' }, { timeoutMs: 2_000, targetName: 'hook' }).catch((e: unknown) => e)) as Error;
     expect(error).toMatchObject({ code: 'NOTIFIER_TARGET_UNREACHABLE', retriable: true, message: 'target hook: connection failed (ECONNREFUSED)' });
     expect(error.cause).toBeUndefined();
+  });
+
+  it('a port fetch blocks for good is refused before any request, as not retriable', async () => {
+    let calls = 0;
+    const counting = createFetchPost(async (...args) => {
+      calls++;
+      return fetch(...args);
+    });
+    const error = await counting({ url: 'http://127.0.0.1:6000/SECRET-TOKEN', headers: {}, body: '{}' }, { timeoutMs: 2_000, targetName: 'x11' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NOTIFIER_TARGET_REJECTED', retriable: false, message: "target x11: the URL's port is blocked by fetch" });
+    expect(calls).toBe(0);
+  });
+
+  it('fetch itself refuses every port the list calls blocked, and no other', async () => {
+    for (const port of [25, 6000, 10080]) {
+      expect(isBlockedPort(`http://127.0.0.1:${port}/`)).toBe(true);
+      await expect(fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}' })).rejects.toMatchObject({ cause: { message: 'bad port' } });
+    }
+    expect(isBlockedPort(`${base}/hook`)).toBe(false);
+    expect(isBlockedPort('https://hooks.example.com/x')).toBe(false);
+    expect(isBlockedPort('https://hooks.example.com:8443/x')).toBe(false);
   });
 });

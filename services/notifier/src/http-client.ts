@@ -19,6 +19,12 @@ const MAX_BODY_CHARS = 2_000;
  */
 export function createFetchPost(fetchImpl: typeof fetch = fetch): HttpPost {
   return async (request, options) => {
+    if (isBlockedPort(request.url)) {
+      // Fetch refuses these ports for good, whatever the server: retrying cannot help.
+      throw NOTIFIER_ERRORS.create('NOTIFIER_TARGET_REJECTED', `target ${options.targetName}: the URL's port is blocked by fetch`, {
+        context: { target: options.targetName },
+      });
+    }
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
     try {
@@ -38,12 +44,6 @@ export function createFetchPost(fetchImpl: typeof fetch = fetch): HttpPost {
           context: { target: options.targetName, timeoutMs: options.timeoutMs },
         });
       }
-      if (error instanceof Error && error.cause instanceof Error && error.cause.message === 'bad port') {
-        // The Fetch standard blocks some ports for good (e.g. 1, 25, 6000): retrying cannot help.
-        throw NOTIFIER_ERRORS.create('NOTIFIER_TARGET_REJECTED', `target ${options.targetName}: the URL's port is blocked by fetch`, {
-          context: { target: options.targetName },
-        });
-      }
       const code = networkCode(error);
       throw NOTIFIER_ERRORS.create('NOTIFIER_TARGET_UNREACHABLE', `target ${options.targetName}: connection failed (${code})`, {
         context: { target: options.targetName, networkCode: code },
@@ -61,4 +61,25 @@ function networkCode(error: unknown): string {
     current = (current as { cause?: unknown }).cause;
   }
   return 'network error';
+}
+
+/**
+ * The Fetch standard's "bad ports" (https://fetch.spec.whatwg.org/#bad-port), which fetch
+ * refuses with a message only: checked here first so the decision rests on the URL.
+ */
+const BLOCKED_PORTS: ReadonlySet<number> = new Set([
+  0, 1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123,
+  135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995,
+  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+export function isBlockedPort(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return false;
+  return parsed.port !== '' && BLOCKED_PORTS.has(Number(parsed.port));
 }

@@ -15,3 +15,4 @@ export { createFetchPost, type HttpPost, type HttpRequestSpec } from './http-cli
 export { Notification, RULE_NAMES, type RuleName } from './notification';
 export { createNotifierCore, type NotifierCore, type NotifierCoreOptions, type Delivery } from './notifier-core';
 export type { RuleSettings } from './rule-settings';
+export { calsBand } from './alert-machine';

@@ -229,7 +229,9 @@ describe('high-severity findings', () => {
     // Redelivered: nothing.
     expect(kinds(feedFinding(c, finding(), T0 + MINUTE))).toEqual([]);
     const later = new Date(T0 + 40 * MINUTE).toISOString();
-    expect(kinds(feedFinding(c, finding({ revision: 2, leakedCals: 7, updatedAt: later }), T0 + 40 * MINUTE))).toEqual(['update:high-severity-finding']);
+    // One CAL more is not news; crossing into the next band (10+) is.
+    expect(kinds(feedFinding(c, finding({ revision: 2, leakedCals: 3, updatedAt: later }), T0 + 40 * MINUTE))).toEqual([]);
+    expect(kinds(feedFinding(c, finding({ revision: 2, leakedCals: 12, updatedAt: later }), T0 + 40 * MINUTE))).toEqual(['update:high-severity-finding']);
     // An older revision arriving late changes nothing.
     expect(kinds(feedFinding(c, finding({ revision: 1, state: 'resolved', updatedAt: later }), T0 + 41 * MINUTE))).toEqual([]);
     expect(kinds(feedFinding(c, finding({ revision: 3, state: 'resolved', updatedAt: later }), T0 + 42 * MINUTE))).toEqual(['resolve:high-severity-finding']);
@@ -248,33 +250,50 @@ describe('high-severity findings', () => {
 });
 
 describe('pool exhaustion', () => {
-  it('projects the pool running dry within the horizon, escalates when it gets close', () => {
-    const c = core(ruleSettings({ spike: { minCals: 1000 } }));
-    feed(c, enriched(keyPack(T0, { available: 40, total: 200 })), T0);
-    // 2 permanent CALs in the last hour -> 40 last 20 h: within the 24 h horizon.
-    // 10 -> 4 h: within a quarter of it, critical at once.
-    const decisions = issueMany(c, T0, 10);
-    expect(kinds(decisions)).toEqual(['trigger:pool-exhaustion', 'update:pool-exhaustion']);
-    const [trigger, escalation] = c.takeDeliveries();
-    expect(trigger?.notification).toMatchObject({ action: 'trigger', cals: 40, severity: 'high', product: 'Windows Server 2019' });
-    expect(trigger?.notification.summary).toMatch(/40 CALs left of 200; .* run out in 20 h 0 min/);
-    expect(escalation?.notification).toMatchObject({ action: 'update', severity: 'critical' });
-    // Consumption stops: no projected exhaustion once it has left the rate window.
-    expect(kinds(c.tick(T0 + 30 * MINUTE))).toEqual([]);
-    expect(kinds(c.tick(T0 + 3 * 60 * MINUTE))).toEqual(['resolve:pool-exhaustion']);
-    // A pool reported empty pages again, critical (after the quiet period).
-    const empty = feed(c, enriched(poolExhausted(T0 + 5 * 60 * MINUTE)), T0 + 5 * 60 * MINUTE);
-    expect(kinds(empty)).toEqual(['trigger:pool-exhaustion']);
-    expect(c.takeDeliveries().at(-1)?.notification).toMatchObject({ action: 'trigger', severity: 'critical', cals: 0, title: 'CAL pool exhausted: Windows Server 2019 on LS01' });
+  it('pages the processor\'s pool-exhaustion finding under its own rule, keyed by the finding', () => {
+    const c = core();
+    const pool = finding({ id: 'pool-exhaustion:ls01-2019', kind: 'pool-exhaustion', leakedCals: 0, computers: [], computerCount: 0, hwids: [], hwidCount: 0 });
+    expect(kinds(feedFinding(c, pool, T0))).toEqual(['trigger:pool-exhaustion']);
+    const [trigger] = c.takeDeliveries();
+    expect(trigger?.dedupKey).toBe('calwatch/pool-exhaustion/pool-exhaustion:ls01-2019');
   });
 
-  it('does not page temporary CALs or a pool that lasts beyond the horizon', () => {
+  it('has no rule of its own: key packs running low and pool events never page by themselves', () => {
     const c = core(ruleSettings({ spike: { minCals: 1000 } }));
-    feed(c, enriched(keyPack(T0, { available: 1000, total: 1000 })), T0);
+    feed(c, enriched(keyPack(T0, { available: 40, total: 200 })), T0);
     expect(kinds(issueMany(c, T0, 10))).toEqual([]);
-    const temporary: Decision[] = [];
-    for (let i = 0; i < 10; i++) temporary.push(...feed(c, enriched(issued(T0 + i, { status: 'temporary' })), T0 + 1000));
-    expect(kinds(temporary)).toEqual([]);
+    expect(kinds(feed(c, enriched(poolExhausted(T0 + 5 * MINUTE)), T0 + 5 * MINUTE))).toEqual([]);
+    expect(kinds(c.tick(T0 + 3 * 60 * MINUTE))).toEqual([]);
+  });
+});
+
+describe('alerts of retired rules', () => {
+  it('resolves, after a restore, an open alert of the notifier\'s former pool rule', () => {
+    const c = core();
+    c.applyFinding(finding(), T0);
+    c.decide(T0);
+    const stored = persist(c, T0);
+    const [key, value] = [...stored].find(([k]) => k.startsWith('alert/'))!;
+    const legacy = JSON.parse(JSON.stringify(value)) as { alert: { dedupKey: string; rule: string } };
+    legacy.alert.dedupKey = 'calwatch/pool-exhaustion/LS01/Windows Server 2019';
+    legacy.alert.rule = 'pool-exhaustion';
+    const restored = core();
+    for (const [k, v] of stored) if (!k.startsWith('alert/')) restored.restoreRecord(k, v, T0);
+    expect(restored.restoreRecord(key.replace(/alert\/.*/, `alert/${legacy.alert.dedupKey}`), legacy, T0).ok).toBe(true);
+    expect(kinds(restored.decide(T0 + MINUTE))).toEqual(['resolve:pool-exhaustion']);
+  });
+});
+
+describe('findings that do not page', () => {
+  it('low and info findings never page, whatever the minimum', () => {
+    const c = core(ruleSettings({ finding: { minSeverity: 'info' } }));
+    expect(kinds(feedFinding(c, finding({ severity: 'low' }), T0))).toEqual([]);
+    expect(kinds(feedFinding(c, finding({ id: 'f-info', severity: 'info' }), T0))).toEqual([]);
+  });
+
+  it('a leak finding with nothing to reclaim does not page', () => {
+    const c = core();
+    expect(kinds(feedFinding(c, finding({ leakedCals: 0, reclaimableLicenseIds: [] }), T0))).toEqual([]);
   });
 });
 

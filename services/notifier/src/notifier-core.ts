@@ -1,10 +1,9 @@
 import type { CanonicalEvent, EnrichedEvent, Finding, LicenseStatus } from '@calwatch/shared';
-import { advanceAlert, applyCondition, isForgettable, type AlertTiming, type Condition, type Decision } from './alert-machine';
+import { advanceAlert, applyCondition, isForgettable, type AlertRecord, type AlertTiming, type Condition, type Decision } from './alert-machine';
 import { EventClock } from './event-clock';
-import { evaluateFinding, isStaleFinding } from './finding-rule';
+import { evaluateFinding, findingDedupKey, isStaleFinding } from './finding-rule';
 import { buildLink, type LinkTemplates } from './links';
 import type { Notification, NotificationAction } from './notification';
-import { evaluatePool, type PoolInventory } from './pool-rule';
 import { evaluateRevocation, recordRevocationLimit } from './revocation-rule';
 import { routeMatches, type TargetRoute } from './routing';
 import type { RuleSettings } from './rule-settings';
@@ -72,6 +71,17 @@ export interface NotifierCore {
   setIdleAdvance(enabled: boolean, wallNowMs: number): void;
 }
 
+/**
+ * Alerts of rules the notifier no longer has: its own pool rule (keyed by server and product)
+ * and pool-exhaustion findings paged as leak findings. Their conditions never come again, so
+ * they are resolved once after a restore; the processor's finding pages under its own key.
+ */
+function isRetiredAlert(alert: AlertRecord): boolean {
+  if (alert.status !== 'open') return false;
+  if (alert.rule === 'pool-exhaustion') return !alert.dedupKey.startsWith('calwatch/pool-exhaustion/pool-exhaustion:');
+  return alert.rule === 'high-severity-finding' && alert.details.metrics['kind'] === 'pool-exhaustion';
+}
+
 /** How often an idle notifier writes its advancing clock (see tick). */
 const IDLE_CLOCK_WRITE_INTERVAL_MS = 60_000;
 
@@ -89,12 +99,14 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
   const dirty = new Set<string>();
   /** Series changed by inputs since the last decide. */
   const touched = new Set<string>();
+  /** Open alerts of a retired rule (restored from an older notifier): resolved at the next decide. */
+  const retired = new Set<string>();
   /** Latest revision per finding since the last decide. */
   const pendingFindings = new Map<string, Finding>();
   let newDeliveries: Delivery[] = [];
   let lastRolloverIdx: number | null = null;
   const retentionMs =
-    Math.max(rules.spike.baselineIntervals * rules.spike.intervalMs, rules.pool.rateWindowMs) + rules.spike.intervalMs;
+    rules.spike.baselineIntervals * rules.spike.intervalMs + rules.spike.intervalMs;
   const routeNames = new Set(routes.map((r) => r.name));
 
   function seriesFor(server: string, product: string): SeriesState {
@@ -111,21 +123,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
 
   function productOf(server: string, keyPackId: number): string {
     return keyPacks.get(server)?.[String(keyPackId)]?.product ?? `key pack ${keyPackId}`;
-  }
-
-  function inventoryOf(server: string, product: string): PoolInventory | null {
-    const index = keyPacks.get(server);
-    if (index === undefined) return null;
-    let found = false;
-    const sum: PoolInventory = { available: 0, total: 0, at: 0 };
-    for (const entry of Object.values(index)) {
-      if (entry.product !== product) continue;
-      found = true;
-      sum.available += entry.available;
-      sum.total += entry.total;
-      sum.at = Math.max(sum.at, entry.at);
-    }
-    return found ? sum : null;
   }
 
   function notificationFor(action: NotificationAction, stored: StoredAlert, decision: Decision, seq: number): Notification {
@@ -209,7 +206,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
 
   function evaluateSeries(entry: SeriesState, now: number, wallNowMs: number, out: Decision[]): void {
     for (const { condition, at } of evaluateSpike(entry, now, wallNowMs, rules)) apply(condition, at, out);
-    apply(evaluatePool(entry, inventoryOf(entry.licenseServer, entry.product), now, rules), now, out);
     const revocation = evaluateRevocation(entry, now, rules);
     if (revocation !== null) {
       apply(revocation, now, out);
@@ -269,11 +265,7 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
       case 'service.event': {
         const fact = event.event;
         const product = fact.product?.trim() || UNKNOWN_PRODUCT;
-        if (fact.meaning === 'pool-exhausted') {
-          seriesFor(server, product).pool.reported = { available: 0, at };
-        } else if (fact.meaning === 'pool-low' && fact.remainingCals !== null) {
-          seriesFor(server, product).pool.reported = { available: Math.max(0, fact.remainingCals), at };
-        } else if (fact.meaning === 'revocation-limit-reached') {
+        if (fact.meaning === 'revocation-limit-reached') {
           recordRevocationLimit(seriesFor(server, product), fact, at, rules);
         }
         return;
@@ -315,9 +307,14 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
       if (entry !== undefined) evaluateSeries(entry, now, wallNowMs, out);
     }
     touched.clear();
+    for (const key of retired) {
+      const stored = alerts.get(key);
+      if (stored !== undefined) apply({ dedupKey: stored.alert.dedupKey, rule: stored.alert.rule, active: false, details: stored.alert.details }, now, out);
+    }
+    retired.clear();
     for (const finding of pendingFindings.values()) {
-      const condition = evaluateFinding(finding, rules);
-      const existing = alerts.get(STATE_KEYS.alert(condition.dedupKey));
+      const existing = alerts.get(STATE_KEYS.alert(findingDedupKey(finding)));
+      const condition = evaluateFinding(finding, rules, existing?.alert.status === 'open');
       if (!isStaleFinding(existing?.alert, finding)) apply(condition, now, out);
     }
     pendingFindings.clear();
@@ -342,6 +339,8 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
           entry.value.outbox = entry.value.outbox.filter((o) => routeNames.has(o.target));
           entry.value.targets = entry.value.targets.filter((name) => routeNames.has(name));
           alerts.set(key, entry.value);
+          if (isRetiredAlert(entry.value.alert)) retired.add(key);
+          else retired.delete(key);
           break;
         case 'series':
           series.set(key, entry.value);

@@ -26,8 +26,6 @@ export function remediationFor(kind: FindingKind | 'healthy'): string {
   return BY_KIND[kind];
 }
 
-export const POOL_REMEDIATION = BY_KIND['pool-exhaustion'];
-
 export const REVOCATION_REMEDIATION =
   'The 20% per-version revocation cap is used up: follow the later batches of the revoke plan once revocation is allowed again, and fix the leak first so the freed CALs are not taken again.';
 

@@ -20,12 +20,6 @@ export interface RuleSettings {
     /** Inputs older than this (against the wall clock) count for the baseline but never page. */
     maxEventAgeMs: number;
   };
-  pool: {
-    /** Page when the pool is projected to run dry within this. */
-    horizonMs: number;
-    /** Window of the net issuance rate the projection uses. */
-    rateWindowMs: number;
-  };
   finding: {
     minSeverity: Severity;
   };
@@ -35,6 +29,3 @@ export interface RuleSettings {
   };
   topOffenders: number;
 }
-
-/** The pool alert clears only once the projection is this much beyond the horizon (no flapping). */
-export const POOL_CLEAR_FACTOR = 1.25;

@@ -35,12 +35,13 @@ export const SeriesState = z.object({
     /** Last closed interval index the rule has looked at. */
     lastClosedIdx: z.number().nullable(),
   }),
+  /** Retired (pool exhaustion is the processor's finding now): still decoded from stored series, never read. */
   pool: z.object({
     active: z.boolean(),
     since: z.number().nullable(),
     /** Pool size reported by a pool-low / pool-exhausted event, newer than the inventory. */
     reported: z.object({ available: z.number().int().nonnegative(), at: z.number() }).nullable(),
-  }),
+  }).optional(),
   revocation: z
     .object({
       since: z.number(),
@@ -66,7 +67,6 @@ export function createSeries(licenseServer: string, product: string): SeriesStat
     product,
     buckets: [],
     spike: { active: false, since: null, belowCount: 0, lastClosedIdx: null },
-    pool: { active: false, since: null, reported: null },
     revocation: null,
   };
 }
@@ -150,8 +150,6 @@ export function isSeriesEmpty(series: SeriesState): boolean {
   return (
     series.buckets.length === 0 &&
     !series.spike.active &&
-    !series.pool.active &&
-    series.pool.reported === null &&
     series.revocation === null
   );
 }

@@ -11,7 +11,6 @@ export const T0 = Date.parse('2024-06-12T09:00:00.000Z');
 export interface RulePatch {
   enabled?: RuleName[];
   spike?: Partial<RuleSettings['spike']>;
-  pool?: Partial<RuleSettings['pool']>;
   finding?: Partial<RuleSettings['finding']>;
   revocation?: Partial<RuleSettings['revocation']>;
   topOffenders?: number;
@@ -22,14 +21,13 @@ export function ruleSettings(patch: RulePatch = {}): RuleSettings {
   return {
     enabled: new Set(patch.enabled ?? RULE_NAMES),
     spike: { intervalMs: 10 * MINUTE, baselineIntervals: 6, factor: 3, minCals: 5, clearIntervals: 1, severity: 'high', criticalFactor: 3, maxEventAgeMs: 24 * 60 * MINUTE, ...patch.spike },
-    pool: { horizonMs: 24 * 60 * MINUTE, rateWindowMs: 60 * MINUTE, ...patch.pool },
     finding: { minSeverity: 'high', ...patch.finding },
     revocation: { clearAfterMs: 60 * MINUTE, ...patch.revocation },
     topOffenders: patch.topOffenders ?? 3,
   };
 }
 
-export const timing: AlertTiming = { updateIntervalMs: 30 * MINUTE, quietPeriodMs: 60 * MINUTE };
+export const timing: AlertTiming = { updateIntervalMs: 30 * MINUTE, quietPeriodMs: 60 * MINUTE, reopenCooldownMs: 0 };
 
 let counter = 0;
 

@@ -26,6 +26,7 @@ export function createElasticsearchClient(options: ElasticsearchClientOptions): 
     node: connection.url,
     ...(connection.auth === undefined ? {} : { auth: connection.auth }),
     ...(tls === undefined ? {} : { tls }),
+    ...(connection.caFingerprint === undefined ? {} : { caFingerprint: connection.caFingerprint }),
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     maxRetries: options.maxRetries ?? 3,
   });

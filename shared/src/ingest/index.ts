@@ -10,6 +10,14 @@ export { INGEST_REJECTIONS, type IngestRejectionCode } from './rejection-codes';
 export { toDeadLetter } from './dead-letter';
 export { SnapshotState, diffSnapshot, type Snapshot, type SnapshotDiff } from './snapshot-differ';
 export { LicenseTable } from './license-table';
+export {
+  type ChosenSnapshotTime,
+  type SnapshotTimeBounds,
+  type SnapshotTimeSource,
+  SnapshotTimeBoundsBuilder,
+  chooseSnapshotTime,
+  snapshotTimeFromName,
+} from './snapshot-time';
 export { LicenseEventList, diffTables, type TableSnapshot } from './table-differ';
 export { INGEST_ERRORS } from './errors';
 export { buildKeyPackEvents } from './keypack-events';

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import kafkajs, { type Consumer as KafkajsConsumer, type KafkaMessage, type SASLOptions } from 'kafkajs';
 import type { KafkaConnection } from '../connection-config';
 import { CalwatchError, SHARED_ERRORS } from '../errors';
@@ -128,6 +130,28 @@ async function untilSettled(gate: Promise<void>, heartbeat: () => Promise<void>,
   await done;
 }
 
+/**
+ * kafkajs's `ssl` from the connection: the files are read once here, so an unreadable
+ * CA or key stops the service at start with SHARED_CONFIG_INVALID naming the file.
+ */
+export function buildKafkaTlsOptions(ssl: KafkaConnection['ssl'], readFile: (path: string) => Buffer = readFileSync): boolean | ConnectionOptions {
+  if (typeof ssl === 'boolean') return ssl;
+  const read = (variable: string, path: string): Buffer => {
+    try {
+      return readFile(path);
+    } catch (error) {
+      throw SHARED_ERRORS.create('SHARED_CONFIG_INVALID', `invalid configuration:\n  ${variable}: cannot read ${path}`, { cause: error, context: { variable, path } });
+    }
+  };
+  return {
+    rejectUnauthorized: true,
+    ...(ssl.caFile === undefined ? {} : { ca: [read('KAFKA_SSL_CA_FILE', ssl.caFile)] }),
+    ...(ssl.certFile === undefined ? {} : { cert: read('KAFKA_SSL_CERT_FILE', ssl.certFile) }),
+    ...(ssl.keyFile === undefined ? {} : { key: read('KAFKA_SSL_KEY_FILE', ssl.keyFile) }),
+    ...(ssl.keyPassphrase === undefined ? {} : { passphrase: ssl.keyPassphrase }),
+  };
+}
+
 /** The kafkajs implementation of calwatch's Kafka interfaces. */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   const { connection, logger, readiness } = options;
@@ -141,7 +165,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   const kafka = new Kafka({
     clientId: connection.clientId,
     brokers: connection.brokers,
-    ssl: connection.ssl,
+    ssl: buildKafkaTlsOptions(connection.ssl),
     ...(sasl === undefined ? {} : { sasl }),
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,

@@ -18,6 +18,10 @@ export type Severity = z.infer<typeof Severity>;
 
 export const FindingState = z.enum(['open', 'resolved']);
 
+/** Where an open finding stands: its cause holds (`active`) or stopped with CALs still leaked. */
+export const FindingStatus = z.enum(['active', 'cause-stopped']);
+export type FindingStatus = z.infer<typeof FindingStatus>;
+
 export const TimelineEntry = z.object({
   at: IsoInstant,
   eventId: z.string(),
@@ -45,12 +49,17 @@ export const RevokeBatch = z.object({
 export type RevokeBatch = z.infer<typeof RevokeBatch>;
 
 /** Batch summaries from whole batches: ids fill from the first batch, the one to act on next. */
+function isAscending(ids: readonly number[]): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i - 1]! > ids[i]!) return false;
+  return true;
+}
+
 export function summariseBatches(batches: ReadonlyArray<{ notBefore: string; licenseIds: readonly number[]; product: string | null }>): RevokeBatch[] {
   let room = PUBLISHED_LIST_MAX;
   return batches
     .filter((b) => b.licenseIds.length > 0)
     .map((b) => {
-      const ids = [...b.licenseIds].sort((x, y) => x - y).slice(0, room);
+      const ids = (isAscending(b.licenseIds) ? b.licenseIds.slice(0, room) : [...b.licenseIds].sort((x, y) => x - y).slice(0, room));
       room -= ids.length;
       return { notBefore: b.notBefore, count: b.licenseIds.length, product: b.product, licenseIds: ids };
     });
@@ -63,6 +72,12 @@ export const Finding = z.object({
   id: z.string(),
   kind: FindingKind,
   state: FindingState,
+  /**
+   * Only on an open finding whose cause stopped while CALs it leaked are still valid: it stays
+   * open, with its revoke plan, until they are revoked, expire or are renewed by their device.
+   * Absent: the cause holds (or the finding is resolved). Added within schema version 2.
+   */
+  status: FindingStatus.optional(),
   severity: Severity,
   licenseServer: z.string(),
   productVersion: z.string().nullable(),

@@ -8,14 +8,19 @@ import {
   type Rejection,
   type TableSnapshot,
   LicenseTable,
+  type SnapshotTimeSource,
+  SnapshotTimeBoundsBuilder,
   buildKeyPackEvents,
+  chooseSnapshotTime,
   diffTables,
   parseFile,
+  snapshotTimeFromName,
 } from '@calwatch/shared';
 import { EventLog } from './analyze-events';
 
 /** Where a file's snapshot time came from (see docs/detection.md, "analyze"). */
-export type SnapshotTimeSource = 'option' | 'name' | 'mtime';
+export type { SnapshotTimeSource } from '@calwatch/shared';
+export { snapshotTimeFromName } from '@calwatch/shared';
 
 export interface InputFile {
   path: string;
@@ -25,34 +30,11 @@ export interface InputFile {
   explicit: boolean;
   snapshotTime: string;
   snapshotTimeFrom: SnapshotTimeSource;
+  /** Why the snapshot time is not the file's mtime although nothing else gave one (see chooseSnapshotTime). */
+  snapshotTimeWarning?: string;
 }
 
 export class InputError extends Error {}
-
-/**
- * Time stamps recognised in file names, UTC: `20240612T093000Z` (what the simulator and
- * the collector scripts write), `2024-06-12T09-30-00Z`, `2024-06-12T09:30:00Z`,
- * `20240612-093000`, `2024-06-12_0930`, and a bare `2024-06-12` / `20240612` (midnight).
- */
-const NAME_STAMPS: readonly { pattern: RegExp; toIso: (m: RegExpExecArray) => string }[] = [
-  {
-    pattern: /(\d{4})-?(\d{2})-?(\d{2})[T_ -]?(\d{2})[:-]?(\d{2})(?:[:-]?(\d{2}))?Z?(?!\d)/,
-    toIso: (m) => `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}.000Z`,
-  },
-  { pattern: /(\d{4})-?(\d{2})-?(\d{2})(?!\d)/, toIso: (m) => `${m[1]}-${m[2]}-${m[3]}T00:00:00.000Z` },
-];
-
-export function snapshotTimeFromName(name: string): string | undefined {
-  for (const { pattern, toIso } of NAME_STAMPS) {
-    const match = pattern.exec(name);
-    if (match === null) continue;
-    const iso = toIso(match);
-    const ms = Date.parse(iso);
-    // A run of digits that is not a real date (e.g. a license id) is not a time stamp.
-    if (!Number.isNaN(ms) && new Date(ms).toISOString() === iso) return iso;
-  }
-  return undefined;
-}
 
 function describe(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
@@ -207,11 +189,12 @@ export async function readInput(
     throw new InputError(`cannot read ${file.display}: ${describe(error)}`);
   }
   for (const table of tables.values()) table.trim();
-  const takenAt = file.snapshotTime;
+  const timed = boundedByData(file, tables);
+  const takenAt = timed.snapshotTime;
   const servers = new Set<string>([...tables.keys(), ...keyPacks.keys()]);
   for (const event of events) servers.add(event.licenseServer);
   const report: FileReport = {
-    file,
+    file: timed,
     records: records + events.length,
     rejected,
     kinds: [...kinds].sort(),
@@ -233,6 +216,19 @@ export async function readInput(
     source: { kind: 'wmi-issued-licenses' as const, ref: file.display },
   }));
   return { report, snapshots };
+}
+
+/**
+ * A snapshot time taken from the mtime is kept within what the export's licenses prove
+ * (see chooseSnapshotTime): a copy's mtime is when it was copied, not when it was taken.
+ */
+function boundedByData(file: InputFile, tables: ReadonlyMap<string, LicenseTable>): InputFile {
+  if (file.snapshotTimeFrom !== 'mtime' || tables.size === 0) return file;
+  const bounds = new SnapshotTimeBoundsBuilder();
+  for (const table of tables.values()) for (let row = 0; row < table.size; row++) bounds.add(table.status(row), table.issuedMs(row), table.expiresMs(row));
+  const chosen = chooseSnapshotTime({ guessMs: Date.parse(file.snapshotTime), guessFrom: 'mtime', bounds: bounds.bounds(), display: file.display });
+  if (chosen.warning === null) return file;
+  return { ...file, snapshotTime: chosen.time, snapshotTimeFrom: chosen.from, snapshotTimeWarning: `${chosen.warning} (give --snapshot-time or a time stamp in the file name to set it)` };
 }
 
 /** The order in which files are read: snapshot time, then path (the order of their diffs). */

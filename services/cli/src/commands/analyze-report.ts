@@ -1,5 +1,7 @@
 import type { Finding, FindingKind, PlannedRevocation, Rejection, Severity } from '@calwatch/shared';
+import { productKeyOf } from '@calwatch/processor';
 import type { BuiltEvents, FileReport } from './analyze-input';
+import type { PoolSeries } from './analyze-pools';
 
 const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 const REASON_EXAMPLES = 3;
@@ -16,6 +18,19 @@ export interface RunFacts {
   eventsAfterAsOf: number;
   /** Events set aside for a time far past the newest input time (ANALYZE_EVENT_TIME_AHEAD). */
   timeAhead: { count: number; examples: string[] };
+  /** Per-device CALs in use over time, per license server and product. */
+  pools: readonly PoolSeries[];
+}
+
+/** One license server's product: its pool at the as-of time and what leaks from it. */
+export interface ProductSummary {
+  licenseServer: string;
+  /** As the key packs name it (null: unknown key pack). */
+  product: string | null;
+  installed: number | null;
+  inUse: number | null;
+  leakedCals: number;
+  reclaimableCals: number;
 }
 
 export interface Summary {
@@ -25,6 +40,11 @@ export interface Summary {
   bySeverity: Partial<Record<Severity, number>>;
   leakedCals: number;
   reclaimableCals: number;
+  /** Leaked CALs of open findings by cause (a CAL in findings of two causes counts under each). */
+  leakedCalsByKind: Partial<Record<FindingKind, number>>;
+  /** License servers with a license table, a key pack inventory or an open finding (not the session hosts of events). */
+  licenseServers: string[];
+  byProduct: ProductSummary[];
   recordsRead: number;
   events: number;
   eventsAfterAsOf: number;
@@ -38,6 +58,8 @@ export interface Summary {
     /** Only for files that held export rows (a snapshot); null for event files. */
     snapshotTime: string | null;
     snapshotTimeFrom: string | null;
+    /** Why the snapshot time is not the file's mtime: it fell outside what the export proves. */
+    snapshotTimeWarning?: string;
     note?: string;
   }[];
 }
@@ -63,14 +85,9 @@ export function buildSummary(facts: RunFacts): Summary {
     byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
     bySeverity[f.severity] = (bySeverity[f.severity] ?? 0) + 1;
   }
-  // A CAL can be in two findings (a clone whose name was also rebuilt): count it once. A
-  // finding's list is complete up to the published bound; beyond it only its count is known.
-  const reclaimable = new Set<string>();
-  let beyondLists = 0;
-  for (const f of open) {
-    if (f.reclaimableLicenseIds.length < f.leakedCals) beyondLists += f.leakedCals;
-    else for (const id of f.reclaimableLicenseIds) reclaimable.add(`${f.licenseServer}|${id}`);
-  }
+  const leakedCalsByKind: Summary['leakedCalsByKind'] = {};
+  for (const f of open) if (f.leakedCals > 0) leakedCalsByKind[f.kind] = (leakedCalsByKind[f.kind] ?? 0) + f.leakedCals;
+  const leaked = countLeaked(open);
   // Codes in order of first appearance, examples from the first files that had them.
   const byCode: Summary['rejected']['byCode'] = {};
   let rejectedTotal = 0;
@@ -98,8 +115,11 @@ export function buildSummary(facts: RunFacts): Summary {
     resolvedFindings: facts.findings.length - open.length,
     byKind,
     bySeverity,
-    leakedCals: reclaimable.size + beyondLists,
-    reclaimableCals: reclaimable.size + beyondLists,
+    leakedCals: leaked,
+    reclaimableCals: leaked,
+    leakedCalsByKind,
+    licenseServers: [...new Set([...facts.pools.map((p) => p.licenseServer), ...open.map((f) => f.licenseServer)])].sort(),
+    byProduct: summariseProducts(facts.pools, open),
     recordsRead: facts.reports.reduce((n, r) => n + r.records, 0),
     events: facts.eventsApplied,
     eventsAfterAsOf: facts.eventsAfterAsOf,
@@ -112,9 +132,48 @@ export function buildSummary(facts: RunFacts): Summary {
       rejected: r.rejected.total,
       snapshotTime: isSnapshot(r) ? r.file.snapshotTime : null,
       snapshotTimeFrom: isSnapshot(r) ? r.file.snapshotTimeFrom : null,
+      ...(r.file.snapshotTimeWarning === undefined ? {} : { snapshotTimeWarning: r.file.snapshotTimeWarning }),
       ...(notes.has(r.file.display) ? { note: notes.get(r.file.display)!.join('; ') } : {}),
     })),
   };
+}
+
+/**
+ * A CAL can be in two findings (a clone whose name was also rebuilt): count it once. A
+ * finding's list is complete up to the published bound; beyond it only its count is known.
+ */
+function countLeaked(findings: readonly Finding[]): number {
+  const reclaimable = new Set<string>();
+  let beyondLists = 0;
+  for (const f of findings) {
+    if (f.reclaimableLicenseIds.length < f.leakedCals) beyondLists += f.leakedCals;
+    else for (const id of f.reclaimableLicenseIds) reclaimable.add(`${f.licenseServer}|${id}`);
+  }
+  return reclaimable.size + beyondLists;
+}
+
+/** Pools and leak findings joined on license server and product (as productKeyOf reduces it). */
+function summariseProducts(pools: readonly PoolSeries[], open: readonly Finding[]): ProductSummary[] {
+  const rows = new Map<string, ProductSummary & { findings: Finding[] }>();
+  const row = (licenseServer: string, product: string | null) => {
+    const key = `${licenseServer}|${product === null ? '' : productKeyOf(product)}`;
+    let entry = rows.get(key);
+    if (entry === undefined) {
+      entry = { licenseServer, product, installed: null, inUse: null, leakedCals: 0, reclaimableCals: 0, findings: [] };
+      rows.set(key, entry);
+    }
+    return entry;
+  };
+  for (const pool of pools) {
+    const entry = row(pool.licenseServer, pool.product);
+    entry.installed = pool.installed;
+    entry.inUse = pool.inUse;
+  }
+  for (const f of open) if (f.leakedCals > 0) row(f.licenseServer, f.productVersion).findings.push(f);
+  return [...rows.values()].map(({ findings, ...entry }) => {
+    const leaked = countLeaked(findings);
+    return { ...entry, leakedCals: leaked, reclaimableCals: leaked };
+  });
 }
 
 /** Plan order: license server, then when each CAL may be revoked, then license id. */
@@ -129,12 +188,14 @@ export function sortRevocations(revocations: readonly PlannedRevocation[]): Plan
 
 /**
  * The `--format json` document: exactly these keys, in this order. Findings carry counts and
- * bounded lists as published; `revocations` is the whole plan, one row per license.
+ * bounded lists as published; `revocations` is the whole plan, one row per license; `pools`
+ * the CALs in use per day and product.
  */
-export function renderJson(facts: RunFacts): string {
+export function buildAnalysis(facts: RunFacts) {
   const findings = openFindings(facts.findings).map((f) => ({
     id: f.id,
     kind: f.kind,
+    status: f.status ?? 'active',
     severity: f.severity,
     licenseServer: f.licenseServer,
     productVersion: f.productVersion,
@@ -151,6 +212,7 @@ export function renderJson(facts: RunFacts): string {
     lastSeen: f.lastSeen,
     summary: f.summary,
     remediation: f.remediation,
+    timeline: f.timeline,
   }));
   const revocations = sortRevocations(facts.revocations).map((r) => ({
     licenseServer: r.licenseServer,
@@ -163,7 +225,14 @@ export function renderJson(facts: RunFacts): string {
     notBefore: r.notBefore,
     expiresAt: r.expiresAt,
   }));
-  return `${JSON.stringify({ asOf: facts.asOf, summary: buildSummary(facts), findings, revocations }, null, 2)}\n`;
+  return { asOf: facts.asOf, summary: buildSummary(facts), findings, revocations, pools: facts.pools };
+}
+
+/** What every renderer shows: the `--format json` document. */
+export type Analysis = ReturnType<typeof buildAnalysis>;
+
+export function renderJson(facts: RunFacts): string {
+  return `${JSON.stringify(buildAnalysis(facts), null, 2)}\n`;
 }
 
 const number = (n: number) => n.toLocaleString('en-US');
@@ -224,7 +293,8 @@ export function renderTable(facts: RunFacts): string {
       `  ${file.path}: ${file.kinds.join(', ') || 'nothing readable'}; ${number(file.records)} ${file.records === 1 ? 'record' : 'records'}, ` +
         `${number(file.rejected)} rejected` +
         (file.snapshotTime === null ? '' : `; snapshot time ${file.snapshotTime} (from ${file.snapshotTimeFrom})`) +
-        (file.note === undefined ? '' : `; ${file.note}`),
+        (file.note === undefined ? '' : `; ${file.note}`) +
+        (file.snapshotTimeWarning === undefined ? '' : `\n    warning: ${file.snapshotTimeWarning}`),
     );
   }
   return `${out.join('\n')}\n`;

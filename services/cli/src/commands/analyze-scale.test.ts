@@ -29,6 +29,7 @@ async function pipelineFindings(file: string) {
     .map((f) => ({
       id: f.id,
       kind: f.kind,
+      status: f.status ?? 'active',
       severity: f.severity,
       licenseServer: f.licenseServer,
       productVersion: f.productVersion,
@@ -45,6 +46,7 @@ async function pipelineFindings(file: string) {
       lastSeen: f.lastSeen,
       summary: f.summary,
       remediation: f.remediation,
+      timeline: f.timeline,
     }));
 }
 

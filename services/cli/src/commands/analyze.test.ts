@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command } from './analyze';
 import { snapshotTimeFromName } from './analyze-input';
+import { buildIssuedLicenseRow, buildIssuedLicensesCsv } from '@calwatch/collector';
 import { CapturedOutput } from '../test-output';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -19,6 +20,22 @@ async function analyze(args: string[], options: { tty?: boolean; cwd?: string } 
   const stderr = new CapturedOutput(false);
   const code = await command.run(args, { stdout, stderr, env: {}, cwd: options.cwd ?? ROOT, signal: new AbortController().signal });
   return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/**
+ * Root reads any file: as root, the command runs with the effective user `nobody` (65534)
+ * for the call. Test files run in processes of their own, and the command has read a file
+ * before, so nothing it loads lazily is left to load as `nobody`.
+ */
+async function analyzeUnprivileged(args: string[]) {
+  if (process.getuid?.() !== 0 || process.seteuid === undefined) return analyze(args);
+  await analyze([SNAP2]);
+  process.seteuid(65534);
+  try {
+    return await analyze(args);
+  } finally {
+    process.seteuid(0);
+  }
 }
 
 interface Report {
@@ -44,13 +61,14 @@ describe('calwatch analyze --format json', () => {
     report = await json(ALL);
   });
 
-  it('prints exactly asOf, summary, findings and revocations, each with the documented keys in order', () => {
-    expect(Object.keys(report)).toEqual(['asOf', 'summary', 'findings', 'revocations']);
+  it('prints exactly asOf, summary, findings, revocations and pools, each with the documented keys in order', () => {
+    expect(Object.keys(report)).toEqual(['asOf', 'summary', 'findings', 'revocations', 'pools']);
     expect(report.asOf).toBe('2024-06-12T00:00:00.000Z');
     for (const finding of report.findings) {
       expect(Object.keys(finding)).toEqual([
         'id',
         'kind',
+        'status',
         'severity',
         'licenseServer',
         'productVersion',
@@ -67,6 +85,7 @@ describe('calwatch analyze --format json', () => {
         'lastSeen',
         'summary',
         'remediation',
+        'timeline',
       ]);
     }
     for (const row of report.revocations) {
@@ -116,6 +135,11 @@ describe('calwatch analyze --format json', () => {
       bySeverity: { medium: 2, low: 3, info: 1 },
       leakedCals: 7,
       reclaimableCals: 7,
+      leakedCalsByKind: { 'hwid-churn': 3, 'cloned-image': 2, 'rebuilt-device': 1, 'corrupted-store': 1 },
+      licenseServers: ['LS01'],
+      // Installed: key pack 3's TotalLicenses; in use: the 24 active rows of key pack 3 in the newer snapshot
+      // (the temporary CAL of the built-in pack is not the pool).
+      byProduct: [{ licenseServer: 'LS01', product: 'Windows Server 2019', installed: 40, inUse: 24, leakedCals: 7, reclaimableCals: 7 }],
       recordsRead: 51,
       events: 32,
       eventsAfterAsOf: 0,
@@ -231,6 +255,35 @@ describe('snapshot times', () => {
     ]);
   });
 
+  it('bounds the mtime of a copied export by its data, with a warning: the findings of the original at that time', async () => {
+    // A copy made today of the 2024-06-12 export: today is after the expiry of licenses it lists as issued.
+    await copyFile(join(ROOT, SNAP2), join(dir, 'copy.csv'));
+    const result = await analyze([join(dir, 'copy.csv'), '--format', 'json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^analyze: warning: .*copy\.csv: its mtime .* is after the earliest expiry/);
+    const copy = JSON.parse(result.stdout) as Report & { summary: { files: { snapshotTimeWarning?: string }[] } };
+    const [file] = copy.summary.files;
+    expect(file!.snapshotTimeFrom).toBe('data');
+    expect(Date.parse(file!.snapshotTime!)).toBeGreaterThanOrEqual(Date.parse('2024-06-12T00:00:00.000Z'));
+    expect(Date.parse(file!.snapshotTime!)).toBeLessThan(Date.now() - 86_400_000);
+    expect(file!.snapshotTimeWarning).toContain('earliest expiry');
+    const original = await json([SNAP2, '--snapshot-time', file!.snapshotTime!]);
+    expect(copy.findings).toEqual(original.findings);
+    expect(copy.findings.length).toBeGreaterThan(0);
+  });
+
+  it('reports the smallest A/B/A ping-pong seen only after it went quiet, its cause stopped', async () => {
+    // Two computers, one HWID, two reissues weeks before the export; the first CAL is still valid.
+    const hwid = '0x00000002, 0x0AB0AB01, 0x00000001, 0x11111111, 0x22222222';
+    const row = (licenseId: number, computer: string, issued: string) =>
+      buildIssuedLicenseRow(licenseId, { hwid, computer, issueDate: issued, expirationDate: new Date(Date.parse(issued) + 59 * 86_400_000).toISOString() });
+    const csv = buildIssuedLicensesCsv('LS01', [row(501, 'PC-X', '2024-04-01T09:00:00.000Z'), row(502, 'PC-Y', '2024-04-11T09:00:00.000Z'), row(503, 'PC-X', '2024-04-21T09:00:00.000Z')]);
+    await writeFile(join(dir, 'ping-pong_20240515T000000Z.csv'), csv);
+    const report = await json([join(dir, 'ping-pong_20240515T000000Z.csv')]);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({ kind: 'cloned-image', status: 'cause-stopped', leakedCals: 1, computers: ['PC-X', 'PC-Y'] });
+  });
+
   it('takes --snapshot-time for a single file', async () => {
     const report = await json([SNAP1, '--snapshot-time', '2024-06-02T06:00:00Z']);
     expect(report.summary.files[0]).toMatchObject({ snapshotTime: '2024-06-02T06:00:00.000Z', snapshotTimeFrom: 'option' });
@@ -262,13 +315,14 @@ describe('errors and usage', () => {
     expect(result.stderr).toContain(`cannot read ${FIXTURES}/errors/notes.txt: unknown format`);
   });
 
-  it.skipIf(process.getuid?.() === 0)('exits 1 on a file it may not read', async () => {
+  it('exits 1 on a file it may not read', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'calwatch-analyze-'));
     try {
+      await chmod(dir, 0o755);
       const locked = join(dir, 'issued-licenses_20240612T000000Z.csv');
       await copyFile(join(ROOT, SNAP2), locked);
       await chmod(locked, 0o000);
-      const result = await analyze([locked]);
+      const result = await analyzeUnprivileged([locked]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('permission denied');
     } finally {
@@ -278,7 +332,7 @@ describe('errors and usage', () => {
 
   it.each([
     [[], 'name at least one file or directory'],
-    [[SNAP1, '--format', 'xml'], '--format must be table or json'],
+    [[SNAP1, '--format', 'xml'], '--format must be table, json, html'],
     [[SNAP1, '--as-of', 'yesterday'], '--as-of must be an ISO-8601 instant'],
     [[SNAP1, SNAP2, '--snapshot-time', '2024-06-01T00:00:00Z'], '--snapshot-time applies to a single file'],
     [[SNAP1, '--set', 'churn.minHwids=many'], 'churn.minHwids'],

@@ -1,9 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type PlannedRevocation, Severity, isCalwatchError, newestVouchedTimeMs } from '@calwatch/shared';
 import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor';
 import { EventBuilder, type FileReport, type InputFile, InputError, listInputs, readInput, readingOrder } from './analyze-input';
-import { type RunFacts, openFindings, renderJson, renderTable } from './analyze-report';
+import { renderHtml } from './analyze-html';
+import { PoolSeriesBuilder } from './analyze-pools';
+import { type RunFacts, buildAnalysis, openFindings, renderJson, renderTable } from './analyze-report';
 import { UsageError, parseArguments } from './command-support';
 import type { Command, CommandIo } from './registry';
 
@@ -17,10 +19,14 @@ Finds where per-device CALs leak in license-server exports and event files, in p
 (CSV or JSON, PowerShell 5.1 or 7, gzip or not), Winlogbeat NDJSON, event XML, canonical
 and client-store NDJSON. Directories are walked. Several exports of one server are
 successive snapshots, ordered by snapshot time: --snapshot-time, else a time stamp in the
-file name (20240612T093000Z, 2024-06-12T09-30-00Z, 2024-06-12, ...), else the file's mtime.
+file name (20240612T093000Z, 2024-06-12T09-30-00Z, 2024-06-12, ...), else the file's mtime,
+kept within what the export proves: not after the earliest expiry of a license it lists as
+issued, not before its newest issue date (a warning says when the mtime was outside).
 
 options:
-  --format table|json      output (default: table on a terminal, json otherwise)
+  --format table|json|html output (default: table on a terminal, json otherwise); html is
+                           one self-contained page (charts, revoke table) for a browser
+  --out <file>             write the output to this file instead of stdout
   --as-of <iso>            evaluate at this instant (default: the newest time in the input)
   --license-server <name>  for rows and events that do not name their license server
   --snapshot-time <iso>    snapshot time of the one file given
@@ -34,9 +40,12 @@ options:
 
 exit codes: 0 done, 1 unreadable input, 2 usage or config error, 3 findings at or above --fail-on`;
 
+const FORMATS = ['table', 'json', 'html'] as const;
+
 interface Options {
   paths: string[];
-  format: 'table' | 'json';
+  format: (typeof FORMATS)[number];
+  out: string | undefined;
   asOf: string | undefined;
   licenseServer: string | undefined;
   snapshotTime: string | undefined;
@@ -75,6 +84,7 @@ async function parse(args: string[], io: CommandIo): Promise<Options | 'help'> {
     allowPositionals: true,
     options: {
       format: { type: 'string' },
+      out: { type: 'string' },
       'as-of': { type: 'string' },
       'license-server': { type: 'string' },
       'snapshot-time': { type: 'string' },
@@ -87,8 +97,8 @@ async function parse(args: string[], io: CommandIo): Promise<Options | 'help'> {
   });
   if (values.help === true) return 'help';
   if (positionals.length === 0) throw new UsageError('name at least one file or directory');
-  const format = values.format ?? (io.stdout.isTTY === true ? 'table' : 'json');
-  if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, got '${format}'`);
+  const format = values.format ?? (io.stdout.isTTY === true && values.out === undefined ? 'table' : 'json');
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be ${FORMATS.join(', ')}, got '${format}'`);
   let failOn: Severity | undefined;
   if (values['fail-on'] !== undefined) {
     const result = Severity.safeParse(values['fail-on']);
@@ -123,7 +133,8 @@ async function parse(args: string[], io: CommandIo): Promise<Options | 'help'> {
 
   return {
     paths: positionals,
-    format,
+    format: format as Options['format'],
+    out: values.out,
     asOf: isoOption('as-of', values['as-of']),
     licenseServer: values['license-server'],
     snapshotTime: isoOption('snapshot-time', values['snapshot-time']),
@@ -164,6 +175,7 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
       );
     }
     if (report.unknownFormat) io.stderr.write(`analyze: skipping ${file.display}: unknown format\n`);
+    if (report.file.snapshotTimeWarning !== undefined) io.stderr.write(`analyze: warning: ${report.file.snapshotTimeWarning}\n`);
     builder.add(read);
     reports.set(file, report);
   }
@@ -209,6 +221,7 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
       else plan.delete(key);
     },
   });
+  const pools = new PoolSeriesBuilder();
   let applied = 0;
   let afterAsOf = 0;
   // Events are built one at a time as the pipeline takes them: only its reorder buffer
@@ -220,7 +233,9 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
       return;
     }
     // Sorted input is never too late; the outcome is checked so nothing vanishes silently.
-    const outcome = pipeline.apply(build());
+    const event = build();
+    pools.add(event);
+    const outcome = pipeline.apply(event);
     if (outcome.status === 'too-late') throw outcome.error;
     applied++;
     if (applied % 100_000 === 0) say(`  ${applied.toLocaleString('en-US')} events`);
@@ -237,8 +252,20 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
     eventsApplied: applied,
     eventsAfterAsOf: afterAsOf,
     timeAhead,
+    pools: pools.finish(asOf, options.config.pool.rateWindowDays),
   };
-  io.stdout.write(options.format === 'json' ? renderJson(facts) : renderTable(facts));
+  const output =
+    options.format === 'json' ? renderJson(facts) : options.format === 'html' ? renderHtml(buildAnalysis(facts)) : renderTable(facts);
+  if (options.out === undefined) io.stdout.write(output);
+  else {
+    const target = resolve(io.cwd, options.out);
+    try {
+      await writeFile(target, output);
+    } catch (error) {
+      throw new InputError(`cannot write --out ${options.out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    say(`wrote ${options.out} (${Buffer.byteLength(output).toLocaleString('en-US')} bytes)`);
+  }
   if (options.failOn !== undefined) {
     const threshold = Severity.options.indexOf(options.failOn);
     if (openFindings(facts.findings).some((f) => Severity.options.indexOf(f.severity) >= threshold)) return ANALYZE_EXIT.findings;

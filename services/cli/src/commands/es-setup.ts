@@ -1,5 +1,15 @@
-import { createElasticsearchClient, toElasticsearchConnection } from '@calwatch/shared';
-import { buildIndexNames, installElasticsearchSetup, loadEsSetupConfig, type SetupReport } from '@calwatch/indexer';
+import { createElasticsearchClient, SHARED_ERRORS, toElasticsearchConnection } from '@calwatch/shared';
+import {
+  buildIndexNames,
+  installElasticsearchSecurity,
+  installElasticsearchSetup,
+  loadEsSetupConfig,
+  READER_ROLE,
+  WRITER_ROLE,
+  type CalwatchUser,
+  type SecuritySetupReport,
+  type SetupReport,
+} from '@calwatch/indexer';
 import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
@@ -31,6 +41,39 @@ export async function installEsSetupFromEnv(env: NodeJS.ProcessEnv): Promise<Set
       client,
       names: buildIndexNames(config.CALWATCH_INDEX_PREFIX, config.CALWATCH_INDEX_INTERVAL),
       layout: { shards: config.CALWATCH_INDEX_SHARDS, replicas: config.CALWATCH_INDEX_REPLICAS },
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+export function formatSecurityReport(report: SecuritySetupReport): string {
+  const lines = [`  roles ${report.roles.join(', ')}: created or updated`];
+  for (const user of report.users) lines.push(`  user ${user}: created or updated`);
+  for (const key of report.apiKeys) lines.push(`  API key for ${key.role} (id ${key.id}; shown once): ELASTICSEARCH_API_KEY=${key.encoded}`);
+  return lines.join('\n');
+}
+
+/** `setup --elasticsearch-users / --elasticsearch-api-keys`: the least-privilege roles, users and keys. */
+export async function installEsSecurityFromEnv(env: NodeJS.ProcessEnv, wanted: { users: boolean; apiKeys: boolean }): Promise<SecuritySetupReport> {
+  const config = loadEsSetupConfig(env);
+  const users: CalwatchUser[] = [];
+  if (wanted.users) {
+    if (config.CALWATCH_ES_WRITER_PASSWORD === undefined) {
+      throw SHARED_ERRORS.create('SHARED_CONFIG_INVALID', 'invalid configuration:\n  CALWATCH_ES_WRITER_PASSWORD: required with --elasticsearch-users');
+    }
+    users.push({ username: config.CALWATCH_ES_WRITER_USER, password: config.CALWATCH_ES_WRITER_PASSWORD, role: WRITER_ROLE });
+    if (config.CALWATCH_ES_READER_PASSWORD !== undefined) {
+      users.push({ username: config.CALWATCH_ES_READER_USER, password: config.CALWATCH_ES_READER_PASSWORD, role: READER_ROLE });
+    }
+  }
+  const client = createElasticsearchClient({ connection: toElasticsearchConnection(config) });
+  try {
+    return await installElasticsearchSecurity({
+      client,
+      indexPrefix: config.CALWATCH_INDEX_PREFIX,
+      users,
+      apiKeysFor: wanted.apiKeys ? [WRITER_ROLE, READER_ROLE] : [],
     });
   } finally {
     await client.close();

@@ -33,6 +33,7 @@ import { watchFindings, type FindingsWatch } from './findings-watch';
 import { resetNamespace } from './namespace';
 import { scoreDetection } from './score';
 import { renderDemoSummary } from './summary';
+import { createPageTally } from './page-tally';
 import { formatPage, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 const DAY_MS = 86_400_000;
@@ -193,7 +194,13 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
 
     // 4. The services, in this process.
     say('==> Starting collector, processor, indexer and notifier (in this process), and a local webhook receiver');
-    const receiverRef: WebhookReceiver = await step('services', () => startWebhookReceiver((page) => say(formatPage(page))));
+    const pages = createPageTally();
+    const receiverRef: WebhookReceiver = await step('services', () =>
+      startWebhookReceiver((page) => {
+        pages.add(page);
+        say(formatPage(page));
+      }),
+    );
     stops.push({ name: 'webhook receiver', stop: () => receiverRef.close() });
     const token = randomBytes(24).toString('hex');
     const collector = createCollectorService({
@@ -308,7 +315,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
         rejected: result.totals.rejected,
         findings: summariseFindings(findings),
         scores: scoreDetection(findings, truth),
-        pages: receiverRef.count(),
+        pages: pages.result(),
         elasticsearch: { index: names.findingsAlias, documents, curl: `curl -s ${auth}'${esUrl}/${names.findingsAlias}/_search?q=calwatch.finding.state:open&size=5&pretty'` },
         kibana:
           `not part of the local stack; point a Kibana 8.x at ${esUrl}, then ` +

@@ -1,5 +1,6 @@
 import type { FindingsSummary } from '../replay/findings';
 import { formatDuration } from '../replay/progress';
+import { type PageTally, renderPageTally } from './page-tally';
 import { renderScores, type KindScore } from './score';
 
 export interface DemoReport {
@@ -14,7 +15,7 @@ export interface DemoReport {
   rejected: number;
   findings: FindingsSummary;
   scores: KindScore[];
-  pages: number;
+  pages: PageTally;
   elasticsearch: { index: string; documents: number | null; curl: string };
   kibana: string;
   logFile: string;
@@ -37,7 +38,7 @@ export function renderDemoSummary(report: DemoReport): string {
     lines.push(`  ${kind.padEnd(18)} ${String(k.open).padStart(4)} open ${String(k.resolved).padStart(4)} resolved ${number(k.leakedCals).padStart(6)} leaked CALs`);
   }
   lines.push(`Leaked CALs: ${number(f.leakedCals)} (sum over open findings); reclaimable: ${number(f.reclaimableCals)} distinct licenses`);
-  lines.push(`Pages sent: ${report.pages} (received by the local webhook)`);
+  lines.push(`Pages sent: ${renderPageTally(report.pages)} (received by the local webhook)`);
   lines.push('');
   lines.push("Detection against the simulator's truth (a finding counts when it names a device of a simulated cause of its kind):");
   for (const line of renderScores(report.scores)) lines.push(line);

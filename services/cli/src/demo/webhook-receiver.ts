@@ -9,6 +9,8 @@ export interface ReceivedPage {
   title: string;
   licenseServer: string;
   cals: number | null;
+  /** The incident the page is about (the same on its trigger, updates and resolve). */
+  dedupKey: string;
 }
 
 export interface WebhookReceiver {
@@ -35,6 +37,7 @@ export function readPage(body: string): ReceivedPage | undefined {
     severity: text('severity'),
     title: text('title'),
     licenseServer: text('licenseServer'),
+    dedupKey: text('dedupKey'),
     cals: typeof o['cals'] === 'number' ? (o['cals'] as number) : null,
   };
 }

@@ -18,7 +18,7 @@ import { REPLAY_ERRORS } from './errors';
 import { readDeadLetterCounts } from './dead-letters';
 import { readLatestFindings, summariseFindings, type FindingsSummary } from './findings';
 import { createHttpSink } from './http-sink';
-import { planInputs } from './inputs';
+import { planInputs, snapshotTimeWarnings } from './inputs';
 import { createKafkaSink } from './kafka-sink';
 import { buildReplayDetection } from './lateness';
 import { createPipelineServices, type PipelineServices } from './pipeline-services';
@@ -104,6 +104,7 @@ export async function executeReplay(options: ReplayOptions, io: ReplayIo): Promi
   const config = loadReplayEnv(env);
   const target = targetOf(options, config);
   const plan = await planInputs(options.paths, { cwd: io.cwd });
+  for (const input of plan.inputs) if (input.snapshotTimeWarning !== undefined) io.stderr.write(`calwatch replay: warning: ${input.snapshotTimeWarning}\n`);
 
   const sinkTarget = options.collectorUrl ?? `kafka:${target.topicPrefix}`;
   const replayDir = config.CALWATCH_REPLAY_DIR ?? stateDirOf(config, 'replay');
@@ -201,7 +202,7 @@ export async function executeReplay(options: ReplayOptions, io: ReplayIo): Promi
       ...(latenessNote === undefined ? {} : { latenessNote }),
     };
     if (services !== undefined) report.target += ` (indices ${services.indexNames.prefix}*)`;
-    io.stdout.write(options.json ? JSON.stringify({ ...report, plan: { inputs: plan.inputs.length, skipped: plan.skipped, totalBytes: plan.totalBytes } }, null, 2) + '\n' : renderReplaySummary(report));
+    io.stdout.write(options.json ? JSON.stringify({ ...report, plan: { inputs: plan.inputs.length, skipped: plan.skipped, totalBytes: plan.totalBytes, snapshotTimeWarnings: snapshotTimeWarnings(plan) } }, null, 2) + '\n' : renderReplaySummary(report));
     if (result.interrupted) {
       io.stderr.write('calwatch replay: REPLAY_INTERRUPTED: stopped after the send in flight; continue with --resume\n');
       return REPLAY_EXIT.interrupted;

@@ -1,9 +1,12 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerOf, planInputs } from './inputs';
+import { containerOf, planInputs, snapshotTimeWarnings } from './inputs';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 let dir: string;
 
@@ -47,6 +50,18 @@ describe('planInputs', () => {
     const plan = await planInputs(['*.ndjson', '*.txt'], { cwd: dir });
     expect(plan.inputs.map((i) => i.display)).toEqual([join(dir, 'events.ndjson')]);
     expect(plan.skipped.map((s) => s.reason)).toEqual(['unknown format']);
+  });
+
+  it('bounds the mtime of a copied license export by its data, with a warning', async () => {
+    const fixture = await readFile(join(ROOT, 'test/fixtures/analyze/issued-licenses_20240612T000000Z.csv'));
+    await writeFile(join(dir, 'copy.csv'), fixture);
+    const plan = await planInputs(['copy.csv'], { cwd: dir });
+    const [input] = plan.inputs;
+    expect(input!.snapshotTimeFrom).toBe('data');
+    expect(Date.parse(input!.snapshotTime)).toBeGreaterThanOrEqual(Date.parse('2024-06-12T00:00:00.000Z'));
+    expect(Date.parse(input!.snapshotTime)).toBeLessThan(Date.parse('2024-12-31T00:00:00.000Z'));
+    expect(snapshotTimeWarnings(plan)).toEqual([input!.snapshotTimeWarning]);
+    expect(input!.snapshotTimeWarning).toContain('earliest expiry');
   });
 
   it('refuses a file named explicitly that is not an input, and an empty selection', async () => {

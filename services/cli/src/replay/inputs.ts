@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { glob, stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { detectFormat, type InputFormat } from '@calwatch/shared';
+import { type InputFormat, SnapshotTimeBoundsBuilder, chooseSnapshotTime, detectFormat, msFromIso, parseFile } from '@calwatch/shared';
 import { InputError, listInputs, type SnapshotTimeSource } from '../commands/analyze-input';
 import { REPLAY_ERRORS } from './errors';
 
@@ -26,6 +26,8 @@ export interface ReplayInput {
   /** Snapshot time of an export; for event files the observed time of records without one. */
   snapshotTime: string;
   snapshotTimeFrom: SnapshotTimeSource;
+  /** Why the snapshot time is not the file's mtime: it fell outside what the export proves. */
+  snapshotTimeWarning?: string;
 }
 
 export interface SkippedInput {
@@ -145,6 +147,8 @@ export async function planInputs(paths: readonly string[], options: { cwd: strin
       skipped.push({ display: file.display, reason });
       continue;
     }
+    const role = roleOf(format);
+    const timed = role === 'issued-snapshot' && file.snapshotTimeFrom === 'mtime' ? await boundedByData(file.path, file.display, file.snapshotTime) : null;
     inputs.push({
       path: file.path,
       display: file.display,
@@ -153,13 +157,35 @@ export async function planInputs(paths: readonly string[], options: { cwd: strin
       gzip,
       format,
       container: containerOf(format, head.toString('latin1', 0, Math.min(head.length, 256))),
-      role: roleOf(format),
-      snapshotTime: file.snapshotTime,
-      snapshotTimeFrom: file.snapshotTimeFrom,
+      role,
+      snapshotTime: timed?.time ?? file.snapshotTime,
+      snapshotTimeFrom: timed?.from ?? file.snapshotTimeFrom,
+      ...(timed?.warning == null ? {} : { snapshotTimeWarning: `${timed.warning} (put a time stamp in the file name to set it)` }),
     });
   }
   if (inputs.length === 0) {
     throw REPLAY_ERRORS.create('REPLAY_NO_INPUTS', `nothing to replay in ${paths.join(', ')}${skipped.length > 0 ? ` (${skipped.length} file(s) skipped)` : ''}`);
   }
   return { inputs, skipped, totalBytes: inputs.reduce((sum, input) => sum + input.size, 0) };
+}
+
+/**
+ * A license export timed by its mtime is read once ahead to bound that time by what its
+ * licenses prove (see chooseSnapshotTime): the replay orders and sends it at that time.
+ */
+async function boundedByData(path: string, display: string, mtime: string): Promise<ReturnType<typeof chooseSnapshotTime>> {
+  const bounds = new SnapshotTimeBoundsBuilder();
+  for await (const item of parseFile(path, { ref: display, observedTime: mtime })) {
+    if (item.kind !== 'issued-license') continue;
+    const { license } = item;
+    bounds.add(license.status, msFromIso(license.issueDate), license.expirationDate === null ? null : msFromIso(license.expirationDate));
+  }
+  return chooseSnapshotTime({ guessMs: Date.parse(mtime), guessFrom: 'mtime', bounds: bounds.bounds(), display });
+}
+
+/** The snapshot-time warnings of a plan, for summaries. */
+export function snapshotTimeWarnings(plan: InputPlan): string[] {
+  const warnings: string[] = [];
+  for (const input of plan.inputs) if (input.snapshotTimeWarning !== undefined) warnings.push(input.snapshotTimeWarning);
+  return warnings;
 }

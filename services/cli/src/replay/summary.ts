@@ -1,5 +1,5 @@
 import type { FindingsSummary } from './findings';
-import type { InputPlan } from './inputs';
+import { type InputPlan, snapshotTimeWarnings } from './inputs';
 import { formatDuration } from './progress';
 import type { ReplayRunResult } from './replay-run';
 
@@ -33,6 +33,7 @@ export function renderReplaySummary(report: ReplayReport): string {
     `  inputs:    ${plan.inputs.length} files (${snapshots} snapshot exports, ${plan.inputs.length - snapshots} event files)` +
       (plan.skipped.length > 0 ? `; skipped ${plan.skipped.length}: ${plan.skipped.slice(0, 3).map((s) => `${s.display} (${s.reason})`).join(', ')}${plan.skipped.length > 3 ? ', ...' : ''}` : ''),
   );
+  for (const warning of snapshotTimeWarnings(plan)) lines.push(`  warning:   ${warning}`);
   if (result.resumed !== null) {
     lines.push(`  resumed:   run ${result.resumed.runs + 1}; ${result.resumed.inputsDone} inputs and ${number(result.resumed.recordsBefore)} records were done before`);
   }

@@ -28,3 +28,12 @@ describe('Elasticsearch configuration', () => {
     expect(buildElasticsearchJvmOptions(512).split('\n')).toEqual(expect.arrayContaining(['-Xms512m', '-Xmx512m']));
   });
 });
+
+describe('Elasticsearch TLS mode', () => {
+  it('turns HTTPS on with the PEM files given', () => {
+    const yml = buildElasticsearchYml({ port: 1, transportPort: 2, dataDir: '/d', logsDir: '/l', tls: { keyFile: 'certs/n.key', certFile: 'certs/n.pem', caFile: 'certs/ca.pem' } });
+    expect(yml).toContain('xpack.security.http.ssl.enabled: true');
+    expect(yml).toContain('xpack.security.http.ssl.key: "certs/n.key"');
+    expect(yml).toContain('xpack.security.http.ssl.certificate_authorities: "certs/ca.pem"');
+  });
+});

@@ -5,7 +5,14 @@ import { ELASTICSEARCH_CLUSTER_NAME } from './layout';
  * (the integ-test-zip lacks analysis-common, so the .security index and with it the
  * native realm and API keys cannot exist), plain HTTP.
  */
-export function buildElasticsearchYml(options: { port: number; transportPort: number; dataDir: string; logsDir: string }): string {
+/** HTTPS on the node's HTTP layer: PEM files, paths relative to its config directory (the node reads nothing outside it). */
+export interface ElasticsearchHttpTls {
+  keyFile: string;
+  certFile: string;
+  caFile: string;
+}
+
+export function buildElasticsearchYml(options: { port: number; transportPort: number; dataDir: string; logsDir: string; tls?: ElasticsearchHttpTls }): string {
   const settings: Array<[string, string | number | boolean]> = [
     ['cluster.name', ELASTICSEARCH_CLUSTER_NAME],
     ['node.name', `${ELASTICSEARCH_CLUSTER_NAME}-1`],
@@ -17,7 +24,14 @@ export function buildElasticsearchYml(options: { port: number; transportPort: nu
     ['discovery.type', 'single-node'],
     ['xpack.security.enabled', true],
     // Loopback only; a single node needs no transport TLS (the bootstrap check exempts single-node).
-    ['xpack.security.http.ssl.enabled', false],
+    ['xpack.security.http.ssl.enabled', options.tls !== undefined],
+    ...(options.tls === undefined
+      ? []
+      : ([
+          ['xpack.security.http.ssl.key', options.tls.keyFile],
+          ['xpack.security.http.ssl.certificate', options.tls.certFile],
+          ['xpack.security.http.ssl.certificate_authorities', options.tls.caFile],
+        ] as Array<[string, string]>)),
     ['xpack.security.transport.ssl.enabled', false],
     // Small and nearly full disks on dev machines and CI runners must not block allocation.
     ['cluster.routing.allocation.disk.threshold_enabled', false],

@@ -22,6 +22,16 @@ export const STACK_ERRORS = defineErrors({
     description: 'Maven could not resolve the Kafka or Elasticsearch artifacts from Maven Central; the message names the Maven log.',
     retriable: true,
   },
+  STACK_ARTIFACT_DIGEST_MISMATCH: {
+    description:
+      'A downloaded Kafka or Elasticsearch file does not have the SHA-256 pinned in the repository (services/cli/src/stack/pinned-artifacts.ts): it was tampered with or corrupted on the way. The file is deleted and nothing is started; the message names file, expected and actual digest.',
+    retriable: false,
+  },
+  STACK_ARTIFACT_NOT_PINNED: {
+    description:
+      'A downloaded file has no pinned SHA-256 (another Kafka/Elasticsearch version, or a dependency Maven added): it is not used. Check it against Maven Central and add its digest to services/cli/src/stack/pinned-artifacts.ts.',
+    retriable: false,
+  },
   STACK_COMMAND_FAILED: {
     description: 'A preparation step (storage format, user creation, unpacking) exited non-zero; the message carries its output.',
     retriable: false,

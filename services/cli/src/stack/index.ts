@@ -10,5 +10,14 @@ export { loadStackSettings, DEFAULT_KAFKA_VERSION, DEFAULT_ELASTICSEARCH_VERSION
 export type { StackSettings } from './settings';
 export { STACK_ERRORS } from './errors';
 export { buildKafkaToolsPom, ensureMavenLibs } from './maven';
-export { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaServerProperties } from './kafka-config';
+export {
+  buildClusterId,
+  buildKafkaJvmArgs,
+  buildKafkaLog4jConfig,
+  buildKafkaScramArgs,
+  buildKafkaServerProperties,
+  KAFKA_TLS_SASL_MECHANISM,
+  type KafkaTlsListener,
+} from './kafka-config';
+export { buildElasticsearchYml, type ElasticsearchHttpTls } from './elasticsearch-config';
 export { probeKafka, probeElasticsearch, type ProbeResult, type ElasticsearchProbeAuth } from './readiness';

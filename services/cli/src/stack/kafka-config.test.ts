@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaServerProperties } from './kafka-config';
+import { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaScramArgs, buildKafkaServerProperties } from './kafka-config';
 
 function parseProperties(text: string): Map<string, string> {
   return new Map(
@@ -46,5 +46,31 @@ describe('Kafka configuration', () => {
     expect(args).toContain('-Xmx512m');
     expect(args).toContain('-Dlog4j2.configurationFile=/c/log4j2.properties');
     expect(args.slice(-2)).toEqual(['-cp', '/libs/*']);
+  });
+});
+
+describe('Kafka TLS mode', () => {
+  const tls = { keyAndCertFile: '/c/broker.pem', caFile: '/c/ca.pem', brokerUser: { username: 'broker', password: 'pw' } };
+  const props = parseProperties(buildKafkaServerProperties({ port: 19092, controllerPort: 19093, dataDir: '/d', tls }));
+
+  it('offers clients SASL_SSL with SCRAM-SHA-512 only, from PEM files', () => {
+    expect(props.get('listeners')).toBe('SASL_SSL://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093');
+    expect(props.get('advertised.listeners')).toBe('SASL_SSL://127.0.0.1:19092');
+    expect(props.get('listener.security.protocol.map')).toBe('CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL');
+    expect(props.get('sasl.enabled.mechanisms')).toBe('SCRAM-SHA-512');
+    expect(props.get('ssl.keystore.type')).toBe('PEM');
+    expect(props.get('ssl.keystore.location')).toBe('/c/broker.pem');
+    expect(props.get('ssl.truststore.location')).toBe('/c/ca.pem');
+    expect([...props.values()].some((value) => value.startsWith('PLAINTEXT://'))).toBe(false);
+    expect(props.get('ssl.client.auth')).toBe('none');
+  });
+
+  it('can require client certificates besides SCRAM', () => {
+    const mutual = parseProperties(buildKafkaServerProperties({ port: 1, controllerPort: 2, dataDir: '/d', tls: { ...tls, requireClientCertificates: true } }));
+    expect(mutual.get('ssl.client.auth')).toBe('required');
+  });
+
+  it('creates the SCRAM users when the storage is formatted', () => {
+    expect(buildKafkaScramArgs([{ username: 'calwatch', password: 'secret' }])).toEqual(['--add-scram', 'SCRAM-SHA-512=[name=calwatch,password=secret]']);
   });
 });

@@ -1,10 +1,32 @@
-import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { verifyArtifact, verifyArtifactsIn } from './artifact-digests';
 import { STACK_ERRORS } from './errors';
 import { lastLines, runCommand } from './processes';
 
 /** Written last into a directory whose contents are complete, so a cut-off download is redone. */
 export const COMPLETE_MARKER = '.complete';
+
+/** The marker's text once the files were checked against their pinned digests. */
+const VERIFIED = 'sha256-verified';
+
+/**
+ * Whether a complete download was checked against the pinned digests; one made before the
+ * digests were pinned is checked now (and its marker rewritten) rather than trusted.
+ */
+async function isVerifiedDownload(dir: string, verify: () => Promise<unknown>): Promise<boolean> {
+  if (!(await isComplete(dir))) return false;
+  const marker = await readFile(join(dir, COMPLETE_MARKER), 'utf8').catch(() => '');
+  if (!marker.includes(VERIFIED)) {
+    // A file that fails is deleted by the check; without the marker the next run downloads again.
+    await verify().catch(async (error: unknown) => {
+      await rm(join(dir, COMPLETE_MARKER), { force: true });
+      throw error;
+    });
+    await writeFile(join(dir, COMPLETE_MARKER), `${VERIFIED}\n`);
+  }
+  return true;
+}
 
 export async function isComplete(dir: string): Promise<boolean> {
   try {
@@ -74,8 +96,17 @@ export function buildKafkaToolsPom(kafkaVersion: string): string {
 // Pinned so every Maven version resolves the same way (2.8 is Maven 3.8's own default).
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:2.8';
 
+/**
+ * Maven's command line: batch mode, and strict checksums (-C) so a file whose checksum does
+ * not match the repository's fails the build instead of a warning; the pinned digests
+ * (pinned-artifacts.ts) are checked after that as well.
+ */
+export function buildMvnArgs(args: string[]): string[] {
+  return ['-B', '-q', '-C', '-Dstyle.color=never', ...args];
+}
+
 async function mvn(cwd: string, args: string[], logFile: string, what: string, javaHome: string): Promise<void> {
-  const result = await runCommand('mvn', ['-B', '-q', '-Dstyle.color=never', ...args], {
+  const result = await runCommand('mvn', buildMvnArgs(args), {
     cwd,
     env: { ...process.env, JAVA_HOME: javaHome },
     timeoutMs: 900_000,
@@ -98,7 +129,7 @@ export async function ensureKafkaLibs(options: { mavenDir: string; libsDir: stri
 
 /** Resolves a generated pom's runtime dependencies into `libsDir` once; `mainJar` must be among them. */
 export async function ensureMavenLibs(options: { mavenDir: string; libsDir: string; pom: string; mainJar: string; javaHome: string }): Promise<void> {
-  if (await isComplete(options.libsDir)) return;
+  if (await isVerifiedDownload(options.libsDir, () => verifyArtifactsIn(options.libsDir))) return;
   await mkdir(options.mavenDir, { recursive: true });
   await rm(options.libsDir, { recursive: true, force: true });
   await writeFile(join(options.mavenDir, 'pom.xml'), options.pom);
@@ -113,13 +144,15 @@ export async function ensureMavenLibs(options: { mavenDir: string; libsDir: stri
   if (!jars.includes(options.mainJar)) {
     throw STACK_ERRORS.create('STACK_DOWNLOAD_FAILED', `Maven finished but ${options.libsDir} holds no ${options.mainJar}`);
   }
-  await writeFile(join(options.libsDir, COMPLETE_MARKER), `${jars.length} jars\n`);
+  await verifyArtifactsIn(options.libsDir);
+  await writeFile(join(options.libsDir, COMPLETE_MARKER), `${jars.length} jars, ${VERIFIED}\n`);
 }
 
 /** Downloads the Elasticsearch integ-test-zip into `downloadDir` once; returns the zip's path. */
 export async function ensureElasticsearchZip(options: { downloadDir: string; version: string; javaHome: string }): Promise<string> {
   const zip = join(options.downloadDir, `elasticsearch-${options.version}.zip`);
-  if (await isComplete(options.downloadDir)) return zip;
+  const zipName = `elasticsearch-${options.version}.zip`;
+  if (await isVerifiedDownload(options.downloadDir, () => verifyArtifact(zip, zipName))) return zip;
   await mkdir(options.downloadDir, { recursive: true });
   await mvn(
     options.downloadDir,
@@ -133,6 +166,7 @@ export async function ensureElasticsearchZip(options: { downloadDir: string; ver
     options.javaHome,
   );
   await access(zip);
-  await writeFile(join(options.downloadDir, COMPLETE_MARKER), 'ok\n');
+  await verifyArtifact(zip, zipName);
+  await writeFile(join(options.downloadDir, COMPLETE_MARKER), `${VERIFIED}\n`);
   return zip;
 }

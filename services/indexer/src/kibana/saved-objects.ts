@@ -449,6 +449,8 @@ export function buildSavedObjects(names: IndexNames): SavedObject[] {
       [
         'calwatch.finding.kind',
         'calwatch.finding.severity',
+        // cause-stopped: the leak ended, its CALs are still to revoke.
+        'calwatch.finding.status',
         'calwatch.license_server',
         'calwatch.finding.computer_count',
         'calwatch.finding.reclaimable_cals',

@@ -1,6 +1,6 @@
 import type { Severity } from '@calwatch/shared';
 import type { Notification } from '../notification';
-import { truncate } from './text';
+import { factsOf, truncate } from './text';
 
 /** Events API v2 limits and values (developer.pagerduty.com, "Send an Alert Event"). */
 export const PAGERDUTY_LIMITS = { summary: 1024, dedupKey: 255 };
@@ -68,6 +68,8 @@ export function buildPagerDutyEvent(n: Notification, routingKey: string): PagerD
         finding_id: n.findingId,
         update: n.seq,
         ...n.metrics,
+        // What Slack and Teams show, in the same words.
+        facts: Object.fromEntries(factsOf(n)),
       },
     },
     links: n.link === null ? [] : [{ href: n.link, text: n.findingId !== null ? 'Finding in Kibana' : 'Dashboard' }],

@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { CALWATCH_VERSION } from '@calwatch/shared';
 import type { Notification } from '../notification';
+import { factsOf } from './text';
 
 /** The generic webhook body: the notification itself, tagged. */
 export function buildWebhookBody(n: Notification): Record<string, unknown> {
-  return { type: 'calwatch.alert', version: CALWATCH_VERSION, ...n };
+  return { type: 'calwatch.alert', version: CALWATCH_VERSION, ...n, facts: Object.fromEntries(factsOf(n)) };
 }
 
 /**

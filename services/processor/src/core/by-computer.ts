@@ -4,7 +4,7 @@ import { nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { buildEnrichedContext } from './enriched-context';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, holdEndsAt, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
 import { HwidEntry } from './hwid-entry';
 import { recordKey } from './license-record';
 import { type ByComputerMessage, type StageOutput, type StageResult } from './messages';
@@ -71,6 +71,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
   const churnQuietMs = daysToMs(config.churn.quietDays);
   const confirmMs = daysToMs(config.rebuild.confirmDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
+  const severityHoldMs = daysToMs(config.severity.holdDays);
 
   const allLicenses = (state: ByComputerState) => state.hwids.flatMap((h) => h.licenses);
   const newestFirstSeen = (state: ByComputerState) => Math.max(...state.hwids.map((h) => h.firstSeen));
@@ -167,6 +168,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         at: clock,
         timelineMax: config.state.timelineMax,
         refreshMs,
+        severityHoldMs,
         flush,
         resolution: () => resolutionOf(kind, state, views, suppressedBy[kind]),
       });
@@ -313,6 +315,10 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
       if (open.includes('hwid-churn') && state.hwids.length > 0) {
         const quietEnd = newestFirstSeen(state) + churnQuietMs;
         if (quietEnd > state.clock && (due === null || quietEnd < due)) due = quietEnd;
+      }
+      for (const kind of open) {
+        const holdEnd = holdEndsAt(state.tracks[kind]!, severityHoldMs);
+        if (holdEnd !== null && holdEnd > state.clock && (due === null || holdEnd < due)) due = holdEnd;
       }
       return due;
     },

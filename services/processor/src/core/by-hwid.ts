@@ -3,7 +3,7 @@ import type { LicenseLifecycleEvent } from '@calwatch/shared';
 import { findRecord, nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, type Evidence } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, holdEndsAt, type Evidence } from './finding-track';
 import { LicenseRecord, applyLicenseEvent } from './license-record';
 import { type Decoded, decodeState } from './state-codec';
 import {
@@ -50,6 +50,7 @@ export interface ByHwidStage {
 export function createByHwidStage(config: CoreConfig): ByHwidStage {
   const quietMs = daysToMs(config.clone.quietDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
+  const severityHoldMs = daysToMs(config.severity.holdDays);
 
   /**
    * The sorted names, license ids and key pack ids of a chain, once per chain: chains are
@@ -97,6 +98,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       at: clock,
       timelineMax: config.state.timelineMax,
       refreshMs,
+      severityHoldMs,
       flush,
       resolution: () => resolveClonedImage(view, config),
     });
@@ -228,7 +230,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
         if (state.tracks[server]!.state !== 'open') continue;
         const chain = serverChain(state, server);
         const last = lastSwitchAt(chain);
-        const candidates = [last === undefined ? null : last + quietMs, nextExpiry(chain, state.clock)];
+        const candidates = [last === undefined ? null : last + quietMs, nextExpiry(chain, state.clock), holdEndsAt(state.tracks[server]!, severityHoldMs)];
         for (const c of candidates) if (c !== null && c > state.clock && (due === null || c < due)) due = c;
       }
       return due;

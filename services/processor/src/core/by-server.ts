@@ -9,7 +9,7 @@ import {
 } from '@calwatch/shared';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, sameCandidates, type Evidence } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, holdEndsAt, sameCandidates, type Evidence } from './finding-track';
 import { uniqueSorted } from './chain';
 import { isPermanent } from './license-record';
 import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
@@ -79,6 +79,7 @@ export interface ByServerStage {
 export function createByServerStage(config: CoreConfig): ByServerStage {
   const unknownExpiryMs = daysToMs(config.lifecycle.permanentMaxDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
+  const severityHoldMs = daysToMs(config.severity.holdDays);
   const replanMs = Math.round(config.revoke.replanMinutes * 60_000);
   const revisionRetentionMs = daysToMs(Math.max(365, config.state.retentionDays));
 
@@ -227,7 +228,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
   /** The published form of a draft; `publish` sets the revision. */
   function assemble(state: ByServerState, draft: FindingDraft, batches: readonly PlanBatch[]): Finding {
     const open = draft.state === 'open';
-    const keyPackOf = new Map(draft.candidates.map((c) => [c.licenseId, c.keyPackId]));
+    let keyPackOf: Map<number, number> | undefined;
     return buildPublishedFinding({
       draft,
       productVersion:
@@ -236,7 +237,15 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
           : displayOf(state, draft.keyPackIds),
       reclaimable: open ? draft.candidates.map((c) => c.licenseId) : [],
       batches: open ? batches : [],
-      productOf: (ids) => displayOf(state, [...new Set(ids.flatMap((id) => keyPackOf.get(id) ?? []))].sort((a, b) => a - b)),
+      productOf: (ids) => {
+        keyPackOf ??= new Map(draft.candidates.map((c) => [c.licenseId, c.keyPackId]));
+        const keyPackIds = new Set<number>();
+        for (const id of ids) {
+          const keyPackId = keyPackOf.get(id);
+          if (keyPackId !== undefined) keyPackIds.add(keyPackId);
+        }
+        return displayOf(state, [...keyPackIds].sort((a, b) => a - b));
+      },
       updatedAt: Math.max(state.clock, draft.at),
     });
   }
@@ -416,6 +425,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         at: state.clock,
         timelineMax: config.state.timelineMax,
         refreshMs,
+        severityHoldMs,
         flush,
         resolution: () => resolvePoolExhaustion(view),
       });
@@ -647,6 +657,8 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         if (productState === undefined) continue;
         const assessment = assessPool(productState, inventoryFor(state, p), state.clock, config);
         if (assessment.expiresAt !== null && (due === null || assessment.expiresAt < due)) due = assessment.expiresAt;
+        const holdEnd = holdEndsAt(track, severityHoldMs);
+        if (holdEnd !== null && holdEnd > state.clock && (due === null || holdEnd < due)) due = holdEnd;
       }
       return due;
     },

@@ -79,6 +79,11 @@ export const CoreConfig = z.object({
       criticalLeaked: count(50),
       /** New leaked CALs in the last 7 days that make a finding at least high. */
       highRatePerWeek: count(5),
+      /**
+       * Hysteresis: a finding's severity rises at once but falls only after the lower
+       * severity has held this long (event time), so a finding at a threshold does not flap.
+       */
+      holdDays: z.number().nonnegative().default(1),
     })
     .prefault({}),
   revoke: z

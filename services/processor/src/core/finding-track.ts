@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FindingKind, FindingState, Severity, TimelineEntry, buildEventId } from '@calwatch/shared';
 import { Candidate, type FindingDraft } from './messages';
+import { severityRank } from './severity';
 import { toIso } from './time';
 
 /** A finding's deterministic id: kind + license server + anchor (HWID, computer or product). */
@@ -28,6 +29,11 @@ export interface DerivedFinding {
   candidates: Candidate[];
   firstSeen: number;
   lastSeen: number;
+  /**
+   * The cause stopped (no reissue, no new HWID for the quiet period) but CALs it leaked are
+   * still valid: the finding stays open with its revoke plan until they are reclaimed.
+   */
+  causeStopped?: boolean;
   describe(): { summary: string; remediation: string };
   /** Evidence that led to the finding; seeds the timeline when an episode opens. */
   history(): Evidence[];
@@ -51,6 +57,13 @@ export const FindingTrack = z.object({
   sentLastSeen: z.number(),
   /** Fingerprint of the last update sent (texts and timeline included), for flushes. */
   sentHash: z.string(),
+  /** The cause stopped; the leaked CALs are still valid (absent: the cause holds). */
+  causeStopped: z.literal(true).optional(),
+  /**
+   * Event time since which the derived severity has stayed below `severity` (absent: it
+   * has not). Severity falls only once this is a hold time old (see heldSeverity).
+   */
+  lowerSince: z.number().optional(),
 });
 export type FindingTrack = z.infer<typeof FindingTrack>;
 
@@ -75,6 +88,8 @@ export interface TrackInput {
   timelineMax: number;
   /** Evidence newer than the last update by this much is sent even if the verdict held. */
   refreshMs: number;
+  /** A lower severity is published only once it has held this long (event time). */
+  severityHoldMs: number;
   /** Send whatever changed since the last update (end of a replay). */
   flush?: boolean;
   /** Summary and timeline note when the finding resolves. */
@@ -134,13 +149,15 @@ export function advanceTrack(input: TrackInput): TrackStep {
   }
   const firstSeen = opening ? derived.firstSeen : Math.min(track.firstSeen, derived.firstSeen);
   const lastSeen = opening ? derived.lastSeen : Math.max(track.lastSeen, derived.lastSeen);
+  const held = heldSeverity(opening ? undefined : track, derived.severity, at, input.severityHoldMs);
+  const causeStopped = derived.causeStopped === true;
   const next: FindingTrack = {
     id: input.id,
     kind: input.kind,
     state: 'open',
     firstSeen,
     lastSeen,
-    severity: derived.severity,
+    severity: held.severity,
     hwids: derived.hwids,
     computers: derived.computers,
     licenseIds: derived.licenseIds,
@@ -149,10 +166,13 @@ export function advanceTrack(input: TrackInput): TrackStep {
     timeline,
     sentLastSeen: opening ? lastSeen : track.sentLastSeen,
     sentHash: opening ? '' : track.sentHash,
+    ...(causeStopped ? { causeStopped: true as const } : {}),
+    ...(held.lowerSince === undefined ? {} : { lowerSince: held.lowerSince }),
   };
   const verdictChanged =
     opening ||
     track.severity !== next.severity ||
+    (track.causeStopped === true) !== causeStopped ||
     firstSeen !== track.firstSeen ||
     !sameList(track.hwids, next.hwids) ||
     !sameList(track.computers, next.computers) ||
@@ -167,7 +187,7 @@ export function advanceTrack(input: TrackInput): TrackStep {
     id: input.id,
     kind: input.kind,
     state: 'open',
-    severity: derived.severity,
+    severity: next.severity,
     licenseServer: input.licenseServer,
     hwids: derived.hwids,
     computers: derived.computers,
@@ -179,10 +199,34 @@ export function advanceTrack(input: TrackInput): TrackStep {
     timeline,
     summary,
     remediation,
+    ...(causeStopped ? { causeStopped: true as const } : {}),
   };
   const hash = fingerprint(draft);
   if (!verdictChanged && !refreshDue && hash === next.sentHash) return { track: next, draft: null };
   return { track: { ...next, sentLastSeen: lastSeen, sentHash: hash }, draft };
+}
+
+/**
+ * Severity hysteresis: a higher severity is taken at once; a lower one only once the derived
+ * severity has stayed below the published one for `holdMs` of event time, so a finding
+ * hovering at a threshold does not flap (high, low, high...) and page on every swing. When
+ * the hold is over, the severity falls to what is derived now.
+ */
+export function heldSeverity(
+  track: Pick<FindingTrack, 'severity' | 'lowerSince'> | undefined,
+  derived: Severity,
+  at: number,
+  holdMs: number,
+): { severity: Severity; lowerSince: number | undefined } {
+  if (track === undefined || severityRank(derived) >= severityRank(track.severity)) return { severity: derived, lowerSince: undefined };
+  const since = track.lowerSince ?? at;
+  if (at - since >= holdMs) return { severity: derived, lowerSince: undefined };
+  return { severity: track.severity, lowerSince: since };
+}
+
+/** When an open track's held severity may fall (null: nothing is held). */
+export function holdEndsAt(track: Pick<FindingTrack, 'state' | 'lowerSince'>, holdMs: number): number | null {
+  return track.state === 'open' && track.lowerSince !== undefined ? track.lowerSince + holdMs : null;
 }
 
 function sameList<T>(a: readonly T[], b: readonly T[]): boolean {

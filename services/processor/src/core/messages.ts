@@ -102,6 +102,8 @@ export const FindingDraft = z.object({
   timeline: z.array(TimelineEntry),
   summary: z.string(),
   remediation: z.string(),
+  /** The cause stopped while leaked CALs are still valid (absent: the cause holds). */
+  causeStopped: z.literal(true).optional(),
 });
 export type FindingDraft = z.infer<typeof FindingDraft>;
 

@@ -65,19 +65,29 @@ describe('cloned image (A/B/A ping-pong)', () => {
     ]);
   });
 
-  it('resolves once the HWID has not been reissued for the quiet period', () => {
-    const { findings, updates } = replay(events, kit.at(20));
+  it('stays open once the reissues stopped (cause stopped), with its revoke plan, while the leaked CALs are valid', () => {
+    const { findings } = replay(events, kit.at(20));
     expect(findings).toHaveLength(1);
     const [finding] = findings;
-    expect(finding!.state).toBe('resolved');
+    expect(finding!.state).toBe('open');
+    expect(finding!.status).toBe('cause-stopped');
     expect(finding!.updatedAt).toBe(kit.at(17));
-    expect(finding!.revision).toBe(3);
+    expect(finding!.leakedCals).toBe(2);
+    expect(finding!.reclaimableLicenseIds).toEqual([1, 2]);
+    expect(finding!.revokePlan.map((b) => b.licenseIds)).toEqual([[1, 2]]);
+    expect(finding!.summary).toContain('cause stopped');
+  });
+
+  it('resolves once the leaked CALs are no longer valid', () => {
+    const { findings, updates } = replay(events, kit.at(90));
+    const [finding] = findings;
+    expect(finding!.state).toBe('resolved');
+    expect(finding!.status).toBeUndefined();
     expect(finding!.leakedCals).toBe(0);
-    expect(finding!.reclaimableLicenseIds).toEqual([]);
     expect(finding!.revokePlan).toEqual([]);
     expect(finding!.summary).toContain('stopped being reissued');
-    expect(finding!.summary).toContain('2 CALs from the episode return by themselves by 2024-03-02');
-    expect(updates).toHaveLength(3);
+    const phases = updates.map((u) => u.state + (u.status === undefined ? '' : `/${u.status}`));
+    expect(phases.filter((p, i) => p !== phases[i - 1])).toEqual(['open', 'open/cause-stopped', 'resolved']);
   });
 
   it('does not fire on a single rename (one switch)', () => {
@@ -113,11 +123,12 @@ describe('hwid churn (non-persistent VDI)', () => {
     expect(findings[0]!.remediation).toContain('non-persistent VDI');
   });
 
-  it('resolves when no new HWID appeared for the quiet period', () => {
-    const { findings } = replay(events, kit.at(30));
-    expect(findings.map((f) => [f.kind, f.state, f.updatedAt, f.leakedCals])).toEqual([
-      ['hwid-churn', 'resolved', kit.at(25), 0],
-    ]);
+  it('stays open, cause stopped, when no new HWID appeared for the quiet period, until the leaked CALs are no longer valid', () => {
+    const quiet = replay(events, kit.at(30)).findings;
+    expect(quiet.map((f) => [f.kind, f.state, f.status, f.updatedAt])).toEqual([['hwid-churn', 'open', 'cause-stopped', kit.at(25)]]);
+    expect(quiet[0]!.leakedCals).toBeGreaterThan(0);
+    const later = replay(events, kit.at(120)).findings;
+    expect(later.map((f) => [f.kind, f.state, f.leakedCals])).toEqual([['hwid-churn', 'resolved', 0]]);
   });
 
   it('takes its threshold from config', () => {

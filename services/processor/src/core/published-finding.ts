@@ -23,12 +23,15 @@ export interface FindingFacts {
  */
 export function buildPublishedFinding(facts: FindingFacts): Finding {
   const { draft } = facts;
+  // Up to a few hundred ids on a cloned image, on every update: made distinct once, for the count and the list.
+  const reclaimable = newestIds(facts.reclaimable, Number.MAX_SAFE_INTEGER);
   const revokePlan = summariseBatches(facts.batches.map((b) => ({ notBefore: toIso(b.notBefore), licenseIds: b.licenseIds, product: facts.productOf(b.licenseIds) })));
   return {
     schemaVersion: 2,
     id: draft.id,
     kind: draft.kind,
     state: draft.state,
+    ...(draft.state === 'open' && draft.causeStopped === true ? { status: 'cause-stopped' as const } : {}),
     severity: draft.severity,
     licenseServer: draft.licenseServer,
     productVersion: facts.productVersion,
@@ -38,8 +41,8 @@ export function buildPublishedFinding(facts: FindingFacts): Finding {
     computers: firstNames(draft.computers),
     licenseCount: countDistinct(draft.licenseIds),
     licenseIds: newestIds(draft.licenseIds),
-    leakedCals: countDistinct(facts.reclaimable),
-    reclaimableLicenseIds: newestIds(facts.reclaimable),
+    leakedCals: reclaimable.length,
+    reclaimableLicenseIds: newestIds(reclaimable),
     revokePlan,
     firstSeen: toIso(draft.firstSeen),
     lastSeen: toIso(draft.lastSeen),

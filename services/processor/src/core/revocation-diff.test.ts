@@ -131,14 +131,14 @@ describe('revocations from the pipeline', () => {
     expect(findings[0]!.revokePlan.map((b) => b.count)).toEqual([2]);
   });
 
-  it('withdraws a CAL once it is revoked, and the rest when the finding resolves', () => {
-    const { records, plan } = run((kit) => [kit.revoke(1, 5)], 20);
-    const withdrawn = records.filter((r) => r.state === 'withdrawn').map((r) => [r.licenseId, r.state === 'withdrawn' ? r.reason : null]);
-    expect(withdrawn).toEqual([
-      [1, 'left-plan'],
-      [2, 'finding-resolved'],
-    ]);
-    expect(plan.size).toBe(0);
+  it('withdraws a CAL once it is revoked; the rest stay planned after the cause stopped, until the finding resolves', () => {
+    const quiet = run((kit) => [kit.revoke(1, 5)], 20);
+    const withdrawn = quiet.records.filter((r) => r.state === 'withdrawn').map((r) => [r.licenseId, r.state === 'withdrawn' ? r.reason : null]);
+    expect(withdrawn).toEqual([[1, 'left-plan']]);
+    expect([...quiet.plan.keys()].map((k) => k.split('|')[1])).toEqual(['2']);
+    const later = run((kit) => [kit.revoke(1, 5), kit.revoke(2, 21)], 22);
+    expect(later.records.filter((r) => r.state === 'withdrawn').map((r) => r.licenseId)).toEqual([1, 2]);
+    expect(later.plan.size).toBe(0);
   });
 
   it('withdraws a CAL that expires before it is revoked', () => {

@@ -38,13 +38,27 @@ describe('cloned-image rule', () => {
     expect(deriveClonedImage(view({ clock: day(1.5) }), config)).toBeNull();
   });
 
-  it('holds while open on one recent reissue, resolves once the HWID went quiet', () => {
+  it('holds while open on one recent reissue; once quiet, stays open (cause stopped) until the leaked CAL is no longer valid', () => {
     const quietDays = config.clone.quietDays;
     expect(deriveClonedImage(view({ chain: pingPong.slice(0, 2), open: true }), config)).not.toBeNull();
-    expect(deriveClonedImage(view({ open: true, clock: day(2 + quietDays) }), config)).toBeNull();
-    const resolution = resolveClonedImage(view({ open: true, clock: day(2 + quietDays) }), config);
-    expect(resolution.note).toBe(`resolved: no reissue for ${quietDays} days`);
+    expect(deriveClonedImage(view({ open: true }), config)!.causeStopped).toBeUndefined();
+    const quiet = deriveClonedImage(view({ open: true, clock: day(2 + quietDays) }), config);
+    expect(quiet!.causeStopped).toBe(true);
+    expect(quiet!.candidates.map((c) => c.licenseId)).toEqual([1]);
+    expect(quiet!.describe().summary).toContain('cause stopped');
+    // CAL 1 is valid 60 days from day 0.
+    expect(deriveClonedImage(view({ open: true, clock: day(59) }), config)!.causeStopped).toBe(true);
+    expect(deriveClonedImage(view({ open: true, clock: day(60) }), config)).toBeNull();
+    const resolution = resolveClonedImage(view({ open: true, clock: day(60) }), config);
+    expect(resolution.note).toBe('resolved: no leaked CAL is valid any more');
     expect(resolution.summary).toContain('stopped being reissued on LS01');
+  });
+
+  it('reports an A/B/A seen only after it went quiet (a late snapshot), cause stopped', () => {
+    const late = deriveClonedImage(view({ open: false, clock: day(30) }), config);
+    expect(late).not.toBeNull();
+    expect(late!.causeStopped).toBe(true);
+    expect(late!.candidates.map((c) => c.licenseId)).toEqual([1]);
   });
 
   it('finds the latest reissue', () => {

@@ -50,10 +50,15 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
     lastAt = cur.issuedAt;
   }
   // Opens on enough reissues lately; once open it holds while reissues keep coming within
-  // the quiet period. A fixed image goes quiet.
-  if ((recentCount < config.clone.minReissues && !open) || lastAt === undefined || clock - lastAt >= daysToMs(config.clone.quietDays)) return null;
+  // the quiet period. A fixed image goes quiet: the cause stopped, but the CALs it leaked
+  // stay valid for up to 89 days, so the finding stays open (cause stopped) until they are
+  // reclaimed. An episode already quiet when first seen (a snapshot taken weeks after the
+  // ping-pong) is reported the same way.
+  if (lastAt === undefined || (recentCount < config.clone.minReissues && !open)) return null;
+  const causeStopped = clock - lastAt >= daysToMs(config.clone.quietDays);
 
   const { surplus } = splitInUse(chain, (r) => r.computer, clock);
+  if (causeStopped && surplus.length === 0) return null;
   const lists = view.listsOf(chain);
   const computers = lists.computers;
   const leaked = surplus.length;
@@ -69,12 +74,16 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
     candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
     firstSeen: firstInWindow.issuedAt,
     lastSeen,
+    ...(causeStopped ? { causeStopped } : {}),
     describe: () => ({
       summary:
         `HWID ${shortHwid(hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
-        `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device`,
-      remediation:
-        `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
+        `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device` +
+        (causeStopped ? `; no reissue since ${toDay(lastAt)} (cause stopped), the leaked CALs stay valid until ${toDay(latestExpiry(surplus, clock))}` : ''),
+      remediation: causeStopped
+        ? `The reissues stopped; revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}) to get them back before they expire. ` +
+          `If the computers still share the image, delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} first.`
+        : `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
         `sysprep /generalize before cloning) so each computer presents its own HWID` +
         (leaked > 0 ? `, then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
     }),
@@ -88,14 +97,14 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
 export function resolveClonedImage({ hwid, server, chain, clock }: ClonedImageView, config: ClonedImageConfig): Resolution {
   const last = lastSwitchAt(chain);
   const { surplus } = splitInUse(chain, (r) => r.computer, clock);
-  const until = Math.max(clock, ...surplus.map((r) => r.expiresAt ?? clock));
+  const until = latestExpiry(surplus, clock);
   return {
     summary:
       `HWID ${shortHwid(hwid)} stopped being reissued on ${server}` +
       (last === undefined ? '' : ` (last reissue ${toDay(last)})`) +
       (surplus.length > 0 ? `; ${plural(surplus.length, 'CAL')} from the episode return by themselves by ${toDay(until)}` : ''),
     remediation: 'Nothing to do: the clones present their own HWIDs now.',
-    note: `resolved: no reissue for ${config.clone.quietDays} days`,
+    note: surplus.length > 0 ? `resolved: no reissue for ${config.clone.quietDays} days` : 'resolved: no leaked CAL is valid any more',
   };
 }
 
@@ -103,4 +112,10 @@ export function resolveClonedImage({ hwid, server, chain, clock }: ClonedImageVi
 export function lastSwitchAt(chain: readonly LicenseRecord[]): number | undefined {
   for (let i = chain.length - 1; i > 0; i--) if (chain[i]!.computer !== chain[i - 1]!.computer) return chain[i]!.issuedAt;
   return undefined;
+}
+
+function latestExpiry(licenses: readonly LicenseRecord[], clock: number): number {
+  let until = clock;
+  for (const r of licenses) if (r.expiresAt !== null && r.expiresAt > until) until = r.expiresAt;
+  return until;
 }

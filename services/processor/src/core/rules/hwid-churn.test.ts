@@ -23,9 +23,13 @@ describe('hwid-churn rule', () => {
     expect(deriveHwidChurn({ name: facts, open: true }, config)).not.toBeNull();
   });
 
-  it('stops holding once no new HWID came for the quiet period', () => {
-    const facts = nameFacts(three, 10 + config.churn.quietDays);
-    expect(deriveHwidChurn({ name: facts, open: true }, config)).toBeNull();
-    expect(resolveHwidChurn({ name: facts, open: true }, config).note).toBe(`resolved: no new HWID for ${config.churn.quietDays} days`);
+  it('once no new HWID came for the quiet period, stays open (cause stopped) until the leaked CALs are no longer valid', () => {
+    const quiet = deriveHwidChurn({ name: nameFacts(three, 10 + config.churn.quietDays), open: true }, config);
+    expect(quiet!.causeStopped).toBe(true);
+    expect(quiet!.candidates.map((c) => c.licenseId)).toEqual([1, 2]);
+    // CAL 2, the last leaked one, is valid 60 days from day 5.
+    const expired = nameFacts(three, 65);
+    expect(deriveHwidChurn({ name: expired, open: true }, config)).toBeNull();
+    expect(resolveHwidChurn({ name: expired, open: true }, config).note).toBe('resolved: no leaked CAL is valid any more');
   });
 });

@@ -2,7 +2,7 @@ import type { CoreConfig } from '../config';
 import type { DerivedFinding, Resolution } from '../finding-track';
 import { leakSeverity } from '../severity';
 import { REVOKE_HOW, plural, shortHwid } from '../text';
-import { DAY_MS, daysToMs } from '../time';
+import { DAY_MS, daysToMs, toDay } from '../time';
 import { type NameFacts, candidatesOf, nameSurplus } from './name-view';
 
 /**
@@ -27,8 +27,12 @@ export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: Hw
   const recent = hwids.filter((h) => h.firstSeen > clock - daysToMs(config.churn.windowDays) && h.firstSeen <= clock);
   // Opens on enough new HWIDs lately; once open it holds while new HWIDs keep coming
   // within the quiet period (a deletion script every two weeks never has many at once).
-  if (!((recent.length >= config.churn.minHwids || open) && hwids.length > 0 && clock - newest < daysToMs(config.churn.quietDays))) return null;
+  // Once quiet the cause stopped, but the CALs it leaked stay valid until they expire: the
+  // finding stays open (cause stopped) until they are reclaimed.
+  if (!(recent.length >= config.churn.minHwids || open) || hwids.length === 0) return null;
+  const causeStopped = clock - newest >= daysToMs(config.churn.quietDays);
   const surplus = nameSurplus(facts);
+  if (causeStopped && surplus.length === 0) return null;
   const newLastWeek = hwids.filter((h) => h.firstSeen > clock - 7 * DAY_MS && h.firstSeen <= clock).length;
   const firstSeen = recent.length > 0 ? Math.min(...recent.map((h) => h.firstSeen)) : newest;
   return {
@@ -40,12 +44,15 @@ export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: Hw
     candidates: candidatesOf(surplus),
     firstSeen,
     lastSeen: facts.lastSeen,
+    ...(causeStopped ? { causeStopped } : {}),
     describe: () => ({
       summary:
         `${name} presented ${plural(recent.length, 'new HWID')} in the last ${config.churn.windowDays} days on ${server} ` +
-        `(${hwids.length} in all); ${plural(surplus.length, 'CAL')} held beyond the one in use`,
-      remediation:
-        `${name} does not keep its client license store: HKLM\\SOFTWARE\\Microsoft\\MSLicensing is lost on every reset ` +
+        `(${hwids.length} in all); ${plural(surplus.length, 'CAL')} held beyond the one in use` +
+        (causeStopped ? `; no new HWID since ${toDay(newest)} (cause stopped), the leaked CALs are still valid` : ''),
+      remediation: causeStopped
+        ? `${name} has kept its HWID for ${config.churn.quietDays} days; revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}) to get them back before they expire.`
+        : `${name} does not keep its client license store: HKLM\\SOFTWARE\\Microsoft\\MSLicensing is lost on every reset ` +
         `(non-persistent VDI, a provisioned image that is reset, or a script deleting the key). Keep the key in the golden image ` +
         `and on persistent storage, stop the script that deletes it, or license this collection per user` +
         (surplus.length > 0 ? `; then revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
@@ -63,8 +70,8 @@ export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: Hw
 
 export function resolveHwidChurn({ name: facts }: HwidChurnView, config: HwidChurnConfig): Resolution {
   return {
-    summary: `${facts.name} has kept its HWID for ${config.churn.quietDays} days: the churn stopped`,
-    remediation: 'Nothing to do; CALs issued during the churn return by themselves when they expire.',
-    note: `resolved: no new HWID for ${config.churn.quietDays} days`,
+    summary: `${facts.name} has kept its HWID for ${config.churn.quietDays} days: the churn stopped and no CAL it leaked is valid any more`,
+    remediation: 'Nothing to do.',
+    note: 'resolved: no leaked CAL is valid any more',
   };
 }
