@@ -22,4 +22,3 @@ export { LicenseEventList, diffTables, type TableSnapshot } from './table-differ
 export { INGEST_ERRORS } from './errors';
 export { buildKeyPackEvents } from './keypack-events';
 export { collectSnapshots, type CollectedSnapshots, type KeyPackSnapshot } from './collect-snapshots';
-export { DEFAULT_MAX_EVENT_TIME_SKEW_MS, isEventTimeAhead, newestVouchedTimeMs } from './event-time-bound';
