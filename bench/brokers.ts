@@ -1,4 +1,4 @@
-import { readStackInfo } from '@calwatch/cli';
+import { readStackInfo } from '@calwatch/stack';
 
 /** The Kafka brokers a benchmark runs against: KAFKA_BROKERS, else the local stack's. */
 export async function benchBrokers(): Promise<string[]> {

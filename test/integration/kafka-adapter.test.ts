@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaClient, createSilentLogger, type Admin, type IncomingRecord, type KafkaClient } from '@calwatch/shared';
+import { createKafkaClient, type Admin, type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
+import { createSilentLogger } from '@calwatch/runtime';
 import { getTestServices, uniqueName } from '../harness/services';
 
 function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaClient, createLogger, createReadiness, type Consumer, type Producer } from '@calwatch/shared';
+import { createKafkaClient, type Consumer, type Producer } from '@calwatch/kafka';
+import { createLogger, createReadiness } from '@calwatch/runtime';
 import { uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
 import { createThrowawayBroker, type ThrowawayBroker } from './kafka-throwaway-broker';

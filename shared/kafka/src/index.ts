@@ -1,0 +1,4 @@
+export * from './types';
+export { createKafkaClient, toKafkaError, type KafkaClientOptions } from './kafkajs-client';
+export { planSends, recordSizeBytes } from './record-size';
+export * from './topic-setup';
