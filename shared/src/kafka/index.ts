@@ -1,5 +1,6 @@
 export * from './types';
-export { createKafkaClient, toKafkaError, type KafkaClientOptions } from './kafkajs-client';
+export { createKafkaClient } from './create-client';
+export { toKafkaError, type KafkaClientOptions } from './kafkajs-client';
 export {
   BROKER_DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_RECORD_BYTES,

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import kafkajs, { type Consumer as KafkajsConsumer, type KafkaMessage, type SASLOptions } from 'kafkajs';
-import type { KafkaConnection } from '../connection-config';
+import type { KafkaCompression, KafkaConnection } from '../connection-config';
 import { CalwatchError, SHARED_ERRORS } from '../errors';
 import { backoffDelayMs, isProgrammingError, retry } from '../retry';
 import type { Logger } from '../logger';
 import type { Readiness } from '../readiness';
+import { buildKafkaError } from './kafka-error';
 import { rideOutOutage } from './outage';
 import { DEFAULT_MAX_RECORD_BYTES, planSends } from './record-size';
 import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
@@ -61,12 +62,7 @@ function isRetriableKafkaFailure(error: unknown): boolean {
 /** Converts a kafkajs failure to a coded error, keeping its retriable verdict. */
 export function toKafkaError(error: unknown, action: string): CalwatchError {
   if (error instanceof CalwatchError) return error;
-  const retriable = isRetriableKafkaFailure(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return SHARED_ERRORS.create(retriable ? 'SHARED_KAFKA_UNAVAILABLE' : 'SHARED_KAFKA_REQUEST_FAILED', `${action}: ${message}`, {
-    cause: error,
-    context: { action },
-  });
+  return buildKafkaError(error, action, isRetriableKafkaFailure(error));
 }
 
 /**
@@ -152,9 +148,19 @@ export function buildKafkaTlsOptions(ssl: KafkaConnection['ssl'], readFile: (pat
   };
 }
 
+/** Built-in kafkajs codecs: anything else needs a codec registered by hand, which calwatch does not do. */
+const KAFKAJS_CODECS: Partial<Record<KafkaCompression, (typeof CompressionTypes)[keyof typeof CompressionTypes]>> = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP };
+
 /** The kafkajs implementation of calwatch's Kafka interfaces. */
-export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
   const { connection, logger, readiness } = options;
+  const configured = connection.compression ?? 'gzip';
+  const codec = KAFKAJS_CODECS[configured];
+  if (codec === undefined) {
+    throw SHARED_ERRORS.create('SHARED_CONFIG_INVALID', `invalid configuration:\n  KAFKA_COMPRESSION: kafkajs has no built-in ${configured} codec: use none or gzip, or set KAFKA_CLIENT=platformatic`, {
+      context: { variable: 'KAFKA_COMPRESSION', compression: configured },
+    });
+  }
   const maxRecordBytes = connection.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const outageBudgetMs = connection.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
   const backoff = options.outageBackoff ?? { minDelayMs: 500, maxDelayMs: 15_000 };
@@ -176,7 +182,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
 
   async function createProducer(producerOptions: ProducerOptions = {}): Promise<Producer> {
     const idempotent = producerOptions.idempotent ?? true;
-    const compression = (producerOptions.compress ?? true) ? CompressionTypes.GZIP : CompressionTypes.None;
+    const compression = (producerOptions.compress ?? true) ? codec : CompressionTypes.None;
     const reason = `kafka producer ${++producers}`;
     const budgetMs = producerOptions.outageBudgetMs ?? outageBudgetMs;
     const make = () =>
