@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaClient, createSilentLogger, type Admin, type IncomingRecord, type KafkaClient } from '@calwatch/shared';
+import { KAFKA_CLIENT_LIBRARIES, createKafkaClient, createSilentLogger, type Admin, type IncomingRecord, type KafkaClient } from '@calwatch/shared';
 import { getTestServices, uniqueName } from '../harness/services';
 
 function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
@@ -15,14 +15,14 @@ function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
   });
 }
 
-describe('Kafka adapter on a real broker', () => {
+describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka adapter on a real broker, KAFKA_CLIENT=%s', (client) => {
   let kafka: KafkaClient;
   let admin: Admin;
   const topic = uniqueName('roundtrip');
   const compacted = uniqueName('compacted');
 
   beforeAll(async () => {
-    kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
+    kafka = createKafkaClient({ connection: { ...getTestServices().kafka, client }, logger: createSilentLogger() });
     admin = await kafka.createAdmin();
     await admin.ensureTopics([
       { topic, numPartitions: 2, compacted: false },

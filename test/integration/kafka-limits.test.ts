@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaClient, createLogger, isCalwatchError, type Admin, type CalwatchError, type KafkaClient } from '@calwatch/shared';
+import { KAFKA_CLIENT_LIBRARIES, createKafkaClient, createLogger, isCalwatchError, type Admin, type CalwatchError, type KafkaClient } from '@calwatch/shared';
 import { getTestServices, uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
 import { readTopicToEnd } from '../harness/topic-reader';
 
 const LIMIT = 10_000;
 
-describe('Kafka adapter: record size limit and a failed send', () => {
+describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka adapter: record size limit and a failed send, KAFKA_CLIENT=%s', (client) => {
   const logs = createTextSink();
   let kafka: KafkaClient;
   let admin: Admin;
@@ -17,7 +17,7 @@ describe('Kafka adapter: record size limit and a failed send', () => {
 
   beforeAll(async () => {
     const logger = createLogger({ service: 'test', version: '0', level: 'info', destination: logs });
-    kafka = createKafkaClient({ connection: { ...getTestServices().kafka, maxRecordBytes: LIMIT }, logger });
+    kafka = createKafkaClient({ connection: { ...getTestServices().kafka, client, maxRecordBytes: LIMIT }, logger });
     admin = await kafka.createAdmin();
     await admin.ensureTopics([
       { topic, numPartitions: 2, compacted: false },
