@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaClient, createLogger, createReadiness, type Consumer, type Producer } from '@calwatch/shared';
+import { KAFKA_CLIENT_LIBRARIES, createKafkaClient, createLogger, createReadiness, type Consumer, type Producer } from '@calwatch/shared';
 import { uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
 import { createThrowawayBroker, type ThrowawayBroker } from './kafka-throwaway-broker';
@@ -31,97 +31,99 @@ describe('a stalled broker (SIGSTOP) is ridden out', () => {
     await broker?.destroy();
   }, 60_000);
 
-  it('a producer and a consumer of the adapter go on after the stall: nothing lost, not ready while it lasted', async () => {
-    const logs = createTextSink();
-    const logger = createLogger({ service: 'outage-test', version: '0', level: 'info', destination: logs });
-    const readiness = createReadiness();
-    const kafka = createKafkaClient({
-      connection: { brokers: broker.brokers, clientId: 'outage-test', ssl: false, outageBudgetMs: 120_000 },
-      logger,
-      readiness,
-      // Short timeouts so the stall shows as failures (and retries) rather than one long wait.
-      requestTimeoutMs: 4_000,
-      retries: 2,
-      outageBackoff: { minDelayMs: 200, maxDelayMs: 2_000 },
-    });
-    const topic = uniqueName('outage');
-    const admin = await kafka.createAdmin();
-    await admin.ensureTopics([{ topic, numPartitions: 3, compacted: false }]);
-    await admin.close();
-
-    const received = new Set<string>();
-    const crashes: Error[] = [];
-    const consumer: Consumer = kafka.createConsumer({ groupId: uniqueName('outage-group'), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 200 });
-    await consumer.start({
-      topics: [topic],
-      fromBeginning: true,
-      eachBatch: async (records) => {
-        for (const r of records) received.add(r.value!.toString());
-      },
-      onCrash: (error) => crashes.push(error),
-    });
-    const producer: Producer = await kafka.createProducer();
-    const total = 120;
-    let sawNotReady = false;
-    const watch = setInterval(() => {
-      if (!readiness.isReady()) sawNotReady = true;
-    }, 50);
-    try {
-      const sends = (async () => {
-        for (let i = 0; i < total; i++) await producer.send([{ topic, key: `device-${i % 7}`, value: String(i) }]);
-      })();
-      await waitFor(() => received.size >= 30, 60_000, 'the first records before the stall');
-      broker.pause();
-      const pausedAt = Date.now();
-      await waitFor(() => sawNotReady && Date.now() - pausedAt >= STALL_MS, 90_000, 'the stall to show as not ready');
-      broker.resume();
-
-      await sends;
-      await waitFor(() => received.size === total, 120_000, `all ${total} records`).catch((error: unknown) => {
-        throw new Error(`${String(error)}; have ${received.size}; log:\n${logs.text().split('\n').slice(-60).join('\n')}`);
+  describe.each(KAFKA_CLIENT_LIBRARIES)('KAFKA_CLIENT=%s', (client) => {
+    it('a producer and a consumer of the adapter go on after the stall: nothing lost, not ready while it lasted', async () => {
+      const logs = createTextSink();
+      const logger = createLogger({ service: 'outage-test', version: '0', level: 'info', destination: logs });
+      const readiness = createReadiness();
+      const kafka = createKafkaClient({
+        connection: { brokers: broker.brokers, clientId: 'outage-test', ssl: false, outageBudgetMs: 120_000, client },
+        logger,
+        readiness,
+        // Short timeouts so the stall shows as failures (and retries) rather than one long wait.
+        requestTimeoutMs: 4_000,
+        retries: 2,
+        outageBackoff: { minDelayMs: 200, maxDelayMs: 2_000 },
       });
-      expect([...received].map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
-      expect(crashes, logs.text()).toEqual([]);
-      expect(sawNotReady).toBe(true);
-      await waitFor(() => readiness.isReady(), 60_000, `readiness back (${JSON.stringify(readiness.reasons())})`);
-    } finally {
-      clearInterval(watch);
-      broker.resume();
-      await consumer.stop();
-      await producer.close();
-    }
-  }, 300_000);
+      const topic = uniqueName('outage');
+      const admin = await kafka.createAdmin();
+      await admin.ensureTopics([{ topic, numPartitions: 3, compacted: false }]);
+      await admin.close();
 
-  it('a stall longer than the outage budget fails the send with SHARED_KAFKA_OUTAGE_EXCEEDED', async () => {
-    const readiness = createReadiness();
-    const kafka = createKafkaClient({
-      connection: { brokers: broker.brokers, clientId: 'outage-budget-test', ssl: false, outageBudgetMs: 6_000 },
-      logger: createLogger({ service: 'outage-test', version: '0', level: 'silent' }),
-      readiness,
-      requestTimeoutMs: 2_000,
-      // The idempotent producer needs at least one client retry.
-      retries: 1,
-      outageBackoff: { minDelayMs: 100, maxDelayMs: 1_000 },
-    });
-    const topic = uniqueName('outage-budget');
-    const admin = await kafka.createAdmin();
-    await admin.ensureTopics([{ topic, numPartitions: 1, compacted: false }]);
-    await admin.close();
-    const producer = await kafka.createProducer();
-    try {
-      await producer.send([{ topic, key: 'k', value: 'before' }]);
-      broker.pause();
-      const started = Date.now();
-      const error = await producer.send([{ topic, key: 'k', value: 'during' }]).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toMatchObject({ code: 'SHARED_KAFKA_OUTAGE_EXCEEDED', retriable: false });
-      expect(Date.now() - started).toBeGreaterThanOrEqual(6_000);
-      expect(readiness.isReady()).toBe(false);
-    } finally {
-      broker.resume();
-      await producer.close();
-    }
-  }, 120_000);
+      const received = new Set<string>();
+      const crashes: Error[] = [];
+      const consumer: Consumer = kafka.createConsumer({ groupId: uniqueName('outage-group'), sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 200 });
+      await consumer.start({
+        topics: [topic],
+        fromBeginning: true,
+        eachBatch: async (records) => {
+          for (const r of records) received.add(r.value!.toString());
+        },
+        onCrash: (error) => crashes.push(error),
+      });
+      const producer: Producer = await kafka.createProducer();
+      const total = 120;
+      let sawNotReady = false;
+      const watch = setInterval(() => {
+        if (!readiness.isReady()) sawNotReady = true;
+      }, 50);
+      try {
+        const sends = (async () => {
+          for (let i = 0; i < total; i++) await producer.send([{ topic, key: `device-${i % 7}`, value: String(i) }]);
+        })();
+        await waitFor(() => received.size >= 30, 60_000, 'the first records before the stall');
+        broker.pause();
+        const pausedAt = Date.now();
+        await waitFor(() => sawNotReady && Date.now() - pausedAt >= STALL_MS, 90_000, 'the stall to show as not ready');
+        broker.resume();
+
+        await sends;
+        await waitFor(() => received.size === total, 120_000, `all ${total} records`).catch((error: unknown) => {
+          throw new Error(`${String(error)}; have ${received.size}; log:\n${logs.text().split('\n').slice(-60).join('\n')}`);
+        });
+        expect([...received].map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+        expect(crashes, logs.text()).toEqual([]);
+        expect(sawNotReady).toBe(true);
+        await waitFor(() => readiness.isReady(), 60_000, `readiness back (${JSON.stringify(readiness.reasons())})`);
+      } finally {
+        clearInterval(watch);
+        broker.resume();
+        await consumer.stop();
+        await producer.close();
+      }
+    }, 300_000);
+
+    it('a stall longer than the outage budget fails the send with SHARED_KAFKA_OUTAGE_EXCEEDED', async () => {
+      const readiness = createReadiness();
+      const kafka = createKafkaClient({
+        connection: { brokers: broker.brokers, clientId: 'outage-budget-test', ssl: false, outageBudgetMs: 6_000, client },
+        logger: createLogger({ service: 'outage-test', version: '0', level: 'silent' }),
+        readiness,
+        requestTimeoutMs: 2_000,
+        // The idempotent producer needs at least one client retry.
+        retries: 1,
+        outageBackoff: { minDelayMs: 100, maxDelayMs: 1_000 },
+      });
+      const topic = uniqueName('outage-budget');
+      const admin = await kafka.createAdmin();
+      await admin.ensureTopics([{ topic, numPartitions: 1, compacted: false }]);
+      await admin.close();
+      const producer = await kafka.createProducer();
+      try {
+        await producer.send([{ topic, key: 'k', value: 'before' }]);
+        broker.pause();
+        const started = Date.now();
+        const error = await producer.send([{ topic, key: 'k', value: 'during' }]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toMatchObject({ code: 'SHARED_KAFKA_OUTAGE_EXCEEDED', retriable: false });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(6_000);
+        expect(readiness.isReady()).toBe(false);
+      } finally {
+        broker.resume();
+        await producer.close();
+      }
+    }, 120_000);
+  });
 });

@@ -105,7 +105,10 @@ export async function createPlatformaticProducer(settings: PlatformaticProducerS
       await producer.send({ messages: run.map(toMessage) });
     } catch (error) {
       broken = true;
-      throw toPlatformaticKafkaError(error, 'produce');
+      const coded = toPlatformaticKafkaError(error, 'produce');
+      // Not ready from the first failure on: the library's own retries may already have used the whole budget.
+      if (coded.retriable) readiness?.set(reason, `send failing: ${coded.message}`);
+      throw coded;
     }
   }
 
