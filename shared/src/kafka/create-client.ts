@@ -24,6 +24,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   });
   const outageBudgetMs = connection.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
   const backoff = options.outageBackoff ?? { minDelayMs: 500, maxDelayMs: 15_000 };
+  options.logger.info({ kafkaClient: 'platformatic', compression: connection.compression ?? 'gzip' }, 'producer and partition reader on @platformatic/kafka; group consumer and admin on kafkajs');
   let producers = 0;
   return {
     createConsumer: kafkajs.createConsumer,
