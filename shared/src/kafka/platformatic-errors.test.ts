@@ -27,6 +27,8 @@ describe('toPlatformaticKafkaError', () => {
       // MESSAGE_TOO_LARGE from the broker, after a retriable failure.
       new MultipleErrors('produce failed 2 times.', [new NetworkError('reset'), new ResponseError(PRODUCE_API, 9, { '/responses/0/partitions/0': [10, null] }, undefined)]),
       new AuthenticationError('SASL authentication failed'),
+      // How a connection reports a wrong password: a retriable network error caused by a final one.
+      new MultipleErrors('initProducerId failed 3 times.', [new NetworkError('Connection to 127.0.0.1:9093 failed.', { cause: new AuthenticationError('SASL authentication failed.') })]),
       new UserError('Cannot find broker with node id 7'),
       new NetworkError('Client is closed.', { canRetry: false }),
       new TypeError('undefined is not a function'),

@@ -3,19 +3,24 @@ import { CalwatchError } from '../errors';
 import { isProgrammingError } from '../retry';
 import { buildKafkaError } from './kafka-error';
 
-/** Every failure inside a library error: its retry history and per-broker failures, depth first. */
+/**
+ * Every failure inside a library error, depth first: its retry history, per-broker failures
+ * and causes (a failed SASL handshake is a retriable "connection failed" caused by a final
+ * authentication failure).
+ */
 function* failuresOf(error: Error): Generator<Error> {
   yield error;
   if (GenericError.isGenericError(error) && MultipleErrors.isMultipleErrors(error)) {
     for (const inner of error.errors as unknown[]) if (inner instanceof Error) yield* failuresOf(inner);
   }
+  if (error.cause instanceof Error) yield* failuresOf(error.cause);
 }
 
 /**
  * Whether waiting can fix a @platformatic/kafka failure. The library marks each failure
  * `canRetry` and retries only when every failure in the chain allows it; the adapter takes
- * the same verdict (a request timeout or a refused connection: yes; a record the broker
- * refuses, an authentication failure, a closed client: no). Failures from outside the
+ * the same verdict, causes included (a request timeout or a refused connection: yes; a
+ * record the broker refuses, an authentication failure, a closed client: no). Failures from outside the
  * library are connection trouble, unless they are programming errors.
  */
 export function isRetriablePlatformaticFailure(error: unknown): boolean {
