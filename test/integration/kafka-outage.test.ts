@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KAFKA_CLIENT_LIBRARIES, createKafkaClient, createLogger, createReadiness, type Consumer, type Producer } from '@calwatch/shared';
 import { uniqueName } from '../harness/services';
@@ -123,6 +124,47 @@ describe('a stalled broker (SIGSTOP) is ridden out', () => {
       } finally {
         broker.resume();
         await producer.close();
+      }
+    }, 120_000);
+
+    it('a partition reader rides out a stall in the middle of a read: every record once', async () => {
+      const kafka = createKafkaClient({
+        connection: { brokers: broker.brokers, clientId: 'outage-reader-test', ssl: false, outageBudgetMs: 120_000, client },
+        logger: createLogger({ service: 'outage-test', version: '0', level: 'silent' }),
+        requestTimeoutMs: 3_000,
+        retries: 2,
+        outageBackoff: { minDelayMs: 200, maxDelayMs: 2_000 },
+      });
+      const topic = uniqueName('outage-reader');
+      const admin = await kafka.createAdmin();
+      await admin.ensureTopics([{ topic, numPartitions: 2, compacted: false }]);
+      await admin.close();
+      const producer = await kafka.createProducer({ compress: false });
+      // Incompressible values, several fetches' worth per partition.
+      const values = Array.from({ length: 3_000 }, (_, i) => `${i}:${randomBytes(768).toString('hex')}`);
+      try {
+        for (let i = 0; i < values.length; i += 300) await producer.send(values.slice(i, i + 300).map((value, j) => ({ topic, key: `k-${(i + j) % 5}`, value })));
+      } finally {
+        await producer.close();
+      }
+      const seen: string[] = [];
+      let stalled = false;
+      let resumeTimer: NodeJS.Timeout | undefined;
+      try {
+        const { records } = await kafka.createPartitionReader().readToEnd(topic, [0, 1], (batch) => {
+          for (const r of batch) seen.push(r.value!.toString());
+          if (!stalled) {
+            stalled = true;
+            broker.pause();
+            resumeTimer = setTimeout(() => broker.resume(), 12_000);
+          }
+        });
+        expect(stalled).toBe(true);
+        expect(records).toBe(values.length);
+        expect([...seen].sort()).toEqual([...values].sort());
+      } finally {
+        clearTimeout(resumeTimer);
+        broker.resume();
       }
     }, 120_000);
   });

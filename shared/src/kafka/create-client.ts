@@ -1,11 +1,10 @@
-import { createKafkajsClient, type KafkaClientOptions } from './kafkajs-client';
+import { CLIENT_DEFAULTS, createKafkajsClient, type KafkaClientOptions } from './kafkajs-client';
+import { DEFAULT_OUTAGE_BACKOFF, DEFAULT_OUTAGE_BUDGET_MS } from './outage';
 import { buildPlatformaticOptions } from './platformatic-options';
 import { createPlatformaticProducer } from './platformatic-producer';
 import { createPlatformaticPartitionReader } from './platformatic-reader';
 import { DEFAULT_MAX_RECORD_BYTES } from './record-size';
 import type { KafkaClient } from './types';
-
-const DEFAULT_OUTAGE_BUDGET_MS = 5 * 60 * 1000;
 
 /**
  * calwatch's Kafka client. KAFKA_CLIENT (connection.client) picks the library of the
@@ -18,12 +17,12 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   // The kafkajs part never compresses with a codec it lacks: its producer is not used here.
   const kafkajs = createKafkajsClient({ ...options, connection: { ...connection, compression: 'gzip' } });
   const clientOptions = buildPlatformaticOptions(connection, {
-    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-    connectionTimeoutMs: options.connectionTimeoutMs ?? 3_000,
-    retries: options.retries ?? 8,
+    requestTimeoutMs: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+    connectionTimeoutMs: options.connectionTimeoutMs ?? CLIENT_DEFAULTS.connectionTimeoutMs,
+    retries: options.retries ?? CLIENT_DEFAULTS.retries,
   });
   const outageBudgetMs = connection.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
-  const backoff = options.outageBackoff ?? { minDelayMs: 500, maxDelayMs: 15_000 };
+  const backoff = options.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
   options.logger.info({ kafkaClient: 'platformatic', compression: connection.compression ?? 'gzip' }, 'producer and partition reader on @platformatic/kafka; group consumer and admin on kafkajs');
   let producers = 0;
   return {

@@ -8,7 +8,7 @@ import { backoffDelayMs, isProgrammingError, retry } from '../retry';
 import type { Logger } from '../logger';
 import type { Readiness } from '../readiness';
 import { buildKafkaError } from './kafka-error';
-import { rideOutOutage } from './outage';
+import { DEFAULT_OUTAGE_BACKOFF, DEFAULT_OUTAGE_BUDGET_MS, rideOutOutage } from './outage';
 import { DEFAULT_MAX_RECORD_BYTES, planSends } from './record-size';
 import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
 import type {
@@ -26,6 +26,9 @@ import type {
   TopicPartitionOffset,
 } from './types';
 
+/** Request timeout, connection timeout and client-level retries when KafkaClientOptions leaves them out, for either library. */
+export const CLIENT_DEFAULTS = { requestTimeoutMs: 30_000, connectionTimeoutMs: 3_000, retries: 8 } as const;
+
 export interface KafkaClientOptions {
   connection: KafkaConnection;
   logger: Logger;
@@ -40,8 +43,6 @@ export interface KafkaClientOptions {
   /** Backoff of the adapter's own retries of sends and consumer restarts; tests pass small ones. */
   outageBackoff?: { minDelayMs: number; maxDelayMs: number };
 }
-
-const DEFAULT_OUTAGE_BUDGET_MS = 5 * 60 * 1000;
 
 // kafkajs is CommonJS: Node's ESM loader only sees some of its names, so take them from the default export.
 const { CompressionTypes, Kafka, KafkaJSError } = kafkajs;
@@ -163,7 +164,7 @@ export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
   }
   const maxRecordBytes = connection.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const outageBudgetMs = connection.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
-  const backoff = options.outageBackoff ?? { minDelayMs: 500, maxDelayMs: 15_000 };
+  const backoff = options.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
   let producers = 0;
   const sasl: SASLOptions | undefined = connection.sasl === undefined
     ? undefined
@@ -173,11 +174,11 @@ export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
     brokers: connection.brokers,
     ssl: buildKafkaTlsOptions(connection.ssl),
     ...(sasl === undefined ? {} : { sasl }),
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
-    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    requestTimeout: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+    connectionTimeout: options.connectionTimeoutMs ?? CLIENT_DEFAULTS.connectionTimeoutMs,
     logLevel: kafkajsLevelFor(logger),
     logCreator: createKafkajsLogCreator(logger),
-    retry: { retries: options.retries ?? 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+    retry: { retries: options.retries ?? CLIENT_DEFAULTS.retries, initialRetryTime: 200, maxRetryTime: 10_000 },
   });
 
   async function createProducer(producerOptions: ProducerOptions = {}): Promise<Producer> {
