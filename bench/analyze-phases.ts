@@ -65,7 +65,7 @@ const coreS = Math.max(0, Math.round((seconds(at) - buildS) * 100) / 100);
 
 at = performance.now();
 const findings = pipeline.findings();
-const json = renderJson({ asOf, reports: [report], built, findings, revocations: [], eventsApplied: built_, eventsAfterAsOf: events - built_, pools: [] });
+const json = renderJson({ asOf, reports: [report], built, findings, revocations: [], eventsApplied: built_, eventsAfterAsOf: events - built_, timeAhead: { count: 0, examples: [] }, pools: [] });
 const reportS = seconds(at);
 
 process.stdout.write(

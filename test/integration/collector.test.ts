@@ -439,18 +439,20 @@ describe('collector on a real broker', () => {
   });
 
   it('ingests drop-folder files: good ones to done/, junk to failed/, left-over files after a restart', async () => {
+    // The exports name when they were taken, as scheduled exports do: the fixture's licenses are
+    // from 2024, so a file time of today would be bounded by their expiry (the same for both).
     const dir = await mkdtemp(join(tmpdir(), 'calwatch-drop-int-'));
     folders.push(dir);
-    await writeFile(join(dir, 'left-over.csv'), buildIssuedLicensesCsv('LSINT5', [buildIssuedLicenseRow(21), buildIssuedLicenseRow(22)]));
+    await writeFile(join(dir, 'left-over_20240501T000000Z.csv'), buildIssuedLicensesCsv('LSINT5', [buildIssuedLicenseRow(21), buildIssuedLicenseRow(22)]));
     const { service } = await startCollector({ COLLECTOR_DROP_DIR: dir });
     await writeFile(join(dir, 'junk.txt'), 'this is not an export\n');
-    await waitFor(async () => (await readdir(join(dir, 'failed'))).includes('junk.txt.error.json') && (await readdir(join(dir, 'done'))).includes('left-over.csv'));
+    await waitFor(async () => (await readdir(join(dir, 'failed'))).includes('junk.txt.error.json') && (await readdir(join(dir, 'done'))).includes('left-over_20240501T000000Z.csv'));
     expect(transitions(await readEvents('LSINT5'))).toEqual(['license.issued:21', 'license.issued:22']);
 
     await service.stop();
-    await writeFile(join(dir, 'while-down.csv'), buildIssuedLicensesCsv('LSINT5', [buildIssuedLicenseRow(21), buildIssuedLicenseRow(23)]));
+    await writeFile(join(dir, 'while-down_20240515T000000Z.csv'), buildIssuedLicensesCsv('LSINT5', [buildIssuedLicenseRow(21), buildIssuedLicenseRow(23)]));
     const restarted = await startCollector({ COLLECTOR_DROP_DIR: dir });
-    await waitFor(async () => (await readdir(join(dir, 'done'))).includes('while-down.csv'));
+    await waitFor(async () => (await readdir(join(dir, 'done'))).includes('while-down_20240515T000000Z.csv'));
     expect(transitions(await readEvents('LSINT5'))).toEqual(['license.issued:21', 'license.issued:22', 'license.issued:23', 'license.returned:22']);
     await restarted.service.stop();
   });

@@ -100,7 +100,13 @@ async function* inflateLayers(source: AsyncIterable<Buffer>, depth: number, must
  * Reads a request body under both size limits. Decompression runs chunk by chunk, so a
  * gzip bomb is stopped once it has inflated past the limit, without holding it in memory.
  */
-export function readBody(source: AsyncIterable<Buffer | string>, coding: ContentCoding, limits: BodyLimits): BodyStream {
+export function readBody(
+  source: AsyncIterable<Buffer | string>,
+  coding: ContentCoding,
+  limits: BodyLimits,
+  /** Told the running total of decoded bytes (the in-flight budget); may throw to stop reading. */
+  onDecodedBytes?: (total: number) => void,
+): BodyStream {
   let received = 0;
   let decoded = 0;
   const headParts: Buffer[] = [];
@@ -136,6 +142,7 @@ export function readBody(source: AsyncIterable<Buffer | string>, coding: Content
           context: { maxDecompressedBytes: limits.maxDecompressedBytes, receivedBytes: received },
         });
       }
+      onDecodedBytes?.(decoded);
       yield chunk;
     }
   }

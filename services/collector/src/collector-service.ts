@@ -12,10 +12,11 @@ import {
   type Service,
 } from '@calwatch/shared';
 import type { CollectorConfig } from './config';
-import { createDropFolder, type DropFolder, type ParseFileFn } from './drop-folder';
+import { createDropFolder, type DropFolder } from './drop-folder';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
-import { buildCollectorApp, type CollectorApp, type ParseFn, type Readiness } from './http-app';
+import { buildCollectorApp, buildServerTimeouts, type CollectorApp, type HttpLimits, type ParseFn, type Readiness } from './http-app';
+import { createAuthFailureLimiter } from './auth-failure-limiter';
 import { createInFlightBudget } from './in-flight-budget';
 import { createIngestor } from './ingestor';
 import { createKafkaAvailability, withAvailability } from './kafka-availability';
@@ -43,9 +44,8 @@ export interface CollectorServiceOptions {
   logger: Logger;
   kafka: KafkaClient;
   now?: () => Date;
-  /** Parsers; the shared ones unless a test or benchmark passes others. */
+  /** The parser of request bodies and drop-folder files; the shared one unless a test or benchmark passes another. */
   parse?: ParseFn;
-  parseFile?: ParseFileFn;
   /** Process metrics (event loop, memory); off in tests that build several collectors. */
   defaultMetrics?: boolean;
   /** Kafka stayed unavailable past KAFKA_OUTAGE_BUDGET_MS: the process should exit non-zero. */
@@ -139,16 +139,28 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
         }),
         availability,
       );
-      const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString()) });
+      const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString(), config.COLLECTOR_MAX_EVENT_TIME_SKEW_MS),
+      });
       const ingestor = createIngestor({
         publisher,
         snapshots: coordinator,
         batchRecords: config.COLLECTOR_PUBLISH_BATCH_RECORDS,
         maxReportedRejections: config.COLLECTOR_MAX_REPORTED_REJECTIONS,
+        maxEventTimeSkewMs: config.COLLECTOR_MAX_EVENT_TIME_SKEW_MS,
         now,
         onRecords: (outcome, code, source, count) => metrics.records.inc({ outcome, code, source }, count),
       });
 
+      const limits: HttpLimits = {
+        maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
+        maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES,
+        maxClockSkewMs: config.COLLECTOR_MAX_CLOCK_SKEW_MS,
+        retryAfterSeconds: config.COLLECTOR_RETRY_AFTER_SECONDS,
+        requestTimeoutMs: config.COLLECTOR_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: config.COLLECTOR_HEADERS_TIMEOUT_MS,
+        idleTimeoutMs: config.COLLECTOR_IDLE_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.COLLECTOR_KEEP_ALIVE_TIMEOUT_MS,
+      };
       let serverFactory: FastifyServerFactory | undefined;
       if (config.COLLECTOR_TLS_CERT_FILE !== undefined && config.COLLECTOR_TLS_KEY_FILE !== undefined) {
         const paths: TlsFilePaths = {
@@ -163,7 +175,7 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
           pollMs: config.COLLECTOR_TLS_RELOAD_POLL_MS,
         });
         tlsReloader = reloader;
-        const serverOptions = buildHttpsServerOptions(await reloader.load(), paths);
+        const serverOptions = { ...buildHttpsServerOptions(await reloader.load(), paths), ...buildServerTimeouts(limits) };
         // fastify types its server as http.Server; an https.Server serves the same requests.
         serverFactory = (handler) => createHttpsServer(serverOptions, handler) as unknown as HttpServer;
       }
@@ -171,16 +183,12 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
       app = buildCollectorApp({
         logger,
         tokens,
+        authLimiter: createAuthFailureLimiter({ maxFailures: config.COLLECTOR_AUTH_MAX_FAILURES, windowMs: config.COLLECTOR_AUTH_FAILURE_WINDOW_MS }),
         ingestor,
         budget,
         availability,
         metrics,
-        limits: {
-          maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
-          maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES,
-          maxClockSkewMs: config.COLLECTOR_MAX_CLOCK_SKEW_MS,
-          retryAfterSeconds: config.COLLECTOR_RETRY_AFTER_SECONDS,
-        },
+        limits,
         readiness,
         deadLetterRequest: (deadLetter) => publisher.publish([], [deadLetter]),
         ...(options.parse === undefined ? {} : { parse: options.parse }),
@@ -212,7 +220,8 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
           scanIntervalMs: config.COLLECTOR_DROP_SCAN_INTERVAL_MS,
           canPublish: () => state === 'running' && availability.tryEnter(),
           onOutcome: (outcome) => metrics.dropFiles.inc({ outcome }),
-          ...(options.parseFile === undefined ? {} : { parse: options.parseFile }),
+          limits: { maxBytes: config.COLLECTOR_MAX_BODY_BYTES, maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES },
+          ...(options.parse === undefined ? {} : { parse: options.parse }),
           now,
         });
         await dropFolder.start();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { csvList, intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/shared';
+import { splitTokenEntry } from './token-auth';
 
 const MIB = 1024 * 1024;
 
@@ -26,9 +27,13 @@ export const CollectorConfigSchema = z
       .describe('PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS) besides their bearer token.'),
     COLLECTOR_TLS_RELOAD_POLL_MS: intVar(100).default(60_000).describe('How often the TLS files are checked for changes, besides file-system notifications.'),
     COLLECTOR_TOKENS: csvList
-      .pipe(z.array(z.string().min(MIN_TOKEN_LENGTH, `tokens must be at least ${MIN_TOKEN_LENGTH} characters`)))
+      .pipe(
+        z.array(
+          z.string().refine((entry) => splitTokenEntry(entry).token.length >= MIN_TOKEN_LENGTH, `tokens must be at least ${MIN_TOKEN_LENGTH} characters`),
+        ),
+      )
       .default([])
-      .describe('Comma-separated bearer tokens accepted by the API.'),
+      .describe('Comma-separated bearer tokens accepted by the API; `token=LS01|LS02` limits a token to those license servers.'),
     COLLECTOR_TOKENS_FILE: z
       .string()
       .min(1)
@@ -49,6 +54,19 @@ export const CollectorConfigSchema = z
       .describe('After Kafka failed to take records, requests get 503 for this long before one is let through to try again.'),
     COLLECTOR_PUBLISH_BATCH_RECORDS: intVar(1).default(1_000).describe('Records per produce request while streaming a body to Kafka.'),
     COLLECTOR_MAX_REPORTED_REJECTIONS: intVar(0).default(20).describe('Rejection reasons listed in a response or drop-folder report (all go to the dead-letter topic).'),
+    COLLECTOR_AUTH_MAX_FAILURES: intVar(1)
+      .default(10)
+      .describe('Failed authentications one client address may make within COLLECTOR_AUTH_FAILURE_WINDOW_MS; beyond it the address gets 429 until the window ends.'),
+    COLLECTOR_AUTH_FAILURE_WINDOW_MS: intVar(1_000).default(60_000).describe('Window over which failed authentications per client address are counted.'),
+    COLLECTOR_REQUEST_TIMEOUT_MS: intVar(1_000)
+      .default(300_000)
+      .describe('Longest time a request may take from its first byte to its response (slow uploads are cut off with 408).'),
+    COLLECTOR_HEADERS_TIMEOUT_MS: intVar(1_000).default(10_000).describe('Longest time for a client to send the request headers.'),
+    COLLECTOR_IDLE_TIMEOUT_MS: intVar(1_000).default(30_000).describe('A connection that sends nothing for this long (headers or body) is closed.'),
+    COLLECTOR_KEEP_ALIVE_TIMEOUT_MS: intVar(100).default(5_000).describe('How long an idle keep-alive connection is kept open between requests.'),
+    COLLECTOR_MAX_EVENT_TIME_SKEW_MS: intVar(0)
+      .default(86_400_000)
+      .describe('How far past the collector clock an event time may be; later events are dead-lettered as COLLECTOR_EVENT_TIME_AHEAD.'),
     COLLECTOR_MAX_CLOCK_SKEW_MS: intVar(0)
       .default(5 * 60_000)
       .describe('How far in the future X-Calwatch-Snapshot-Time may be; a later time would make every real snapshot look stale.'),

@@ -1,9 +1,11 @@
+import { symlinkSync, unlinkSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSilentLogger } from '@calwatch/shared';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, createSilentLogger } from '@calwatch/shared';
+import type { BodyLimits } from './body-stream';
 import { createDropFolder, type DropFolder } from './drop-folder';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
@@ -23,13 +25,13 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function setup(options: { stableMs?: number; publisher?: EventPublisher; canPublish?: () => boolean } = {}) {
+async function setup(options: { stableMs?: number; publisher?: EventPublisher; canPublish?: () => boolean; limits?: BodyLimits } = {}) {
   dir = await mkdtemp(join(tmpdir(), 'calwatch-drop-'));
   const memory = createMemoryPublisher();
   const publisher = options.publisher ?? memory;
   const now = () => new Date();
-  const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString()) });
-  const ingestor = createIngestor({ publisher, snapshots: coordinator, batchRecords: 50, maxReportedRejections: 10, now });
+  const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString(), DEFAULT_MAX_EVENT_TIME_SKEW_MS) });
+  const ingestor = createIngestor({ publisher, snapshots: coordinator, batchRecords: 50, maxReportedRejections: 10, maxEventTimeSkewMs: DEFAULT_MAX_EVENT_TIME_SKEW_MS, now });
   folder = createDropFolder({
     dir,
     ingestor,
@@ -37,6 +39,7 @@ async function setup(options: { stableMs?: number; publisher?: EventPublisher; c
     stableMs: options.stableMs ?? 0,
     scanIntervalMs: 60_000,
     canPublish: options.canPublish ?? (() => true),
+    limits: options.limits ?? { maxBytes: 10_000_000, maxDecompressedBytes: 40_000_000 },
   });
   return { publisher: memory, folder };
 }
@@ -153,5 +156,52 @@ describe('drop folder', () => {
     await writeFile(join(dir, 'new.ndjson'), `${JSON.stringify(buildClientStoreEvent(2))}\n`);
     while (publisher.events.length < 2 && Date.now() < until + 3000) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(publisher.events.length).toBe(2);
+  });
+
+  it('does not follow a file swapped for a symbolic link between the scan and the read', async () => {
+    const secretDir = await mkdtemp(join(tmpdir(), 'calwatch-secret-'));
+    const secret = join(secretDir, 'other-server.csv');
+    await writeFile(secret, buildIssuedLicensesCsv('LS99', rows));
+    let swapped = false;
+    const { publisher, folder } = await setup({
+      // Asked right before the file is opened: the moment an attacker would swap it.
+      canPublish: () => {
+        if (!swapped) {
+          swapped = true;
+          unlinkSync(join(dir, 'issued.csv'));
+          symlinkSync(secret, join(dir, 'issued.csv'));
+        }
+        return true;
+      },
+    });
+    try {
+      await writeFile(join(dir, 'issued.csv'), buildIssuedLicensesCsv('LS01', rows));
+      await folder.start();
+      await folder.scan();
+      expect(swapped).toBe(true);
+      expect(publisher.events).toEqual([]);
+      const error = JSON.parse(await readFile(join(dir, 'failed', 'issued.csv.error.json'), 'utf8')) as { error: { code: string; message: string } };
+      expect(error.error.code).toBe('COLLECTOR_DROP_FILE_FAILED');
+      expect(error.error.message).toMatch(/symbolic link/);
+    } finally {
+      await rm(secretDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a file larger than the body limit, and one that inflates past the decompressed limit', async () => {
+    const { publisher, folder } = await setup({ limits: { maxBytes: 2_000, maxDecompressedBytes: 50_000 } });
+    const big = buildIssuedLicensesCsv('LS01', Array.from({ length: 100 }, (_, i) => buildIssuedLicenseRow(i + 1)));
+    expect(big.length).toBeGreaterThan(2_000);
+    await writeFile(join(dir, 'big.csv'), big);
+    const bomb = gzipSync(Buffer.concat([Buffer.from(buildIssuedLicensesCsv('LS01', rows)), Buffer.alloc(1_000_000, 0x20)]));
+    expect(bomb.length).toBeLessThan(2_000);
+    await writeFile(join(dir, 'bomb.csv.gz'), bomb);
+    await folder.start();
+    await folder.scan();
+    expect(publisher.events).toEqual([]);
+    const codes = await Promise.all(
+      ['big.csv', 'bomb.csv.gz'].map(async (name) => (JSON.parse(await readFile(join(dir, 'failed', `${name}.error.json`), 'utf8')) as { error: { code: string } }).error.code),
+    );
+    expect(codes).toEqual(['COLLECTOR_BODY_TOO_LARGE', 'COLLECTOR_DECOMPRESSED_TOO_LARGE']);
   });
 });

@@ -1,5 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { constants, watch, type FSWatcher } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ChosenSnapshotTime,
@@ -10,14 +10,18 @@ import {
   chooseSnapshotTime,
   isCalwatchError,
   msFromIso,
-  parseFile,
+  parseStream,
   snapshotTimeFromName,
 } from '@calwatch/shared';
+import { readBody, type BodyLimits } from './body-stream';
 import { COLLECTOR_ERRORS } from './errors';
 import { createStabilityTracker, isIgnoredDropFile } from './file-stability';
 import type { IngestResult, Ingestor, ItemKind } from './ingestor';
 
-export type ParseFileFn = (path: string, options: Omit<ParseOptions, 'ref'> & { ref?: string }) => AsyncIterable<ParsedItem>;
+export type ParseStreamFn = (input: AsyncIterable<Buffer | string>, options: ParseOptions) => AsyncIterable<ParsedItem>;
+
+/** Opened read-only, never through a symbolic link, and without blocking on a FIFO. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export interface DropFolderOptions {
   dir: string;
@@ -28,7 +32,9 @@ export interface DropFolderOptions {
   /** False while Kafka is known to be down: files wait in the folder. */
   canPublish: () => boolean;
   onOutcome?: (outcome: 'done' | 'failed' | 'retry') => void;
-  parse?: ParseFileFn;
+  /** The limits of an HTTP body apply to a file too: as stored, and after gzip. */
+  limits: BodyLimits;
+  parse?: ParseStreamFn;
   now?: () => Date;
 }
 
@@ -51,8 +57,8 @@ export const FAILED_DIR = 'failed';
  * up at the next start; re-reading one emits the same event ids, so that is harmless.
  */
 export function createDropFolder(options: DropFolderOptions): DropFolder {
-  const { dir, ingestor, logger } = options;
-  const parse = options.parse ?? parseFile;
+  const { dir, ingestor, logger, limits } = options;
+  const parse = options.parse ?? parseStream;
   const now = options.now ?? (() => new Date());
   const tracker = createStabilityTracker(options.stableMs);
   const log = logger.child({ component: 'drop-folder', dir });
@@ -107,25 +113,66 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
         waiting = true;
         break;
       }
-      await ingestFile(name, path, info);
+      await ingestFile(name, path);
     }
     // Come back once the files seen changing may have settled.
     if (waiting) schedule(Math.max(options.stableMs, 50));
   }
 
-  async function ingestFile(name: string, path: string, info: { size: number; mtime: Date }): Promise<void> {
+  /**
+   * Opens what the scan saw, refusing a symbolic link put in its place since (O_NOFOLLOW)
+   * and anything but a regular file (checked on the open descriptor, so it is the file
+   * that will be read).
+   */
+  async function openRegular(path: string): Promise<{ handle: FileHandle; size: number; mtime: Date }> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, OPEN_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ELOOP' || code === 'EMLINK' ? 'it is a symbolic link' : `it cannot be opened (${code ?? (error as Error).message})`;
+      throw COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', `the file was not read: ${why}`, { cause: error });
+    }
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      await handle.close();
+      throw COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', 'the file was not read: it is not a regular file');
+    }
+    return { handle, size: info.size, mtime: info.mtime };
+  }
+
+  /** The opened file's parsed items, read from its start under the body limits. */
+  function readItems(handle: FileHandle, options: ParseOptions): AsyncIterable<ParsedItem> {
+    const body = readBody(handle.createReadStream({ start: 0, autoClose: false }) as AsyncIterable<Buffer>, 'identity', limits);
+    return parse(body.chunks, options);
+  }
+
+  async function ingestFile(name: string, path: string): Promise<void> {
     const at = now();
-    if (info.size === 0) {
-      await moveToFailed(name, COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', 'the file is empty'), undefined);
+    let opened: { handle: FileHandle; size: number; mtime: Date };
+    try {
+      opened = await openRegular(path);
+    } catch (error) {
+      await moveToFailed(name, error as { code: string; message: string }, undefined);
+      return;
+    }
+    const { handle } = opened;
+    if (opened.size === 0 || opened.size > limits.maxBytes) {
+      await handle.close();
+      const error =
+        opened.size === 0
+          ? COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', 'the file is empty')
+          : COLLECTOR_ERRORS.create('COLLECTOR_BODY_TOO_LARGE', `the file of ${opened.size} bytes exceeds ${limits.maxBytes} bytes`);
+      await moveToFailed(name, error, undefined);
       return;
     }
     let result: IngestResult;
     let snapshotTime: ChosenSnapshotTime;
     try {
-      snapshotTime = await snapshotTimeOf(name, path, info.mtime, at);
+      snapshotTime = await snapshotTimeOf(name, path, handle, opened.mtime, at);
       if (snapshotTime.warning !== null) log.warn({ file: name, snapshotTime: snapshotTime.time, from: snapshotTime.from }, `snapshot time: ${snapshotTime.warning}`);
       const takenAt = snapshotTime.time;
-      result = await ingestor.ingest({ items: parse(path, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
+      result = await ingestor.ingest({ items: readItems(handle, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
     } catch (error) {
       if (isCalwatchError(error) && error.retriable) {
         tracker.forget(name);
@@ -138,6 +185,8 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
         : COLLECTOR_ERRORS.create('COLLECTOR_DROP_FILE_FAILED', `the file could not be read: ${(error as Error).message}`, { cause: error });
       await moveToFailed(name, failure, undefined);
       return;
+    } finally {
+      await handle.close();
     }
     if (result.accepted === 0) {
       const reason = result.rejected > 0 ? `no record could be read; ${result.rejected} rejected (see the dead-letter topic)` : 'the file holds no records';
@@ -157,12 +206,12 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
    * export's licenses prove: a copied export's mtime is when it was copied. The file is read
    * once ahead for that; a file that is not a license export stops at its first record.
    */
-  async function snapshotTimeOf(name: string, path: string, mtime: Date, at: Date): Promise<ChosenSnapshotTime> {
+  async function snapshotTimeOf(name: string, path: string, handle: FileHandle, mtime: Date, at: Date): Promise<ChosenSnapshotTime> {
     const guessMs = Math.min(mtime.getTime(), at.getTime());
     const fromName = snapshotTimeFromName(name);
     const bounds = new SnapshotTimeBoundsBuilder();
     if (fromName === undefined) {
-      for await (const item of parse(path, { ref: path, observedTime: new Date(guessMs).toISOString() })) {
+      for await (const item of readItems(handle, { ref: path, observedTime: new Date(guessMs).toISOString() })) {
         if (item.kind === 'rejected') continue;
         if (item.kind !== 'issued-license') break;
         const { license } = item;

@@ -12,7 +12,7 @@ describe('collector error codes', () => {
       expect(code).toMatch(/^COLLECTOR_[A-Z_]+$/);
       expect(others.has(code)).toBe(false);
       expect(spec.description.length).toBeGreaterThan(20);
-      expect([400, 401, 404, 413, 415, 429, 500, 503]).toContain(spec.httpStatus);
+      expect([400, 401, 403, 404, 413, 415, 429, 500, 503]).toContain(spec.httpStatus);
       expect(README).toContain(`| \`${code}\` | ${spec.httpStatus} |`);
     }
   });

@@ -16,6 +16,16 @@ export const COLLECTOR_ERRORS = defineErrors({
     retriable: false,
     httpStatus: 401,
   },
+  COLLECTOR_FORBIDDEN: {
+    description: 'The bearer token is limited to other license servers (COLLECTOR_TOKENS `token=LS01|LS02`) than the data names; nothing of that server was published.',
+    retriable: false,
+    httpStatus: 403,
+  },
+  COLLECTOR_AUTH_RATE_LIMITED: {
+    description: 'Too many failed authentications from this client address (COLLECTOR_AUTH_MAX_FAILURES per COLLECTOR_AUTH_FAILURE_WINDOW_MS); retry after the Retry-After delay.',
+    retriable: true,
+    httpStatus: 429,
+  },
   COLLECTOR_UNSUPPORTED_MEDIA_TYPE: {
     description: 'The Content-Type is not one this endpoint reads; the message lists the accepted types.',
     retriable: false,
@@ -103,6 +113,11 @@ export const COLLECTOR_ERRORS = defineErrors({
   },
   COLLECTOR_INVALID_EVENT: {
     description: 'Dead-letter code: a record was read but the event built from it fails the canonical schema; `issues` lists why.',
+    retriable: false,
+    httpStatus: 400,
+  },
+  COLLECTOR_EVENT_TIME_AHEAD: {
+    description: 'Dead-letter code: the event time is more than COLLECTOR_MAX_EVENT_TIME_SKEW_MS past the collector clock (a source with a wrong clock); it would move the processor past every real event.',
     retriable: false,
     httpStatus: 400,
   },

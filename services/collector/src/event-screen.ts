@@ -1,4 +1,4 @@
-import { CanonicalEvent, type DeadLetter } from '@calwatch/shared';
+import { CanonicalEvent, buildDeadLetterOriginal, isEventTimeAhead, type DeadLetter } from '@calwatch/shared';
 
 export interface ScreenedEvents {
   valid: CanonicalEvent[];
@@ -7,13 +7,40 @@ export interface ScreenedEvents {
 
 export type ScreenResult = { ok: true; event: CanonicalEvent } | { ok: false; deadLetter: DeadLetter };
 
+export interface ScreenContext {
+  ref: string;
+  record: number | null;
+  /** The collector's clock (ISO instant): dead letters carry it and event times are bounded by it. */
+  at: string;
+  /** How far past `at` an event time may be. */
+  maxEventTimeSkewMs: number;
+}
+
 /**
  * The last check before Kafka: whatever built an event, only what passes the canonical
- * schema is published; the rest becomes a dead letter with the zod issues.
+ * schema is published; the rest becomes a dead letter with the zod issues. An event time
+ * far past the collector clock is refused too: downstream, one such event would move a
+ * partition's clock ahead of every real event (they would all be too late).
  */
-export function screenEvent(event: unknown, where: { ref: string; record: number | null; at: string }): ScreenResult {
+export function screenEvent(event: unknown, where: ScreenContext): ScreenResult {
   const parsed = CanonicalEvent.safeParse(event);
-  if (parsed.success) return { ok: true, event: parsed.data };
+  if (parsed.success) {
+    const clockMs = Date.parse(where.at);
+    if (!isEventTimeAhead(parsed.data.eventTime, clockMs, where.maxEventTimeSkewMs)) return { ok: true, event: parsed.data };
+    const notAfterMs = clockMs + where.maxEventTimeSkewMs;
+    return {
+      ok: false,
+      deadLetter: {
+        schemaVersion: 1,
+        at: where.at,
+        code: 'COLLECTOR_EVENT_TIME_AHEAD',
+        reason: `${parsed.data.type} event time ${parsed.data.eventTime} is more than ${where.maxEventTimeSkewMs} ms past the collector clock ${where.at}; check the source's clock`,
+        location: { ref: where.ref, line: null, record: where.record, field: 'eventTime' },
+        issues: [{ path: 'eventTime', message: `later than ${new Date(notAfterMs).toISOString()}` }],
+        ...buildDeadLetterOriginal(safeStringify(event)),
+      },
+    };
+  }
   const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   const type = (event as { type?: unknown } | null)?.type;
   const summary = issues
@@ -29,16 +56,16 @@ export function screenEvent(event: unknown, where: { ref: string; record: number
       reason: `${typeof type === 'string' ? type : 'event'} fails the canonical schema: ${summary}`,
       location: { ref: where.ref, line: null, record: where.record, field: issues[0]?.path ?? null },
       issues,
-      originalBase64: Buffer.from(safeStringify(event)).toString('base64'),
+      ...buildDeadLetterOriginal(safeStringify(event)),
     },
   };
 }
 
-export function screenEvents(events: readonly unknown[], ref: string, at: string): ScreenedEvents {
+export function screenEvents(events: readonly unknown[], ref: string, at: string, maxEventTimeSkewMs: number): ScreenedEvents {
   const valid: CanonicalEvent[] = [];
   const deadLetters: DeadLetter[] = [];
   for (const event of events) {
-    const result = screenEvent(event, { ref, record: null, at });
+    const result = screenEvent(event, { ref, record: null, at, maxEventTimeSkewMs });
     if (result.ok) valid.push(result.event);
     else deadLetters.push(result.deadLetter);
   }

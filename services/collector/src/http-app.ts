@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerOptions } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
 import {
   CalwatchError,
+  buildDeadLetterOriginal,
   isCalwatchError,
   normalizeComputer,
   parseStream,
@@ -14,11 +16,12 @@ import {
 } from '@calwatch/shared';
 import { parseContentEncoding, readBody, type BodyStream } from './body-stream';
 import { COLLECTOR_ERRORS, httpStatusOf, type CollectorErrorCode } from './errors';
+import type { AuthFailureLimiter } from './auth-failure-limiter';
 import type { InFlightBudget } from './in-flight-budget';
 import type { IngestResult, Ingestor, ItemKind } from './ingestor';
 import type { KafkaAvailability } from './kafka-availability';
 import type { CollectorMetrics } from './metrics';
-import type { TokenStore } from './token-auth';
+import { grantCovers, type TokenGrant, type TokenStore } from './token-auth';
 
 export type ParseFn = (input: AsyncIterable<Buffer | string>, options: ParseOptions) => AsyncIterable<ParsedItem>;
 
@@ -27,6 +30,12 @@ export interface HttpLimits {
   maxDecompressedBytes: number;
   maxClockSkewMs: number;
   retryAfterSeconds: number;
+  /** First byte to response; a slow upload is cut off (408) rather than holding a slot. */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** A socket that sends nothing for this long is closed (a stalled body). */
+  idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
 }
 
 export interface Readiness {
@@ -40,6 +49,8 @@ export interface Readiness {
 export interface CollectorAppOptions {
   logger: Logger;
   tokens: TokenStore;
+  /** Failed authentications per client address. */
+  authLimiter: AuthFailureLimiter;
   ingestor: Ingestor;
   budget: InFlightBudget;
   availability: KafkaAvailability;
@@ -52,6 +63,13 @@ export interface CollectorAppOptions {
   now?: () => Date;
   /** Builds the listening server (HTTPS when COLLECTOR_TLS_* are set); fastify's plain HTTP server otherwise. */
   serverFactory?: FastifyServerFactory;
+}
+
+/** Who may call a route: decided per route when it is declared, never from the URL text. */
+type RouteAuth = 'token' | 'public';
+
+interface RouteConfig {
+  auth: RouteAuth;
 }
 
 interface IngestRoute {
@@ -102,6 +120,21 @@ const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,253}$/;
 /** Body codes for which the refused request is kept as a dead letter (its first bytes). */
 const DEAD_LETTERED_BODY_ERRORS: ReadonlySet<string> = new Set(['COLLECTOR_BAD_GZIP', 'COLLECTOR_BODY_TOO_LARGE', 'COLLECTOR_DECOMPRESSED_TOO_LARGE']);
 
+/**
+ * Node server options that bound slow clients. A serverFactory (HTTPS) must build its
+ * server with them: the checking interval can only be given to the constructor.
+ */
+export function buildServerTimeouts(limits: HttpLimits): Pick<ServerOptions, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval'> {
+  return {
+    headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks both timeouts on this period (30 s by default), which would let a slow
+    // client keep its slot up to that much longer than the limit says.
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+  };
+}
+
 function headerValue(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -116,7 +149,7 @@ function fail(code: CollectorErrorCode, message: string, context?: Record<string
  * build it with an in-memory publisher and call it with `inject` (no port, no Kafka).
  */
 export function buildCollectorApp(options: CollectorAppOptions) {
-  const { tokens, ingestor, budget, availability, metrics, limits } = options;
+  const { tokens, authLimiter, ingestor, budget, availability, metrics, limits } = options;
   const parse = options.parse ?? parseStream;
   const now = options.now ?? (() => new Date());
   const logger = options.logger.child({ component: 'http' });
@@ -127,8 +160,19 @@ export function buildCollectorApp(options: CollectorAppOptions) {
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: buildServerTimeouts(limits),
     ...(options.serverFactory === undefined ? {} : { serverFactory: options.serverFactory }),
   });
+  // Fastify applies its timeouts only to a server it builds itself: set them on one a
+  // serverFactory built too (the checking interval must come with its constructor options).
+  app.server.requestTimeout = limits.requestTimeoutMs;
+  app.server.headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  app.server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  app.server.setTimeout(limits.idleTimeoutMs);
+  const grants = new WeakMap<FastifyRequest, TokenGrant>();
 
   // Bodies are streamed by the handlers (size limits, gzip, parsing as bytes arrive).
   app.removeAllContentTypeParsers();
@@ -146,12 +190,30 @@ export function buildCollectorApp(options: CollectorAppOptions) {
     return sendError(reply, error);
   }
 
+  // Runs after routing, so it sees the route the request will reach, however its URL was
+  // spelled (percent-encoded, mixed case): the route's own declaration decides.
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v1/')) return;
-    if (!tokens.verify(headerValue(request, 'authorization'))) {
+    // Unknown paths answer 404 (see the not-found handler) without reading the body.
+    if (request.is404) return undefined;
+    const auth = (request.routeOptions.config as Partial<RouteConfig> | undefined)?.auth;
+    if (auth === 'public') return undefined;
+    // Any route that does not declare itself public needs a token (fail closed).
+    const address = request.ip;
+    const waitMs = authLimiter.blockedForMs(address, now().getTime());
+    if (waitMs > 0) {
+      metrics.authFailures.inc({ reason: 'rate-limited' });
+      reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
+      return refuse(reply, request, fail('COLLECTOR_AUTH_RATE_LIMITED', 'too many failed authentications from this address; retry later'));
+    }
+    const authorization = headerValue(request, 'authorization');
+    const grant = tokens.authorize(authorization);
+    if (grant === undefined) {
+      authLimiter.recordFailure(address, now().getTime());
+      metrics.authFailures.inc({ reason: authorization === undefined ? 'missing' : 'invalid' });
       reply.header('www-authenticate', 'Bearer realm="calwatch"');
       return refuse(reply, request, fail('COLLECTOR_UNAUTHORIZED', 'a valid bearer token is required (Authorization: Bearer <token>)'));
     }
+    grants.set(request, grant);
     return undefined;
   });
 
@@ -160,7 +222,7 @@ export function buildCollectorApp(options: CollectorAppOptions) {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void sendError(reply, fail('COLLECTOR_NOT_FOUND', `no endpoint ${request.method} ${request.url.split('?')[0] ?? ''}`));
+    void refuse(reply, request, fail('COLLECTOR_NOT_FOUND', `no endpoint ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`));
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -173,20 +235,23 @@ export function buildCollectorApp(options: CollectorAppOptions) {
     return sendError(reply, fail('COLLECTOR_INTERNAL', 'internal error; see the collector logs'));
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  const PUBLIC: { config: RouteConfig } = { config: { auth: 'public' } };
+  const TOKEN: { config: RouteConfig } = { config: { auth: 'token' } };
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', PUBLIC, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', PUBLIC, async (_request, reply) => {
     const readiness = options.readiness();
     return reply.code(readiness.ready ? 200 : 503).send({ ready: readiness.ready, checks: readiness.checks });
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', PUBLIC, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
   });
 
   for (const route of INGEST_ROUTES) {
-    app.post(route.url, (request, reply) => handleIngest(route, request, reply));
+    app.post(route.url, TOKEN, (request, reply) => handleIngest(route, request, reply));
   }
 
   async function handleIngest(route: IngestRoute, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -226,29 +291,48 @@ export function buildCollectorApp(options: CollectorAppOptions) {
     } catch (error) {
       return refuse(reply, request, error as CalwatchError);
     }
+    // The onRequest hook stored a grant for every token route; none here is a wiring bug.
+    const grant = grants.get(request);
+    if (grant === undefined) throw new Error(`no token grant for ${route.url}`);
+    if (licenseServer !== undefined && !grantCovers(grant, licenseServer)) {
+      metrics.authFailures.inc({ reason: 'forbidden' });
+      return refuse(reply, request, fail('COLLECTOR_FORBIDDEN', `this token may not post data of license server ${licenseServer}`));
+    }
 
     if (!availability.tryEnter()) {
       return refuse(reply, request, fail('COLLECTOR_KAFKA_UNAVAILABLE', 'Kafka is not taking records at the moment'));
     }
-    const release = budget.tryAcquire(Number.isFinite(declared) ? declared : 0);
-    if (release === undefined) {
+    const lease = budget.tryAcquire(Number.isFinite(declared) ? declared : 0);
+    if (lease === undefined) {
       return refuse(reply, request, fail('COLLECTOR_BUSY', `too much in flight (${budget.requests} requests, ${budget.bytes} bytes); Kafka is not keeping up`));
     }
     metrics.inFlightRequests.set(budget.requests);
     metrics.inFlightBytes.set(budget.bytes);
 
     const source = (request.body ?? request.raw) as Readable;
-    const body = readBody(source, coding, { maxBytes: limits.maxBodyBytes, maxDecompressedBytes: limits.maxDecompressedBytes });
+    const body = readBody(source, coding, { maxBytes: limits.maxBodyBytes, maxDecompressedBytes: limits.maxDecompressedBytes }, (decoded) => {
+      if (!lease.grow(decoded)) {
+        throw fail('COLLECTOR_BUSY', `too much in flight (${budget.requests} requests, ${budget.bytes} bytes); this body outgrew its share`);
+      }
+      metrics.inFlightBytes.set(budget.bytes);
+    });
     try {
       const parseOptions: ParseOptions = { ref, observedTime: route.snapshot ? takenAt : receivedAt.toISOString() };
       const format = route.mediaTypes[mediaType];
       if (format !== undefined) parseOptions.format = format;
       if (licenseServer !== undefined) parseOptions.licenseServer = licenseServer;
-      const result = await ingestor.ingest({ items: parse(body.chunks, parseOptions), ref, accepts: route.accepts, takenAt });
+      const result = await ingestor.ingest({
+        items: parse(body.chunks, parseOptions),
+        ref,
+        accepts: route.accepts,
+        takenAt,
+        ...(grant.servers === null ? {} : { allowsServer: (server: string) => grantCovers(grant, server) }),
+      });
       return respond(route, reply, request, result, body);
     } catch (error) {
       if (isCalwatchError(error)) {
         if (DEAD_LETTERED_BODY_ERRORS.has(error.code)) await deadLetterRefused(error, ref, body.head(), receivedAt);
+        if (error.code === 'COLLECTOR_FORBIDDEN') metrics.authFailures.inc({ reason: 'forbidden' });
         if (error.code === 'COLLECTOR_BODY_ABORTED') request.log.warn({ err: error, ref }, 'request body aborted');
         else if (httpStatusOf(error.code) >= 500) request.log.error({ err: error, ref }, 'ingest failed');
         // The rest of an unread body is not worth reading: end the connection.
@@ -257,7 +341,7 @@ export function buildCollectorApp(options: CollectorAppOptions) {
       }
       throw error;
     } finally {
-      release();
+      lease.release();
       metrics.inFlightRequests.set(budget.requests);
       metrics.inFlightBytes.set(budget.bytes);
     }
@@ -315,7 +399,7 @@ export function buildCollectorApp(options: CollectorAppOptions) {
       reason: `request refused as a whole: ${error.message}${head.length > 0 ? ` (original: the first ${head.length} bytes as sent)` : ''}`,
       location: { ref, line: null, record: null, field: null },
       issues: [],
-      originalBase64: head.toString('base64'),
+      ...buildDeadLetterOriginal(head),
     };
     try {
       await options.deadLetterRequest(deadLetter);

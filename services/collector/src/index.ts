@@ -13,3 +13,4 @@ export { createSnapshotCoordinator, type SnapshotCoordinator, type SnapshotOutco
 export { createKafkaPublisher } from './kafka-publisher';
 export { screenEvents } from './event-screen';
 export { restoreSnapshotState } from './state-restore';
+export { INGEST_ROUTES } from './http-app';

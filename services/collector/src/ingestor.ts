@@ -1,4 +1,5 @@
 import {
+  buildDeadLetterOriginal,
   normalizeComputer,
   toDeadLetter,
   type CanonicalEvent,
@@ -8,6 +9,7 @@ import {
   type LicenseFact,
   type ParsedItem,
 } from '@calwatch/shared';
+import { COLLECTOR_ERRORS } from './errors';
 import { screenEvent } from './event-screen';
 import type { EventPublisher } from './publisher';
 import type { SnapshotCoordinator, SnapshotOutcome } from './snapshot-coordinator';
@@ -30,6 +32,12 @@ export interface IngestRequest {
   accepts: ReadonlySet<ItemKind>;
   /** Snapshot time of export rows. */
   takenAt: string;
+  /**
+   * The license servers the sender may write (a scoped token); absent: any. The first
+   * record of another server ends the request with COLLECTOR_FORBIDDEN before it is
+   * published, and a snapshot is applied only at the end, so none of it is applied.
+   */
+  allowsServer?: (licenseServer: string) => boolean;
 }
 
 export interface IngestResult {
@@ -56,6 +64,8 @@ export interface IngestorOptions {
   /** Events + dead letters per publish while streaming. */
   batchRecords: number;
   maxReportedRejections: number;
+  /** Event times further than this past `now` are dead-lettered (COLLECTOR_EVENT_TIME_AHEAD). */
+  maxEventTimeSkewMs: number;
   now: () => Date;
   onRecords?: (outcome: 'accepted' | 'rejected', code: string, source: string, count: number) => void;
 }
@@ -101,6 +111,13 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         result.events += batch.length;
       };
 
+      const allows = request.allowsServer;
+      const forbid = (licenseServer: string): never => {
+        throw COLLECTOR_ERRORS.create('COLLECTOR_FORBIDDEN', `this token may not post data of license server ${licenseServer}`, {
+          context: { licenseServer },
+        });
+      };
+
       for await (const item of request.items) {
         switch (item.kind) {
           case 'rejected': {
@@ -113,8 +130,9 @@ export function createIngestor(options: IngestorOptions): Ingestor {
               deadLetter(wrongEndpoint(item, request.ref, nowIso()), item.event.source?.kind ?? 'unknown');
               break;
             }
-            const screened = screenEvent(item.event, { ref: request.ref, record: item.record, at: nowIso() });
+            const screened = screenEvent(item.event, { ref: request.ref, record: item.record, at: nowIso(), maxEventTimeSkewMs: options.maxEventTimeSkewMs });
             if (screened.ok) {
+              if (allows !== undefined && !allows(screened.event.licenseServer)) forbid(screened.event.licenseServer);
               events.push(screened.event);
               result.accepted += 1;
               options.onRecords?.('accepted', 'OK', screened.event.source.kind, 1);
@@ -130,6 +148,7 @@ export function createIngestor(options: IngestorOptions): Ingestor {
               break;
             }
             const server = normalizeComputer(item.licenseServer);
+            if (allows !== undefined && !allows(server)) forbid(server);
             if (item.kind === 'issued-license') append(licenses, server, item.license);
             else append(keyPacks, server, item.keyPack);
             result.accepted += 1;
@@ -181,6 +200,6 @@ function wrongEndpoint(item: Exclude<ParsedItem, { kind: 'rejected' }>, ref: str
     reason: `a ${kind} record is not accepted here; send it to ${ENDPOINT_OF[kind]}`,
     location: { ref, line: null, record, field: null },
     issues: [],
-    originalBase64: Buffer.from(JSON.stringify(content)).toString('base64'),
+    ...buildDeadLetterOriginal(JSON.stringify(content)),
   };
 }

@@ -1,4 +1,4 @@
-import { SCHEMA_VERSION, kafkaKeyOf, type CanonicalEvent, type DeadLetter, type OutgoingRecord, type TopicNames } from '@calwatch/shared';
+import { SCHEMA_VERSION, boundDeadLetter, kafkaKeyOf, type CanonicalEvent, type DeadLetter, type OutgoingRecord, type TopicNames } from '@calwatch/shared';
 import { STATE_FORMAT_VERSION, buildHeadKey, buildLicenseKey, type StateWrite } from './state-entries';
 
 /** Header names on every record the collector writes; consumers can route without parsing. */
@@ -24,7 +24,8 @@ export function buildEventRecord(topics: RecordTopics, event: CanonicalEvent): O
 }
 
 /** Key: where the record came from, so one upload's rejections stay together and in order. */
-export function buildDeadLetterRecord(topics: RecordTopics, deadLetter: DeadLetter): OutgoingRecord {
+export function buildDeadLetterRecord(topics: RecordTopics, unbounded: DeadLetter): OutgoingRecord {
+  const deadLetter = boundDeadLetter(unbounded);
   return {
     topic: topics.deadLetter,
     key: deadLetter.location.ref,

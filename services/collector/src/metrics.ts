@@ -10,6 +10,7 @@ export interface CollectorMetrics {
   inFlightBytes: Gauge;
   snapshots: Counter<'kind' | 'outcome'>;
   dropFiles: Counter<'outcome'>;
+  authFailures: Counter<'reason'>;
 }
 
 export function createCollectorMetrics(options: { defaultMetrics?: boolean } = {}): CollectorMetrics {
@@ -55,6 +56,12 @@ export function createCollectorMetrics(options: { defaultMetrics?: boolean } = {
       name: 'calwatch_collector_drop_files_total',
       help: 'Drop-folder files by outcome (done, failed, retry).',
       labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'calwatch_collector_auth_failures_total',
+      help: 'Refused authentications by reason (missing, invalid, forbidden: token not scoped to the license server, rate-limited).',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type LicenseFact, type Snapshot } from '@calwatch/shared';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type LicenseFact, type Snapshot } from '@calwatch/shared';
 import { buildLicenseFact } from './export-fixtures';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
@@ -14,7 +14,7 @@ function snapshot(takenAt: string, licenses: LicenseFact[], licenseServer = 'LS0
 
 function setup() {
   const publisher = createMemoryPublisher();
-  const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, '2024-06-20T00:00:00.000Z') });
+  const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, '2024-06-20T00:00:00.000Z', DEFAULT_MAX_EVENT_TIME_SKEW_MS) });
   return { publisher, coordinator };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTopicNames, createSilentLogger, type IncomingRecord, type LicenseFact, type OutgoingRecord } from '@calwatch/shared';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, buildTopicNames, createSilentLogger, type IncomingRecord, type LicenseFact, type OutgoingRecord } from '@calwatch/shared';
 import { buildLicenseFact } from './export-fixtures';
 import { buildStateRecords } from './kafka-records';
 import { createMemoryPublisher } from './memory-publisher';
@@ -33,7 +33,7 @@ function toIncoming(records: readonly OutgoingRecord[]): IncomingRecord[] {
 
 function coordinatorWithMemory() {
   const publisher = createMemoryPublisher();
-  const coordinator = createSnapshotCoordinator({ publisher, screen: (e, ref) => screenEvents(e, ref, '2024-06-20T00:00:00.000Z') });
+  const coordinator = createSnapshotCoordinator({ publisher, screen: (e, ref) => screenEvents(e, ref, '2024-06-20T00:00:00.000Z', DEFAULT_MAX_EVENT_TIME_SKEW_MS) });
   return { publisher, coordinator };
 }
 

@@ -4,7 +4,7 @@ import { basename, dirname } from 'node:path';
 import type { Logger } from '@calwatch/shared';
 import { MIN_TOKEN_LENGTH } from './config';
 import { COLLECTOR_ERRORS } from './errors';
-import { parseTokensFile, type TokenStore } from './token-auth';
+import { parseTokensFile, splitTokenEntry, type TokenStore } from './token-auth';
 
 export interface TokensFileOptions {
   path: string;
@@ -44,7 +44,7 @@ export function createTokensFile(options: TokensFileOptions): TokensFile {
       throw COLLECTOR_ERRORS.create('COLLECTOR_TOKENS_FILE_UNREADABLE', `cannot read tokens file ${path}`, { cause: error, context: { path } });
     }
     const all = parseTokensFile(text);
-    const tokens = all.filter((token) => token.length >= MIN_TOKEN_LENGTH);
+    const tokens = all.filter((entry) => splitTokenEntry(entry).token.length >= MIN_TOKEN_LENGTH);
     if (tokens.length < all.length) {
       logger.warn({ path, ignored: all.length - tokens.length }, `tokens shorter than ${MIN_TOKEN_LENGTH} characters ignored`);
     }

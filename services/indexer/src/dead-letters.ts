@@ -1,4 +1,4 @@
-import type { DeadLetter, IncomingRecord, OutgoingRecord } from '@calwatch/shared';
+import { boundDeadLetter, buildDeadLetterOriginal, type DeadLetter, type IncomingRecord, type OutgoingRecord } from '@calwatch/shared';
 import type { IndexerErrorCode } from './errors';
 
 /** Why a record is set aside, before it becomes a DeadLetter. */
@@ -18,7 +18,7 @@ export function describeRecordLocation(record: Pick<IncomingRecord, 'topic' | 'p
 
 export function buildDeadLetter(draft: DeadLetterDraft, at: string): DeadLetter {
   const offset = Number(draft.record.offset);
-  return {
+  return boundDeadLetter({
     schemaVersion: 1,
     at,
     code: draft.code,
@@ -30,8 +30,8 @@ export function buildDeadLetter(draft: DeadLetterDraft, at: string): DeadLetter 
       field: draft.field ?? null,
     },
     issues: draft.issues,
-    originalBase64: (draft.record.value ?? Buffer.alloc(0)).toString('base64'),
-  };
+    ...buildDeadLetterOriginal(draft.record.value ?? Buffer.alloc(0)),
+  });
 }
 
 /** The dead-letter record, keyed like the original so a fixed copy can be re-sent as is. */

@@ -1,4 +1,4 @@
-import { DeadLetter, type IncomingRecord } from '@calwatch/shared';
+import { DEAD_LETTER_ORIGINAL_MAX_BYTES, DeadLetter, type IncomingRecord } from '@calwatch/shared';
 import { describe, expect, it } from 'vitest';
 import { decodeEnriched, decodeFinding } from './input-decoder';
 import { T0, enriched, finding, issued } from './test-fixtures';
@@ -29,5 +29,15 @@ describe('input decoding', () => {
     expect(letters[1]!.issues).toEqual([{ path: 'severity', message: expect.any(String) }]);
     const enrichedLetter = decodeEnriched(record('[]', 'calwatch.enriched'), AT);
     expect(enrichedLetter.ok ? null : enrichedLetter.deadLetter.code).toBe('NOTIFIER_INVALID_ENRICHED');
+  });
+
+  it('cuts the original of a huge record to a fixed prefix and records its full length', () => {
+    const huge = `{"oops":"${'x'.repeat(3 * DEAD_LETTER_ORIGINAL_MAX_BYTES)}`;
+    const decoded = decodeFinding(record(huge), AT);
+    if (decoded.ok) throw new Error('expected a dead letter');
+    const letter = DeadLetter.parse(decoded.deadLetter);
+    expect(Buffer.from(letter.originalBase64, 'base64').length).toBe(DEAD_LETTER_ORIGINAL_MAX_BYTES);
+    expect(letter.originalBytes).toBe(Buffer.byteLength(huge));
+    expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThan(2 * DEAD_LETTER_ORIGINAL_MAX_BYTES);
   });
 });

@@ -1,19 +1,19 @@
-import { type EnrichedEvent, EnrichedEventRecord, type Finding, FindingRecord, type DeadLetter, type IncomingRecord } from '@calwatch/shared';
+import { type EnrichedEvent, EnrichedEventRecord, type Finding, FindingRecord, type DeadLetter, type IncomingRecord, boundDeadLetter, buildDeadLetterOriginal } from '@calwatch/shared';
 import type { z } from 'zod';
 import type { NotifierErrorCode } from './errors';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; deadLetter: DeadLetter };
 
 function deadLetterOf(record: IncomingRecord, code: NotifierErrorCode, reason: string, issues: DeadLetter['issues'], at: string): DeadLetter {
-  return {
+  return boundDeadLetter({
     schemaVersion: 1,
     at,
     code,
     reason,
     location: { ref: `${record.topic}/${record.partition}@${record.offset}`, line: null, record: null, field: null },
     issues,
-    originalBase64: (record.value ?? Buffer.alloc(0)).toString('base64'),
-  };
+    ...buildDeadLetterOriginal(record.value ?? Buffer.alloc(0)),
+  });
 }
 
 function decode<S extends z.ZodType>(schema: S, code: NotifierErrorCode, what: string, record: IncomingRecord, at: string): Decoded<z.infer<S>> {

@@ -1,4 +1,6 @@
 import {
+  boundDeadLetter,
+  buildDeadLetterOriginal,
   buildTopicNames,
   createProbeServer,
   isCalwatchError,
@@ -184,7 +186,7 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
   }
 
   function deadLetterOfDelivery(delivery: Delivery, code: string, reason: string): DeadLetter {
-    return {
+    return boundDeadLetter({
       schemaVersion: 1,
       at: new Date(wallClock()).toISOString(),
       code,
@@ -192,8 +194,8 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
       location: { ref: `notifier/target/${delivery.target}/${delivery.dedupKey}#${delivery.seq}`, line: null, record: delivery.seq, field: null },
       issues: [],
       // The neutral notification: no URL or key of the target is in it.
-      originalBase64: Buffer.from(JSON.stringify(delivery.notification)).toString('base64'),
-    };
+      ...buildDeadLetterOriginal(JSON.stringify(delivery.notification)),
+    });
   }
 
   function settle(delivery: Delivery, deadLetters: DeadLetter[]): void {

@@ -1,9 +1,9 @@
-import type { DeadLetter } from '../model/index';
+import { boundDeadLetter, buildDeadLetterOriginal, type DeadLetter } from '../model/index';
 import type { Rejection } from './types';
 
 /** Builds the DeadLetter for a rejection; `at` is when calwatch rejected it (ISO instant). */
 export function toDeadLetter(rejection: Rejection, at: string): DeadLetter {
-  return {
+  return boundDeadLetter({
     schemaVersion: 1,
     at,
     code: rejection.code,
@@ -15,6 +15,6 @@ export function toDeadLetter(rejection: Rejection, at: string): DeadLetter {
       field: rejection.field,
     },
     issues: rejection.issues,
-    originalBase64: rejection.original.toString('base64'),
-  };
+    ...buildDeadLetterOriginal(rejection.original),
+  });
 }

@@ -14,6 +14,8 @@ import { parseWmiJson } from './wmi-json';
 
 /** Bytes read before deciding encoding and format. */
 const HEAD_BYTES = 64 * 1024;
+/** Whitespace held while looking for an export's first character; more is not an export. */
+export const MAX_LEADING_WHITESPACE_CHARS = 1 << 20;
 
 /**
  * Parses an input of any supported format into parsed rows, events and rejections.
@@ -109,13 +111,26 @@ async function* parseWmi(
 ): AsyncGenerator<ParsedItem> {
   const iterator = text[Symbol.asyncIterator]();
   const seen: string[] = [];
+  let seenChars = 0;
   let first: string | undefined;
   while (first === undefined) {
     const next = await iterator.next();
     if (next.done === true) break;
     seen.push(next.value);
+    seenChars += next.value.length;
     const trimmed = next.value.replace(/^[\s\uFEFF]+/, '');
     if (trimmed !== '') first = trimmed[0];
+    else if (seenChars > MAX_LEADING_WHITESPACE_CHARS) {
+      // Held whole, an all-whitespace body would cost its size in memory: stop here.
+      yield rejected(
+        { ref: options.ref, line: null, record: null },
+        'INGEST_RECORD_TOO_LARGE',
+        `more than ${MAX_LEADING_WHITESPACE_CHARS} characters of whitespace before the export starts; the rest of the input was not read`,
+        '',
+      );
+      for (let rest = await iterator.next(); rest.done !== true; rest = await iterator.next());
+      return;
+    }
   }
   async function* replay(): AsyncGenerator<string> {
     try {

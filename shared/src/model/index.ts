@@ -8,3 +8,4 @@ export * from './findings';
 export * from './findings-v1';
 export * from './dead-letter';
 export * from './revocations';
+export * from './event-time-bound';

@@ -16,6 +16,8 @@ export interface RunFacts {
   revocations: readonly PlannedRevocation[];
   eventsApplied: number;
   eventsAfterAsOf: number;
+  /** Events set aside for a time far past the newest input time (ANALYZE_EVENT_TIME_AHEAD). */
+  timeAhead: { count: number; examples: string[] };
   /** Per-device CALs in use over time, per license server and product. */
   pools: readonly PoolSeries[];
 }
@@ -96,6 +98,10 @@ export function buildSummary(facts: RunFacts): Summary {
       entry.count += count;
       for (const r of examples) if (entry.reasons.length < REASON_EXAMPLES) entry.reasons.push(where(r));
     }
+  }
+  if (facts.timeAhead.count > 0) {
+    rejectedTotal += facts.timeAhead.count;
+    byCode['ANALYZE_EVENT_TIME_AHEAD'] = { count: facts.timeAhead.count, reasons: facts.timeAhead.examples.slice(0, REASON_EXAMPLES) };
   }
   const notes = new Map<string, string[]>();
   const note = (file: string, text: string) => notes.set(file, [...(notes.get(file) ?? []), text]);

@@ -369,3 +369,25 @@ describe('table output', () => {
     expect(stderr).toContain('analyze: detecting over 32 events');
   });
 });
+
+describe('calwatch analyze with an event dated 2999', () => {
+  it('sets it aside as ANALYZE_EVENT_TIME_AHEAD and reports the findings of the input without it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'calwatch-analyze-future-'));
+    try {
+      for (const file of ALL) await copyFile(join(ROOT, file), join(dir, file.split('/').at(-1)!));
+      const names = ALL.map((file) => file.split('/').at(-1)!);
+      const without = await json(names, { cwd: dir });
+      const line = (await readFile(join(ROOT, 'test/fixtures/canonical/events.ndjson'), 'utf8')).split('\n')[0]!;
+      const future = { ...(JSON.parse(line) as Record<string, unknown>), eventId: 'f'.repeat(32), eventTime: '2999-01-01T00:00:00.000Z' };
+      await writeFile(join(dir, 'future.ndjson'), `${JSON.stringify(future)}\n`);
+      const withFuture = await json([...names, 'future.ndjson'], { cwd: dir });
+      expect(withFuture.asOf).toBe(without.asOf);
+      expect(withFuture.findings).toEqual(without.findings);
+      expect(withFuture.revocations).toEqual(without.revocations);
+      expect(withFuture.summary.rejected.byCode['ANALYZE_EVENT_TIME_AHEAD']).toMatchObject({ count: 1 });
+      expect(withFuture.summary.rejected.total).toBe(without.summary.rejected.total + 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

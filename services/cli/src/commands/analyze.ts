@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type PlannedRevocation, Severity, isCalwatchError } from '@calwatch/shared';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type PlannedRevocation, Severity, isCalwatchError, newestVouchedTimeMs } from '@calwatch/shared';
 import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor';
 import { EventBuilder, type FileReport, type InputFile, InputError, listInputs, readInput, readingOrder } from './analyze-input';
 import { renderHtml } from './analyze-html';
@@ -182,8 +182,23 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
 
   const inOrder = files.map((file) => reports.get(file)!);
   const built = builder.finish(inOrder);
+  // An event far past what the files vouch for (a source clock in 2999) is set aside and
+  // reported: taken in, it would move the clock to its time and resolve every finding.
+  const boundMs = newestVouchedTimeMs(files.map((file) => Date.parse(file.snapshotTime)), Date.now()) + DEFAULT_MAX_EVENT_TIME_SKEW_MS;
+  const timeAhead: RunFacts['timeAhead'] = { count: 0, examples: [] };
+  let newestEvent = Number.NEGATIVE_INFINITY;
+  built.log.forEach((timeMs, build) => {
+    if (timeMs <= boundMs) newestEvent = Math.max(newestEvent, timeMs);
+    else {
+      timeAhead.count++;
+      if (timeAhead.examples.length < 3) {
+        const event = build();
+        timeAhead.examples.push(`${event.source.ref}: ${event.type} ${event.eventId} at ${event.eventTime} is more than a day past ${new Date(boundMs - DEFAULT_MAX_EVENT_TIME_SKEW_MS).toISOString()}`);
+      }
+    }
+  });
   // The newest time in the input: the newest event or the newest snapshot.
-  let newest = built.log.newestMs();
+  let newest = newestEvent;
   for (const report of inOrder) {
     if (report.issued.length > 0 || report.keyPacks.length > 0) newest = Math.max(newest, Date.parse(report.file.snapshotTime));
   }
@@ -212,6 +227,7 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
   // Events are built one at a time as the pipeline takes them: only its reorder buffer
   // (the allowed lateness) and its state stay in memory.
   built.log.forEach((timeMs, build) => {
+    if (timeMs > boundMs) return;
     if (timeMs > asOfMs) {
       afterAsOf++;
       return;
@@ -235,6 +251,7 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
     revocations: [...plan.values()],
     eventsApplied: applied,
     eventsAfterAsOf: afterAsOf,
+    timeAhead,
     pools: pools.finish(asOf, options.config.pool.rateWindowDays),
   };
   const output =

@@ -45,6 +45,11 @@ export const REPLAY_ERRORS = defineErrors({
     description: 'With --process, the processor and indexer did not catch up with the replayed records within --drain-timeout; results may be incomplete.',
     retriable: true,
   },
+  REPLAY_EVENT_TIME_AHEAD: {
+    description:
+      'Dead-letter code: an event of an event file is more than the allowed skew (one day) past the newest time of the inputs (file modification or snapshot time, at most the wall clock); it is dead-lettered, not sent.',
+    retriable: false,
+  },
   REPLAY_INTERRUPTED: {
     description: 'The replay stopped on SIGINT/SIGTERM after the batch in flight; the checkpoint records what was sent, so --resume continues there.',
     retriable: true,

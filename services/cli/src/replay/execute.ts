@@ -15,6 +15,7 @@ import { resolveServiceEnv } from '../service-env';
 import { loadReplayEnv, namespacePrefixes, slugOf, stateDirOf, type ReplayEnv } from './config';
 import { waitUntilDrained } from './drain';
 import { REPLAY_ERRORS } from './errors';
+import { readDeadLetterCounts } from './dead-letters';
 import { readLatestFindings, summariseFindings, type FindingsSummary } from './findings';
 import { createHttpSink } from './http-sink';
 import { planInputs, snapshotTimeWarnings } from './inputs';
@@ -172,6 +173,7 @@ export async function executeReplay(options: ReplayOptions, io: ReplayIo): Promi
 
     let findings: FindingsSummary | undefined;
     let drained: boolean | undefined;
+    let deadLetters: Record<string, number> | undefined;
     if (services !== undefined && kafka !== undefined && !result.interrupted) {
       if (io.stderr.isTTY === true) io.stderr.write('calwatch replay: waiting for the processor and indexer to catch up...\n');
       drained = await waitUntilDrained({
@@ -185,6 +187,7 @@ export async function executeReplay(options: ReplayOptions, io: ReplayIo): Promi
       });
       if (fatal !== undefined) throw fatal;
       findings = summariseFindings(await readLatestFindings(kafka, buildTopicNames(target.topicPrefix).findings));
+      deadLetters = await readDeadLetterCounts(kafka, buildTopicNames(target.topicPrefix).deadLetter);
     }
 
     const report: ReplayReport = {
@@ -195,6 +198,7 @@ export async function executeReplay(options: ReplayOptions, io: ReplayIo): Promi
       logFile,
       ...(findings === undefined ? {} : { findings }),
       ...(drained === undefined ? {} : { drained }),
+      ...(deadLetters === undefined ? {} : { deadLetters }),
       ...(latenessNote === undefined ? {} : { latenessNote }),
     };
     if (services !== undefined) report.target += ` (indices ${services.indexNames.prefix}*)`;

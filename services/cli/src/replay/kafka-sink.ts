@@ -1,4 +1,5 @@
 import {
+  DEFAULT_MAX_EVENT_TIME_SKEW_MS,
   buildTopicNames,
   isCalwatchError,
   retry,
@@ -105,12 +106,13 @@ export function createKafkaSink(options: KafkaSinkOptions): ReplaySink {
     async start() {
       producer = await kafka.createProducer({ idempotent: true, compress: true });
       const publisher = createKafkaPublisher({ producer, topics, maxBatchRecords: options.batchRecords });
-      const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString()) });
+      const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString(), DEFAULT_MAX_EVENT_TIME_SKEW_MS) });
       ingestor = createIngestor({
         publisher,
         snapshots: coordinator,
         batchRecords: options.batchRecords,
         maxReportedRejections: 1_000,
+        maxEventTimeSkewMs: DEFAULT_MAX_EVENT_TIME_SKEW_MS,
         now,
         onRecords: (outcome, code, _source, count) => {
           if (outcome === 'rejected') countRejection(tally, code, code, count);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +107,35 @@ describe('runReplay', () => {
     await runReplay({ plan, sink, batchRecords: 50, speed: window / 600, signal: new AbortController().signal });
     // Six days in about 0.6 s of wall time (the first entry anchors the clocks).
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
+});
+
+describe('runReplay bounds event times', () => {
+  it('rejects events more than a day past the newest input time (REPLAY_EVENT_TIME_AHEAD) without holding back their file', async () => {
+    const at = (iso: string, n: number) => ({
+      schemaVersion: 1,
+      eventId: `${'0'.repeat(31)}${n}`,
+      eventTime: iso,
+      observedTime: iso,
+      source: { kind: 'canonical', ref: 'test' },
+      licenseServer: 'LS01',
+      type: 'client.store',
+      computer: { raw: `PC-${n}`, norm: `PC-${n}` },
+      hwids: [{ raw: `0x0${n}`, norm: `0${n}` }],
+    });
+    const file = join(dir, 'clock.ndjson');
+    const lines = [at('2024-02-01T00:00:00.000Z', 1), at('2999-01-01T00:00:00.000Z', 2), at('2024-02-03T00:00:00.000Z', 3), at('2024-02-01T06:00:00.000Z', 4)];
+    await writeFile(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    // The file was written on 2024-02-01 at noon: events up to a day later are plausible.
+    await utimes(file, new Date('2024-02-01T12:00:00Z'), new Date('2024-02-01T12:00:00Z'));
+    const clockPlan = await planInputs(['clock.ndjson'], { cwd: dir });
+    const { sink, sent } = recordingSink();
+    await runReplay({ plan: clockPlan, sink, batchRecords: 10, signal: new AbortController().signal });
+    expect(sent.map((s) => (s.kind === 'event' ? s.id.slice(-1) : s.kind === 'rejected' ? s.code : s.kind))).toEqual([
+      '1',
+      'REPLAY_EVENT_TIME_AHEAD',
+      'REPLAY_EVENT_TIME_AHEAD',
+      '4',
+    ]);
   });
 });

@@ -12,7 +12,8 @@ import type { InputPlan } from './inputs';
 import { createPacer, pause } from './pacing';
 import type { ProgressBar } from './progress';
 import type { ItemEntry, ReplaySink, SendResult } from './sink';
-import { replayEntries, type ReadOptions } from './sources';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS } from '@calwatch/shared';
+import { newestInputTimeMs, replayEntries, type ReadOptions } from './sources';
 
 export interface ReplayRunOptions {
   plan: InputPlan;
@@ -30,6 +31,8 @@ export interface ReplayRunOptions {
   onSent?: (eventTimeMs: number | null, totals: ReplayTotals) => void;
   /** Minimum time between two checkpoint writes (snapshots and the end always write). */
   checkpointIntervalMs?: number;
+  /** How far past the newest input time an event may be (default one day). */
+  maxEventTimeSkewMs?: number;
   now?: () => number;
 }
 
@@ -83,6 +86,7 @@ export async function runReplay(options: ReplayRunOptions): Promise<ReplayRunRes
       bytesDone += bytes;
     },
     ...(options.licenseServer === undefined ? {} : { licenseServer: options.licenseServer }),
+    eventTimeBound: { referenceMs: newestInputTimeMs(plan.inputs, startedMs), skewMs: options.maxEventTimeSkewMs ?? DEFAULT_MAX_EVENT_TIME_SKEW_MS },
   };
 
   const save = async (force: boolean): Promise<void> => {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { parseStream, type ParsedItem } from '@calwatch/shared';
+import { isEventTimeAhead, newestVouchedTimeMs, parseStream, type ParsedItem } from '@calwatch/shared';
 import type { InputProgress } from './checkpoint';
 import type { InputRole, ReplayInput } from './inputs';
 import { mergeByTime } from './merge';
@@ -21,6 +21,11 @@ export interface ReadOptions {
   onBytes?: (bytes: number) => void;
   /** For rows and events that name no license server. */
   licenseServer?: string;
+  /**
+   * Events of event files later than this are rejected (REPLAY_EVENT_TIME_AHEAD) instead
+   * of sent: the newest time the inputs themselves vouch for plus the allowed skew.
+   */
+  eventTimeBound?: { referenceMs: number; skewMs: number };
 }
 
 async function* countBytes(path: string, onBytes: ((bytes: number) => void) | undefined): AsyncGenerator<Buffer> {
@@ -47,10 +52,38 @@ async function* itemEntries(input: ReplayInput, skip: number, options: ReadOptio
   for await (const item of readItems(input, options)) {
     position += 1;
     // A rejection keeps its place in the file: it takes the time of the record before it.
-    if (item.kind === 'event') last = Date.parse(item.event.eventTime);
+    const bound = options.eventTimeBound;
+    const ahead = item.kind === 'event' && bound !== undefined && isEventTimeAhead(item.event.eventTime, bound.referenceMs, bound.skewMs);
+    // An event far ahead neither sends nor sets the merge time: it would hold back the rest of its file.
+    if (item.kind === 'event' && !ahead) last = Date.parse(item.event.eventTime);
     if (position <= skip) continue;
-    yield { kind: 'item', input, at: last, rank: RANK.events, position, item };
+    yield { kind: 'item', input, at: last, rank: RANK.events, position, item: ahead ? rejectAhead(item, input, bound!) : item };
   }
+}
+
+function rejectAhead(item: Extract<ParsedItem, { kind: 'event' }>, input: ReplayInput, bound: { referenceMs: number; skewMs: number }): ParsedItem {
+  const { event } = item;
+  return {
+    kind: 'rejected',
+    rejection: {
+      code: 'REPLAY_EVENT_TIME_AHEAD',
+      reason: `${event.type} event time ${event.eventTime} is more than ${bound.skewMs} ms past the newest input time ${new Date(bound.referenceMs).toISOString()}; check the source's clock`,
+      ref: input.path,
+      line: null,
+      record: item.record,
+      field: 'eventTime',
+      issues: [{ path: 'eventTime', message: `later than ${new Date(bound.referenceMs + bound.skewMs).toISOString()}` }],
+      original: Buffer.from(JSON.stringify(event)),
+    },
+  };
+}
+
+/** The newest time a replay's inputs vouch for: their modification and snapshot times (see newestVouchedTimeMs). */
+export function newestInputTimeMs(inputs: readonly ReplayInput[], nowMs: number): number {
+  return newestVouchedTimeMs(
+    inputs.flatMap((input) => [input.mtimeMs, Date.parse(input.snapshotTime)]),
+    nowMs,
+  );
 }
 
 async function* snapshotEntry(input: ReplayInput): AsyncGenerator<ReplayEntry> {

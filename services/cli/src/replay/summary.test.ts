@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyTotals } from './checkpoint';
 import type { InputPlan } from './inputs';
 import type { ReplayRunResult } from './replay-run';
+import { countDeadLettersByCode } from './dead-letters';
 import { renderReplaySummary } from './summary';
 
 const plan: InputPlan = {
@@ -48,5 +49,21 @@ describe('renderReplaySummary', () => {
     const text = renderReplaySummary({ plan, result: result(), target: 't', findings: { open: 0, resolved: 0, byKind: {}, leakedCals: 0, reclaimableCals: 0 }, drained: false });
     expect(text).toContain('NOT drained');
     expect(text).toContain('calwatch replay: done in 1:05');
+  });
+});
+
+describe('dead letters in the summary', () => {
+  it('counts the topic by code, undecodable records included, and lists them', () => {
+    const letter = (code: string) => ({
+      value: Buffer.from(
+        JSON.stringify({ schemaVersion: 1, at: '2024-01-01T00:00:00.000Z', code, reason: 'r', location: { ref: 'x', line: null, record: null, field: null }, issues: [], originalBase64: '' }),
+      ),
+    });
+    const counts = countDeadLettersByCode([letter('PROCESSOR_EVENT_TOO_LATE'), letter('PROCESSOR_EVENT_TIME_AHEAD'), letter('PROCESSOR_EVENT_TOO_LATE'), { value: Buffer.from('{') }, { value: null }]);
+    expect(Object.fromEntries(counts)).toEqual({ PROCESSOR_EVENT_TOO_LATE: 2, PROCESSOR_EVENT_TIME_AHEAD: 1, '(undecodable)': 2 });
+    const text = renderReplaySummary({ plan, result: result(), target: 't', deadLetters: { PROCESSOR_EVENT_TOO_LATE: 2, PROCESSOR_EVENT_TIME_AHEAD: 1 } });
+    expect(text).toContain('dead letters in the topic: 3 by code:');
+    expect(text).toMatch(/PROCESSOR_EVENT_TOO_LATE +2/);
+    expect(text).toMatch(/PROCESSOR_EVENT_TIME_AHEAD +1/);
   });
 });

@@ -12,6 +12,8 @@ export interface ReplayReport {
   /** With --process: the namespace's findings once drained. */
   findings?: FindingsSummary;
   drained?: boolean;
+  /** With --process: every dead letter of the namespace's topic by code (processor and indexer refusals included). */
+  deadLetters?: Record<string, number>;
   /** Allowed lateness the in-process processor ran with, and why. */
   latenessNote?: string;
 }
@@ -44,6 +46,12 @@ export function renderReplaySummary(report: ReplayReport): string {
     for (const [code, { count, example }] of codes) lines.push(`    ${code.padEnd(30)} ${number(count).padStart(8)}  e.g. ${example.slice(0, 140)}`);
   }
   if (report.latenessNote !== undefined) lines.push(`  processor: ${report.latenessNote}`);
+  if (report.deadLetters !== undefined) {
+    const entries = Object.entries(report.deadLetters);
+    const total = entries.reduce((sum, [, count]) => sum + count, 0);
+    lines.push(`  dead letters in the topic: ${number(total)}${total > 0 ? ' by code:' : ''}`);
+    for (const [code, count] of entries) lines.push(`    ${code.padEnd(30)} ${number(count).padStart(8)}`);
+  }
   if (report.findings !== undefined) {
     const f = report.findings;
     lines.push(

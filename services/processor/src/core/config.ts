@@ -19,7 +19,17 @@ export const CoreConfig = z.object({
     })
     .prefault({}),
   /** How far behind the newest event time an event may arrive and still be ordered in. */
-  lateness: z.object({ allowedLatenessMs: z.number().int().nonnegative().default(3_600_000) }).prefault({}),
+  lateness: z
+    .object({
+      allowedLatenessMs: z.number().int().nonnegative().default(3_600_000),
+      /**
+       * How far an event time may be past the newest time the runtime can vouch for (the
+       * record's Kafka timestamp); later events are refused so one wrong clock cannot move
+       * the partition's clock (and every timer) years ahead.
+       */
+      maxEventTimeSkewMs: z.number().int().nonnegative().default(86_400_000),
+    })
+    .prefault({}),
   clone: z
     .object({
       /** Issuances to a different name than the previous issuance of the HWID (A/B/A = 2). */

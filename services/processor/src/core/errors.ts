@@ -14,6 +14,11 @@ export const CORE_ERRORS = defineErrors({
     description: 'An event arrived further behind the newest event time than the allowed lateness; dead-letter it.',
     retriable: false,
   },
+  PROCESSOR_EVENT_TIME_AHEAD: {
+    description:
+      'An event time is more than lateness.maxEventTimeSkewMs past its record\'s Kafka timestamp (a source clock far ahead); dead-letter it: applied, it would move the partition clock and fire every timer up to that time.',
+    retriable: false,
+  },
   PROCESSOR_KEY_MISMATCH: {
     description: 'A message reached a stage under a key it does not belong to: a routing bug in the caller, not bad data.',
     retriable: false,

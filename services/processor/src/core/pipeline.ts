@@ -4,6 +4,7 @@ import {
   type CalwatchError,
   type EnrichedEvent,
   Finding,
+  isEventTimeAhead,
   isLicenseLifecycleEvent,
   MinHeap,
   type Revocation,
@@ -17,7 +18,11 @@ import { type StageOutput, computerKey } from './messages';
 import { severityRank } from './severity';
 import { toIso, toMs } from './time';
 
-export type ApplyOutcome = { status: 'accepted' } | { status: 'duplicate' } | { status: 'too-late'; error: CalwatchError };
+export type ApplyOutcome =
+  | { status: 'accepted' }
+  | { status: 'duplicate' }
+  | { status: 'too-late'; error: CalwatchError }
+  | { status: 'time-ahead'; error: CalwatchError };
 
 export type StageName = 'by-hwid' | 'by-computer' | 'by-server';
 
@@ -70,6 +75,8 @@ export type PipelineSnapshot = z.infer<typeof PipelineSnapshot>;
 export interface PipelineStats {
   accepted: number;
   tooLate: number;
+  /** Refused: event time too far past the time vouched for (PROCESSOR_EVENT_TIME_AHEAD). */
+  timeAhead: number;
   applied: number;
   ticks: number;
   findingUpdates: number;
@@ -78,7 +85,12 @@ export interface PipelineStats {
 
 export interface Pipeline {
   /** Buffers the event; it is applied in event-time order once the lateness has passed. */
-  apply(event: CanonicalEvent): ApplyOutcome;
+  /**
+   * `vouchedMs`: the newest time the caller can vouch for this event (the record's Kafka
+   * timestamp); an event more than lateness.maxEventTimeSkewMs past it is refused before it
+   * touches the clock. The core has no wall clock, so without it nothing is bounded.
+   */
+  apply(event: CanonicalEvent, vouchedMs?: number): ApplyOutcome;
   /** All input up to `instant` has been seen: apply what is buffered and let time pass. */
   advanceTo(instant: string | number): void;
   /**
@@ -147,7 +159,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   const due: Record<StageName, Map<string, number>> = { 'by-hwid': new Map(), 'by-computer': new Map(), 'by-server': new Map() };
   let maxEventTime: number | null = restore?.maxEventTime ?? null;
   let releasedUpTo: number | null = restore?.releasedUpTo ?? null;
-  const stats: PipelineStats = { accepted: 0, tooLate: 0, applied: 0, ticks: 0, findingUpdates: 0, keys: { byHwid: 0, byComputer: 0, byServer: 0 } };
+  const stats: PipelineStats = { accepted: 0, tooLate: 0, timeAhead: 0, applied: 0, ticks: 0, findingUpdates: 0, keys: { byHwid: 0, byComputer: 0, byServer: 0 } };
   const queue: StageOutput[] = [];
 
   for (const stage of Object.keys(states) as StageName[]) {
@@ -298,8 +310,19 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   }
 
   return {
-    apply(event) {
+    apply(event, vouchedMs) {
       const at = toMs(event.eventTime);
+      if (vouchedMs !== undefined && isEventTimeAhead(at, vouchedMs, config.lateness.maxEventTimeSkewMs)) {
+        stats.timeAhead++;
+        return {
+          status: 'time-ahead',
+          error: CORE_ERRORS.create(
+            'PROCESSOR_EVENT_TIME_AHEAD',
+            `event ${event.eventId} at ${event.eventTime} is more than ${config.lateness.maxEventTimeSkewMs} ms past its record time ${toIso(vouchedMs)}`,
+            { context: { eventId: event.eventId, eventTime: event.eventTime, vouchedAt: toIso(vouchedMs) } },
+          ),
+        };
+      }
       if (releasedUpTo !== null && at < releasedUpTo) {
         stats.tooLate++;
         return {

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import {
   CALWATCH_VERSION,
+  boundDeadLetter,
+  buildDeadLetterOriginal,
   type DeadLetter,
   type EnrichedEvent,
   type Finding,
@@ -78,15 +80,15 @@ export function describeLocation(location: DeadLetterDraft['location']): string 
 export function buildDeadLetterRecord(topic: string, draft: DeadLetterDraft, atMs: number): OutgoingRecord {
   const offset = draft.location.offset === null ? Number.NaN : Number(draft.location.offset);
   const ref = describeLocation(draft.location);
-  const deadLetter: DeadLetter = {
+  const deadLetter: DeadLetter = boundDeadLetter({
     schemaVersion: 1,
     at: new Date(atMs).toISOString(),
     code: draft.code,
     reason: draft.reason,
     location: { ref, line: null, record: Number.isSafeInteger(offset) ? offset : null, field: null },
     issues: (draft.issues ?? []).slice(0, 50).map((i) => ({ path: i.path, message: i.message })),
-    originalBase64: (draft.value ?? Buffer.alloc(0)).toString('base64'),
-  };
+    ...buildDeadLetterOriginal(draft.value ?? Buffer.alloc(0)),
+  });
   return {
     topic,
     key: draft.key,

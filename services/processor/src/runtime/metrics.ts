@@ -15,6 +15,8 @@ export interface RuntimeMetrics {
   deadLettered: number;
   /** Events dead-lettered for arriving behind the released point. */
   tooLate: number;
+  /** Events dead-lettered for an event time too far past their record's timestamp. */
+  timeAhead: number;
   /** Repeats dropped: events already buffered (a collector re-sent them). */
   duplicates: number;
   findingsOut: number;
@@ -36,6 +38,7 @@ export function createRuntimeMetrics(): RuntimeMetrics {
     ticks: 0,
     deadLettered: 0,
     tooLate: 0,
+    timeAhead: 0,
     duplicates: 0,
     findingsOut: 0,
     enrichedOut: 0,

@@ -173,11 +173,14 @@ export class ServerTask implements Task {
         draftFromRecord(record, 'PROCESSOR_EVENT_MISKEYED', `event ${event.eventId} arrived keyed ${JSON.stringify(record.key)}, its key is ${JSON.stringify(expectedKey)}`),
       );
     }
-    const outcome = this.pipeline.apply(event);
+    const outcome = this.pipeline.apply(event, vouchedTimeMs(record, this.nowMs));
     if (outcome.status === 'duplicate') this.metrics.duplicates++;
     else if (outcome.status === 'too-late') {
       this.metrics.tooLate++;
       this.deadLetter(draftFromRecord(record, 'PROCESSOR_EVENT_TOO_LATE', outcome.error.message));
+    } else if (outcome.status === 'time-ahead') {
+      this.metrics.timeAhead++;
+      this.deadLetter(draftFromRecord(record, 'PROCESSOR_EVENT_TIME_AHEAD', outcome.error.message));
     }
   }
 
@@ -297,4 +300,16 @@ export class ServerTask implements Task {
       lastOffset: this.lastOffset?.toString() ?? null,
     };
   }
+}
+
+/**
+ * The newest time a record vouches for: its Kafka timestamp (CreateTime: the collector's or
+ * replay's clock when it was produced), else the wall clock of the batch. The record
+ * timestamp, not the processor's clock, so that reprocessing the topic later bounds every
+ * event exactly as the first run did (the state must not depend on when it is rebuilt),
+ * and a stalled consumer catching up does not judge old records against a newer clock.
+ */
+export function vouchedTimeMs(record: Pick<IncomingRecord, 'timestamp'>, nowMs: number): number {
+  const timestamp = Number(record.timestamp);
+  return Number.isFinite(timestamp) && timestamp > 0 ? timestamp : nowMs;
 }

@@ -1,0 +1,40 @@
+import { DeadLetter, type IncomingRecord, type KafkaClient } from '@calwatch/shared';
+
+/** Dead letters per code; records that do not decode count as `(undecodable)` rather than vanish. */
+export function countDeadLettersByCode(records: Iterable<Pick<IncomingRecord, 'value'>>, into: Map<string, number> = new Map()): Map<string, number> {
+  for (const record of records) {
+    let code = '(undecodable)';
+    try {
+      const parsed = DeadLetter.safeParse(JSON.parse(record.value?.toString('utf8') ?? 'null'));
+      if (parsed.success) code = parsed.data.code;
+    } catch {
+      // Not JSON: counted as undecodable.
+    }
+    into.set(code, (into.get(code) ?? 0) + 1);
+  }
+  return into;
+}
+
+/**
+ * Every dead letter of a namespace's topic by code: with --process, what the processor and
+ * indexer refused (an event too late, too far ahead) besides what the replay itself
+ * rejected, so a summary never hides records that did not count.
+ */
+export async function readDeadLetterCounts(kafka: KafkaClient, topic: string): Promise<Record<string, number>> {
+  const admin = await kafka.createAdmin();
+  let partitions: number;
+  try {
+    partitions = await admin.partitionCount(topic);
+  } finally {
+    await admin.close();
+  }
+  const counts = new Map<string, number>();
+  await kafka.createPartitionReader().readToEnd(
+    topic,
+    Array.from({ length: partitions }, (_, p) => p),
+    (records) => {
+      countDeadLettersByCode(records, counts);
+    },
+  );
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+}
