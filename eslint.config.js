@@ -14,8 +14,12 @@ const messageBranching = [
   },
 ];
 
+// Packages import each other through their public entry only.
+const deepImports = { group: ['@calwatch/*/*'], message: 'Import a calwatch package through its entry (@calwatch/<name>), not its files.' };
+const PACKAGE_DIRS = ["shared/model", "shared/runtime", "shared/ingest", "shared/kafka", "shared/elasticsearch", "tools/simulator", "tools/stack", "services/collector", "services/processor", "services/indexer", "services/notifier", "services/cli"];
+
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', 'deploy/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', '.tools/**', '.build/**', 'deploy/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
@@ -46,7 +50,7 @@ export default tseslint.config(
     // RangeError past ~120k elements, the size of a real license server's table.
     // The detection core's spreads are over per-key lists capped by its config (500 licenses,
     // 64 HWIDs); everything that holds a whole table or stream is covered.
-    files: ['shared/src/**/*.ts', 'services/*/src/**/*.ts', 'bench/**/*.ts'],
+    files: ['shared/*/src/**/*.ts', 'tools/*/src/**/*.ts', 'services/*/src/**/*.ts', 'bench/**/*.ts'],
     ignores: ['**/*.test.ts', 'services/processor/src/core/**'],
     rules: {
       'no-restricted-syntax': [
@@ -67,5 +71,35 @@ export default tseslint.config(
     // Tests, benchmarks and the CLI's terminal output may print.
     files: ['**/*.test.ts', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [deepImports] }] },
+  },
+  // A package imports only what its package.json declares (tests may use the root's dev tools).
+  ...PACKAGE_DIRS.map((dir) => ({
+    files: [`${dir}/src/**/*.ts`],
+    rules: {
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        { packageDir: [dir, '.'], devDependencies: ['**/*.test.ts'], optionalDependencies: false, peerDependencies: false },
+      ],
+    },
+  })),
+  {
+    // The detection core is pure: the model, zod and its own files; no I/O, no adapters.
+    files: ['services/processor/src/core/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            deepImports,
+            { regex: '^(?!(@calwatch/model|zod)$)[^.]', message: 'The detection core imports only @calwatch/model, zod and its own modules.' },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SCALE_EXPORT_TAKEN_AT, writeScaleExport } from '@calwatch/shared';
+import { SCALE_EXPORT_TAKEN_AT, writeScaleExport } from '@calwatch/simulator';
 import { writeBenchResults } from './results-file';
 import type { BenchResult } from './run';
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { buildKafkaToolsPom, ensureMavenLibs, loadStackSettings, readStackInfo } from '@calwatch/cli';
+import { buildKafkaToolsPom, ensureMavenLibs, loadStackSettings, readStackInfo } from '@calwatch/stack';
 
 export interface BrokerConsumePerf {
   records: number;

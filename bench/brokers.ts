@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { readStackInfo } from '@calwatch/cli';
-import { kafkaEnvShape, loadConfig, type KafkaConnection } from '@calwatch/shared';
+import { readStackInfo } from '@calwatch/stack';
+import { kafkaEnvShape, loadConfig, type KafkaConnection } from '@calwatch/runtime';
 
 /** The Kafka brokers a benchmark runs against: KAFKA_BROKERS, else the local stack's. */
 export async function benchBrokers(): Promise<string[]> {

@@ -14,14 +14,9 @@
  *   npm run bench -- e2e
  */
 import { randomBytes } from 'node:crypto';
-import {
-  buildTopicNames,
-  createKafkaClient,
-  createSilentLogger,
-  ensureCalwatchTopics,
-  normalizeHwid,
-  type Env,
-} from '@calwatch/shared';
+import { createKafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
+import { buildTopicNames, normalizeHwid } from '@calwatch/model';
+import { createSilentLogger, type Env } from '@calwatch/runtime';
 import { buildIssuedLicenseRow, buildIssuedLicensesCsv, createCollectorService, loadCollectorConfig, type IssuedLicenseRow } from '@calwatch/collector';
 import { parseCoreConfig } from '@calwatch/processor';
 import { createPipelineServices, resolveServiceEnv } from '@calwatch/cli';

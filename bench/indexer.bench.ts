@@ -16,16 +16,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import {
-  buildTopicNames,
-  createElasticsearchClient,
-  createKafkaClient,
-  createSilentLogger,
-  type Admin,
-  type ElasticsearchClient,
-  type ElasticsearchConnection,
-  type KafkaClient,
-} from '@calwatch/shared';
+import { createElasticsearchClient, type ElasticsearchClient } from '@calwatch/elasticsearch';
+import { createKafkaClient, type Admin, type KafkaClient } from '@calwatch/kafka';
+import { buildTopicNames } from '@calwatch/model';
+import { createSilentLogger, type ElasticsearchConnection } from '@calwatch/runtime';
 import {
   buildIndexNames,
   buildSampleLicenseEvent,
@@ -35,7 +29,7 @@ import {
   withRefreshSuspended,
   type IndexNames,
 } from '@calwatch/indexer';
-import { readStackInfo } from '@calwatch/cli';
+import { readStackInfo } from '@calwatch/stack';
 import { deleteIndexSet } from '../test/harness/cleanup';
 import { writeBenchResults } from './results-file';
 

@@ -14,13 +14,9 @@
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { gzipSync } from 'node:zlib';
-import {
-  buildTopicNames,
-  createKafkaClient,
-  createSilentLogger,
-  ensureCalwatchTopics,
-  type KafkaClient,
-} from '@calwatch/shared';
+import { createKafkaClient, ensureCalwatchTopics, type KafkaClient } from '@calwatch/kafka';
+import { buildTopicNames } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import {
   buildClientStoreEvent,
   buildIssuedLicenseRow,

@@ -22,16 +22,10 @@ import {
   ProduceAcks,
   compatibilityPartitioner,
 } from '@platformatic/kafka';
-import {
-  type CanonicalEvent,
-  type IncomingRecord,
-  type KafkaClient,
-  type OutgoingRecord,
-  createKafkaClient,
-  createSilentLogger,
-  kafkaKeyOf,
-  simulateFleet,
-} from '@calwatch/shared';
+import { type IncomingRecord, type KafkaClient, type OutgoingRecord, createKafkaClient } from '@calwatch/kafka';
+import { type CanonicalEvent, kafkaKeyOf } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
+import { simulateFleet } from '@calwatch/simulator';
 import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
 import { benchBrokers, benchKafkaClientSettings } from './brokers';
 import { writeBenchResults } from './results-file';

@@ -8,7 +8,7 @@
  *   npx tsx bench/notifier.bench.ts [--events N]
  */
 import { pathToFileURL } from 'node:url';
-import { buildComputer, buildEventId, buildHwid, type EnrichedEvent, type Finding } from '@calwatch/shared';
+import { buildComputer, buildEventId, buildHwid, type EnrichedEvent, type Finding } from '@calwatch/model';
 import { createNotifierCore, loadNotifierConfig } from '@calwatch/notifier';
 import type { BenchResult } from './run';
 

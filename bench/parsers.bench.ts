@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseFile, type InputFormat } from '@calwatch/shared';
+import { parseFile, type InputFormat } from '@calwatch/ingest';
 import type { BenchResult } from './run';
 
 export interface ParserBenchOptions {

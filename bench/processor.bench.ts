@@ -12,19 +12,10 @@
  * a unique prefix and are deleted afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  type CanonicalEvent,
-  Finding,
-  type IncomingRecord,
-  type KafkaClient,
-  buildTopicNames,
-  createKafkaClient,
-  createLogger,
-  createSilentLogger,
-  ensureCalwatchTopics,
-  kafkaKeyOf,
-  simulateFleet,
-} from '@calwatch/shared';
+import { type IncomingRecord, type KafkaClient, createKafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
+import { type CanonicalEvent, Finding, buildTopicNames, kafkaKeyOf } from '@calwatch/model';
+import { createLogger, createSilentLogger } from '@calwatch/runtime';
+import { simulateFleet } from '@calwatch/simulator';
 import { createPipeline, createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
 import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
 import { runConsumerPerformance } from './broker-perf';

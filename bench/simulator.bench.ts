@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_OUTPUT_FORMATS, simulateFleet, writeFleet } from '@calwatch/shared';
+import { DEFAULT_OUTPUT_FORMATS, simulateFleet, writeFleet } from '@calwatch/simulator';
 import type { BenchResult } from './run';
 
 export interface SimulatorBenchOptions {

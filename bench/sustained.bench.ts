@@ -19,22 +19,10 @@
  * Topics and indices get a unique prefix and are deleted afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  buildComputer,
-  buildEventId,
-  buildHwid,
-  buildTopicNames,
-  createElasticsearchClient,
-  createKafkaClient,
-  createSilentLogger,
-  ensureCalwatchTopics,
-  toElasticsearchConnection,
-  type CanonicalEvent,
-  type Computer,
-  type Env,
-  type Hwid,
-  type KafkaClient,
-} from '@calwatch/shared';
+import { createElasticsearchClient } from '@calwatch/elasticsearch';
+import { createKafkaClient, ensureCalwatchTopics, type KafkaClient } from '@calwatch/kafka';
+import { buildComputer, buildEventId, buildHwid, buildTopicNames, type CanonicalEvent, type Computer, type Hwid } from '@calwatch/model';
+import { createSilentLogger, toElasticsearchConnection, type Env } from '@calwatch/runtime';
 import { createCollectorService, loadCollectorConfig } from '@calwatch/collector';
 import { parseCoreConfig } from '@calwatch/processor';
 import { loadIndexerConfig } from '@calwatch/indexer';

@@ -3,7 +3,8 @@
  * failed delete leaves litter behind, never a failed run. No vitest import, so the
  * benchmarks use it too.
  */
-import type { ElasticsearchClient, KafkaClient } from '@calwatch/shared';
+import type { ElasticsearchClient } from '@calwatch/elasticsearch';
+import type { KafkaClient } from '@calwatch/kafka';
 import type { IndexNames } from '@calwatch/indexer';
 
 /** Deletes every topic whose name starts with one of `prefixes`. */

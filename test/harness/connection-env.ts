@@ -1,4 +1,4 @@
-import type { ElasticsearchConnection, KafkaConnection } from '@calwatch/shared';
+import type { ElasticsearchConnection, KafkaConnection } from '@calwatch/runtime';
 
 /** Builds the env-variable form of a connection (what services' loadConfig reads). */
 export function buildConnectionEnv(kafka: KafkaConnection, elasticsearch: ElasticsearchConnection): Record<string, string> {

@@ -11,16 +11,8 @@
  */
 import type { TestProject } from 'vitest/node';
 import { z } from 'zod';
-import {
-  elasticsearchEnvShape,
-  kafkaEnvShape,
-  loadConfig,
-  toElasticsearchConnection,
-  toKafkaConnection,
-  type ElasticsearchConnection,
-  type KafkaConnection,
-} from '@calwatch/shared';
-import { probeElasticsearch, probeKafka, releaseStackLease, stackUp } from '@calwatch/cli';
+import { elasticsearchEnvShape, kafkaEnvShape, loadConfig, toElasticsearchConnection, toKafkaConnection, type ElasticsearchConnection, type KafkaConnection } from '@calwatch/runtime';
+import { probeElasticsearch, probeKafka, releaseStackLease, stackUp } from '@calwatch/stack';
 import { buildConnectionEnv } from './connection-env';
 import type { TestServices } from './services';
 import { isContainerRuntimeAvailable, startContainers } from './testcontainers';

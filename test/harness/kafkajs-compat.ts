@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
-import { readStackInfo } from '@calwatch/cli';
+import { readStackInfo } from '@calwatch/stack';
 
 interface CheckResult {
   name: string;

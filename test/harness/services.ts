@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import type { ElasticsearchConnection, KafkaConnection } from '@calwatch/shared';
+import type { ElasticsearchConnection, KafkaConnection } from '@calwatch/runtime';
 
 export type ServicesSource = 'environment' | 'testcontainers' | 'local-stack';
 

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
-import { DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_KAFKA_VERSION } from '@calwatch/cli';
+import { DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_KAFKA_VERSION } from '@calwatch/stack';
 import { freePort } from './free-port';
 
 export const KAFKA_IMAGE = `apache/kafka:${DEFAULT_KAFKA_VERSION}`;

@@ -1,4 +1,4 @@
-import type { IncomingRecord, KafkaClient } from '@calwatch/shared';
+import type { IncomingRecord, KafkaClient } from '@calwatch/kafka';
 
 /** Every record of a topic up to its current end (a fresh reader outside any group). */
 export async function readTopicToEnd(kafka: KafkaClient, topic: string, partitions: number): Promise<IncomingRecord[]> {

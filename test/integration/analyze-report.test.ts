@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCALE_EXPORT_TAKEN_AT, simulateFleet, writeFleet, writeScaleExport } from '@calwatch/shared';
+import { SCALE_EXPORT_TAKEN_AT, simulateFleet, writeFleet, writeScaleExport } from '@calwatch/simulator';
 import { COMMANDS, type CommandIo } from '@calwatch/cli';
 import { createTextSink } from '../harness/text-sink';
 

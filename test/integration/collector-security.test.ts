@@ -1,16 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CanonicalEvent,
-  DeadLetter,
-  buildTopicNames,
-  createKafkaClient,
-  createSilentLogger,
-  ensureCalwatchTopics,
-  type IncomingRecord,
-  type KafkaClient,
-  type TopicNames,
-} from '@calwatch/shared';
+import { createKafkaClient, ensureCalwatchTopics, type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
+import { CanonicalEvent, DeadLetter, buildTopicNames, type TopicNames } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import {
   INGEST_ROUTES,
   buildClientStoreEvent,

@@ -4,22 +4,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CanonicalEvent,
-  DeadLetter,
-  collectSnapshots,
-  diffSnapshot,
-  parseStream,
-  buildTopicNames,
-  createKafkaClient,
-  createSilentLogger,
-  ensureCalwatchTopics,
-  isCalwatchError,
-  type IncomingRecord,
-  type KafkaClient,
-  type SnapshotState,
-  type TopicNames,
-} from '@calwatch/shared';
+import { collectSnapshots, diffSnapshot, parseStream, type SnapshotState } from '@calwatch/ingest';
+import { createKafkaClient, ensureCalwatchTopics, type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
+import { CanonicalEvent, DeadLetter, buildTopicNames, isCalwatchError, type TopicNames } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import {
   buildClientStoreEvent,
   buildIssuedLicenseRow,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createElasticsearchClient, isRetriableElasticsearchError, toElasticsearchError } from '@calwatch/shared';
+import { createElasticsearchClient, isRetriableElasticsearchError, toElasticsearchError } from '@calwatch/elasticsearch';
 import { getTestServices, uniqueName } from '../harness/services';
 
 describe('Elasticsearch adapter on a real node', () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createElasticsearchClient, createSilentLogger, type ElasticsearchClient } from '@calwatch/shared';
+import { createElasticsearchClient, type ElasticsearchClient } from '@calwatch/elasticsearch';
+import { createSilentLogger } from '@calwatch/runtime';
 import {
   buildIndexNames,
   buildSampleFinding,

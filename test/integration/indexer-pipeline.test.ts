@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createElasticsearchClient, createSilentLogger, type EnrichedEvent, type Finding, type OutgoingRecord } from '@calwatch/shared';
+import { createElasticsearchClient } from '@calwatch/elasticsearch';
+import { type OutgoingRecord } from '@calwatch/kafka';
+import { type EnrichedEvent, type Finding } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import {
   buildIndexNames,
   buildSampleEnrichedEventsOfEveryType,

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createElasticsearchClient, isCalwatchError } from '@calwatch/shared';
+import { createElasticsearchClient } from '@calwatch/elasticsearch';
+import { isCalwatchError } from '@calwatch/model';
 import {
   buildIndexNames,
   buildTemplateSet,

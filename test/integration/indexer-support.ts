@@ -3,18 +3,10 @@
  * one test's prefix, reading the dead-letter topic, and waiting for documents to become
  * searchable and offsets to be committed.
  */
-import {
-  buildTopicNames,
-  createKafkaClient,
-  createSilentLogger,
-  DeadLetter,
-  type Admin,
-  type ElasticsearchClient,
-  type IncomingRecord,
-  type KafkaClient,
-  type Producer,
-  type TopicNames,
-} from '@calwatch/shared';
+import { type ElasticsearchClient } from '@calwatch/elasticsearch';
+import { createKafkaClient, type Admin, type IncomingRecord, type KafkaClient, type Producer } from '@calwatch/kafka';
+import { buildTopicNames, DeadLetter, type TopicNames } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import { getTestServices } from '../harness/services';
 
 export async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {

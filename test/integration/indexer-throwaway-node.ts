@@ -13,7 +13,7 @@ import { createWriteStream } from 'node:fs';
 import { chown, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readStackInfo } from '@calwatch/cli';
+import { readStackInfo } from '@calwatch/stack';
 import { freePort } from '../harness/free-port';
 
 export interface ThrowawayNode {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KAFKA_CLIENT_LIBRARIES, createKafkaClient, createSilentLogger, type Admin, type IncomingRecord, type KafkaClient } from '@calwatch/shared';
+import { createKafkaClient, type Admin, type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
+import { KAFKA_CLIENT_LIBRARIES, createSilentLogger } from '@calwatch/runtime';
 import { getTestServices, uniqueName } from '../harness/services';
 
 function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {

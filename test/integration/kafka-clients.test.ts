@@ -9,16 +9,8 @@ import { randomBytes } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import { Producer as LibraryProducer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  KAFKA_CLIENT_LIBRARIES,
-  createKafkaClient,
-  createSilentLogger,
-  type Admin,
-  type IncomingRecord,
-  type KafkaClient,
-  type KafkaClientLibrary,
-  type OutgoingRecord,
-} from '@calwatch/shared';
+import { createKafkaClient, type Admin, type IncomingRecord, type KafkaClient, type OutgoingRecord } from '@calwatch/kafka';
+import { KAFKA_CLIENT_LIBRARIES, createSilentLogger, type KafkaClientLibrary } from '@calwatch/runtime';
 import { getTestServices, uniqueName } from '../harness/services';
 import { readTopicToEnd } from '../harness/topic-reader';
 

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KAFKA_CLIENT_LIBRARIES, createKafkaClient, createLogger, isCalwatchError, type Admin, type CalwatchError, type KafkaClient } from '@calwatch/shared';
+import { createKafkaClient, type Admin, type KafkaClient } from '@calwatch/kafka';
+import { isCalwatchError, type CalwatchError } from '@calwatch/model';
+import { KAFKA_CLIENT_LIBRARIES, createLogger } from '@calwatch/runtime';
 import { getTestServices, uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
 import { readTopicToEnd } from '../harness/topic-reader';

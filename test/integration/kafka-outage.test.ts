@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KAFKA_CLIENT_LIBRARIES, createKafkaClient, createLogger, createReadiness, type Consumer, type Producer } from '@calwatch/shared';
+import { createKafkaClient, type Consumer, type Producer } from '@calwatch/kafka';
+import { KAFKA_CLIENT_LIBRARIES, createLogger, createReadiness } from '@calwatch/runtime';
 import { uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
 import { createThrowawayBroker, type ThrowawayBroker } from './kafka-throwaway-broker';

@@ -9,8 +9,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaServerProperties, loadStackSettings, readStackInfo } from '@calwatch/cli';
-import { createKafkaClient, createSilentLogger } from '@calwatch/shared';
+import { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaServerProperties, loadStackSettings, readStackInfo } from '@calwatch/stack';
+import { createKafkaClient } from '@calwatch/kafka';
+import { createSilentLogger } from '@calwatch/runtime';
 import { freePort } from '../harness/free-port';
 
 export interface ThrowawayBroker {

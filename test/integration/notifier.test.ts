@@ -1,24 +1,9 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CALWATCH_VERSION,
-  DeadLetter,
-  buildComputer,
-  buildEventId,
-  buildHwid,
-  buildTopicNames,
-  createKafkaClient,
-  createLogger,
-  createSilentLogger,
-  ensureCalwatchTopics,
-  retry,
-  type EnrichedEvent,
-  type Finding,
-  type KafkaClient,
-  type Producer,
-  type TopicNames,
-} from '@calwatch/shared';
+import { createKafkaClient, ensureCalwatchTopics, type KafkaClient, type Producer } from '@calwatch/kafka';
+import { DeadLetter, buildComputer, buildEventId, buildHwid, buildTopicNames, type EnrichedEvent, type Finding, type TopicNames } from '@calwatch/model';
+import { CALWATCH_VERSION, createLogger, createSilentLogger, retry } from '@calwatch/runtime';
 import { createNotifierService, loadNotifierConfig, type NotifierService } from '@calwatch/notifier';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
 

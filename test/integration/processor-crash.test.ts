@@ -5,7 +5,10 @@
  * other takes its partitions and their state over.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CanonicalEvent, type KafkaClient, createKafkaClient, createSilentLogger, simulateFleet } from '@calwatch/shared';
+import { type KafkaClient, createKafkaClient } from '@calwatch/kafka';
+import { type CanonicalEvent } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
+import { simulateFleet } from '@calwatch/simulator';
 import { getTestServices } from '../harness/services';
 import {
   type Namespace,

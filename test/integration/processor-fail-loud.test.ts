@@ -4,7 +4,9 @@
  * consumer stopped: it logs where it failed, shuts down and exits non-zero.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KafkaClient, createKafkaClient, createSilentLogger, simulateFleet } from '@calwatch/shared';
+import { type KafkaClient, createKafkaClient } from '@calwatch/kafka';
+import { createSilentLogger } from '@calwatch/runtime';
+import { simulateFleet } from '@calwatch/simulator';
 import { getTestServices } from '../harness/services';
 import { type Namespace, type ProcessorProcess, createNamespace, publish, startProcessorProcess } from './processor-helpers';
 

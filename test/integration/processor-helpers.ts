@@ -6,17 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type CanonicalEvent,
-  type Consumer,
-  Finding,
-  type IncomingRecord,
-  type KafkaClient,
-  type TopicNames,
-  buildTopicNames,
-  ensureCalwatchTopics,
-  kafkaKeyOf,
-} from '@calwatch/shared';
+import { type Consumer, type IncomingRecord, type KafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
+import { type CanonicalEvent, Finding, type TopicNames, buildTopicNames, kafkaKeyOf } from '@calwatch/model';
 import { createPipeline, createTimelineKit, parseCoreConfig } from '@calwatch/processor';
 import { deleteTopicsWithPrefix } from '../harness/cleanup';
 import { buildTestEnv, uniqueName } from '../harness/services';

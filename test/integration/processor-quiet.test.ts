@@ -4,7 +4,9 @@
  * output topics, and the wall clock still releases held events once it reaches them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CanonicalEvent, type KafkaClient, createKafkaClient, createSilentLogger } from '@calwatch/shared';
+import { type KafkaClient, createKafkaClient } from '@calwatch/kafka';
+import { type CanonicalEvent } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import { createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
 import { getTestServices } from '../harness/services';
 import { type Namespace, byTime, collect, createNamespace, publish, waitFor } from './processor-helpers';

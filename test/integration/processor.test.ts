@@ -3,7 +3,9 @@
  * in-process pipeline finds; records it cannot apply end on the dead-letter topic.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CanonicalEvent, DeadLetter, createKafkaClient, createSilentLogger, isCalwatchError, type KafkaClient } from '@calwatch/shared';
+import { createKafkaClient, type KafkaClient } from '@calwatch/kafka';
+import { type CanonicalEvent, DeadLetter, isCalwatchError } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import { createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
 import { getTestServices, uniqueName } from '../harness/services';
 import {

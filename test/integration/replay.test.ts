@@ -8,21 +8,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CanonicalEvent,
-  buildTopicNames,
-  createElasticsearchClient,
-  createKafkaClient,
-  createSilentLogger,
-  ensureCalwatchTopics,
-  parseMix,
-  simulateFleet,
-  writeFleet,
-  type Finding,
-  type IncomingRecord,
-  type KafkaClient,
-  type Service,
-} from '@calwatch/shared';
+import { createElasticsearchClient } from '@calwatch/elasticsearch';
+import { createKafkaClient, ensureCalwatchTopics, type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
+import { CanonicalEvent, buildTopicNames, type Finding } from '@calwatch/model';
+import { createSilentLogger, type Service } from '@calwatch/runtime';
+import { parseMix, simulateFleet, writeFleet } from '@calwatch/simulator';
 import { createCollectorService, loadCollectorConfig } from '@calwatch/collector';
 import { createProcessorService, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
 import { buildIndexNames } from '@calwatch/indexer';

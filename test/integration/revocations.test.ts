@@ -4,16 +4,10 @@
  * them into a bounded finding document and a revoke table with one document per license.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type CanonicalEvent,
-  PUBLISHED_LIST_MAX,
-  type PlannedRevocation,
-  Revocation,
-  createElasticsearchClient,
-  createKafkaClient,
-  createSilentLogger,
-  type KafkaClient,
-} from '@calwatch/shared';
+import { createElasticsearchClient } from '@calwatch/elasticsearch';
+import { createKafkaClient, type KafkaClient } from '@calwatch/kafka';
+import { type CanonicalEvent, PUBLISHED_LIST_MAX, type PlannedRevocation, Revocation } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import { createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
 import { buildIndexNames, createIndexerService, installElasticsearchSetup, loadIndexerConfig } from '@calwatch/indexer';
 import { deleteIndexSet } from '../harness/cleanup';

@@ -10,17 +10,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CanonicalEvent,
-  type Finding,
-  type KafkaClient,
-  SCALE_EXPORT_TAKEN_AT,
-  type Service,
-  createElasticsearchClient,
-  createKafkaClient,
-  createSilentLogger,
-  writeScaleExport,
-} from '@calwatch/shared';
+import { createElasticsearchClient } from '@calwatch/elasticsearch';
+import { type KafkaClient, createKafkaClient } from '@calwatch/kafka';
+import { CanonicalEvent, type Finding } from '@calwatch/model';
+import { type Service, createSilentLogger } from '@calwatch/runtime';
+import { SCALE_EXPORT_TAKEN_AT, writeScaleExport } from '@calwatch/simulator';
 import { createCollectorService, loadCollectorConfig } from '@calwatch/collector';
 import { buildIndexNames, createIndexerService, installElasticsearchSetup, loadIndexerConfig } from '@calwatch/indexer';
 import { COMMANDS, waitUntilDrained, type CommandIo } from '@calwatch/cli';

@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isCalwatchError } from '@calwatch/shared';
-import { releaseStackLease, stackStatus, stackUp } from '@calwatch/cli';
+import { isCalwatchError } from '@calwatch/model';
+import { releaseStackLease, stackStatus, stackUp } from '@calwatch/stack';
 import { freePort } from '../harness/free-port';
 import { getTestServices } from '../harness/services';
 

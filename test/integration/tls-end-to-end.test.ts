@@ -7,18 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  createElasticsearchClient,
-  createKafkaClient,
-  createSilentLogger,
-  elasticsearchEnvShape,
-  loadConfig,
-  parseMix,
-  simulateFleet,
-  toElasticsearchConnection,
-  toKafkaConnection,
-  type KafkaClient,
-} from '@calwatch/shared';
+import { createElasticsearchClient } from '@calwatch/elasticsearch';
+import { createKafkaClient, type KafkaClient } from '@calwatch/kafka';
+import { createSilentLogger, elasticsearchEnvShape, loadConfig, toElasticsearchConnection, toKafkaConnection } from '@calwatch/runtime';
+import { parseMix, simulateFleet } from '@calwatch/simulator';
 import { createCollectorService, loadCollectorConfig, type CollectorService } from '@calwatch/collector';
 import { parseCoreConfig } from '@calwatch/processor';
 import { buildIndexNames } from '@calwatch/indexer';

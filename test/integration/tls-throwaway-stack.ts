@@ -11,18 +11,10 @@ import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'no
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildClusterId,
-  buildElasticsearchYml,
-  buildKafkaJvmArgs,
-  buildKafkaLog4jConfig,
-  buildKafkaScramArgs,
-  buildKafkaServerProperties,
-  loadStackSettings,
-  readStackInfo,
-} from '@calwatch/cli';
+import { buildClusterId, buildElasticsearchYml, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaScramArgs, buildKafkaServerProperties, loadStackSettings, readStackInfo } from '@calwatch/stack';
 import { buildCalwatchRoles, buildRolesYml, READER_ROLE, WRITER_ROLE } from '@calwatch/indexer';
-import { createKafkaClient, createSilentLogger, type KafkaConnection } from '@calwatch/shared';
+import { createKafkaClient } from '@calwatch/kafka';
+import { createSilentLogger, type KafkaConnection } from '@calwatch/runtime';
 import { freePort } from '../harness/free-port';
 import { createTestCa, type TestCa } from '../harness/tls-certificates';
 

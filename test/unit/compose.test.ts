@@ -8,8 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { COMMANDS, DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_KAFKA_VERSION } from '@calwatch/cli';
-import { elasticsearchEnvShape, kafkaEnvShape } from '@calwatch/shared';
+import { COMMANDS } from '@calwatch/cli';
+import { DEFAULT_ELASTICSEARCH_VERSION, DEFAULT_KAFKA_VERSION } from '@calwatch/stack';
+import { elasticsearchEnvShape, kafkaEnvShape } from '@calwatch/runtime';
 
 const root = join(import.meta.dirname, '..', '..');
 

@@ -2,34 +2,34 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ErrorSpec } from '../../shared/src/errors';
-import { SHARED_ERRORS } from '../../shared/src/errors';
-import { INGEST_ERRORS } from '../../shared/src/ingest/errors';
-import { INGEST_REJECTIONS } from '../../shared/src/ingest/rejection-codes';
-import { SIMULATOR_ERRORS } from '../../shared/src/simulator/errors';
+import type { ErrorSpec } from '../../shared/model/src/errors';
+import { SHARED_ERRORS } from '../../shared/model/src/errors';
+import { INGEST_ERRORS } from '../../shared/ingest/src/errors';
+import { INGEST_REJECTIONS } from '../../shared/ingest/src/rejection-codes';
+import { SIMULATOR_ERRORS } from '../../tools/simulator/src/errors';
 import { COLLECTOR_ERRORS } from '../../services/collector/src/errors';
 import { INDEXER_ERRORS } from '../../services/indexer/src/errors';
 import { NOTIFIER_ERRORS } from '../../services/notifier/src/errors';
 import { CORE_ERRORS } from '../../services/processor/src/core/errors';
 import { PROCESSOR_ERRORS } from '../../services/processor/src/errors';
 import { REPLAY_ERRORS } from '../../services/cli/src/replay/errors';
-import { STACK_ERRORS } from '../../services/cli/src/stack/errors';
+import { STACK_ERRORS } from '../../tools/stack/src/errors';
 
 const ROOT = join(import.meta.dirname, '../..');
 
 /** Every code table, by the file that declares it. */
 const TABLES: Record<string, Record<string, ErrorSpec>> = {
-  'shared/src/errors.ts': SHARED_ERRORS.table,
-  'shared/src/ingest/errors.ts': INGEST_ERRORS.table,
-  'shared/src/ingest/rejection-codes.ts': INGEST_REJECTIONS.table,
-  'shared/src/simulator/errors.ts': SIMULATOR_ERRORS.table,
+  'shared/model/src/errors.ts': SHARED_ERRORS.table,
+  'shared/ingest/src/errors.ts': INGEST_ERRORS.table,
+  'shared/ingest/src/rejection-codes.ts': INGEST_REJECTIONS.table,
+  'tools/simulator/src/errors.ts': SIMULATOR_ERRORS.table,
   'services/collector/src/errors.ts': COLLECTOR_ERRORS.table,
   'services/indexer/src/errors.ts': INDEXER_ERRORS.table,
   'services/notifier/src/errors.ts': NOTIFIER_ERRORS.table,
   'services/processor/src/core/errors.ts': CORE_ERRORS.table,
   'services/processor/src/errors.ts': PROCESSOR_ERRORS.table,
   'services/cli/src/replay/errors.ts': REPLAY_ERRORS.table,
-  'services/cli/src/stack/errors.ts': STACK_ERRORS.table,
+  'tools/stack/src/errors.ts': STACK_ERRORS.table,
 };
 
 async function sourceFiles(dir: string): Promise<string[]> {

@@ -1,5 +1,5 @@
-import type { Env } from '@calwatch/shared';
-import { readStackInfo } from './stack/index';
+import type { Env } from '@calwatch/runtime';
+import { readStackInfo } from '@calwatch/stack';
 
 /**
  * The environment a service or command runs with: what the user set wins; connection

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { isCalwatchError } from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
 import { parseContentEncoding, readBody } from './body-stream';
 
 async function* chunksOf(buffer: Buffer, size = 1000): AsyncGenerator<Buffer> {

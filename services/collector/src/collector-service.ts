@@ -2,15 +2,9 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyServerFactory } from 'fastify';
-import {
-  buildTopicNames,
-  retry,
-  SHARED_ERRORS,
-  type KafkaClient,
-  type Logger,
-  type Producer,
-  type Service,
-} from '@calwatch/shared';
+import { type KafkaClient, type Producer } from '@calwatch/kafka';
+import { buildTopicNames, SHARED_ERRORS } from '@calwatch/model';
+import { retry, type Logger, type Service } from '@calwatch/runtime';
 import type { CollectorConfig } from './config';
 import { createDropFolder, type DropFolder } from './drop-folder';
 import { COLLECTOR_ERRORS } from './errors';

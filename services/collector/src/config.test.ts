@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isCalwatchError } from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
 import { CollectorConfigSchema, loadCollectorConfig } from './config';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { csvList, intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/shared';
+import { csvList, intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/runtime';
 import { splitTokenEntry } from './token-auth';
 
 const MIB = 1024 * 1024;

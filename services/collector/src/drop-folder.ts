@@ -1,18 +1,9 @@
 import { constants, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type ChosenSnapshotTime,
-  type Logger,
-  type ParseOptions,
-  type ParsedItem,
-  SnapshotTimeBoundsBuilder,
-  chooseSnapshotTime,
-  isCalwatchError,
-  msFromIso,
-  parseStream,
-  snapshotTimeFromName,
-} from '@calwatch/shared';
+import { type ChosenSnapshotTime, type ParseOptions, type ParsedItem, SnapshotTimeBoundsBuilder, chooseSnapshotTime, parseStream, snapshotTimeFromName } from '@calwatch/ingest';
+import { isCalwatchError, msFromIso } from '@calwatch/model';
+import { type Logger } from '@calwatch/runtime';
 import { readBody, type BodyLimits } from './body-stream';
 import { COLLECTOR_ERRORS } from './errors';
 import { createStabilityTracker, isIgnoredDropFile } from './file-stability';

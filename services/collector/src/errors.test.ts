@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { INGEST_REJECTIONS, SHARED_ERRORS } from '@calwatch/shared';
+import { INGEST_REJECTIONS } from '@calwatch/ingest';
+import { SHARED_ERRORS } from '@calwatch/model';
 import { COLLECTOR_ERRORS, httpStatusOf } from './errors';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

@@ -1,4 +1,4 @@
-import { defineErrors, type ErrorSpec } from '@calwatch/shared';
+import { defineErrors, type ErrorSpec } from '@calwatch/model';
 
 /** A collector error: what it means, whether retrying helps, and the HTTP status it maps to. */
 export interface CollectorErrorSpec extends ErrorSpec {

@@ -1,4 +1,4 @@
-import { CanonicalEvent, buildDeadLetterOriginal, isEventTimeAhead, type DeadLetter } from '@calwatch/shared';
+import { CanonicalEvent, buildDeadLetterOriginal, isEventTimeAhead, type DeadLetter } from '@calwatch/model';
 
 export interface ScreenedEvents {
   valid: CanonicalEvent[];

@@ -1,4 +1,4 @@
-import { buildComputer, buildEventId, buildHwid, type CanonicalEvent, type LicenseFact } from '@calwatch/shared';
+import { buildComputer, buildEventId, buildHwid, type CanonicalEvent, type LicenseFact } from '@calwatch/model';
 
 /** One Win32_TSIssuedLicense row as an export script writes it. */
 export interface IssuedLicenseRow {

@@ -2,18 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { ServerOptions } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
-import {
-  CalwatchError,
-  buildDeadLetterOriginal,
-  isCalwatchError,
-  normalizeComputer,
-  parseStream,
-  type DeadLetter,
-  type InputFormat,
-  type Logger,
-  type ParseOptions,
-  type ParsedItem,
-} from '@calwatch/shared';
+import { parseStream, type InputFormat, type ParseOptions, type ParsedItem } from '@calwatch/ingest';
+import { CalwatchError, buildDeadLetterOriginal, isCalwatchError, normalizeComputer, type DeadLetter } from '@calwatch/model';
+import { type Logger } from '@calwatch/runtime';
 import { parseContentEncoding, readBody, type BodyStream } from './body-stream';
 import { COLLECTOR_ERRORS, httpStatusOf, type CollectorErrorCode } from './errors';
 import type { AuthFailureLimiter } from './auth-failure-limiter';

@@ -1,14 +1,5 @@
-import {
-  buildDeadLetterOriginal,
-  normalizeComputer,
-  toDeadLetter,
-  type CanonicalEvent,
-  type DeadLetter,
-  type EventSource,
-  type KeyPackFact,
-  type LicenseFact,
-  type ParsedItem,
-} from '@calwatch/shared';
+import { toDeadLetter, type ParsedItem } from '@calwatch/ingest';
+import { buildDeadLetterOriginal, normalizeComputer, type CanonicalEvent, type DeadLetter, type EventSource, type KeyPackFact, type LicenseFact } from '@calwatch/model';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvent } from './event-screen';
 import type { EventPublisher } from './publisher';

@@ -1,4 +1,4 @@
-import { isCalwatchError } from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
 import type { EventPublisher } from './publisher';
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildTopicNames, recordSizeBytes, type OutgoingRecord, type Producer } from '@calwatch/shared';
+import { recordSizeBytes, type OutgoingRecord, type Producer } from '@calwatch/kafka';
+import { buildTopicNames } from '@calwatch/model';
 import { buildLicenseFact } from './export-fixtures';
 import { createKafkaPublisher } from './kafka-publisher';
 import { emptyServerState } from './server-state';

@@ -1,4 +1,5 @@
-import { type CanonicalEvent, type DeadLetter, type OutgoingRecord, type Producer, planSends } from '@calwatch/shared';
+import { type OutgoingRecord, type Producer, planSends } from '@calwatch/kafka';
+import { type CanonicalEvent, type DeadLetter } from '@calwatch/model';
 import { COLLECTOR_ERRORS } from './errors';
 import { buildDeadLetterRecord, buildEventRecord, buildStateRecords, type RecordTopics } from './kafka-records';
 import type { EventPublisher } from './publisher';

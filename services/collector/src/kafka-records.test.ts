@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTopicNames, type CanonicalEvent, type DeadLetter } from '@calwatch/shared';
+import { buildTopicNames, type CanonicalEvent, type DeadLetter } from '@calwatch/model';
 import { buildClientStoreEvent } from './export-fixtures';
 import { buildDeadLetterRecord, buildEventRecord, buildStateRecords } from './kafka-records';
 import { emptyServerState } from './server-state';

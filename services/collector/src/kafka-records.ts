@@ -1,4 +1,5 @@
-import { SCHEMA_VERSION, boundDeadLetter, kafkaKeyOf, type CanonicalEvent, type DeadLetter, type OutgoingRecord, type TopicNames } from '@calwatch/shared';
+import { type OutgoingRecord } from '@calwatch/kafka';
+import { SCHEMA_VERSION, boundDeadLetter, kafkaKeyOf, type CanonicalEvent, type DeadLetter, type TopicNames } from '@calwatch/model';
 import { STATE_FORMAT_VERSION, buildHeadKey, buildLicenseKey, type StateWrite } from './state-entries';
 
 /** Header names on every record the collector writes; consumers can route without parsing. */

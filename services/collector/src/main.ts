@@ -1,11 +1,5 @@
-import {
-  CALWATCH_VERSION,
-  createKafkaClient,
-  createLogger,
-  runUntilSignal,
-  toKafkaConnection,
-  type Env,
-} from '@calwatch/shared';
+import { createKafkaClient } from '@calwatch/kafka';
+import { CALWATCH_VERSION, createLogger, runUntilSignal, toKafkaConnection, type Env } from '@calwatch/runtime';
 import { createCollectorService } from './collector-service';
 import { loadCollectorConfig, type CollectorConfig } from './config';
 

@@ -1,4 +1,4 @@
-import type { CanonicalEvent, DeadLetter } from '@calwatch/shared';
+import type { CanonicalEvent, DeadLetter } from '@calwatch/model';
 import type { EventPublisher } from './publisher';
 import type { StateWrite } from './state-entries';
 

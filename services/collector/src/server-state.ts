@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { IsoInstant, SnapshotState } from '@calwatch/shared';
+import { SnapshotState } from '@calwatch/ingest';
+import { IsoInstant } from '@calwatch/model';
 
 /**
  * What the collector remembers per license server: the differ's state of the issued-license

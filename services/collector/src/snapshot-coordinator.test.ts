@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type LicenseFact, type Snapshot } from '@calwatch/shared';
+import { type Snapshot } from '@calwatch/ingest';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type LicenseFact } from '@calwatch/model';
 import { buildLicenseFact } from './export-fixtures';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';

@@ -1,12 +1,5 @@
-import {
-  buildKeyPackEvents,
-  diffSnapshot,
-  type CanonicalEvent,
-  type KeyPackSnapshot,
-  type LicenseFact,
-  type Snapshot,
-  type SnapshotState,
-} from '@calwatch/shared';
+import { buildKeyPackEvents, diffSnapshot, type KeyPackSnapshot, type Snapshot, type SnapshotState } from '@calwatch/ingest';
+import { type CanonicalEvent, type LicenseFact } from '@calwatch/model';
 import { createKeyedMutex } from './keyed-mutex';
 import type { EventPublisher } from './publisher';
 import type { ScreenedEvents } from './event-screen';

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { IsoInstant, LicenseFact } from '@calwatch/shared';
+import { IsoInstant, LicenseFact } from '@calwatch/model';
 import { CollectorServerState, emptyServerState } from './server-state';
 
 /**

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, buildTopicNames, createSilentLogger, type IncomingRecord, type LicenseFact, type OutgoingRecord } from '@calwatch/shared';
+import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, buildTopicNames, type LicenseFact } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import { buildLicenseFact } from './export-fixtures';
 import { buildStateRecords } from './kafka-records';
 import { createMemoryPublisher } from './memory-publisher';

@@ -1,4 +1,5 @@
-import type { IncomingRecord, KafkaClient, Logger } from '@calwatch/shared';
+import type { IncomingRecord, KafkaClient } from '@calwatch/kafka';
+import type { Logger } from '@calwatch/runtime';
 import { COLLECTOR_ERRORS } from './errors';
 import type { SnapshotCoordinator } from './snapshot-coordinator';
 import { createStateAssembler, type StateAssembler } from './state-entries';

@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import type { Logger } from '@calwatch/shared';
+import type { Logger } from '@calwatch/runtime';
 import { COLLECTOR_ERRORS } from './errors';
 
 /** The HTTPS API's files (COLLECTOR_TLS_*). */

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { normalizeComputer } from '@calwatch/shared';
+import { normalizeComputer } from '@calwatch/model';
 
 /**
  * What a valid token may post: every license server (`servers` null) or only the listed

@@ -2,7 +2,8 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSilentLogger, isCalwatchError } from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import { createTokenStore } from './token-auth';
 import { createTokensFile, type TokensFile } from './tokens-file';
 

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { Logger } from '@calwatch/shared';
+import type { Logger } from '@calwatch/runtime';
 import { MIN_TOKEN_LENGTH } from './config';
 import { COLLECTOR_ERRORS } from './errors';
 import { parseTokensFile, splitTokenEntry, type TokenStore } from './token-auth';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createSilentLogger, isCalwatchError, type IncomingRecord } from '@calwatch/shared';
+import { type IncomingRecord } from '@calwatch/kafka';
+import { isCalwatchError } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import { createBatchIndexer, type BatchControl, type DeadLetterSink } from './batch-indexer';
 import type { IndexAction, InputKind } from './batch-plan';
 import { INDEXER_ERRORS } from './errors';

@@ -1,4 +1,6 @@
-import { CalwatchError, isCalwatchError, retry, type IncomingRecord, type Logger } from '@calwatch/shared';
+import { type IncomingRecord } from '@calwatch/kafka';
+import { CalwatchError, isCalwatchError } from '@calwatch/model';
+import { retry, type Logger } from '@calwatch/runtime';
 import { planBatch, type InputKind, type IndexAction } from './batch-plan';
 import { buildRejectionDraft, type DocumentSink, type RejectedItem } from './bulk-outcome';
 import type { DeadLetterDraft } from './dead-letters';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IncomingRecord } from '@calwatch/shared';
+import type { IncomingRecord } from '@calwatch/kafka';
 import { planBatch, type InputKind } from './batch-plan';
 import { buildIndexNames } from './index-names';
 import { buildSampleFinding, buildSampleLicenseEvent, buildSampleRevocation } from './samples';

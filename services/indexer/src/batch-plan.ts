@@ -1,4 +1,5 @@
-import { EnrichedEventRecord, FindingRecord, type IncomingRecord, Revocation, buildRevocationKey } from '@calwatch/shared';
+import { type IncomingRecord } from '@calwatch/kafka';
+import { EnrichedEventRecord, FindingRecord, Revocation, buildRevocationKey } from '@calwatch/model';
 import type { z } from 'zod';
 import type { DeadLetterDraft } from './dead-letters';
 import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion, buildRevocationDocument, type Document } from './documents';

@@ -1,4 +1,4 @@
-import { isRetriableElasticsearchError, type ElasticsearchClient } from '@calwatch/shared';
+import { isRetriableElasticsearchError, type ElasticsearchClient } from '@calwatch/elasticsearch';
 import { actionKey, type IndexAction } from './batch-plan';
 import { classifyItemError, type DocumentSink, type ItemError, type RejectedItem, type WriteOutcome } from './bulk-outcome';
 import { INDEXER_ERRORS } from './errors';

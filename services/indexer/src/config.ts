@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolVar, elasticsearchEnvShape, intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/shared';
+import { boolVar, elasticsearchEnvShape, intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/runtime';
 
 const MIB = 1024 * 1024;
 

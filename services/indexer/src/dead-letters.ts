@@ -1,4 +1,5 @@
-import { boundDeadLetter, buildDeadLetterOriginal, type DeadLetter, type IncomingRecord, type OutgoingRecord } from '@calwatch/shared';
+import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
+import { boundDeadLetter, buildDeadLetterOriginal, type DeadLetter } from '@calwatch/model';
 import type { IndexerErrorCode } from './errors';
 
 /** Why a record is set aside, before it becomes a DeadLetter. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EnrichedEvent, Finding, PUBLISHED_LIST_MAX, Revocation } from '@calwatch/shared';
+import { EnrichedEvent, Finding, PUBLISHED_LIST_MAX, Revocation } from '@calwatch/model';
 import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion, buildRevocationDocument } from './documents';
 import { buildEnrichedMappings, buildFindingsMappings, buildRevocationsMappings, type FieldMapping, type Properties } from './mappings';
 import { buildSampleEnrichedEventsOfEveryType, buildSampleFinding, buildSampleLicenseEvent, buildSampleRevocation } from './samples';

@@ -1,4 +1,4 @@
-import type { CanonicalEvent, EnrichedEvent, Finding, PlannedRevocation, Severity } from '@calwatch/shared';
+import type { CanonicalEvent, EnrichedEvent, Finding, PlannedRevocation, Severity } from '@calwatch/model';
 
 /**
  * Document builders: a Finding or an EnrichedEvent in, the Elasticsearch document out.

@@ -1,4 +1,4 @@
-import { defineErrors } from '@calwatch/shared';
+import { defineErrors } from '@calwatch/model';
 
 /**
  * Every code the indexer reports: in dead letters it writes, in start-up failures and in

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { isCalwatchError } from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
 import { buildCalwatchRoles, buildRolesYml, installElasticsearchSecurity, READER_ROLE, WRITER_ROLE } from './es-security';
 
 // Privileges that reach beyond calwatch's own indices or administer the cluster.

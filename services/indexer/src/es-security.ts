@@ -1,4 +1,4 @@
-import type { ElasticsearchClient } from '@calwatch/shared';
+import type { ElasticsearchClient } from '@calwatch/elasticsearch';
 import { INDEXER_ERRORS } from './errors';
 
 /** One role, in the body form of PUT _security/role (file-realm roles.yml takes the same). */

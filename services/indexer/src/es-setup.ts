@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ElasticsearchClient, Logger } from '@calwatch/shared';
+import type { ElasticsearchClient } from '@calwatch/elasticsearch';
+import type { Logger } from '@calwatch/runtime';
 import { INDEXER_ERRORS } from './errors';
 import { TEMPLATE_VERSION, type IndexNames } from './index-names';
 import {

@@ -1,13 +1,7 @@
-import {
-  buildTopicNames,
-  isCalwatchError,
-  type Consumer,
-  type ElasticsearchClient,
-  type KafkaClient,
-  type Logger,
-  type Producer,
-  type Service,
-} from '@calwatch/shared';
+import { type ElasticsearchClient } from '@calwatch/elasticsearch';
+import { type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
+import { buildTopicNames, isCalwatchError } from '@calwatch/model';
+import { type Logger, type Service } from '@calwatch/runtime';
 import { createBatchIndexer, type BatchCounts, type BatchResult, type DeadLetterSink } from './batch-indexer';
 import type { InputKind } from './batch-plan';
 import { createBulkWriter } from './bulk-writer';

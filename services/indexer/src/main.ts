@@ -1,13 +1,6 @@
-import {
-  CALWATCH_VERSION,
-  createElasticsearchClient,
-  createKafkaClient,
-  createLogger,
-  runUntilSignal,
-  toElasticsearchConnection,
-  toKafkaConnection,
-  type Env,
-} from '@calwatch/shared';
+import { createElasticsearchClient } from '@calwatch/elasticsearch';
+import { createKafkaClient } from '@calwatch/kafka';
+import { CALWATCH_VERSION, createLogger, runUntilSignal, toElasticsearchConnection, toKafkaConnection, type Env } from '@calwatch/runtime';
 import { loadIndexerConfig } from './config';
 import { createIndexerService } from './indexer-service';
 

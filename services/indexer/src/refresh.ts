@@ -1,4 +1,4 @@
-import type { ElasticsearchClient } from '@calwatch/shared';
+import type { ElasticsearchClient } from '@calwatch/elasticsearch';
 import { INDEXER_ERRORS } from './errors';
 import type { IndexNames } from './index-names';
 

@@ -1,4 +1,4 @@
-import { buildComputer, buildEventId, buildHwid, type EnrichedEvent, type Finding, type Hwid, type PlannedRevocation } from '@calwatch/shared';
+import { buildComputer, buildEventId, buildHwid, type EnrichedEvent, type Finding, type Hwid, type PlannedRevocation } from '@calwatch/model';
 
 /**
  * Valid findings and enriched events for tests, benchmarks and demos: the shapes the

@@ -1,4 +1,4 @@
-import type { OutgoingRecord, PartitionReader } from '@calwatch/shared';
+import type { OutgoingRecord, PartitionReader } from '@calwatch/kafka';
 import type { StateRecord } from './notifier-core';
 
 /**

@@ -1,4 +1,4 @@
-import { isCalwatchError } from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
 import { describe, expect, it } from 'vitest';
 import { expandVariables, loadNotifierConfig } from './config';
 

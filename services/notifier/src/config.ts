@@ -1,16 +1,6 @@
 import { readFileSync } from 'node:fs';
-import {
-  Severity,
-  boolVar,
-  csvList,
-  formatConfigIssues,
-  intVar,
-  kafkaEnvShape,
-  loadConfig,
-  toKafkaConnection,
-  type Env,
-  type KafkaConnection,
-} from '@calwatch/shared';
+import { Severity } from '@calwatch/model';
+import { boolVar, csvList, formatConfigIssues, intVar, kafkaEnvShape, loadConfig, toKafkaConnection, type Env, type KafkaConnection } from '@calwatch/runtime';
 import { z } from 'zod';
 import type { AlertTiming } from './alert-machine';
 import { NOTIFIER_ERRORS } from './errors';

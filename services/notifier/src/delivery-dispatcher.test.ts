@@ -1,4 +1,4 @@
-import type { CalwatchError } from '@calwatch/shared';
+import type { CalwatchError } from '@calwatch/model';
 import { describe, expect, it } from 'vitest';
 import { createDeliveryDispatcher, type DispatcherOptions } from './delivery-dispatcher';
 import { NOTIFIER_ERRORS } from './errors';

@@ -1,5 +1,6 @@
 import { NOTIFIER_ERRORS } from './errors';
-import { isCalwatchError, retry, type CalwatchError } from '@calwatch/shared';
+import { isCalwatchError, type CalwatchError } from '@calwatch/model';
+import { retry } from '@calwatch/runtime';
 import type { Delivery } from './notifier-core';
 import type { TargetSender } from './target-sender';
 

@@ -1,4 +1,4 @@
-import { SHARED_ERRORS } from '@calwatch/shared';
+import { SHARED_ERRORS } from '@calwatch/model';
 import { describe, expect, it } from 'vitest';
 import { NOTIFIER_ERRORS } from './errors';
 

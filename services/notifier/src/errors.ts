@@ -1,4 +1,4 @@
-import { defineErrors } from '@calwatch/shared';
+import { defineErrors } from '@calwatch/model';
 
 /** Every error code the notifier raises or writes to the dead-letter topic. */
 export const NOTIFIER_ERRORS = defineErrors({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PUBLISHED_LIST_MAX } from '@calwatch/shared';
+import { PUBLISHED_LIST_MAX } from '@calwatch/model';
 import { evaluateFinding } from './finding-rule';
 import { finding, ruleSettings } from './test-fixtures';
 

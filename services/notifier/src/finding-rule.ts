@@ -1,4 +1,4 @@
-import type { Finding } from '@calwatch/shared';
+import type { Finding } from '@calwatch/model';
 import type { AlertRecord, Condition } from './alert-machine';
 import { buildDedupKey } from './dedup-key';
 import { type RuleName, isAtLeast } from './notification';

@@ -1,4 +1,4 @@
-import type { CalwatchError } from '@calwatch/shared';
+import type { CalwatchError } from '@calwatch/model';
 import { NOTIFIER_ERRORS } from './errors';
 
 export interface HttpResponseInfo {

@@ -1,4 +1,5 @@
-import { DEAD_LETTER_ORIGINAL_MAX_BYTES, DeadLetter, type IncomingRecord } from '@calwatch/shared';
+import { type IncomingRecord } from '@calwatch/kafka';
+import { DEAD_LETTER_ORIGINAL_MAX_BYTES, DeadLetter } from '@calwatch/model';
 import { describe, expect, it } from 'vitest';
 import { decodeEnriched, decodeFinding } from './input-decoder';
 import { T0, enriched, finding, issued } from './test-fixtures';

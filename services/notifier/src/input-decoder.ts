@@ -1,4 +1,5 @@
-import { type EnrichedEvent, EnrichedEventRecord, type Finding, FindingRecord, type DeadLetter, type IncomingRecord, boundDeadLetter, buildDeadLetterOriginal } from '@calwatch/shared';
+import { type IncomingRecord } from '@calwatch/kafka';
+import { type EnrichedEvent, EnrichedEventRecord, type Finding, FindingRecord, type DeadLetter, boundDeadLetter, buildDeadLetterOriginal } from '@calwatch/model';
 import type { z } from 'zod';
 import type { NotifierErrorCode } from './errors';
 

@@ -1,4 +1,5 @@
-import { CALWATCH_VERSION, createKafkaClient, createLogger, createReadiness, runUntilSignal, type Env } from '@calwatch/shared';
+import { createKafkaClient } from '@calwatch/kafka';
+import { CALWATCH_VERSION, createLogger, createReadiness, runUntilSignal, type Env } from '@calwatch/runtime';
 import { loadNotifierConfig } from './config';
 import { createNotifierService } from './notifier-service';
 

@@ -1,4 +1,4 @@
-import { IsoInstant, Severity } from '@calwatch/shared';
+import { IsoInstant, Severity } from '@calwatch/model';
 import { z } from 'zod';
 
 /** What can page. Each rule yields conditions keyed by a stable dedup key. */

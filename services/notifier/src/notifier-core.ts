@@ -1,4 +1,4 @@
-import type { CanonicalEvent, EnrichedEvent, Finding, LicenseStatus } from '@calwatch/shared';
+import type { CanonicalEvent, EnrichedEvent, Finding, LicenseStatus } from '@calwatch/model';
 import { advanceAlert, applyCondition, isForgettable, type AlertRecord, type AlertTiming, type Condition, type Decision } from './alert-machine';
 import { EventClock } from './event-clock';
 import { evaluateFinding, findingDedupKey, isStaleFinding } from './finding-rule';

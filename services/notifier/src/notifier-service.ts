@@ -1,22 +1,6 @@
-import {
-  boundDeadLetter,
-  buildDeadLetterOriginal,
-  buildTopicNames,
-  createProbeServer,
-  isCalwatchError,
-  retry,
-  type ProbeServer,
-  type Readiness,
-  type BatchContext,
-  type Consumer,
-  type DeadLetter,
-  type IncomingRecord,
-  type KafkaClient,
-  type Logger,
-  type OutgoingRecord,
-  type Producer,
-  type Service,
-} from '@calwatch/shared';
+import { type BatchContext, type Consumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type Producer } from '@calwatch/kafka';
+import { boundDeadLetter, buildDeadLetterOriginal, buildTopicNames, isCalwatchError, type DeadLetter } from '@calwatch/model';
+import { createProbeServer, retry, type ProbeServer, type Readiness, type Logger, type Service } from '@calwatch/runtime';
 import type { Decision } from './alert-machine';
 import { readStateTopic, toStateRecords } from './alert-state-topic';
 import { toRoute, type NotifierConfig } from './config';

@@ -1,4 +1,4 @@
-import type { FindingKind } from '@calwatch/shared';
+import type { FindingKind } from '@calwatch/model';
 
 /**
  * What on-call should do, per leak pattern. The processor's finding carries its own

@@ -1,4 +1,4 @@
-import type { ServiceEventFact } from '@calwatch/shared';
+import type { ServiceEventFact } from '@calwatch/model';
 import type { Condition } from './alert-machine';
 import { buildDedupKey } from './dedup-key';
 import { REVOCATION_REMEDIATION } from './remediation';

@@ -1,4 +1,4 @@
-import type { Severity } from '@calwatch/shared';
+import type { Severity } from '@calwatch/model';
 import { isAtLeast, type AlertDetails, type RuleName } from './notification';
 
 /** What decides whether a target hears about an alert; no URL or secret here. */

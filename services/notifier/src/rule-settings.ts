@@ -1,4 +1,4 @@
-import type { Severity } from '@calwatch/shared';
+import type { Severity } from '@calwatch/model';
 import type { RuleName } from './notification';
 
 /** Thresholds of every rule, in event time. Built once from the config. */

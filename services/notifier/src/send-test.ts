@@ -1,4 +1,5 @@
-import { isCalwatchError, retry, type CalwatchError } from '@calwatch/shared';
+import { isCalwatchError, type CalwatchError } from '@calwatch/model';
+import { retry } from '@calwatch/runtime';
 import type { NotifierConfig, TargetConfig } from './config';
 import { buildDedupKey } from './dedup-key';
 import { NOTIFIER_ERRORS } from './errors';

@@ -1,4 +1,4 @@
-import type { FindingKind } from '@calwatch/shared';
+import type { FindingKind } from '@calwatch/model';
 import type { Condition } from './alert-machine';
 import { buildDedupKey } from './dedup-key';
 import type { AlertDetails } from './notification';

@@ -1,4 +1,4 @@
-import { buildComputer, buildEventId, buildHwid, type CanonicalEvent, type EnrichedEvent, type Finding, type LicenseStatus } from '@calwatch/shared';
+import { buildComputer, buildEventId, buildHwid, type CanonicalEvent, type EnrichedEvent, type Finding, type LicenseStatus } from '@calwatch/model';
 import type { AlertTiming } from './alert-machine';
 import { RULE_NAMES, type RuleName } from './notification';
 import type { RuleSettings } from './rule-settings';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/shared';
+import { intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/runtime';
 import { type CoreConfig, parseCoreConfig } from './core/index';
 import { PROCESSOR_ERRORS } from './errors';
 

@@ -1,4 +1,4 @@
-import { defineErrors } from '@calwatch/shared';
+import { defineErrors } from '@calwatch/model';
 
 /**
  * Codes of the streaming runtime: dead letters it writes, start-up failures, restore

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { CALWATCH_VERSION, createKafkaClient, createLogger, createReadiness, runUntilSignal, toKafkaConnection, type Env } from '@calwatch/shared';
+import { createKafkaClient } from '@calwatch/kafka';
+import { CALWATCH_VERSION, createLogger, createReadiness, runUntilSignal, toKafkaConnection, type Env } from '@calwatch/runtime';
 import { loadProcessorConfig, resolveDetectionConfig } from './config';
 import { createProcessorService } from './processor-service';
 

@@ -1,4 +1,4 @@
-import type { TopicPartition } from '@calwatch/shared';
+import type { TopicPartition } from '@calwatch/kafka';
 
 /** How far one assigned input partition is behind, and since when it has not moved. */
 export interface PartitionLag {

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type Admin,
-  type BatchContext,
-  type ConsumeOptions,
-  type Consumer,
-  type IncomingRecord,
-  type KafkaClient,
-  type OutgoingRecord,
-  SHARED_ERRORS,
-  buildTopicNames,
-  createReadiness,
-  createSilentLogger,
-} from '@calwatch/shared';
+import { type Admin, type BatchContext, type ConsumeOptions, type Consumer, type IncomingRecord, type KafkaClient, type OutgoingRecord } from '@calwatch/kafka';
+import { SHARED_ERRORS, buildTopicNames } from '@calwatch/model';
+import { createReadiness, createSilentLogger } from '@calwatch/runtime';
 import { loadProcessorConfig } from './config';
 import { parseCoreConfig } from './core/index';
 import { createProcessorService } from './processor-service';

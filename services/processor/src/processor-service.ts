@@ -1,17 +1,6 @@
-import {
-  type Admin,
-  buildTopicNames,
-  type Consumer,
-  createProbeServer,
-  createReadiness,
-  type KafkaClient,
-  type Logger,
-  type ProbeServer,
-  type Producer,
-  type Readiness,
-  type Service,
-  type TopicNames,
-} from '@calwatch/shared';
+import { type Admin, type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
+import { buildTopicNames, type TopicNames } from '@calwatch/model';
+import { createProbeServer, createReadiness, type Logger, type ProbeServer, type Readiness, type Service } from '@calwatch/runtime';
 import type { ProcessorConfig } from './config';
 import type { CoreConfig } from './core/index';
 import { PROCESSOR_ERRORS } from './errors';

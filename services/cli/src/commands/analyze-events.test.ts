@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CanonicalEvent, LicenseTable, buildEventId, diffTables } from '@calwatch/shared';
+import { LicenseTable, diffTables } from '@calwatch/ingest';
+import { type CanonicalEvent, buildEventId } from '@calwatch/model';
 import { EventLog } from './analyze-events';
 
 const source = { kind: 'canonical' as const, ref: 'test' };

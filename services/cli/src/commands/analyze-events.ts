@@ -1,4 +1,5 @@
-import type { CanonicalEvent, LicenseEventList } from '@calwatch/shared';
+import type { LicenseEventList } from '@calwatch/ingest';
+import type { CanonicalEvent } from '@calwatch/model';
 
 type Part = LicenseEventList | readonly CanonicalEvent[];
 

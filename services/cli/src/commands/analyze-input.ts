@@ -1,26 +1,13 @@
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import {
-  type CanonicalEvent,
-  type KeyPackFact,
-  type KeyPackSnapshot,
-  type Rejection,
-  type TableSnapshot,
-  LicenseTable,
-  type SnapshotTimeSource,
-  SnapshotTimeBoundsBuilder,
-  buildKeyPackEvents,
-  chooseSnapshotTime,
-  diffTables,
-  parseFile,
-  snapshotTimeFromName,
-} from '@calwatch/shared';
+import { type KeyPackSnapshot, type Rejection, type TableSnapshot, LicenseTable, type SnapshotTimeSource, SnapshotTimeBoundsBuilder, buildKeyPackEvents, chooseSnapshotTime, diffTables, parseFile, snapshotTimeFromName } from '@calwatch/ingest';
+import { type CanonicalEvent, type KeyPackFact } from '@calwatch/model';
 import { EventLog } from './analyze-events';
 
 /** Where a file's snapshot time came from (see docs/detection.md, "analyze"). */
-export type { SnapshotTimeSource } from '@calwatch/shared';
-export { snapshotTimeFromName } from '@calwatch/shared';
+export type { SnapshotTimeSource } from '@calwatch/ingest';
+export { snapshotTimeFromName } from '@calwatch/ingest';
 
 export interface InputFile {
   path: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CanonicalEvent, KEY_PACK_IDS, simulateFleet } from '@calwatch/shared';
+import { type CanonicalEvent } from '@calwatch/model';
+import { KEY_PACK_IDS, simulateFleet } from '@calwatch/simulator';
 import { createTimelineKit } from '@calwatch/processor';
 import { PoolSeriesBuilder } from './analyze-pools';
 

@@ -1,4 +1,4 @@
-import { type CanonicalEvent, type KeyPackFact, isoFromMs, msFromIso } from '@calwatch/shared';
+import { type CanonicalEvent, type KeyPackFact, isoFromMs, msFromIso } from '@calwatch/model';
 import { isPerDevicePool, productKeyOf } from '@calwatch/processor';
 
 const DAY_MS = 86_400_000;

@@ -1,4 +1,5 @@
-import type { Finding, FindingKind, PlannedRevocation, Rejection, Severity } from '@calwatch/shared';
+import type { Rejection } from '@calwatch/ingest';
+import type { Finding, FindingKind, PlannedRevocation, Severity } from '@calwatch/model';
 import { productKeyOf } from '@calwatch/processor';
 import type { BuiltEvents, FileReport } from './analyze-input';
 import type { PoolSeries } from './analyze-pools';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GroundTruth, simulateFleet, writeFleet } from '@calwatch/shared';
+import { type GroundTruth, simulateFleet, writeFleet } from '@calwatch/simulator';
 import { createTestIo } from '../test-output';
 import { command } from './analyze';
 

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type PlannedRevocation, Severity, isCalwatchError, newestVouchedTimeMs } from '@calwatch/shared';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type PlannedRevocation, Severity, isCalwatchError, newestVouchedTimeMs } from '@calwatch/model';
 import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor';
 import { EventBuilder, type FileReport, type InputFile, InputError, listInputs, readInput, readingOrder } from './analyze-input';
 import { renderHtml } from './analyze-html';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SHARED_ERRORS } from '@calwatch/shared';
+import { SHARED_ERRORS } from '@calwatch/model';
 import { UsageError, checkNoArguments, parseArguments, parseCommandArgs, reportCalwatchError } from './command-support';
 import { createTestIo } from '../test-output';
 

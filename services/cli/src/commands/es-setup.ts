@@ -1,4 +1,6 @@
-import { createElasticsearchClient, SHARED_ERRORS, toElasticsearchConnection } from '@calwatch/shared';
+import { createElasticsearchClient } from '@calwatch/elasticsearch';
+import { SHARED_ERRORS } from '@calwatch/model';
+import { toElasticsearchConnection } from '@calwatch/runtime';
 import {
   buildIndexNames,
   installElasticsearchSecurity,

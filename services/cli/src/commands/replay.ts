@@ -1,4 +1,4 @@
-import { isCalwatchError } from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
 import { NamespaceName, parseWallDuration } from '../replay/config';
 import { REPLAY_EXIT, executeReplay, type ReplayOptions } from '../replay/execute';
 import { UsageError, parseArguments } from './command-support';

@@ -1,13 +1,7 @@
 import { z } from 'zod';
-import {
-  buildTopicNames,
-  createKafkaClient,
-  createSilentLogger,
-  ensureCalwatchTopics,
-  kafkaEnvShape,
-  loadConfig,
-  toKafkaConnection,
-} from '@calwatch/shared';
+import { createKafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
+import { buildTopicNames } from '@calwatch/model';
+import { createSilentLogger, kafkaEnvShape, loadConfig, toKafkaConnection } from '@calwatch/runtime';
 import { formatSecurityReport, formatSetupReport, installEsSecurityFromEnv, installEsSetupFromEnv } from './es-setup';
 import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';

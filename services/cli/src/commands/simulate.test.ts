@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GroundTruth } from '@calwatch/shared';
+import { GroundTruth } from '@calwatch/simulator';
 import { command } from './simulate';
 import { createTestIo } from '../test-output';
 

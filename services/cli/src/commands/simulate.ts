@@ -1,17 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  DEFAULT_MIX_TEXT,
-  DEFAULT_OUTPUT_FORMATS,
-  OUTPUT_FORMATS,
-  isCalwatchError,
-  parseDurationMs,
-  parseMix,
-  simulateFleet,
-  writeFleet,
-  type OutputFormat,
-  type WriteFleetResult,
-} from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
+import { DEFAULT_MIX_TEXT, DEFAULT_OUTPUT_FORMATS, OUTPUT_FORMATS, parseDurationMs, parseMix, simulateFleet, writeFleet, type OutputFormat, type WriteFleetResult } from '@calwatch/simulator';
 import { reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 

@@ -1,5 +1,5 @@
-import { formatReachability, formatStatus } from '../stack/format';
-import { releaseStackLease, stackDown, stackStatus, stackUp } from '../stack/index';
+import { formatReachability, formatStatus } from '@calwatch/stack';
+import { releaseStackLease, stackDown, stackStatus, stackUp } from '@calwatch/stack';
 import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CanonicalEvent, type EnrichedEvent, type Finding, Severity, buildFleetConfig, simulateFleet } from '@calwatch/shared';
+import { type CanonicalEvent, type EnrichedEvent, type Finding, Severity } from '@calwatch/model';
+import { buildFleetConfig, simulateFleet } from '@calwatch/simulator';
 import { calsBand, createNotifierCore, loadNotifierConfig, type Delivery } from '@calwatch/notifier';
 import { createPipeline, parseCoreConfig } from '@calwatch/processor';
 import { buildDemoFleetConfig } from './fleet';

@@ -3,18 +3,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import {
-  CALWATCH_VERSION,
-  buildTopicNames,
-  createKafkaClient,
-  createLogger,
-  isCalwatchError,
-  simulateFleet,
-  toKafkaConnection,
-  writeFleet,
-  type Env,
-  type GroundTruth,
-} from '@calwatch/shared';
+import { createKafkaClient } from '@calwatch/kafka';
+import { buildTopicNames, isCalwatchError } from '@calwatch/model';
+import { CALWATCH_VERSION, createLogger, toKafkaConnection, type Env } from '@calwatch/runtime';
+import { simulateFleet, writeFleet, type GroundTruth } from '@calwatch/simulator';
 import { createCollectorService, loadCollectorConfig } from '@calwatch/collector';
 import { createNotifierService, loadNotifierConfig } from '@calwatch/notifier';
 import type { CommandIo } from '../commands/registry';
@@ -26,7 +18,7 @@ import { planInputs } from '../replay/inputs';
 import { buildReplayDetection } from '../replay/lateness';
 import { createPipelineServices } from '../replay/pipeline-services';
 import { runReplay } from '../replay/replay-run';
-import { readStackInfo, stackUp, type StackInfo } from '../stack/index';
+import { readStackInfo, stackUp, type StackInfo } from '@calwatch/stack';
 import { buildDemoFleetConfig } from './fleet';
 import { createLiveView, type LiveView } from './findings-view';
 import { watchFindings, type FindingsWatch } from './findings-watch';

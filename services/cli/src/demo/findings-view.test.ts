@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '@calwatch/shared';
+import type { Finding } from '@calwatch/model';
 import { CapturedOutput } from '../test-output';
 import { createLiveView, describeChange, renderFindingsTable } from './findings-view';
 

@@ -1,4 +1,4 @@
-import type { Finding, Severity } from '@calwatch/shared';
+import type { Finding, Severity } from '@calwatch/model';
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
 

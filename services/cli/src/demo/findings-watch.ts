@@ -1,4 +1,5 @@
-import type { Consumer, Finding, KafkaClient } from '@calwatch/shared';
+import type { Consumer, KafkaClient } from '@calwatch/kafka';
+import type { Finding } from '@calwatch/model';
 import { decodeFinding, keepLatest } from '../replay/findings';
 
 export interface FindingsWatch {

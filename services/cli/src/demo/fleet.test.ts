@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFleetConfig, mixMachineCount } from '@calwatch/shared';
+import { buildFleetConfig, mixMachineCount } from '@calwatch/simulator';
 import { MIN_DEMO_DEVICES, buildDemoFleetConfig } from './fleet';
 
 describe('buildDemoFleetConfig', () => {

@@ -1,4 +1,4 @@
-import { parseMix, type FleetConfigInput } from '@calwatch/shared';
+import { parseMix, type FleetConfigInput } from '@calwatch/simulator';
 
 const DAY_MS = 86_400_000;
 

@@ -1,4 +1,7 @@
-import { buildTopicSpecs, ensureCalwatchTopics, retry, type ElasticsearchClient, type KafkaClient, type TopicLayout, type TopicNames } from '@calwatch/shared';
+import { type ElasticsearchClient } from '@calwatch/elasticsearch';
+import { ensureCalwatchTopics, type KafkaClient } from '@calwatch/kafka';
+import { buildTopicSpecs, type TopicLayout, type TopicNames } from '@calwatch/model';
+import { retry } from '@calwatch/runtime';
 import { pause } from '../replay/pacing';
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding, GroundTruth, TruthScenario } from '@calwatch/shared';
+import type { Finding } from '@calwatch/model';
+import type { GroundTruth, TruthScenario } from '@calwatch/simulator';
 import { pointsAt, renderScores, scoreDetection } from './score';
 
 const scenario = (over: Partial<TruthScenario>): TruthScenario => ({

@@ -1,4 +1,5 @@
-import { FindingKind, type Finding, type GroundTruth, type TruthScenario } from '@calwatch/shared';
+import { FindingKind, type Finding } from '@calwatch/model';
+import { type GroundTruth, type TruthScenario } from '@calwatch/simulator';
 
 export interface KindScore {
   kind: FindingKind;

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isCalwatchError } from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
 import { addToTotals, buildCheckpoint, emptyTotals, readCheckpoint, resumeCheckpoint, writeCheckpoint } from './checkpoint';
 import type { ReplayInput } from './inputs';
 

@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { readJsonFile } from '../json-file';
+import { readJsonFile } from '@calwatch/runtime';
 import { REPLAY_ERRORS } from './errors';
 import type { ReplayInput } from './inputs';
 

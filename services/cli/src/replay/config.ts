@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { kafkaEnvShape, loadConfig, type Env } from '@calwatch/shared';
+import { kafkaEnvShape, loadConfig, type Env } from '@calwatch/runtime';
 
 /** The environment variables `calwatch replay` reads itself (services it runs read theirs). */
 export const ReplayEnvSchema = z.object({

@@ -1,4 +1,5 @@
-import { DeadLetter, type IncomingRecord, type KafkaClient } from '@calwatch/shared';
+import { type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
+import { DeadLetter } from '@calwatch/model';
 
 /** Dead letters per code; records that do not decode count as `(undecodable)` rather than vanish. */
 export function countDeadLettersByCode(records: Iterable<Pick<IncomingRecord, 'value'>>, into: Map<string, number> = new Map()): Map<string, number> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SHARED_ERRORS, type KafkaClient } from '@calwatch/shared';
+import { type KafkaClient } from '@calwatch/kafka';
+import { SHARED_ERRORS } from '@calwatch/model';
 import { lagOf, waitUntilDrained } from './drain';
 
 describe('lagOf', () => {

@@ -1,4 +1,6 @@
-import { isCalwatchError, isProgrammingError, type KafkaClient } from '@calwatch/shared';
+import { type KafkaClient } from '@calwatch/kafka';
+import { isCalwatchError } from '@calwatch/model';
+import { isProgrammingError } from '@calwatch/runtime';
 import { pause } from './pacing';
 
 /** A consumer group and the topics it reads. */

@@ -1,4 +1,4 @@
-import { defineErrors } from '@calwatch/shared';
+import { defineErrors } from '@calwatch/model';
 
 /** Failures of `calwatch replay` (and of the replay machinery `calwatch demo` streams with). */
 export const REPLAY_ERRORS = defineErrors({

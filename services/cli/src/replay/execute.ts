@@ -1,16 +1,9 @@
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  CALWATCH_VERSION,
-  buildTopicNames,
-  createKafkaClient,
-  createLogger,
-  ensureCalwatchTopics,
-  toKafkaConnection,
-  type KafkaClient,
-  type Logger,
-} from '@calwatch/shared';
+import { createKafkaClient, ensureCalwatchTopics, type KafkaClient } from '@calwatch/kafka';
+import { buildTopicNames } from '@calwatch/model';
+import { CALWATCH_VERSION, createLogger, toKafkaConnection, type Logger } from '@calwatch/runtime';
 import { resolveServiceEnv } from '../service-env';
 import { loadReplayEnv, namespacePrefixes, slugOf, stateDirOf, type ReplayEnv } from './config';
 import { waitUntilDrained } from './drain';

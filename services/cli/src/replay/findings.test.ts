@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '@calwatch/shared';
+import type { Finding } from '@calwatch/model';
 import { buildSampleFinding } from '@calwatch/indexer';
 import { decodeFinding, keepLatest } from './findings';
 

@@ -1,4 +1,5 @@
-import { type Finding, type FindingKind, FindingRecord, type KafkaClient } from '@calwatch/shared';
+import { type KafkaClient } from '@calwatch/kafka';
+import { type Finding, type FindingKind, FindingRecord } from '@calwatch/model';
 
 /**
  * The latest revision of every finding on a findings topic (read from the start to its

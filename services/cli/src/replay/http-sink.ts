@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { CalwatchError, isCalwatchError, retry, type Logger } from '@calwatch/shared';
+import { CalwatchError, isCalwatchError } from '@calwatch/model';
+import { retry, type Logger } from '@calwatch/runtime';
 import { REPLAY_ERRORS } from './errors';
 import type { ReplayInput } from './inputs';
 import { countRejection, type ItemEntry, type RejectionCount, type ReplaySink, type SendResult } from './sink';

@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { glob, stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { type InputFormat, SnapshotTimeBoundsBuilder, chooseSnapshotTime, detectFormat, msFromIso, parseFile } from '@calwatch/shared';
+import { type InputFormat, SnapshotTimeBoundsBuilder, chooseSnapshotTime, detectFormat, parseFile } from '@calwatch/ingest';
+import { msFromIso } from '@calwatch/model';
 import { InputError, listInputs, type SnapshotTimeSource } from '../commands/analyze-input';
 import { REPLAY_ERRORS } from './errors';
 

@@ -1,13 +1,7 @@
-import {
-  DEFAULT_MAX_EVENT_TIME_SKEW_MS,
-  buildTopicNames,
-  isCalwatchError,
-  retry,
-  type KafkaClient,
-  type Logger,
-  type ParsedItem,
-  type Producer,
-} from '@calwatch/shared';
+import { type ParsedItem } from '@calwatch/ingest';
+import { type KafkaClient, type Producer } from '@calwatch/kafka';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, buildTopicNames, isCalwatchError } from '@calwatch/model';
+import { retry, type Logger } from '@calwatch/runtime';
 import {
   createIngestor,
   createKafkaPublisher,

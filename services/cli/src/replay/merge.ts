@@ -1,4 +1,4 @@
-import { MinHeap } from '@calwatch/shared';
+import { MinHeap } from '@calwatch/processor';
 
 /**
  * A k-way merge of time-ordered async sources: the output is ordered by (time, rank,

@@ -1,12 +1,7 @@
-import {
-  buildTopicNames,
-  createElasticsearchClient,
-  toElasticsearchConnection,
-  type ElasticsearchClient,
-  type Env,
-  type KafkaClient,
-  type Logger,
-} from '@calwatch/shared';
+import { createElasticsearchClient, type ElasticsearchClient } from '@calwatch/elasticsearch';
+import { type KafkaClient } from '@calwatch/kafka';
+import { buildTopicNames } from '@calwatch/model';
+import { toElasticsearchConnection, type Env, type Logger } from '@calwatch/runtime';
 import { createProcessorService, loadProcessorConfig, type CoreConfig, type ProcessorService } from '@calwatch/processor';
 import {
   buildIndexNames,

@@ -2,7 +2,7 @@ import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMix, simulateFleet, writeFleet } from '@calwatch/shared';
+import { parseMix, simulateFleet, writeFleet } from '@calwatch/simulator';
 import { readCheckpoint } from './checkpoint';
 import { planInputs, type InputPlan, type ReplayInput } from './inputs';
 import { runReplay } from './replay-run';

@@ -12,7 +12,7 @@ import type { InputPlan } from './inputs';
 import { createPacer, pause } from './pacing';
 import type { ProgressBar } from './progress';
 import type { ItemEntry, ReplaySink, SendResult } from './sink';
-import { DEFAULT_MAX_EVENT_TIME_SKEW_MS } from '@calwatch/shared';
+import { DEFAULT_MAX_EVENT_TIME_SKEW_MS } from '@calwatch/model';
 import { newestInputTimeMs, replayEntries, type ReadOptions } from './sources';
 
 export interface ReplayRunOptions {

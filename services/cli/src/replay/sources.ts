@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { isEventTimeAhead, newestVouchedTimeMs, parseStream, type ParsedItem } from '@calwatch/shared';
+import { parseStream, type ParsedItem } from '@calwatch/ingest';
+import { isEventTimeAhead, newestVouchedTimeMs } from '@calwatch/model';
 import type { InputProgress } from './checkpoint';
 import type { InputRole, ReplayInput } from './inputs';
 import { mergeByTime } from './merge';

@@ -1,4 +1,4 @@
-import type { Severity } from '@calwatch/shared';
+import type { Severity } from '@calwatch/model';
 import type { Notification } from '../notification';
 import { factsOf, truncate } from './text';
 

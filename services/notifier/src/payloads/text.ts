@@ -1,4 +1,4 @@
-import type { Severity } from '@calwatch/shared';
+import type { Severity } from '@calwatch/model';
 import type { Notification, NotificationAction } from '../notification';
 
 /** Cuts to `max` characters with an ellipsis, so a field never exceeds a target's limit. */

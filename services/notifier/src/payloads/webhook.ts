@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { CALWATCH_VERSION } from '@calwatch/shared';
+import { CALWATCH_VERSION } from '@calwatch/runtime';
 import type { Notification } from '../notification';
 import { factsOf } from './text';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/shared';
+import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/model';
 import { nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { buildEnrichedContext } from './enriched-context';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LicenseLifecycleEvent } from '@calwatch/shared';
+import type { LicenseLifecycleEvent } from '@calwatch/model';
 import { findRecord, nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';

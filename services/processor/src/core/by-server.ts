@@ -1,12 +1,5 @@
 import { z } from 'zod';
-import {
-  type EnrichedEvent,
-  Finding,
-  type KeyPackInventory,
-  type ServiceEvent,
-  buildRevocationKey,
-  kafkaKeyOf,
-} from '@calwatch/shared';
+import { type EnrichedEvent, Finding, type KeyPackInventory, type ServiceEvent, buildRevocationKey, kafkaKeyOf } from '@calwatch/model';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, holdEndsAt, sameCandidates, type Evidence } from './finding-track';

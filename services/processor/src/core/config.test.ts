@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCalwatchError } from '@calwatch/shared';
+import { isCalwatchError } from '@calwatch/model';
 import { parseCoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { isTooLate } from './lateness';

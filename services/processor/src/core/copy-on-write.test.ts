@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CanonicalEvent } from '@calwatch/shared';
+import type { CanonicalEvent } from '@calwatch/model';
 import { createByComputerStage } from './by-computer';
 import { createByHwidStage } from './by-hwid';
 import { createByServerStage } from './by-server';

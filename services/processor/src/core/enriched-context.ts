@@ -1,4 +1,4 @@
-import { type EnrichedEvent, type FindingKind, countDistinct, firstNames, newestIds } from '@calwatch/shared';
+import { type EnrichedEvent, type FindingKind, countDistinct, firstNames, newestIds } from '@calwatch/model';
 
 export interface ChainContext {
   hwidLicenseIds: readonly number[];

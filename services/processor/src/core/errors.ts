@@ -1,4 +1,4 @@
-import { defineErrors } from '@calwatch/shared';
+import { defineErrors } from '@calwatch/model';
 
 /** Errors of the detection core. Bad input is a value (rejected outcome), never a throw. */
 export const CORE_ERRORS = defineErrors({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Severity } from '@calwatch/shared';
+import type { Severity } from '@calwatch/model';
 import { type DerivedFinding, type FindingTrack, advanceTrack, heldSeverity, holdEndsAt } from './finding-track';
 import { DAY_MS } from './time';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FindingKind, FindingState, Severity, TimelineEntry, buildEventId } from '@calwatch/shared';
+import { FindingKind, FindingState, Severity, TimelineEntry, buildEventId } from '@calwatch/model';
 import { Candidate, type FindingDraft } from './messages';
 import { severityRank } from './severity';
 import { toIso } from './time';

@@ -1,4 +1,4 @@
-import type { CanonicalEvent } from '@calwatch/shared';
+import type { CanonicalEvent } from '@calwatch/model';
 import type { CoreConfig } from './config';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LicenseLifecycleEvent } from '@calwatch/shared';
+import type { LicenseLifecycleEvent } from '@calwatch/model';
 import { parseCoreConfig } from './config';
 import { type LicenseRecord, applyLicenseEvent, holdsCalAt, isValidAt } from './license-record';
 import { createTimelineKit } from './test-kit';

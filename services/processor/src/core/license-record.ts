@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LicenseStatus, type LicenseLifecycleEvent } from '@calwatch/shared';
+import { LicenseStatus, type LicenseLifecycleEvent } from '@calwatch/model';
 import type { CoreConfig } from './config';
 import { daysToMs, toMs } from './time';
 

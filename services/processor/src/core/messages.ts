@@ -1,24 +1,5 @@
 import { z } from 'zod';
-import {
-  CanonicalEvent,
-  EnrichedEvent,
-  Finding,
-  FindingKind,
-  FindingState,
-  KeyPackInventory,
-  LicenseStatus,
-  ServiceEvent,
-  Severity,
-  TimelineEntry,
-  ClientStoreInventory,
-  LicenseIssued,
-  LicenseRenewed,
-  LicenseUpgraded,
-  LicenseRevoked,
-  LicenseReturned,
-  type LicenseLifecycleEvent,
-  type Revocation,
-} from '@calwatch/shared';
+import { CanonicalEvent, EnrichedEvent, Finding, FindingKind, FindingState, KeyPackInventory, LicenseStatus, ServiceEvent, Severity, TimelineEntry, ClientStoreInventory, LicenseIssued, LicenseRenewed, LicenseUpgraded, LicenseRevoked, LicenseReturned, type LicenseLifecycleEvent, type Revocation } from '@calwatch/model';
 import { LicenseRecord } from './license-record';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CanonicalEvent, Finding } from '@calwatch/shared';
+import type { CanonicalEvent, Finding } from '@calwatch/model';
 import { type CoreConfigInput, parseCoreConfig } from './config';
 import { createPipeline, decodePipelineSnapshot } from './pipeline';
 import * as scenarios from './test-scenarios';

@@ -1,14 +1,6 @@
 import { z } from 'zod';
-import {
-  CanonicalEvent,
-  type CalwatchError,
-  type EnrichedEvent,
-  Finding,
-  isEventTimeAhead,
-  isLicenseLifecycleEvent,
-  MinHeap,
-  type Revocation,
-} from '@calwatch/shared';
+import { CanonicalEvent, type CalwatchError, type EnrichedEvent, Finding, isEventTimeAhead, isLicenseLifecycleEvent, type Revocation } from '@calwatch/model';
+import { MinHeap } from './min-heap';
 import { ByComputerState, createByComputerStage } from './by-computer';
 import { ByHwidState, createByHwidStage } from './by-hwid';
 import { ByServerState, createByServerStage } from './by-server';

@@ -1,4 +1,4 @@
-import type { KeyPackFact } from '@calwatch/shared';
+import type { KeyPackFact } from '@calwatch/model';
 
 /**
  * Product keys. Keypacks say `Windows Server 2019`, events say `Windows Server 2019 - RDS

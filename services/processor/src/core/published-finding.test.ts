@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type EnrichedEvent, type Finding, PUBLISHED_LIST_MAX, type PlannedRevocation, type Revocation } from '@calwatch/shared';
+import { type EnrichedEvent, type Finding, PUBLISHED_LIST_MAX, type PlannedRevocation, type Revocation } from '@calwatch/model';
 import { parseCoreConfig } from './config';
 import type { FindingDraft } from './messages';
 import { buildPublishedFinding } from './published-finding';

@@ -1,4 +1,4 @@
-import { type Finding, countDistinct, firstNames, newestIds, summariseBatches } from '@calwatch/shared';
+import { type Finding, countDistinct, firstNames, newestIds, summariseBatches } from '@calwatch/model';
 import type { FindingDraft } from './messages';
 import type { PlanBatch } from './rules/revoke-plan';
 import { toIso } from './time';

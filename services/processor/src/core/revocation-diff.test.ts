@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Revocation } from '@calwatch/shared';
+import type { Revocation } from '@calwatch/model';
 import { parseCoreConfig } from './config';
 import type { FindingDraft } from './messages';
 import { createPipeline } from './pipeline';

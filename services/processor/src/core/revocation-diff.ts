@@ -1,4 +1,4 @@
-import type { Revocation } from '@calwatch/shared';
+import type { Revocation } from '@calwatch/model';
 import type { FindingDraft } from './messages';
 import type { PlanBatch } from './rules/revoke-plan';
 import { toIso } from './time';

@@ -1,4 +1,4 @@
-import type { Severity } from '@calwatch/shared';
+import type { Severity } from '@calwatch/model';
 import type { CoreConfig } from './config';
 
 const ORDER: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];

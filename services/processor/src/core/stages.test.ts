@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CanonicalEvent, EnrichedEvent, Finding } from '@calwatch/shared';
+import type { CanonicalEvent, EnrichedEvent, Finding } from '@calwatch/model';
 import { createByComputerStage, decodeByComputerState } from './by-computer';
 import { createByHwidStage, decodeByHwidState } from './by-hwid';
 import { createByServerStage, decodeByServerState } from './by-server';

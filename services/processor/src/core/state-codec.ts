@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { CalwatchError } from '@calwatch/shared';
+import type { CalwatchError } from '@calwatch/model';
 import { CORE_ERRORS } from './errors';
 
 export type Decoded<T> = { ok: true; state: T } | { ok: false; error: CalwatchError };

@@ -1,14 +1,4 @@
-import {
-  type CanonicalEvent,
-  type Finding,
-  type KeyPackFact,
-  type LicenseFact,
-  type LicenseStatus,
-  type ServiceEventFact,
-  buildComputer,
-  buildEventId,
-  buildHwid,
-} from '@calwatch/shared';
+import { type CanonicalEvent, type Finding, type KeyPackFact, type LicenseFact, type LicenseStatus, type ServiceEventFact, buildComputer, buildEventId, buildHwid } from '@calwatch/model';
 import { DAY_MS, toIso } from './time';
 
 /**

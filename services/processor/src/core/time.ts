@@ -1,4 +1,4 @@
-import { msFromIso } from '@calwatch/shared';
+import { msFromIso } from '@calwatch/model';
 /** Event-time arithmetic. State keeps epoch milliseconds; messages and findings carry ISO. */
 export const DAY_MS = 86_400_000;
 

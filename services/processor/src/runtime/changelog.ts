@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CanonicalEvent, type OutgoingRecord } from '@calwatch/shared';
+import { type OutgoingRecord } from '@calwatch/kafka';
+import { CanonicalEvent } from '@calwatch/model';
 
 /**
  * What a task keeps in its changelog partition besides the state entries (state-entries.ts):

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CanonicalEvent, DeadLetter, type Finding, simulateFleet } from '@calwatch/shared';
+import { type CanonicalEvent, DeadLetter, type Finding } from '@calwatch/model';
+import { simulateFleet } from '@calwatch/simulator';
 import { parseCoreConfig } from '../core/index';
 import { createInMemoryTopology } from './in-memory-topology';
 

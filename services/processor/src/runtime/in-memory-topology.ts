@@ -1,5 +1,6 @@
-import { type CanonicalEvent, type IncomingRecord, type OutgoingRecord, buildTopicNames, kafkaKeyOf } from '@calwatch/shared';
-import { Finding } from '@calwatch/shared';
+import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
+import { type CanonicalEvent, buildTopicNames, kafkaKeyOf } from '@calwatch/model';
+import { Finding } from '@calwatch/model';
 import type { CoreConfig } from '../core/index';
 import { type RuntimeMetrics, createRuntimeMetrics } from './metrics';
 import type { Task } from './task';

@@ -1,15 +1,7 @@
 import type { z } from 'zod';
-import {
-  CALWATCH_VERSION,
-  boundDeadLetter,
-  buildDeadLetterOriginal,
-  type DeadLetter,
-  type EnrichedEvent,
-  type Finding,
-  type IncomingRecord,
-  type OutgoingRecord,
-  type Revocation,
-} from '@calwatch/shared';
+import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
+import { boundDeadLetter, buildDeadLetterOriginal, type DeadLetter, type EnrichedEvent, type Finding, type Revocation } from '@calwatch/model';
+import { CALWATCH_VERSION } from '@calwatch/runtime';
 import type { CoreErrorCode } from '../core/index';
 import type { ProcessorErrorCode } from '../errors';
 

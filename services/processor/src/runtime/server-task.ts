@@ -1,4 +1,5 @@
-import { CanonicalEvent, type EnrichedEvent, type Finding, type IncomingRecord, type OutgoingRecord, type Revocation, kafkaKeyOf } from '@calwatch/shared';
+import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
+import { CanonicalEvent, type EnrichedEvent, type Finding, type Revocation, kafkaKeyOf } from '@calwatch/model';
 import { type CoreConfig, type FailedStep, type Pipeline, type PipelineSnapshot, type StageName, createPipeline } from '../core/index';
 import { BufferLog, BufferedEvent, META_KEY, TaskMeta, buildChangelogRecord, buildEventBufferKey, isBufferKey } from './changelog';
 import {

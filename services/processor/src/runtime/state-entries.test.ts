@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CanonicalEvent, IncomingRecord, OutgoingRecord } from '@calwatch/shared';
+import type { IncomingRecord, OutgoingRecord } from '@calwatch/kafka';
+import type { CanonicalEvent } from '@calwatch/model';
 import { type StageName, createPipeline, parseCoreConfig } from '../core/index';
 import { byEventTime, createTimelineKit } from '../core/test-kit';
 import * as scenarios from '../core/test-scenarios';

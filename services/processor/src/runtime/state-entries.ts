@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { OutgoingRecord } from '@calwatch/shared';
+import type { OutgoingRecord } from '@calwatch/kafka';
 import { type Decoded, type StageName, type LicenseRecord, compareLicenseRecords, decodeByComputerState, decodeByHwidState, decodeByServerState, licenseRecordKey } from '../core/index';
 import { buildChangelogRecord } from './changelog';
 import type { TaskProblem } from './task';

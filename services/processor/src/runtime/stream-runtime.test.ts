@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type BatchContext,
-  type IncomingRecord,
-  type OutgoingRecord,
-  type PartitionReader,
-  type Producer,
-  buildTopicNames,
-  createSilentLogger,
-  kafkaKeyOf,
-} from '@calwatch/shared';
+import { type BatchContext, type IncomingRecord, type OutgoingRecord, type PartitionReader, type Producer } from '@calwatch/kafka';
+import { buildTopicNames, kafkaKeyOf } from '@calwatch/model';
+import { createSilentLogger } from '@calwatch/runtime';
 import { parseCoreConfig } from '../core/index';
 import { createTimelineKit } from '../core/test-kit';
 import { META_KEY } from './changelog';

@@ -1,4 +1,5 @@
-import type { BatchContext, IncomingRecord, Logger, OutgoingRecord, PartitionReader, Producer, TopicPartition } from '@calwatch/shared';
+import type { BatchContext, IncomingRecord, OutgoingRecord, PartitionReader, Producer, TopicPartition } from '@calwatch/kafka';
+import type { Logger } from '@calwatch/runtime';
 import { PROCESSOR_ERRORS } from '../errors';
 import { TaskLock } from './task-lock';
 import type { PunctuateContext, Task, TaskFlush, TaskKind } from './task';

@@ -1,4 +1,4 @@
-import type { IncomingRecord, OutgoingRecord } from '@calwatch/shared';
+import type { IncomingRecord, OutgoingRecord } from '@calwatch/kafka';
 
 /** One kind today: a partition of the events topic (server-task.ts). */
 export type TaskKind = 'server';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CanonicalEvent, DeadLetter, type Finding, Revocation, diffSnapshot } from '@calwatch/shared';
+import { diffSnapshot } from '@calwatch/ingest';
+import { type CanonicalEvent, DeadLetter, type Finding, Revocation } from '@calwatch/model';
 import { createPipeline, parseCoreConfig } from '../core/index';
 import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from '../core/test-kit';
 import * as scenarios from '../core/test-scenarios';

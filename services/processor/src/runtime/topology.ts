@@ -1,4 +1,4 @@
-import type { TopicNames } from '@calwatch/shared';
+import type { TopicNames } from '@calwatch/model';
 import type { CoreConfig } from '../core/index';
 import type { RuntimeMetrics } from './metrics';
 import { ServerTask } from './server-task';

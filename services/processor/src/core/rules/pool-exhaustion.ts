@@ -1,4 +1,4 @@
-import type { Severity } from '@calwatch/shared';
+import type { Severity } from '@calwatch/model';
 import type { CoreConfig } from '../config';
 import type { DerivedFinding, Evidence, Resolution } from '../finding-track';
 import type { DayCounts, PoolInventory, ProductState } from '../pool';

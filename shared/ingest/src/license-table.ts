@@ -1,0 +1,193 @@
+import { LICENSE_STATUS_BY_CODE, isoFromMs, msFromIso, type LicenseFact, type LicenseStatus } from '@calwatch/model';
+
+const STATUS_CODE = new Map<LicenseStatus, number>(LICENSE_STATUS_BY_CODE.map((status, code) => [status, code]));
+/** hwid raw, hwid norm, computer raw, computer norm, user: the texts of one row, in this order. */
+const TEXTS = 5;
+const INITIAL_ROWS = 1024;
+
+/**
+ * The licenses of one snapshot of one license server, column by column: numbers in typed
+ * arrays, the texts as UTF-8 in one buffer. A row costs about 150 bytes where a LicenseFact
+ * object costs about 500, and no row keeps alive the chunk of text it was read from (a field
+ * sliced out of a chunk would, and with it the whole export). `fact(row)` rebuilds a fact
+ * equal to the one added.
+ */
+export class LicenseTable {
+  size = 0;
+  private capacity = INITIAL_ROWS;
+  private licenseIds = new Uint32Array(INITIAL_ROWS);
+  private keyPackIds = new Uint32Array(INITIAL_ROWS);
+  private issued = new Float64Array(INITIAL_ROWS);
+  /** NaN: no expiration date. */
+  private expires = new Float64Array(INITIAL_ROWS);
+  private statuses = new Uint8Array(INITIAL_ROWS);
+  private noUser = new Uint8Array(INITIAL_ROWS);
+  /** 1 when the row's texts are ASCII: they decode as Latin-1, which is cheaper than UTF-8. */
+  private ascii = new Uint8Array(INITIAL_ROWS);
+  /** End offset in `text` of each of the row's TEXTS; a row starts where the previous ended. */
+  private ends = new Uint32Array(INITIAL_ROWS * TEXTS);
+  private text = Buffer.allocUnsafe(INITIAL_ROWS * 128);
+  private textUsed = 0;
+
+  add(fact: LicenseFact): number {
+    const row = this.size;
+    if (row === this.capacity) this.grow();
+    this.licenseIds[row] = fact.licenseId;
+    this.keyPackIds[row] = fact.keyPackId;
+    this.issued[row] = msFromIso(fact.issueDate);
+    this.expires[row] = fact.expirationDate === null ? Number.NaN : msFromIso(fact.expirationDate);
+    this.statuses[row] = STATUS_CODE.get(fact.status)!;
+    this.noUser[row] = fact.user === null ? 1 : 0;
+    const base = row * TEXTS;
+    const { hwid, computer } = fact;
+    const user = fact.user ?? '';
+    // One write for the five texts; when they are ASCII (bytes = characters, as in every real
+    // export) the ends follow from their lengths, otherwise they are written one by one.
+    const start = this.textUsed;
+    const end = this.write(hwid.raw + hwid.norm + computer.raw + computer.norm + user);
+    if (end - start === hwid.raw.length + hwid.norm.length + computer.raw.length + computer.norm.length + user.length) {
+      this.ends[base] = start + hwid.raw.length;
+      this.ends[base + 1] = this.ends[base]! + hwid.norm.length;
+      this.ends[base + 2] = this.ends[base + 1]! + computer.raw.length;
+      this.ends[base + 3] = this.ends[base + 2]! + computer.norm.length;
+      this.ends[base + 4] = end;
+      this.ascii[row] = 1;
+    } else {
+      this.ascii[row] = 0;
+      this.textUsed = start;
+      this.ends[base] = this.write(hwid.raw);
+      this.ends[base + 1] = this.write(hwid.norm);
+      this.ends[base + 2] = this.write(computer.raw);
+      this.ends[base + 3] = this.write(computer.norm);
+      this.ends[base + 4] = this.write(user);
+    }
+    this.size = row + 1;
+    return row;
+  }
+
+  /**
+   * Gives back what growing by doubling reserved (up to half of it) once the snapshot is
+   * read; the table stays usable and grows again if rows are added.
+   */
+  trim(): void {
+    const rows = Math.max(this.size, 1);
+    this.licenseIds = this.licenseIds.slice(0, rows);
+    this.keyPackIds = this.keyPackIds.slice(0, rows);
+    this.issued = this.issued.slice(0, rows);
+    this.expires = this.expires.slice(0, rows);
+    this.statuses = this.statuses.slice(0, rows);
+    this.noUser = this.noUser.slice(0, rows);
+    this.ascii = this.ascii.slice(0, rows);
+    this.ends = this.ends.slice(0, rows * TEXTS);
+    this.capacity = rows;
+    const text = Buffer.allocUnsafe(Math.max(this.textUsed, 1));
+    this.text.copy(text, 0, 0, this.textUsed);
+    this.text = text;
+  }
+
+  /** Appends row `row` of `from` (a copy: `from` may then go). */
+  copyRow(from: LicenseTable, row: number): number {
+    const to = this.size;
+    if (to === this.capacity) this.grow();
+    this.licenseIds[to] = from.licenseIds[row]!;
+    this.keyPackIds[to] = from.keyPackIds[row]!;
+    this.issued[to] = from.issued[row]!;
+    this.expires[to] = from.expires[row]!;
+    this.statuses[to] = from.statuses[row]!;
+    this.noUser[to] = from.noUser[row]!;
+    this.ascii[to] = from.ascii[row]!;
+    const at = row * TEXTS;
+    const start = at === 0 ? 0 : from.ends[at - 1]!;
+    const length = from.ends[at + TEXTS - 1]! - start;
+    if (this.textUsed + length > this.text.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.text.length * 2, this.textUsed + length));
+      this.text.copy(bigger, 0, 0, this.textUsed);
+      this.text = bigger;
+    }
+    from.text.copy(this.text, this.textUsed, start, start + length);
+    const shift = this.textUsed - start;
+    for (let f = 0; f < TEXTS; f++) this.ends[to * TEXTS + f] = from.ends[at + f]! + shift;
+    this.textUsed += length;
+    this.size = to + 1;
+    return to;
+  }
+
+  licenseId(row: number): number {
+    return this.licenseIds[row]!;
+  }
+
+  issuedMs(row: number): number {
+    return this.issued[row]!;
+  }
+
+  /** NaN when the license has no expiration date. */
+  expiresMs(row: number): number {
+    return this.expires[row]!;
+  }
+
+  status(row: number): LicenseStatus {
+    return LICENSE_STATUS_BY_CODE[this.statuses[row]!]!;
+  }
+
+  hwidNorm(row: number): string {
+    return this.textAt(row, 1);
+  }
+
+  /** Same normalised HWID as `other`'s row, compared as bytes. */
+  sameHwid(row: number, other: LicenseTable, otherRow: number): boolean {
+    const at = row * TEXTS;
+    const otherAt = otherRow * TEXTS;
+    return this.text.compare(other.text, other.ends[otherAt]!, other.ends[otherAt + 1]!, this.ends[at]!, this.ends[at + 1]!) === 0;
+  }
+
+  fact(row: number): LicenseFact {
+    const expires = this.expires[row]!;
+    return {
+      licenseId: this.licenseIds[row]!,
+      keyPackId: this.keyPackIds[row]!,
+      hwid: { raw: this.textAt(row, 0), norm: this.textAt(row, 1) },
+      computer: { raw: this.textAt(row, 2), norm: this.textAt(row, 3) },
+      user: this.noUser[row] === 1 ? null : this.textAt(row, 4),
+      issueDate: isoFromMs(this.issued[row]!),
+      expirationDate: Number.isNaN(expires) ? null : isoFromMs(expires),
+      status: this.status(row),
+    };
+  }
+
+  private textAt(row: number, field: number): string {
+    const at = row * TEXTS + field;
+    const start = at === 0 ? 0 : this.ends[at - 1]!;
+    const end = this.ends[at]!;
+    if (start === end) return '';
+    return this.text.toString(this.ascii[row] === 1 ? 'latin1' : 'utf8', start, end);
+  }
+
+  private write(value: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.textUsed + value.length * 3 > this.text.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.text.length * 2, this.textUsed + value.length * 3));
+      this.text.copy(bigger, 0, 0, this.textUsed);
+      this.text = bigger;
+    }
+    this.textUsed += this.text.write(value, this.textUsed, 'utf8');
+    return this.textUsed;
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const grown = <T extends Uint32Array | Float64Array | Uint8Array>(old: T, make: (n: number) => T, width = 1): T => {
+      const next = make(capacity * width);
+      next.set(old);
+      return next;
+    };
+    this.licenseIds = grown(this.licenseIds, (n) => new Uint32Array(n));
+    this.keyPackIds = grown(this.keyPackIds, (n) => new Uint32Array(n));
+    this.issued = grown(this.issued, (n) => new Float64Array(n));
+    this.expires = grown(this.expires, (n) => new Float64Array(n));
+    this.statuses = grown(this.statuses, (n) => new Uint8Array(n));
+    this.noUser = grown(this.noUser, (n) => new Uint8Array(n));
+    this.ascii = grown(this.ascii, (n) => new Uint8Array(n));
+    this.ends = grown(this.ends, (n) => new Uint32Array(n), TEXTS);
+    this.capacity = capacity;
+  }
+}

@@ -1,0 +1,78 @@
+import { chmod, rm, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { readJsonFile } from '@calwatch/runtime';
+import { STACK_ERRORS } from './errors';
+
+/** stack.json: how to reach the running local stack. Written by `stack up`, removed by `down`. */
+export const stackInfoSchema = z.object({
+  format: z.literal(1),
+  stateDir: z.string(),
+  startedAt: z.string(),
+  kafka: z.object({
+    brokers: z.array(z.string()).min(1),
+    version: z.string(),
+    port: z.number().int(),
+    controllerPort: z.number().int(),
+    pid: z.number().int(),
+    javaHome: z.string(),
+    dataDir: z.string(),
+    serverLog: z.string(),
+    stdoutLog: z.string(),
+  }),
+  elasticsearch: z.object({
+    url: z.string().url(),
+    username: z.string(),
+    password: z.string(),
+    passwordFile: z.string(),
+    version: z.string(),
+    port: z.number().int(),
+    transportPort: z.number().int(),
+    pid: z.number().int(),
+    javaHome: z.string(),
+    runAsUser: z.string().nullable(),
+    homeDir: z.string(),
+    dataDir: z.string(),
+    serverLog: z.string(),
+    stdoutLog: z.string(),
+  }),
+});
+export type StackInfo = z.infer<typeof stackInfoSchema>;
+
+export async function readStackInfoFile(file: string): Promise<StackInfo | undefined> {
+  const parsed = await readJsonFile(file, stackInfoSchema);
+  if (parsed === undefined) return undefined;
+  if (!parsed.success) {
+    throw STACK_ERRORS.create('STACK_STATE_INVALID', `${file} does not describe a stack; run 'calwatch stack down' then 'up'`, {
+      context: { file, issues: parsed.error.issues },
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * The variables calwatch services and tests read, as a shell-sourceable file
+ * (`set -a; . stack.env; set +a`).
+ */
+export function buildStackEnv(info: StackInfo): string {
+  const vars: Array<[string, string]> = [
+    ['KAFKA_BROKERS', info.kafka.brokers.join(',')],
+    ['ELASTICSEARCH_URL', info.elasticsearch.url],
+    ['ELASTICSEARCH_USERNAME', info.elasticsearch.username],
+    ['ELASTICSEARCH_PASSWORD', info.elasticsearch.password],
+  ];
+  return ['# Written by calwatch stack up.', ...vars.map(([k, v]) => `${k}='${v.replaceAll("'", "'\\''")}'`), ''].join('\n');
+}
+
+/** Both files hold the Elasticsearch password: owner-only. */
+export async function writeStackInfo(files: { stackJson: string; stackEnv: string }, info: StackInfo): Promise<void> {
+  await writeFile(files.stackJson, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+  await writeFile(files.stackEnv, buildStackEnv(info), { mode: 0o600 });
+  // `mode` applies only when a file is created; an older file may be wider.
+  await chmod(files.stackJson, 0o600);
+  await chmod(files.stackEnv, 0o600);
+}
+
+export async function removeStackInfo(files: { stackJson: string; stackEnv: string }): Promise<void> {
+  await rm(files.stackJson, { force: true });
+  await rm(files.stackEnv, { force: true });
+}
