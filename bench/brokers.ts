@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { readStackInfo } from '@calwatch/stack';
+import { kafkaEnvShape, loadConfig, type KafkaConnection } from '@calwatch/runtime';
 
 /** The Kafka brokers a benchmark runs against: KAFKA_BROKERS, else the local stack's. */
 export async function benchBrokers(): Promise<string[]> {
@@ -7,4 +9,14 @@ export async function benchBrokers(): Promise<string[]> {
   const info = await readStackInfo();
   if (info === undefined) throw new Error('no KAFKA_BROKERS and no local stack; run `calwatch stack up`');
   return info.kafka.brokers;
+}
+
+/**
+ * The Kafka client library and codec a benchmark's calwatch clients use: KAFKA_CLIENT and
+ * KAFKA_COMPRESSION as the services read them (kafkajs and gzip by default), so
+ * `KAFKA_CLIENT=platformatic npm run bench -- processor` measures the other producer and reader.
+ */
+export function benchKafkaClientSettings(): Pick<KafkaConnection, 'client' | 'compression'> {
+  const config = loadConfig(z.object({ KAFKA_CLIENT: kafkaEnvShape.KAFKA_CLIENT, KAFKA_COMPRESSION: kafkaEnvShape.KAFKA_COMPRESSION }), process.env);
+  return { client: config.KAFKA_CLIENT, compression: config.KAFKA_COMPRESSION };
 }

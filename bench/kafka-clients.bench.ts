@@ -27,7 +27,7 @@ import { type CanonicalEvent, kafkaKeyOf } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
 import { simulateFleet } from '@calwatch/simulator';
 import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
-import { benchBrokers } from './brokers';
+import { benchBrokers, benchKafkaClientSettings } from './brokers';
 import { writeBenchResults } from './results-file';
 
 interface KafkaClientsBenchResult {
@@ -166,7 +166,7 @@ function decodeFloor(records: readonly OutgoingRecord[], partitions: number): ()
 type Reader = (topic: string, expected: number, firstRecord: () => void) => Promise<void>;
 
 /** The adapter's PartitionReader.readToEnd: what state restore uses. */
-function kafkajsReadToEnd(kafka: KafkaClient, partitions: number): Reader {
+function adapterReadToEnd(kafka: KafkaClient, partitions: number): Reader {
   return async (topic, expected, firstRecord) => {
     const { records } = await kafka.createPartitionReader().readToEnd(
       topic,
@@ -176,7 +176,7 @@ function kafkajsReadToEnd(kafka: KafkaClient, partitions: number): Reader {
         parseValues(batch);
       },
     );
-    if (records !== expected) throw new Error(`kafkajs readToEnd read ${records} records, expected ${expected}`);
+    if (records !== expected) throw new Error(`adapter readToEnd read ${records} records, expected ${expected}`);
   };
 }
 
@@ -352,8 +352,8 @@ function platformaticReadToEnd(brokers: string[], prefix: string, partitions: nu
 
 type ProduceRun = (records: readonly OutgoingRecord[]) => Promise<void>;
 
-/** The adapter's producer: idempotent, acks=all, one request in flight, gzip or none. */
-function kafkajsProduce(kafka: KafkaClient, compress: boolean): ProduceRun {
+/** The adapter's producer (kafkajs, or @platformatic/kafka with KAFKA_CLIENT=platformatic): idempotent, acks=all, one request in flight, compressed or not. */
+function adapterProduce(kafka: KafkaClient, compress: boolean): ProduceRun {
   return async (records) => {
     const producer = await kafka.createProducer({ compress });
     try {
@@ -432,6 +432,11 @@ export async function runKafkaClientsBench(options: KafkaClientsBenchOptions = {
   const repeats = options.repeats ?? 3;
   const brokers = await benchBrokers();
   const kafka = createKafkaClient({ connection: { brokers, clientId: CLIENT_ID, ssl: false }, logger: createSilentLogger() });
+  // The adapter with KAFKA_CLIENT=platformatic: its producer and reader over @platformatic/kafka (codec from KAFKA_COMPRESSION).
+  const adapterPlatformatic = createKafkaClient({
+    connection: { brokers, clientId: CLIENT_ID, ssl: false, ...benchKafkaClientSettings(), client: 'platformatic' },
+    logger: createSilentLogger(),
+  });
   const prefix = `bench-kafka-clients-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
   const results: KafkaClientsBenchResult[] = [];
   const progress = (line: string) => process.stderr.write(`kafka-clients: ${line}\n`);
@@ -453,13 +458,14 @@ export async function runKafkaClientsBench(options: KafkaClientsBenchOptions = {
       { topic: changelogTopic, numPartitions: partitions, compacted: true },
     ]);
     // Written as calwatch writes them: the adapter's idempotent gzip producer.
-    for (const dataset of datasets) await kafkajsProduce(kafka, true)(dataset.records);
+    for (const dataset of datasets) await adapterProduce(kafka, true)(dataset.records);
     progress('topics written');
 
     // Reads: the two ways each client reads a topic to its end, the clients alternating.
     const readers: Array<{ name: string; read: Reader; notes: string }> = [
-      { name: 'kafkajs readToEnd (adapter PartitionReader)', read: kafkajsReadToEnd(kafka, partitions), notes: 'A throw-away group owning every partition, as restore reads changelogs today.' },
+      { name: 'kafkajs readToEnd (adapter PartitionReader)', read: adapterReadToEnd(kafka, partitions), notes: 'A throw-away group owning every partition, as restore reads changelogs today.' },
       { name: '@platformatic/kafka fetch reader (no group)', read: platformaticReadToEnd(brokers, prefix, partitions), notes: 'Consumer.fetch() per leader from start to end offsets; what a PartitionReader over it would be.' },
+      { name: 'KAFKA_CLIENT=platformatic readToEnd (adapter PartitionReader)', read: adapterReadToEnd(adapterPlatformatic, partitions), notes: 'The adapter\'s PartitionReader over @platformatic/kafka fetch, as restore reads with KAFKA_CLIENT=platformatic.' },
       { name: 'kafkajs group consumer (adapter Consumer)', read: kafkajsGroup(kafka, prefix), notes: 'eachBatch with a commit after each batch, as the processor runs.' },
       { name: '@platformatic/kafka consume() stream in a group', read: platformaticGroup(brokers, prefix), notes: 'mode earliest, manual commit of the last record per partition after each fetch.' },
     ];
@@ -486,9 +492,10 @@ export async function runKafkaClientsBench(options: KafkaClientsBenchOptions = {
 
   // Produce: sends of 1,000 records, each run into a fresh topic deleted right after.
   const producers: Array<{ name: string; produce: ProduceRun }> = [
-    { name: 'kafkajs gzip (adapter Producer)', produce: kafkajsProduce(kafka, true) },
+    { name: 'kafkajs gzip (adapter Producer)', produce: adapterProduce(kafka, true) },
     { name: '@platformatic/kafka gzip', produce: platformaticProduce(brokers, 'gzip') },
-    { name: 'kafkajs uncompressed (adapter Producer)', produce: kafkajsProduce(kafka, false) },
+    { name: 'KAFKA_CLIENT=platformatic (adapter Producer)', produce: adapterProduce(adapterPlatformatic, true) },
+    { name: 'kafkajs uncompressed (adapter Producer)', produce: adapterProduce(kafka, false) },
     { name: '@platformatic/kafka uncompressed', produce: platformaticProduce(brokers, 'none') },
     { name: '@platformatic/kafka lz4', produce: platformaticProduce(brokers, 'lz4') },
     { name: '@platformatic/kafka zstd', produce: platformaticProduce(brokers, 'zstd') },

@@ -19,7 +19,7 @@ import { simulateFleet } from '@calwatch/simulator';
 import { createPipeline, createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
 import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
 import { runConsumerPerformance } from './broker-perf';
-import { benchBrokers } from './brokers';
+import { benchBrokers, benchKafkaClientSettings } from './brokers';
 import { writeBenchResults } from './results-file';
 
 interface ProcessorBenchResult {
@@ -115,7 +115,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
   const devices = options.devicesPerServer ?? 1_000;
   const days = options.days ?? 30;
   const partitions = options.partitions ?? 6;
-  const kafka = createKafkaClient({ connection: { brokers: await benchBrokers(), clientId: 'calwatch-bench', ssl: false }, logger: createSilentLogger() });
+  const kafka = createKafkaClient({ connection: { brokers: await benchBrokers(), clientId: 'calwatch-bench', ssl: false, ...benchKafkaClientSettings() }, logger: createSilentLogger() });
   const prefix = `bench-processor-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
   const topics = buildTopicNames(prefix);
   const results: ProcessorBenchResult[] = [];
@@ -175,6 +175,8 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
       PROCESSOR_SESSION_TIMEOUT_MS: '10000',
       PROCESSOR_HEARTBEAT_INTERVAL_MS: '1000',
       LOG_LEVEL: 'silent',
+      KAFKA_CLIENT: benchKafkaClientSettings().client ?? 'kafkajs',
+      KAFKA_COMPRESSION: benchKafkaClientSettings().compression ?? 'gzip',
       // PROCESSOR_* settings in the bench's environment override these, to compare tunings.
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('PROCESSOR_'))),
     };

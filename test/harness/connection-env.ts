@@ -9,6 +9,9 @@ export function buildConnectionEnv(kafka: KafkaConnection, elasticsearch: Elasti
     ELASTICSEARCH_URL: elasticsearch.url,
     ELASTICSEARCH_TLS_INSECURE: String(elasticsearch.tlsInsecure),
   };
+  // The client library and codec under test reach processes the tests start (KAFKA_CLIENT=platformatic npx vitest ...).
+  if (kafka.client !== undefined) env.KAFKA_CLIENT = kafka.client;
+  if (kafka.compression !== undefined) env.KAFKA_COMPRESSION = kafka.compression;
   if (typeof kafka.ssl === 'object') {
     if (kafka.ssl.caFile !== undefined) env.KAFKA_SSL_CA_FILE = kafka.ssl.caFile;
     if (kafka.ssl.certFile !== undefined) env.KAFKA_SSL_CERT_FILE = kafka.ssl.certFile;

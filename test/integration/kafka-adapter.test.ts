@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaClient, type Admin, type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
-import { createSilentLogger } from '@calwatch/runtime';
+import { KAFKA_CLIENT_LIBRARIES, createSilentLogger } from '@calwatch/runtime';
 import { getTestServices, uniqueName } from '../harness/services';
 
 function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
@@ -16,14 +16,14 @@ function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
   });
 }
 
-describe('Kafka adapter on a real broker', () => {
+describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka adapter on a real broker, KAFKA_CLIENT=%s', (client) => {
   let kafka: KafkaClient;
   let admin: Admin;
   const topic = uniqueName('roundtrip');
   const compacted = uniqueName('compacted');
 
   beforeAll(async () => {
-    kafka = createKafkaClient({ connection: getTestServices().kafka, logger: createSilentLogger() });
+    kafka = createKafkaClient({ connection: { ...getTestServices().kafka, client }, logger: createSilentLogger() });
     admin = await kafka.createAdmin();
     await admin.ensureTopics([
       { topic, numPartitions: 2, compacted: false },

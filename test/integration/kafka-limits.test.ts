@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaClient, type Admin, type KafkaClient } from '@calwatch/kafka';
 import { isCalwatchError, type CalwatchError } from '@calwatch/model';
-import { createLogger } from '@calwatch/runtime';
+import { KAFKA_CLIENT_LIBRARIES, createLogger } from '@calwatch/runtime';
 import { getTestServices, uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
 import { readTopicToEnd } from '../harness/topic-reader';
 
 const LIMIT = 10_000;
 
-describe('Kafka adapter: record size limit and a failed send', () => {
+describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka adapter: record size limit and a failed send, KAFKA_CLIENT=%s', (client) => {
   const logs = createTextSink();
   let kafka: KafkaClient;
   let admin: Admin;
@@ -19,7 +19,7 @@ describe('Kafka adapter: record size limit and a failed send', () => {
 
   beforeAll(async () => {
     const logger = createLogger({ service: 'test', version: '0', level: 'info', destination: logs });
-    kafka = createKafkaClient({ connection: { ...getTestServices().kafka, maxRecordBytes: LIMIT }, logger });
+    kafka = createKafkaClient({ connection: { ...getTestServices().kafka, client, maxRecordBytes: LIMIT }, logger });
     admin = await kafka.createAdmin();
     await admin.ensureTopics([
       { topic, numPartitions: 2, compacted: false },

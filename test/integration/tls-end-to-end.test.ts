@@ -177,6 +177,42 @@ describe('TLS on every hop', () => {
     }
   });
 
+  it('produces and reads to the end with KAFKA_CLIENT=platformatic over SASL_SSL (SCRAM-SHA-512, client certificate)', async () => {
+    const connection = toKafkaConnection(loadCollectorConfig({ ...serviceEnv(uniqueName('calwatch-tls')), KAFKA_CLIENT: 'platformatic', COLLECTOR_TOKENS: TOKEN }));
+    expect(connection.client).toBe('platformatic');
+    const platformatic = createKafkaClient({ connection, logger: createSilentLogger() });
+    const topic = uniqueName('tls-platformatic');
+    const admin = await platformatic.createAdmin();
+    try {
+      await admin.ensureTopics([{ topic, numPartitions: 2, compacted: false }]);
+      const producer = await platformatic.createProducer();
+      const sent = Array.from({ length: 50 }, (_, i) => ({ topic, key: `server-${i % 5}`, value: `value-${i}` }));
+      try {
+        await producer.send(sent);
+      } finally {
+        await producer.close();
+      }
+      const read: string[] = [];
+      const { records } = await platformatic.createPartitionReader().readToEnd(topic, [0, 1], (batch) => {
+        for (const r of batch) read.push(r.value!.toString());
+      });
+      expect(records).toBe(sent.length);
+      expect(read.sort()).toEqual(sent.map((r) => r.value).sort());
+    } finally {
+      await admin.deleteTopics([topic]).catch(() => undefined);
+      await admin.close();
+    }
+
+    // A wrong password fails the producer at creation, for good: waiting cannot fix it.
+    const wrong = createKafkaClient({
+      connection: { ...connection, sasl: { ...connection.sasl!, password: 'not-the-password' } },
+      logger: createSilentLogger(),
+      retries: 0,
+      requestTimeoutMs: 3_000,
+    });
+    await expect(wrong.createProducer()).rejects.toMatchObject({ code: 'SHARED_KAFKA_REQUEST_FAILED' });
+  });
+
   it('refuses a Kafka client without SASL credentials', async () => {
     const anonymous = createKafkaClient({
       connection: { brokers: stack.kafka.brokers, clientId: 'anonymous', ssl: { caFile: stack.ca.caFile, ...stack.clientCertificate } },

@@ -8,7 +8,9 @@ import {
   toKafkaConnection,
 } from '@calwatch/runtime';
 import { isCalwatchError } from '@calwatch/model';
-import { buildKafkaTlsOptions } from './kafkajs-client';
+import { buildKafkaTlsOptions, createKafkajsClient } from './kafkajs-client';
+import { buildPlatformaticOptions } from './platformatic-options';
+import { createSilentLogger } from '@calwatch/runtime';
 
 const KafkaSchema = z.object(kafkaEnvShape);
 const ElasticsearchSchema = z.object(elasticsearchEnvShape);
@@ -73,6 +75,39 @@ describe('Kafka connection variables', () => {
     const files: Record<string, string> = { '/etc/calwatch/ca.pem': 'CA', '/etc/calwatch/client.pem': 'CERT', '/etc/calwatch/client.key': 'KEY' };
     const tls = buildKafkaTlsOptions(connection.ssl, (path) => Buffer.from(files[path] ?? ''));
     expect(tls).toEqual({ rejectUnauthorized: true, ca: [Buffer.from('CA')], cert: Buffer.from('CERT'), key: Buffer.from('KEY'), passphrase: 'pass' });
+  });
+
+  it('gives @platformatic/kafka the same TLS files and SASL credentials as kafkajs', () => {
+    const connection = kafkaFrom({
+      KAFKA_CLIENT: 'platformatic',
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: '/etc/calwatch/ca.pem',
+      KAFKA_SSL_CERT_FILE: '/etc/calwatch/client.pem',
+      KAFKA_SSL_KEY_FILE: '/etc/calwatch/client.key',
+      KAFKA_SSL_KEY_PASSPHRASE: 'pass',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'calwatch',
+      KAFKA_SASL_PASSWORD: 'secret',
+    });
+    const files: Record<string, string> = { '/etc/calwatch/ca.pem': 'CA', '/etc/calwatch/client.pem': 'CERT', '/etc/calwatch/client.key': 'KEY' };
+    const read = (path: string) => Buffer.from(files[path] ?? '');
+    const options = buildPlatformaticOptions(connection, { requestTimeoutMs: 30_000, connectionTimeoutMs: 3_000, retries: 8 }, read);
+    expect(options.tls).toEqual(buildKafkaTlsOptions(connection.ssl, read));
+    expect(options.sasl).toEqual({ mechanism: 'SCRAM-SHA-512', username: 'calwatch', password: 'secret' });
+    expect(buildPlatformaticOptions(kafkaFrom({ KAFKA_SSL: 'true' }), { requestTimeoutMs: 1, connectionTimeoutMs: 1, retries: 0 }).tls).toEqual({});
+    expect(buildPlatformaticOptions(kafkaFrom({}), { requestTimeoutMs: 1, connectionTimeoutMs: 1, retries: 0 }).tls).toBeUndefined();
+  });
+
+  it('picks the client library and compression: kafkajs and gzip by default; codecs kafkajs lacks only with platformatic', () => {
+    const defaults = kafkaFrom({});
+    expect([defaults.client, defaults.compression]).toEqual(['kafkajs', 'gzip']);
+    expect(kafkaFrom({ KAFKA_CLIENT: 'platformatic', KAFKA_COMPRESSION: 'zstd' })).toMatchObject({ client: 'platformatic', compression: 'zstd' });
+    expect(kafkaFrom({ KAFKA_COMPRESSION: 'none' }).compression).toBe('none');
+    const lz4 = configErrorOf(() => kafkaFrom({ KAFKA_COMPRESSION: 'lz4' }));
+    expect(lz4.message).toContain('KAFKA_COMPRESSION');
+    configErrorOf(() => kafkaFrom({ KAFKA_CLIENT: 'rdkafka' }));
+    // A connection built by hand is checked by the kafkajs client itself.
+    configErrorOf(() => createKafkajsClient({ connection: { brokers: ['127.0.0.1:9092'], clientId: 't', ssl: false, compression: 'snappy' }, logger: createSilentLogger() }));
   });
 
   it('names the variable of an unreadable TLS file', () => {

@@ -1,4 +1,5 @@
 export * from './types';
-export { createKafkaClient, toKafkaError, type KafkaClientOptions } from './kafkajs-client';
+export { createKafkaClient } from './create-client';
+export { toKafkaError, type KafkaClientOptions } from './kafkajs-client';
 export { planSends, recordSizeBytes } from './record-size';
 export * from './topic-setup';

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import kafkajs, { type Consumer as KafkajsConsumer, type KafkaMessage, type SASLOptions } from 'kafkajs';
-import type { KafkaConnection } from '@calwatch/runtime';
+import type { KafkaCompression, KafkaConnection } from '@calwatch/runtime';
 import { CalwatchError, SHARED_ERRORS } from '@calwatch/model';
 import { backoffDelayMs, isProgrammingError, retry } from '@calwatch/runtime';
 import type { Logger } from '@calwatch/runtime';
 import type { Readiness } from '@calwatch/runtime';
-import { rideOutOutage } from './outage';
+import { buildKafkaError } from './kafka-error';
+import { DEFAULT_OUTAGE_BACKOFF, DEFAULT_OUTAGE_BUDGET_MS, rideOutOutage } from './outage';
 import { DEFAULT_MAX_RECORD_BYTES } from '@calwatch/model';
 import { planSends } from './record-size';
 import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
@@ -26,6 +27,9 @@ import type {
   TopicPartitionOffset,
 } from './types';
 
+/** Request timeout, connection timeout and client-level retries when KafkaClientOptions leaves them out, for either library. */
+export const CLIENT_DEFAULTS = { requestTimeoutMs: 30_000, connectionTimeoutMs: 3_000, retries: 8 } as const;
+
 export interface KafkaClientOptions {
   connection: KafkaConnection;
   logger: Logger;
@@ -40,8 +44,6 @@ export interface KafkaClientOptions {
   /** Backoff of the adapter's own retries of sends and consumer restarts; tests pass small ones. */
   outageBackoff?: { minDelayMs: number; maxDelayMs: number };
 }
-
-const DEFAULT_OUTAGE_BUDGET_MS = 5 * 60 * 1000;
 
 // kafkajs is CommonJS: Node's ESM loader only sees some of its names, so take them from the default export.
 const { CompressionTypes, Kafka, KafkaJSError } = kafkajs;
@@ -62,12 +64,7 @@ function isRetriableKafkaFailure(error: unknown): boolean {
 /** Converts a kafkajs failure to a coded error, keeping its retriable verdict. */
 export function toKafkaError(error: unknown, action: string): CalwatchError {
   if (error instanceof CalwatchError) return error;
-  const retriable = isRetriableKafkaFailure(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return SHARED_ERRORS.create(retriable ? 'SHARED_KAFKA_UNAVAILABLE' : 'SHARED_KAFKA_REQUEST_FAILED', `${action}: ${message}`, {
-    cause: error,
-    context: { action },
-  });
+  return buildKafkaError(error, action, isRetriableKafkaFailure(error));
 }
 
 /**
@@ -153,12 +150,22 @@ export function buildKafkaTlsOptions(ssl: KafkaConnection['ssl'], readFile: (pat
   };
 }
 
+/** Built-in kafkajs codecs: anything else needs a codec registered by hand, which calwatch does not do. */
+const KAFKAJS_CODECS: Partial<Record<KafkaCompression, (typeof CompressionTypes)[keyof typeof CompressionTypes]>> = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP };
+
 /** The kafkajs implementation of calwatch's Kafka interfaces. */
-export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
   const { connection, logger, readiness } = options;
+  const configured = connection.compression ?? 'gzip';
+  const codec = KAFKAJS_CODECS[configured];
+  if (codec === undefined) {
+    throw SHARED_ERRORS.create('SHARED_CONFIG_INVALID', `invalid configuration:\n  KAFKA_COMPRESSION: kafkajs has no built-in ${configured} codec: use none or gzip, or set KAFKA_CLIENT=platformatic`, {
+      context: { variable: 'KAFKA_COMPRESSION', compression: configured },
+    });
+  }
   const maxRecordBytes = connection.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const outageBudgetMs = connection.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
-  const backoff = options.outageBackoff ?? { minDelayMs: 500, maxDelayMs: 15_000 };
+  const backoff = options.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
   let producers = 0;
   const sasl: SASLOptions | undefined = connection.sasl === undefined
     ? undefined
@@ -168,16 +175,16 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     brokers: connection.brokers,
     ssl: buildKafkaTlsOptions(connection.ssl),
     ...(sasl === undefined ? {} : { sasl }),
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
-    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+    requestTimeout: options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+    connectionTimeout: options.connectionTimeoutMs ?? CLIENT_DEFAULTS.connectionTimeoutMs,
     logLevel: kafkajsLevelFor(logger),
     logCreator: createKafkajsLogCreator(logger),
-    retry: { retries: options.retries ?? 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+    retry: { retries: options.retries ?? CLIENT_DEFAULTS.retries, initialRetryTime: 200, maxRetryTime: 10_000 },
   });
 
   async function createProducer(producerOptions: ProducerOptions = {}): Promise<Producer> {
     const idempotent = producerOptions.idempotent ?? true;
-    const compression = (producerOptions.compress ?? true) ? CompressionTypes.GZIP : CompressionTypes.None;
+    const compression = (producerOptions.compress ?? true) ? codec : CompressionTypes.None;
     const reason = `kafka producer ${++producers}`;
     const budgetMs = producerOptions.outageBudgetMs ?? outageBudgetMs;
     const make = () =>

@@ -1,6 +1,12 @@
 import { SHARED_ERRORS, isCalwatchError } from '@calwatch/model';
 import { retry } from '@calwatch/runtime';
 
+/** KAFKA_OUTAGE_BUDGET_MS when unset. */
+export const DEFAULT_OUTAGE_BUDGET_MS = 5 * 60 * 1000;
+
+/** Backoff of the adapter's own retries of sends, reads and consumer restarts. */
+export const DEFAULT_OUTAGE_BACKOFF = { minDelayMs: 500, maxDelayMs: 15_000 };
+
 export interface OutageOptions {
   /** How long retriable failures are retried before giving up (KAFKA_OUTAGE_BUDGET_MS). */
   budgetMs: number;

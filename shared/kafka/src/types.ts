@@ -1,6 +1,7 @@
 /**
- * calwatch's view of Kafka. Services depend on these interfaces only; the one
- * implementation lives beside them (kafkajs today), so a change of client library
+ * calwatch's view of Kafka. Services depend on these interfaces only; the
+ * implementations live beside them (kafkajs, and @platformatic/kafka for the producer and
+ * the partition reader when KAFKA_CLIENT=platformatic), so a change of client library
  * touches this folder alone.
  */
 
@@ -51,7 +52,7 @@ export interface Producer {
 export interface ProducerOptions {
   /** Idempotent producer: retries never duplicate a record within a session. Default true. */
   idempotent?: boolean;
-  /** gzip is built into the client; default true. */
+  /** Compress batches with the client's KAFKA_COMPRESSION (gzip by default); false sends them uncompressed. Default true. */
   compress?: boolean;
   /**
    * How long a send rides out an outage; the client's KAFKA_OUTAGE_BUDGET_MS by default. 0

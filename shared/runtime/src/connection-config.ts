@@ -4,6 +4,14 @@ import { SHARED_ERRORS } from '@calwatch/model';
 import { DEFAULT_MAX_RECORD_BYTES } from '@calwatch/model';
 import { DEFAULT_TOPIC_PREFIX } from '@calwatch/model';
 
+/** The client libraries behind the Kafka port (KAFKA_CLIENT). */
+export const KAFKA_CLIENT_LIBRARIES = ['kafkajs', 'platformatic'] as const;
+export type KafkaClientLibrary = (typeof KAFKA_CLIENT_LIBRARIES)[number];
+
+/** Record batch compressions (KAFKA_COMPRESSION); kafkajs has only none and gzip built in. */
+export const KAFKA_COMPRESSIONS = ['none', 'gzip', 'lz4', 'zstd', 'snappy'] as const;
+export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
+
 /** Kafka connection variables, shared by every service's config schema. */
 export const kafkaEnvShape = {
   KAFKA_BROKERS: csvList
@@ -11,6 +19,16 @@ export const kafkaEnvShape = {
     .default(['127.0.0.1:9092'])
     .describe('Comma-separated Kafka bootstrap brokers (host:port).'),
   KAFKA_CLIENT_ID: z.string().min(1).default('calwatch').describe('Client id sent to the brokers (quotas, broker logs).'),
+  KAFKA_CLIENT: z
+    .enum(KAFKA_CLIENT_LIBRARIES)
+    .default('kafkajs')
+    .describe(
+      'Kafka client library: kafkajs for everything, or platformatic for the producer and the state-restore reader on @platformatic/kafka (group consumer and admin stay on kafkajs); see docs/kafka-client.md.',
+    ),
+  KAFKA_COMPRESSION: z
+    .enum(KAFKA_COMPRESSIONS)
+    .default('gzip')
+    .describe('Compression of produced record batches: none, gzip, lz4, zstd or snappy. KAFKA_CLIENT=kafkajs has only none and gzip built in.'),
   KAFKA_SSL: boolVar.default(false).describe('Connect to the brokers over TLS.'),
   KAFKA_SSL_CA_FILE: z.string().min(1).optional().describe('PEM file of the CA that signed the broker certificates (needs KAFKA_SSL=true); the system CAs when unset.'),
   KAFKA_SSL_CERT_FILE: z.string().min(1).optional().describe('PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE; needs KAFKA_SSL=true).'),
@@ -73,6 +91,10 @@ export interface KafkaConnection {
   maxRecordBytes?: number;
   /** How long an outage is ridden out before failing (KAFKA_OUTAGE_BUDGET_MS). */
   outageBudgetMs?: number;
+  /** Library of the producer and the partition reader (KAFKA_CLIENT); kafkajs when absent. */
+  client?: KafkaClientLibrary;
+  /** Compression of produced batches (KAFKA_COMPRESSION); gzip when absent. */
+  compression?: KafkaCompression;
 }
 
 /** The Kafka variables as parsed, before they are checked together. */
@@ -90,7 +112,11 @@ export interface KafkaEnv {
   KAFKA_SASL_ALLOW_PLAINTEXT?: boolean | undefined;
   KAFKA_MAX_RECORD_BYTES?: number | undefined;
   KAFKA_OUTAGE_BUDGET_MS?: number | undefined;
+  KAFKA_CLIENT?: KafkaClientLibrary | undefined;
+  KAFKA_COMPRESSION?: KafkaCompression | undefined;
 }
+
+const KAFKAJS_COMPRESSIONS: ReadonlySet<KafkaCompression> = new Set(['none', 'gzip']);
 
 /**
  * What is wrong with the Kafka variables taken together: credentials that would silently
@@ -111,6 +137,9 @@ export function findKafkaEnvIssues(env: KafkaEnv): Array<{ path: string; message
   }
   if (env.KAFKA_SSL_KEY_PASSPHRASE !== undefined && env.KAFKA_SSL_KEY_FILE === undefined) {
     issues.push({ path: 'KAFKA_SSL_KEY_PASSPHRASE', message: 'a passphrase without KAFKA_SSL_KEY_FILE' });
+  }
+  if ((env.KAFKA_CLIENT ?? 'kafkajs') === 'kafkajs' && env.KAFKA_COMPRESSION !== undefined && !KAFKAJS_COMPRESSIONS.has(env.KAFKA_COMPRESSION)) {
+    issues.push({ path: 'KAFKA_COMPRESSION', message: `kafkajs has no built-in ${env.KAFKA_COMPRESSION} codec: use none or gzip, or set KAFKA_CLIENT=platformatic` });
   }
   if (env.KAFKA_SASL_MECHANISM === undefined) {
     for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
@@ -151,6 +180,8 @@ export function toKafkaConnection(env: KafkaEnv): KafkaConnection {
   if (env.KAFKA_SSL && Object.keys(files).length > 0) connection.ssl = files;
   if (env.KAFKA_MAX_RECORD_BYTES !== undefined) connection.maxRecordBytes = env.KAFKA_MAX_RECORD_BYTES;
   if (env.KAFKA_OUTAGE_BUDGET_MS !== undefined) connection.outageBudgetMs = env.KAFKA_OUTAGE_BUDGET_MS;
+  if (env.KAFKA_CLIENT !== undefined) connection.client = env.KAFKA_CLIENT;
+  if (env.KAFKA_COMPRESSION !== undefined) connection.compression = env.KAFKA_COMPRESSION;
   if (env.KAFKA_SASL_MECHANISM !== undefined && env.KAFKA_SASL_USERNAME !== undefined && env.KAFKA_SASL_PASSWORD !== undefined) {
     connection.sasl = { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD };
   }
