@@ -8,9 +8,8 @@ import { backoffDelayMs, isProgrammingError, retry } from '@calwatch/runtime';
 import type { Logger } from '@calwatch/runtime';
 import type { Readiness } from '@calwatch/runtime';
 import { buildKafkaError } from './kafka-error';
-import { DEFAULT_OUTAGE_BACKOFF, DEFAULT_OUTAGE_BUDGET_MS, rideOutOutage } from './outage';
+import { DEFAULT_OUTAGE_BACKOFF, DEFAULT_OUTAGE_BUDGET_MS, sendPlanned } from './outage';
 import { DEFAULT_MAX_RECORD_BYTES } from '@calwatch/model';
-import { planSends } from './record-size';
 import { createKafkajsLogCreator, kafkajsLevelFor } from './kafkajs-log';
 import type {
   Admin,
@@ -248,28 +247,8 @@ export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
     }
 
     return {
-      async send(records: readonly OutgoingRecord[]): Promise<void> {
-        if (records.length === 0) return;
-        // Refused here, before anything is sent: the broker must never see a record it refuses.
-        const runs = planSends(records, { maxBytes: maxRecordBytes });
-        for (const run of runs) {
-          if (budgetMs === 0) {
-            await sendRun(run);
-            continue;
-          }
-          await rideOutOutage(() => sendRun(run), {
-            budgetMs,
-            ...backoff,
-            action: 'produce',
-            signal: closing.signal,
-            onRetry: (error, attempt, delayMs) => {
-              const message = error instanceof Error ? error.message : String(error);
-              readiness?.set(reason, `send failing: ${message}`);
-              logger.warn({ err: error, attempt, delayMs, topics: [...new Set(run.map((r) => r.topic))] }, 'send failed; retrying within the outage budget');
-            },
-          });
-        }
-        readiness?.set(reason, undefined);
+      send(records: readonly OutgoingRecord[]): Promise<void> {
+        return sendPlanned(records, sendRun, { maxRecordBytes, budgetMs, backoff, signal: closing.signal, readiness, reason, logger });
       },
       async close(): Promise<void> {
         if (closed) return;

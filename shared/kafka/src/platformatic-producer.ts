@@ -3,10 +3,9 @@ import type { KafkaCompression } from '@calwatch/runtime';
 import { SHARED_ERRORS } from '@calwatch/model';
 import type { Logger } from '@calwatch/runtime';
 import type { Readiness } from '@calwatch/runtime';
-import { rideOutOutage } from './outage';
+import { sendPlanned } from './outage';
 import { createKeyPartitioner } from './platformatic-partitioner';
 import { toPlatformaticKafkaError } from './platformatic-errors';
-import { planSends } from './record-size';
 import type { OutgoingRecord, Producer, ProducerOptions } from './types';
 
 export interface PlatformaticProducerSettings {
@@ -113,28 +112,16 @@ export async function createPlatformaticProducer(settings: PlatformaticProducerS
   }
 
   return {
-    async send(records: readonly OutgoingRecord[]): Promise<void> {
-      if (records.length === 0) return;
-      // Refused here, before anything is sent: the broker must never see a record it refuses.
-      const runs = planSends(records, { maxBytes: settings.maxRecordBytes });
-      for (const run of runs) {
-        if (budgetMs === 0) {
-          await sendRun(run);
-          continue;
-        }
-        await rideOutOutage(() => sendRun(run), {
-          budgetMs,
-          ...settings.backoff,
-          action: 'produce',
-          signal: closing.signal,
-          onRetry: (error, attempt, delayMs) => {
-            const message = error instanceof Error ? error.message : String(error);
-            readiness?.set(reason, `send failing: ${message}`);
-            logger.warn({ err: error, attempt, delayMs, topics: [...new Set(run.map((r) => r.topic))] }, 'send failed; retrying within the outage budget');
-          },
-        });
-      }
-      readiness?.set(reason, undefined);
+    send(records: readonly OutgoingRecord[]): Promise<void> {
+      return sendPlanned(records, sendRun, {
+        maxRecordBytes: settings.maxRecordBytes,
+        budgetMs,
+        backoff: settings.backoff,
+        signal: closing.signal,
+        readiness,
+        reason,
+        logger,
+      });
     },
     async close(): Promise<void> {
       if (closed) return;

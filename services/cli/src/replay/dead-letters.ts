@@ -1,5 +1,6 @@
-import { type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
+import type { IncomingRecord, KafkaClient } from '@calwatch/kafka';
 import { DeadLetter } from '@calwatch/model';
+import { readWholeTopic } from './read-topic';
 
 /** Dead letters per code; records that do not decode count as `(undecodable)` rather than vanish. */
 export function countDeadLettersByCode(records: Iterable<Pick<IncomingRecord, 'value'>>, into: Map<string, number> = new Map()): Map<string, number> {
@@ -22,20 +23,9 @@ export function countDeadLettersByCode(records: Iterable<Pick<IncomingRecord, 'v
  * rejected, so a summary never hides records that did not count.
  */
 export async function readDeadLetterCounts(kafka: KafkaClient, topic: string): Promise<Record<string, number>> {
-  const admin = await kafka.createAdmin();
-  let partitions: number;
-  try {
-    partitions = await admin.partitionCount(topic);
-  } finally {
-    await admin.close();
-  }
   const counts = new Map<string, number>();
-  await kafka.createPartitionReader().readToEnd(
-    topic,
-    Array.from({ length: partitions }, (_, p) => p),
-    (records) => {
-      countDeadLettersByCode(records, counts);
-    },
-  );
+  await readWholeTopic(kafka, topic, (records) => {
+    countDeadLettersByCode(records, counts);
+  });
   return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
 }

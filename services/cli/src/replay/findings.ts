@@ -1,5 +1,6 @@
 import { type KafkaClient } from '@calwatch/kafka';
 import { type Finding, type FindingKind, FindingRecord } from '@calwatch/model';
+import { readWholeTopic } from './read-topic';
 
 /**
  * The latest revision of every finding on a findings topic (read from the start to its
@@ -7,24 +8,13 @@ import { type Finding, type FindingKind, FindingRecord } from '@calwatch/model';
  * the processor dead-letters its own failures, this is a read-only view.
  */
 export async function readLatestFindings(kafka: KafkaClient, topic: string): Promise<Finding[]> {
-  const admin = await kafka.createAdmin();
-  let partitions: number;
-  try {
-    partitions = await admin.partitionCount(topic);
-  } finally {
-    await admin.close();
-  }
   const latest = new Map<string, Finding>();
-  await kafka.createPartitionReader().readToEnd(
-    topic,
-    Array.from({ length: partitions }, (_, p) => p),
-    (records) => {
-      for (const record of records) {
-        const finding = decodeFinding(record.value);
-        if (finding !== undefined) keepLatest(latest, finding);
-      }
-    },
-  );
+  await readWholeTopic(kafka, topic, (records) => {
+    for (const record of records) {
+      const finding = decodeFinding(record.value);
+      if (finding !== undefined) keepLatest(latest, finding);
+    }
+  });
   return [...latest.values()];
 }
 
