@@ -20,6 +20,7 @@ import {
 import { deleteTopicsWithPrefix } from '../harness/cleanup';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
 import { readTopicToEnd } from '../harness/topic-reader';
+import { waitFor } from '../harness/wait-for';
 
 const TOKEN = 'integration-token-0123456789abcdef';
 const PARTITIONS = 3;
@@ -103,13 +104,6 @@ function transitions(events: readonly CanonicalEvent[]): string[] {
     .sort();
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 beforeAll(async () => {
   env = buildTestEnv(
@@ -434,13 +428,13 @@ describe('collector on a real broker', () => {
     await writeFile(join(dir, 'left-over_20240501T000000Z.csv'), buildIssuedLicensesCsv('LSINT5', [buildIssuedLicenseRow(21), buildIssuedLicenseRow(22)]));
     const { service } = await startCollector({ COLLECTOR_DROP_DIR: dir });
     await writeFile(join(dir, 'junk.txt'), 'this is not an export\n');
-    await waitFor(async () => (await readdir(join(dir, 'failed'))).includes('junk.txt.error.json') && (await readdir(join(dir, 'done'))).includes('left-over_20240501T000000Z.csv'));
+    await waitFor(async () => (await readdir(join(dir, 'failed'))).includes('junk.txt.error.json') && (await readdir(join(dir, 'done'))).includes('left-over_20240501T000000Z.csv'), 20_000, 'the junk file failed and the left-over file done');
     expect(transitions(await readEvents('LSINT5'))).toEqual(['license.issued:21', 'license.issued:22']);
 
     await service.stop();
     await writeFile(join(dir, 'while-down_20240515T000000Z.csv'), buildIssuedLicensesCsv('LSINT5', [buildIssuedLicenseRow(21), buildIssuedLicenseRow(23)]));
     const restarted = await startCollector({ COLLECTOR_DROP_DIR: dir });
-    await waitFor(async () => (await readdir(join(dir, 'done'))).includes('while-down_20240515T000000Z.csv'));
+    await waitFor(async () => (await readdir(join(dir, 'done'))).includes('while-down_20240515T000000Z.csv'), 20_000, 'the file written while down done');
     expect(transitions(await readEvents('LSINT5'))).toEqual(['license.issued:21', 'license.issued:22', 'license.issued:23', 'license.returned:22']);
     await restarted.service.stop();
   });

@@ -8,23 +8,8 @@ import { createKafkaClient, type Admin, type IncomingRecord, type KafkaClient, t
 import { buildTopicNames, DeadLetter, type TopicNames } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
 import { getTestServices } from '../harness/services';
+import { waitFor } from '../harness/wait-for';
 
-export async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const started = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : ` (last error: ${String(last)})`}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** One indexer test's side of the broker: the indexer's input and dead-letter topics under its prefix. */
 export interface IndexerBroker {
@@ -81,12 +66,12 @@ export async function isCaughtUp(admin: Admin, groupId: string, topic: string): 
 
 /** Waits until a search of `index` counts `count` documents. */
 export async function waitForCount(client: ElasticsearchClient, index: string, count: number, timeoutMs: number, what: string): Promise<void> {
-  await waitUntil(async () => ((await countDocuments(client, index)) === count ? true : undefined), timeoutMs, what);
+  await waitFor(async () => ((await countDocuments(client, index)) === count ? true : undefined), timeoutMs, what, { tolerateErrors: true });
 }
 
 /** Waits until the group committed every partition of `topic` up to its end. */
 export async function waitForCaughtUp(admin: Admin, groupId: string, topic: string, timeoutMs: number, what: string): Promise<void> {
-  await waitUntil(async () => ((await isCaughtUp(admin, groupId, topic)) ? true : undefined), timeoutMs, what);
+  await waitFor(async () => ((await isCaughtUp(admin, groupId, topic)) ? true : undefined), timeoutMs, what, { tolerateErrors: true });
 }
 
 /** Reads every dead letter on the topic (a throw-away group, from the beginning). */
@@ -101,7 +86,7 @@ export async function readDeadLetters(kafka: KafkaClient, topic: string, expecte
     },
   });
   try {
-    await waitUntil(async () => (seen.length >= expected ? true : undefined), timeoutMs, `${expected} dead letters on ${topic}`);
+    await waitFor(async () => (seen.length >= expected ? true : undefined), timeoutMs, `${expected} dead letters on ${topic}`, { tolerateErrors: true });
     return seen;
   } finally {
     await consumer.stop();

@@ -2,19 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaClient, type Admin, type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
 import { KAFKA_CLIENT_LIBRARIES, createSilentLogger } from '@calwatch/runtime';
 import { getTestServices, uniqueName } from '../harness/services';
+import { waitFor } from '../harness/wait-for';
 
-function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      const value = probe();
-      if (value !== undefined) resolve(value);
-      else if (Date.now() - started > timeoutMs) reject(new Error(`timed out after ${timeoutMs} ms`));
-      else setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka adapter on a real broker, KAFKA_CLIENT=%s', (client) => {
   let kafka: KafkaClient;
@@ -60,7 +49,7 @@ describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka adapter on a real broker, KAFKA_CLI
         received.push(...records);
       },
     });
-    await waitFor(() => (received.length >= 20 ? true : undefined), 30_000);
+    await waitFor(() => received.length >= 20, 30_000, 'the first 20 records');
     await consumer.stop();
     await consumer.stop();
 
@@ -82,7 +71,7 @@ describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka adapter on a real broker, KAFKA_CLI
     let assigned = 0;
     await second.start({ topics: [topic], eachBatch: async (records) => void again.push(...records), onAssignment: (a) => void (assigned = a.length) });
     await producer.send([{ topic, key: 'hwid-new', value: 'late' }]);
-    await waitFor(() => (again.length > 0 ? true : undefined), 30_000);
+    await waitFor(() => again.length > 0, 30_000, 'records read again');
     await second.stop();
     await producer.close();
     expect(assigned).toBe(2);

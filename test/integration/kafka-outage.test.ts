@@ -5,18 +5,8 @@ import { KAFKA_CLIENT_LIBRARIES, createLogger, createReadiness } from '@calwatch
 import { uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
 import { createThrowawayBroker, type ThrowawayBroker } from './kafka-throwaway-broker';
+import { waitFor } from '../harness/wait-for';
 
-function waitFor(probe: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (probe()) resolve();
-      else if (Date.now() - started > timeoutMs) reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      else setTimeout(tick, 100);
-    };
-    tick();
-  });
-}
 
 /** How long the broker stays stalled: long enough for every request timeout and client retry to run out. */
 const STALL_MS = 25_000;

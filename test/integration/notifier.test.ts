@@ -6,6 +6,7 @@ import { DeadLetter, buildComputer, buildEventId, buildHwid, buildTopicNames, ty
 import { CALWATCH_VERSION, createLogger, createSilentLogger, retry } from '@calwatch/runtime';
 import { createNotifierService, loadNotifierConfig, type NotifierService } from '@calwatch/notifier';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
+import { waitFor } from '../harness/wait-for';
 
 /**
  * The notifier against the real broker and real local HTTP receivers: one healthy
@@ -95,18 +96,6 @@ function actionOf(body: Record<string, unknown>): string {
   return LABELS[label] ?? `unknown(${label})`;
 }
 
-function waitFor<T>(probe: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      const value = probe();
-      if (value !== undefined && value !== false) resolve(value);
-      else if (Date.now() - started > timeoutMs) reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      else setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -23,8 +23,8 @@ import {
   referenceFindings,
   startProcessorProcess,
   verdicts,
-  waitFor,
 } from './processor-helpers';
+import { waitFor } from '../harness/wait-for';
 
 const PARTITIONS = 3;
 let kafka: KafkaClient;

@@ -153,15 +153,6 @@ export function readFindings(records: readonly IncomingRecord[]): { latest: Map<
   return { latest, conflicts };
 }
 
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 export interface ProcessorProcess {
   readonly child: ChildProcess;

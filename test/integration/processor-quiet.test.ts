@@ -9,7 +9,8 @@ import { type CanonicalEvent } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
 import { createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
 import { getTestServices } from '../harness/services';
-import { type Namespace, byTime, collect, createNamespace, publish, waitFor } from './processor-helpers';
+import { type Namespace, byTime, collect, createNamespace, publish } from './processor-helpers';
+import { waitFor } from '../harness/wait-for';
 
 const PARTITIONS = 3;
 const MINUTE = 60_000;

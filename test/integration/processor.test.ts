@@ -19,8 +19,8 @@ import {
   readFindings,
   referenceFindings,
   verdicts,
-  waitFor,
 } from './processor-helpers';
+import { waitFor } from '../harness/wait-for';
 
 const PARTITIONS = 3;
 let kafka: KafkaClient;

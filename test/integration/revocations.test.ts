@@ -13,7 +13,8 @@ import { buildIndexNames, createIndexerService, installElasticsearchSetup, loadI
 import { deleteIndexSet } from '../harness/cleanup';
 import { getTestServices } from '../harness/services';
 import { countDocuments, waitForCount } from './indexer-support';
-import { type Namespace, byTime, closingEvents, collect, createNamespace, publish, publishClosing, readFindings, waitFor } from './processor-helpers';
+import { type Namespace, byTime, closingEvents, collect, createNamespace, publish, publishClosing, readFindings } from './processor-helpers';
+import { waitFor } from '../harness/wait-for';
 
 const PARTITIONS = 2;
 const REISSUES = 1_400;

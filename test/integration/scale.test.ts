@@ -22,7 +22,8 @@ import { deleteIndexSet } from '../harness/cleanup';
 import { getTestServices } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
 import { readTopicToEnd } from '../harness/topic-reader';
-import { type Namespace, type ProcessorProcess, createNamespace, referenceFindings, startProcessorProcess, waitFor } from './processor-helpers';
+import { type Namespace, type ProcessorProcess, createNamespace, referenceFindings, startProcessorProcess } from './processor-helpers';
+import { waitFor } from '../harness/wait-for';
 
 const PARTITIONS = 3;
 const TOKEN = 'scale-test-token-0123456789abcdef';

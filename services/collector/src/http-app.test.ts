@@ -18,6 +18,7 @@ import { createMemoryPublisher, type MemoryPublisher } from './memory-publisher'
 import { createCollectorMetrics } from './metrics';
 import { createSnapshotCoordinator } from './snapshot-coordinator';
 import { createTokenStore } from './token-auth';
+import { waitFor } from '../../../test/harness/wait-for';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const OTHER_TOKEN = 'second-token-0123456789abcdef';
@@ -654,14 +655,6 @@ describe('event time bound', () => {
   });
 });
 
-/** Resolves once `condition` holds; fails after `timeoutMs`. */
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Opens a raw connection, writes `text`, and resolves with what the server sent once it closed the connection. */
 function stallingClient(port: number, text: string): { closed: Promise<string> } {
@@ -726,7 +719,7 @@ describe('resource limits', () => {
       headers: { ...AUTH, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip', 'transfer-encoding': 'chunked' },
       payload: Readable.from([zipped.subarray(0, 100), zipped.subarray(100)]),
     });
-    await waitFor(() => publisher.calls > 0);
+    await waitFor(() => publisher.calls > 0, 5_000, 'the first publish', { intervalMs: 5 });
     const callsBefore = publisher.calls;
     const small = app.inject({ method: 'POST', url: '/v1/events', headers: { ...AUTH, 'content-type': 'application/x-ndjson' }, payload: `${JSON.stringify(buildClientStoreEvent(999))}\n` });
     let smallDone = false;
@@ -734,7 +727,7 @@ describe('resource limits', () => {
       smallDone = true;
     });
     // Refused at once, or (without decoded bytes in the budget) let through to publish.
-    await waitFor(() => smallDone || publisher.calls > callsBefore);
+    await waitFor(() => smallDone || publisher.calls > callsBefore, 5_000, 'the small request or another publish', { intervalMs: 5 });
     release();
     expect((await small).statusCode).toBe(429);
     expect((await big).statusCode).toBe(202);

@@ -6,6 +6,7 @@ import { isCalwatchError } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
 import { createTokenStore } from './token-auth';
 import { createTokensFile, type TokensFile } from './tokens-file';
+import { waitFor } from '../../../test/harness/wait-for';
 
 const A = 'first-token-0123456789';
 const B = 'second-token-0123456789';
@@ -18,13 +19,6 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('tokens file', () => {
   it('fails the first load with a coded error when unreadable', async () => {
@@ -46,7 +40,7 @@ describe('tokens file', () => {
     expect(store.verify('Bearer short')).toBe(false);
     await writeFile(join(dir, 'tokens.new'), `# rotated\n${B}\n`);
     await rename(join(dir, 'tokens.new'), path);
-    await waitFor(() => store.verify(`Bearer ${B}`));
+    await waitFor(() => store.verify(`Bearer ${B}`), 3_000, 'the rewritten tokens file');
     expect(store.verify(`Bearer ${A}`)).toBe(false);
   });
 
