@@ -39,11 +39,11 @@ describe('stack output', () => {
       stateDir: '/st',
       info,
       components: [
-        { component: 'kafka', running: true, pid: 1, ports: [9092, 9093], version: '4.4.0', health: { ok: true, detail: '1 broker(s)' }, logFiles: ['/k.log'] },
-        { component: 'elasticsearch', running: false, pid: undefined, ports: [9200, 9300], version: '8.19.21', health: undefined, logFiles: ['/es.log'] },
+        { component: 'kafka', running: true, tls: true, pid: 1, ports: [9092, 9093], version: '4.4.0', health: { ok: true, detail: '1 broker(s)' }, logFiles: ['/k.log'] },
+        { component: 'elasticsearch', running: false, tls: false, pid: undefined, ports: [9200, 9300], version: '8.19.21', health: undefined, logFiles: ['/es.log'] },
       ],
     });
-    expect(text).toMatch(/Kafka 4\.4\.0: running, pid 1, ports 9092\/9093, healthy/);
+    expect(text).toMatch(/Kafka 4\.4\.0: running with TLS, pid 1, ports 9092\/9093, healthy/);
     expect(text).toMatch(/Elasticsearch: not running \(ports 9200\/9300\)/);
     expect(text).toContain('/es.log');
     expect(text).not.toContain(info.elasticsearch.password);
