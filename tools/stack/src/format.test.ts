@@ -34,6 +34,27 @@ describe('stack output', () => {
     expect(text).not.toContain(info.elasticsearch.password);
   });
 
+  it('names the CA and the SASL user of a TLS stack, never the SASL password', () => {
+    const text = formatReachability(
+      {
+        ...info,
+        elasticsearch: { ...info.elasticsearch, url: 'https://127.0.0.1:9200' },
+        tls: {
+          caFile: '/st/tls/ca.pem',
+          caFingerprint: 'AB:CD',
+          kafka: { saslMechanism: 'scram-sha-512', username: 'calwatch', password: 'SaslSecret-not-printed', clientCertFile: '/st/tls/c.pem', clientKeyFile: '/st/tls/c.key' },
+          collector: { certFile: '/st/tls/collector.pem', keyFile: '/st/tls/collector.key' },
+        },
+      },
+      '/st/stack.env',
+    );
+    expect(text).toContain('/st/tls/ca.pem');
+    expect(text).toContain('https://127.0.0.1:9200');
+    expect(text).toContain('scram-sha-512 user calwatch');
+    expect(text).not.toContain('SaslSecret-not-printed');
+    expect(text).not.toContain(info.elasticsearch.password);
+  });
+
   it('lists each component with its state, ports and logs', () => {
     const text = formatStatus({
       stateDir: '/st',
