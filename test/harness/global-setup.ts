@@ -46,13 +46,12 @@ function fromEnvironment(env: NodeJS.ProcessEnv): TestServices | undefined {
 /** Both services must answer before any test runs, so a dead service fails loudly here. */
 async function verify(services: TestServices): Promise<void> {
   const problems: string[] = [];
-  // Certificates and SASL are beyond this plain probe; such setups are checked by the tests themselves.
-  if (!services.kafka.ssl && services.kafka.sasl === undefined) {
-    const kafka = await probeKafka(services.kafka.brokers, { createTopic: false });
-    if (!kafka.ok) problems.push(`Kafka at ${services.kafka.brokers.join(',')}: ${kafka.detail}`);
-  }
-  if (services.elasticsearch.caFile === undefined) {
-    const es = await probeElasticsearch(services.elasticsearch.url, services.elasticsearch.auth);
+  // The probes connect as the services do: TLS files and SASL included.
+  const kafka = await probeKafka(services.kafka, { createTopic: false });
+  if (!kafka.ok) problems.push(`Kafka at ${services.kafka.brokers.join(',')}: ${kafka.detail}`);
+  // A node trusted by fingerprint alone or without verification is beyond this probe; the tests check it.
+  if (!services.elasticsearch.tlsInsecure && (services.elasticsearch.caFingerprint === undefined || services.elasticsearch.caFile !== undefined)) {
+    const es = await probeElasticsearch(services.elasticsearch.url, services.elasticsearch.auth, { caFile: services.elasticsearch.caFile });
     if (!es.ok) problems.push(`Elasticsearch at ${services.elasticsearch.url}: ${es.detail}`);
   }
   if (problems.length > 0) throw new Error(`integration services (${services.source}) do not answer: ${problems.join('; ')}`);

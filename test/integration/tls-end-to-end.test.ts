@@ -15,9 +15,10 @@ import { createCollectorService, loadCollectorConfig, type CollectorService } fr
 import { parseCoreConfig } from '@calwatch/processor';
 import { buildIndexNames } from '@calwatch/indexer';
 import { COMMANDS, createPipelineServices, type CommandIo, type PipelineServices } from '@calwatch/cli';
+import { httpRequest } from '@calwatch/stack';
 import { uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
-import { httpsRequest, startTlsStack, type TlsStack } from './tls-throwaway-stack';
+import { startTlsStack, type TlsStack } from './tls-throwaway-stack';
 
 const TOKEN = 'tls-end-to-end-token-0123456789';
 const DAY_MS = 86_400_000;
@@ -90,7 +91,7 @@ describe('TLS on every hop', () => {
     const port = collector.address()!.port;
     // HTTPS only: a plain HTTP request gets no answer, and neither does a client without a certificate.
     await expect(fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
-    await expect(httpsRequest(`https://localhost:${port}/healthz`, { caFile: stack.ca.caFile, method: 'GET' })).rejects.toThrow();
+    await expect(httpRequest(`https://localhost:${port}/healthz`, { caFile: stack.ca.caFile, method: 'GET' })).rejects.toThrow();
 
     pipeline = createPipelineServices({
       env: { ...env, PROCESSOR_IDLE_AFTER_MS: '1000', PROCESSOR_PUNCTUATE_INTERVAL_MS: '200', PROCESSOR_METRICS_PORT: '0' },
@@ -120,7 +121,7 @@ describe('TLS on every hop', () => {
     expect(lines.length).toBeGreaterThan(0);
     for (let i = 0; i < lines.length; i += 1_000) {
       const body = lines.slice(i, i + 1_000).join('\n') + '\n';
-      const response = await httpsRequest(`https://localhost:${port}/v1/events`, {
+      const response = await httpRequest(`https://localhost:${port}/v1/events`, {
         caFile: stack.ca.caFile,
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' },

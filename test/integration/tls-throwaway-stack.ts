@@ -8,10 +8,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildClusterId, buildElasticsearchYml, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaScramArgs, buildKafkaServerProperties, loadStackSettings, readStackInfo } from '@calwatch/stack';
+import { buildClusterId, buildElasticsearchYml, httpRequest, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaScramArgs, buildKafkaServerProperties, loadStackSettings, readStackInfo } from '@calwatch/stack';
 import { buildCalwatchRoles, buildRolesYml, READER_ROLE, WRITER_ROLE } from '@calwatch/indexer';
 import { createKafkaClient } from '@calwatch/kafka';
 import { createSilentLogger, type KafkaConnection } from '@calwatch/runtime';
@@ -39,26 +38,6 @@ export interface TlsStack {
 }
 
 const password = () => randomBytes(12).toString('hex');
-
-/** One HTTPS request trusting `caFile` only (fetch cannot be given a CA). */
-export async function httpsRequest(
-  url: string,
-  options: { caFile: string; method: string; headers?: Record<string, string>; body?: Buffer | string; client?: { certFile: string; keyFile: string } },
-): Promise<{ status: number; body: string }> {
-  const ca = await readFile(options.caFile);
-  const client = options.client === undefined ? {} : { cert: await readFile(options.client.certFile), key: await readFile(options.client.keyFile) };
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method, headers: options.headers, ca, ...client, timeout: 10_000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout: ${options.method} ${url}`)));
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 async function waitFor(probe: () => Promise<boolean>, child: ChildProcess, what: string, logTail: () => Promise<string>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -210,7 +189,7 @@ export async function startTlsStack(): Promise<TlsStack> {
     const url = `https://localhost:${httpPort}`;
     const authHeader = (user: Credentials) => `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
     const esRequest: TlsStack['esRequest'] = (user, method, path, body) =>
-      httpsRequest(`${url}${path}`, {
+      httpRequest(`${url}${path}`, {
         caFile: ca.caFile,
         method,
         headers: { authorization: authHeader(user), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { access, chmod, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, copyFile, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { buildElasticsearchJvmOptions, buildElasticsearchYml, ELASTICSEARCH_USERNAME } from './elasticsearch-config';
 import { STACK_ERRORS } from './errors';
@@ -9,6 +9,7 @@ import { COMPLETE_MARKER, ensureElasticsearchZip, isComplete } from './maven';
 import { runChecked, runCommand, spawnDetached, type PidRecord } from './processes';
 import { buildRunAsPrefix, chownTree, mkdirTraversable, type ServiceUser } from './service-user';
 import type { StackSettings } from './settings';
+import type { StackCertificates } from './stack-tls';
 
 /** Elasticsearch 8.19 runs on Java 17 and later; 25 is the newest this stack was run on. */
 export const ELASTICSEARCH_JAVA_RANGE = { min: 17, max: 25 };
@@ -73,16 +74,18 @@ function buildEsEnv(options: { layout: StackLayout; jdk: Jdk }): NodeJS.ProcessE
 }
 
 /**
- * Home, per-stack config/data/logs, the file-realm user with the stack's password.
- * Returns the password clients must use.
+ * Home, per-stack config/data/logs, the file-realm user with the stack's password; with
+ * `certificates`, HTTPS with the stack CA's node certificate. Returns the password clients
+ * must use.
  */
 export async function prepareElasticsearch(options: {
   settings: StackSettings;
   layout: StackLayout;
   jdk: Jdk;
   runAs: ServiceUser | undefined;
+  certificates?: StackCertificates | undefined;
 }): Promise<string> {
-  const { settings, layout, jdk, runAs } = options;
+  const { settings, layout, jdk, runAs, certificates } = options;
   const es = layout.elasticsearch;
   const zip = await ensureElasticsearchZip({ downloadDir: es.downloadDir, version: settings.elasticsearch.version, javaHome: jdk.home });
   await ensureUnpacked(zip, es.homeDir);
@@ -93,6 +96,15 @@ export async function prepareElasticsearch(options: {
   }
   await mkdir(join(es.configDir, 'jvm.options.d'), { recursive: true });
   for (const dir of [es.dataDir, es.logsDir, layout.logsDir, layout.runDir]) await mkdir(dir, { recursive: true });
+  // The node reads nothing outside its config directory: the PEM files are copied in.
+  const certsDir = join(es.configDir, 'certs');
+  await rm(certsDir, { recursive: true, force: true });
+  if (certificates !== undefined) {
+    await mkdir(certsDir, { recursive: true, mode: 0o700 });
+    await copyFile(certificates.elasticsearch.keyFile, join(certsDir, 'node.key'));
+    await copyFile(certificates.elasticsearch.certFile, join(certsDir, 'node.pem'));
+    await copyFile(certificates.caFile, join(certsDir, 'ca.pem'));
+  }
   await writeFile(
     join(es.configDir, 'elasticsearch.yml'),
     buildElasticsearchYml({
@@ -100,6 +112,7 @@ export async function prepareElasticsearch(options: {
       transportPort: settings.elasticsearch.transportPort,
       dataDir: es.dataDir,
       logsDir: es.logsDir,
+      ...(certificates === undefined ? {} : { tls: { keyFile: 'certs/node.key', certFile: 'certs/node.pem', caFile: 'certs/ca.pem' } }),
     }),
   );
   await writeFile(join(es.configDir, 'jvm.options.d', 'calwatch.options'), buildElasticsearchJvmOptions(settings.elasticsearch.heapMb));
@@ -132,6 +145,7 @@ export async function startElasticsearch(options: {
   layout: StackLayout;
   jdk: Jdk;
   runAs: ServiceUser | undefined;
+  tls: boolean;
 }): Promise<PidRecord> {
   const { layout, jdk, runAs } = options;
   const es = layout.elasticsearch;
@@ -146,5 +160,5 @@ export async function startElasticsearch(options: {
     cwd: es.runDir,
     logFile: es.stdoutLog,
   });
-  return { name: 'elasticsearch', pid, pgid: pid, marker: `-Des.path.conf=${es.configDir}`, startedAt: new Date().toISOString() };
+  return { name: 'elasticsearch', pid, pgid: pid, marker: `-Des.path.conf=${es.configDir}`, startedAt: new Date().toISOString(), tls: options.tls };
 }

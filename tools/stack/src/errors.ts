@@ -40,6 +40,11 @@ export const STACK_ERRORS = defineErrors({
     description: 'Kafka or Elasticsearch exited during start-up or did not become ready in time; the message names its log file.',
     retriable: false,
   },
+  STACK_MODE_MISMATCH: {
+    description:
+      'The stack already runs in the other mode (plain vs TLS): `stack up --tls` never switches a running plain stack, nor `stack up` a TLS one. Run `calwatch stack down`, then `up` in the mode wanted.',
+    retriable: false,
+  },
   STACK_LOCKED: {
     description: 'Another calwatch process held the stack lock for too long (a concurrent `stack up`/`down`).',
     retriable: true,

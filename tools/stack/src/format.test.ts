@@ -34,16 +34,37 @@ describe('stack output', () => {
     expect(text).not.toContain(info.elasticsearch.password);
   });
 
+  it('names the CA and the SASL user of a TLS stack, never the SASL password', () => {
+    const text = formatReachability(
+      {
+        ...info,
+        elasticsearch: { ...info.elasticsearch, url: 'https://127.0.0.1:9200' },
+        tls: {
+          caFile: '/st/tls/ca.pem',
+          caFingerprint: 'AB:CD',
+          kafka: { saslMechanism: 'scram-sha-512', username: 'calwatch', password: 'SaslSecret-not-printed', clientCertFile: '/st/tls/c.pem', clientKeyFile: '/st/tls/c.key' },
+          collector: { certFile: '/st/tls/collector.pem', keyFile: '/st/tls/collector.key' },
+        },
+      },
+      '/st/stack.env',
+    );
+    expect(text).toContain('/st/tls/ca.pem');
+    expect(text).toContain('https://127.0.0.1:9200');
+    expect(text).toContain('scram-sha-512 user calwatch');
+    expect(text).not.toContain('SaslSecret-not-printed');
+    expect(text).not.toContain(info.elasticsearch.password);
+  });
+
   it('lists each component with its state, ports and logs', () => {
     const text = formatStatus({
       stateDir: '/st',
       info,
       components: [
-        { component: 'kafka', running: true, pid: 1, ports: [9092, 9093], version: '4.4.0', health: { ok: true, detail: '1 broker(s)' }, logFiles: ['/k.log'] },
-        { component: 'elasticsearch', running: false, pid: undefined, ports: [9200, 9300], version: '8.19.21', health: undefined, logFiles: ['/es.log'] },
+        { component: 'kafka', running: true, tls: true, pid: 1, ports: [9092, 9093], version: '4.4.0', health: { ok: true, detail: '1 broker(s)' }, logFiles: ['/k.log'] },
+        { component: 'elasticsearch', running: false, tls: false, pid: undefined, ports: [9200, 9300], version: '8.19.21', health: undefined, logFiles: ['/es.log'] },
       ],
     });
-    expect(text).toMatch(/Kafka 4\.4\.0: running, pid 1, ports 9092\/9093, healthy/);
+    expect(text).toMatch(/Kafka 4\.4\.0: running with TLS, pid 1, ports 9092\/9093, healthy/);
     expect(text).toMatch(/Elasticsearch: not running \(ports 9200\/9300\)/);
     expect(text).toContain('/es.log');
     expect(text).not.toContain(info.elasticsearch.password);

@@ -5,7 +5,7 @@
 export { stackUp, stackDown, stackStatus, readStackInfo, releaseStackLease } from './stack';
 export type { Component, ComponentStatus, StackDownResult, StackOptions, StackStatus, StackUpResult } from './stack';
 export type { StackInfo } from './stack-info';
-export { stackInfoSchema, buildStackEnv } from './stack-info';
+export { stackInfoSchema, buildStackEnv, buildStackConnectionEnv } from './stack-info';
 export { loadStackSettings, DEFAULT_KAFKA_VERSION, DEFAULT_ELASTICSEARCH_VERSION } from './settings';
 export type { StackSettings } from './settings';
 export { STACK_ERRORS } from './errors';
@@ -20,5 +20,8 @@ export {
   type KafkaTlsListener,
 } from './kafka-config';
 export { buildElasticsearchYml, type ElasticsearchHttpTls } from './elasticsearch-config';
-export { probeKafka, probeElasticsearch, type ProbeResult, type ElasticsearchProbeAuth } from './readiness';
+export { probeKafka, probeElasticsearch, type ProbeResult, type ElasticsearchProbeAuth, type KafkaProbeTarget } from './readiness';
+export { createCertificateAuthority, readCertificateFingerprint, type CertificateAuthority, type IssuedCertificate } from './certificates';
+export { httpRequest, type HttpResponse } from './http-request';
+export type { StackMode } from './layout';
 export * from './format';

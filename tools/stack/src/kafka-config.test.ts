@@ -62,12 +62,12 @@ describe('Kafka TLS mode', () => {
     expect(props.get('ssl.keystore.location')).toBe('/c/broker.pem');
     expect(props.get('ssl.truststore.location')).toBe('/c/ca.pem');
     expect([...props.values()].some((value) => value.startsWith('PLAINTEXT://'))).toBe(false);
-    expect(props.get('ssl.client.auth')).toBe('none');
+    expect(props.get('listener.name.sasl_ssl.ssl.client.auth')).toBe('none');
   });
 
   it('can require client certificates besides SCRAM', () => {
     const mutual = parseProperties(buildKafkaServerProperties({ port: 1, controllerPort: 2, dataDir: '/d', tls: { ...tls, requireClientCertificates: true } }));
-    expect(mutual.get('ssl.client.auth')).toBe('required');
+    expect(mutual.get('listener.name.sasl_ssl.ssl.client.auth')).toBe('required');
   });
 
   it('creates the SCRAM users when the storage is formatted', () => {

@@ -67,7 +67,8 @@ function buildKafkaTlsEntries(tls: KafkaTlsListener): Array<[string, string | nu
     ['ssl.truststore.location', tls.caFile],
     ['ssl.enabled.protocols', 'TLSv1.3,TLSv1.2'],
     ['ssl.endpoint.identification.algorithm', 'https'],
-    ['ssl.client.auth', tls.requireClientCertificates === true ? 'required' : 'none'],
+    // A SASL_SSL listener ignores the broker-wide ssl.client.auth: only the listener's own setting is enforced.
+    ['listener.name.sasl_ssl.ssl.client.auth', tls.requireClientCertificates === true ? 'required' : 'none'],
   ];
 }
 

@@ -16,6 +16,18 @@ describe('buildLayout', () => {
     expect(layout.elasticsearch.homeDir.startsWith(layout.elasticsearch.downloadDir)).toBe(false);
   });
 
+  it('keeps the TLS mode’s data apart and everything else where the plain mode has it', () => {
+    const plain = buildLayout(settings);
+    const tls = buildLayout(settings, buildDefaultPlacement(settings), 'tls');
+    expect(tls.kafka.dataDir).toBe('/st/kafka/data-tls');
+    expect(tls.elasticsearch.dataDir).toBe('/st/elasticsearch/data-tls');
+    expect({ ...tls, kafka: { ...tls.kafka, dataDir: '' }, elasticsearch: { ...tls.elasticsearch, dataDir: '' } }).toEqual({
+      ...plain,
+      kafka: { ...plain.kafka, dataDir: '' },
+      elasticsearch: { ...plain.elasticsearch, dataDir: '' },
+    });
+  });
+
   it('gives each state dir its own system run dir for Elasticsearch', () => {
     const a = buildSystemPlacement({ stateDir: '/st' });
     const b = buildSystemPlacement({ stateDir: '/other' });

@@ -12,6 +12,8 @@ export interface StackLayout {
   leasesDir: string;
   runDir: string;
   logsDir: string;
+  /** TLS mode: the stack's CA and the certificates it issued (kept across restarts, removed by --purge). */
+  tlsDir: string;
   kafka: {
     libsDir: string;
     mavenDir: string;
@@ -23,6 +25,8 @@ export interface StackLayout {
     serverLog: string;
     stdoutLog: string;
     pidFile: string;
+    /** TLS mode: the SCRAM users made when the TLS storage was formatted. */
+    scramUsersFile: string;
   };
   elasticsearch: {
     downloadDir: string;
@@ -63,7 +67,19 @@ export function buildSystemPlacement(settings: Pick<StackSettings, 'stateDir'>):
   return { homeBase: join(SYSTEM_CACHE_DIR, 'elasticsearch'), runDir: join(SYSTEM_STATE_DIR, 'stacks', id, 'elasticsearch') };
 }
 
-export function buildLayout(settings: StackSettings, placement: ElasticsearchPlacement = buildDefaultPlacement(settings)): StackLayout {
+/**
+ * Plain or TLS (`stack up --tls`). Each mode keeps its own Kafka and Elasticsearch data: a
+ * KRaft storage gets its SCRAM users only when it is formatted, so the TLS broker cannot
+ * take over a storage made without them.
+ */
+export type StackMode = 'plain' | 'tls';
+
+export function buildLayout(
+  settings: StackSettings,
+  placement: ElasticsearchPlacement = buildDefaultPlacement(settings),
+  mode: StackMode = 'plain',
+): StackLayout {
+  const dataName = mode === 'tls' ? 'data-tls' : 'data';
   const { stateDir, cacheDir } = settings;
   const runDir = join(stateDir, 'run');
   const logsDir = join(stateDir, 'logs');
@@ -80,17 +96,19 @@ export function buildLayout(settings: StackSettings, placement: ElasticsearchPla
     leasesDir: join(stateDir, 'leases'),
     runDir,
     logsDir,
+    tlsDir: join(stateDir, 'tls'),
     kafka: {
       libsDir: join(kafkaCache, 'libs'),
       mavenDir: kafkaCache,
       configDir: join(kafkaDir, 'config'),
       serverProperties: join(kafkaDir, 'config', 'server.properties'),
       log4jConfig: join(kafkaDir, 'config', 'log4j2.properties'),
-      dataDir: join(kafkaDir, 'data'),
+      dataDir: join(kafkaDir, dataName),
       logsDir: join(kafkaDir, 'logs'),
       serverLog: join(kafkaDir, 'logs', 'server.log'),
       stdoutLog: join(logsDir, 'kafka.stdout.log'),
       pidFile: join(runDir, 'kafka.pid'),
+      scramUsersFile: join(kafkaDir, 'scram-users.json'),
     },
     elasticsearch: {
       // Apart from the unpacked home: each directory has its own completeness marker.
@@ -98,7 +116,7 @@ export function buildLayout(settings: StackSettings, placement: ElasticsearchPla
       homeDir: join(placement.homeBase, esVersion, `elasticsearch-${esVersion}`),
       runDir: esRun,
       configDir: join(esRun, 'config'),
-      dataDir: join(esRun, 'data'),
+      dataDir: join(esRun, dataName),
       logsDir: join(esRun, 'logs'),
       serverLog: join(esRun, 'logs', `${ELASTICSEARCH_CLUSTER_NAME}.log`),
       stdoutLog: join(logsDir, 'elasticsearch.stdout.log'),

@@ -71,6 +71,8 @@ export const pidRecordSchema = z.object({
   /** A string that must appear in /proc/<pid>/cmdline, so a recycled pid is not mistaken for ours. */
   marker: z.string().min(1),
   startedAt: z.string(),
+  /** Started in TLS mode (`stack up --tls`); records written before the mode existed are plain. */
+  tls: z.boolean().optional(),
 });
 export type PidRecord = z.infer<typeof pidRecordSchema>;
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createKafkaClient, type Admin } from '@calwatch/kafka';
-import { createSilentLogger } from '@calwatch/runtime';
+import { createSilentLogger, type KafkaConnection } from '@calwatch/runtime';
 import { STACK_ERRORS } from './errors';
+import { httpRequest } from './http-request';
 import { sleep } from './processes';
 
 export interface ProbeResult {
@@ -9,20 +10,29 @@ export interface ProbeResult {
   detail: string;
 }
 
+/** Where and how a probe reaches the brokers: plain, or TLS files and SASL as the services use them. */
+export type KafkaProbeTarget = Pick<KafkaConnection, 'brokers'> & Partial<Pick<KafkaConnection, 'ssl' | 'sasl'>>;
+
 /**
  * Ready means a metadata request answers and the controller accepts a topic creation and
  * deletion, which is the first thing calwatch's setup step does.
  */
-export async function probeKafka(brokers: string[], options: { createTopic: boolean }): Promise<ProbeResult> {
-  const kafka = createKafkaClient({
-    connection: { brokers, clientId: 'calwatch-stack-probe', ssl: false },
-    logger: createSilentLogger(),
-    connectionTimeoutMs: 2_000,
-    requestTimeoutMs: 5_000,
-    retries: 0,
-  });
+export async function probeKafka(target: KafkaProbeTarget, options: { createTopic: boolean }): Promise<ProbeResult> {
   let admin: Admin | undefined;
   try {
+    // Inside the try: unreadable TLS files are a failed probe, not a crash.
+    const kafka = createKafkaClient({
+      connection: {
+        brokers: target.brokers,
+        clientId: 'calwatch-stack-probe',
+        ssl: target.ssl ?? false,
+        ...(target.sasl === undefined ? {} : { sasl: target.sasl }),
+      },
+      logger: createSilentLogger(),
+      connectionTimeoutMs: 2_000,
+      requestTimeoutMs: 5_000,
+      retries: 0,
+    });
     admin = await kafka.createAdmin();
     const cluster = await admin.describeCluster();
     if (options.createTopic) {
@@ -44,20 +54,30 @@ export function basicAuthHeader(username: string, password: string): string {
 
 export type ElasticsearchProbeAuth = { username: string; password: string } | { apiKey: string } | undefined;
 
-/** Ready means cluster health is yellow or green for an authenticated request. */
-export async function probeElasticsearch(url: string, auth: ElasticsearchProbeAuth): Promise<ProbeResult> {
+/**
+ * Ready means cluster health is yellow or green for an authenticated request. Over https the
+ * node must present a certificate of `tls.caFile` (the system CAs without one).
+ */
+export async function probeElasticsearch(url: string, auth: ElasticsearchProbeAuth, tls: { caFile?: string | undefined } = {}): Promise<ProbeResult> {
   const headers: Record<string, string> = {};
   if (auth !== undefined) {
     headers.authorization = 'apiKey' in auth ? `ApiKey ${auth.apiKey}` : basicAuthHeader(auth.username, auth.password);
   }
   try {
-    const response = await fetch(`${url.replace(/\/+$/, '')}/_cluster/health?wait_for_status=yellow&timeout=2s`, {
+    const response = await httpRequest(`${url.replace(/\/+$/, '')}/_cluster/health?wait_for_status=yellow&timeout=2s`, {
       headers,
-      signal: AbortSignal.timeout(5_000),
+      timeoutMs: 5_000,
+      ...(tls.caFile === undefined ? {} : { caFile: tls.caFile }),
     });
-    const body = (await response.json().catch(() => ({}))) as { status?: unknown; error?: unknown };
     if (response.status === 401) return { ok: false, detail: 'credentials rejected (401)' };
-    if (!response.ok) return { ok: false, detail: `HTTP ${response.status}` };
+    if (response.status < 200 || response.status > 299) return { ok: false, detail: `HTTP ${response.status}` };
+    const body = ((): { status?: unknown } => {
+      try {
+        return JSON.parse(response.body) as { status?: unknown };
+      } catch {
+        return {};
+      }
+    })();
     const status = String(body.status);
     return { ok: status === 'green' || status === 'yellow', detail: `cluster health ${status}` };
   } catch (error) {

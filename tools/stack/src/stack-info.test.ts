@@ -3,7 +3,9 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { isCalwatchError } from '@calwatch/model';
+import { elasticsearchEnvShape, kafkaEnvShape, loadConfig, toElasticsearchConnection, toKafkaConnection } from '@calwatch/runtime';
 import { buildStackEnv, readStackInfoFile, removeStackInfo, writeStackInfo, type StackInfo } from './stack-info';
 
 const info: StackInfo = {
@@ -66,6 +68,42 @@ describe('stack.json and stack.env', () => {
       encoding: 'utf8',
     });
     expect(out).toBe("127.0.0.1:9092|http://127.0.0.1:9200|it's $secret");
+  });
+
+  it('gives every service a TLS connection when the stack runs with TLS, as the services parse it', async () => {
+    const tlsInfo: StackInfo = {
+      ...info,
+      elasticsearch: { ...info.elasticsearch, url: 'https://127.0.0.1:9200' },
+      tls: {
+        caFile: '/st/tls/ca.pem',
+        caFingerprint: 'AB:'.repeat(31) + 'AB',
+        kafka: { saslMechanism: 'scram-sha-512', username: 'calwatch', password: "sasl 'pw'", clientCertFile: '/st/tls/c.pem', clientKeyFile: '/st/tls/c.key' },
+        collector: { certFile: '/st/tls/collector.pem', keyFile: '/st/tls/collector.key' },
+      },
+    };
+    await writeFile(files.stackEnv, buildStackEnv(tlsInfo));
+    const sourced = execFileSync('bash', ['-c', `set -a; . '${files.stackEnv}'; env -0`], { encoding: 'utf8', env: {} });
+    const env = Object.fromEntries(
+      sourced
+        .split('\0')
+        .filter((entry) => entry.includes('='))
+        .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+    );
+    expect(toKafkaConnection(loadConfig(z.object(kafkaEnvShape), env))).toMatchObject({
+      brokers: ['127.0.0.1:9092'],
+      ssl: { caFile: '/st/tls/ca.pem', certFile: '/st/tls/c.pem', keyFile: '/st/tls/c.key' },
+      sasl: { mechanism: 'scram-sha-512', username: 'calwatch', password: "sasl 'pw'" },
+    });
+    expect(toElasticsearchConnection(loadConfig(z.object(elasticsearchEnvShape), env))).toMatchObject({
+      url: 'https://127.0.0.1:9200',
+      caFile: '/st/tls/ca.pem',
+      caFingerprint: tlsInfo.tls!.caFingerprint,
+      auth: { username: 'calwatch', password: "it's $secret" },
+      tlsInsecure: false,
+    });
+    expect(env).toMatchObject({ COLLECTOR_TLS_CERT_FILE: '/st/tls/collector.pem', COLLECTOR_TLS_KEY_FILE: '/st/tls/collector.key' });
+    // A plain stack's file carries none of it.
+    expect(buildStackEnv(info)).not.toMatch(/KAFKA_SSL|KAFKA_SASL|_CA_|COLLECTOR_TLS/);
   });
 
   it('rejects a file that does not describe a stack', async () => {

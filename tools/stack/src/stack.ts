@@ -13,6 +13,7 @@ import {
   SYSTEM_STATE_DIR,
   type ElasticsearchPlacement,
   type StackLayout,
+  type StackMode,
 } from './layout';
 import { addLease, clearAutoStarted, liveLeases, readAutoStarted, removeLease, writeAutoStarted } from './leases';
 import { withLock } from './lock';
@@ -26,10 +27,12 @@ import {
   writePidRecord,
   type PidRecord,
 } from './processes';
-import { probeElasticsearch, probeKafka, waitUntilReady, type ProbeResult } from './readiness';
+import { probeElasticsearch, probeKafka, waitUntilReady, type KafkaProbeTarget, type ProbeResult } from './readiness';
 import { canUserTraverse, ensureServiceUser, lookupUser, type ServiceUser } from './service-user';
 import { loadStackSettings, type StackSettings } from './settings';
 import { readStackInfoFile, removeStackInfo, writeStackInfo, type StackInfo } from './stack-info';
+import { ensureKafkaScramUsers, ensureStackCertificates, type KafkaScramUsers, type StackCertificates } from './stack-tls';
+import { STACK_ERRORS } from './errors';
 
 export type Component = 'kafka' | 'elasticsearch';
 
@@ -62,7 +65,7 @@ function isRoot(): boolean {
  * that user cannot reach our cache/state dirs (root's home is private) its files go under
  * /var/cache/calwatch and /var/lib/calwatch instead. The choice is remembered per state dir.
  */
-async function resolveContext(env: NodeJS.ProcessEnv, create: boolean): Promise<Context> {
+async function resolveContext(env: NodeJS.ProcessEnv, create: boolean, mode: StackMode = 'plain'): Promise<Context> {
   const settings = loadStackSettings(env);
   const remembered = await readFile(placementFile(settings), 'utf8')
     .then((t) => placementSchema.safeParse(JSON.parse(t)))
@@ -82,7 +85,7 @@ async function resolveContext(env: NodeJS.ProcessEnv, create: boolean): Promise<
     await mkdir(settings.stateDir, { recursive: true });
     await writeFile(placementFile(settings), JSON.stringify(placement, null, 2) + '\n');
   }
-  return { settings, layout: buildLayout(settings, placement), runAs };
+  return { settings, layout: buildLayout(settings, placement, mode), runAs };
 }
 
 async function readRecords(layout: StackLayout): Promise<Record<Component, PidRecord | undefined>> {
@@ -113,8 +116,9 @@ function buildInfo(options: {
   records: Record<Component, PidRecord>;
   jdks: Record<Component, string>;
   password: string;
+  tls: { certificates: StackCertificates; users: KafkaScramUsers } | undefined;
 }): StackInfo {
-  const { ctx, previous, keep, records, jdks, password } = options;
+  const { ctx, previous, keep, records, jdks, password, tls } = options;
   const { settings, layout } = ctx;
   const kafka: StackInfo['kafka'] =
     keep.has('kafka') && previous !== undefined
@@ -134,7 +138,7 @@ function buildInfo(options: {
     keep.has('elasticsearch') && previous !== undefined
       ? { ...previous.elasticsearch, password }
       : {
-          url: `http://127.0.0.1:${settings.elasticsearch.port}`,
+          url: elasticsearchUrl(settings, tls !== undefined),
           username: ELASTICSEARCH_USERNAME,
           password,
           passwordFile: layout.passwordFile,
@@ -155,7 +159,47 @@ function buildInfo(options: {
     startedAt: previous?.startedAt !== undefined && keep.size === 2 ? previous.startedAt : new Date().toISOString(),
     kafka,
     elasticsearch,
+    ...(tls === undefined ? {} : { tls: buildTlsInfo(tls) }),
   };
+}
+
+type TlsInfo = NonNullable<StackInfo['tls']>;
+
+function buildTlsInfo(tls: { certificates: StackCertificates; users: KafkaScramUsers }): TlsInfo {
+  const { certificates, users } = tls;
+  return {
+    caFile: certificates.caFile,
+    caFingerprint: certificates.caFingerprint,
+    kafka: {
+      saslMechanism: 'scram-sha-512',
+      username: users.client.username,
+      password: users.client.password,
+      clientCertFile: certificates.client.certFile,
+      clientKeyFile: certificates.client.keyFile,
+    },
+    collector: { certFile: certificates.collector.certFile, keyFile: certificates.collector.keyFile },
+  };
+}
+
+function elasticsearchUrl(settings: StackSettings, tls: boolean): string {
+  return `${tls ? 'https' : 'http'}://127.0.0.1:${settings.elasticsearch.port}`;
+}
+
+/** How the probes reach the stack: plain, or with its CA, client certificate and SASL user. */
+function probeTargets(brokers: string[], tls: TlsInfo | undefined): { kafka: KafkaProbeTarget; elasticsearch: { caFile?: string } } {
+  if (tls === undefined) return { kafka: { brokers }, elasticsearch: {} };
+  return {
+    kafka: {
+      brokers,
+      ssl: { caFile: tls.caFile, certFile: tls.kafka.clientCertFile, keyFile: tls.kafka.clientKeyFile },
+      sasl: { mechanism: tls.kafka.saslMechanism, username: tls.kafka.username, password: tls.kafka.password },
+    },
+    elasticsearch: { caFile: tls.caFile },
+  };
+}
+
+function describeMode(tls: boolean): string {
+  return tls ? 'with TLS' : 'without TLS';
 }
 
 export interface StackUpResult {
@@ -168,10 +212,14 @@ export interface StackUpResult {
 /**
  * Starts Kafka and Elasticsearch unless they already run, waits until both really serve
  * requests and writes stack.json / stack.env. Safe to call repeatedly and concurrently.
+ * With `tls` every hop is encrypted and authenticated: Kafka on SASL_SSL (SCRAM-SHA-512 and
+ * a client certificate), Elasticsearch on HTTPS, all signed by a CA made in the state dir.
+ * A stack running in the other mode is refused (STACK_MODE_MISMATCH), never switched.
  */
-export async function stackUp(options: StackOptions & { lease?: boolean } = {}): Promise<StackUpResult> {
+export async function stackUp(options: StackOptions & { lease?: boolean; tls?: boolean } = {}): Promise<StackUpResult> {
   const log = options.log ?? ((): void => undefined);
-  const ctx = await resolveContext(options.env ?? process.env, true);
+  const wantTls = options.tls === true;
+  const ctx = await resolveContext(options.env ?? process.env, true, wantTls ? 'tls' : 'plain');
   const { settings, layout } = ctx;
   // Long enough for another process's first `up` (downloads included) to finish.
   const lockTimeoutMs = settings.startTimeoutMs + 900_000;
@@ -190,7 +238,17 @@ export async function stackUp(options: StackOptions & { lease?: boolean } = {}):
     const previous = await readStackInfoFile(layout.stackJson).catch(() => undefined);
     const toStart = (['kafka', 'elasticsearch'] as const).filter((c) => !alive[c]);
     const alreadyRunning = (['kafka', 'elasticsearch'] as const).filter((c) => alive[c]);
-    for (const c of alreadyRunning) log(`${c}: already running (pid ${records[c]!.pid})`);
+    const otherMode = alreadyRunning.filter((c) => (records[c]!.tls === true) !== wantTls);
+    if (otherMode.length > 0) {
+      const running = otherMode.map((c) => `${c} pid ${records[c]!.pid}`).join(', ');
+      throw STACK_ERRORS.create(
+        'STACK_MODE_MISMATCH',
+        `the stack in ${settings.stateDir} is running ${describeMode(!wantTls)} (${running}); 'calwatch stack up${wantTls ? ' --tls' : ''}' does not switch a running stack. ` +
+          `To switch: 'calwatch stack down', then 'calwatch stack up${wantTls ? ' --tls' : ''}' (each mode keeps its own data)`,
+        { context: { stateDir: settings.stateDir, running: otherMode, tls: !wantTls } },
+      );
+    }
+    for (const c of alreadyRunning) log(`${c}: already running ${describeMode(wantTls)} (pid ${records[c]!.pid})`);
 
     await assertPortsFree([
       ...(toStart.includes('kafka')
@@ -210,12 +268,20 @@ export async function stackUp(options: StackOptions & { lease?: boolean } = {}):
     const jdks: Partial<Record<Component, Jdk>> = {};
     const started: Record<Component, PidRecord | undefined> = { kafka: undefined, elasticsearch: undefined };
     let password: string;
+    let tls: { certificates: StackCertificates; users: KafkaScramUsers } | undefined;
     try {
+      // Certificates are renewed only while nothing that uses them runs.
+      const certificates = wantTls ? await ensureStackCertificates(layout.tlsDir, { mayRenew: alreadyRunning.length === 0 }) : undefined;
+      if (certificates !== undefined) log(`tls: CA ${certificates.caFile} (SHA-256 ${certificates.caFingerprint})`);
+      let users: KafkaScramUsers | undefined;
       if (toStart.includes('kafka')) {
         jdks.kafka = await findJdk({ component: 'Kafka', preferredHome: settings.javaHome, explicitHomes: settings.extraJavaHomes, range: KAFKA_JAVA_RANGE });
-        log(`kafka: preparing ${settings.kafka.version} (Java ${jdks.kafka.version} at ${jdks.kafka.home})`);
-        await prepareKafka({ settings, layout, jdk: jdks.kafka });
+        log(`kafka: preparing ${settings.kafka.version} (Java ${jdks.kafka.version} at ${jdks.kafka.home})${wantTls ? ', SASL_SSL' : ''}`);
+        users = await prepareKafka({ settings, layout, jdk: jdks.kafka, certificates });
+      } else if (wantTls) {
+        users = await ensureKafkaScramUsers(layout.kafka.scramUsersFile, { storageFormatted: true });
       }
+      if (certificates !== undefined && users !== undefined) tls = { certificates, users };
       if (toStart.includes('elasticsearch')) {
         jdks.elasticsearch = await findJdk({
           component: 'Elasticsearch',
@@ -227,22 +293,23 @@ export async function stackUp(options: StackOptions & { lease?: boolean } = {}):
           `elasticsearch: preparing ${settings.elasticsearch.version} (Java ${jdks.elasticsearch.version}` +
             `${ctx.runAs !== undefined ? `, as user ${ctx.runAs.name}` : ''})`,
         );
-        password = await prepareElasticsearch({ settings, layout, jdk: jdks.elasticsearch, runAs: ctx.runAs });
+        password = await prepareElasticsearch({ settings, layout, jdk: jdks.elasticsearch, runAs: ctx.runAs, certificates });
       } else {
         password = await readPassword(layout);
       }
       for (const c of toStart) {
         const record =
           c === 'kafka'
-            ? await startKafka({ settings, layout, jdk: jdks.kafka! })
-            : await startElasticsearch({ layout, jdk: jdks.elasticsearch!, runAs: ctx.runAs });
+            ? await startKafka({ settings, layout, jdk: jdks.kafka!, tls: wantTls })
+            : await startElasticsearch({ layout, jdk: jdks.elasticsearch!, runAs: ctx.runAs, tls: wantTls });
         started[c] = record;
         await writePidRecord(pidFileOf(layout, c), record);
         log(`${c}: started (pid ${record.pid}); waiting until ready`);
       }
       const brokers = alive.kafka && previous !== undefined ? previous.kafka.brokers : [`127.0.0.1:${settings.kafka.port}`];
-      const esUrl = alive.elasticsearch && previous !== undefined ? previous.elasticsearch.url : `http://127.0.0.1:${settings.elasticsearch.port}`;
+      const esUrl = alive.elasticsearch && previous !== undefined ? previous.elasticsearch.url : elasticsearchUrl(settings, wantTls);
       const pw = password;
+      const targets = probeTargets(brokers, tls === undefined ? undefined : buildTlsInfo(tls));
       // The first failure ends the other wait too, so a crash is reported at once.
       const giveUp = new AbortController();
       const signal = options.signal === undefined ? giveUp.signal : AbortSignal.any([options.signal, giveUp.signal]);
@@ -254,8 +321,8 @@ export async function stackUp(options: StackOptions & { lease?: boolean } = {}):
             what: c === 'kafka' ? 'Kafka' : 'Elasticsearch',
             probe:
               c === 'kafka'
-                ? () => probeKafka(brokers, { createTopic: true })
-                : () => probeElasticsearch(esUrl, { username: ELASTICSEARCH_USERNAME, password: pw }),
+                ? () => probeKafka(targets.kafka, { createTopic: true })
+                : () => probeElasticsearch(esUrl, { username: ELASTICSEARCH_USERNAME, password: pw }, targets.elasticsearch),
             // The pid we just spawned cannot be recycled while it is our child, so no marker check here.
             isAlive: () => isProcessAlive(pid),
             timeoutMs: settings.startTimeoutMs,
@@ -294,6 +361,7 @@ export async function stackUp(options: StackOptions & { lease?: boolean } = {}):
         elasticsearch: jdks.elasticsearch?.home ?? previous?.elasticsearch.javaHome ?? '',
       },
       password,
+      tls,
     });
     await writeStackInfo(layout, info);
     if (options.lease === true) {
@@ -347,12 +415,12 @@ export async function stackDown(options: StackOptions & { purge?: boolean } = {}
     if (options.purge === true) {
       // Under the system placement the run dir's parent belongs to this state dir alone.
       const esRunDir = layout.elasticsearch.runDir.startsWith(`${SYSTEM_STATE_DIR}/stacks/`) ? dirname(layout.elasticsearch.runDir) : layout.elasticsearch.runDir;
-      for (const path of [join(settings.stateDir, 'kafka'), esRunDir, layout.passwordFile, layout.logsDir]) {
+      for (const path of [join(settings.stateDir, 'kafka'), esRunDir, layout.passwordFile, layout.logsDir, layout.tlsDir]) {
         await rm(path, { recursive: true, force: true });
         purged.push(path);
       }
       await rm(placementFile(settings), { force: true });
-      log(`purged data, logs and credentials (${purged.join(', ')})`);
+      log(`purged data, logs, credentials and certificates (${purged.join(', ')})`);
     }
     return { stopped, purged };
   });
@@ -385,6 +453,8 @@ export async function releaseStackLease(options: StackOptions = {}): Promise<Sta
 export interface ComponentStatus {
   component: Component;
   running: boolean;
+  /** Running in TLS mode (`stack up --tls`). */
+  tls: boolean;
   pid: number | undefined;
   ports: number[];
   version: string | undefined;
@@ -410,10 +480,11 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
     const running = await isRecordAlive(record);
     let health: ProbeResult | undefined;
     if (running && info !== undefined) {
+      const targets = probeTargets(info.kafka.brokers, info.tls);
       health =
         c === 'kafka'
-          ? await probeKafka(info.kafka.brokers, { createTopic: false })
-          : await probeElasticsearch(info.elasticsearch.url, { username: info.elasticsearch.username, password: info.elasticsearch.password });
+          ? await probeKafka(targets.kafka, { createTopic: false })
+          : await probeElasticsearch(info.elasticsearch.url, { username: info.elasticsearch.username, password: info.elasticsearch.password }, targets.elasticsearch);
     }
     const ports =
       c === 'kafka'
@@ -422,6 +493,7 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
     components.push({
       component: c,
       running,
+      tls: running && record?.tls === true,
       pid: running ? record?.pid : undefined,
       ports,
       version: c === 'kafka' ? (info?.kafka.version ?? settings.kafka.version) : (info?.elasticsearch.version ?? settings.elasticsearch.version),

@@ -23,6 +23,10 @@ describe('calwatch stack', () => {
     expect(a.err()).toContain('usage: calwatch stack');
     const b = createTestIo({ env });
     expect(await command.run(['up', '--fast'], b.io)).toBe(2);
+    // down and status act on whatever mode runs.
+    const c = createTestIo({ env });
+    expect(await command.run(['status', '--tls'], c.io)).toBe(2);
+    expect(c.err()).toContain('--tls');
   });
 
   it('reports a stack that is not running, with its log files, and exits 3', async () => {

@@ -3,10 +3,13 @@ import { releaseStackLease, stackDown, stackStatus, stackUp } from '@calwatch/st
 import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
-const usage = `usage: calwatch stack up | down [--purge | --if-unused] | status [--json]
+const usage = `usage: calwatch stack up [--tls] | down [--purge | --if-unused] | status [--json]
 
   up       start Kafka (KRaft) and Elasticsearch from Maven Central artifacts, wait until
-           both serve requests, write stack.json / stack.env; harmless when already up
+           both serve requests, write stack.json / stack.env; harmless when already up.
+           --tls: TLS on every hop (a CA in the state dir, Kafka SASL_SSL with SCRAM-SHA-512
+           and client certificates, Elasticsearch HTTPS); a stack running in the other mode
+           is refused, never switched: 'down' first
   down     stop the processes 'up' started; --purge also wipes data, logs and the password;
            --if-unused stops only what test runs started, once no test run uses it (CI clean-up)
   status   what runs (pid, ports, version, health) and where the logs are; exit 3 if not
@@ -24,6 +27,7 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     allowPositionals: true,
     options: {
       purge: { type: 'boolean' },
+      tls: { type: 'boolean' },
       'if-unused': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -38,11 +42,17 @@ async function run(args: string[], io: CommandIo): Promise<number> {
   const log = (line: string): void => {
     io.stdout.write(line + '\n');
   };
+  if (parsed.values.tls === true && action !== 'up') {
+    // down and status act on whatever mode runs.
+    io.stderr.write(`calwatch stack: --tls goes with 'up' only\n`);
+    return 2;
+  }
   try {
     if (action === 'up') {
-      const result = await stackUp({ env: io.env, log, signal: io.signal });
+      const result = await stackUp({ env: io.env, log, signal: io.signal, tls: parsed.values.tls === true });
       const stateDir = result.info.stateDir;
-      log(result.started.length === 0 ? 'stack already running.' : `stack up (started ${result.started.join(', ')}).`);
+      const mode = result.info.tls === undefined ? '' : ' with TLS';
+      log(result.started.length === 0 ? `stack already running${mode}.` : `stack up${mode} (started ${result.started.join(', ')}).`);
       log(formatReachability(result.info, `${stateDir}/stack.env`));
       return 0;
     }
@@ -63,9 +73,16 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     }
     const status = await stackStatus({ env: io.env });
     if (parsed.values.json === true) {
-      // The password is not printed; stack.json (mode 0600) holds it.
+      // The passwords are not printed; stack.json (mode 0600) holds them.
+      const info = status.info;
       const redacted =
-        status.info === undefined ? undefined : { ...status.info, elasticsearch: { ...status.info.elasticsearch, password: '<redacted>' } };
+        info === undefined
+          ? undefined
+          : {
+              ...info,
+              elasticsearch: { ...info.elasticsearch, password: '<redacted>' },
+              ...(info.tls === undefined ? {} : { tls: { ...info.tls, kafka: { ...info.tls.kafka, password: '<redacted>' } } }),
+            };
       io.stdout.write(JSON.stringify({ ...status, info: redacted }, null, 2) + '\n');
     } else {
       log(formatStatus(status));
