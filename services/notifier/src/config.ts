@@ -83,9 +83,6 @@ const jsonText = z.string().transform((text, ctx) => {
   }
 });
 
-const severityVar = Severity;
-const ratioVar = z.coerce.number().positive();
-
 /** Every environment variable the notifier reads; the README's reference is checked against it. */
 export const notifierEnvShape = {
   ...kafkaEnvShape,
@@ -95,14 +92,6 @@ export const notifierEnvShape = {
   NOTIFIER_TARGETS: jsonText.pipe(TargetList).optional().describe('Targets as a JSON array (see docs/notifier.md). Exclusive with NOTIFIER_CONFIG_FILE.'),
   NOTIFIER_CONFIG_FILE: z.string().min(1).optional().describe('Path of a JSON file {"targets": [...]}; "${VAR}" in it is replaced by the environment variable VAR, so secrets can stay out of the file.'),
   NOTIFIER_RULES: csvList.pipe(z.array(RuleName).min(1)).default([...RULE_NAMES]).describe(`Enabled rules, comma-separated: ${RULE_NAMES.join(', ')}.`),
-  NOTIFIER_SPIKE_INTERVAL_MS: intVar(1).default(15 * MINUTE).describe('Interval over which new CALs are counted for the leak-rate spike rule.'),
-  NOTIFIER_SPIKE_BASELINE_INTERVALS: intVar(1).default(96).describe('Closed intervals averaged into the rolling baseline (96 x 15 min = 24 h).'),
-  NOTIFIER_SPIKE_FACTOR: ratioVar.default(3).describe('An interval pages when its new CALs reach this multiple of the baseline ...'),
-  NOTIFIER_SPIKE_MIN_CALS: intVar(1).default(10).describe('... and at least this many (a quiet night does not page for two licenses).'),
-  NOTIFIER_SPIKE_CLEAR_INTERVALS: intVar(1).default(2).describe('Consecutive intervals under the threshold before a spike resolves.'),
-  NOTIFIER_SPIKE_SEVERITY: severityVar.default('high').describe('Severity of a spike alert.'),
-  NOTIFIER_SPIKE_CRITICAL_FACTOR: ratioVar.default(3).describe('A spike whose peak reaches this multiple of the threshold is critical.'),
-  NOTIFIER_MAX_EVENT_AGE_MS: intVar(1).default(DAY).describe('Inputs older than this (event time vs wall clock) shape baselines but never page: replays do not page for the past.'),
   NOTIFIER_FINDING_MIN_SEVERITY: z.enum(['medium', 'high', 'critical']).default('high').describe('Open findings at or above this severity page (low and info findings never page).'),
   NOTIFIER_REVOCATION_CLEAR_MS: intVar(1).default(DAY).describe('A revocation-limit alert without a next-allowed date resolves this long after the last event.'),
   NOTIFIER_TOP_OFFENDERS: intVar(1).default(5).describe('Offenders listed per message.'),
@@ -220,16 +209,6 @@ export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): Notifier
     targets: Object.freeze(targets),
     rules: {
       enabled: new Set(e.NOTIFIER_RULES),
-      spike: {
-        intervalMs: e.NOTIFIER_SPIKE_INTERVAL_MS,
-        baselineIntervals: e.NOTIFIER_SPIKE_BASELINE_INTERVALS,
-        factor: e.NOTIFIER_SPIKE_FACTOR,
-        minCals: e.NOTIFIER_SPIKE_MIN_CALS,
-        clearIntervals: e.NOTIFIER_SPIKE_CLEAR_INTERVALS,
-        severity: e.NOTIFIER_SPIKE_SEVERITY,
-        criticalFactor: e.NOTIFIER_SPIKE_CRITICAL_FACTOR,
-        maxEventAgeMs: e.NOTIFIER_MAX_EVENT_AGE_MS,
-      },
       finding: { minSeverity: e.NOTIFIER_FINDING_MIN_SEVERITY },
       revocation: { clearAfterMs: e.NOTIFIER_REVOCATION_CLEAR_MS },
       topOffenders: e.NOTIFIER_TOP_OFFENDERS,

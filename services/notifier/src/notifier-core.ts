@@ -1,4 +1,4 @@
-import type { CanonicalEvent, EnrichedEvent, Finding, LicenseStatus } from '@calwatch/model';
+import type { EnrichedEvent, Finding } from '@calwatch/model';
 import { advanceAlert, applyCondition, isForgettable, type AlertRecord, type AlertTiming, type Condition, type Decision } from './alert-machine';
 import { EventClock } from './event-clock';
 import { evaluateFinding, findingDedupKey, isStaleFinding } from './finding-rule';
@@ -7,9 +7,8 @@ import type { Notification, NotificationAction } from './notification';
 import { evaluateRevocation, recordRevocationLimit } from './revocation-rule';
 import { routeMatches, type TargetRoute } from './routing';
 import type { RuleSettings } from './rule-settings';
-import { bucketIndex, createSeries, isSeriesEmpty, pruneSeries, recordMovement, type LicenseMovement, type SeriesState } from './series';
-import { bucketFor, evaluateSpike } from './spike-rule';
-import { STATE_KEYS, decodeStateValue, type KeyPackIndex, type StoredAlert } from './state-codec';
+import { createSeries, isSeriesEmpty, type SeriesState } from './series';
+import { STATE_KEYS, decodeStateValue, type StoredAlert } from './state-codec';
 
 /**
  * The notifier's whole decision logic, without I/O: inputs (findings, enriched events,
@@ -44,12 +43,9 @@ export interface NotifierCore {
   restoreRecord(key: string, value: unknown, wallNowMs: number): { ok: true } | { ok: false; message: string };
   /** Folds a finding in; decided at the next `decide` (only its latest revision counts). */
   applyFinding(finding: Finding, wallNowMs: number): void;
-  /** Folds an enriched event into the counters; decided at the next `decide`. */
+  /** Folds an enriched event in (event 81 for the revocation-limit rule; every event moves the clock). */
   applyEnriched(enriched: EnrichedEvent, wallNowMs: number): void;
-  /**
-   * Evaluates what the inputs since the last call changed (once per batch, not per record:
-   * the rules look at whole intervals, so nothing is lost, and a batch costs one look).
-   */
+  /** Evaluates what the inputs since the last call changed (once per batch, not per record). */
   decide(wallNowMs: number): Decision[];
   /** Time passing without input: clears, throttled updates, quiet periods ending. */
   tick(wallNowMs: number): Decision[];
@@ -72,20 +68,21 @@ export interface NotifierCore {
 }
 
 /**
- * Alerts of rules the notifier no longer has: its own pool rule (keyed by server and product)
- * and pool-exhaustion findings paged as leak findings. Their conditions never come again, so
- * they are resolved once after a restore; the processor's finding pages under its own key.
+ * Alerts of rules the notifier no longer has: its own pool and spike rules (keyed by server
+ * and product) and pool-exhaustion findings paged as leak findings. Their conditions never
+ * come again, so they are resolved once after a restore; the processor's findings page under
+ * their own keys.
  */
 function isRetiredAlert(alert: AlertRecord): boolean {
   if (alert.status !== 'open') return false;
   if (alert.rule === 'pool-exhaustion') return !alert.dedupKey.startsWith('calwatch/pool-exhaustion/pool-exhaustion:');
+  if (alert.rule === 'leak-rate-spike') return !alert.dedupKey.startsWith('calwatch/leak-rate-spike/leak-rate-spike:');
   return alert.rule === 'high-severity-finding' && alert.details.metrics['kind'] === 'pool-exhaustion';
 }
 
 /** How often an idle notifier writes its advancing clock (see tick). */
 const IDLE_CLOCK_WRITE_INTERVAL_MS = 60_000;
 
-const PERMANENT: ReadonlySet<LicenseStatus> = new Set(['active', 'upgrade']);
 const UNKNOWN_PRODUCT = 'unknown product';
 
 export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
@@ -94,7 +91,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
   let clockWrittenAtWallMs = Number.NEGATIVE_INFINITY;
   const alerts = new Map<string, StoredAlert>();
   const series = new Map<string, SeriesState>();
-  const keyPacks = new Map<string, KeyPackIndex>();
   const offsets = new Map<string, string>();
   const dirty = new Set<string>();
   /** Series changed by inputs since the last decide. */
@@ -104,9 +100,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
   /** Latest revision per finding since the last decide. */
   const pendingFindings = new Map<string, Finding>();
   let newDeliveries: Delivery[] = [];
-  let lastRolloverIdx: number | null = null;
-  const retentionMs =
-    rules.spike.baselineIntervals * rules.spike.intervalMs + rules.spike.intervalMs;
   const routeNames = new Set(routes.map((r) => r.name));
 
   function seriesFor(server: string, product: string): SeriesState {
@@ -119,10 +112,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     dirty.add(key);
     touched.add(key);
     return entry;
-  }
-
-  function productOf(server: string, keyPackId: number): string {
-    return keyPacks.get(server)?.[String(keyPackId)]?.product ?? `key pack ${keyPackId}`;
   }
 
   function notificationFor(action: NotificationAction, stored: StoredAlert, decision: Decision, seq: number): Notification {
@@ -204,87 +193,25 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     store(key, stored, now);
   }
 
-  function evaluateSeries(entry: SeriesState, now: number, wallNowMs: number, out: Decision[]): void {
-    for (const { condition, at } of evaluateSpike(entry, now, wallNowMs, rules)) apply(condition, at, out);
+  function evaluateSeries(key: string, entry: SeriesState, now: number, out: Decision[]): void {
     const revocation = evaluateRevocation(entry, now, rules);
     if (revocation !== null) {
       apply(revocation, now, out);
       if (!revocation.active) entry.revocation = null;
     }
-  }
-
-  /** When event time entered a new interval, every series closes its intervals and re-evaluates. */
-  function rollover(now: number, wallNowMs: number, out: Decision[], force: boolean): void {
-    const idx = bucketIndex(now, rules.spike.intervalMs);
-    if (!force && idx === lastRolloverIdx) return;
-    lastRolloverIdx = idx;
-    const currentStart = idx * rules.spike.intervalMs;
-    for (const [key, entry] of series) {
-      touched.delete(key);
-      const before = JSON.stringify(entry);
-      evaluateSeries(entry, now, wallNowMs, out);
-      pruneSeries(entry, currentStart, retentionMs);
-      if (isSeriesEmpty(entry)) {
-        series.delete(key);
-        dirty.add(key);
-      } else if (JSON.stringify(entry) !== before) dirty.add(key);
+    if (isSeriesEmpty(entry)) {
+      series.delete(key);
+      dirty.add(key);
     }
   }
 
-  function movementOf(event: CanonicalEvent): Omit<LicenseMovement, 'computer' | 'findingIds' | 'classification'> | null {
-    switch (event.type) {
-      case 'license.issued':
-        return { issued: 1, consumed: PERMANENT.has(event.license.status) ? 1 : 0, released: 0 };
-      case 'license.upgraded':
-        return { issued: 0, consumed: PERMANENT.has(event.license.status) && !PERMANENT.has(event.previousStatus) ? 1 : 0, released: 0 };
-      case 'license.revoked':
-        return { issued: 0, consumed: 0, released: PERMANENT.has(event.previousStatus) ? 1 : 0 };
-      case 'license.returned':
-        return { issued: 0, consumed: 0, released: PERMANENT.has(event.license.status) ? 1 : 0 };
-      default:
-        return null;
-    }
-  }
-
-  function applyEvent(enriched: EnrichedEvent, now: number, at: number): void {
+  function applyEvent(enriched: EnrichedEvent, at: number): void {
     const event = enriched.event;
-    const server = event.licenseServer;
-    switch (event.type) {
-      case 'keypack.inventory': {
-        const pack = event.keyPack;
-        const index = { ...(keyPacks.get(server) ?? {}) };
-        const previous = index[String(pack.keyPackId)];
-        if (previous !== undefined && previous.at > at) return;
-        const product = pack.productVersion.trim() || pack.typeAndModel.trim() || UNKNOWN_PRODUCT;
-        index[String(pack.keyPackId)] = { product, available: pack.availableLicenses, total: pack.totalLicenses, at };
-        keyPacks.set(server, index);
-        dirty.add(STATE_KEYS.keyPacks(server));
-        seriesFor(server, product);
-        return;
-      }
-      case 'service.event': {
-        const fact = event.event;
-        const product = fact.product?.trim() || UNKNOWN_PRODUCT;
-        if (fact.meaning === 'revocation-limit-reached') {
-          recordRevocationLimit(seriesFor(server, product), fact, at, rules);
-        }
-        return;
-      }
-      default: {
-        const movement = movementOf(event);
-        if (movement === null || !('license' in event)) return;
-        const entry = seriesFor(server, productOf(server, event.license.keyPackId));
-        const bucketStart = bucketIndex(at, rules.spike.intervalMs) * rules.spike.intervalMs;
-        // Older than anything the rules look at: it cannot change a decision.
-        if (bucketStart < bucketIndex(now, rules.spike.intervalMs) * rules.spike.intervalMs - retentionMs) return;
-        recordMovement(bucketFor(entry, at, rules), {
-          ...movement,
-          computer: event.license.computer.norm,
-          findingIds: enriched.context.findingIds,
-          classification: enriched.context.classification,
-        });
-      }
-    }
+    // Only event 81 is the notifier's own (forwarded as the server reports it); every other
+    // decision is a finding of the processor's.
+    if (event.type !== 'service.event' || event.event.meaning !== 'revocation-limit-reached') return;
+    const fact = event.event;
+    recordRevocationLimit(seriesFor(event.licenseServer, fact.product?.trim() || UNKNOWN_PRODUCT), fact, at, rules);
   }
 
   function forget(now: number): void {
@@ -296,15 +223,14 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     }
   }
 
-  /** Rollover (all series when an interval closed), touched series, then findings. */
-  function decideAt(wallNowMs: number, force: boolean): Decision[] {
+  /** Touched series (every series when time passed), retired alerts, then findings. */
+  function decideAt(wallNowMs: number, all: boolean): Decision[] {
     const out: Decision[] = [];
     const now = clock.now(wallNowMs);
     if (now === null) return out;
-    rollover(now, wallNowMs, out, force);
-    for (const key of touched) {
+    for (const key of all ? [...series.keys()] : [...touched]) {
       const entry = series.get(key);
-      if (entry !== undefined) evaluateSeries(entry, now, wallNowMs, out);
+      if (entry !== undefined) evaluateSeries(key, entry, now, out);
     }
     touched.clear();
     for (const key of retired) {
@@ -326,7 +252,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
       if (value === null) {
         alerts.delete(key);
         series.delete(key);
-        if (key.startsWith('keypacks/')) keyPacks.delete(key.slice('keypacks/'.length));
         if (key.startsWith('offset/')) offsets.delete(key);
         return { ok: true };
       }
@@ -346,7 +271,8 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
           series.set(key, entry.value);
           break;
         case 'keypacks':
-          keyPacks.set(entry.server, entry.value);
+          // Older notifiers kept key pack inventories to count CALs per product: delete them.
+          dirty.add(key);
           break;
         case 'clock':
           clock.restore(entry.value, wallNowMs);
@@ -367,9 +293,9 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
 
     applyEnriched(enriched, wallNowMs) {
       const at = Date.parse(enriched.event.eventTime);
-      const now = clock.observe(at, wallNowMs);
+      clock.observe(at, wallNowMs);
       dirty.add(STATE_KEYS.clock);
-      applyEvent(enriched, now, Math.min(at, wallNowMs));
+      applyEvent(enriched, Math.min(at, wallNowMs));
     },
 
     decide(wallNowMs) {
@@ -442,7 +368,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
         }
         else if (key.startsWith('alert/')) value = alerts.get(key) ?? null;
         else if (key.startsWith('series/')) value = series.get(key) ?? null;
-        else if (key.startsWith('keypacks/')) value = keyPacks.get(key.slice('keypacks/'.length)) ?? null;
         else if (key.startsWith('offset/')) {
           const offset = offsets.get(key);
           value = offset === undefined ? null : { offset };
