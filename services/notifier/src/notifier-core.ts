@@ -1,5 +1,6 @@
 import type { EnrichedEvent, Finding } from '@calwatch/model';
 import { advanceAlert, applyCondition, isForgettable, type AlertRecord, type AlertTiming, type Condition, type Decision } from './alert-machine';
+import { type DigestSettings, type DigestState, buildDigest, closeDigest, digestDue, emptyDigest, noteForDigest } from './digest';
 import { EventClock } from './event-clock';
 import { evaluateFinding, findingDedupKey, isStaleFinding } from './finding-rule';
 import { buildLink, type LinkTemplates } from './links';
@@ -23,6 +24,10 @@ export interface NotifierCoreOptions {
   links: LinkTemplates;
   /** Inputs quiet this long let event time follow the wall clock. */
   idleAdvanceAfterMs: number;
+  /** The daily digest of low and info findings (null: none). */
+  digest?: DigestSettings | null;
+  /** Link of the digest (e.g. Kibana's findings view). */
+  digestLink?: string | null;
 }
 
 export interface Delivery {
@@ -100,6 +105,9 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
   /** Latest revision per finding since the last decide. */
   const pendingFindings = new Map<string, Finding>();
   let newDeliveries: Delivery[] = [];
+  const digestSettings = options.digest ?? null;
+  let digest: DigestState = emptyDigest();
+  const DIGEST_PREFIX = 'calwatch/digest/';
   const routeNames = new Set(routes.map((r) => r.name));
 
   function seriesFor(server: string, product: string): SeriesState {
@@ -214,6 +222,20 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     recordRevocationLimit(seriesFor(event.licenseServer, fact.product?.trim() || UNKNOWN_PRODUCT), fact, at, rules);
   }
 
+  /** On the wall clock (see digest.ts): once per day at the digest hour, to the digest targets. */
+  function sendDigestIfDue(wallNowMs: number): void {
+    if (digestSettings === null) return;
+    const due = digestDue(digest, wallNowMs, digestSettings.hourUtc);
+    if (due === 'not-due') return;
+    const targets = digestSettings.targets.filter((t) => routeNames.has(t));
+    const notification = due === 'due' && targets.length > 0 ? buildDigest(digest, wallNowMs, digestSettings, options.digestLink ?? null) : null;
+    closeDigest(digest, wallNowMs, digestSettings.hourUtc, notification, targets);
+    if (notification !== null) {
+      for (const target of targets) newDeliveries.push({ dedupKey: notification.dedupKey, seq: notification.seq, target, notification });
+    }
+    dirty.add(STATE_KEYS.digest);
+  }
+
   function forget(now: number): void {
     for (const [key, stored] of alerts) {
       if (stored.outbox.length === 0 && isForgettable(stored.alert, now)) {
@@ -239,6 +261,7 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     }
     retired.clear();
     for (const finding of pendingFindings.values()) {
+      if (digestSettings !== null && noteForDigest(digest, finding)) dirty.add(STATE_KEYS.digest);
       const existing = alerts.get(STATE_KEYS.alert(findingDedupKey(finding)));
       const condition = evaluateFinding(finding, rules, existing?.alert.status === 'open');
       if (!isStaleFinding(existing?.alert, finding)) apply(condition, now, out);
@@ -277,6 +300,10 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
         case 'clock':
           clock.restore(entry.value, wallNowMs);
           break;
+        case 'digest':
+          digest = entry.value;
+          digest.outbox = digest.outbox.filter((o) => digestSettings?.targets.includes(o.target) === true && routeNames.has(o.target));
+          break;
         case 'offset':
           offsets.set(key, entry.value.offset);
           break;
@@ -303,6 +330,7 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     },
 
     tick(wallNowMs) {
+      sendDigestIfDue(wallNowMs);
       const out = decideAt(wallNowMs, true);
       const now = clock.now(wallNowMs);
       if (now === null) return out;
@@ -345,10 +373,19 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
           pending.push({ dedupKey: o.notification.dedupKey, seq: o.notification.seq, target: o.target, notification: o.notification });
         }
       }
+      for (const o of digest.outbox) pending.push({ dedupKey: o.notification.dedupKey, seq: o.notification.seq, target: o.target, notification: o.notification });
       return pending.sort((a, b) => a.notification.at.localeCompare(b.notification.at) || a.seq - b.seq);
     },
 
     markDelivered(dedupKey, seq, target, wallNowMs) {
+      if (dedupKey.startsWith(DIGEST_PREFIX)) {
+        const outbox = digest.outbox.filter((o) => !(o.target === target && o.notification.seq === seq));
+        if (outbox.length !== digest.outbox.length) {
+          digest.outbox = outbox;
+          dirty.add(STATE_KEYS.digest);
+        }
+        return;
+      }
       const key = STATE_KEYS.alert(dedupKey);
       const stored = alerts.get(key);
       if (stored === undefined) return;
@@ -366,6 +403,7 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
           value = clock.snapshot(wallNowMs);
           clockWrittenAtWallMs = wallNowMs;
         }
+        else if (key === STATE_KEYS.digest) value = digest;
         else if (key.startsWith('alert/')) value = alerts.get(key) ?? null;
         else if (key.startsWith('series/')) value = series.get(key) ?? null;
         else if (key.startsWith('offset/')) {
