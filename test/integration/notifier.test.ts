@@ -2,9 +2,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaClient, ensureCalwatchTopics, type KafkaClient, type Producer } from '@calwatch/kafka';
-import { DeadLetter, buildComputer, buildEventId, buildHwid, buildTopicNames, type EnrichedEvent, type Finding, type TopicNames } from '@calwatch/model';
+import { DeadLetter, buildTopicNames, type CanonicalEvent, type Finding, type TopicNames } from '@calwatch/model';
 import { CALWATCH_VERSION, createLogger, createSilentLogger, retry } from '@calwatch/runtime';
 import { createNotifierService, loadNotifierConfig, type NotifierService } from '@calwatch/notifier';
+import { createPipeline, createTimelineKit, parseCoreConfig } from '@calwatch/processor';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
 import { waitFor } from '../harness/wait-for';
 
@@ -99,36 +100,39 @@ function actionOf(body: Record<string, unknown>): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let sequence = 0;
-
-/** A CAL issued now to a new device on LS01, as the processor publishes it. */
-function issuedNow(): EnrichedEvent {
-  sequence++;
-  const now = new Date().toISOString();
-  const hwid = buildHwid(`0x${(0x10000 + sequence).toString(16)}`)!;
-  return {
-    schemaVersion: 2,
-    event: {
-      schemaVersion: 1,
-      eventId: buildEventId('notifier-it', sequence, now),
-      eventTime: now,
-      observedTime: now,
-      source: { kind: 'simulator', ref: 'notifier-it' },
-      licenseServer: 'LS01',
-      type: 'license.issued',
-      license: {
-        licenseId: sequence,
-        keyPackId: 3,
-        hwid,
-        computer: buildComputer(`VDI-${String(sequence).padStart(3, '0')}`),
-        user: null,
-        issueDate: now,
-        expirationDate: null,
-        status: 'temporary',
-      },
-    },
-    context: { hwidLicenseCount: 1, hwidLicenseIds: [sequence], hwidComputerCount: 0, hwidComputers: [], computerHwidCount: 0, computerHwids: [], classification: 'hwid-churn', findingIds: ['f-churn-1'] },
+/**
+ * The processor's leak-rate-spike finding, as its detection core publishes it: a server that
+ * took two CALs a day for ten days, then 26 in the morning of the day before yesterday (high
+ * once 5 were in, critical at 15 with these thresholds), resolved at the start of today after
+ * a whole quiet day. Event times end now, so the pages are current.
+ */
+function spikeUpdates(): { open: Finding; critical: Finding; resolved: Finding } {
+  const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const kit = createTimelineKit({ server: 'LS01', start: new Date(today - 12 * 86_400_000).toISOString() });
+  const events: CanonicalEvent[] = [kit.keyPack({ day: 0, keyPackId: 3, total: 1000, available: 900 })];
+  let id = 0;
+  const issue = (day: number): void => {
+    id++;
+    events.push(kit.issue(id, { hwid: `e${(0x1000 + id).toString(16)}`, computer: `VDI-${String(id).padStart(3, '0')}`, day }));
   };
+  for (let d = 0; d < 12; d++) {
+    for (let i = 0; i < 2; i++) issue(d + 0.1 + 0.3 * i);
+    if (d === 10) for (let i = 0; i < 24; i++) issue(d + 0.5 + 0.01 * i);
+  }
+  const updates: Finding[] = [];
+  const pipeline = createPipeline(parseCoreConfig({ spike: { minCals: 5, factor: 2 } }), { onFinding: (f) => updates.push(f) });
+  for (const event of events.sort((x, y) => x.eventTime.localeCompare(y.eventTime))) pipeline.apply(event);
+  pipeline.advanceTo(new Date(today).toISOString());
+  const spikes = updates.filter((u) => u.kind === 'leak-rate-spike');
+  const [open, critical, resolved] = spikes;
+  if (spikes.length !== 3 || open!.severity !== 'high' || critical!.severity !== 'critical' || resolved!.state !== 'resolved') {
+    throw new Error(`unexpected spike updates: ${JSON.stringify(spikes.map((u) => [u.state, u.severity]))}`);
+  }
+  return { open: open!, critical: critical!, resolved: resolved! };
+}
+
+function findingRecord(topics: TopicNames, finding: Finding) {
+  return { topic: topics.findings, key: finding.id, value: JSON.stringify(finding) };
 }
 
 /** A cloned-image finding as the processor publishes it. */
@@ -159,17 +163,6 @@ function clonedImage(revision: number, state: 'open' | 'resolved'): Finding {
     summary: 'Three clones share one HardwareID',
     remediation: 'Regenerate the HardwareID on each clone.',
   };
-}
-
-/** Issues a CAL every `everyMs` for `forMs`: a leak of about 13 CALs per 2-second interval. */
-async function spike(producer: Producer, topics: TopicNames, forMs: number, everyMs = 150): Promise<void> {
-  const until = Date.now() + forMs;
-  while (Date.now() < until) {
-    const event = issuedNow();
-    if (event.event.type !== 'license.issued') throw new Error('unreachable');
-    await producer.send([{ topic: topics.enriched, key: event.event.license.hwid.norm, value: JSON.stringify(event) }]);
-    await sleep(everyMs);
-  }
 }
 
 /** Reads a topic from the beginning until `done` says enough. */
@@ -223,11 +216,6 @@ describe('notifier on the real broker with real HTTP receivers', () => {
         NOTIFIER_FROM_BEGINNING: 'true',
         NOTIFIER_TARGETS: JSON.stringify(targets),
         NOTIFIER_RULES: 'leak-rate-spike,high-severity-finding',
-        NOTIFIER_SPIKE_INTERVAL_MS: '2000',
-        NOTIFIER_SPIKE_BASELINE_INTERVALS: '5',
-        NOTIFIER_SPIKE_MIN_CALS: '5',
-        NOTIFIER_SPIKE_CLEAR_INTERVALS: '1',
-        NOTIFIER_SPIKE_CRITICAL_FACTOR: '100',
         NOTIFIER_UPDATE_INTERVAL_MS: '3000',
         NOTIFIER_QUIET_PERIOD_MS: '60000',
         NOTIFIER_REOPEN_COOLDOWN_MS: '0',
@@ -261,7 +249,7 @@ describe('notifier on the real broker with real HTTP receivers', () => {
     return service.start().then(() => service);
   }
 
-  it('pages once for a spike, throttles updates, resolves when it ends; a failing target blocks no one', async () => {
+  it('pages the processor\'s spike finding once, escalates at once, resolves with it; a failing target blocks no one', async () => {
     const { env, topics } = await namespace([
       { name: 'webhook', type: 'webhook', url: `${receivers.base}/ok/${SECRET_PATH}`, secret: WEBHOOK_SECRET },
       { name: 'slack', type: 'slack', url: `${receivers.base}/slack/${SECRET_PATH}` },
@@ -277,16 +265,29 @@ describe('notifier on the real broker with real HTTP receivers', () => {
         { topic: topics.findings, key: 'f-cloned-it', value: JSON.stringify(clonedImage(1, 'open')) },
       ]);
 
-      const spikeStarted = Date.now();
-      await spike(producer, topics, 7_000);
-      const spikeEnded = Date.now();
-
-      await producer.send([{ topic: topics.findings, key: 'f-cloned-it', value: JSON.stringify(clonedImage(2, 'resolved')) }]);
+      const spike = spikeUpdates();
       const spikeOf = (route: string) => receivers.accepted(route).filter((r) => r.body['rule'] === 'leak-rate-spike');
+      const spikeSent = Date.now();
+      await producer.send([findingRecord(topics, spike.open)]);
+      await waitFor(() => spikeOf('ok').length === 1 || undefined, 10_000, 'the spike trigger at the webhook');
+      // A notifier takes the newest revision per batch: each update goes once the last one was paged.
+      await producer.send([findingRecord(topics, spike.critical)]);
+      await waitFor(() => spikeOf('ok').length === 2 || undefined, 10_000, 'the escalation at the webhook');
+      await producer.send([findingRecord(topics, spike.resolved), { topic: topics.findings, key: 'f-cloned-it', value: JSON.stringify(clonedImage(2, 'resolved')) }]);
 
       // The healthy webhook had its page while PagerDuty was still failing (give-up after 2.5 s).
       const trigger = spikeOf('ok')[0];
-      expect(trigger?.body).toMatchObject({ action: 'trigger', rule: 'leak-rate-spike', licenseServer: 'LS01', severity: 'high' });
+      expect(trigger?.body).toMatchObject({
+        action: 'trigger',
+        rule: 'leak-rate-spike',
+        licenseServer: 'LS01',
+        product: 'Windows Server 2019',
+        severity: 'high',
+        dedupKey: `calwatch/leak-rate-spike/${spike.open.id}`,
+        findingId: spike.open.id,
+        link: `https://kibana.example/app/discover#/?finding=${encodeURIComponent(spike.open.id)}`,
+      });
+      expect(String(trigger?.body['summary'])).toContain('against a median of 2 per day');
       await waitFor(() => receivers.requests.some((r) => r.route === 'pd' && String(r.body['dedup_key']).includes('leak-rate-spike')), 10_000, 'pagerduty attempts');
       await sleep(3_000);
       // Attempts at PagerDuty for that same trigger went on after the webhook had it.
@@ -295,11 +296,9 @@ describe('notifier on the real broker with real HTTP receivers', () => {
       );
       expect(pdAttempts.length).toBeGreaterThan(1);
       expect(trigger!.at).toBeLessThan(pdAttempts.at(-1)!.at);
-      expect(trigger!.at - spikeStarted).toBeLessThan(10_000);
+      expect(trigger!.at - spikeSent).toBeLessThan(10_000);
 
       await waitFor(() => spikeOf('ok').some((r) => r.body['action'] === 'resolve'), 20_000, 'the resolve at the webhook');
-      const resolvedAt = spikeOf('ok').find((r) => r.body['action'] === 'resolve')!.at;
-      expect(resolvedAt).toBeGreaterThan(spikeEnded);
 
       // The finding: paged once with its link and offenders, resolved with its resolved revision.
       const finding = receivers.accepted('ok').filter((r) => r.body['rule'] === 'high-severity-finding');
@@ -312,21 +311,15 @@ describe('notifier on the real broker with real HTTP receivers', () => {
         topOffenders: [{ name: 'GOLD-01', cals: null }, { name: 'GOLD-02', cals: null }, { name: 'GOLD-03', cals: null }],
       });
 
-      // The spike: one trigger, then updates at most every 3 s of event time, then one resolve.
-      const actions = spikeOf('ok').map((r) => String(r.body['action']));
-      expect(actions[0]).toBe('trigger');
-      expect(actions.at(-1)).toBe('resolve');
-      expect(actions.filter((a) => a === 'trigger')).toHaveLength(1);
-      expect(actions.filter((a) => a === 'resolve')).toHaveLength(1);
-      const updates = spikeOf('ok').filter((r) => r.body['action'] === 'update');
-      expect(updates.length).toBeGreaterThanOrEqual(1);
-      expect(updates.length).toBeLessThanOrEqual(4);
-      const times = spikeOf('ok').slice(0, -1).map((r) => Date.parse(String(r.body['at'])));
-      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(3_000);
-      const last = spikeOf('ok').at(-1)!.body;
-      expect(last['cals']).toBeGreaterThan(20);
-      expect(last['findingId']).toBe('f-churn-1');
-      expect(last['link']).toBe('https://kibana.example/app/discover#/?finding=f-churn-1');
+      // The spike: one trigger, the escalation to critical at once (inside the 3 s update
+      // interval: a severity increase is not throttled), one resolve, all under one key.
+      expect(spikeOf('ok').map((r) => [r.body['action'], r.body['severity']])).toEqual([
+        ['trigger', 'high'],
+        ['update', 'critical'],
+        ['resolve', 'critical'],
+      ]);
+      expect(new Set(spikeOf('ok').map((r) => r.body['dedupKey'])).size).toBe(1);
+      expect(spikeOf('ok').at(-1)!.body['summary']).toBe(spike.resolved.summary);
       expect(receivers.accepted('ok')[0]!.headers['x-calwatch-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
 
       // Every target got every message, in the same order; per alert: trigger, updates, resolve.
@@ -367,27 +360,30 @@ describe('notifier on the real broker with real HTTP receivers', () => {
   });
 
   it('a restart in the middle of a spike neither pages again nor forgets to resolve', async () => {
+    const spike = spikeUpdates();
     const { env, topics } = await namespace([{ name: 'webhook', type: 'webhook', url: `${receivers.base}/ok/${SECRET_PATH}` }]);
     const before = receivers.accepted('ok').length;
     const mine = () => receivers.accepted('ok').slice(before);
     const producer = await kafka.createProducer();
     try {
       const first = await startNotifier(env);
-      await spike(producer, topics, 4_000);
+      await producer.send([findingRecord(topics, spike.open)]);
       await waitFor(() => mine().length > 0 || undefined, 10_000, 'the trigger');
       expect(mine()[0]!.body['action']).toBe('trigger');
 
-      // Stop mid-spike; the spike goes on while the notifier is down and after it is back.
+      // Stop mid-spike; the spike goes on (the same finding, an older revision redelivered,
+      // then the escalation) while the notifier is down, and resolves after it is back.
       await first.stop();
-      await spike(producer, topics, 1_500);
+      await producer.send([findingRecord(topics, spike.open)]);
+      await producer.send([findingRecord(topics, spike.critical)]);
       const restartLines = logLines.length;
       await startNotifier(env);
-      await spike(producer, topics, 3_000);
+      await waitFor(() => mine().length > 1 || undefined, 10_000, 'the escalation after the restart');
+      await producer.send([findingRecord(topics, spike.resolved)]);
 
       await waitFor(() => mine().some((r) => r.body['action'] === 'resolve') || undefined, 20_000, 'the resolve after the restart');
       const restored = logLines.slice(restartLines).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'alert state restored');
       expect(restored).toMatchObject({ openAlerts: 1 });
-      await sleep(1_000);
       const actions = mine().map((r) => r.body['action']);
       expect(actions.filter((a) => a === 'trigger')).toHaveLength(1);
       expect(actions.filter((a) => a === 'resolve')).toHaveLength(1);

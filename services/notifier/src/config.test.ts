@@ -18,7 +18,6 @@ describe('loadNotifierConfig', () => {
   it('has sensible defaults and no targets', () => {
     const config = loadNotifierConfig({});
     expect(config.targets).toEqual([]);
-    expect(config.rules.spike).toMatchObject({ intervalMs: 900_000, baselineIntervals: 96, factor: 3, minCals: 10, clearIntervals: 2 });
     expect(config.rules.finding.minSeverity).toBe('high');
     expect([...config.rules.enabled]).toEqual(['leak-rate-spike', 'pool-exhaustion', 'high-severity-finding', 'revocation-limit']);
     expect(config.timing).toEqual({ updateIntervalMs: 4 * 3_600_000, quietPeriodMs: 3_600_000, reopenCooldownMs: 6 * 3_600_000 });
@@ -34,14 +33,14 @@ describe('loadNotifierConfig', () => {
         { name: 'pd', type: 'pagerduty', routingKey: ROUTING_KEY, rules: ['pool-exhaustion'] },
       ]),
       NOTIFIER_RULES: 'leak-rate-spike, pool-exhaustion',
-      NOTIFIER_SPIKE_FACTOR: '2.5',
+      NOTIFIER_TOP_OFFENDERS: '7',
     });
     expect(config.targets).toEqual([
       { name: 'slack-oncall', type: 'slack', url: SLACK_URL, minSeverity: 'high', licenseServers: ['LS01'] },
       { name: 'pd', type: 'pagerduty', url: 'https://events.pagerduty.com/v2/enqueue', routingKey: ROUTING_KEY, minSeverity: 'info', rules: ['pool-exhaustion'] },
     ]);
     expect([...config.rules.enabled]).toEqual(['leak-rate-spike', 'pool-exhaustion']);
-    expect(config.rules.spike.factor).toBe(2.5);
+    expect(config.rules.topOffenders).toBe(7);
   });
 
   it('reads a config file and fills ${VAR} from the environment', () => {
@@ -61,11 +60,11 @@ describe('loadNotifierConfig', () => {
           { name: 'a', type: 'pagerduty' },
           { name: 'Bad Name', type: 'sms', url: SLACK_URL },
         ]),
-        NOTIFIER_SPIKE_MIN_CALS: '0',
+        NOTIFIER_TOP_OFFENDERS: '0',
       }),
     );
     expect(isCalwatchError(error, 'SHARED_CONFIG_INVALID')).toBe(true);
-    expect(error.message).toContain('NOTIFIER_SPIKE_MIN_CALS');
+    expect(error.message).toContain('NOTIFIER_TOP_OFFENDERS');
     expect(error.message).toContain('NOTIFIER_TARGETS.0.url');
     expect(error.message).toContain('NOTIFIER_TARGETS.1.routingKey');
     expect(error.message).toContain('NOTIFIER_TARGETS.2.type');

@@ -4,6 +4,7 @@ import { boolVar, csvList, formatConfigIssues, intVar, kafkaEnvShape, loadConfig
 import { z } from 'zod';
 import type { AlertTiming } from './alert-machine';
 import { NOTIFIER_ERRORS } from './errors';
+import type { DigestSettings } from './digest';
 import type { LinkTemplates } from './links';
 import { RULE_NAMES, RuleName } from './notification';
 import type { TargetRoute } from './routing';
@@ -83,9 +84,6 @@ const jsonText = z.string().transform((text, ctx) => {
   }
 });
 
-const severityVar = Severity;
-const ratioVar = z.coerce.number().positive();
-
 /** Every environment variable the notifier reads; the README's reference is checked against it. */
 export const notifierEnvShape = {
   ...kafkaEnvShape,
@@ -95,14 +93,6 @@ export const notifierEnvShape = {
   NOTIFIER_TARGETS: jsonText.pipe(TargetList).optional().describe('Targets as a JSON array (see docs/notifier.md). Exclusive with NOTIFIER_CONFIG_FILE.'),
   NOTIFIER_CONFIG_FILE: z.string().min(1).optional().describe('Path of a JSON file {"targets": [...]}; "${VAR}" in it is replaced by the environment variable VAR, so secrets can stay out of the file.'),
   NOTIFIER_RULES: csvList.pipe(z.array(RuleName).min(1)).default([...RULE_NAMES]).describe(`Enabled rules, comma-separated: ${RULE_NAMES.join(', ')}.`),
-  NOTIFIER_SPIKE_INTERVAL_MS: intVar(1).default(15 * MINUTE).describe('Interval over which new CALs are counted for the leak-rate spike rule.'),
-  NOTIFIER_SPIKE_BASELINE_INTERVALS: intVar(1).default(96).describe('Closed intervals averaged into the rolling baseline (96 x 15 min = 24 h).'),
-  NOTIFIER_SPIKE_FACTOR: ratioVar.default(3).describe('An interval pages when its new CALs reach this multiple of the baseline ...'),
-  NOTIFIER_SPIKE_MIN_CALS: intVar(1).default(10).describe('... and at least this many (a quiet night does not page for two licenses).'),
-  NOTIFIER_SPIKE_CLEAR_INTERVALS: intVar(1).default(2).describe('Consecutive intervals under the threshold before a spike resolves.'),
-  NOTIFIER_SPIKE_SEVERITY: severityVar.default('high').describe('Severity of a spike alert.'),
-  NOTIFIER_SPIKE_CRITICAL_FACTOR: ratioVar.default(3).describe('A spike whose peak reaches this multiple of the threshold is critical.'),
-  NOTIFIER_MAX_EVENT_AGE_MS: intVar(1).default(DAY).describe('Inputs older than this (event time vs wall clock) shape baselines but never page: replays do not page for the past.'),
   NOTIFIER_FINDING_MIN_SEVERITY: z.enum(['medium', 'high', 'critical']).default('high').describe('Open findings at or above this severity page (low and info findings never page).'),
   NOTIFIER_REVOCATION_CLEAR_MS: intVar(1).default(DAY).describe('A revocation-limit alert without a next-allowed date resolves this long after the last event.'),
   NOTIFIER_TOP_OFFENDERS: intVar(1).default(5).describe('Offenders listed per message.'),
@@ -119,6 +109,8 @@ export const notifierEnvShape = {
   NOTIFIER_KIBANA_URL: httpUrl.optional().describe('Base URL of Kibana (e.g. https://kibana.example:5601): pages link to the finding in Discover unless NOTIFIER_FINDING_URL_TEMPLATE says otherwise.'),
   NOTIFIER_FINDING_URL_TEMPLATE: z.string().min(1).optional().describe('Link to a finding, e.g. a Kibana Discover URL with {findingId}; also {licenseServer}, {product}, {dedupKey}, {rule}.'),
   NOTIFIER_SERVER_URL_TEMPLATE: z.string().min(1).optional().describe('Link for alerts without a finding, e.g. a Kibana dashboard filtered by {licenseServer}.'),
+  NOTIFIER_DIGEST_TARGETS: csvList.pipe(z.array(targetName)).default([]).describe('Targets that get the daily digest of low and info findings (comma-separated target names; none: no digest).'),
+  NOTIFIER_DIGEST_HOUR_UTC: intVar(0).max(23).default(7).describe('Hour of the day (UTC, wall clock) at which the daily digest goes out.'),
   NOTIFIER_METRICS_PORT: intVar(1).max(65_535).optional().describe('Serves Prometheus metrics on this port at /metrics (off when unset).'),
 };
 
@@ -155,6 +147,10 @@ export interface NotifierConfig {
   tickIntervalMs: number;
   delivery: DeliverySettings;
   links: LinkTemplates;
+  /** The daily digest of low and info findings; null without digest targets. */
+  digest: DigestSettings | null;
+  /** Link of the digest: Kibana's findings view of low and info findings. */
+  digestLink: string | null;
   metricsPort: number | null;
 }
 
@@ -211,6 +207,12 @@ function redactIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
 export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): NotifierConfig {
   const e = loadConfig(NotifierEnvSchema, env);
   const targets = e.NOTIFIER_CONFIG_FILE !== undefined ? readTargetsFile(e.NOTIFIER_CONFIG_FILE, env, io) : (e.NOTIFIER_TARGETS ?? []);
+  const unknownDigestTargets = e.NOTIFIER_DIGEST_TARGETS.filter((name) => !targets.some((t) => t.name === name));
+  if (unknownDigestTargets.length > 0) {
+    throw NOTIFIER_ERRORS.create('NOTIFIER_CONFIG_INVALID', `invalid configuration:\n  NOTIFIER_DIGEST_TARGETS: no target named ${unknownDigestTargets.join(', ')}`, {
+      context: { unknown: unknownDigestTargets },
+    });
+  }
   return Object.freeze({
     kafka: toKafkaConnection(e),
     topicPrefix: e.CALWATCH_TOPIC_PREFIX,
@@ -220,16 +222,6 @@ export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): Notifier
     targets: Object.freeze(targets),
     rules: {
       enabled: new Set(e.NOTIFIER_RULES),
-      spike: {
-        intervalMs: e.NOTIFIER_SPIKE_INTERVAL_MS,
-        baselineIntervals: e.NOTIFIER_SPIKE_BASELINE_INTERVALS,
-        factor: e.NOTIFIER_SPIKE_FACTOR,
-        minCals: e.NOTIFIER_SPIKE_MIN_CALS,
-        clearIntervals: e.NOTIFIER_SPIKE_CLEAR_INTERVALS,
-        severity: e.NOTIFIER_SPIKE_SEVERITY,
-        criticalFactor: e.NOTIFIER_SPIKE_CRITICAL_FACTOR,
-        maxEventAgeMs: e.NOTIFIER_MAX_EVENT_AGE_MS,
-      },
       finding: { minSeverity: e.NOTIFIER_FINDING_MIN_SEVERITY },
       revocation: { clearAfterMs: e.NOTIFIER_REVOCATION_CLEAR_MS },
       topOffenders: e.NOTIFIER_TOP_OFFENDERS,
@@ -248,6 +240,8 @@ export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): Notifier
       finding: e.NOTIFIER_FINDING_URL_TEMPLATE ?? (e.NOTIFIER_KIBANA_URL === undefined ? null : kibanaFindingTemplate(e.NOTIFIER_KIBANA_URL)),
       server: e.NOTIFIER_SERVER_URL_TEMPLATE ?? null,
     },
+    digest: e.NOTIFIER_DIGEST_TARGETS.length === 0 ? null : { targets: e.NOTIFIER_DIGEST_TARGETS, hourUtc: e.NOTIFIER_DIGEST_HOUR_UTC, listed: 10 },
+    digestLink: e.NOTIFIER_KIBANA_URL === undefined ? null : kibanaDigestUrl(e.NOTIFIER_KIBANA_URL),
     metricsPort: e.NOTIFIER_METRICS_PORT ?? null,
   });
 }
@@ -256,6 +250,11 @@ export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): Notifier
 export function kibanaFindingTemplate(baseUrl: string): string {
   // The findings data view of deploy/kibana, over a year: a finding stays open for weeks.
   return `${baseUrl.replace(/\/+$/, '')}/app/discover#/?_g=(time:(from:now-1y,to:now))&_a=(index:'calwatch-findings',query:(language:kuery,query:'calwatch.finding.id:"{findingId}"'))`;
+}
+
+/** Kibana Discover on the findings data view, filtered to low and info findings of the last two days. */
+export function kibanaDigestUrl(baseUrl: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/app/discover#/?_g=(time:(from:now-2d,to:now))&_a=(index:'calwatch-findings',query:(language:kuery,query:'calwatch.finding.severity:(low or info)'))`;
 }
 
 /** What the rules need to know about a target: its routing, no URL or secret. */

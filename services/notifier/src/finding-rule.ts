@@ -5,9 +5,13 @@ import { type RuleName, isAtLeast } from './notification';
 import { FINDING_TITLES } from './remediation';
 import type { RuleSettings } from './rule-settings';
 
-/** The rule a finding pages under: pool exhaustion by itself (targets route it apart), every leak as a finding. */
+/**
+ * The rule a finding pages under: pool exhaustion and leak-rate spikes by themselves (targets
+ * route them apart), every leak as a finding.
+ */
 export function findingRule(finding: Pick<Finding, 'kind'>): RuleName {
-  return finding.kind === 'pool-exhaustion' ? 'pool-exhaustion' : 'high-severity-finding';
+  if (finding.kind === 'pool-exhaustion' || finding.kind === 'leak-rate-spike') return finding.kind;
+  return 'high-severity-finding';
 }
 
 /** One incident per finding id: a finding that reopens continues it. */
@@ -18,11 +22,12 @@ export function findingDedupKey(finding: Pick<Finding, 'kind' | 'id'>): string {
 /**
  * The processor decides what a finding is and how bad; the notifier only decides whether it
  * pages: an open finding at or above the minimum severity (never below medium) that holds
- * CALs to reclaim, or a pool-exhaustion finding. `paged`: the finding's incident is open.
+ * CALs to reclaim, or a pool-exhaustion or leak-rate-spike finding. `paged`: the finding's incident is open.
  */
 export function evaluateFinding(finding: Finding, settings: RuleSettings, paged = false): Condition {
   const rule = findingRule(finding);
-  const actionable = finding.kind === 'pool-exhaustion' || finding.leakedCals > 0;
+  // Pool and rate findings hold no CALs of their own; a leak with nothing to reclaim is not actionable.
+  const actionable = finding.kind === 'pool-exhaustion' || finding.kind === 'leak-rate-spike' || finding.leakedCals > 0;
   const pages = actionable && isAtLeast(finding.severity, settings.finding.minSeverity) && isAtLeast(finding.severity, 'medium');
   // Once paged, the incident lasts as long as the finding is open: its severity may drop
   // (and rise again), its visibility may not; the resolve comes when the finding resolves.

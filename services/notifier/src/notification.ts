@@ -42,7 +42,7 @@ export const AlertDetails = z.object({
 });
 export type AlertDetails = z.infer<typeof AlertDetails>;
 
-export const NotificationAction = z.enum(['trigger', 'update', 'resolve', 'test']);
+export const NotificationAction = z.enum(['trigger', 'update', 'resolve', 'test', 'digest']);
 export type NotificationAction = z.infer<typeof NotificationAction>;
 
 /**
@@ -53,7 +53,7 @@ export const Notification = z.object({
   schemaVersion: z.literal(1),
   action: NotificationAction,
   dedupKey: z.string().min(1).max(255),
-  rule: z.union([RuleName, z.literal('test')]),
+  rule: z.union([RuleName, z.literal('test'), z.literal('digest')]),
   /** Increases with every notification about one alert. */
   seq: z.number().int().nonnegative(),
   /** Event time of the decision. */

@@ -3,7 +3,7 @@ import type { Decision } from './alert-machine';
 import { createNotifierCore, type NotifierCore } from './notifier-core';
 import type { TargetRoute } from './routing';
 import type { RuleSettings } from './rule-settings';
-import { MINUTE, T0, enriched, finding, issued, keyPack, poolExhausted, revocationLimit, ruleSettings, timing } from './test-fixtures';
+import { MINUTE, T0, enriched, finding, issued, keyPack, poolExhausted, revocationLimit, ruleSettings, spikeFinding, timing } from './test-fixtures';
 
 const ALL: TargetRoute = { name: 'all', minSeverity: 'info', rules: null, licenseServers: null };
 const CRITICAL_ONLY: TargetRoute = { name: 'crit', minSeverity: 'critical', rules: null, licenseServers: null };
@@ -27,23 +27,14 @@ function feedFinding(c: NotifierCore, f: Parameters<NotifierCore['applyFinding']
 
 const kinds = (decisions: readonly Decision[]): string[] => decisions.filter((d) => d.kind !== 'suppressed').map((d) => `${d.kind}:${d.rule}`);
 
-interface IssueOptions {
-  computer?: (i: number) => string;
-  context?: Parameters<typeof enriched>[1];
-  /** Spread of the CALs after `start`; default 9 minutes (inside one 10-minute interval). */
-  spreadMs?: number;
-}
-
-/** Issues `count` CALs spread from `start`, wall clock 1 s behind. */
-function issueMany(c: NotifierCore, start: number, count: number, options: IssueOptions = {}): Decision[] {
+/** Issues `count` CALs one second apart from `start`, wall clock 1 s behind. */
+function issueMany(c: NotifierCore, start: number, count: number): Decision[] {
   const out: Decision[] = [];
-  const spread = options.spreadMs ?? 9 * MINUTE;
-  for (let i = 0; i < count; i++) {
-    const at = start + Math.floor((i * spread) / Math.max(1, count));
-    out.push(...feed(c, enriched(issued(at, { computer: options.computer?.(i) ?? `PC-${i}` }), options.context), at + 1000));
-  }
+  for (let i = 0; i < count; i++) out.push(...feed(c, enriched(issued(start + i * 1000, { computer: `PC-${i}` })), start + i * 1000 + 1000));
   return out;
 }
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** A persisted copy of everything the core wrote, as the compacted topic would keep it. */
 function persist(c: NotifierCore, wall: number, into = new Map<string, unknown>()): Map<string, unknown> {
@@ -55,117 +46,57 @@ function persist(c: NotifierCore, wall: number, into = new Map<string, unknown>(
 }
 
 describe('leak-rate spike', () => {
-  it('does not page a quiet night: two licenses are under the minimum rate', () => {
+  it('has no detection of its own: a burst of new CALs never pages by itself', () => {
     const c = core();
-    expect(kinds(issueMany(c, T0, 2))).toEqual([]);
-    expect(kinds(c.tick(T0 + 60 * MINUTE))).toEqual([]);
+    expect(kinds(issueMany(c, T0, 200))).toEqual([]);
+    expect(kinds(c.tick(T0 + 3 * 60 * MINUTE))).toEqual([]);
     expect(c.takeDeliveries()).toEqual([]);
   });
 
-  it('pages once when an interval reaches factor x baseline, updates throttled, resolves when it ends', () => {
-    const c = core(ruleSettings({ spike: { criticalFactor: 100 } }));
-    // Baseline: 2 per interval for 6 intervals -> threshold max(5, 3 x 2) = 6.
-    for (let i = 0; i < 6; i++) expect(kinds(issueMany(c, T0 + i * 10 * MINUTE, 2))).toEqual([]);
-    const spikeStart = T0 + 60 * MINUTE;
-    const first = issueMany(c, spikeStart, 5);
-    expect(kinds(first)).toEqual([]);
-    const more = issueMany(c, spikeStart + 9 * MINUTE, 3, { computer: (i) => `VDI-${i}`, spreadMs: 30_000 });
-    expect(kinds(more)).toEqual(['trigger:leak-rate-spike']);
-    const [delivery] = c.takeDeliveries();
-    expect(delivery?.target).toBe('all');
-    expect(delivery?.notification).toMatchObject({ action: 'trigger', licenseServer: 'LS01', product: 'key pack 3', cals: 6, severity: 'high' });
-    expect(delivery?.notification.since).toBe(new Date(spikeStart).toISOString());
-    expect(delivery?.notification.link).toBe('https://kibana.example/s/LS01');
-
-    // The spike goes on in the next intervals: every CAL is news, but updates wait 30 min.
-    const during = [10, 20, 30].flatMap((m) => issueMany(c, spikeStart + m * MINUTE, 20));
-    expect(kinds(during)).toEqual([]);
-    expect(during.some((d) => d.kind === 'suppressed' && d.reason === 'throttled')).toBe(true);
-    expect(c.takeDeliveries()).toEqual([]);
-    const later = issueMany(c, spikeStart + 40 * MINUTE, 20);
-    expect(kinds(later)).toEqual(['update:leak-rate-spike']);
-    const update = c.takeDeliveries();
-    expect(update.map((d) => d.notification.action)).toEqual(['update']);
-    expect(update[0]!.notification.cals).toBeGreaterThan(60);
-    expect(update[0]!.notification.topOffenders).toHaveLength(3);
-
-    // Nothing more arrives: once event time follows the wall clock past a quiet interval, it resolves.
-    expect(kinds(c.tick(spikeStart + 59 * MINUTE))).toEqual([]);
-    const quiet = c.tick(spikeStart + 75 * MINUTE);
-    expect(kinds(quiet)).toEqual(['resolve:leak-rate-spike']);
-    const resolve = c.takeDeliveries();
-    expect(resolve.map((d) => [d.target, d.notification.action])).toEqual([['all', 'resolve']]);
-    expect(kinds(c.tick(spikeStart + 150 * MINUTE))).toEqual([]);
-  });
-
-  it('a spike that began and ended between two looks (catching up) still pages, then resolves', () => {
+  it('pages the processor\'s spike finding once under its own rule, keyed by the finding, and resolves with it', () => {
     const c = core();
-    const wall = T0 + 40 * MINUTE;
-    for (let i = 0; i < 8; i++) c.applyEnriched(enriched(issued(T0 + i * 1000)), wall);
-    c.applyEnriched(enriched(issued(T0 + 35 * MINUTE)), wall);
-    const decisions = c.decide(wall);
-    expect(decisions.map((d) => [d.kind, new Date(d.at).toISOString()])).toEqual([
-      ['trigger', new Date(T0 + 10 * MINUTE).toISOString()],
-      ['resolve', new Date(T0 + 20 * MINUTE).toISOString()],
-    ]);
-    expect(c.takeDeliveries().map((d) => [d.notification.action, d.notification.cals])).toEqual([
-      ['trigger', 8],
-      ['resolve', 8],
-    ]);
+    expect(kinds(feedFinding(c, spikeFinding(), T0))).toEqual(['trigger:leak-rate-spike']);
+    const [trigger] = c.takeDeliveries();
+    expect(trigger?.dedupKey).toBe('calwatch/leak-rate-spike/leak-rate-spike:ls01-2019');
+    expect(trigger?.notification).toMatchObject({
+      action: 'trigger',
+      rule: 'leak-rate-spike',
+      severity: 'high',
+      licenseServer: 'LS01',
+      product: 'Windows Server 2019',
+      findingId: 'leak-rate-spike:ls01-2019',
+      link: 'https://kibana.example/f/leak-rate-spike%3Als01-2019',
+    });
+    // The next day's refresh of the same verdict is not news.
+    const later = iso(T0 + 24 * 60 * MINUTE);
+    expect(kinds(feedFinding(c, spikeFinding({ revision: 2, updatedAt: later, lastSeen: later }), T0 + 24 * 60 * MINUTE))).toEqual([]);
+    expect(kinds(feedFinding(c, spikeFinding({ revision: 3, state: 'resolved', updatedAt: later }), T0 + 25 * 60 * MINUTE))).toEqual(['resolve:leak-rate-spike']);
+    expect(c.takeDeliveries().map((d) => d.notification.action)).toEqual(['resolve']);
   });
 
-  it('a spike does not raise its own baseline', () => {
-    const c = core(ruleSettings({ spike: { clearIntervals: 3 } }));
-    for (let i = 0; i < 8; i++) issueMany(c, T0 + i * 10 * MINUTE, 10);
-    // Eight intervals of 10 with a baseline of 0: still one open alert, never cleared by its own weight.
-    expect(c.openAlerts().map((a) => a.rule)).toEqual(['leak-rate-spike']);
-  });
-
-  it('old inputs (a replay) shape the baseline but never page', () => {
+  it('a medium spike finding does not page (the minimum severity holds for it too)', () => {
     const c = core();
-    const wall = T0 + 10 * 24 * 60 * MINUTE;
-    const decisions: Decision[] = [];
-    for (let i = 0; i < 20; i++) decisions.push(...feed(c, enriched(issued(T0 + i * 1000)), wall));
-    expect(kinds(decisions)).toEqual([]);
+    expect(kinds(feedFinding(c, spikeFinding({ severity: 'medium' }), T0))).toEqual([]);
   });
 
-  it('names the dominant leak pattern and links the finding behind most CALs', () => {
-    const c = core();
-    const decisions = issueMany(c, T0, 6, { computer: (i) => `VDI-${i}`, context: { classification: 'hwid-churn', findingIds: ['f-churn'] } });
-    expect(kinds(decisions)).toEqual(['trigger:leak-rate-spike']);
-    const [delivery] = c.takeDeliveries();
-    expect(delivery?.notification.remediation).toMatch(/MSLicensing/);
-    expect(delivery?.notification.findingId).toBe('f-churn');
-    expect(delivery?.notification.link).toBe('https://kibana.example/f/f-churn');
-  });
-
-  it('counts per license server and product', () => {
-    const c = core(ruleSettings({ enabled: ['leak-rate-spike'] }));
-    feed(c, enriched(keyPack(T0, { keyPackId: 3, product: 'Windows Server 2019', available: 50, total: 100 })), T0);
-    feed(c, enriched(keyPack(T0, { keyPackId: 4, product: 'Windows Server 2022', available: 50, total: 100 })), T0);
-    const decisions: Decision[] = [];
-    for (let i = 0; i < 4; i++) {
-      decisions.push(...feed(c, enriched(issued(T0 + i * 1000, { keyPackId: 3 })), T0 + i * 1000));
-      decisions.push(...feed(c, enriched(issued(T0 + i * 1000, { keyPackId: 4 })), T0 + i * 1000));
-      decisions.push(...feed(c, enriched(issued(T0 + i * 1000, { server: 'LS02', keyPackId: 3 })), T0 + i * 1000));
-    }
-    // 12 CALs in the interval, but no single server/product reached 5.
-    expect(kinds(decisions)).toEqual([]);
+  it('can be switched off by rule', () => {
+    const c = core(ruleSettings({ enabled: ['high-severity-finding'] }));
+    expect(kinds(feedFinding(c, spikeFinding(), T0))).toEqual([]);
   });
 });
 
 describe('routing', () => {
   it('sends to matching targets, escalation reaches the stricter one as a trigger, resolve to all paged', () => {
-    const c = core(ruleSettings({ spike: { criticalFactor: 2 } }), [ALL, CRITICAL_ONLY, OTHER_SERVER, FINDINGS_ONLY]);
-    issueMany(c, T0, 5, { spreadMs: 5 * MINUTE });
+    const c = core(ruleSettings(), [ALL, CRITICAL_ONLY, OTHER_SERVER, FINDINGS_ONLY]);
+    feedFinding(c, spikeFinding(), T0);
     expect(c.takeDeliveries().map((d) => [d.target, d.notification.action, d.notification.severity])).toEqual([['all', 'trigger', 'high']]);
-    issueMany(c, T0 + 6 * MINUTE, 5, { spreadMs: 3 * MINUTE });
-    // Peak 10 >= 2 x threshold 5: critical, sent at once despite the throttle.
+    feedFinding(c, spikeFinding({ revision: 2, severity: 'critical', updatedAt: iso(T0 + 5 * MINUTE) }), T0 + 5 * MINUTE);
+    // Critical: sent at once despite the throttle.
     expect(c.takeDeliveries().map((d) => [d.target, d.notification.action, d.notification.severity])).toEqual([
       ['all', 'update', 'critical'],
       ['crit', 'trigger', 'critical'],
     ]);
-    c.tick(T0 + 60 * MINUTE);
+    feedFinding(c, spikeFinding({ revision: 3, severity: 'critical', state: 'resolved', updatedAt: iso(T0 + 60 * MINUTE) }), T0 + 60 * MINUTE);
     expect(c.takeDeliveries().map((d) => [d.target, d.notification.action])).toEqual([
       ['all', 'resolve'],
       ['crit', 'resolve'],
@@ -176,15 +107,15 @@ describe('routing', () => {
 describe('restart', () => {
   it('restored state neither re-pages nor forgets to resolve; undelivered notifications come back', () => {
     const first = core();
-    issueMany(first, T0, 6);
+    feedFinding(first, spikeFinding(), T0);
     const [trigger] = first.takeDeliveries();
     expect(trigger?.notification.action).toBe('trigger');
-    first.noteApplied('calwatch.enriched', 0, '41');
+    first.noteApplied('calwatch.findings', 0, '41');
     const stored = persist(first, T0 + 10 * MINUTE);
 
     const second = core();
     for (const [key, value] of stored) expect(second.restoreRecord(key, value, T0 + 11 * MINUTE)).toEqual({ ok: true });
-    expect(second.appliedOffset('calwatch.enriched', 0)).toBe('41');
+    expect(second.appliedOffset('calwatch.findings', 0)).toBe('41');
     expect(second.openAlerts()).toHaveLength(1);
     // Not acknowledged before the restart: delivered again, same sequence number.
     expect(second.pendingDeliveries().map((d) => [d.target, d.notification.action, d.seq])).toEqual([['all', 'trigger', trigger!.seq]]);
@@ -192,10 +123,11 @@ describe('restart', () => {
     expect(second.pendingDeliveries()).toEqual([]);
 
     // The spike goes on after the restart: no second page.
-    expect(kinds(issueMany(second, T0 + 11 * MINUTE - 60_000, 3))).toEqual([]);
+    expect(kinds(feedFinding(second, spikeFinding({ revision: 2, updatedAt: iso(T0 + 12 * MINUTE) }), T0 + 12 * MINUTE))).toEqual([]);
     expect(second.takeDeliveries()).toEqual([]);
     // It ends: the resolve still comes.
-    expect(kinds(second.tick(T0 + 11 * MINUTE + 60 * MINUTE))).toEqual(['resolve:leak-rate-spike']);
+    const resolved = spikeFinding({ revision: 3, state: 'resolved', updatedAt: iso(T0 + 70 * MINUTE) });
+    expect(kinds(feedFinding(second, resolved, T0 + 70 * MINUTE))).toEqual(['resolve:leak-rate-spike']);
     expect(second.takeDeliveries().map((d) => d.notification.action)).toEqual(['resolve']);
   });
 
@@ -208,7 +140,8 @@ describe('restart', () => {
 
   it('forgets resolved alerts after the quiet period with a tombstone', () => {
     const c = core();
-    issueMany(c, T0, 6);
+    feedFinding(c, spikeFinding(), T0);
+    feedFinding(c, spikeFinding({ revision: 2, state: 'resolved', updatedAt: iso(T0 + 30 * MINUTE) }), T0 + 30 * MINUTE);
     c.tick(T0 + 40 * MINUTE);
     for (const d of c.takeDeliveries()) c.markDelivered(d.dedupKey, d.seq, d.target, T0 + 40 * MINUTE);
     const stored = persist(c, T0 + 40 * MINUTE);
@@ -216,6 +149,24 @@ describe('restart', () => {
     c.tick(T0 + 200 * MINUTE);
     persist(c, T0 + 200 * MINUTE, stored);
     expect([...stored.keys()].some((k) => k.startsWith('alert/'))).toBe(false);
+  });
+
+  it('drops what an older notifier kept for its own spike rule: interval counts and key pack inventories', () => {
+    const c = core();
+    const legacySeries = {
+      licenseServer: 'LS01',
+      product: 'Windows Server 2019',
+      buckets: [{ start: T0, issued: 40, consumed: 40, released: 0, alerting: true, offenders: {}, findings: {}, classes: {} }],
+      spike: { active: true, since: T0, belowCount: 0, lastClosedIdx: null },
+      revocation: null,
+    };
+    expect(c.restoreRecord('series/LS01/Windows Server 2019', legacySeries, T0)).toEqual({ ok: true });
+    expect(c.restoreRecord('keypacks/LS01', { '3': { product: 'Windows Server 2019', available: 5, total: 100, at: T0 } }, T0)).toEqual({ ok: true });
+    expect(c.restoreRecord('clock', { baseMs: T0 }, T0)).toEqual({ ok: true });
+    expect(kinds(c.tick(T0 + MINUTE))).toEqual([]);
+    const written = new Map(c.takeDirty(T0 + MINUTE).map((r) => [r.key, r.value]));
+    expect(written.get('keypacks/LS01')).toBeNull();
+    expect(written.get('series/LS01/Windows Server 2019')).toBeNull();
   });
 });
 
@@ -259,7 +210,7 @@ describe('pool exhaustion', () => {
   });
 
   it('has no rule of its own: key packs running low and pool events never page by themselves', () => {
-    const c = core(ruleSettings({ spike: { minCals: 1000 } }));
+    const c = core();
     feed(c, enriched(keyPack(T0, { available: 40, total: 200 })), T0);
     expect(kinds(issueMany(c, T0, 10))).toEqual([]);
     expect(kinds(feed(c, enriched(poolExhausted(T0 + 5 * MINUTE)), T0 + 5 * MINUTE))).toEqual([]);
@@ -281,6 +232,23 @@ describe('alerts of retired rules', () => {
     for (const [k, v] of stored) if (!k.startsWith('alert/')) restored.restoreRecord(k, v, T0);
     expect(restored.restoreRecord(key.replace(/alert\/.*/, `alert/${legacy.alert.dedupKey}`), legacy, T0).ok).toBe(true);
     expect(kinds(restored.decide(T0 + MINUTE))).toEqual(['resolve:pool-exhaustion']);
+  });
+});
+
+describe('alerts of retired rules: spikes', () => {
+  it('resolves, after a restore, an open alert of the notifier\'s former spike rule', () => {
+    const c = core();
+    c.applyFinding(finding(), T0);
+    c.decide(T0);
+    const stored = persist(c, T0);
+    const [, value] = [...stored].find(([k]) => k.startsWith('alert/'))!;
+    const legacy = JSON.parse(JSON.stringify(value)) as { alert: { dedupKey: string; rule: string } };
+    legacy.alert.dedupKey = 'calwatch/leak-rate-spike/LS01/Windows Server 2019';
+    legacy.alert.rule = 'leak-rate-spike';
+    const restored = core();
+    for (const [k, v] of stored) if (!k.startsWith('alert/')) restored.restoreRecord(k, v, T0);
+    expect(restored.restoreRecord(`alert/${legacy.alert.dedupKey}`, legacy, T0).ok).toBe(true);
+    expect(kinds(restored.decide(T0 + MINUTE))).toEqual(['resolve:leak-rate-spike']);
   });
 });
 

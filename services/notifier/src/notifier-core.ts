@@ -1,5 +1,6 @@
-import type { CanonicalEvent, EnrichedEvent, Finding, LicenseStatus } from '@calwatch/model';
+import type { EnrichedEvent, Finding } from '@calwatch/model';
 import { advanceAlert, applyCondition, isForgettable, type AlertRecord, type AlertTiming, type Condition, type Decision } from './alert-machine';
+import { type DigestSettings, type DigestState, buildDigest, closeDigest, digestDue, emptyDigest, noteForDigest } from './digest';
 import { EventClock } from './event-clock';
 import { evaluateFinding, findingDedupKey, isStaleFinding } from './finding-rule';
 import { buildLink, type LinkTemplates } from './links';
@@ -7,9 +8,8 @@ import type { Notification, NotificationAction } from './notification';
 import { evaluateRevocation, recordRevocationLimit } from './revocation-rule';
 import { routeMatches, type TargetRoute } from './routing';
 import type { RuleSettings } from './rule-settings';
-import { bucketIndex, createSeries, isSeriesEmpty, pruneSeries, recordMovement, type LicenseMovement, type SeriesState } from './series';
-import { bucketFor, evaluateSpike } from './spike-rule';
-import { STATE_KEYS, decodeStateValue, type KeyPackIndex, type StoredAlert } from './state-codec';
+import { createSeries, isSeriesEmpty, type SeriesState } from './series';
+import { STATE_KEYS, decodeStateValue, type StoredAlert } from './state-codec';
 
 /**
  * The notifier's whole decision logic, without I/O: inputs (findings, enriched events,
@@ -24,6 +24,10 @@ export interface NotifierCoreOptions {
   links: LinkTemplates;
   /** Inputs quiet this long let event time follow the wall clock. */
   idleAdvanceAfterMs: number;
+  /** The daily digest of low and info findings (null: none). */
+  digest?: DigestSettings | null;
+  /** Link of the digest (e.g. Kibana's findings view). */
+  digestLink?: string | null;
 }
 
 export interface Delivery {
@@ -44,12 +48,9 @@ export interface NotifierCore {
   restoreRecord(key: string, value: unknown, wallNowMs: number): { ok: true } | { ok: false; message: string };
   /** Folds a finding in; decided at the next `decide` (only its latest revision counts). */
   applyFinding(finding: Finding, wallNowMs: number): void;
-  /** Folds an enriched event into the counters; decided at the next `decide`. */
+  /** Folds an enriched event in (event 81 for the revocation-limit rule; every event moves the clock). */
   applyEnriched(enriched: EnrichedEvent, wallNowMs: number): void;
-  /**
-   * Evaluates what the inputs since the last call changed (once per batch, not per record:
-   * the rules look at whole intervals, so nothing is lost, and a batch costs one look).
-   */
+  /** Evaluates what the inputs since the last call changed (once per batch, not per record). */
   decide(wallNowMs: number): Decision[];
   /** Time passing without input: clears, throttled updates, quiet periods ending. */
   tick(wallNowMs: number): Decision[];
@@ -72,20 +73,21 @@ export interface NotifierCore {
 }
 
 /**
- * Alerts of rules the notifier no longer has: its own pool rule (keyed by server and product)
- * and pool-exhaustion findings paged as leak findings. Their conditions never come again, so
- * they are resolved once after a restore; the processor's finding pages under its own key.
+ * Alerts of rules the notifier no longer has: its own pool and spike rules (keyed by server
+ * and product) and pool-exhaustion findings paged as leak findings. Their conditions never
+ * come again, so they are resolved once after a restore; the processor's findings page under
+ * their own keys.
  */
 function isRetiredAlert(alert: AlertRecord): boolean {
   if (alert.status !== 'open') return false;
   if (alert.rule === 'pool-exhaustion') return !alert.dedupKey.startsWith('calwatch/pool-exhaustion/pool-exhaustion:');
+  if (alert.rule === 'leak-rate-spike') return !alert.dedupKey.startsWith('calwatch/leak-rate-spike/leak-rate-spike:');
   return alert.rule === 'high-severity-finding' && alert.details.metrics['kind'] === 'pool-exhaustion';
 }
 
 /** How often an idle notifier writes its advancing clock (see tick). */
 const IDLE_CLOCK_WRITE_INTERVAL_MS = 60_000;
 
-const PERMANENT: ReadonlySet<LicenseStatus> = new Set(['active', 'upgrade']);
 const UNKNOWN_PRODUCT = 'unknown product';
 
 export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
@@ -94,7 +96,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
   let clockWrittenAtWallMs = Number.NEGATIVE_INFINITY;
   const alerts = new Map<string, StoredAlert>();
   const series = new Map<string, SeriesState>();
-  const keyPacks = new Map<string, KeyPackIndex>();
   const offsets = new Map<string, string>();
   const dirty = new Set<string>();
   /** Series changed by inputs since the last decide. */
@@ -104,9 +105,9 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
   /** Latest revision per finding since the last decide. */
   const pendingFindings = new Map<string, Finding>();
   let newDeliveries: Delivery[] = [];
-  let lastRolloverIdx: number | null = null;
-  const retentionMs =
-    rules.spike.baselineIntervals * rules.spike.intervalMs + rules.spike.intervalMs;
+  const digestSettings = options.digest ?? null;
+  let digest: DigestState = emptyDigest();
+  const DIGEST_PREFIX = 'calwatch/digest/';
   const routeNames = new Set(routes.map((r) => r.name));
 
   function seriesFor(server: string, product: string): SeriesState {
@@ -119,10 +120,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     dirty.add(key);
     touched.add(key);
     return entry;
-  }
-
-  function productOf(server: string, keyPackId: number): string {
-    return keyPacks.get(server)?.[String(keyPackId)]?.product ?? `key pack ${keyPackId}`;
   }
 
   function notificationFor(action: NotificationAction, stored: StoredAlert, decision: Decision, seq: number): Notification {
@@ -204,87 +201,39 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     store(key, stored, now);
   }
 
-  function evaluateSeries(entry: SeriesState, now: number, wallNowMs: number, out: Decision[]): void {
-    for (const { condition, at } of evaluateSpike(entry, now, wallNowMs, rules)) apply(condition, at, out);
+  function evaluateSeries(key: string, entry: SeriesState, now: number, out: Decision[]): void {
     const revocation = evaluateRevocation(entry, now, rules);
     if (revocation !== null) {
       apply(revocation, now, out);
       if (!revocation.active) entry.revocation = null;
     }
-  }
-
-  /** When event time entered a new interval, every series closes its intervals and re-evaluates. */
-  function rollover(now: number, wallNowMs: number, out: Decision[], force: boolean): void {
-    const idx = bucketIndex(now, rules.spike.intervalMs);
-    if (!force && idx === lastRolloverIdx) return;
-    lastRolloverIdx = idx;
-    const currentStart = idx * rules.spike.intervalMs;
-    for (const [key, entry] of series) {
-      touched.delete(key);
-      const before = JSON.stringify(entry);
-      evaluateSeries(entry, now, wallNowMs, out);
-      pruneSeries(entry, currentStart, retentionMs);
-      if (isSeriesEmpty(entry)) {
-        series.delete(key);
-        dirty.add(key);
-      } else if (JSON.stringify(entry) !== before) dirty.add(key);
+    if (isSeriesEmpty(entry)) {
+      series.delete(key);
+      dirty.add(key);
     }
   }
 
-  function movementOf(event: CanonicalEvent): Omit<LicenseMovement, 'computer' | 'findingIds' | 'classification'> | null {
-    switch (event.type) {
-      case 'license.issued':
-        return { issued: 1, consumed: PERMANENT.has(event.license.status) ? 1 : 0, released: 0 };
-      case 'license.upgraded':
-        return { issued: 0, consumed: PERMANENT.has(event.license.status) && !PERMANENT.has(event.previousStatus) ? 1 : 0, released: 0 };
-      case 'license.revoked':
-        return { issued: 0, consumed: 0, released: PERMANENT.has(event.previousStatus) ? 1 : 0 };
-      case 'license.returned':
-        return { issued: 0, consumed: 0, released: PERMANENT.has(event.license.status) ? 1 : 0 };
-      default:
-        return null;
-    }
-  }
-
-  function applyEvent(enriched: EnrichedEvent, now: number, at: number): void {
+  function applyEvent(enriched: EnrichedEvent, at: number): void {
     const event = enriched.event;
-    const server = event.licenseServer;
-    switch (event.type) {
-      case 'keypack.inventory': {
-        const pack = event.keyPack;
-        const index = { ...(keyPacks.get(server) ?? {}) };
-        const previous = index[String(pack.keyPackId)];
-        if (previous !== undefined && previous.at > at) return;
-        const product = pack.productVersion.trim() || pack.typeAndModel.trim() || UNKNOWN_PRODUCT;
-        index[String(pack.keyPackId)] = { product, available: pack.availableLicenses, total: pack.totalLicenses, at };
-        keyPacks.set(server, index);
-        dirty.add(STATE_KEYS.keyPacks(server));
-        seriesFor(server, product);
-        return;
-      }
-      case 'service.event': {
-        const fact = event.event;
-        const product = fact.product?.trim() || UNKNOWN_PRODUCT;
-        if (fact.meaning === 'revocation-limit-reached') {
-          recordRevocationLimit(seriesFor(server, product), fact, at, rules);
-        }
-        return;
-      }
-      default: {
-        const movement = movementOf(event);
-        if (movement === null || !('license' in event)) return;
-        const entry = seriesFor(server, productOf(server, event.license.keyPackId));
-        const bucketStart = bucketIndex(at, rules.spike.intervalMs) * rules.spike.intervalMs;
-        // Older than anything the rules look at: it cannot change a decision.
-        if (bucketStart < bucketIndex(now, rules.spike.intervalMs) * rules.spike.intervalMs - retentionMs) return;
-        recordMovement(bucketFor(entry, at, rules), {
-          ...movement,
-          computer: event.license.computer.norm,
-          findingIds: enriched.context.findingIds,
-          classification: enriched.context.classification,
-        });
-      }
+    // Only event 81 is the notifier's own (forwarded as the server reports it); every other
+    // decision is a finding of the processor's.
+    if (event.type !== 'service.event' || event.event.meaning !== 'revocation-limit-reached') return;
+    const fact = event.event;
+    recordRevocationLimit(seriesFor(event.licenseServer, fact.product?.trim() || UNKNOWN_PRODUCT), fact, at, rules);
+  }
+
+  /** On the wall clock (see digest.ts): once per day at the digest hour, to the digest targets. */
+  function sendDigestIfDue(wallNowMs: number): void {
+    if (digestSettings === null) return;
+    const due = digestDue(digest, wallNowMs, digestSettings.hourUtc);
+    if (due === 'not-due') return;
+    const targets = digestSettings.targets.filter((t) => routeNames.has(t));
+    const notification = due === 'due' && targets.length > 0 ? buildDigest(digest, wallNowMs, digestSettings, options.digestLink ?? null) : null;
+    closeDigest(digest, wallNowMs, digestSettings.hourUtc, notification, targets);
+    if (notification !== null) {
+      for (const target of targets) newDeliveries.push({ dedupKey: notification.dedupKey, seq: notification.seq, target, notification });
     }
+    dirty.add(STATE_KEYS.digest);
   }
 
   function forget(now: number): void {
@@ -296,15 +245,14 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     }
   }
 
-  /** Rollover (all series when an interval closed), touched series, then findings. */
-  function decideAt(wallNowMs: number, force: boolean): Decision[] {
+  /** Touched series (every series when time passed), retired alerts, then findings. */
+  function decideAt(wallNowMs: number, all: boolean): Decision[] {
     const out: Decision[] = [];
     const now = clock.now(wallNowMs);
     if (now === null) return out;
-    rollover(now, wallNowMs, out, force);
-    for (const key of touched) {
+    for (const key of all ? [...series.keys()] : [...touched]) {
       const entry = series.get(key);
-      if (entry !== undefined) evaluateSeries(entry, now, wallNowMs, out);
+      if (entry !== undefined) evaluateSeries(key, entry, now, out);
     }
     touched.clear();
     for (const key of retired) {
@@ -313,6 +261,7 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     }
     retired.clear();
     for (const finding of pendingFindings.values()) {
+      if (digestSettings !== null && noteForDigest(digest, finding)) dirty.add(STATE_KEYS.digest);
       const existing = alerts.get(STATE_KEYS.alert(findingDedupKey(finding)));
       const condition = evaluateFinding(finding, rules, existing?.alert.status === 'open');
       if (!isStaleFinding(existing?.alert, finding)) apply(condition, now, out);
@@ -326,7 +275,6 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
       if (value === null) {
         alerts.delete(key);
         series.delete(key);
-        if (key.startsWith('keypacks/')) keyPacks.delete(key.slice('keypacks/'.length));
         if (key.startsWith('offset/')) offsets.delete(key);
         return { ok: true };
       }
@@ -346,10 +294,15 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
           series.set(key, entry.value);
           break;
         case 'keypacks':
-          keyPacks.set(entry.server, entry.value);
+          // Older notifiers kept key pack inventories to count CALs per product: delete them.
+          dirty.add(key);
           break;
         case 'clock':
           clock.restore(entry.value, wallNowMs);
+          break;
+        case 'digest':
+          digest = entry.value;
+          digest.outbox = digest.outbox.filter((o) => digestSettings?.targets.includes(o.target) === true && routeNames.has(o.target));
           break;
         case 'offset':
           offsets.set(key, entry.value.offset);
@@ -367,9 +320,9 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
 
     applyEnriched(enriched, wallNowMs) {
       const at = Date.parse(enriched.event.eventTime);
-      const now = clock.observe(at, wallNowMs);
+      clock.observe(at, wallNowMs);
       dirty.add(STATE_KEYS.clock);
-      applyEvent(enriched, now, Math.min(at, wallNowMs));
+      applyEvent(enriched, Math.min(at, wallNowMs));
     },
 
     decide(wallNowMs) {
@@ -377,6 +330,7 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
     },
 
     tick(wallNowMs) {
+      sendDigestIfDue(wallNowMs);
       const out = decideAt(wallNowMs, true);
       const now = clock.now(wallNowMs);
       if (now === null) return out;
@@ -419,10 +373,19 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
           pending.push({ dedupKey: o.notification.dedupKey, seq: o.notification.seq, target: o.target, notification: o.notification });
         }
       }
+      for (const o of digest.outbox) pending.push({ dedupKey: o.notification.dedupKey, seq: o.notification.seq, target: o.target, notification: o.notification });
       return pending.sort((a, b) => a.notification.at.localeCompare(b.notification.at) || a.seq - b.seq);
     },
 
     markDelivered(dedupKey, seq, target, wallNowMs) {
+      if (dedupKey.startsWith(DIGEST_PREFIX)) {
+        const outbox = digest.outbox.filter((o) => !(o.target === target && o.notification.seq === seq));
+        if (outbox.length !== digest.outbox.length) {
+          digest.outbox = outbox;
+          dirty.add(STATE_KEYS.digest);
+        }
+        return;
+      }
       const key = STATE_KEYS.alert(dedupKey);
       const stored = alerts.get(key);
       if (stored === undefined) return;
@@ -440,9 +403,9 @@ export function createNotifierCore(options: NotifierCoreOptions): NotifierCore {
           value = clock.snapshot(wallNowMs);
           clockWrittenAtWallMs = wallNowMs;
         }
+        else if (key === STATE_KEYS.digest) value = digest;
         else if (key.startsWith('alert/')) value = alerts.get(key) ?? null;
         else if (key.startsWith('series/')) value = series.get(key) ?? null;
-        else if (key.startsWith('keypacks/')) value = keyPacks.get(key.slice('keypacks/'.length)) ?? null;
         else if (key.startsWith('offset/')) {
           const offset = offsets.get(key);
           value = offset === undefined ? null : { offset };

@@ -53,6 +53,8 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     routes: config.targets.map(toRoute),
     links: config.links,
     idleAdvanceAfterMs: config.idleAdvanceAfterMs,
+    digest: config.digest,
+    digestLink: config.digestLink,
   });
   const post = options.post ?? createFetchPost();
   const senders = new Map<string, TargetSender>(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertRecord } from './alert-machine';
+import { DigestState } from './digest';
 import { Notification } from './notification';
 import { SeriesState } from './series';
 
@@ -10,6 +11,7 @@ import { SeriesState } from './series';
  *   series/<server>/<product>   rate buckets, pool and revocation memory
  *   keypacks/<server>           last key-pack inventory per key pack
  *   clock                       event time reached
+ *   digest                      the daily digest: when it was last sent, what it will list, its outbox
  *   offset/<topic>/<partition>  last input offset folded into this state
  */
 
@@ -47,6 +49,7 @@ export const STATE_KEYS = {
   series: (server: string, product: string) => `series/${server}/${product}`,
   keyPacks: (server: string) => `keypacks/${server}`,
   clock: 'clock',
+  digest: 'digest',
   offset: (topic: string, partition: number) => `offset/${topic}/${partition}`,
 } as const;
 
@@ -55,6 +58,7 @@ export type StateValue =
   | { kind: 'series'; value: SeriesState }
   | { kind: 'keypacks'; server: string; value: KeyPackIndex }
   | { kind: 'clock'; value: z.infer<typeof ClockState> }
+  | { kind: 'digest'; value: DigestState }
   | { kind: 'offset'; topic: string; partition: number; value: z.infer<typeof AppliedOffset> };
 
 export type DecodeResult = { ok: true; entry: StateValue } | { ok: false; message: string };
@@ -80,6 +84,10 @@ export function decodeStateValue(key: string, json: unknown): DecodeResult {
     }
     case 'clock': {
       const parsed = ClockState.safeParse(json);
+      return parsed.success ? { ok: true, entry: { kind, value: parsed.data } } : fail(parsed.error);
+    }
+    case 'digest': {
+      const parsed = DigestState.safeParse(json);
       return parsed.success ? { ok: true, entry: { kind, value: parsed.data } } : fail(parsed.error);
     }
     case 'offset': {

@@ -1,7 +1,7 @@
 import type { TargetConfig } from './config';
 import type { HttpRequestSpec } from './http-client';
 import type { Notification } from './notification';
-import { buildPagerDutyEvent } from './payloads/pagerduty';
+import { buildPagerDutyEvent, pagerDutyChangeUrl } from './payloads/pagerduty';
 import { buildSlackMessage } from './payloads/slack';
 import { buildTeamsMessage } from './payloads/teams';
 import { buildWebhookBody, signWebhookBody } from './payloads/webhook';
@@ -14,7 +14,11 @@ export function buildTargetRequest(target: TargetConfig, n: Notification, nowMs:
     case 'teams':
       return { url: target.url, headers: {}, body: JSON.stringify(buildTeamsMessage(n)) };
     case 'pagerduty':
-      return { url: target.url, headers: {}, body: JSON.stringify(buildPagerDutyEvent(n, target.routingKey)) };
+      return {
+        url: n.action === 'digest' ? pagerDutyChangeUrl(target.url) : target.url,
+        headers: {},
+        body: JSON.stringify(buildPagerDutyEvent(n, target.routingKey)),
+      };
     case 'webhook': {
       const body = JSON.stringify(buildWebhookBody(n));
       const headers: Record<string, string> = { ...target.headers, 'x-calwatch-delivery': encodeURIComponent(`${n.dedupKey}#${n.seq}`) };

@@ -10,17 +10,15 @@ export const T0 = Date.parse('2024-06-12T09:00:00.000Z');
 
 export interface RulePatch {
   enabled?: RuleName[];
-  spike?: Partial<RuleSettings['spike']>;
   finding?: Partial<RuleSettings['finding']>;
   revocation?: Partial<RuleSettings['revocation']>;
   topOffenders?: number;
 }
 
-/** Small numbers so a test reads: 10-minute intervals, 6 of baseline, at least 5 CALs. */
+/** Every rule on, findings from high, a revocation alert clears after an hour. */
 export function ruleSettings(patch: RulePatch = {}): RuleSettings {
   return {
     enabled: new Set(patch.enabled ?? RULE_NAMES),
-    spike: { intervalMs: 10 * MINUTE, baselineIntervals: 6, factor: 3, minCals: 5, clearIntervals: 1, severity: 'high', criticalFactor: 3, maxEventAgeMs: 24 * 60 * MINUTE, ...patch.spike },
     finding: { minSeverity: 'high', ...patch.finding },
     revocation: { clearAfterMs: 60 * MINUTE, ...patch.revocation },
     topOffenders: patch.topOffenders ?? 3,
@@ -147,4 +145,23 @@ export function finding(overrides: Partial<Finding> = {}): Finding {
     remediation: 'Regenerate the HardwareID on the clones.',
     ...overrides,
   };
+}
+
+/** The processor's leak-rate-spike finding for LS01 / Windows Server 2019: no CALs of its own to reclaim. */
+export function spikeFinding(overrides: Partial<Finding> = {}): Finding {
+  return finding({
+    id: 'leak-rate-spike:ls01-2019',
+    kind: 'leak-rate-spike',
+    hwidCount: 0,
+    hwids: [],
+    computerCount: 0,
+    computers: [],
+    licenseCount: 0,
+    licenseIds: [],
+    leakedCals: 0,
+    reclaimableLicenseIds: [],
+    summary: '64 new Windows Server 2019 per-device CALs on LS01 since 2024-06-12: 64 on 2024-06-12 against a median of 3 per day',
+    remediation: 'Find what took the CALs on LS01.',
+    ...overrides,
+  });
 }

@@ -10,6 +10,7 @@ export const FindingKind = z.enum([
   'duplicate-name',
   'corrupted-store',
   'pool-exhaustion',
+  'leak-rate-spike',
 ]);
 export type FindingKind = z.infer<typeof FindingKind>;
 

@@ -28,6 +28,7 @@ const KIND_LABELS: Record<string, string> = {
   'duplicate-name': 'Duplicate name (two machines, one name)',
   'corrupted-store': 'Corrupted client store (several HWIDs)',
   'pool-exhaustion': 'Pool exhaustion',
+  'leak-rate-spike': 'Leak-rate spike (a day took many times the usual CALs)',
 };
 const SNAPSHOT_TIME_FROM: Record<string, string> = {
   option: 'given with --snapshot-time',

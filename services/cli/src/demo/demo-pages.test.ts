@@ -31,8 +31,6 @@ function runDemo(): Run {
   const detection = parseCoreConfig({});
   const notifier = loadNotifierConfig({
     NOTIFIER_TARGETS: JSON.stringify([{ name: 'demo', type: 'webhook', url: 'http://127.0.0.1:9/calwatch', minSeverity: 'info' }]),
-    // As the demo runs it: the simulated window ends now and still counts as current.
-    NOTIFIER_MAX_EVENT_AGE_MS: String((DEMO.days + 2) * DAY_MS),
   });
   const core = createNotifierCore({
     rules: notifier.rules,

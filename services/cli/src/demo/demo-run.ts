@@ -213,8 +213,6 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
           NOTIFIER_TARGETS: JSON.stringify([{ name: 'demo', type: 'webhook', url: receiverRef.url, minSeverity: 'info' }]),
           NOTIFIER_GROUP_ID: `${groupPrefix}-notifier`,
           NOTIFIER_FROM_BEGINNING: 'true',
-          // The simulated window ends now; its start must still count as current to page.
-          NOTIFIER_MAX_EVENT_AGE_MS: String((options.days + 2) * DAY_MS),
           NOTIFIER_TICK_INTERVAL_MS: '1000',
           NOTIFIER_RETRY_MAX_DELAY_MS: '5000',
         }),

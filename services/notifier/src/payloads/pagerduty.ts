@@ -40,7 +40,19 @@ export interface PagerDutyResolveEvent {
   dedup_key: string;
 }
 
-export type PagerDutyEvent = PagerDutyTriggerEvent | PagerDutyResolveEvent;
+/** A change event (Events API v2, /v2/change/enqueue): shown on the service, pages no one. */
+export interface PagerDutyChangeEvent {
+  routing_key: string;
+  payload: { summary: string; timestamp: string; source: string; custom_details: Record<string, unknown> };
+  links: Array<{ href: string; text: string }>;
+}
+
+export type PagerDutyEvent = PagerDutyTriggerEvent | PagerDutyResolveEvent | PagerDutyChangeEvent;
+
+/** The change-events endpoint beside the configured enqueue URL. */
+export function pagerDutyChangeUrl(enqueueUrl: string): string {
+  return enqueueUrl.replace(/\/enqueue\/?$/, '/change/enqueue');
+}
 
 /**
  * Trigger, update (a trigger on the same dedup_key adds to the open alert) or resolve.
@@ -49,6 +61,18 @@ export type PagerDutyEvent = PagerDutyTriggerEvent | PagerDutyResolveEvent;
 export function buildPagerDutyEvent(n: Notification, routingKey: string): PagerDutyEvent {
   const dedupKey = n.dedupKey.slice(0, PAGERDUTY_LIMITS.dedupKey);
   if (n.action === 'resolve') return { routing_key: routingKey, event_action: 'resolve', dedup_key: dedupKey };
+  if (n.action === 'digest') {
+    return {
+      routing_key: routingKey,
+      payload: {
+        summary: truncate(n.title, PAGERDUTY_LIMITS.summary),
+        timestamp: n.at,
+        source: 'calwatch',
+        custom_details: { ...n.metrics, findings: n.summary.split('\n') },
+      },
+      links: n.link === null ? [] : [{ href: n.link, text: 'Findings in Kibana' }],
+    };
+  }
   const event: PagerDutyTriggerEvent = {
     routing_key: routingKey,
     event_action: 'trigger',

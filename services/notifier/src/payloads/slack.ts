@@ -9,6 +9,7 @@ const EMOJI: Record<Notification['action'], string> = {
   update: ':warning:',
   resolve: ':white_check_mark:',
   test: ':test_tube:',
+  digest: ':newspaper:',
 };
 
 /** Slack treats &, < and > as markup (`<!channel>` would ping everyone): content is escaped. */

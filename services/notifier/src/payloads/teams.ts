@@ -33,6 +33,7 @@ const COLOR: Record<Notification['action'], 'Attention' | 'Warning' | 'Good' | '
   update: 'Warning',
   resolve: 'Good',
   test: 'Accent',
+  digest: 'Accent',
 };
 
 /** Card text is Markdown: characters that would format are escaped. */

@@ -12,6 +12,7 @@ export const ACTION_LABEL: Readonly<Record<NotificationAction, string>> = {
   update: 'UPDATE',
   resolve: 'RESOLVED',
   test: 'TEST',
+  digest: 'DIGEST',
 };
 
 export const SEVERITY_LABEL: Readonly<Record<Severity, string>> = {

@@ -8,6 +8,7 @@ import { isPermanent } from './license-record';
 import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
 import { KeyPackState, type PoolInventory, ProductState, addToDay, emptyProduct, inventoryOf, pruneDays } from './pool';
 import { type PoolExhaustionView, assessPool, derivePoolExhaustion, resolvePoolExhaustion } from './rules/pool-exhaustion';
+import { type LeakRateSpikeView, deriveLeakRateSpike, resolveLeakRateSpike, spikeClearsAt } from './rules/leak-rate-spike';
 import { isPerDevicePool, productKeyOf } from './products';
 import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './rules/revoke-plan';
 import { buildEnrichedContext } from './enriched-context';
@@ -48,6 +49,8 @@ export const ByServerState = z.object({
   revisions: z.record(z.string(), z.object({ revision: z.number().int(), resolvedAt: z.number().nullable() })),
   /** Pool-exhaustion findings, one per product. */
   poolTracks: z.record(z.string(), FindingTrack),
+  /** Leak-rate-spike findings, one per product (absent in state from before the rule: none). */
+  spikeTracks: z.record(z.string(), FindingTrack).default({}),
   /** The open plans went out as revocation records; absent in state from before that topic existed. */
   revocationsOut: z.literal(true).optional(),
   /** Event time of the last housekeeping pass (expired quota, old revisions, old rates). */
@@ -225,8 +228,8 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     return buildPublishedFinding({
       draft,
       productVersion:
-        draft.kind === 'pool-exhaustion'
-          ? (state.products[poolProductOf(state, draft.id)]?.display ?? null)
+        draft.kind === 'pool-exhaustion' || draft.kind === 'leak-rate-spike'
+          ? (state.products[trackProductOf(state, draft)]?.display ?? null)
           : displayOf(state, draft.keyPackIds),
       reclaimable: open ? draft.candidates.map((c) => c.licenseId) : [],
       batches: open ? batches : [],
@@ -263,8 +266,10 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     for (const r of revocations) outputs.push({ topic: 'revocations', key: buildRevocationKey(r.licenseServer, r.licenseId), message: r });
   }
 
-  function poolProductOf(state: ByServerState, id: string): string {
-    for (const [p, track] of Object.entries(state.poolTracks)) if (track.id === id) return p;
+  /** The product of a per-product finding (pool exhaustion, leak-rate spike). */
+  function trackProductOf(state: ByServerState, draft: FindingDraft): string {
+    const tracks = draft.kind === 'leak-rate-spike' ? state.spikeTracks : state.poolTracks;
+    for (const [p, track] of Object.entries(tracks)) if (track.id === draft.id) return p;
     return 'unknown';
   }
 
@@ -436,6 +441,54 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     }
   }
 
+  // ---- leak-rate spikes ----
+
+  function spikeViewOf(state: ByServerState, p: string, productState: ProductState): LeakRateSpikeView {
+    return {
+      server: state.server,
+      display: productState.display,
+      issues: productState.permanentIssues,
+      observedSinceDay: productState.issuesSinceDay ?? null,
+      clock: state.clock,
+    };
+  }
+
+  function refreshSpikes(state: ByServerState, outputs: StageOutput[], only?: string, flush = false): void {
+    const products = only !== undefined ? [only] : Object.keys(state.products).sort();
+    for (const p of products) {
+      const productState = state.products[p];
+      if (productState === undefined) continue;
+      const view = spikeViewOf(state, p, productState);
+      const derived = deriveLeakRateSpike(view, config);
+      const track = state.spikeTracks[p];
+      if (track === undefined && derived === null) continue;
+      if (track !== undefined && track.state !== 'open' && derived === null) continue;
+      const id = track?.id ?? buildFindingId('leak-rate-spike', state.server, p);
+      const result = advanceTrack({
+        track,
+        id,
+        kind: 'leak-rate-spike',
+        licenseServer: state.server,
+        derived,
+        evidence: [],
+        at: state.clock,
+        timelineMax: config.state.timelineMax,
+        refreshMs,
+        severityHoldMs,
+        flush,
+        resolution: () => resolveLeakRateSpike(view, config),
+      });
+      if (result.track !== undefined) state.spikeTracks = { ...state.spikeTracks, [p]: result.track };
+      const draft = result.draft;
+      if (draft === null) continue;
+      // The product's key packs name it in the finding; a spike holds no CALs to plan.
+      const named: FindingDraft = { ...draft, keyPackIds: poolOf(state, p).keyPackIds };
+      publish(state, id, assemble(state, named, []), outputs);
+      if (draft.state === 'resolved') delete state.open[id];
+      else state.open[id] = { draft: named, batches: [] };
+    }
+  }
+
   function reclaimableFor(state: ByServerState, product: string): { cals: number; findings: number } {
     const ids = new Set<number>();
     let findings = 0;
@@ -457,7 +510,11 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       (fact.eventType === 'license.issued' && isPermanent(fact.status)) ||
       (fact.eventType === 'license.upgraded' && isPermanent(fact.status) && (fact.previousStatus === null || !isPermanent(fact.previousStatus)));
     const evidence: Evidence[] = [];
-    if (becamePermanent) addToDay(productState.permanentIssues, fact.at);
+    if (becamePermanent) {
+      addToDay(productState.permanentIssues, fact.at);
+      const day = Math.floor(fact.at / DAY_MS);
+      if (productState.issuesSinceDay === undefined || day < productState.issuesSinceDay) productState.issuesSinceDay = day;
+    }
     if (fact.eventType === 'license.issued' && fact.status === 'temporary') {
       const assessment = assessPool(productState, inventoryFor(state, p), state.clock, config);
       if (assessment.empty) {
@@ -475,6 +532,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     }
     if (quotaChanged) requestPlan(state, outputs, null);
     else if (becamePermanent || evidence.length > 0 || state.poolTracks[p]?.state === 'open') refreshPools(state, outputs, evidence, p);
+    if (becamePermanent || state.spikeTracks[p]?.state === 'open') refreshSpikes(state, outputs, p);
   }
 
   function onKeyPack(state: ByServerState, event: KeyPackInventoryEvent, outputs: StageOutput[]): void {
@@ -577,8 +635,10 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       if (r.resolvedAt !== null && state.clock - r.resolvedAt > revisionRetentionMs && state.open[id] === undefined) delete state.revisions[id];
     }
     const horizon = state.clock - daysToMs(Math.max(config.pool.rateWindowDays, config.pool.temporaryWindowDays));
+    // A spike's baseline reaches further back than the pool's rate window.
+    const issueHorizon = Math.min(horizon, state.clock - daysToMs(config.spike.baselineDays + config.spike.clearDays + 1));
     for (const ps of Object.values(state.products)) {
-      pruneDays(ps.permanentIssues, horizon);
+      pruneDays(ps.permanentIssues, issueHorizon);
       pruneDays(ps.temporariesWhileEmpty, horizon);
     }
   }
@@ -608,6 +668,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         open: {},
         revisions: {},
         poolTracks: {},
+        spikeTracks: {},
         prunedAt: at,
         plan: { at: null, dirty: false, freeNow: {}, claims: {} },
       };
@@ -623,6 +684,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
             replan(state, outputs, null);
           }
           refreshPools(state, outputs, [], undefined, message.flush === true);
+          refreshSpikes(state, outputs, undefined, message.flush === true);
           break;
         case 'license-fact':
           onLicenseFact(state, message, outputs);
@@ -650,6 +712,15 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
         if (productState === undefined) continue;
         const assessment = assessPool(productState, inventoryFor(state, p), state.clock, config);
         if (assessment.expiresAt !== null && (due === null || assessment.expiresAt < due)) due = assessment.expiresAt;
+        const holdEnd = holdEndsAt(track, severityHoldMs);
+        if (holdEnd !== null && holdEnd > state.clock && (due === null || holdEnd < due)) due = holdEnd;
+      }
+      for (const [p, track] of Object.entries(state.spikeTracks)) {
+        if (track.state !== 'open') continue;
+        const productState = state.products[p];
+        if (productState === undefined) continue;
+        const clearsAt = spikeClearsAt(spikeViewOf(state, p, productState), config);
+        if (clearsAt !== null && clearsAt > state.clock && (due === null || clearsAt < due)) due = clearsAt;
         const holdEnd = holdEndsAt(track, severityHoldMs);
         if (holdEnd !== null && holdEnd > state.clock && (due === null || holdEnd < due)) due = holdEnd;
       }

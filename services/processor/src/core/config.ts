@@ -72,6 +72,20 @@ export const CoreConfig = z.object({
       temporaryWindowDays: days(7),
     })
     .prefault({}),
+  spike: z
+    .object({
+      /** Days before a day whose median permanent issuance is its baseline; a server seen for less is never spiking. */
+      baselineDays: z.number().int().min(3).default(7),
+      /** A day spikes when its new permanent CALs reach this multiple of the baseline ... */
+      factor: z.number().gt(1).default(3),
+      /** ... and at least this many, so a quiet server does not spike on two CALs. */
+      minCals: count(10),
+      /** A spike whose peak day reaches this multiple of its threshold is critical (else high). */
+      criticalFactor: z.number().gt(1).default(3),
+      /** Whole days under the threshold after the last spike day before the finding resolves. */
+      clearDays: z.number().int().nonnegative().default(1),
+    })
+    .prefault({}),
   severity: z
     .object({
       mediumLeaked: count(3),

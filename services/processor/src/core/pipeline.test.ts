@@ -439,6 +439,48 @@ describe('determinism', () => {
   });
 });
 
+describe('leak-rate spike', () => {
+  const { kit, events } = scenarios.issuanceSpike();
+
+  it('opens on the day that takes many times the week before, not on the first load, and resolves a whole quiet day later', () => {
+    const { updates, findings } = replay(events, kit.at(16));
+    const spikes = updates.filter((u) => u.kind === 'leak-rate-spike');
+    // Day 10: the median of days 3..9 is 2, the threshold max(10, 3 x 2) = 10, reached by the 8th extra CAL.
+    expect(spikes.map((u) => [u.state, u.severity, u.updatedAt])).toEqual([
+      ['open', 'high', kit.at(10.5 + 0.07)],
+      ['resolved', 'high', kit.at(12)],
+    ]);
+    const [opened] = spikes;
+    expect(opened!.licenseServer).toBe('LS-SPIKE');
+    expect(opened!.productVersion).toBe('Windows Server 2019');
+    expect(opened!.leakedCals).toBe(0);
+    expect(opened!.firstSeen).toBe(kit.at(10));
+    expect(opened!.summary).toContain('against a median of 2 per day');
+    expect(findings.filter((f) => f.kind === 'leak-rate-spike' && f.state === 'open')).toEqual([]);
+  });
+
+  it('is open with its final count while the spike day lasts, critical when the day reaches 3 x the threshold', () => {
+    const untilNight = events.filter((e) => e.eventTime <= kit.at(10.9));
+    const open = replay(untilNight, kit.at(10.9)).findings.find((f) => f.kind === 'leak-rate-spike');
+    expect(open?.state).toBe('open');
+    expect(open?.summary).toContain('26 on 2024-01-11');
+    const critical = replay(untilNight, kit.at(10.9), { spike: { minCals: 5, factor: 2 } }).findings.find((f) => f.kind === 'leak-rate-spike');
+    // Threshold max(5, 2 x 2) = 5; 26 >= 3 x 5.
+    expect(critical?.severity).toBe('critical');
+  });
+
+  it('severity rises at once and does not fall before the resolve; the pool is not involved', () => {
+    const { updates } = replay(events, kit.at(16), { spike: { minCals: 5, factor: 2 }, severity: { holdDays: 3 } });
+    const spikes = updates.filter((u) => u.kind === 'leak-rate-spike');
+    expect(spikes.map((u) => [u.state, u.severity])).toEqual([
+      ['open', 'high'],
+      ['open', 'critical'],
+      ['resolved', 'critical'],
+    ]);
+    expect(updates.some((u) => u.kind === 'pool-exhaustion')).toBe(false);
+  });
+});
+
 describe('state round trip', () => {
   it('a pipeline restored from its JSON snapshot continues exactly like the uninterrupted one', () => {
     const events = [
@@ -448,6 +490,7 @@ describe('state round trip', () => {
       ...scenarios.cappedRevocations().events,
       ...scenarios.corruptedStore().events,
       ...scenarios.duplicateName().events,
+      ...scenarios.issuanceSpike().events,
     ].sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
     const asOf = '2024-04-01T00:00:00.000Z';
     const uninterrupted = replay(events, asOf);

@@ -358,7 +358,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
       };
       for (const [key, at] of due(states['by-hwid'], (s) => open(s.tracks))) tick('by-hwid', key, at);
       for (const [key, at] of due(states['by-computer'], (s) => open(s.tracks))) tick('by-computer', key, at);
-      for (const [key, at] of due(states['by-server'], (s) => open(s.poolTracks) || s.plan.dirty)) tick('by-server', key, at);
+      for (const [key, at] of due(states['by-server'], (s) => open(s.poolTracks) || open(s.spikeTracks) || s.plan.dirty)) tick('by-server', key, at);
     },
 
     findings() {

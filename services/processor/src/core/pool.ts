@@ -31,6 +31,11 @@ export const ProductState = z.object({
   permanentIssues: z.array(z.tuple([z.number().int(), z.number().int().positive()])),
   /** Temporary CALs handed out while the pool was empty, per UTC day. */
   temporariesWhileEmpty: z.array(z.tuple([z.number().int(), z.number().int().positive()])),
+  /**
+   * The first UTC day a permanent issuance of the product was seen: a leak-rate spike needs
+   * a fully observed baseline. Added later: absent in older state, set by the next issuance.
+   */
+  issuesSinceDay: z.number().int().optional(),
 });
 export type ProductState = z.infer<typeof ProductState>;
 

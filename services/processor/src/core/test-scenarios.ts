@@ -125,3 +125,24 @@ export function corruptedStore(server = 'LS-STORE'): Scenario {
   ];
   return { kit, events };
 }
+
+/**
+ * A server that takes two CALs a day, a first load of 30 on day 0 (history, never a spike),
+ * then 24 on day 10 (a new leak rolling out): one leak-rate spike, resolved once day 11
+ * passed under the threshold.
+ */
+export function issuanceSpike(server = 'LS-SPIKE'): Scenario {
+  const kit = createTimelineKit({ server });
+  const events = [kit.keyPack({ day: 0, keyPackId: 1, total: 1000, available: 900 })];
+  let id = 5000;
+  const issue = (day: number) => {
+    id++;
+    events.push(kit.issue(id, { hwid: `e${id.toString(16)}`, computer: `PC-${id}`, day }));
+  };
+  for (let i = 0; i < 30; i++) issue(0.01 * i);
+  for (let d = 1; d <= 14; d++) {
+    for (let i = 0; i < 2; i++) issue(d + 0.1 + 0.3 * i);
+    if (d === 10) for (let i = 0; i < 24; i++) issue(d + 0.5 + 0.01 * i);
+  }
+  return { kit, events };
+}

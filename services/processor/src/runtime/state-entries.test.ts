@@ -58,6 +58,7 @@ describe('state entries in the changelog', () => {
       ...scenarios.exhaustedPool().events,
       ...scenarios.cappedRevocations().events,
       ...scenarios.corruptedStore().events,
+      ...scenarios.issuanceSpike().events,
       // Grows past what a head holds inline (split into parts), then expires back to nothing.
       ...pingPong(40),
     ];

@@ -53,7 +53,7 @@ const LAYOUTS: Readonly<Record<StageName, StageLayout>> = {
   },
   'by-server': {
     code: 's',
-    // Replaces its open findings, revisions, revoked CALs, key packs and pool tracks; only a
+    // Replaces its open findings, revisions, revoked CALs, key packs pool and spike tracks; only a
     // product's counters change in place, so those parts are always serialised and compared.
     copyOnWrite: true,
     decode: decodeByServerState,
@@ -64,6 +64,7 @@ const LAYOUTS: Readonly<Record<StageName, StageLayout>> = {
       { code: 'o', path: ['open'], kind: 'map' },
       { code: 'v', path: ['revisions'], kind: 'map' },
       { code: 'f', path: ['poolTracks'], kind: 'map' },
+      { code: 'x', path: ['spikeTracks'], kind: 'map' },
       { code: 'c', path: ['plan', 'claims'], kind: 'map' },
     ],
   },

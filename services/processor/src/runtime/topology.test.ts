@@ -22,6 +22,7 @@ function allScenarios(): CanonicalEvent[] {
       scenarios.cappedRevocations(),
       scenarios.healthyFleet(),
       scenarios.corruptedStore(),
+      scenarios.issuanceSpike(),
     ].flatMap((s) => s.events),
   );
 }

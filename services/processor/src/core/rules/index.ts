@@ -12,6 +12,7 @@
  * | rebuilt-device  | by-computer | RebuiltDeviceView    |
  * | duplicate-name  | by-computer | DuplicateNameView    |
  * | pool-exhaustion | by-server   | PoolExhaustionView   |
+ * | leak-rate-spike | by-server   | LeakRateSpikeView    |
  * | revoke plan     | by-server   | PlanInput            |
  *
  * Which name rule wins when several hold, and the tracks, timelines and publication,
@@ -32,6 +33,16 @@ export {
   lowThreshold,
   resolvePoolExhaustion,
 } from './pool-exhaustion';
+export {
+  type LeakRateSpikeConfig,
+  type LeakRateSpikeView,
+  type SpikeDay,
+  deriveLeakRateSpike,
+  measureDay,
+  resolveLeakRateSpike,
+  spikeClearsAt,
+  spikeDays,
+} from './leak-rate-spike';
 export {
   type PlanBatch,
   type PlanCandidate,
