@@ -15,13 +15,14 @@ import { createKafkaClient, type KafkaClient } from '@calwatch/kafka';
 import { createSilentLogger, toKafkaConnection } from '@calwatch/runtime';
 import { parseMix, simulateFleet } from '@calwatch/simulator';
 import { createCollectorService, loadCollectorConfig, type CollectorService } from '@calwatch/collector';
-import { parseCoreConfig } from '@calwatch/processor';
 import { buildIndexNames } from '@calwatch/indexer';
-import { COMMANDS, createPipelineServices, type CommandIo, type PipelineServices } from '@calwatch/cli';
+import { COMMANDS, type CommandIo, type PipelineServices } from '@calwatch/cli';
+import { startTestPipeline } from './pipeline-services';
 import { httpRequest, probeElasticsearch, probeKafka } from '@calwatch/stack';
 import { freePort } from '../harness/free-port';
 import { uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
+import { waitFor } from '../harness/wait-for';
 
 const TOKEN = 'stack-tls-token-0123456789abcdef';
 const DAY_MS = 86_400_000;
@@ -153,17 +154,7 @@ describe('calwatch stack up --tls', () => {
     const port = collector.address()!.port;
     await expect(fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
 
-    pipeline = createPipelineServices({
-      env: { ...env, PROCESSOR_IDLE_AFTER_MS: '1000', PROCESSOR_PUNCTUATE_INTERVAL_MS: '200', PROCESSOR_METRICS_PORT: '0' },
-      kafka,
-      logger: createSilentLogger(),
-      topicPrefix: `${name}.`,
-      indexPrefix: `${name}-`,
-      groupPrefix: name,
-      detection: parseCoreConfig({}),
-      suspendRefresh: false,
-    });
-    await pipeline.start();
+    pipeline = await startTestPipeline(env, name, kafka);
 
     const nowMs = Date.now();
     const days = 4;
@@ -187,14 +178,15 @@ describe('calwatch stack up --tls', () => {
 
     const findings = buildIndexNames(`${name}-`).findingsAlias;
     const authorization = `Basic ${Buffer.from(`${stackEnv.ELASTICSEARCH_USERNAME!}:${stackEnv.ELASTICSEARCH_PASSWORD!}`).toString('base64')}`;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const response = await httpRequest(`${stackEnv.ELASTICSEARCH_URL!}/${findings}/_count`, { caFile: stackEnv.ELASTICSEARCH_CA_FILE!, headers: { authorization } });
-      const count = response.status === 200 ? (JSON.parse(response.body) as { count: number }).count : 0;
-      if (count > 0) break;
-      if (Date.now() > deadline) throw new Error(`no findings in ${findings} after 60 s (last answer ${response.status} ${response.body})`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await waitFor(
+      async () => {
+        const response = await httpRequest(`${stackEnv.ELASTICSEARCH_URL!}/${findings}/_count`, { caFile: stackEnv.ELASTICSEARCH_CA_FILE!, headers: { authorization } });
+        return response.status === 200 && (JSON.parse(response.body) as { count: number }).count > 0;
+      },
+      60_000,
+      `findings in ${findings}`,
+      { intervalMs: 500 },
+    );
   }, 120_000);
 
   it('switches mode through down and up only: the plain stack then refuses up --tls', async () => {

@@ -12,9 +12,9 @@ import { createKafkaClient, type KafkaClient } from '@calwatch/kafka';
 import { createSilentLogger, elasticsearchEnvShape, loadConfig, toElasticsearchConnection, toKafkaConnection } from '@calwatch/runtime';
 import { parseMix, simulateFleet } from '@calwatch/simulator';
 import { createCollectorService, loadCollectorConfig, type CollectorService } from '@calwatch/collector';
-import { parseCoreConfig } from '@calwatch/processor';
 import { buildIndexNames } from '@calwatch/indexer';
-import { COMMANDS, createPipelineServices, type CommandIo, type PipelineServices } from '@calwatch/cli';
+import { COMMANDS, type CommandIo, type PipelineServices } from '@calwatch/cli';
+import { startTestPipeline } from './pipeline-services';
 import { httpRequest } from '@calwatch/stack';
 import { uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
@@ -93,17 +93,7 @@ describe('TLS on every hop', () => {
     await expect(fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
     await expect(httpRequest(`https://localhost:${port}/healthz`, { caFile: stack.ca.caFile, method: 'GET' })).rejects.toThrow();
 
-    pipeline = createPipelineServices({
-      env: { ...env, PROCESSOR_IDLE_AFTER_MS: '1000', PROCESSOR_PUNCTUATE_INTERVAL_MS: '200', PROCESSOR_METRICS_PORT: '0' },
-      kafka,
-      logger: createSilentLogger(),
-      topicPrefix: `${name}.`,
-      indexPrefix: `${name}-`,
-      groupPrefix: name,
-      detection: parseCoreConfig({}),
-      suspendRefresh: false,
-    });
-    await pipeline.start();
+    pipeline = await startTestPipeline(env, name, kafka);
 
     // A small simulated fleet with cloned images, as canonical NDJSON over HTTPS.
     const nowMs = Date.now();
