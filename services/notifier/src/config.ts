@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Severity } from '@calwatch/model';
-import { boolVar, csvList, formatConfigIssues, intVar, kafkaEnvShape, loadConfig, toKafkaConnection, type Env, type KafkaConnection } from '@calwatch/runtime';
+import { boolVar, csvList, formatConfigIssues, intVar, kafkaEnvShape, loadConfig, logLevelEnvShape, toKafkaConnection, type Env, type KafkaConnection, type LogLevel } from '@calwatch/runtime';
 import { z } from 'zod';
 import type { AlertTiming } from './alert-machine';
 import { NOTIFIER_ERRORS } from './errors';
@@ -87,7 +87,7 @@ const jsonText = z.string().transform((text, ctx) => {
 /** Every environment variable the notifier reads; the README's reference is checked against it. */
 export const notifierEnvShape = {
   ...kafkaEnvShape,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON logs on stdout.'),
+  ...logLevelEnvShape,
   NOTIFIER_GROUP_ID: z.string().min(1).default('calwatch-notifier').describe('Consumer group of the notifier. Run one instance per group: alert state is not shared.'),
   NOTIFIER_FROM_BEGINNING: boolVar.default(false).describe('A new consumer group starts at the beginning of findings/enriched instead of the end.'),
   NOTIFIER_TARGETS: jsonText.pipe(TargetList).optional().describe('Targets as a JSON array (see docs/notifier.md). Exclusive with NOTIFIER_CONFIG_FILE.'),
@@ -137,7 +137,7 @@ export interface DeliverySettings {
 export interface NotifierConfig {
   kafka: KafkaConnection;
   topicPrefix: string;
-  logLevel: string;
+  logLevel: LogLevel;
   groupId: string;
   fromBeginning: boolean;
   targets: readonly TargetConfig[];
