@@ -29,7 +29,7 @@ import {
   withRefreshSuspended,
   type IndexNames,
 } from '@calwatch/indexer';
-import { readStackInfo } from '@calwatch/stack';
+import { loadStackSettings, readStackInfo } from '@calwatch/stack';
 import { deleteIndexSet } from '../test/harness/cleanup';
 import { writeBenchResults } from './results-file';
 
@@ -58,7 +58,7 @@ async function connections(): Promise<{ brokers: string[]; elasticsearch: Elasti
     else if (env.ELASTICSEARCH_USERNAME) elasticsearch.auth = { username: env.ELASTICSEARCH_USERNAME, password: env.ELASTICSEARCH_PASSWORD ?? '' };
     return { brokers, elasticsearch };
   }
-  const info = await readStackInfo();
+  const info = await readStackInfo({ settings: loadStackSettings(process.env) });
   if (info === undefined) throw new Error('no KAFKA_BROKERS/ELASTICSEARCH_URL and no local stack; run `calwatch stack up`');
   return {
     brokers: info.kafka.brokers,

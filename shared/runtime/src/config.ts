@@ -24,7 +24,8 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Env): z.infer<S>
   return deepFreeze(result.data);
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes an object and everything it holds (Sets and Maps excepted). */
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const inner of Object.values(value)) deepFreeze(inner);

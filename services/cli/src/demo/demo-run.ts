@@ -18,7 +18,7 @@ import { planInputs } from '../replay/inputs';
 import { buildReplayDetection } from '../replay/lateness';
 import { createPipelineServices } from '../replay/pipeline-services';
 import { runReplay } from '../replay/replay-run';
-import { readStackInfo, stackUp, type StackInfo } from '@calwatch/stack';
+import { loadStackSettings, readStackInfo, stackUp, type StackInfo } from '@calwatch/stack';
 import { buildDemoFleetConfig } from './fleet';
 import { createLiveView, type LiveView } from './findings-view';
 import { watchFindings, type FindingsWatch } from './findings-watch';
@@ -102,7 +102,8 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
 
   try {
     // 1. Kafka and Elasticsearch: the user's when they named others than the local stack's.
-    const known = await readStackInfo({ env: io.env }).catch(() => undefined);
+    const stackSettings = loadStackSettings(io.env);
+    const known = await readStackInfo({ settings: stackSettings }).catch(() => undefined);
     const isStack =
       known !== undefined && io.env.KAFKA_BROKERS === known.kafka.brokers.join(',') && io.env.ELASTICSEARCH_URL === known.elasticsearch.url;
     let env: Env = io.env;
@@ -111,7 +112,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
       say(`==> Kafka ${io.env.KAFKA_BROKERS} and Elasticsearch ${io.env.ELASTICSEARCH_URL} (from the environment)`);
     } else {
       say('==> Local stack (Kafka + Elasticsearch): starting it, or reusing it when it runs');
-      stackInfo = (await step('local stack', () => stackUp({ env: io.env, log: (line) => say(`    ${line}`), signal: io.signal }))).info;
+      stackInfo = (await step('local stack', () => stackUp({ settings: stackSettings, log: (line) => say(`    ${line}`), signal: io.signal }))).info;
       usedStack = true;
       env = {
         ...io.env,
