@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Severity } from '@calwatch/model';
-import { boolVar, csvList, formatConfigIssues, intVar, kafkaEnvShape, loadConfig, logLevelEnvShape, toKafkaConnection, type Env, type KafkaConnection, type LogLevel } from '@calwatch/runtime';
+import { boolVar, csvList, deepFreeze, formatConfigIssues, intVar, kafkaEnvShape, loadConfig, logLevelEnvShape, toKafkaConfig, type Env, type KafkaConfig, type LogLevel } from '@calwatch/runtime';
 import { z } from 'zod';
 import type { AlertTiming } from './alert-machine';
 import { NOTIFIER_ERRORS } from './errors';
@@ -135,7 +135,7 @@ export interface DeliverySettings {
 }
 
 export interface NotifierConfig {
-  kafka: KafkaConnection;
+  kafka: KafkaConfig;
   topicPrefix: string;
   logLevel: LogLevel;
   groupId: string;
@@ -213,13 +213,16 @@ export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): Notifier
       context: { unknown: unknownDigestTargets },
     });
   }
-  return Object.freeze({
-    kafka: toKafkaConnection(e),
-    topicPrefix: e.CALWATCH_TOPIC_PREFIX,
+  // Not a schema transform like the other services': the targets file is read (and its
+  // variables expanded) after the variables parse. The result is frozen all the same.
+  const { kafka, topicPrefix } = toKafkaConfig(e);
+  return deepFreeze({
+    kafka,
+    topicPrefix,
     logLevel: e.LOG_LEVEL,
     groupId: e.NOTIFIER_GROUP_ID,
     fromBeginning: e.NOTIFIER_FROM_BEGINNING,
-    targets: Object.freeze(targets),
+    targets,
     rules: {
       enabled: new Set(e.NOTIFIER_RULES),
       finding: { minSeverity: e.NOTIFIER_FINDING_MIN_SEVERITY },
