@@ -285,7 +285,6 @@ export function toKafkaConfig(env: ParsedKafkaEnv): { kafka: KafkaConfig; topicP
 
 /** The Kafka variables alone, as `calwatch setup` and the test harness read them. */
 export const KafkaConfigSchema = z.object(kafkaEnvShape).transform(toKafkaConfig);
-export type KafkaOnlyConfig = z.infer<typeof KafkaConfigSchema>;
 
 /** The Elasticsearch variables alone, as the test harness reads them. */
 export const ElasticsearchConfigSchema = z.object(elasticsearchEnvShape).transform((e) => ({
