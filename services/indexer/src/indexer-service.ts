@@ -44,8 +44,8 @@ const HEARTBEAT_INTERVAL_MS = 2_000;
  */
 export function createIndexerService(options: IndexerServiceOptions): IndexerService {
   const { config, logger, kafka, elasticsearch } = options;
-  const topics = buildTopicNames(config.CALWATCH_TOPIC_PREFIX);
-  const names = buildIndexNames(config.CALWATCH_INDEX_PREFIX, config.CALWATCH_INDEX_INTERVAL);
+  const topics = buildTopicNames(config.topicPrefix);
+  const names = buildIndexNames(config.indexPrefix, config.indexInterval);
   const inputs = new Map<string, InputKind>([
     [topics.findings, 'findings'],
     [topics.enriched, 'enriched'],
@@ -72,16 +72,16 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
   const indexer = createBatchIndexer({
     sink: createBulkWriter({
       client: elasticsearch,
-      flushBytes: config.INDEXER_BULK_FLUSH_BYTES,
-      concurrency: config.INDEXER_BULK_CONCURRENCY,
-      retries429: config.INDEXER_BULK_429_RETRIES,
-      wait429Ms: config.INDEXER_BULK_429_WAIT_MS,
+      flushBytes: config.bulk.flushBytes,
+      concurrency: config.bulk.concurrency,
+      retries429: config.bulk.retries429,
+      wait429Ms: config.bulk.wait429Ms,
     }),
     deadLetters,
     names,
     topics: inputs,
     logger: logger.child({ component: 'batch-indexer' }),
-    retry: { minDelayMs: config.INDEXER_RETRY_MIN_DELAY_MS, maxDelayMs: config.INDEXER_RETRY_MAX_DELAY_MS, budgetMs: config.INDEXER_OUTAGE_BUDGET_MS },
+    retry: config.retry,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     signal: stopping.signal,
   });
@@ -107,17 +107,17 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
       if (state !== 'new') throw new Error(`indexer cannot start from state ${state}`);
       state = 'starting';
       try {
-        if (config.INDEXER_REQUIRE_SETUP) await checkElasticsearchSetup(elasticsearch, names);
+        if (config.requireSetup) await checkElasticsearchSetup(elasticsearch, names);
         producer = await kafka.createProducer();
         consumer = kafka.createConsumer({
-          groupId: config.INDEXER_GROUP_ID,
-          maxBytesPerPartition: config.INDEXER_MAX_BYTES_PER_PARTITION,
-          maxWaitTimeMs: config.INDEXER_FETCH_MAX_WAIT_MS,
+          groupId: config.groupId,
+          maxBytesPerPartition: config.maxBytesPerPartition,
+          maxWaitTimeMs: config.fetchMaxWaitMs,
         });
         await consumer.start({
           topics: [...inputs.keys()],
           fromBeginning: true,
-          partitionsConsumedConcurrently: config.INDEXER_PARTITIONS_CONCURRENCY,
+          partitionsConsumedConcurrently: config.partitionsConcurrency,
           eachBatch: async (records, context) => {
             const where = { topic: context.topic, partition: context.partition, firstOffset: records[0]?.offset, count: records.length };
             let result: BatchResult;

@@ -1,17 +1,17 @@
 import { createElasticsearchClient } from '@calwatch/elasticsearch';
 import { createKafkaClient } from '@calwatch/kafka';
-import { CALWATCH_VERSION, createLogger, runUntilSignal, toElasticsearchConnection, toKafkaConnection, type Env } from '@calwatch/runtime';
+import { CALWATCH_VERSION, createLogger, runUntilSignal, type Env } from '@calwatch/runtime';
 import { loadIndexerConfig } from './config';
 import { createIndexerService } from './indexer-service';
 
 /** `calwatch indexer`: wiring only. Returns the process exit code. */
 export async function runIndexer(io: { env: Env; signal: AbortSignal }): Promise<number> {
   const config = loadIndexerConfig(io.env);
-  const logger = createLogger({ service: 'indexer', version: CALWATCH_VERSION, level: config.LOG_LEVEL });
-  const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger });
+  const logger = createLogger({ service: 'indexer', version: CALWATCH_VERSION, level: config.logLevel });
+  const kafka = createKafkaClient({ connection: config.kafka, logger });
   const elasticsearch = createElasticsearchClient({
-    connection: toElasticsearchConnection(config),
-    requestTimeoutMs: config.INDEXER_REQUEST_TIMEOUT_MS,
+    connection: config.elasticsearch,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
   // The consumer failing for good ends the run like a signal does, with exit code 1.
   const shutdown = new AbortController();
@@ -28,7 +28,7 @@ export async function runIndexer(io: { env: Env; signal: AbortSignal }): Promise
     },
   });
   try {
-    const code = await runUntilSignal([service], { logger, signal: shutdown.signal, graceMs: config.INDEXER_SHUTDOWN_GRACE_MS });
+    const code = await runUntilSignal([service], { logger, signal: shutdown.signal, graceMs: config.shutdownGraceMs });
     return fatal ? 1 : code;
   } finally {
     await elasticsearch.close();
