@@ -81,7 +81,11 @@ export function decodeRecord<S extends z.ZodType, C extends string>(
  * The dead letter of a Kafka record: its location in the one format, the offset as its
  * record number, the first bytes of the original and its length, bounded to fit the topic.
  */
-export function buildRecordDeadLetter(record: RecordRef, problem: RecordProblem & { field?: string | null }, at: string): DeadLetter {
+export function buildRecordDeadLetter(
+  record: RecordRef,
+  problem: { code: string; reason: string; issues: readonly RecordIssue[]; field?: string | null },
+  at: string,
+): DeadLetter {
   const offset = record.offset === null ? Number.NaN : Number(record.offset);
   return boundDeadLetter({
     schemaVersion: 1,
@@ -89,7 +93,7 @@ export function buildRecordDeadLetter(record: RecordRef, problem: RecordProblem 
     code: problem.code,
     reason: problem.reason,
     location: { ref: describeRecordLocation(record), line: null, record: Number.isSafeInteger(offset) ? offset : null, field: problem.field ?? null },
-    issues: problem.issues,
+    issues: problem.issues.map((issue) => ({ path: issue.path, message: issue.message })),
     ...buildDeadLetterOriginal(record.value ?? Buffer.alloc(0)),
   });
 }

@@ -67,7 +67,7 @@ export function buildDeadLetterRecord(topic: string, draft: DeadLetterDraft, atM
   const ref = describeRecordLocation(draft.location);
   const deadLetter = buildRecordDeadLetter(
     { ...draft.location, value: draft.value },
-    { code: draft.code, reason: draft.reason, issues: (draft.issues ?? []).map((i) => ({ path: i.path, message: i.message })) },
+    { code: draft.code, reason: draft.reason, issues: draft.issues ?? [] },
     new Date(atMs).toISOString(),
   );
   return {

@@ -16,7 +16,7 @@ import type { RuntimeMetrics } from './metrics';
 import { StateEntries, isStateEntryKey } from './state-entries';
 import type { PunctuateContext, RestoreSummary, Task, TaskFlush, TaskProblem } from './task';
 
-const EVENT_CODES = {
+const EVENT_DECODING = {
   codes: { empty: 'PROCESSOR_RECORD_NOT_JSON', notJson: 'PROCESSOR_RECORD_NOT_JSON', invalid: 'PROCESSOR_EVENT_INVALID' } satisfies RecordDecodeCodes<ProcessorErrorCode | CoreErrorCode>,
   what: 'event',
 };
@@ -164,7 +164,7 @@ export class ServerTask implements Task {
     }
     this.lastOffset = offset;
     this.metaDirty = true;
-    const decoded = decodeRecord(record, CanonicalEvent, EVENT_CODES);
+    const decoded = decodeRecord(record, CanonicalEvent, EVENT_DECODING);
     if (!decoded.ok) return this.deadLetter(draftFromRecord(record, decoded.problem.code, decoded.problem.reason, decoded.problem.issues));
     const event = decoded.value;
     // A misrouted event would split a license server's state over two partitions.
