@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyServerFactory } from 'fastify';
 import { type KafkaClient, type Producer } from '@calwatch/kafka';
 import { buildTopicNames, SHARED_ERRORS } from '@calwatch/model';
-import { retry, type Logger, type Service } from '@calwatch/runtime';
+import { type Logger, type Service } from '@calwatch/runtime';
 import type { CollectorConfig } from './config';
 import { createDropFolder, type DropFolder } from './drop-folder';
 import { COLLECTOR_ERRORS } from './errors';
@@ -196,11 +196,18 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
       logger.info({ address: app.addresses()[0], tls: tlsReloader !== undefined }, 'HTTP API listening');
 
       // Leadership may still be moving right after setup or a broker restart: retry a while.
-      const stats = await retry(() => restoreSnapshotState({ kafka, topic: topics.snapshotState, partitions: statePartitions, coordinator, logger }), {
-        retries: 8,
-        minDelayMs: 250,
-        maxDelayMs: 5_000,
-        onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
+      const stats = await restoreSnapshotState({
+        kafka,
+        topic: topics.snapshotState,
+        partitions: statePartitions,
+        coordinator,
+        logger,
+        retry: {
+          retries: 8,
+          minDelayMs: 250,
+          maxDelayMs: 5_000,
+          onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
+        },
       });
       restored = true;
       logger.info(stats, 'snapshot state restored');

@@ -1,6 +1,6 @@
 import { type ElasticsearchClient } from '@calwatch/elasticsearch';
 import { type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
-import { buildTopicNames, isCalwatchError } from '@calwatch/model';
+import { buildTopicNames, describeRecordLocation, isCalwatchError } from '@calwatch/model';
 import { type Logger, type Service } from '@calwatch/runtime';
 import { createBatchIndexer, type BatchCounts, type BatchResult, type DeadLetterSink } from './batch-indexer';
 import type { InputKind } from './batch-plan';
@@ -64,7 +64,7 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
       const at = new Date().toISOString();
       await producer.send(drafts.map((draft) => buildDeadLetterRecord(draft, topics.deadLetter, at)));
       for (const draft of drafts) {
-        logger.warn({ code: draft.code, source: `${draft.record.topic}[${draft.record.partition}]@${draft.record.offset}`, reason: draft.reason }, 'dead-lettered');
+        logger.warn({ code: draft.code, source: describeRecordLocation(draft.record), reason: draft.reason }, 'dead-lettered');
       }
     },
   };

@@ -1,6 +1,6 @@
 import { type BatchContext, type Consumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type Producer } from '@calwatch/kafka';
 import { boundDeadLetter, buildDeadLetterOriginal, buildTopicNames, isCalwatchError, type DeadLetter } from '@calwatch/model';
-import { createProbeServer, retry, type ProbeServer, type Readiness, type Logger, type Service } from '@calwatch/runtime';
+import { createProbeServer, type ProbeServer, type Readiness, type Logger, type Service } from '@calwatch/runtime';
 import type { Decision } from './alert-machine';
 import { readStateTopic, toStateRecords } from './alert-state-topic';
 import { toRoute, type NotifierConfig } from './config';
@@ -244,6 +244,13 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
         metrics.stateRestoreErrors.inc();
         logger.warn({ code: 'NOTIFIER_STATE_INVALID', key, reason }, 'alert state record skipped');
       },
+      // Right after topic creation the broker may not have a leader yet: retriable, so retried.
+      {
+        retries: 8,
+        minDelayMs: 250,
+        maxDelayMs: 4_000,
+        onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'alert state restore failed; retrying'),
+      },
     );
   }
 
@@ -267,13 +274,7 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     if (config.targets.length === 0) logger.warn('no targets configured: alerts are decided and recorded but nobody is paged');
     producer = await kafka.createProducer();
 
-    // Right after topic creation the broker may not have a leader yet: retriable, so retried.
-    const restored = await retry(() => restore(), {
-      retries: 8,
-      minDelayMs: 250,
-      maxDelayMs: 4_000,
-      onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'alert state restore failed; retrying'),
-    });
+    const restored = await restore();
     const pending = core.pendingDeliveries();
     logger.info({ records: restored.records, openAlerts: core.openAlerts().length, pendingDeliveries: pending.length }, 'alert state restored');
 
