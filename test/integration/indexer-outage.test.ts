@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createElasticsearchClient, type ElasticsearchClient } from '@calwatch/elasticsearch';
 import { createSilentLogger } from '@calwatch/runtime';
-import {
-  buildIndexNames,
-  buildSampleFinding,
-  buildSampleLicenseEvent,
-  createIndexerService,
-  installElasticsearchSetup,
-  loadIndexerConfig,
-  type IndexerService,
-} from '@calwatch/indexer';
+import { buildIndexNames, createIndexerService, installElasticsearchSetup, loadIndexerConfig, type IndexerService } from '@calwatch/indexer';
+import { buildSampleFinding, buildSampleLicenseEvent } from '@calwatch/indexer/testing';
 import { getTestServices, uniqueName } from '../harness/services';
 import { type IndexerBroker, isCaughtUp, openIndexerBroker, waitForCaughtUp, waitForCount } from './indexer-support';
 import { createThrowawayNode, type ThrowawayNode } from './indexer-throwaway-node';

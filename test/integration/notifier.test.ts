@@ -5,7 +5,8 @@ import { createKafkaClient, ensureCalwatchTopics, type KafkaClient, type Produce
 import { DeadLetter, buildTopicNames, type CanonicalEvent, type Finding, type TopicNames } from '@calwatch/model';
 import { CALWATCH_VERSION, createLogger, createSilentLogger, retry } from '@calwatch/runtime';
 import { createNotifierService, loadNotifierConfig, type NotifierService } from '@calwatch/notifier';
-import { createPipeline, createTimelineKit, parseCoreConfig } from '@calwatch/processor';
+import { createPipeline, parseCoreConfig } from '@calwatch/processor';
+import { createTimelineKit } from '@calwatch/processor/testing';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
 import { waitFor } from '../harness/wait-for';
 

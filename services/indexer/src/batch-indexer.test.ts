@@ -8,7 +8,7 @@ import { INDEXER_ERRORS } from './errors';
 import type { DocumentSink, WriteOutcome } from './bulk-outcome';
 import type { DeadLetterDraft } from './dead-letters';
 import { buildIndexNames } from './index-names';
-import { buildSampleLicenseEvent } from './samples';
+import { buildSampleLicenseEvent } from './testing/samples';
 
 const names = buildIndexNames('calwatch-');
 const topics = new Map<string, InputKind>([['calwatch.enriched', 'enriched']]);
