@@ -99,8 +99,6 @@ function actionOf(body: Record<string, unknown>): string {
 }
 
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * The processor's leak-rate-spike finding, as its detection core publishes it: a server that
  * took two CALs a day for ten days, then 26 in the morning of the day before yesterday (high
@@ -289,11 +287,18 @@ describe('notifier on the real broker with real HTTP receivers', () => {
         link: `https://kibana.example/app/discover#/?finding=${encodeURIComponent(spike.open.id)}`,
       });
       expect(String(trigger?.body['summary'])).toContain('against a median of 2 per day');
-      await waitFor(() => receivers.requests.some((r) => r.route === 'pd' && String(r.body['dedup_key']).includes('leak-rate-spike')), 10_000, 'pagerduty attempts');
-      await sleep(3_000);
-      // Attempts at PagerDuty for that same trigger went on after the webhook had it.
-      const pdAttempts = receivers.requests.filter(
-        (r) => r.route === 'pd' && String(r.body['dedup_key']).includes('leak-rate-spike') && (r.body['payload'] as { custom_details: { update: number } }).custom_details.update === 1,
+      // Attempts at PagerDuty for that same trigger go on after the webhook had it.
+      const pdTriggerAttempts = () =>
+        receivers.requests.filter(
+          (r) => r.route === 'pd' && String(r.body['dedup_key']).includes('leak-rate-spike') && (r.body['payload'] as { custom_details: { update: number } }).custom_details.update === 1,
+        );
+      const pdAttempts = await waitFor(
+        () => {
+          const attempts = pdTriggerAttempts();
+          return attempts.length > 1 && attempts.at(-1)!.at > trigger!.at && attempts;
+        },
+        10_000,
+        'PagerDuty retries of the trigger after the webhook had it',
       );
       expect(pdAttempts.length).toBeGreaterThan(1);
       expect(trigger!.at).toBeLessThan(pdAttempts.at(-1)!.at);
