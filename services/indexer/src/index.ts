@@ -49,4 +49,3 @@ export { createIndexerService, type IndexerService, type IndexerServiceOptions, 
 export type { BatchResult } from './batch-indexer';
 export { buildSavedObjects, buildSavedObjectIds, toNdjson, SAVED_OBJECTS_FILE, KIBANA_TARGET_VERSIONS, type SavedObject } from './kibana/saved-objects';
 export { importSavedObjects, buildImportRequest, type KibanaConnection, type KibanaImportResult } from './kibana/kibana-import';
-export { buildSampleFinding, buildSampleLicenseEvent, buildSampleEnrichedEventsOfEveryType } from './samples';

@@ -8,5 +8,4 @@ export { ProcessorConfigSchema, ProcessorEnvSchema, loadProcessorConfig, resolve
 export { PROCESSOR_ERRORS, type ProcessorErrorCode } from './errors';
 export { createProcessorService, type ProcessorService, type ProcessorServiceOptions, type ProcessorState } from './processor-service';
 export type { RuntimeMetrics } from './runtime/metrics';
-export { createSeededRandom, createTimelineKit, type TimelineKit } from './core/test-kit';
 export * from './core/min-heap';

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { IncomingRecord, OutgoingRecord } from '@calwatch/kafka';
 import type { CanonicalEvent } from '@calwatch/model';
 import { type StageName, createPipeline, parseCoreConfig } from '../core/index';
-import { byEventTime, createTimelineKit } from '../core/test-kit';
-import * as scenarios from '../core/test-scenarios';
+import { byEventTime, createTimelineKit } from '../testing/timeline-kit';
+import * as scenarios from '../testing/scenarios';
 import { StateEntries } from './state-entries';
 import type { TaskProblem } from './task';
 

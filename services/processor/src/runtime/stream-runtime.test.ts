@@ -3,7 +3,7 @@ import { type BatchContext, type IncomingRecord, type OutgoingRecord, type Parti
 import { buildTopicNames, kafkaKeyOf } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
 import { parseCoreConfig } from '../core/index';
-import { createTimelineKit } from '../core/test-kit';
+import { createTimelineKit } from '../testing/timeline-kit';
 import { META_KEY } from './changelog';
 import { createRuntimeMetrics } from './metrics';
 import { type OffsetSource, createStreamRuntime } from './stream-runtime';
