@@ -67,7 +67,7 @@ describe('state entries in the changelog', () => {
     const { pipeline, keys } = runPipeline(events, writer, log);
     const problems: TaskProblem[] = [];
     const reader = new StateEntries('t', 0);
-    for (const record of asIncoming(log)) reader.restore(record.key!, record.value, problems);
+    for (const record of asIncoming(log)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, problems);
     const restored = reader.finishRestore(problems);
     expect(problems).toEqual([]);
     const expected = new Map<string, unknown>();
@@ -109,9 +109,9 @@ describe('state entries in the changelog', () => {
   it('report an entry it cannot read and leave that state out', () => {
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];
-    reader.restore('not json', Buffer.from('{}'), problems);
-    reader.restore(JSON.stringify(['h', 'ab01']), Buffer.from('{"v":1}'), problems);
-    reader.restore(JSON.stringify(['x', 'ab01']), Buffer.from('{}'), problems);
+    reader.restore('not json', '{}', problems);
+    reader.restore(JSON.stringify(['h', 'ab01']), '{"v":1}', problems);
+    reader.restore(JSON.stringify(['x', 'ab01']), '{}', problems);
     expect(reader.finishRestore(problems)).toEqual([]);
     expect(problems.map((p) => p.code)).toEqual(['PROCESSOR_CHANGELOG_RECORD_INVALID', 'PROCESSOR_STATE_INVALID', 'PROCESSOR_CHANGELOG_RECORD_INVALID']);
   });

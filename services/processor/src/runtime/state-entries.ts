@@ -201,7 +201,7 @@ export class StateEntries {
   }
 
   /** Restore: one state entry record (last one per key wins; a tombstone removes). */
-  restore(entryKey: string, value: Buffer | null, problems: TaskProblem[]): void {
+  restore(entryKey: string, value: string | null, problems: TaskProblem[]): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(entryKey);
@@ -224,10 +224,9 @@ export class StateEntries {
       } else entry?.parts.get(part)?.delete(sub!);
       return;
     }
-    const json = value.toString('utf8');
     let decoded: unknown;
     try {
-      decoded = JSON.parse(json);
+      decoded = JSON.parse(value);
     } catch {
       problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry is not JSON' });
       return;
