@@ -176,8 +176,8 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
       PROCESSOR_SESSION_TIMEOUT_MS: '10000',
       PROCESSOR_HEARTBEAT_INTERVAL_MS: '1000',
       LOG_LEVEL: 'silent',
-      KAFKA_CLIENT: benchKafkaClientSettings().client ?? 'kafkajs',
-      KAFKA_COMPRESSION: benchKafkaClientSettings().compression ?? 'gzip',
+      KAFKA_CLIENT: benchKafkaClientSettings().client,
+      KAFKA_COMPRESSION: benchKafkaClientSettings().compression,
       // PROCESSOR_* settings in the bench's environment override these, to compare tunings.
       ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('PROCESSOR_'))),
     };

@@ -98,9 +98,9 @@ describe('Kafka connection variables', () => {
     expect(buildPlatformaticOptions(kafkaFrom({}), { requestTimeoutMs: 1, connectionTimeoutMs: 1, retries: 0 }).tls).toBeUndefined();
   });
 
-  it('picks the client library and compression: kafkajs and gzip by default; never a codec the kafkajs consumers cannot read', () => {
+  it('picks the client library and compression: platformatic, uncompressed by default; never a codec the kafkajs consumers cannot read', () => {
     const defaults = kafkaFrom({});
-    expect([defaults.client, defaults.compression]).toEqual(['kafkajs', 'gzip']);
+    expect([defaults.client, defaults.compression]).toEqual(['platformatic', 'none']);
     expect(kafkaFrom({ KAFKA_CLIENT: 'platformatic', KAFKA_COMPRESSION: 'none' })).toMatchObject({ client: 'platformatic', compression: 'none' });
     expect(configErrorOf(() => kafkaFrom({ KAFKA_CLIENT: 'platformatic', KAFKA_COMPRESSION: 'zstd' })).message).toContain('group consumers');
     expect(kafkaFrom({ KAFKA_COMPRESSION: 'none' }).compression).toBe('none');

@@ -4,16 +4,17 @@ import { buildPlatformaticOptions } from './platformatic-options';
 import { createPlatformaticProducer } from './platformatic-producer';
 import { createPlatformaticPartitionReader } from './platformatic-reader';
 import { DEFAULT_MAX_RECORD_BYTES } from '@calwatch/model';
+import { DEFAULT_KAFKA_CLIENT, DEFAULT_KAFKA_COMPRESSION } from '@calwatch/runtime';
 import type { KafkaClient } from './types';
 
 /**
  * calwatch's Kafka client. KAFKA_CLIENT (connection.client) picks the library of the
- * producer and the partition reader: kafkajs (the default) or @platformatic/kafka. The group
+ * producer and the partition reader: @platformatic/kafka (the default) or kafkajs. The group
  * consumer and the admin are kafkajs's either way (docs/kafka-client.md, step 1).
  */
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   const { connection } = options;
-  if ((connection.client ?? 'kafkajs') === 'kafkajs') return createKafkajsClient(options);
+  if ((connection.client ?? DEFAULT_KAFKA_CLIENT) === 'kafkajs') return createKafkajsClient(options);
   // The kafkajs part never compresses with a codec it lacks: its producer is not used here.
   const kafkajs = createKafkajsClient({ ...options, connection: { ...connection, compression: 'gzip' } });
   const clientOptions = buildPlatformaticOptions(connection, {
@@ -23,7 +24,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   });
   const outageBudgetMs = connection.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
   const backoff = options.outageBackoff ?? DEFAULT_OUTAGE_BACKOFF;
-  options.logger.info({ kafkaClient: 'platformatic', compression: connection.compression ?? 'gzip' }, 'producer and partition reader on @platformatic/kafka; group consumer and admin on kafkajs');
+  options.logger.info({ kafkaClient: 'platformatic', compression: connection.compression ?? DEFAULT_KAFKA_COMPRESSION }, 'producer and partition reader on @platformatic/kafka; group consumer and admin on kafkajs');
   let producers = 0;
   return {
     createConsumer: kafkajs.createConsumer,
@@ -34,7 +35,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
           clientOptions,
           logger: options.logger,
           readiness: options.readiness,
-          compression: connection.compression ?? 'gzip',
+          compression: connection.compression ?? DEFAULT_KAFKA_COMPRESSION,
           maxRecordBytes: connection.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
           outageBudgetMs,
           backoff,

@@ -4,7 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import kafkajs, { type Consumer as KafkajsConsumer, type KafkaMessage, type SASLOptions } from 'kafkajs';
 import type { KafkaCompression, KafkaConnection } from '@calwatch/runtime';
 import { CalwatchError, SHARED_ERRORS } from '@calwatch/model';
-import { backoffDelayMs, isProgrammingError, retry } from '@calwatch/runtime';
+import { DEFAULT_KAFKA_COMPRESSION, backoffDelayMs, isProgrammingError, retry } from '@calwatch/runtime';
 import type { Logger } from '@calwatch/runtime';
 import type { Readiness } from '@calwatch/runtime';
 import { buildKafkaError } from './kafka-error';
@@ -155,7 +155,7 @@ const KAFKAJS_CODECS: Partial<Record<KafkaCompression, (typeof CompressionTypes)
 /** The kafkajs implementation of calwatch's Kafka interfaces. */
 export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
   const { connection, logger, readiness } = options;
-  const configured = connection.compression ?? 'gzip';
+  const configured = connection.compression ?? DEFAULT_KAFKA_COMPRESSION;
   const codec = KAFKAJS_CODECS[configured];
   if (codec === undefined) {
     throw SHARED_ERRORS.create('SHARED_CONFIG_INVALID', `invalid configuration:\n  KAFKA_COMPRESSION: kafkajs has no built-in ${configured} codec: use none or gzip, or set KAFKA_CLIENT=platformatic`, {
