@@ -4,7 +4,7 @@ import { nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { buildEnrichedContext } from './enriched-context';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, holdEndsAt, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
 import { HwidEntry } from './hwid-entry';
 import { recordKey } from './license-record';
 import { type ByComputerMessage, type StageOutput, type StageResult } from './messages';
@@ -318,8 +318,9 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         if (quietEnd > state.clock && (due === null || quietEnd < due)) due = quietEnd;
       }
       for (const kind of open) {
-        const holdEnd = holdEndsAt(state.tracks[kind]!, severityHoldMs);
-        if (holdEnd !== null && holdEnd > state.clock && (due === null || holdEnd < due)) due = holdEnd;
+        for (const at of [holdEndsAt(state.tracks[kind]!, severityHoldMs), heldCandidatesDueAt(state.tracks[kind]!, refreshMs)]) {
+          if (at !== null && at > state.clock && (due === null || at < due)) due = at;
+        }
       }
       return due;
     },

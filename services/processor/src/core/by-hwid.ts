@@ -3,7 +3,7 @@ import type { LicenseLifecycleEvent } from '@calwatch/model';
 import { findRecord, nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
-import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, holdEndsAt, type Evidence } from './finding-track';
+import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type Evidence } from './finding-track';
 import { LicenseRecord, applyLicenseEvent } from './license-record';
 import { type Decoded, decodeState } from './state-codec';
 import {
@@ -231,7 +231,13 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
         if (state.tracks[server]!.state !== 'open') continue;
         const chain = serverChain(state, server);
         const last = lastSwitchAt(chain);
-        const candidates = [last === undefined ? null : last + quietMs, nextExpiry(chain, state.clock), holdEndsAt(state.tracks[server]!, severityHoldMs)];
+        const track = state.tracks[server]!;
+        const candidates = [
+          last === undefined ? null : last + quietMs,
+          nextExpiry(chain, state.clock),
+          holdEndsAt(track, severityHoldMs),
+          heldCandidatesDueAt(track, refreshMs),
+        ];
         for (const c of candidates) if (c !== null && c > state.clock && (due === null || c < due)) due = c;
       }
       return due;

@@ -61,6 +61,8 @@ export const FindingTrack = z.object({
   sentCandidates: z.number().int().nonnegative().optional(),
   /** CALs that joined, left or changed since the last update sent (absent: none). */
   pendingCandidateChanges: z.number().int().positive().optional(),
+  /** Event time of the first of those changes: they go out a refresh period later at the latest. */
+  pendingSince: z.number().optional(),
   /** The cause stopped; the leaked CALs are still valid (absent: the cause holds). */
   causeStopped: z.literal(true).optional(),
   /**
@@ -160,7 +162,7 @@ export function advanceTrack(input: TrackInput): TrackStep {
   const lastSeen = opening ? derived.lastSeen : Math.max(track.lastSeen, derived.lastSeen);
   const held = heldSeverity(opening ? undefined : track, derived.severity, at, input.severityHoldMs);
   const causeStopped = derived.causeStopped === true;
-  const candidates = opening ? { moved: true, pending: 0 } : candidateChanges(track, derived.candidates, input.candidateGrowth ?? 0);
+  const candidates = opening ? { moved: true, pending: 0, since: at } : candidateChanges(track, derived.candidates, input.candidateGrowth ?? 0, at, input.refreshMs);
   const next: FindingTrack = {
     id: input.id,
     kind: input.kind,
@@ -179,7 +181,7 @@ export function advanceTrack(input: TrackInput): TrackStep {
     ...(causeStopped ? { causeStopped: true as const } : {}),
     ...(held.lowerSince === undefined ? {} : { lowerSince: held.lowerSince }),
     ...(opening ? {} : { sentCandidates: track.sentCandidates ?? track.candidates.length }),
-    ...(candidates.pending > 0 ? { pendingCandidateChanges: candidates.pending } : {}),
+    ...(candidates.pending > 0 ? { pendingCandidateChanges: candidates.pending, pendingSince: candidates.since } : {}),
   };
   const verdictChanged =
     opening ||
@@ -215,7 +217,7 @@ export function advanceTrack(input: TrackInput): TrackStep {
   };
   const hash = fingerprint(draft);
   if (!verdictChanged && !refreshDue && hash === next.sentHash && candidates.pending === 0) return { track: next, draft: null };
-  const { pendingCandidateChanges: _sent, ...rest } = next;
+  const { pendingCandidateChanges: _sent, pendingSince: _since, ...rest } = next;
   return { track: { ...rest, sentLastSeen: lastSeen, sentHash: hash, sentCandidates: next.candidates.length }, draft };
 }
 
@@ -223,16 +225,29 @@ export function advanceTrack(input: TrackInput): TrackStep {
  * Reclaimable CALs are a verdict, but a cloned image reissued thousands of times would
  * re-send (and re-plan) its whole list on every reissue, quadratic in the episode. With a
  * `growth` above 0 the list goes out once the CALs that joined, left or changed since the
- * last update reach that fraction of it (at least one); the refresh period and a flush
- * still send the exact list, and the server's plan leaves out a CAL it saw revoked at once.
+ * last update reach that fraction of it (at least one), or once the first of them is a
+ * refresh period old (a timer sees to it: heldCandidatesDueAt); a flush sends the exact list,
+ * and the server's plan leaves out a CAL it saw revoked at once.
  */
-function candidateChanges(track: FindingTrack, next: readonly Candidate[], growth: number): { moved: boolean; pending: number } {
+function candidateChanges(
+  track: FindingTrack,
+  next: readonly Candidate[],
+  growth: number,
+  at: number,
+  holdMs: number,
+): { moved: boolean; pending: number; since: number } {
   const previous = track.candidates;
-  if (growth <= 0) return { moved: !sameCandidates(previous, next), pending: 0 };
+  if (growth <= 0) return { moved: !sameCandidates(previous, next), pending: 0, since: at };
   const pending = (track.pendingCandidateChanges ?? 0) + countChanges(previous, next);
-  if (pending === 0) return { moved: false, pending };
+  const since = track.pendingSince ?? at;
+  if (pending === 0) return { moved: false, pending, since };
   const sent = track.sentCandidates ?? previous.length;
-  return { moved: pending >= Math.max(1, Math.ceil(sent * growth)), pending };
+  return { moved: pending >= Math.max(1, Math.ceil(sent * growth)) || at - since >= holdMs, pending, since };
+}
+
+/** When an open track's held-back candidates are due out (null: none are held). */
+export function heldCandidatesDueAt(track: Pick<FindingTrack, 'state' | 'pendingSince'>, refreshMs: number): number | null {
+  return track.state === 'open' && track.pendingSince !== undefined ? track.pendingSince + refreshMs : null;
 }
 
 /** CALs that joined, left or changed between two lists (both in chain order). */

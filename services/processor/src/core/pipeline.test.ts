@@ -50,6 +50,19 @@ describe('a cloned image reissued 1,200 times', () => {
     expect(held.updates.length).toBeLessThan(every.updates.length / 5);
   });
 
+  it('without a flush, what was held back goes out a refresh period after the first held change', () => {
+    const updates: Finding[] = [];
+    const pipeline = createPipeline(parseCoreConfig({}), { onFinding: (f) => updates.push(f) });
+    for (const event of byEventTime(events)) pipeline.apply(event);
+    // The last reissue is on day 29.975: a day later the stream has sent the exact list.
+    pipeline.advanceTo(kit.at(31));
+    const live = updates.at(-1)!;
+    expect(Date.parse(live.updatedAt)).toBeGreaterThan(Date.parse(kit.at(29.975)));
+    pipeline.flush();
+    const flushed = updates.at(-1)!;
+    expect([live.leakedCals, live.reclaimableLicenseIds, live.revokePlan]).toEqual([flushed.leakedCals, flushed.reclaimableLicenseIds, flushed.revokePlan]);
+  });
+
   it('a CAL revoked mid-episode leaves the revoke plan at once, though the list it came from is held back', () => {
     const revokedAt = 20;
     // No daily refresh: only the plan can drop the CAL before the list changes by a tenth.
