@@ -62,6 +62,12 @@ export const IndexerConfigSchema = z.object({
     .default(true)
     .describe('Refuse to start when the index templates are missing or older than this release (run `calwatch es-setup`).'),
   INDEXER_SHUTDOWN_GRACE_MS: intVar(0).default(30_000).describe('Time allowed for the batch in flight to finish on shutdown.'),
+  INDEXER_METRICS_PORT: intVar(0)
+    .max(65_535)
+    .default(9465)
+    .describe(
+      'Port of the HTTP endpoint with /metrics (Prometheus: documents by index, bulk retries, dead letters, per-partition lag and seconds since progress), /healthz and /readyz (503 unless consuming, and while a Kafka outage is ridden out); 0 picks a free port.',
+    ),
 });
 
 export type IndexerConfig = z.infer<typeof IndexerConfigSchema>;

@@ -1,6 +1,6 @@
 import { type BatchContext, type Consumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type Producer } from '@calwatch/kafka';
 import { boundDeadLetter, buildDeadLetterOriginal, buildTopicNames, isCalwatchError, type DeadLetter } from '@calwatch/model';
-import { createProbeServer, retry, type ProbeServer, type Readiness, type Logger, type Service } from '@calwatch/runtime';
+import { createProbeServer, registerReadyGauge, retry, type ProbeServer, type Readiness, type Logger, type Service } from '@calwatch/runtime';
 import type { Decision } from './alert-machine';
 import { readStateTopic, toStateRecords } from './alert-state-topic';
 import { toRoute, type NotifierConfig } from './config';
@@ -32,6 +32,8 @@ export type NotifierState = 'new' | 'starting' | 'running' | 'stopping' | 'stopp
 export interface NotifierService extends Service {
   readonly metrics: NotifierMetrics;
   state(): NotifierState;
+  /** Port of /metrics, /healthz and /readyz once started. */
+  readonly probePort: number | undefined;
 }
 
 /**
@@ -66,6 +68,7 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
   let consumer: Consumer | undefined;
   let dispatcher: DeliveryDispatcher | undefined;
   let metricsServer: ProbeServer | undefined;
+  let probePort: number | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
   // Decided but not yet handed over because the state write that must precede them failed.
@@ -79,6 +82,9 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     chain = run.catch(() => undefined);
     return run;
   }
+
+  const isReady = (): boolean => state === 'running' && (options.readiness?.isReady() ?? true);
+  registerReadyGauge(metrics, isReady, '1 while the notifier consumes and no Kafka outage holds it back, else 0 (as /readyz).');
 
   function fatal(error: Error): void {
     if (state === 'stopping' || state === 'stopped') return;
@@ -277,15 +283,13 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     const pending = core.pendingDeliveries();
     logger.info({ records: restored.records, openAlerts: core.openAlerts().length, pendingDeliveries: pending.length }, 'alert state restored');
 
-    if (config.metricsPort !== null) {
-      metricsServer = createProbeServer({
-        port: config.metricsPort,
-        metrics: metrics.registry,
-        readiness: () => ({ ready: state === 'running' && (options.readiness?.isReady() ?? true), reasons: { state, ...options.readiness?.reasons() } }),
-      });
-      const port = await metricsServer.start();
-      logger.info({ port }, 'metrics served at /metrics, probes at /healthz and /readyz');
-    }
+    metricsServer = createProbeServer({
+      port: config.metricsPort,
+      metrics: metrics.registry,
+      readiness: () => ({ ready: isReady(), reasons: { state, ...options.readiness?.reasons() } }),
+    });
+    probePort = await metricsServer.start();
+    logger.info({ port: probePort }, 'metrics served at /metrics, probes at /healthz and /readyz');
     dispatcher = createDispatcher();
     dispatcher.enqueue(pending);
     refreshGauges();
@@ -335,6 +339,9 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
   return {
     metrics,
     state: () => state,
+    get probePort() {
+      return probePort;
+    },
     start,
     stop(): Promise<void> {
       if (state === 'new') {

@@ -14,7 +14,7 @@ import {
   zodIssues,
 } from './internal-records';
 import type { RuntimeMetrics } from './metrics';
-import { StateEntries, isStateEntryKey } from './state-entries';
+import { StateEntries, isStateEntryKey, type StoreSize } from './state-entries';
 import type { PunctuateContext, RestoreSummary, Task, TaskFlush, TaskProblem } from './task';
 
 export interface ServerTaskOptions {
@@ -287,6 +287,10 @@ export class ServerTask implements Task {
     const problems = this.problems;
     this.problems = [];
     return problems;
+  }
+
+  stateSizes(): StoreSize[] {
+    return this.entries.sizes();
   }
 
   status(): Record<string, unknown> {
