@@ -1,5 +1,5 @@
 import { type ElasticsearchClient } from '@calwatch/elasticsearch';
-import { type Admin, type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
+import { startGroupLagReader, type Admin, type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
 import { buildTopicNames, isCalwatchError } from '@calwatch/model';
 import {
   createPartitionProgress,
@@ -81,7 +81,7 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
   let admin: Admin | undefined;
   let probes: ProbeServer | undefined;
   let probePort: number | undefined;
-  let lagTimer: NodeJS.Timeout | undefined;
+  let lagReader: { stop(): void } | undefined;
   const readiness = options.readiness ?? createReadiness();
   const isReady = (): boolean => state === 'running' && readiness.isReady();
   const progress = createPartitionProgress();
@@ -116,23 +116,6 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     signal: stopping.signal,
   });
-
-  /** Between batches the log end moves on: read it (and the committed offsets) so a stuck partition shows. */
-  async function readLag(): Promise<void> {
-    if (admin === undefined) return;
-    for (const topic of inputs.keys()) {
-      const [start, end, committed] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic), admin.committedOffsets(config.INDEXER_GROUP_ID, topic)]);
-      progress.offsetsRead(
-        topic,
-        end.map((e) => {
-          const first = BigInt(start.find((p) => p.partition === e.partition)?.offset ?? '0');
-          const done = BigInt(committed.find((c) => c.partition === e.partition)?.offset ?? '-1');
-          // Never committed (-1) or below retention: the group reads from the log start.
-          return { partition: e.partition, end: BigInt(e.offset), next: done > first ? done : first };
-        }),
-      );
-    }
-  }
 
   function record(kind: InputKind, result: BatchResult): void {
     const index = { index: kind };
@@ -214,9 +197,15 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
             options.onFatal?.(error);
           },
         });
-        lagTimer = setInterval(() => {
-          readLag().catch((error: unknown) => logger.debug({ err: error }, 'could not read offsets for the lag gauges'));
-        }, LAG_READ_INTERVAL_MS);
+        lagReader = startGroupLagReader({
+          admin,
+          groupId: config.INDEXER_GROUP_ID,
+          fromBeginning: true,
+          topics: [...inputs.keys()],
+          progress,
+          intervalMs: LAG_READ_INTERVAL_MS,
+          onError: (error) => logger.debug({ err: error }, 'could not read offsets for the lag gauges'),
+        });
         state = 'running';
         logger.info({ topics: [...inputs.keys()], findingsIndex: names.findingsIndex, enrichedAlias: names.enrichedAlias, probePort }, 'indexer consuming');
       } catch (error) {
@@ -230,7 +219,7 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
     stop(): Promise<void> {
       stopped ??= (async () => {
         state = 'stopping';
-        clearInterval(lagTimer);
+        lagReader?.stop();
         // Waiting batches give up (uncommitted, re-delivered later); a healthy one finishes.
         stopping.abort();
         try {

@@ -6,6 +6,7 @@ export interface NotifierMetrics {
   registry: Registry;
   /** `calwatch_notifier_`. */
   prefix: string;
+  inputRecords: Counter<'input'>;
   decisions: Counter<'rule' | 'decision'>;
   deliveries: Counter<'target' | 'action' | 'outcome'>;
   deliveryRetries: Counter<'target' | 'code'>;
@@ -21,6 +22,12 @@ export function createNotifierMetrics(options: ServiceMetricsOptions = {}): Noti
   const metrics: NotifierMetrics = {
     registry,
     prefix,
+    inputRecords: new Counter({
+      name: `${prefix}input_records_total`,
+      help: 'Input records applied, by input (findings, enriched); records the persisted state already reflects are skipped, not counted.',
+      labelNames: ['input'],
+      registers: [registry],
+    }),
     decisions: new Counter({
       name: `${prefix}decisions_total`,
       help: 'Alert decisions by rule and kind (trigger, update, resolve, suppressed).',

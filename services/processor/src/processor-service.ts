@@ -1,4 +1,4 @@
-import { type Admin, type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
+import { nextOffsetOf, readGroupOffsets, type Admin, type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
 import { buildTopicNames, type TopicNames } from '@calwatch/model';
 import {
   createPartitionProgress,
@@ -59,14 +59,8 @@ function topicsUsed(topics: TopicNames): string[] {
 function offsetSource(admin: Admin, groupId: string, tracker: PartitionProgressTracker): OffsetSource {
   return {
     async progress(topic) {
-      const [start, end, committed] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic), admin.committedOffsets(groupId, topic)]);
-      const list = end.map((e) => ({
-        partition: e.partition,
-        end: BigInt(e.offset),
-        start: BigInt(start.find((s) => s.partition === e.partition)?.offset ?? '0'),
-        committed: BigInt(committed.find((c) => c.partition === e.partition)?.offset ?? '-1'),
-      }));
-      tracker.offsetsRead(topic, list.map((p) => ({ partition: p.partition, end: p.end, next: p.committed > p.start ? p.committed : p.start })));
+      const list = await readGroupOffsets(admin, groupId, topic);
+      tracker.offsetsRead(topic, list.map((p) => ({ partition: p.partition, end: p.end, next: nextOffsetOf(p) })));
       return list;
     },
   };
