@@ -14,6 +14,13 @@ const messageBranching = [
   },
 ];
 
+// The environment is read through `process.env` at an entry point only (see processEnvEntries).
+const processEnvImports = ['process', 'node:process'].map((name) => ({
+  name,
+  importNames: ['env'],
+  message: 'Read the environment as process.env at an entry point, then pass it down (docs/architecture.md, "Config").',
+}));
+
 // Packages import each other through their public entry only.
 const deepImports = { group: ['@calwatch/*/*'], message: 'Import a calwatch package through its entry (@calwatch/<name>), not its files.' };
 const PACKAGE_DIRS = ["shared/model", "shared/runtime", "shared/ingest", "shared/kafka", "shared/elasticsearch", "tools/simulator", "tools/stack", "services/collector", "services/processor", "services/indexer", "services/notifier", "services/cli"];
@@ -74,7 +81,28 @@ export default tseslint.config(
   },
   {
     files: ['**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [deepImports] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: processEnvImports, patterns: [deepImports] }] },
+  },
+  {
+    // Config is parsed once from an env object the entry point passes in, so nothing below
+    // an entry point reads process.env. Entry points, where reading it is allowed:
+    // - services/cli/src/main.ts: the one process entry (bin/calwatch); it hands io.env to every
+    //   command and service (the services' main.ts files receive it, they do not read it);
+    // - bench/** and test/**: benchmark and integration-test runners and their harness, each its
+    //   own entry (vitest, bench/run.ts);
+    // - *.test.ts: a test is an entry of its own and may pass the real environment on (PATH).
+    files: ['**/*.ts'],
+    ignores: ['services/cli/src/main.ts', 'bench/**', 'test/**', '**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Only entry points read process.env; take an env object or a parsed config instead (docs/architecture.md, "Config").',
+        },
+      ],
+    },
   },
   // A package imports only what its package.json declares (tests may use the root's dev tools).
   ...PACKAGE_DIRS.map((dir) => ({

@@ -16,13 +16,13 @@ export interface BrokerConsumePerf {
  * is measured against. Kafka's tools are resolved from Maven Central once into the cache.
  */
 export async function runConsumerPerformance(options: { brokers: string[]; topic: string; records: number }): Promise<BrokerConsumePerf> {
-  const info = await readStackInfo();
-  if (info === undefined) throw new Error('ConsumerPerformance needs the local stack (its JDK and Kafka version): run `calwatch stack up`');
   const settings = loadStackSettings(process.env);
+  const info = await readStackInfo({ settings });
+  if (info === undefined) throw new Error('ConsumerPerformance needs the local stack (its JDK and Kafka version): run `calwatch stack up`');
   const version = info.kafka.version;
   const mavenDir = join(settings.cacheDir, 'kafka-tools', version);
   const libsDir = join(mavenDir, 'libs');
-  await ensureMavenLibs({ mavenDir, libsDir, pom: buildKafkaToolsPom(version), mainJar: `kafka-tools-${version}.jar`, javaHome: info.kafka.javaHome });
+  await ensureMavenLibs({ mavenDir, libsDir, pom: buildKafkaToolsPom(version), mainJar: `kafka-tools-${version}.jar`, javaHome: info.kafka.javaHome, env: process.env });
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(
       join(info.kafka.javaHome, 'bin', 'java'),

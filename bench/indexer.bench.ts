@@ -29,7 +29,7 @@ import {
   withRefreshSuspended,
   type IndexNames,
 } from '@calwatch/indexer';
-import { readStackInfo } from '@calwatch/stack';
+import { loadStackSettings, readStackInfo } from '@calwatch/stack';
 import { deleteIndexSet } from '../test/harness/cleanup';
 import { writeBenchResults } from './results-file';
 
@@ -58,7 +58,7 @@ async function connections(): Promise<{ brokers: string[]; elasticsearch: Elasti
     else if (env.ELASTICSEARCH_USERNAME) elasticsearch.auth = { username: env.ELASTICSEARCH_USERNAME, password: env.ELASTICSEARCH_PASSWORD ?? '' };
     return { brokers, elasticsearch };
   }
-  const info = await readStackInfo();
+  const info = await readStackInfo({ settings: loadStackSettings(process.env) });
   if (info === undefined) throw new Error('no KAFKA_BROKERS/ELASTICSEARCH_URL and no local stack; run `calwatch stack up`');
   return {
     brokers: info.kafka.brokers,
@@ -150,7 +150,7 @@ async function throughput(conn: Awaited<ReturnType<typeof connections>>, documen
     const load = async (): Promise<number> => {
       const started = performance.now();
       await service.start();
-      while (!(await caughtUp(admin, config.INDEXER_GROUP_ID, topic))) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (!(await caughtUp(admin, config.groupId, topic))) await new Promise((resolve) => setTimeout(resolve, 100));
       return performance.now() - started;
     };
     const elapsedMs = suspendRefresh ? await withRefreshSuspended(client, names, load) : await load();
@@ -168,9 +168,9 @@ async function throughput(conn: Awaited<ReturnType<typeof connections>>, documen
         docsPerSecond: Math.round((documents / (lastEnd - firstStart)) * 1000),
         batches: stats.batches,
         retries: stats.retries,
-        bulkFlushBytes: config.INDEXER_BULK_FLUSH_BYTES,
-        bulkConcurrency: config.INDEXER_BULK_CONCURRENCY,
-        partitionsConcurrency: config.INDEXER_PARTITIONS_CONCURRENCY,
+        bulkFlushBytes: config.bulk.flushBytes,
+        bulkConcurrency: config.bulk.concurrency,
+        partitionsConcurrency: config.partitionsConcurrency,
       },
       notes:
         'docsPerSecond over indexingMs (first batch start to last batch acknowledged); coldStartToCommittedMs adds the consumer-group join and the last commit. ~1.5 kB license.issued events.',
@@ -188,7 +188,7 @@ async function latency(conn: Awaited<ReturnType<typeof connections>>, events: nu
     // Warm-up: the group has joined and the first index exists before timing starts.
     const warm = buildSampleLicenseEvent({ seq: 1_000_000, eventTime: new Date().toISOString() });
     await producer.send([{ topic, key: 'warm', value: JSON.stringify(warm) }]);
-    while (!(await caughtUp(admin, config.INDEXER_GROUP_ID, topic))) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (!(await caughtUp(admin, config.groupId, topic))) await new Promise((resolve) => setTimeout(resolve, 100));
 
     const sentAt = new Map<string, number>();
     const latencies: number[] = [];
@@ -236,7 +236,7 @@ async function latency(conn: Awaited<ReturnType<typeof connections>>, events: nu
         p99Ms: Math.round(percentile(latencies, 99)),
         maxMs: Math.round(latencies.at(-1) ?? Number.NaN),
         notFound: lost,
-        fetchMaxWaitMs: config.INDEXER_FETCH_MAX_WAIT_MS,
+        fetchMaxWaitMs: config.fetchMaxWaitMs,
         refreshInterval: '1s',
       },
       notes:

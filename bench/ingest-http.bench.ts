@@ -98,7 +98,7 @@ export async function runIngestHttpBench(options: IngestHttpBenchOptions = {}): 
   };
   const config = loadCollectorConfig(env);
   const logger = createSilentLogger();
-  const kafka: KafkaClient = createKafkaClient({ connection: { brokers: config.KAFKA_BROKERS, clientId: 'calwatch-bench', ssl: false }, logger });
+  const kafka: KafkaClient = createKafkaClient({ connection: { brokers: config.kafka.brokers, clientId: 'calwatch-bench', ssl: false }, logger });
   const topics = buildTopicNames(prefix);
   await ensureCalwatchTopics(kafka, topics, { partitions: PARTITIONS, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 });
   const services: CollectorService[] = [];

@@ -188,7 +188,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     const endToEndMs = performance.now() - started;
     // Drained: every event enriched (the last ones leave at the idle flush) and nothing left to read.
     await waitUntil(() => first.stats().enrichedOut >= all.length, 60_000, 'an enriched event per event');
-    await waitUntil(async () => (await lagOf(kafka, config.PROCESSOR_GROUP_ID, [topics.events])) === 0, 60_000, 'no lag');
+    await waitUntil(async () => (await lagOf(kafka, config.groupId, [topics.events])) === 0, 60_000, 'no lag');
     const stats = first.stats();
     await first.stop();
     await reader.stop();

@@ -411,7 +411,7 @@ export async function runSustainedBench(options: SustainedBenchOptions = {}): Pr
     await admin.close().catch(() => undefined);
     await deleteTopicsWithPrefix(kafka, topicPrefix);
     const indexerConfig = loadIndexerConfig(serviceEnv);
-    const cleanup = createElasticsearchClient({ connection: toElasticsearchConnection(indexerConfig), requestTimeoutMs: indexerConfig.INDEXER_REQUEST_TIMEOUT_MS });
+    const cleanup = createElasticsearchClient({ connection: indexerConfig.elasticsearch, requestTimeoutMs: indexerConfig.requestTimeoutMs });
     await deleteIndexSet(cleanup, pipeline.indexNames);
     await cleanup.close().catch(() => undefined);
   }

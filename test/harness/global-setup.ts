@@ -11,8 +11,8 @@
  */
 import type { TestProject } from 'vitest/node';
 import { z } from 'zod';
-import { elasticsearchEnvShape, kafkaEnvShape, loadConfig, toElasticsearchConnection, toKafkaConnection, type ElasticsearchConnection, type KafkaConnection } from '@calwatch/runtime';
-import { probeElasticsearch, probeKafka, releaseStackLease, stackUp } from '@calwatch/stack';
+import { ElasticsearchConfigSchema, KafkaConfigSchema, loadConfig, type ElasticsearchConnection, type Env, type KafkaConnection } from '@calwatch/runtime';
+import { loadStackSettings, probeElasticsearch, probeKafka, releaseStackLease, stackUp } from '@calwatch/stack';
 import { buildConnectionEnv } from './connection-env';
 import type { TestServices } from './services';
 import { isContainerRuntimeAvailable, startContainers } from './testcontainers';
@@ -27,19 +27,29 @@ function fromConnections(source: TestServices['source'], kafka: KafkaConnection,
   return { source, kafka, elasticsearch, env: buildConnectionEnv(kafka, elasticsearch) };
 }
 
-function fromEnvironment(env: NodeJS.ProcessEnv): TestServices | undefined {
-  const brokers = env.KAFKA_BROKERS?.trim();
-  const url = env.ELASTICSEARCH_URL?.trim();
-  if (!brokers && !url) return undefined;
-  if (!brokers || !url) {
-    throw new Error(
-      `integration services: ${brokers ? 'KAFKA_BROKERS' : 'ELASTICSEARCH_URL'} is set but ${brokers ? 'ELASTICSEARCH_URL' : 'KAFKA_BROKERS'} ` +
-        'is not; set both, or neither to use containers or the local stack',
-    );
+/** What the harness itself reads: whether services were named, and whether to keep the stack running. */
+const HarnessEnvSchema = z
+  .object({
+    KAFKA_BROKERS: z.string().trim().optional(),
+    ELASTICSEARCH_URL: z.string().trim().optional(),
+    CALWATCH_TEST_KEEP_STACK: z.string().optional(),
+  })
+  .transform((e) => ({
+    kafkaGiven: e.KAFKA_BROKERS !== undefined && e.KAFKA_BROKERS !== '',
+    elasticsearchGiven: e.ELASTICSEARCH_URL !== undefined && e.ELASTICSEARCH_URL !== '',
+    keepStack: e.CALWATCH_TEST_KEEP_STACK === '1',
+  }));
+
+function fromEnvironment(env: Env): TestServices | undefined {
+  const harness = loadConfig(HarnessEnvSchema, env);
+  if (!harness.kafkaGiven && !harness.elasticsearchGiven) return undefined;
+  if (!harness.kafkaGiven || !harness.elasticsearchGiven) {
+    const [given, missing] = harness.kafkaGiven ? ['KAFKA_BROKERS', 'ELASTICSEARCH_URL'] : ['ELASTICSEARCH_URL', 'KAFKA_BROKERS'];
+    throw new Error(`integration services: ${given} is set but ${missing} is not; set both, or neither to use containers or the local stack`);
   }
-  // The services' own parsing: TLS files, SASL and API keys are read (and checked) as they would be.
-  const elasticsearch = toElasticsearchConnection(loadConfig(z.object(elasticsearchEnvShape), env));
-  const kafka: KafkaConnection = { ...toKafkaConnection(loadConfig(z.object(kafkaEnvShape), env)), clientId: CLIENT_ID };
+  // The services' own schemas: TLS files, SASL and API keys are read (and checked) as they would be.
+  const { elasticsearch } = loadConfig(ElasticsearchConfigSchema, env);
+  const kafka: KafkaConnection = { ...loadConfig(KafkaConfigSchema, env).kafka, clientId: CLIENT_ID };
   return fromConnections('environment', kafka, elasticsearch);
 }
 
@@ -75,12 +85,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (services === undefined) {
     // Every run takes a lease on the shared stack, so a run that started it never stops it
     // under another run's feet; the last run out stops what runs started.
-    const keep = process.env.CALWATCH_TEST_KEEP_STACK === '1';
+    const keep = loadConfig(HarnessEnvSchema, process.env).keepStack;
     let info;
     try {
-      const result = await stackUp({ log: say, lease: !keep });
+      const settings = loadStackSettings(process.env);
+      const result = await stackUp({ settings, log: say, lease: !keep });
       info = result.info;
-      if (!keep) teardown = async () => void (await releaseStackLease({ log: say }));
+      if (!keep) teardown = async () => void (await releaseStackLease({ settings, log: say }));
     } catch (error) {
       throw new Error(
         'integration services: none available. Set KAFKA_BROKERS and ELASTICSEARCH_URL, provide a Docker engine, ' +

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
-import { readStackInfo } from '@calwatch/stack';
+import { loadStackSettings, readStackInfo } from '@calwatch/stack';
 
 interface CheckResult {
   name: string;
@@ -178,7 +178,7 @@ export async function checkKafkajsCompat(brokers: string[]): Promise<CheckResult
 
 async function main(): Promise<number> {
   const arg = process.argv[2];
-  const brokers = arg !== undefined ? arg.split(',') : (await readStackInfo())?.kafka.brokers;
+  const brokers = arg !== undefined ? arg.split(',') : (await readStackInfo({ settings: loadStackSettings(process.env) }))?.kafka.brokers;
   if (brokers === undefined) {
     process.stderr.write('no brokers given and no local stack running (calwatch stack up)\n');
     return 2;

@@ -73,13 +73,13 @@ describe('indexer through an Elasticsearch outage', () => {
     // Down for a while: the indexer keeps retrying and commits nothing it has not written.
     await new Promise((resolve) => setTimeout(resolve, 15_000));
     expect(service.state).toBe('running');
-    expect(await isCaughtUp(admin, config.INDEXER_GROUP_ID, topics.enriched)).toBe(false);
+    expect(await isCaughtUp(admin, config.groupId, topics.enriched)).toBe(false);
     expect(service.stats().rejected).toBe(0);
 
     await node.start();
     await waitForCount(client, names.enrichedAlias, 100, 120_000, 'all 100 documents after the restart');
     await waitForCount(client, names.findingsAlias, 1, 60_000, 'the finding');
-    await waitForCaughtUp(admin, config.INDEXER_GROUP_ID, topics.enriched, 60_000, 'offsets committed');
+    await waitForCaughtUp(admin, config.groupId, topics.enriched, 60_000, 'offsets committed');
     const stats = service.stats();
     expect(stats.retries).toBeGreaterThan(0);
     expect(stats.rejected + stats.invalid).toBe(0);

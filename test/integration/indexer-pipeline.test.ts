@@ -36,7 +36,7 @@ describe('indexer on the real broker and node', () => {
     prefix,
   );
   const config = loadIndexerConfig(env);
-  const names = buildIndexNames(config.CALWATCH_INDEX_PREFIX);
+  const names = buildIndexNames(config.indexPrefix);
   const client = createElasticsearchClient({ connection: getTestServices().elasticsearch });
   let broker: IndexerBroker;
   let service: IndexerService;
@@ -69,7 +69,7 @@ describe('indexer on the real broker and node', () => {
   }
 
   beforeAll(async () => {
-    broker = await openIndexerBroker(config.CALWATCH_TOPIC_PREFIX);
+    broker = await openIndexerBroker(config.topicPrefix);
     await installElasticsearchSetup({ client, names });
     await client.indices.create({
       index: names.enrichedIndexFor(conflicting.event.eventTime),
@@ -167,16 +167,16 @@ describe('indexer on the real broker and node', () => {
     const before = { enriched: await countDocuments(client, names.enrichedAlias), findings: await countDocuments(client, names.findingsAlias) };
     // Re-delivery: the same messages published again.
     await broker.producer.send([...enriched.map(enrichedRecord), findingRecord(findingA(3, 7)), findingRecord(findingB)]);
-    await waitForCaughtUp(broker.admin, config.INDEXER_GROUP_ID, broker.topics.enriched, 60_000, 'indexer caught up');
-    await waitForCaughtUp(broker.admin, config.INDEXER_GROUP_ID, broker.topics.findings, 60_000, 'indexer caught up');
+    await waitForCaughtUp(broker.admin, config.groupId, broker.topics.enriched, 60_000, 'indexer caught up');
+    await waitForCaughtUp(broker.admin, config.groupId, broker.topics.findings, 60_000, 'indexer caught up');
 
     // Replay: a second indexer reads both topics from the beginning in its own group.
     const replayConfig = loadIndexerConfig({ ...env, INDEXER_GROUP_ID: `${prefix}-replay` });
     const replay = createIndexerService({ config: replayConfig, logger: createSilentLogger(), kafka: broker.kafka, elasticsearch: client });
     await replay.start();
     try {
-      await waitForCaughtUp(broker.admin, replayConfig.INDEXER_GROUP_ID, broker.topics.enriched, 60_000, 'replay caught up');
-      await waitForCaughtUp(broker.admin, replayConfig.INDEXER_GROUP_ID, broker.topics.findings, 60_000, 'replay caught up');
+      await waitForCaughtUp(broker.admin, replayConfig.groupId, broker.topics.enriched, 60_000, 'replay caught up');
+      await waitForCaughtUp(broker.admin, replayConfig.groupId, broker.topics.findings, 60_000, 'replay caught up');
     } finally {
       await replay.stop();
     }

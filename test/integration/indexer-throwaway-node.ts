@@ -13,7 +13,7 @@ import { createWriteStream } from 'node:fs';
 import { chown, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readStackInfo } from '@calwatch/stack';
+import { loadStackSettings, readStackInfo } from '@calwatch/stack';
 import { freePort } from '../harness/free-port';
 
 export interface ThrowawayNode {
@@ -46,7 +46,7 @@ async function findDistribution(): Promise<Distribution> {
       runAs: asRoot ? user(env.CALWATCH_TEST_ELASTICSEARCH_USER ?? 'calwatch') : undefined,
     };
   }
-  const info = await readStackInfo();
+  const info = await readStackInfo({ settings: loadStackSettings(process.env) });
   if (info === undefined) {
     throw new Error(
       'the outage test needs an Elasticsearch distribution to start a throw-away node: run `calwatch stack up` once ' +

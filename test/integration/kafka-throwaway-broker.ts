@@ -26,9 +26,9 @@ export interface ThrowawayBroker {
 }
 
 async function findKafka(): Promise<{ java: string; libsDir: string }> {
-  const info = await readStackInfo();
-  if (info === undefined) throw new Error('the outage test needs the Kafka jars of the local stack: run `calwatch stack up` once');
   const settings = loadStackSettings(process.env);
+  const info = await readStackInfo({ settings });
+  if (info === undefined) throw new Error('the outage test needs the Kafka jars of the local stack: run `calwatch stack up` once');
   return { java: join(info.kafka.javaHome, 'bin', 'java'), libsDir: join(settings.cacheDir, 'kafka', info.kafka.version, 'libs') };
 }
 

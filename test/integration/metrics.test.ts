@@ -12,7 +12,7 @@ import { createKafkaClient, ensureCalwatchTopics, type KafkaClient } from '@calw
 import { buildTopicNames, type TopicNames } from '@calwatch/model';
 import { createNotifierService, loadNotifierConfig, type NotifierService } from '@calwatch/notifier';
 import { createProcessorService, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
-import { createSilentLogger, retry, toKafkaConnection } from '@calwatch/runtime';
+import { createSilentLogger, retry } from '@calwatch/runtime';
 import { parseMix, simulateFleet } from '@calwatch/simulator';
 import type { PipelineServices } from '@calwatch/cli';
 import { deleteIndexSet, deleteTopicsWithPrefix } from '../harness/cleanup';
@@ -103,7 +103,7 @@ beforeAll(async () => {
     name,
   );
   topics = buildTopicNames(`${name}.`);
-  kafka = createKafkaClient({ connection: toKafkaConnection(loadCollectorConfig(env)), logger: createSilentLogger() });
+  kafka = createKafkaClient({ connection: loadCollectorConfig(env).kafka, logger: createSilentLogger() });
   // A broker that has just created other tests' topics may answer "not the leader" for a moment.
   await retry(() => ensureCalwatchTopics(kafka, topics, { partitions: PARTITIONS, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 }), {
     retries: 5,

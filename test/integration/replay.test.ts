@@ -161,7 +161,7 @@ describe('calwatch replay', () => {
     expect(posted.code).toBe(0);
     const drained = await waitUntilDrained({
       kafka,
-      targets: [{ groupId: processorConfig.PROCESSOR_GROUP_ID, topics: [topics.events] }],
+      targets: [{ groupId: processorConfig.groupId, topics: [topics.events] }],
       quietTopics: [topics.findings, topics.enriched, topics.deadLetter],
       quietMs: 3_000,
       timeoutMs: 90_000,

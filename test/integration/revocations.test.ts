@@ -58,7 +58,7 @@ describe('a finding with a large revoke plan', () => {
     const processor = createProcessorService({ config: loadProcessorConfig(ns.env({ LOG_LEVEL: 'silent' })), detection, logger: createSilentLogger(), kafka });
 
     const indexerConfig = loadIndexerConfig(ns.env({ INDEXER_GROUP_ID: `${ns.prefix}indexer`, INDEXER_FETCH_MAX_WAIT_MS: '50', LOG_LEVEL: 'silent' }));
-    const names = buildIndexNames(indexerConfig.CALWATCH_INDEX_PREFIX);
+    const names = buildIndexNames(indexerConfig.indexPrefix);
     const client = createElasticsearchClient({ connection: getTestServices().elasticsearch });
     await installElasticsearchSetup({ client, names });
     const indexer = createIndexerService({ config: indexerConfig, logger: createSilentLogger(), kafka, elasticsearch: client });

@@ -123,7 +123,7 @@ describe('one license server at real size, through every service', () => {
     await collector.start();
     services.push(collector);
     const indexerConfig = loadIndexerConfig(env);
-    const indexNames = buildIndexNames(indexerConfig.CALWATCH_INDEX_PREFIX, indexerConfig.CALWATCH_INDEX_INTERVAL);
+    const indexNames = buildIndexNames(indexerConfig.indexPrefix, indexerConfig.indexInterval);
     const elasticsearch = createElasticsearchClient({ connection: getTestServices().elasticsearch });
     await installElasticsearchSetup({ client: elasticsearch, names: indexNames, logger: createSilentLogger() });
     const indexer = createIndexerService({ config: indexerConfig, logger: createSilentLogger(), kafka, elasticsearch });

@@ -147,8 +147,8 @@ describe('calwatch stack up --tls', () => {
 
     // The collector's HTTPS certificate comes from the env file too.
     const collectorConfig = loadCollectorConfig({ ...env, COLLECTOR_HOST: '127.0.0.1', COLLECTOR_PORT: '0', COLLECTOR_TOKENS: TOKEN });
-    expect(collectorConfig.COLLECTOR_TLS_CERT_FILE).toBe(stackEnv.COLLECTOR_TLS_CERT_FILE);
-    kafka = createKafkaClient({ connection: toKafkaConnection(collectorConfig), logger: createSilentLogger() });
+    expect(collectorConfig.tls.certFile).toBe(stackEnv.COLLECTOR_TLS_CERT_FILE);
+    kafka = createKafkaClient({ connection: collectorConfig.kafka, logger: createSilentLogger() });
     collector = createCollectorService({ config: collectorConfig, logger: createSilentLogger(), kafka, defaultMetrics: false });
     await collector.start();
     const port = collector.address()!.port;

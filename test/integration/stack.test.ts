@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isCalwatchError } from '@calwatch/model';
-import { releaseStackLease, stackStatus, stackUp } from '@calwatch/stack';
+import { loadStackSettings, releaseStackLease, stackStatus, stackUp } from '@calwatch/stack';
 import { freePort } from '../harness/free-port';
 import { getTestServices } from '../harness/services';
 
@@ -28,11 +28,12 @@ describe('calwatch stack', () => {
   it.runIf(localStack)('up on a running stack starts nothing and says it runs', async () => {
     // As a test run does (a lease): a plain `up` would claim the stack as started by hand,
     // and the harness would then leave it running after the tests.
-    const result = await stackUp({ env: process.env, lease: true });
-    cleanups.push(async () => void (await releaseStackLease({ env: process.env })));
+    const settings = loadStackSettings(process.env);
+    const result = await stackUp({ settings, lease: true });
+    cleanups.push(async () => void (await releaseStackLease({ settings })));
     expect(result.started).toEqual([]);
     expect(result.alreadyRunning.sort()).toEqual(['elasticsearch', 'kafka']);
-    const status = await stackStatus({ env: process.env });
+    const status = await stackStatus({ settings });
     for (const component of status.components) {
       expect(component.running).toBe(true);
       expect(component.health?.ok).toBe(true);
@@ -54,13 +55,14 @@ describe('calwatch stack', () => {
       CALWATCH_STACK_ELASTICSEARCH_PORT: String(esPort),
       CALWATCH_STACK_ELASTICSEARCH_TRANSPORT_PORT: String(transportPort),
     };
-    const error = await stackUp({ env }).then(
+    const settings = loadStackSettings(env);
+    const error = await stackUp({ settings }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(isCalwatchError(error, 'STACK_PORT_IN_USE')).toBe(true);
     expect((error as Error).message).toContain(String(kafkaPort));
-    const status = await stackStatus({ env });
+    const status = await stackStatus({ settings });
     expect(status.components.map((c) => c.running)).toEqual([false, false]);
   });
 });

@@ -72,7 +72,7 @@ describe('TLS on every hop', () => {
     const { command: setup } = await COMMANDS.setup!();
     expect(await setup.run([], io), stderr.text()).toBe(0);
 
-    kafka = createKafkaClient({ connection: toKafkaConnection(loadCollectorConfig({ ...env, COLLECTOR_TOKENS: TOKEN })), logger: createSilentLogger() });
+    kafka = createKafkaClient({ connection: loadCollectorConfig({ ...env, COLLECTOR_TOKENS: TOKEN }).kafka, logger: createSilentLogger() });
     collector = createCollectorService({
       config: loadCollectorConfig({
         ...env,
@@ -169,7 +169,7 @@ describe('TLS on every hop', () => {
   });
 
   it('produces and reads to the end with KAFKA_CLIENT=platformatic over SASL_SSL (SCRAM-SHA-512, client certificate)', async () => {
-    const connection = toKafkaConnection(loadCollectorConfig({ ...serviceEnv(uniqueName('calwatch-tls')), KAFKA_CLIENT: 'platformatic', COLLECTOR_TOKENS: TOKEN }));
+    const connection = loadCollectorConfig({ ...serviceEnv(uniqueName('calwatch-tls')), KAFKA_CLIENT: 'platformatic', COLLECTOR_TOKENS: TOKEN }).kafka;
     expect(connection.client).toBe('platformatic');
     const platformatic = createKafkaClient({ connection, logger: createSilentLogger() });
     const topic = uniqueName('tls-platformatic');

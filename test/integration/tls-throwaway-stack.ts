@@ -67,9 +67,9 @@ function stopChild(child: ChildProcess | undefined, exited: Promise<void>): Prom
 }
 
 export async function startTlsStack(): Promise<TlsStack> {
-  const info = await readStackInfo();
-  if (info === undefined) throw new Error('the TLS test needs the Kafka jars and Elasticsearch distribution of the local stack: run `calwatch stack up` once');
   const settings = loadStackSettings(process.env);
+  const info = await readStackInfo({ settings });
+  if (info === undefined) throw new Error('the TLS test needs the Kafka jars and Elasticsearch distribution of the local stack: run `calwatch stack up` once');
   const dir = await mkdtemp(join(tmpdir(), 'calwatch-tls-stack-'));
   // Elasticsearch runs as its own user when we are root: it must be able to reach its folder.
   await chmod(dir, 0o755);

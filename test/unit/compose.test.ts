@@ -40,12 +40,12 @@ async function knownEnv(service: string): Promise<Set<string>> {
   const shared = [...Object.keys(kafkaEnvShape), ...Object.keys(elasticsearchEnvShape)];
   switch (service) {
     case 'collector':
-      return new Set(keysOf((await import('@calwatch/collector')).CollectorConfigSchema));
+      return new Set(keysOf((await import('@calwatch/collector')).CollectorEnvSchema));
     case 'indexer':
-      return new Set(keysOf((await import('@calwatch/indexer')).IndexerConfigSchema));
+      return new Set(keysOf((await import('@calwatch/indexer')).IndexerEnvSchema));
     case 'setup':
       // Topics (Kafka shape) and then the Elasticsearch templates (es-setup's schema).
-      return new Set([...Object.keys(kafkaEnvShape), ...keysOf((await import('@calwatch/indexer')).EsSetupConfigSchema)]);
+      return new Set([...Object.keys(kafkaEnvShape), ...keysOf((await import('@calwatch/indexer')).EsSetupEnvSchema)]);
     default:
       return new Set([...shared, 'LOG_LEVEL', `${service.toUpperCase()}_`]);
   }

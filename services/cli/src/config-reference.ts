@@ -1,15 +1,15 @@
 import type { z } from 'zod';
-import { CollectorConfigSchema } from '@calwatch/collector';
-import { EsSetupConfigSchema, IndexerConfigSchema } from '@calwatch/indexer';
+import { CollectorEnvSchema } from '@calwatch/collector';
+import { EsSetupEnvSchema, IndexerEnvSchema } from '@calwatch/indexer';
 import { NotifierEnvSchema } from '@calwatch/notifier';
-import { ProcessorConfigSchema } from '@calwatch/processor';
+import { ProcessorEnvSchema } from '@calwatch/processor';
 
 /** The config schemas of every service: the single source of the README's reference. */
 export const CONFIG_SCHEMAS: ReadonlyArray<{ service: string; schema: z.ZodType }> = [
-  { service: 'collector', schema: CollectorConfigSchema },
-  { service: 'processor', schema: ProcessorConfigSchema },
-  { service: 'indexer', schema: IndexerConfigSchema },
-  { service: 'setup (Elasticsearch part)', schema: EsSetupConfigSchema },
+  { service: 'collector', schema: CollectorEnvSchema },
+  { service: 'processor', schema: ProcessorEnvSchema },
+  { service: 'indexer', schema: IndexerEnvSchema },
+  { service: 'setup (Elasticsearch part)', schema: EsSetupEnvSchema },
   { service: 'notifier', schema: NotifierEnvSchema },
 ];
 

@@ -1,5 +1,5 @@
 import type { Env } from '@calwatch/runtime';
-import { buildStackConnectionEnv, readStackInfo } from '@calwatch/stack';
+import { buildStackConnectionEnv, loadStackSettings, readStackInfo } from '@calwatch/stack';
 
 /**
  * The environment a service or command runs with: what the user set wins; connection
@@ -9,7 +9,7 @@ import { buildStackConnectionEnv, readStackInfo } from '@calwatch/stack';
 export async function resolveServiceEnv(env: Env): Promise<Env> {
   const needsStack = env.KAFKA_BROKERS === undefined || env.ELASTICSEARCH_URL === undefined;
   if (!needsStack) return env;
-  const info = await readStackInfo({ env: env as NodeJS.ProcessEnv });
+  const info = await readStackInfo({ settings: loadStackSettings(env) });
   if (info === undefined) return env;
   // Credentials and TLS settings come from the stack only when the address does too.
   const { kafka, elasticsearch } = buildStackConnectionEnv(info);

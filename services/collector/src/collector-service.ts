@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyServerFactory } from 'fastify';
 import { type KafkaClient, type Producer } from '@calwatch/kafka';
 import { buildTopicNames, SHARED_ERRORS } from '@calwatch/model';
-import { retry, type Logger, type Service } from '@calwatch/runtime';
+import { type Logger, type Service } from '@calwatch/runtime';
 import type { CollectorConfig } from './config';
 import { createDropFolder, type DropFolder } from './drop-folder';
 import { COLLECTOR_ERRORS } from './errors';
@@ -54,22 +54,22 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
   const { config, kafka } = options;
   const logger = options.logger.child({ component: 'collector' });
   const now = options.now ?? (() => new Date());
-  const topics = buildTopicNames(config.CALWATCH_TOPIC_PREFIX);
+  const topics = buildTopicNames(config.topicPrefix);
   const metrics = createCollectorMetrics({ defaultMetrics: options.defaultMetrics ?? true });
   const tokens = createTokenStore();
   const availability = createKafkaAvailability({
-    retryIntervalMs: config.COLLECTOR_KAFKA_RETRY_INTERVAL_MS,
-    outageBudgetMs: config.KAFKA_OUTAGE_BUDGET_MS,
+    retryIntervalMs: config.kafkaRetryIntervalMs,
+    outageBudgetMs: config.kafka.outageBudgetMs,
     onOutageExceeded: (failingForMs) => {
       // Not ready (503) rode the outage out; past the budget a restart is the better bet.
-      const error = SHARED_ERRORS.create('SHARED_KAFKA_OUTAGE_EXCEEDED', `Kafka has not taken records for ${failingForMs} ms (budget ${config.KAFKA_OUTAGE_BUDGET_MS} ms)`, {
-        context: { failingForMs, outageBudgetMs: config.KAFKA_OUTAGE_BUDGET_MS },
+      const error = SHARED_ERRORS.create('SHARED_KAFKA_OUTAGE_EXCEEDED', `Kafka has not taken records for ${failingForMs} ms (budget ${config.kafka.outageBudgetMs} ms)`, {
+        context: { failingForMs, outageBudgetMs: config.kafka.outageBudgetMs },
       });
       logger.error({ err: error }, 'Kafka unavailable past the outage budget; the collector stops');
       options.onFatal?.(error);
     },
   });
-  const budget = createInFlightBudget({ maxRequests: config.COLLECTOR_MAX_IN_FLIGHT_REQUESTS, maxBytes: config.COLLECTOR_MAX_IN_FLIGHT_BYTES });
+  const budget = createInFlightBudget({ maxRequests: config.http.maxInFlightRequests, maxBytes: config.http.maxInFlightBytes });
 
   let state: CollectorState = 'idle';
   let restored = false;
@@ -99,7 +99,7 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
       if (missing.length > 0) {
         throw COLLECTOR_ERRORS.create(
           'COLLECTOR_TOPICS_MISSING',
-          `topics missing: ${missing.join(', ')}; run \`calwatch setup\` (with CALWATCH_TOPIC_PREFIX=${config.CALWATCH_TOPIC_PREFIX}) first`,
+          `topics missing: ${missing.join(', ')}; run \`calwatch setup\` (with CALWATCH_TOPIC_PREFIX=${config.topicPrefix}) first`,
           { context: { missing } },
         );
       }
@@ -113,9 +113,9 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
     if (state !== 'idle') throw new Error(`collector cannot start from state ${state}`);
     state = 'starting';
     try {
-      tokens.replace('env', config.COLLECTOR_TOKENS);
-      if (config.COLLECTOR_TOKENS_FILE !== undefined) {
-        tokensFile = createTokensFile({ path: config.COLLECTOR_TOKENS_FILE, store: tokens, logger, pollMs: config.COLLECTOR_TOKENS_FILE_POLL_MS });
+      tokens.replace('env', config.auth.tokens);
+      if (config.auth.tokensFile !== undefined) {
+        tokensFile = createTokensFile({ path: config.auth.tokensFile, store: tokens, logger, pollMs: config.auth.tokensFilePollMs });
         await tokensFile.load();
         tokensFile.watch();
       }
@@ -128,45 +128,45 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
         createKafkaPublisher({
           producer,
           topics,
-          maxBatchRecords: config.COLLECTOR_PUBLISH_BATCH_RECORDS,
+          maxBatchRecords: config.publishBatchRecords,
           onSend: (seconds) => metrics.publishSeconds.observe(seconds),
         }),
         availability,
       );
-      const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString(), config.COLLECTOR_MAX_EVENT_TIME_SKEW_MS),
+      const coordinator = createSnapshotCoordinator({ publisher, screen: (events, ref) => screenEvents(events, ref, now().toISOString(), config.maxEventTimeSkewMs),
       });
       const ingestor = createIngestor({
         publisher,
         snapshots: coordinator,
-        batchRecords: config.COLLECTOR_PUBLISH_BATCH_RECORDS,
-        maxReportedRejections: config.COLLECTOR_MAX_REPORTED_REJECTIONS,
-        maxEventTimeSkewMs: config.COLLECTOR_MAX_EVENT_TIME_SKEW_MS,
+        batchRecords: config.publishBatchRecords,
+        maxReportedRejections: config.maxReportedRejections,
+        maxEventTimeSkewMs: config.maxEventTimeSkewMs,
         now,
         onRecords: (outcome, code, source, count) => metrics.records.inc({ outcome, code, source }, count),
       });
 
       const limits: HttpLimits = {
-        maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
-        maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES,
-        maxClockSkewMs: config.COLLECTOR_MAX_CLOCK_SKEW_MS,
-        retryAfterSeconds: config.COLLECTOR_RETRY_AFTER_SECONDS,
-        requestTimeoutMs: config.COLLECTOR_REQUEST_TIMEOUT_MS,
-        headersTimeoutMs: config.COLLECTOR_HEADERS_TIMEOUT_MS,
-        idleTimeoutMs: config.COLLECTOR_IDLE_TIMEOUT_MS,
-        keepAliveTimeoutMs: config.COLLECTOR_KEEP_ALIVE_TIMEOUT_MS,
+        maxBodyBytes: config.http.maxBodyBytes,
+        maxDecompressedBytes: config.http.maxDecompressedBytes,
+        maxClockSkewMs: config.maxClockSkewMs,
+        retryAfterSeconds: config.http.retryAfterSeconds,
+        requestTimeoutMs: config.http.requestTimeoutMs,
+        headersTimeoutMs: config.http.headersTimeoutMs,
+        idleTimeoutMs: config.http.idleTimeoutMs,
+        keepAliveTimeoutMs: config.http.keepAliveTimeoutMs,
       };
       let serverFactory: FastifyServerFactory | undefined;
-      if (config.COLLECTOR_TLS_CERT_FILE !== undefined && config.COLLECTOR_TLS_KEY_FILE !== undefined) {
+      if (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) {
         const paths: TlsFilePaths = {
-          certFile: config.COLLECTOR_TLS_CERT_FILE,
-          keyFile: config.COLLECTOR_TLS_KEY_FILE,
-          ...(config.COLLECTOR_TLS_CA_FILE === undefined ? {} : { caFile: config.COLLECTOR_TLS_CA_FILE }),
+          certFile: config.tls.certFile,
+          keyFile: config.tls.keyFile,
+          ...(config.tls.caFile === undefined ? {} : { caFile: config.tls.caFile }),
         };
         const reloader = createTlsReloader({
           paths,
           apply: (context) => (app?.server as unknown as HttpsServer | undefined)?.setSecureContext(context),
           logger,
-          pollMs: config.COLLECTOR_TLS_RELOAD_POLL_MS,
+          pollMs: config.tls.reloadPollMs,
         });
         tlsReloader = reloader;
         const serverOptions = { ...buildHttpsServerOptions(await reloader.load(), paths), ...buildServerTimeouts(limits) };
@@ -177,7 +177,7 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
       app = buildCollectorApp({
         logger,
         tokens,
-        authLimiter: createAuthFailureLimiter({ maxFailures: config.COLLECTOR_AUTH_MAX_FAILURES, windowMs: config.COLLECTOR_AUTH_FAILURE_WINDOW_MS }),
+        authLimiter: createAuthFailureLimiter({ maxFailures: config.auth.maxFailures, windowMs: config.auth.failureWindowMs }),
         ingestor,
         budget,
         availability,
@@ -190,31 +190,38 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
         now,
       });
       // Listen first: /healthz answers and /readyz says "restoring" while the state loads.
-      await app.listen({ host: config.COLLECTOR_HOST, port: config.COLLECTOR_PORT });
+      await app.listen({ host: config.http.host, port: config.http.port });
       state = 'running';
       tlsReloader?.watch();
       logger.info({ address: app.addresses()[0], tls: tlsReloader !== undefined }, 'HTTP API listening');
 
       // Leadership may still be moving right after setup or a broker restart: retry a while.
-      const stats = await retry(() => restoreSnapshotState({ kafka, topic: topics.snapshotState, partitions: statePartitions, coordinator, logger }), {
-        retries: 8,
-        minDelayMs: 250,
-        maxDelayMs: 5_000,
-        onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
+      const stats = await restoreSnapshotState({
+        kafka,
+        topic: topics.snapshotState,
+        partitions: statePartitions,
+        coordinator,
+        logger,
+        retry: {
+          retries: 8,
+          minDelayMs: 250,
+          maxDelayMs: 5_000,
+          onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
+        },
       });
       restored = true;
       logger.info(stats, 'snapshot state restored');
 
-      if (config.COLLECTOR_DROP_DIR !== undefined) {
+      if (config.dropFolder.dir !== undefined) {
         dropFolder = createDropFolder({
-          dir: config.COLLECTOR_DROP_DIR,
+          dir: config.dropFolder.dir,
           ingestor,
           logger,
-          stableMs: config.COLLECTOR_DROP_STABLE_MS,
-          scanIntervalMs: config.COLLECTOR_DROP_SCAN_INTERVAL_MS,
+          stableMs: config.dropFolder.stableMs,
+          scanIntervalMs: config.dropFolder.scanIntervalMs,
           canPublish: () => state === 'running' && availability.tryEnter(),
           onOutcome: (outcome) => metrics.dropFiles.inc({ outcome }),
-          limits: { maxBytes: config.COLLECTOR_MAX_BODY_BYTES, maxDecompressedBytes: config.COLLECTOR_MAX_DECOMPRESSED_BYTES },
+          limits: { maxBytes: config.http.maxBodyBytes, maxDecompressedBytes: config.http.maxDecompressedBytes },
           ...(options.parse === undefined ? {} : { parse: options.parse }),
           now,
         });

@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isCalwatchError } from '@calwatch/model';
-import { CollectorConfigSchema, loadCollectorConfig } from './config';
+import { CollectorEnvSchema, loadCollectorConfig } from './config';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 describe('collector config', () => {
   it('applies defaults and parses units', () => {
     const config = loadCollectorConfig({ COLLECTOR_TOKENS: 'abcdefghijklmnop, qrstuvwxyz012345', COLLECTOR_PORT: '9000' });
-    expect(config.COLLECTOR_TOKENS).toEqual(['abcdefghijklmnop', 'qrstuvwxyz012345']);
-    expect(config.COLLECTOR_PORT).toBe(9000);
-    expect(config.COLLECTOR_MAX_BODY_BYTES).toBe(64 * 1024 * 1024);
-    expect(config.COLLECTOR_DROP_DIR).toBeUndefined();
+    expect(config.auth.tokens).toEqual(['abcdefghijklmnop', 'qrstuvwxyz012345']);
+    expect(config.http.port).toBe(9000);
+    expect(config.http.maxBodyBytes).toBe(64 * 1024 * 1024);
+    expect(config.dropFolder.dir).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -36,11 +36,11 @@ describe('collector config', () => {
   });
 
   it('is documented: every variable in the README, with a description for the collector ones', () => {
-    for (const [name, schema] of Object.entries(CollectorConfigSchema.shape)) {
+    for (const [name, schema] of Object.entries(CollectorEnvSchema.shape)) {
       expect(README, name).toContain(`\`${name}\``);
       if (name.startsWith('COLLECTOR_')) expect(schema.description, name).toBeTruthy();
     }
     const documented = [...README.matchAll(/^\| `(COLLECTOR_[A-Z_]+)` \| (?!\d)/gm)].map((m) => m[1]);
-    expect(documented.every((name) => name! in CollectorConfigSchema.shape)).toBe(true);
+    expect(documented.every((name) => name! in CollectorEnvSchema.shape)).toBe(true);
   });
 });

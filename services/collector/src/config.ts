@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { csvList, intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/runtime';
+import { csvList, intVar, kafkaEnvShape, loadConfig, logLevelEnvShape, toKafkaConfig, type Env } from '@calwatch/runtime';
 import { splitTokenEntry } from './token-auth';
 
 const MIB = 1024 * 1024;
@@ -8,10 +8,10 @@ const MIB = 1024 * 1024;
 export const MIN_TOKEN_LENGTH = 16;
 
 /** Every environment variable the collector reads; the README's reference is checked against it. */
-export const CollectorConfigSchema = z
+export const CollectorEnvSchema = z
   .object({
     ...kafkaEnvShape,
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON logs on stdout.'),
+    ...logLevelEnvShape,
     COLLECTOR_HOST: z.string().min(1).default('0.0.0.0').describe('Address the HTTP API listens on.'),
     COLLECTOR_PORT: intVar(0).max(65535).default(8080).describe('Port of the HTTP API (0 picks a free port).'),
     COLLECTOR_TLS_CERT_FILE: z
@@ -88,8 +88,52 @@ export const CollectorConfigSchema = z
     path: ['COLLECTOR_TLS_CA_FILE'],
   });
 
+/** The collector's config as it reads it: camelCase, grouped by concern. */
+export const CollectorConfigSchema = CollectorEnvSchema.transform((e) => ({
+  logLevel: e.LOG_LEVEL,
+  ...toKafkaConfig(e),
+  http: {
+    host: e.COLLECTOR_HOST,
+    port: e.COLLECTOR_PORT,
+    maxBodyBytes: e.COLLECTOR_MAX_BODY_BYTES,
+    maxDecompressedBytes: e.COLLECTOR_MAX_DECOMPRESSED_BYTES,
+    maxInFlightRequests: e.COLLECTOR_MAX_IN_FLIGHT_REQUESTS,
+    maxInFlightBytes: e.COLLECTOR_MAX_IN_FLIGHT_BYTES,
+    retryAfterSeconds: e.COLLECTOR_RETRY_AFTER_SECONDS,
+    requestTimeoutMs: e.COLLECTOR_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: e.COLLECTOR_HEADERS_TIMEOUT_MS,
+    idleTimeoutMs: e.COLLECTOR_IDLE_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.COLLECTOR_KEEP_ALIVE_TIMEOUT_MS,
+  },
+  tls: {
+    certFile: e.COLLECTOR_TLS_CERT_FILE,
+    keyFile: e.COLLECTOR_TLS_KEY_FILE,
+    caFile: e.COLLECTOR_TLS_CA_FILE,
+    reloadPollMs: e.COLLECTOR_TLS_RELOAD_POLL_MS,
+  },
+  auth: {
+    tokens: e.COLLECTOR_TOKENS,
+    tokensFile: e.COLLECTOR_TOKENS_FILE,
+    tokensFilePollMs: e.COLLECTOR_TOKENS_FILE_POLL_MS,
+    maxFailures: e.COLLECTOR_AUTH_MAX_FAILURES,
+    failureWindowMs: e.COLLECTOR_AUTH_FAILURE_WINDOW_MS,
+  },
+  kafkaRetryIntervalMs: e.COLLECTOR_KAFKA_RETRY_INTERVAL_MS,
+  publishBatchRecords: e.COLLECTOR_PUBLISH_BATCH_RECORDS,
+  maxReportedRejections: e.COLLECTOR_MAX_REPORTED_REJECTIONS,
+  maxEventTimeSkewMs: e.COLLECTOR_MAX_EVENT_TIME_SKEW_MS,
+  maxClockSkewMs: e.COLLECTOR_MAX_CLOCK_SKEW_MS,
+  dropFolder: {
+    dir: e.COLLECTOR_DROP_DIR,
+    stableMs: e.COLLECTOR_DROP_STABLE_MS,
+    scanIntervalMs: e.COLLECTOR_DROP_SCAN_INTERVAL_MS,
+  },
+  shutdownGraceMs: e.COLLECTOR_SHUTDOWN_GRACE_MS,
+}));
+
 export type CollectorConfig = z.infer<typeof CollectorConfigSchema>;
 
+/** Parses the collector's variables once; the entry point passes the environment. */
 export function loadCollectorConfig(env: Env): CollectorConfig {
   return loadConfig(CollectorConfigSchema, env);
 }

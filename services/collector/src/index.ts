@@ -1,5 +1,5 @@
 export { runCollector, type CollectorIo } from './main';
-export { CollectorConfigSchema, loadCollectorConfig, type CollectorConfig } from './config';
+export { CollectorConfigSchema, CollectorEnvSchema, loadCollectorConfig, type CollectorConfig } from './config';
 export { COLLECTOR_ERRORS, type CollectorErrorCode } from './errors';
 export { createCollectorService, type CollectorService, type CollectorServiceOptions, type CollectorState } from './collector-service';
 export { CollectorServerState } from './server-state';

@@ -1,5 +1,5 @@
 import { createKafkaClient } from '@calwatch/kafka';
-import { CALWATCH_VERSION, createLogger, runUntilSignal, toKafkaConnection, type Env } from '@calwatch/runtime';
+import { CALWATCH_VERSION, createLogger, runUntilSignal, type Env } from '@calwatch/runtime';
 import { createCollectorService } from './collector-service';
 import { loadCollectorConfig, type CollectorConfig } from './config';
 
@@ -22,8 +22,8 @@ export async function runCollector(io: CollectorIo): Promise<number> {
     logger.flush();
     return 2;
   }
-  const logger = createLogger({ service: 'collector', version: CALWATCH_VERSION, level: config.LOG_LEVEL });
-  const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger: logger.child({ component: 'kafka' }) });
+  const logger = createLogger({ service: 'collector', version: CALWATCH_VERSION, level: config.logLevel });
+  const kafka = createKafkaClient({ connection: config.kafka, logger: logger.child({ component: 'kafka' }) });
   // Kafka gone past the outage budget ends the run like a signal does, with exit code 1.
   const shutdown = new AbortController();
   let fatal = false;
@@ -43,7 +43,7 @@ export async function runCollector(io: CollectorIo): Promise<number> {
     service.reload().catch((error: unknown) => logger.error({ err: error }, 'reload failed'));
   });
   try {
-    const code = await runUntilSignal([service], { logger, signal: shutdown.signal, graceMs: config.COLLECTOR_SHUTDOWN_GRACE_MS });
+    const code = await runUntilSignal([service], { logger, signal: shutdown.signal, graceMs: config.shutdownGraceMs });
     return fatal ? 1 : code;
   } finally {
     unsubscribe?.();

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { IsoInstant, LicenseFact } from '@calwatch/model';
+import { IsoInstant, LicenseFact, parseRecordJson } from '@calwatch/model';
 import { CollectorServerState, emptyServerState } from './server-state';
 
 /**
@@ -156,14 +156,6 @@ interface Pending {
   licenses: Map<string, LicenseFact>;
 }
 
-function parseJson(value: Buffer): unknown {
-  try {
-    return JSON.parse(value.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Puts server states back together from the topic: last value per key wins, a tombstone
  * deletes. How the pieces combine:
@@ -204,7 +196,9 @@ export function createStateAssembler(): StateAssembler {
         else entry.licenses.delete(decoded.licenseId);
         return undefined;
       }
-      const json = parseJson(value);
+      const parsedJson = parseRecordJson(value);
+      if (!parsedJson.ok) return { licenseServer, message: parsedJson.reason };
+      const json = parsedJson.value;
       switch (decoded.kind) {
         case 'head': {
           const parsed = StateHead.safeParse(json);

@@ -1,4 +1,4 @@
-import type { IncomingRecord, KafkaClient } from '@calwatch/kafka';
+import { type CompactedRestoreOptions, type IncomingRecord, type KafkaClient, restoreCompacted } from '@calwatch/kafka';
 import type { Logger } from '@calwatch/runtime';
 import { COLLECTOR_ERRORS } from './errors';
 import type { SnapshotCoordinator } from './snapshot-coordinator';
@@ -46,20 +46,27 @@ export async function restoreSnapshotState(options: {
   partitions: number;
   coordinator: SnapshotCoordinator;
   logger: Logger;
+  /** Retries of a failed read (leadership may still be moving right after setup); one read when absent. */
+  retry?: CompactedRestoreOptions['retry'];
 }): Promise<RestoreStats> {
   const { coordinator, logger } = options;
-  // A fresh assembler per attempt: a retried read starts again from the beginning.
-  const assembler = createStateAssembler();
+  let assembler = createStateAssembler();
   let invalid = 0;
-  let records: number;
-  try {
-    const partitions = Array.from({ length: options.partitions }, (_, i) => i);
-    ({ records } = await options.kafka.createPartitionReader().readToEnd(options.topic, partitions, (batch) => {
+  const { records } = await restoreCompacted({
+    reader: options.kafka.createPartitionReader(),
+    topic: options.topic,
+    partitions: Array.from({ length: options.partitions }, (_, i) => i),
+    // A fresh assembler per read: a retried read starts again from the beginning.
+    onStart: () => {
+      assembler = createStateAssembler();
+      invalid = 0;
+    },
+    onRecords: (batch) => {
       invalid += applyStateRecords(batch, assembler, logger);
-    }));
-  } catch (error) {
-    throw COLLECTOR_ERRORS.create('COLLECTOR_STATE_RESTORE_FAILED', `could not read ${options.topic} to its end`, { cause: error });
-  }
+    },
+    describeFailure: (error) => COLLECTOR_ERRORS.create('COLLECTOR_STATE_RESTORE_FAILED', `could not read ${options.topic} to its end`, { cause: error }),
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+  });
   // Only once every partition is read: a server's head and entries sit in different partitions.
   for (const { state, stored } of assembler.finish()) coordinator.restore(state, stored);
   return { records, servers: coordinator.servers, invalid, legacy: assembler.legacyServers };

@@ -79,7 +79,7 @@ describe('collector TLS files', () => {
     const base = { COLLECTOR_TOKENS: 'a-token-of-sixteen-chars' };
     expect(() => loadCollectorConfig({ ...base, COLLECTOR_TLS_CERT_FILE: '/etc/tls.crt' })).toThrow(/COLLECTOR_TLS_KEY_FILE/);
     expect(() => loadCollectorConfig({ ...base, COLLECTOR_TLS_CA_FILE: '/etc/ca.pem' })).toThrow(/COLLECTOR_TLS_CA_FILE/);
-    expect(loadCollectorConfig({ ...base, COLLECTOR_TLS_CERT_FILE: '/etc/tls.crt', COLLECTOR_TLS_KEY_FILE: '/etc/tls.key' }).COLLECTOR_TLS_RELOAD_POLL_MS).toBe(60_000);
+    expect(loadCollectorConfig({ ...base, COLLECTOR_TLS_CERT_FILE: '/etc/tls.crt', COLLECTOR_TLS_KEY_FILE: '/etc/tls.key' }).tls.reloadPollMs).toBe(60_000);
   });
 
   it('asks for client certificates only when a client CA is set', () => {

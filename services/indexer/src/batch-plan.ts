@@ -1,7 +1,8 @@
 import { type IncomingRecord } from '@calwatch/kafka';
-import { EnrichedEventRecord, FindingRecord, Revocation, buildRevocationKey } from '@calwatch/model';
+import { EnrichedEventRecord, FindingRecord, Revocation, buildRevocationKey, decodeRecord } from '@calwatch/model';
 import type { z } from 'zod';
 import type { DeadLetterDraft } from './dead-letters';
+import type { IndexerErrorCode } from './errors';
 import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion, buildRevocationDocument, type Document } from './documents';
 import type { IndexNames } from './index-names';
 
@@ -37,31 +38,17 @@ export interface PlanOptions {
   now: string;
 }
 
-function toIssues(error: z.ZodError): Array<{ path: string; message: string }> {
-  return error.issues.slice(0, 50).map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-}
-
-function decodeJson(record: IncomingRecord): { ok: true; value: unknown } | { ok: false; draft: DeadLetterDraft } {
-  if (record.value === null || record.value.length === 0) {
-    return { ok: false, draft: { record, code: 'INDEXER_EMPTY_RECORD', reason: 'record has no value', issues: [] } };
-  }
-  try {
-    return { ok: true, value: JSON.parse(record.value.toString('utf8')) };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, draft: { record, code: 'INDEXER_INVALID_JSON', reason: `not JSON: ${message}`, issues: [] } };
-  }
+/** Decodes a record with its topic's schema; a failure becomes a draft with the indexer's codes. */
+function decode<S extends z.ZodType>(record: IncomingRecord, schema: S, invalid: IndexerErrorCode, what: string): { ok: true; value: z.infer<S> } | { ok: false; draft: DeadLetterDraft } {
+  const decoded = decodeRecord(record, schema, { codes: { empty: 'INDEXER_EMPTY_RECORD', notJson: 'INDEXER_INVALID_JSON', invalid }, what });
+  return decoded.ok ? decoded : { ok: false, draft: { record, ...decoded.problem } };
 }
 
 function toAction(record: IncomingRecord, kind: InputKind, options: PlanOptions): IndexAction | DeadLetterDraft {
-  const decoded = decodeJson(record);
-  if (!decoded.ok) return decoded.draft;
   if (kind === 'findings') {
-    const parsed = FindingRecord.safeParse(decoded.value);
-    if (!parsed.success) {
-      return { record, code: 'INDEXER_INVALID_FINDING', reason: 'not a Finding', issues: toIssues(parsed.error) };
-    }
-    const finding = parsed.data;
+    const parsed = decode(record, FindingRecord, 'INDEXER_INVALID_FINDING', 'finding');
+    if (!parsed.ok) return parsed.draft;
+    const finding = parsed.value;
     const idBytes = Buffer.byteLength(finding.id);
     if (idBytes === 0 || idBytes > MAX_ID_BYTES) {
       // Elasticsearch fails the whole bulk request on such an id, not just this document.
@@ -81,21 +68,17 @@ function toAction(record: IncomingRecord, kind: InputKind, options: PlanOptions)
     };
   }
   if (kind === 'revocations') {
-    const parsed = Revocation.safeParse(decoded.value);
-    if (!parsed.success) {
-      return { record, code: 'INDEXER_INVALID_REVOCATION', reason: 'not a Revocation', issues: toIssues(parsed.error) };
-    }
-    const revocation = parsed.data;
+    const parsed = decode(record, Revocation, 'INDEXER_INVALID_REVOCATION', 'revocation');
+    if (!parsed.ok) return parsed.draft;
+    const revocation = parsed.value;
     // One row per license: the same id for every change of it, whichever finding plans it.
     const id = buildRevocationKey(revocation.licenseServer, revocation.licenseId);
     if (revocation.state === 'withdrawn') return { index: options.names.revocationsIndex, id, document: {}, delete: true, record };
     return { index: options.names.revocationsIndex, id, document: buildRevocationDocument(revocation, options.now), record };
   }
-  const parsed = EnrichedEventRecord.safeParse(decoded.value);
-  if (!parsed.success) {
-    return { record, code: 'INDEXER_INVALID_ENRICHED_EVENT', reason: 'not an EnrichedEvent', issues: toIssues(parsed.error) };
-  }
-  const enriched = parsed.data;
+  const parsed = decode(record, EnrichedEventRecord, 'INDEXER_INVALID_ENRICHED_EVENT', 'enriched event');
+  if (!parsed.ok) return parsed.draft;
+  const enriched = parsed.value;
   return {
     index: options.names.enrichedIndexFor(enriched.event.eventTime),
     id: enriched.event.eventId,

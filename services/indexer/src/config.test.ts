@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isCalwatchError } from '@calwatch/model';
-import { IndexerConfigSchema, loadEsSetupConfig, loadIndexerConfig } from './config';
+import { IndexerEnvSchema, loadEsSetupConfig, loadIndexerConfig } from './config';
 
 describe('loadIndexerConfig', () => {
   it('has working defaults', () => {
     const config = loadIndexerConfig({});
-    expect(config.CALWATCH_INDEX_PREFIX).toBe('calwatch-');
-    expect(config.CALWATCH_INDEX_INTERVAL).toBe('month');
-    expect(config.INDEXER_BULK_CONCURRENCY).toBe(2);
-    expect(config.INDEXER_REQUIRE_SETUP).toBe(true);
+    expect(config.indexPrefix).toBe('calwatch-');
+    expect(config.indexInterval).toBe('month');
+    expect(config.bulk.concurrency).toBe(2);
+    expect(config.requireSetup).toBe(true);
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -26,14 +26,14 @@ describe('loadIndexerConfig', () => {
   });
 
   it('describes every indexer variable', () => {
-    for (const [name, shape] of Object.entries(IndexerConfigSchema.shape)) {
+    for (const [name, shape] of Object.entries(IndexerEnvSchema.shape)) {
       if (name.startsWith('INDEXER_') || name === 'CALWATCH_INDEX_INTERVAL') expect(shape.description, name).toBeTruthy();
     }
   });
 
   it('reads the setup layout', () => {
     const config = loadEsSetupConfig({ CALWATCH_INDEX_REPLICAS: '1', CALWATCH_INDEX_SHARDS: '2' });
-    expect(config.CALWATCH_INDEX_REPLICAS).toBe(1);
-    expect(config.CALWATCH_INDEX_SHARDS).toBe(2);
+    expect(config.replicas).toBe(1);
+    expect(config.shards).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolVar, elasticsearchEnvShape, intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/runtime';
+import { boolVar, elasticsearchEnvShape, intVar, kafkaEnvShape, loadConfig, logLevelEnvShape, toElasticsearchConnection, toKafkaConfig, type Env } from '@calwatch/runtime';
 
 const MIB = 1024 * 1024;
 
@@ -12,8 +12,6 @@ export const IndexPrefix = z
 export const IndexInterval = z.enum(['day', 'month']);
 export type IndexInterval = z.infer<typeof IndexInterval>;
 
-const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-
 /** Index layout variables shared by the indexer and `calwatch es-setup`. */
 export const indexLayoutEnvShape = {
   CALWATCH_INDEX_PREFIX: IndexPrefix.default('calwatch-').describe(
@@ -25,11 +23,11 @@ export const indexLayoutEnvShape = {
 };
 
 /** Every environment variable the indexer reads; the README's reference is checked against it. */
-export const IndexerConfigSchema = z.object({
+export const IndexerEnvSchema = z.object({
   ...kafkaEnvShape,
   ...elasticsearchEnvShape,
   ...indexLayoutEnvShape,
-  LOG_LEVEL: LogLevel.default('info').describe('Log level of the JSON logs on stdout.'),
+  ...logLevelEnvShape,
   INDEXER_GROUP_ID: z.string().min(1).default('calwatch-indexer').describe('Kafka consumer group of the indexer.'),
   INDEXER_PARTITIONS_CONCURRENCY: intVar(1)
     .default(2)
@@ -70,14 +68,39 @@ export const IndexerConfigSchema = z.object({
     ),
 });
 
+/** The indexer's config as it reads it: camelCase, grouped by concern. */
+export const IndexerConfigSchema = IndexerEnvSchema.transform((e) => ({
+  logLevel: e.LOG_LEVEL,
+  ...toKafkaConfig(e),
+  elasticsearch: toElasticsearchConnection(e),
+  indexPrefix: e.CALWATCH_INDEX_PREFIX,
+  indexInterval: e.CALWATCH_INDEX_INTERVAL,
+  groupId: e.INDEXER_GROUP_ID,
+  partitionsConcurrency: e.INDEXER_PARTITIONS_CONCURRENCY,
+  maxBytesPerPartition: e.INDEXER_MAX_BYTES_PER_PARTITION,
+  fetchMaxWaitMs: e.INDEXER_FETCH_MAX_WAIT_MS,
+  bulk: {
+    flushBytes: e.INDEXER_BULK_FLUSH_BYTES,
+    concurrency: e.INDEXER_BULK_CONCURRENCY,
+    retries429: e.INDEXER_BULK_429_RETRIES,
+    wait429Ms: e.INDEXER_BULK_429_WAIT_MS,
+  },
+  retry: { minDelayMs: e.INDEXER_RETRY_MIN_DELAY_MS, maxDelayMs: e.INDEXER_RETRY_MAX_DELAY_MS, budgetMs: e.INDEXER_OUTAGE_BUDGET_MS },
+  requestTimeoutMs: e.INDEXER_REQUEST_TIMEOUT_MS,
+  requireSetup: e.INDEXER_REQUIRE_SETUP,
+  shutdownGraceMs: e.INDEXER_SHUTDOWN_GRACE_MS,
+  metricsPort: e.INDEXER_METRICS_PORT,
+}));
+
 export type IndexerConfig = z.infer<typeof IndexerConfigSchema>;
 
+/** Parses the indexer's variables once; the entry point passes the environment. */
 export function loadIndexerConfig(env: Env): IndexerConfig {
   return loadConfig(IndexerConfigSchema, env);
 }
 
 /** What `calwatch es-setup` reads. */
-export const EsSetupConfigSchema = z.object({
+export const EsSetupEnvSchema = z.object({
   ...elasticsearchEnvShape,
   ...indexLayoutEnvShape,
   CALWATCH_INDEX_SHARDS: intVar(1).default(1).describe('Primary shards of each calwatch index.'),
@@ -96,6 +119,16 @@ export const EsSetupConfigSchema = z.object({
   CALWATCH_ES_READER_PASSWORD: z.string().min(12, 'at least 12 characters').optional().describe('Password of CALWATCH_ES_READER_USER; the reader user is created only when it is set.'),
 });
 
+export const EsSetupConfigSchema = EsSetupEnvSchema.transform((e) => ({
+  elasticsearch: toElasticsearchConnection(e),
+  indexPrefix: e.CALWATCH_INDEX_PREFIX,
+  indexInterval: e.CALWATCH_INDEX_INTERVAL,
+  shards: e.CALWATCH_INDEX_SHARDS,
+  replicas: e.CALWATCH_INDEX_REPLICAS,
+  writer: { username: e.CALWATCH_ES_WRITER_USER, password: e.CALWATCH_ES_WRITER_PASSWORD },
+  reader: { username: e.CALWATCH_ES_READER_USER, password: e.CALWATCH_ES_READER_PASSWORD },
+}));
+
 export type EsSetupConfig = z.infer<typeof EsSetupConfigSchema>;
 
 export function loadEsSetupConfig(env: Env): EsSetupConfig {
@@ -103,7 +136,7 @@ export function loadEsSetupConfig(env: Env): EsSetupConfig {
 }
 
 /** What `calwatch kibana import` reads (the URL may also come from --url). */
-export const KibanaConfigSchema = z.object({
+export const KibanaEnvSchema = z.object({
   CALWATCH_INDEX_PREFIX: indexLayoutEnvShape.CALWATCH_INDEX_PREFIX,
   KIBANA_URL: z.url().optional().describe('Base URL of Kibana (with its base path, if any).'),
   KIBANA_USERNAME: z.string().optional().describe('Kibana user for basic authentication.'),
@@ -111,6 +144,15 @@ export const KibanaConfigSchema = z.object({
   KIBANA_API_KEY: z.string().optional().describe('Kibana API key (base64 id:key), used instead of a user.'),
   KIBANA_SPACE: z.string().min(1).optional().describe('Kibana space to import into; the default space when unset.'),
 });
+
+export const KibanaConfigSchema = KibanaEnvSchema.transform((e) => ({
+  indexPrefix: e.CALWATCH_INDEX_PREFIX,
+  url: e.KIBANA_URL,
+  username: e.KIBANA_USERNAME,
+  password: e.KIBANA_PASSWORD,
+  apiKey: e.KIBANA_API_KEY,
+  space: e.KIBANA_SPACE,
+}));
 
 export type KibanaConfig = z.infer<typeof KibanaConfigSchema>;
 

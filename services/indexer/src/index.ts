@@ -1,10 +1,13 @@
 export { runIndexer } from './main';
 export {
   IndexerConfigSchema,
+  IndexerEnvSchema,
   EsSetupConfigSchema,
+  EsSetupEnvSchema,
   loadIndexerConfig,
   loadEsSetupConfig,
   KibanaConfigSchema,
+  KibanaEnvSchema,
   loadKibanaConfig,
   type KibanaConfig,
   type IndexerConfig,

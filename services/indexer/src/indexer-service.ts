@@ -1,6 +1,6 @@
 import { type ElasticsearchClient } from '@calwatch/elasticsearch';
 import { startGroupLagReader, type Admin, type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
-import { buildTopicNames, isCalwatchError } from '@calwatch/model';
+import { buildTopicNames, describeRecordLocation, isCalwatchError } from '@calwatch/model';
 import {
   createPartitionProgress,
   createProbeServer,
@@ -65,8 +65,8 @@ const LAG_READ_INTERVAL_MS = 5_000;
  */
 export function createIndexerService(options: IndexerServiceOptions): IndexerService {
   const { config, logger, kafka, elasticsearch } = options;
-  const topics = buildTopicNames(config.CALWATCH_TOPIC_PREFIX);
-  const names = buildIndexNames(config.CALWATCH_INDEX_PREFIX, config.CALWATCH_INDEX_INTERVAL);
+  const topics = buildTopicNames(config.topicPrefix);
+  const names = buildIndexNames(config.indexPrefix, config.indexInterval);
   const inputs = new Map<string, InputKind>([
     [topics.findings, 'findings'],
     [topics.enriched, 'enriched'],
@@ -95,7 +95,7 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
       const at = new Date().toISOString();
       await producer.send(drafts.map((draft) => buildDeadLetterRecord(draft, topics.deadLetter, at)));
       for (const draft of drafts) {
-        logger.warn({ code: draft.code, source: `${draft.record.topic}[${draft.record.partition}]@${draft.record.offset}`, reason: draft.reason }, 'dead-lettered');
+        logger.warn({ code: draft.code, source: describeRecordLocation(draft.record), reason: draft.reason }, 'dead-lettered');
       }
     },
   };
@@ -103,16 +103,16 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
   const indexer = createBatchIndexer({
     sink: createBulkWriter({
       client: elasticsearch,
-      flushBytes: config.INDEXER_BULK_FLUSH_BYTES,
-      concurrency: config.INDEXER_BULK_CONCURRENCY,
-      retries429: config.INDEXER_BULK_429_RETRIES,
-      wait429Ms: config.INDEXER_BULK_429_WAIT_MS,
+      flushBytes: config.bulk.flushBytes,
+      concurrency: config.bulk.concurrency,
+      retries429: config.bulk.retries429,
+      wait429Ms: config.bulk.wait429Ms,
     }),
     deadLetters,
     names,
     topics: inputs,
     logger: logger.child({ component: 'batch-indexer' }),
-    retry: { minDelayMs: config.INDEXER_RETRY_MIN_DELAY_MS, maxDelayMs: config.INDEXER_RETRY_MAX_DELAY_MS, budgetMs: config.INDEXER_OUTAGE_BUDGET_MS },
+    retry: config.retry,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     signal: stopping.signal,
   });
@@ -152,23 +152,23 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
       try {
         // Probes first: /healthz answers and /readyz says no while the rest starts.
         probes = createProbeServer({
-          port: config.INDEXER_METRICS_PORT,
+          port: config.metricsPort,
           metrics: metrics.registry,
           readiness: () => ({ ready: isReady(), reasons: { state, ...readiness.reasons() } }),
         });
         probePort = await probes.start();
-        if (config.INDEXER_REQUIRE_SETUP) await checkElasticsearchSetup(elasticsearch, names);
+        if (config.requireSetup) await checkElasticsearchSetup(elasticsearch, names);
         producer = await kafka.createProducer();
         admin = await kafka.createAdmin();
         consumer = kafka.createConsumer({
-          groupId: config.INDEXER_GROUP_ID,
-          maxBytesPerPartition: config.INDEXER_MAX_BYTES_PER_PARTITION,
-          maxWaitTimeMs: config.INDEXER_FETCH_MAX_WAIT_MS,
+          groupId: config.groupId,
+          maxBytesPerPartition: config.maxBytesPerPartition,
+          maxWaitTimeMs: config.fetchMaxWaitMs,
         });
         await consumer.start({
           topics: [...inputs.keys()],
           fromBeginning: true,
-          partitionsConsumedConcurrently: config.INDEXER_PARTITIONS_CONCURRENCY,
+          partitionsConsumedConcurrently: config.partitionsConcurrency,
           onAssignment: (assigned) => progress.assign(assigned),
           eachBatch: async (records, context) => {
             const kind = inputs.get(context.topic)!;
@@ -199,7 +199,7 @@ export function createIndexerService(options: IndexerServiceOptions): IndexerSer
         });
         lagReader = startGroupLagReader({
           admin,
-          groupId: config.INDEXER_GROUP_ID,
+          groupId: config.groupId,
           fromBeginning: true,
           topics: [...inputs.keys()],
           progress,

@@ -1,4 +1,5 @@
-import type { OutgoingRecord, PartitionReader } from '@calwatch/kafka';
+import { type CompactedRestoreOptions, type OutgoingRecord, type PartitionReader, restoreCompacted } from '@calwatch/kafka';
+import { parseRecordJson } from '@calwatch/model';
 import type { StateRecord } from './notifier-core';
 
 /**
@@ -22,32 +23,44 @@ export interface RestoreStats {
   unreadable: number;
 }
 
-/** Reads the state partition to its end; `onRecord` gets null for a tombstone. */
+/**
+ * Reads the state partition to its end; `onRecord` gets null for a tombstone. Re-reading from
+ * the start (a retried read) is harmless: the last value of each key wins again.
+ */
 export async function readStateTopic(
   reader: PartitionReader,
   topic: string,
   onRecord: (key: string, value: unknown) => void,
   onUnreadable: (key: string, reason: string) => void,
+  retry?: CompactedRestoreOptions['retry'],
 ): Promise<RestoreStats> {
   let unreadable = 0;
-  const { records } = await reader.readToEnd(topic, [STATE_PARTITION], (batch) => {
-    for (const record of batch) {
-      if (record.key === null) {
-        unreadable++;
-        onUnreadable('(no key)', 'record without key');
-        continue;
+  const { records } = await restoreCompacted({
+    reader,
+    topic,
+    partitions: [STATE_PARTITION],
+    onStart: () => {
+      unreadable = 0;
+    },
+    onKeyless: () => {
+      unreadable++;
+      onUnreadable('(no key)', 'record without key');
+    },
+    onRecords: (batch) => {
+      for (const record of batch) {
+        if (record.value === null) {
+          onRecord(record.key, null);
+          continue;
+        }
+        const json = parseRecordJson(record.value);
+        if (json.ok) onRecord(record.key, json.value);
+        else {
+          unreadable++;
+          onUnreadable(record.key, json.reason);
+        }
       }
-      if (record.value === null) {
-        onRecord(record.key, null);
-        continue;
-      }
-      try {
-        onRecord(record.key, JSON.parse(record.value.toString('utf8')) as unknown);
-      } catch {
-        unreadable++;
-        onUnreadable(record.key, 'not JSON');
-      }
-    }
+    },
+    ...(retry === undefined ? {} : { retry }),
   });
   return { records, unreadable };
 }

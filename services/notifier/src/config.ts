@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Severity } from '@calwatch/model';
-import { boolVar, csvList, formatConfigIssues, intVar, kafkaEnvShape, loadConfig, toKafkaConnection, type Env, type KafkaConnection } from '@calwatch/runtime';
+import { boolVar, csvList, deepFreeze, formatConfigIssues, intVar, kafkaEnvShape, loadConfig, logLevelEnvShape, toKafkaConfig, type Env, type KafkaConfig, type LogLevel } from '@calwatch/runtime';
 import { z } from 'zod';
 import type { AlertTiming } from './alert-machine';
 import { NOTIFIER_ERRORS } from './errors';
@@ -87,7 +87,7 @@ const jsonText = z.string().transform((text, ctx) => {
 /** Every environment variable the notifier reads; the README's reference is checked against it. */
 export const notifierEnvShape = {
   ...kafkaEnvShape,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON logs on stdout.'),
+  ...logLevelEnvShape,
   NOTIFIER_GROUP_ID: z.string().min(1).default('calwatch-notifier').describe('Consumer group of the notifier. Run one instance per group: alert state is not shared.'),
   NOTIFIER_FROM_BEGINNING: boolVar.default(false).describe('A new consumer group starts at the beginning of findings/enriched instead of the end.'),
   NOTIFIER_TARGETS: jsonText.pipe(TargetList).optional().describe('Targets as a JSON array (see docs/notifier.md). Exclusive with NOTIFIER_CONFIG_FILE.'),
@@ -138,9 +138,9 @@ export interface DeliverySettings {
 }
 
 export interface NotifierConfig {
-  kafka: KafkaConnection;
+  kafka: KafkaConfig;
   topicPrefix: string;
-  logLevel: string;
+  logLevel: LogLevel;
   groupId: string;
   fromBeginning: boolean;
   targets: readonly TargetConfig[];
@@ -217,13 +217,16 @@ export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): Notifier
       context: { unknown: unknownDigestTargets },
     });
   }
-  return Object.freeze({
-    kafka: toKafkaConnection(e),
-    topicPrefix: e.CALWATCH_TOPIC_PREFIX,
+  // Not a schema transform like the other services': the targets file is read (and its
+  // variables expanded) after the variables parse. The result is frozen all the same.
+  const { kafka, topicPrefix } = toKafkaConfig(e);
+  return deepFreeze({
+    kafka,
+    topicPrefix,
     logLevel: e.LOG_LEVEL,
     groupId: e.NOTIFIER_GROUP_ID,
     fromBeginning: e.NOTIFIER_FROM_BEGINNING,
-    targets: Object.freeze(targets),
+    targets,
     rules: {
       enabled: new Set(e.NOTIFIER_RULES),
       finding: { minSeverity: e.NOTIFIER_FINDING_MIN_SEVERITY },

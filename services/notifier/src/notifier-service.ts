@@ -5,7 +5,6 @@ import {
   createProbeServer,
   registerPartitionProgressGauges,
   registerReadyGauge,
-  retry,
   type ProbeServer,
   type Readiness,
   type Logger,
@@ -270,6 +269,13 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
         metrics.stateRestoreErrors.inc();
         logger.warn({ code: 'NOTIFIER_STATE_INVALID', key, reason }, 'alert state record skipped');
       },
+      // Right after topic creation the broker may not have a leader yet: retriable, so retried.
+      {
+        retries: 8,
+        minDelayMs: 250,
+        maxDelayMs: 4_000,
+        onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'alert state restore failed; retrying'),
+      },
     );
   }
 
@@ -304,13 +310,7 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     producer = await kafka.createProducer();
     admin = await kafka.createAdmin();
 
-    // Right after topic creation the broker may not have a leader yet: retriable, so retried.
-    const restored = await retry(() => restore(), {
-      retries: 8,
-      minDelayMs: 250,
-      maxDelayMs: 4_000,
-      onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'alert state restore failed; retrying'),
-    });
+    const restored = await restore();
     const pending = core.pendingDeliveries();
     logger.info({ records: restored.records, openAlerts: core.openAlerts().length, pendingDeliveries: pending.length }, 'alert state restored');
 

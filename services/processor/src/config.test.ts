@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { isCalwatchError } from '@calwatch/model';
-import { ProcessorConfigSchema, loadProcessorConfig, resolveDetectionConfig } from './config';
+import { ProcessorEnvSchema, loadProcessorConfig, resolveDetectionConfig } from './config';
 
 describe('processor config', () => {
   it('has a default for everything but the detection config', () => {
     const config = loadProcessorConfig({});
-    expect(config.PROCESSOR_GROUP_ID).toBe('calwatch-processor');
-    expect(config.PROCESSOR_PUNCTUATE_INTERVAL_MS).toBe(1_000);
-    expect(config.PROCESSOR_IDLE_AFTER_MS).toBe(2_000);
-    expect(config.PROCESSOR_DETECTION_CONFIG).toBeUndefined();
-    expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(config.groupId).toBe('calwatch-processor');
+    expect(config.punctuateIntervalMs).toBe(1_000);
+    expect(config.idleAfterMs).toBe(2_000);
+    expect(config.detectionConfig).toBeUndefined();
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
   });
 
   it('describes every variable (the README reference is built from it)', () => {
-    for (const [name, schema] of Object.entries(ProcessorConfigSchema.shape)) {
+    for (const [name, schema] of Object.entries(ProcessorEnvSchema.shape)) {
       if (name.startsWith('KAFKA_') || name.startsWith('CALWATCH_')) continue;
       expect(schema.description, name).toBeTruthy();
     }

@@ -1,17 +1,15 @@
 import { z } from 'zod';
-import { intVar, kafkaEnvShape, loadConfig, type Env } from '@calwatch/runtime';
+import { intVar, kafkaEnvShape, loadConfig, logLevelEnvShape, toKafkaConfig, type Env } from '@calwatch/runtime';
 import { type CoreConfig, parseCoreConfig } from './core/index';
 import { PROCESSOR_ERRORS } from './errors';
 
 const MIB = 1024 * 1024;
 
-const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-
 /** Every environment variable the processor reads; the README's reference is checked against it. */
-export const ProcessorConfigSchema = z
+export const ProcessorEnvSchema = z
   .object({
     ...kafkaEnvShape,
-    LOG_LEVEL: LogLevel.default('info').describe('Log level of the JSON logs on stdout.'),
+    ...logLevelEnvShape,
     PROCESSOR_GROUP_ID: z
       .string()
       .min(1)
@@ -59,8 +57,26 @@ export const ProcessorConfigSchema = z
     path: ['PROCESSOR_HEARTBEAT_INTERVAL_MS'],
   });
 
+/** The processor's config as it reads it: camelCase, grouped by concern. */
+export const ProcessorConfigSchema = ProcessorEnvSchema.transform((e) => ({
+  logLevel: e.LOG_LEVEL,
+  ...toKafkaConfig(e),
+  groupId: e.PROCESSOR_GROUP_ID,
+  sessionTimeoutMs: e.PROCESSOR_SESSION_TIMEOUT_MS,
+  heartbeatIntervalMs: e.PROCESSOR_HEARTBEAT_INTERVAL_MS,
+  punctuateIntervalMs: e.PROCESSOR_PUNCTUATE_INTERVAL_MS,
+  idleAfterMs: e.PROCESSOR_IDLE_AFTER_MS,
+  maxBytesPerPartition: e.PROCESSOR_MAX_BYTES_PER_PARTITION,
+  fetchMaxWaitMs: e.PROCESSOR_FETCH_MAX_WAIT_MS,
+  partitionsConcurrency: e.PROCESSOR_PARTITIONS_CONCURRENCY,
+  detectionConfig: e.PROCESSOR_DETECTION_CONFIG,
+  metricsPort: e.PROCESSOR_METRICS_PORT,
+  shutdownGraceMs: e.PROCESSOR_SHUTDOWN_GRACE_MS,
+}));
+
 export type ProcessorConfig = z.infer<typeof ProcessorConfigSchema>;
 
+/** Parses the processor's variables once; the entry point passes the environment. */
 export function loadProcessorConfig(env: Env): ProcessorConfig {
   return loadConfig(ProcessorConfigSchema, env);
 }

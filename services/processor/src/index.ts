@@ -4,7 +4,7 @@
  */
 export * from './core/index';
 export { runProcessor } from './main';
-export { ProcessorConfigSchema, loadProcessorConfig, resolveDetectionConfig, type ProcessorConfig } from './config';
+export { ProcessorConfigSchema, ProcessorEnvSchema, loadProcessorConfig, resolveDetectionConfig, type ProcessorConfig } from './config';
 export { PROCESSOR_ERRORS, type ProcessorErrorCode } from './errors';
 export { createProcessorService, type ProcessorService, type ProcessorServiceOptions, type ProcessorState } from './processor-service';
 export type { RuntimeMetrics } from './runtime/metrics';

@@ -74,7 +74,7 @@ function offsetSource(admin: Admin, groupId: string, tracker: PartitionProgressT
  */
 export function createProcessorService(options: ProcessorServiceOptions): ProcessorService {
   const { config, logger, kafka } = options;
-  const topics = buildTopicNames(config.CALWATCH_TOPIC_PREFIX);
+  const topics = buildTopicNames(config.topicPrefix);
   let state: ProcessorState = 'new';
   let producer: Producer | undefined;
   let admin: Admin | undefined;
@@ -108,7 +108,7 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
       const existing = new Set(await admin.listTopics());
       const missing = topicsUsed(topics).filter((t) => !existing.has(t));
       if (missing.length > 0) {
-        throw PROCESSOR_ERRORS.create('PROCESSOR_TOPICS_MISSING', `missing topics: ${missing.join(', ')}; run 'calwatch setup' for prefix '${config.CALWATCH_TOPIC_PREFIX}' first`, {
+        throw PROCESSOR_ERRORS.create('PROCESSOR_TOPICS_MISSING', `missing topics: ${missing.join(', ')}; run 'calwatch setup' for prefix '${config.topicPrefix}' first`, {
           context: { missing },
         });
       }
@@ -145,34 +145,34 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
       try {
         // Probes first: /healthz answers and /readyz says no while the rest starts.
         probes = createProbeServer({
-          port: config.PROCESSOR_METRICS_PORT,
+          port: config.metricsPort,
           metrics: metricsObject.registry,
           readiness: () => ({ ready: isReady(), reasons: { state, ...readiness.reasons() } }),
         });
         probePort = await probes.start();
         const partitions = await checkTopics();
-        const topology: Topology = { topics, partitions, config: options.detection, idleAfterMs: config.PROCESSOR_IDLE_AFTER_MS, metrics };
+        const topology: Topology = { topics, partitions, config: options.detection, idleAfterMs: config.idleAfterMs, metrics };
         producer = await kafka.createProducer();
         admin = await kafka.createAdmin();
         runtime = createStreamRuntime({
           topology,
           producer,
           reader: kafka.createPartitionReader(),
-          offsets: offsetSource(admin, config.PROCESSOR_GROUP_ID, progress),
+          offsets: offsetSource(admin, config.groupId, progress),
           logger: logger.child({ component: 'runtime' }),
         });
         const active = runtime;
         consumer = kafka.createConsumer({
-          groupId: config.PROCESSOR_GROUP_ID,
-          sessionTimeoutMs: config.PROCESSOR_SESSION_TIMEOUT_MS,
-          heartbeatIntervalMs: config.PROCESSOR_HEARTBEAT_INTERVAL_MS,
-          maxBytesPerPartition: config.PROCESSOR_MAX_BYTES_PER_PARTITION,
-          maxWaitTimeMs: config.PROCESSOR_FETCH_MAX_WAIT_MS,
+          groupId: config.groupId,
+          sessionTimeoutMs: config.sessionTimeoutMs,
+          heartbeatIntervalMs: config.heartbeatIntervalMs,
+          maxBytesPerPartition: config.maxBytesPerPartition,
+          maxWaitTimeMs: config.fetchMaxWaitMs,
         });
         await consumer.start({
           topics: inputTopicsOf(topics),
           fromBeginning: true,
-          partitionsConsumedConcurrently: config.PROCESSOR_PARTITIONS_CONCURRENCY,
+          partitionsConsumedConcurrently: config.partitionsConcurrency,
           onAssignment: (assigned) => {
             progress.assign(assigned);
             const ours = new Set(assigned.map((tp) => `${tp.topic}:${tp.partition}`));
@@ -203,7 +203,7 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
         if (state !== 'starting') return;
         timer = setInterval(() => {
           active.punctuate().catch((error: unknown) => logger.error({ err: error }, 'punctuation failed'));
-        }, config.PROCESSOR_PUNCTUATE_INTERVAL_MS);
+        }, config.punctuateIntervalMs);
         let reported = '';
         progressTimer = setInterval(() => {
           const now = JSON.stringify(metrics);
@@ -211,7 +211,7 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
           reported = now;
         }, 2_000);
         state = 'running';
-        logger.info({ topics: inputTopicsOf(topics), partitions, groupId: config.PROCESSOR_GROUP_ID, probePort }, 'processor consuming');
+        logger.info({ topics: inputTopicsOf(topics), partitions, groupId: config.groupId, probePort }, 'processor consuming');
       } catch (error) {
         state = 'failed';
         await producer?.close().catch(() => undefined);

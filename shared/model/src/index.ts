@@ -12,3 +12,4 @@ export * from './event-time-bound';
 export * from './errors';
 export * from './topics';
 export * from './record-limits';
+export * from './record-decoding';

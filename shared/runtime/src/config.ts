@@ -10,7 +10,9 @@ export function formatConfigIssues(issues: readonly z.core.$ZodIssue[]): string 
 
 /**
  * Parses configuration once from an env-like record with a zod schema whose keys are
- * the variable names. Defaults live in the schema; the result is deeply frozen.
+ * the variable names. Defaults live in the schema; a config schema ends in a `.transform`
+ * to the camelCase object its service reads (see docs/architecture.md); the result is
+ * deeply frozen.
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
   const result = schema.safeParse(env);
@@ -22,7 +24,8 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Env): z.infer<S>
   return deepFreeze(result.data);
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes an object and everything it holds (Sets and Maps excepted). */
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -42,3 +45,12 @@ export const intVar = (min = 0) => z.coerce.number().int().min(min);
 export const boolVar = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((s) => s === 'true' || s === '1' || s === 'yes');
+
+/** The one log-level schema: pino's levels, LOG_LEVEL in every config. */
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export type LogLevel = z.infer<typeof LogLevel>;
+
+/** LOG_LEVEL as the services read it. */
+export const logLevelEnvShape = {
+  LOG_LEVEL: LogLevel.default('info').describe('Log level of the JSON logs on stdout.'),
+};

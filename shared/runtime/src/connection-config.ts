@@ -244,3 +244,50 @@ export function toElasticsearchConnection(env: ElasticsearchEnv): ElasticsearchC
   if (env.ELASTICSEARCH_CA_FINGERPRINT !== undefined) connection.caFingerprint = normaliseFingerprint(env.ELASTICSEARCH_CA_FINGERPRINT);
   return connection;
 }
+
+/** A Kafka connection as a service config holds it: every limit the variables default. */
+export type KafkaConfig = KafkaConnection & Required<Pick<KafkaConnection, 'maxRecordBytes' | 'outageBudgetMs' | 'client' | 'compression'>>;
+
+/** How `calwatch setup` lays out the topics it creates (dead letters keep twice as long). */
+export interface TopicLayoutConfig {
+  partitions: number;
+  retentionMs: number;
+  deadLetterRetentionMs: number;
+}
+
+type ParsedKafkaEnv = KafkaEnv & Required<Pick<KafkaEnv, 'KAFKA_MAX_RECORD_BYTES' | 'KAFKA_OUTAGE_BUDGET_MS' | 'KAFKA_CLIENT' | 'KAFKA_COMPRESSION'>> & {
+  CALWATCH_TOPIC_PREFIX: string;
+  CALWATCH_TOPIC_PARTITIONS: number;
+  CALWATCH_TOPIC_RETENTION_MS: number;
+};
+
+/**
+ * The camelCase Kafka part of a config, from variables parsed with kafkaEnvShape. Throws
+ * SHARED_CONFIG_INVALID when they do not fit together (see toKafkaConnection).
+ */
+export function toKafkaConfig(env: ParsedKafkaEnv): { kafka: KafkaConfig; topicPrefix: string; topicLayout: TopicLayoutConfig } {
+  return {
+    kafka: {
+      ...toKafkaConnection(env),
+      maxRecordBytes: env.KAFKA_MAX_RECORD_BYTES,
+      outageBudgetMs: env.KAFKA_OUTAGE_BUDGET_MS,
+      client: env.KAFKA_CLIENT,
+      compression: env.KAFKA_COMPRESSION,
+    },
+    topicPrefix: env.CALWATCH_TOPIC_PREFIX,
+    topicLayout: {
+      partitions: env.CALWATCH_TOPIC_PARTITIONS,
+      retentionMs: env.CALWATCH_TOPIC_RETENTION_MS,
+      deadLetterRetentionMs: env.CALWATCH_TOPIC_RETENTION_MS * 2,
+    },
+  };
+}
+
+/** The Kafka variables alone, as `calwatch setup` and the test harness read them. */
+export const KafkaConfigSchema = z.object(kafkaEnvShape).transform(toKafkaConfig);
+
+/** The Elasticsearch variables alone, as the test harness reads them. */
+export const ElasticsearchConfigSchema = z.object(elasticsearchEnvShape).transform((e) => ({
+  elasticsearch: toElasticsearchConnection(e),
+  indexPrefix: e.CALWATCH_INDEX_PREFIX,
+}));

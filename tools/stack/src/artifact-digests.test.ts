@@ -73,7 +73,7 @@ describe('a download made before the digests were pinned', () => {
     const jar = `kafka-clients-${DEFAULT_KAFKA_VERSION}.jar`;
     await writeFile(join(libsDir, jar), 'not the published jar');
     await writeFile(join(libsDir, COMPLETE_MARKER), '45 jars\n');
-    const error = await ensureMavenLibs({ mavenDir: dir, libsDir, pom: '', mainJar: jar, javaHome: '/nonexistent' }).catch((e: unknown) => e);
+    const error = await ensureMavenLibs({ mavenDir: dir, libsDir, pom: '', mainJar: jar, javaHome: '/nonexistent', env: process.env }).catch((e: unknown) => e);
     expect(isCalwatchError(error, 'STACK_ARTIFACT_DIGEST_MISMATCH')).toBe(true);
     expect(await exists(join(libsDir, jar))).toBe(false);
     expect(await exists(join(libsDir, COMPLETE_MARKER))).toBe(false);

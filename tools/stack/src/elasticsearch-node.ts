@@ -63,9 +63,9 @@ async function ensurePassword(file: string): Promise<string> {
   return password;
 }
 
-function buildEsEnv(options: { layout: StackLayout; jdk: Jdk }): NodeJS.ProcessEnv {
+function buildEsEnv(options: { settings: StackSettings; layout: StackLayout; jdk: Jdk }): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PATH: options.settings.childPath,
     LANG: 'C.UTF-8',
     HOME: options.layout.elasticsearch.runDir,
     ES_PATH_CONF: options.layout.elasticsearch.configDir,
@@ -87,7 +87,7 @@ export async function prepareElasticsearch(options: {
 }): Promise<string> {
   const { settings, layout, jdk, runAs, certificates } = options;
   const es = layout.elasticsearch;
-  const zip = await ensureElasticsearchZip({ downloadDir: es.downloadDir, version: settings.elasticsearch.version, javaHome: jdk.home });
+  const zip = await ensureElasticsearchZip({ downloadDir: es.downloadDir, version: settings.elasticsearch.version, javaHome: jdk.home, env: settings.toolEnv });
   await ensureUnpacked(zip, es.homeDir);
 
   await mkdirTraversable(es.runDir);
@@ -126,7 +126,7 @@ export async function prepareElasticsearch(options: {
     const prefix = runAs === undefined ? [] : buildRunAsPrefix(runAs);
     const tool = join(es.homeDir, 'bin', 'elasticsearch-users');
     const [cmd, ...args] = [...prefix, tool];
-    const env = buildEsEnv({ layout, jdk });
+    const env = buildEsEnv({ settings, layout, jdk });
     // Re-created rather than updated, so a stale entry from an earlier password never lingers.
     await runCommand(cmd!, [...args, 'userdel', ELASTICSEARCH_USERNAME], { env, timeoutMs: 120_000 });
     await runChecked('creating the Elasticsearch file-realm user', cmd!, [...args, 'useradd', ELASTICSEARCH_USERNAME, '-r', 'superuser'], {
@@ -142,12 +142,13 @@ export async function prepareElasticsearch(options: {
 }
 
 export async function startElasticsearch(options: {
+  settings: StackSettings;
   layout: StackLayout;
   jdk: Jdk;
   runAs: ServiceUser | undefined;
   tls: boolean;
 }): Promise<PidRecord> {
-  const { layout, jdk, runAs } = options;
+  const { settings, layout, jdk, runAs } = options;
   const es = layout.elasticsearch;
   await rm(es.serverPidFile, { force: true });
   const prefix = runAs === undefined ? [] : buildRunAsPrefix(runAs);
@@ -156,7 +157,7 @@ export async function startElasticsearch(options: {
   const { pid } = await spawnDetached({
     command: command!,
     args,
-    env: buildEsEnv({ layout, jdk }),
+    env: buildEsEnv({ settings, layout, jdk }),
     cwd: es.runDir,
     logFile: es.stdoutLog,
   });

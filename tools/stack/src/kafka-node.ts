@@ -34,7 +34,7 @@ export async function prepareKafka(options: {
 }): Promise<KafkaScramUsers | undefined> {
   const { settings, layout, jdk, certificates } = options;
   const k = layout.kafka;
-  await ensureKafkaLibs({ mavenDir: k.mavenDir, libsDir: k.libsDir, version: settings.kafka.version, javaHome: jdk.home });
+  await ensureKafkaLibs({ mavenDir: k.mavenDir, libsDir: k.libsDir, version: settings.kafka.version, javaHome: jdk.home, env: settings.toolEnv });
   for (const dir of [k.configDir, k.dataDir, k.logsDir, layout.logsDir, layout.runDir]) await mkdir(dir, { recursive: true });
   const formatted = await exists(join(k.dataDir, 'meta.properties'));
   const users = certificates === undefined ? undefined : await ensureKafkaScramUsers(k.scramUsersFile, { storageFormatted: formatted });
@@ -87,7 +87,7 @@ export async function startKafka(options: { settings: StackSettings; layout: Sta
       'kafka.Kafka',
       k.serverProperties,
     ],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', JAVA_HOME: jdk.home },
+    env: { PATH: settings.childPath, LANG: 'C.UTF-8', JAVA_HOME: jdk.home },
     cwd: k.logsDir,
     logFile: k.stdoutLog,
   });

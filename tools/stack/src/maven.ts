@@ -1,5 +1,6 @@
 import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Env } from '@calwatch/runtime';
 import { verifyArtifact, verifyArtifactsIn } from './artifact-digests';
 import { STACK_ERRORS } from './errors';
 import { lastLines, runCommand } from './processes';
@@ -105,10 +106,10 @@ export function buildMvnArgs(args: string[]): string[] {
   return ['-B', '-q', '-C', '-Dstyle.color=never', ...args];
 }
 
-async function mvn(cwd: string, args: string[], logFile: string, what: string, javaHome: string): Promise<void> {
+async function mvn(cwd: string, args: string[], logFile: string, what: string, env: Env): Promise<void> {
   const result = await runCommand('mvn', buildMvnArgs(args), {
     cwd,
-    env: { ...process.env, JAVA_HOME: javaHome },
+    env,
     timeoutMs: 900_000,
   });
   await writeFile(logFile, result.output);
@@ -123,12 +124,16 @@ async function mvn(cwd: string, args: string[], logFile: string, what: string, j
 }
 
 /** Resolves kafka_2.13 and its runtime dependencies into `<mavenDir>/libs` once. */
-export async function ensureKafkaLibs(options: { mavenDir: string; libsDir: string; version: string; javaHome: string }): Promise<void> {
+export async function ensureKafkaLibs(options: { mavenDir: string; libsDir: string; version: string; javaHome: string; env: Env }): Promise<void> {
   await ensureMavenLibs({ ...options, pom: buildKafkaPom(options.version, KAFKA_LOG4J_BINDING_VERSION), mainJar: `kafka_2.13-${options.version}.jar` });
 }
 
-/** Resolves a generated pom's runtime dependencies into `libsDir` once; `mainJar` must be among them. */
-export async function ensureMavenLibs(options: { mavenDir: string; libsDir: string; pom: string; mainJar: string; javaHome: string }): Promise<void> {
+/**
+ * Resolves a generated pom's runtime dependencies into `libsDir` once; `mainJar` must be
+ * among them. Maven runs in `env` (the entry point's environment: proxies, repository
+ * settings) with JAVA_HOME set to `javaHome`.
+ */
+export async function ensureMavenLibs(options: { mavenDir: string; libsDir: string; pom: string; mainJar: string; javaHome: string; env: Env }): Promise<void> {
   if (await isVerifiedDownload(options.libsDir, () => verifyArtifactsIn(options.libsDir))) return;
   await mkdir(options.mavenDir, { recursive: true });
   await rm(options.libsDir, { recursive: true, force: true });
@@ -138,7 +143,7 @@ export async function ensureMavenLibs(options: { mavenDir: string; libsDir: stri
     [`${DEPENDENCY_PLUGIN}:copy-dependencies`, `-DoutputDirectory=${options.libsDir}`, '-DincludeScope=runtime'],
     join(options.mavenDir, 'maven.log'),
     `resolving ${options.mainJar}`,
-    options.javaHome,
+    { ...options.env, JAVA_HOME: options.javaHome },
   );
   const jars = (await readdir(options.libsDir)).filter((f) => f.endsWith('.jar'));
   if (!jars.includes(options.mainJar)) {
@@ -149,7 +154,7 @@ export async function ensureMavenLibs(options: { mavenDir: string; libsDir: stri
 }
 
 /** Downloads the Elasticsearch integ-test-zip into `downloadDir` once; returns the zip's path. */
-export async function ensureElasticsearchZip(options: { downloadDir: string; version: string; javaHome: string }): Promise<string> {
+export async function ensureElasticsearchZip(options: { downloadDir: string; version: string; javaHome: string; env: Env }): Promise<string> {
   const zip = join(options.downloadDir, `elasticsearch-${options.version}.zip`);
   const zipName = `elasticsearch-${options.version}.zip`;
   if (await isVerifiedDownload(options.downloadDir, () => verifyArtifact(zip, zipName))) return zip;
@@ -163,7 +168,7 @@ export async function ensureElasticsearchZip(options: { downloadDir: string; ver
     ],
     join(options.downloadDir, 'maven.log'),
     `downloading org.elasticsearch.distribution.integ-test-zip:elasticsearch:${options.version}:zip`,
-    options.javaHome,
+    { ...options.env, JAVA_HOME: options.javaHome },
   );
   await access(zip);
   await verifyArtifact(zip, zipName);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { readJsonFile } from '@calwatch/runtime';
+import { readJsonFile, type Env } from '@calwatch/runtime';
 import { STACK_ERRORS } from './errors';
 
 export interface CommandResult {
@@ -13,12 +13,14 @@ export interface CommandResult {
 export function runCommand(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: Env; input?: string; timeoutMs?: number } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      // Without an env the command inherits this process's, as spawn does: short tools
+      // (unzip, chmod, openssl, getent) read nothing calwatch sets.
+      env: options.env,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs ?? 600_000,
     });

@@ -29,7 +29,7 @@ import {
 } from './processes';
 import { probeElasticsearch, probeKafka, waitUntilReady, type KafkaProbeTarget, type ProbeResult } from './readiness';
 import { canUserTraverse, ensureServiceUser, lookupUser, type ServiceUser } from './service-user';
-import { loadStackSettings, type StackSettings } from './settings';
+import type { StackSettings } from './settings';
 import { readStackInfoFile, removeStackInfo, writeStackInfo, type StackInfo } from './stack-info';
 import { ensureKafkaScramUsers, ensureStackCertificates, type KafkaScramUsers, type StackCertificates } from './stack-tls';
 import { STACK_ERRORS } from './errors';
@@ -37,8 +37,8 @@ import { STACK_ERRORS } from './errors';
 export type Component = 'kafka' | 'elasticsearch';
 
 export interface StackOptions {
-  /** Where settings come from; defaults to process.env. */
-  env?: NodeJS.ProcessEnv;
+  /** Parsed once by the entry point (loadStackSettings over the environment it was given). */
+  settings: StackSettings;
   /** Progress lines for a human; silent when omitted. */
   log?: (line: string) => void;
   signal?: AbortSignal;
@@ -65,8 +65,7 @@ function isRoot(): boolean {
  * that user cannot reach our cache/state dirs (root's home is private) its files go under
  * /var/cache/calwatch and /var/lib/calwatch instead. The choice is remembered per state dir.
  */
-async function resolveContext(env: NodeJS.ProcessEnv, create: boolean, mode: StackMode = 'plain'): Promise<Context> {
-  const settings = loadStackSettings(env);
+async function resolveContext(settings: StackSettings, create: boolean, mode: StackMode = 'plain'): Promise<Context> {
   const remembered = await readFile(placementFile(settings), 'utf8')
     .then((t) => placementSchema.safeParse(JSON.parse(t)))
     .catch(() => undefined);
@@ -216,10 +215,10 @@ export interface StackUpResult {
  * a client certificate), Elasticsearch on HTTPS, all signed by a CA made in the state dir.
  * A stack running in the other mode is refused (STACK_MODE_MISMATCH), never switched.
  */
-export async function stackUp(options: StackOptions & { lease?: boolean; tls?: boolean } = {}): Promise<StackUpResult> {
+export async function stackUp(options: StackOptions & { lease?: boolean; tls?: boolean }): Promise<StackUpResult> {
   const log = options.log ?? ((): void => undefined);
   const wantTls = options.tls === true;
-  const ctx = await resolveContext(options.env ?? process.env, true, wantTls ? 'tls' : 'plain');
+  const ctx = await resolveContext(options.settings, true, wantTls ? 'tls' : 'plain');
   const { settings, layout } = ctx;
   // Long enough for another process's first `up` (downloads included) to finish.
   const lockTimeoutMs = settings.startTimeoutMs + 900_000;
@@ -301,7 +300,7 @@ export async function stackUp(options: StackOptions & { lease?: boolean; tls?: b
         const record =
           c === 'kafka'
             ? await startKafka({ settings, layout, jdk: jdks.kafka!, tls: wantTls })
-            : await startElasticsearch({ layout, jdk: jdks.elasticsearch!, runAs: ctx.runAs, tls: wantTls });
+            : await startElasticsearch({ settings, layout, jdk: jdks.elasticsearch!, runAs: ctx.runAs, tls: wantTls });
         started[c] = record;
         await writePidRecord(pidFileOf(layout, c), record);
         log(`${c}: started (pid ${record.pid}); waiting until ready`);
@@ -404,9 +403,9 @@ async function stopComponents(ctx: Context, targets: readonly Component[], log: 
  * Stops exactly the processes recorded in the pid files; `purge` also wipes data, logs
  * and credentials.
  */
-export async function stackDown(options: StackOptions & { purge?: boolean } = {}): Promise<StackDownResult> {
+export async function stackDown(options: StackOptions & { purge?: boolean }): Promise<StackDownResult> {
   const log = options.log ?? ((): void => undefined);
-  const ctx = await resolveContext(options.env ?? process.env, false);
+  const ctx = await resolveContext(options.settings, false);
   const { settings, layout } = ctx;
   return withLock(layout.lockDir, 60_000, async () => {
     const stopped = await stopComponents(ctx, ['kafka', 'elasticsearch'], log);
@@ -431,9 +430,9 @@ export async function stackDown(options: StackOptions & { purge?: boolean } = {}
  * other live process holds a lease, the components that leased runs started are stopped;
  * a stack someone started by hand is never stopped here.
  */
-export async function releaseStackLease(options: StackOptions = {}): Promise<StackDownResult['stopped']> {
+export async function releaseStackLease(options: StackOptions): Promise<StackDownResult['stopped']> {
   const log = options.log ?? ((): void => undefined);
-  const ctx = await resolveContext(options.env ?? process.env, false);
+  const ctx = await resolveContext(options.settings, false);
   const { layout } = ctx;
   return withLock(layout.lockDir, 60_000, async () => {
     await removeLease(layout.leasesDir, process.pid);
@@ -469,8 +468,8 @@ export interface StackStatus {
 }
 
 /** What runs, with a live health check of each running component. */
-export async function stackStatus(options: StackOptions = {}): Promise<StackStatus> {
-  const ctx = await resolveContext(options.env ?? process.env, false);
+export async function stackStatus(options: StackOptions): Promise<StackStatus> {
+  const ctx = await resolveContext(options.settings, false);
   const { settings, layout } = ctx;
   const records = await readRecords(layout);
   const info = await readStackInfoFile(layout.stackJson);
@@ -509,8 +508,8 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
  * How to reach the local stack, or undefined when it is not up. Reads stack.json and
  * checks that both recorded processes are alive (cheap: no network).
  */
-export async function readStackInfo(options: Pick<StackOptions, 'env'> = {}): Promise<StackInfo | undefined> {
-  const settings = loadStackSettings(options.env ?? process.env);
+export async function readStackInfo(options: Pick<StackOptions, 'settings'>): Promise<StackInfo | undefined> {
+  const { settings } = options;
   // stack.json and the pid files live in the state dir whatever the placement.
   const layoutNoPlacement = buildLayout(settings);
   try {

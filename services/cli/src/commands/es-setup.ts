@@ -37,12 +37,12 @@ export function formatSetupReport(report: SetupReport): string {
 /** Installs or upgrades what the environment's index prefix and layout name; `setup` runs it too. */
 export async function installEsSetupFromEnv(env: NodeJS.ProcessEnv): Promise<SetupReport> {
   const config = loadEsSetupConfig(env);
-  const client = createElasticsearchClient({ connection: toElasticsearchConnection(config) });
+  const client = createElasticsearchClient({ connection: config.elasticsearch });
   try {
     return await installElasticsearchSetup({
       client,
-      names: buildIndexNames(config.CALWATCH_INDEX_PREFIX, config.CALWATCH_INDEX_INTERVAL),
-      layout: { shards: config.CALWATCH_INDEX_SHARDS, replicas: config.CALWATCH_INDEX_REPLICAS },
+      names: buildIndexNames(config.indexPrefix, config.indexInterval),
+      layout: { shards: config.shards, replicas: config.replicas },
     });
   } finally {
     await client.close();
@@ -61,19 +61,19 @@ export async function installEsSecurityFromEnv(env: NodeJS.ProcessEnv, wanted: {
   const config = loadEsSetupConfig(env);
   const users: CalwatchUser[] = [];
   if (wanted.users) {
-    if (config.CALWATCH_ES_WRITER_PASSWORD === undefined) {
+    if (config.writer.password === undefined) {
       throw SHARED_ERRORS.create('SHARED_CONFIG_INVALID', 'invalid configuration:\n  CALWATCH_ES_WRITER_PASSWORD: required with --elasticsearch-users');
     }
-    users.push({ username: config.CALWATCH_ES_WRITER_USER, password: config.CALWATCH_ES_WRITER_PASSWORD, role: WRITER_ROLE });
-    if (config.CALWATCH_ES_READER_PASSWORD !== undefined) {
-      users.push({ username: config.CALWATCH_ES_READER_USER, password: config.CALWATCH_ES_READER_PASSWORD, role: READER_ROLE });
+    users.push({ username: config.writer.username, password: config.writer.password, role: WRITER_ROLE });
+    if (config.reader.password !== undefined) {
+      users.push({ username: config.reader.username, password: config.reader.password, role: READER_ROLE });
     }
   }
-  const client = createElasticsearchClient({ connection: toElasticsearchConnection(config) });
+  const client = createElasticsearchClient({ connection: config.elasticsearch });
   try {
     return await installElasticsearchSecurity({
       client,
-      indexPrefix: config.CALWATCH_INDEX_PREFIX,
+      indexPrefix: config.indexPrefix,
       users,
       apiKeysFor: wanted.apiKeys ? [WRITER_ROLE, READER_ROLE] : [],
     });

@@ -35,20 +35,20 @@ async function run(args: string[], io: CommandIo): Promise<number> {
   }
   try {
     const config = loadKibanaConfig(io.env);
-    const ndjson = toNdjson(buildSavedObjects(buildIndexNames(config.CALWATCH_INDEX_PREFIX)));
+    const ndjson = toNdjson(buildSavedObjects(buildIndexNames(config.indexPrefix)));
     if (action === 'export') {
       io.stdout.write(ndjson);
       return 0;
     }
-    const url = parsed.values.url ?? config.KIBANA_URL;
+    const url = parsed.values.url ?? config.url;
     if (url === undefined) {
       io.stderr.write('calwatch kibana import: give --url or set KIBANA_URL\n');
       return 2;
     }
     const connection: KibanaConnection = { url };
-    if (config.KIBANA_API_KEY !== undefined) connection.auth = { apiKey: config.KIBANA_API_KEY };
-    else if (config.KIBANA_USERNAME !== undefined) connection.auth = { username: config.KIBANA_USERNAME, password: config.KIBANA_PASSWORD ?? '' };
-    const space = parsed.values.space ?? config.KIBANA_SPACE;
+    if (config.apiKey !== undefined) connection.auth = { apiKey: config.apiKey };
+    else if (config.username !== undefined) connection.auth = { username: config.username, password: config.password ?? '' };
+    const space = parsed.values.space ?? config.space;
     if (space !== undefined) connection.space = space;
     const result = await importSavedObjects(connection, ndjson, fetch, io.signal);
     io.stdout.write(`imported ${result.successCount} saved objects into ${space ?? 'the default space'}.\n`);

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { createKafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
 import { buildTopicNames } from '@calwatch/model';
-import { createSilentLogger, kafkaEnvShape, loadConfig, toKafkaConnection } from '@calwatch/runtime';
+import { createSilentLogger, KafkaConfigSchema, loadConfig } from '@calwatch/runtime';
 import { formatSecurityReport, formatSetupReport, installEsSecurityFromEnv, installEsSetupFromEnv } from './es-setup';
 import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
@@ -24,18 +23,12 @@ running local stack ('calwatch stack up').
                             (ELASTICSEARCH_API_KEY for the indexer).
 See docs/security.md for the privileges and why each is needed.`;
 
-const KafkaSetupConfig = z.object(kafkaEnvShape);
-
 async function setupKafka(io: CommandIo): Promise<void> {
-  const config = loadConfig(KafkaSetupConfig, io.env);
-  const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger: createSilentLogger() });
-  const names = buildTopicNames(config.CALWATCH_TOPIC_PREFIX);
-  await ensureCalwatchTopics(kafka, names, {
-    partitions: config.CALWATCH_TOPIC_PARTITIONS,
-    retentionMs: config.CALWATCH_TOPIC_RETENTION_MS,
-    deadLetterRetentionMs: config.CALWATCH_TOPIC_RETENTION_MS * 2,
-  });
-  io.stdout.write(`Kafka ${config.KAFKA_BROKERS.join(',')}: topics '${config.CALWATCH_TOPIC_PREFIX}*' present (${Object.keys(names).length} topics, ${config.CALWATCH_TOPIC_PARTITIONS} partitions)\n`);
+  const config = loadConfig(KafkaConfigSchema, io.env);
+  const kafka = createKafkaClient({ connection: config.kafka, logger: createSilentLogger() });
+  const names = buildTopicNames(config.topicPrefix);
+  await ensureCalwatchTopics(kafka, names, config.topicLayout);
+  io.stdout.write(`Kafka ${config.kafka.brokers.join(',')}: topics '${config.topicPrefix}*' present (${Object.keys(names).length} topics, ${config.topicLayout.partitions} partitions)\n`);
 }
 
 async function setupElasticsearch(io: CommandIo, security: { users: boolean; apiKeys: boolean }): Promise<void> {

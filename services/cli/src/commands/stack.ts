@@ -1,5 +1,5 @@
 import { formatReachability, formatStatus } from '@calwatch/stack';
-import { releaseStackLease, stackDown, stackStatus, stackUp } from '@calwatch/stack';
+import { loadStackSettings, releaseStackLease, stackDown, stackStatus, stackUp } from '@calwatch/stack';
 import { parseCommandArgs, reportCalwatchError } from './command-support';
 import type { Command, CommandIo } from './registry';
 
@@ -48,8 +48,9 @@ async function run(args: string[], io: CommandIo): Promise<number> {
     return 2;
   }
   try {
+    const settings = loadStackSettings(io.env);
     if (action === 'up') {
-      const result = await stackUp({ env: io.env, log, signal: io.signal, tls: parsed.values.tls === true });
+      const result = await stackUp({ settings, log, signal: io.signal, tls: parsed.values.tls === true });
       const stateDir = result.info.stateDir;
       const mode = result.info.tls === undefined ? '' : ' with TLS';
       log(result.started.length === 0 ? `stack already running${mode}.` : `stack up${mode} (started ${result.started.join(', ')}).`);
@@ -62,16 +63,16 @@ async function run(args: string[], io: CommandIo): Promise<number> {
         return 2;
       }
       // This process holds no lease; what remains are other runs' (live or dead) leases.
-      const stopped = await releaseStackLease({ env: io.env, log });
+      const stopped = await releaseStackLease({ settings, log });
       if (stopped.length === 0) log('nothing to stop: no component was started by a test run that has ended.');
       return 0;
     }
     if (action === 'down') {
-      const result = await stackDown({ env: io.env, log, purge: parsed.values.purge === true });
+      const result = await stackDown({ settings, log, purge: parsed.values.purge === true });
       if (result.stopped.length === 0) log('nothing was running.');
       return 0;
     }
-    const status = await stackStatus({ env: io.env });
+    const status = await stackStatus({ settings });
     if (parsed.values.json === true) {
       // The passwords are not printed; stack.json (mode 0600) holds them.
       const info = status.info;

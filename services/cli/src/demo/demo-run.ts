@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createKafkaClient } from '@calwatch/kafka';
 import { buildTopicNames, isCalwatchError } from '@calwatch/model';
-import { CALWATCH_VERSION, createLogger, toKafkaConnection, type Env } from '@calwatch/runtime';
+import { CALWATCH_VERSION, createLogger, type Env } from '@calwatch/runtime';
 import { simulateFleet, writeFleet, type GroundTruth } from '@calwatch/simulator';
 import { createCollectorService, loadCollectorConfig } from '@calwatch/collector';
 import { createNotifierService, loadNotifierConfig } from '@calwatch/notifier';
 import type { CommandIo } from '../commands/registry';
-import { loadReplayEnv, stateDirOf } from '../replay/config';
+import { loadReplayConfig } from '../replay/config';
 import { waitUntilDrained } from '../replay/drain';
 import { summariseFindings } from '../replay/findings';
 import { createHttpSink } from '../replay/http-sink';
@@ -18,7 +18,7 @@ import { planInputs } from '../replay/inputs';
 import { buildReplayDetection } from '../replay/lateness';
 import { createPipelineServices } from '../replay/pipeline-services';
 import { runReplay } from '../replay/replay-run';
-import { readStackInfo, stackUp, type StackInfo } from '@calwatch/stack';
+import { loadStackSettings, readStackInfo, stackUp, type StackInfo } from '@calwatch/stack';
 import { buildDemoFleetConfig } from './fleet';
 import { createLiveView, type LiveView } from './findings-view';
 import { watchFindings, type FindingsWatch } from './findings-watch';
@@ -102,7 +102,8 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
 
   try {
     // 1. Kafka and Elasticsearch: the user's when they named others than the local stack's.
-    const known = await readStackInfo({ env: io.env }).catch(() => undefined);
+    const stackSettings = loadStackSettings(io.env);
+    const known = await readStackInfo({ settings: stackSettings }).catch(() => undefined);
     const isStack =
       known !== undefined && io.env.KAFKA_BROKERS === known.kafka.brokers.join(',') && io.env.ELASTICSEARCH_URL === known.elasticsearch.url;
     let env: Env = io.env;
@@ -111,7 +112,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
       say(`==> Kafka ${io.env.KAFKA_BROKERS} and Elasticsearch ${io.env.ELASTICSEARCH_URL} (from the environment)`);
     } else {
       say('==> Local stack (Kafka + Elasticsearch): starting it, or reusing it when it runs');
-      stackInfo = (await step('local stack', () => stackUp({ env: io.env, log: (line) => say(`    ${line}`), signal: io.signal }))).info;
+      stackInfo = (await step('local stack', () => stackUp({ settings: stackSettings, log: (line) => say(`    ${line}`), signal: io.signal }))).info;
       usedStack = true;
       env = {
         ...io.env,
@@ -121,17 +122,17 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
         ELASTICSEARCH_PASSWORD: stackInfo.elasticsearch.password,
       };
     }
-    const config = await step('setup', async () => loadReplayEnv(env));
+    const config = await step('setup', async () => loadReplayConfig(env));
     const topicPrefix = `calwatch.${options.namespace}.`;
     const indexPrefix = `calwatch-${options.namespace}-`;
     const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
     const groupPrefix = `calwatch-${options.namespace}-${runId}`;
     const topics = buildTopicNames(topicPrefix);
-    const logDir = stateDirOf(config, 'demo');
+    const logDir = join(config.stateDir, 'demo');
     await step('setup', () => mkdir(logDir, { recursive: true }));
     const logFile = join(logDir, `${options.namespace}.log`);
     const logStream = createWriteStream(logFile, { flags: 'w' });
-    const logger = createLogger({ service: 'demo', version: CALWATCH_VERSION, level: config.LOG_LEVEL, destination: logStream });
+    const logger = createLogger({ service: 'demo', version: CALWATCH_VERSION, level: config.logLevel, destination: logStream });
     stops.push({
       name: 'logs',
       stop: async () => {
@@ -139,7 +140,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
         await new Promise<void>((done) => logStream.end(done));
       },
     });
-    const kafka = createKafkaClient({ connection: toKafkaConnection(config), logger: logger.child({ component: 'kafka' }) });
+    const kafka = createKafkaClient({ connection: config.kafka, logger: logger.child({ component: 'kafka' }) });
 
     // 2. The simulated fleet, written as a license server would export it.
     const fleetDir = await mkdtemp(join(tmpdir(), 'calwatch-demo-'));
@@ -158,7 +159,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
     // A partition idle this long releases what it buffered: longer than a simulated day takes.
     const idleAfterMs = Math.max(2_000, Math.ceil(3 * wallPerDayMs));
     const base = connectionEnv(env);
-    const serviceEnv = { ...base, LOG_LEVEL: config.LOG_LEVEL, CALWATCH_TOPIC_PREFIX: topicPrefix };
+    const serviceEnv = { ...base, LOG_LEVEL: config.logLevel, CALWATCH_TOPIC_PREFIX: topicPrefix };
     const { detection } = buildReplayDetection(undefined, plan.inputs, () => '');
     const pipeline = createPipelineServices({
       env: { ...serviceEnv, PROCESSOR_IDLE_AFTER_MS: String(idleAfterMs), PROCESSOR_PUNCTUATE_INTERVAL_MS: '500', INDEXER_RETRY_MAX_DELAY_MS: '5000' },
@@ -178,7 +179,7 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
         kafka,
         elasticsearch: pipeline.elasticsearch,
         topics,
-        layout: { partitions: config.CALWATCH_TOPIC_PARTITIONS, retentionMs: config.CALWATCH_TOPIC_RETENTION_MS, deadLetterRetentionMs: config.CALWATCH_TOPIC_RETENTION_MS * 2 },
+        layout: config.topicLayout,
         indexPrefix,
         signal,
       }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NamespaceName, loadReplayEnv, namespacePrefixes, parseWallDuration, slugOf, stateDirOf } from './config';
+import { NamespaceName, loadReplayConfig, namespacePrefixes, parseWallDuration, slugOf } from './config';
 
 describe('replay config', () => {
   it('reads wall durations', () => {
@@ -27,7 +27,7 @@ describe('replay config', () => {
   });
 
   it('keeps state under XDG_STATE_HOME unless told otherwise', () => {
-    expect(stateDirOf(loadReplayEnv({ XDG_STATE_HOME: '/s', HOME: '/h' }), 'replay')).toBe('/s/calwatch/replay');
-    expect(stateDirOf(loadReplayEnv({ HOME: '/h' }), 'demo')).toBe('/h/.local/state/calwatch/demo');
+    expect(loadReplayConfig({ XDG_STATE_HOME: '/s', HOME: '/h' }).replayDir).toBe('/s/calwatch/replay');
+    expect(loadReplayConfig({ HOME: '/h' }).stateDir).toBe('/h/.local/state/calwatch');
   });
 });

@@ -1,28 +1,35 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { kafkaEnvShape, loadConfig, type Env } from '@calwatch/runtime';
+import { kafkaEnvShape, loadConfig, LogLevel, toKafkaConfig, type Env } from '@calwatch/runtime';
 
 /** The environment variables `calwatch replay` reads itself (services it runs read theirs). */
 export const ReplayEnvSchema = z.object({
   ...kafkaEnvShape,
   CALWATCH_COLLECTOR_TOKEN: z.string().min(1).optional().describe('Bearer token for --collector-url when --token is not given.'),
   CALWATCH_REPLAY_DIR: z.string().min(1).optional().describe('Where checkpoints and service logs of replays go (default $XDG_STATE_HOME/calwatch/replay).'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Level of the service logs written to the log file.'),
+  LOG_LEVEL: LogLevel.default('info').describe('Level of the service logs written to the log file.'),
   HOME: z.string().optional().describe('Home folder, for the default state folder.'),
   XDG_STATE_HOME: z.string().optional().describe('Base of the state folder (default ~/.local/state).'),
 });
-export type ReplayEnv = z.infer<typeof ReplayEnvSchema>;
+/** What `calwatch replay` and `calwatch demo` read: camelCase, grouped by concern. */
+export const ReplayConfigSchema = ReplayEnvSchema.transform((e) => {
+  const home = e.HOME !== undefined && e.HOME !== '' ? e.HOME : homedir();
+  const stateHome = e.XDG_STATE_HOME !== undefined && e.XDG_STATE_HOME !== '' ? e.XDG_STATE_HOME : join(home, '.local', 'state');
+  return {
+    logLevel: e.LOG_LEVEL,
+    ...toKafkaConfig(e),
+    collectorToken: e.CALWATCH_COLLECTOR_TOKEN,
+    /** `$XDG_STATE_HOME/calwatch` (~/.local/state when unset), like the local stack's state. */
+    stateDir: join(stateHome, 'calwatch'),
+    replayDir: e.CALWATCH_REPLAY_DIR ?? join(stateHome, 'calwatch', 'replay'),
+  };
+});
+export type ReplayConfig = z.infer<typeof ReplayConfigSchema>;
 
-export function loadReplayEnv(env: Env): ReplayEnv {
-  return loadConfig(ReplayEnvSchema, env);
-}
-
-/** `$XDG_STATE_HOME/calwatch/<what>` (~/.local/state when unset), like the local stack's state. */
-export function stateDirOf(env: ReplayEnv, what: string): string {
-  const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
-  const base = env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== '' ? env.XDG_STATE_HOME : join(home, '.local', 'state');
-  return join(base, 'calwatch', what);
+/** Parses the replay's variables once; the entry point passes the environment. */
+export function loadReplayConfig(env: Env): ReplayConfig {
+  return loadConfig(ReplayConfigSchema, env);
 }
 
 /** A replay namespace: lower-case letters, digits and dashes, valid in topic and index names. */

@@ -1,17 +1,13 @@
 import type { IncomingRecord, KafkaClient } from '@calwatch/kafka';
-import { DeadLetter } from '@calwatch/model';
+import { DeadLetter, parseRecordJson } from '@calwatch/model';
 import { readWholeTopic } from './read-topic';
 
 /** Dead letters per code; records that do not decode count as `(undecodable)` rather than vanish. */
 export function countDeadLettersByCode(records: Iterable<Pick<IncomingRecord, 'value'>>, into: Map<string, number> = new Map()): Map<string, number> {
   for (const record of records) {
-    let code = '(undecodable)';
-    try {
-      const parsed = DeadLetter.safeParse(JSON.parse(record.value?.toString('utf8') ?? 'null'));
-      if (parsed.success) code = parsed.data.code;
-    } catch {
-      // Not JSON: counted as undecodable.
-    }
+    const json = parseRecordJson(record.value);
+    const parsed = json.ok ? DeadLetter.safeParse(json.value) : undefined;
+    const code = parsed?.success === true ? parsed.data.code : '(undecodable)';
     into.set(code, (into.get(code) ?? 0) + 1);
   }
   return into;

@@ -3,9 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createKafkaClient, ensureCalwatchTopics, type KafkaClient } from '@calwatch/kafka';
 import { buildTopicNames } from '@calwatch/model';
-import { CALWATCH_VERSION, createLogger, toKafkaConnection, type Logger } from '@calwatch/runtime';
+import { CALWATCH_VERSION, createLogger, type Logger } from '@calwatch/runtime';
+import { loadProcessorConfig } from '@calwatch/processor';
 import { resolveServiceEnv } from '../service-env';
-import { loadReplayEnv, namespacePrefixes, slugOf, stateDirOf, type ReplayEnv } from './config';
+import { loadReplayConfig, namespacePrefixes, slugOf, type ReplayConfig } from './config';
 import { waitUntilDrained } from './drain';
 import { REPLAY_ERRORS } from './errors';
 import { readDeadLetterCounts } from './dead-letters';
@@ -56,8 +57,8 @@ interface Target {
   namespace: boolean;
 }
 
-function targetOf(options: ReplayOptions, env: ReplayEnv): Target {
-  if (options.live) return { topicPrefix: env.CALWATCH_TOPIC_PREFIX, indexPrefix: null, groupPrefix: null, namespace: false };
+function targetOf(options: ReplayOptions, config: ReplayConfig): Target {
+  if (options.live) return { topicPrefix: config.topicPrefix, indexPrefix: null, groupPrefix: null, namespace: false };
   return { ...namespacePrefixes(options.namespace), namespace: true };
 }
 
@@ -65,14 +66,10 @@ function openLogFile(path: string): WriteStream {
   return createWriteStream(path, { flags: 'a' });
 }
 
-async function prepareTopics(kafka: KafkaClient, target: Target, env: ReplayEnv): Promise<void> {
+async function prepareTopics(kafka: KafkaClient, target: Target, config: ReplayConfig): Promise<void> {
   const names = buildTopicNames(target.topicPrefix);
   if (target.namespace) {
-    await ensureCalwatchTopics(kafka, names, {
-      partitions: env.CALWATCH_TOPIC_PARTITIONS,
-      retentionMs: env.CALWATCH_TOPIC_RETENTION_MS,
-      deadLetterRetentionMs: env.CALWATCH_TOPIC_RETENTION_MS * 2,
-    });
+    await ensureCalwatchTopics(kafka, names, config.topicLayout);
     return;
   }
   const admin = await kafka.createAdmin();
@@ -94,22 +91,22 @@ async function prepareTopics(kafka: KafkaClient, target: Target, env: ReplayEnv)
  */
 export async function executeReplay(options: ReplayOptions, io: ReplayIo): Promise<number> {
   const env = await resolveServiceEnv(io.env);
-  const config = loadReplayEnv(env);
+  const config = loadReplayConfig(env);
   const target = targetOf(options, config);
   const plan = await planInputs(options.paths, { cwd: io.cwd });
   for (const input of plan.inputs) if (input.snapshotTimeWarning !== undefined) io.stderr.write(`calwatch replay: warning: ${input.snapshotTimeWarning}\n`);
 
   const sinkTarget = options.collectorUrl ?? `kafka:${target.topicPrefix}`;
-  const replayDir = config.CALWATCH_REPLAY_DIR ?? stateDirOf(config, 'replay');
+  const replayDir = config.replayDir;
   await mkdir(replayDir, { recursive: true });
   const slug = slugOf(sinkTarget);
   const checkpointPath = options.checkpointPath === undefined ? join(replayDir, `${slug}.json`) : resolve(io.cwd, options.checkpointPath);
   const logFile = join(replayDir, `${slug}.log`);
   const logStream = openLogFile(logFile);
-  const logger: Logger = createLogger({ service: 'replay', version: CALWATCH_VERSION, level: config.LOG_LEVEL, destination: logStream });
+  const logger: Logger = createLogger({ service: 'replay', version: CALWATCH_VERSION, level: config.logLevel, destination: logStream });
 
   const needsKafka = options.collectorUrl === undefined || options.process;
-  const kafka = needsKafka ? createKafkaClient({ connection: toKafkaConnection(config), logger: logger.child({ component: 'kafka' }) }) : undefined;
+  const kafka = needsKafka ? createKafkaClient({ connection: config.kafka, logger: logger.child({ component: 'kafka' }) }) : undefined;
   const failure = new AbortController();
   const stop = AbortSignal.any([io.signal, failure.signal]);
   let services: PipelineServices | undefined;
@@ -119,7 +116,7 @@ export async function executeReplay(options: ReplayOptions, io: ReplayIo): Promi
     if (kafka !== undefined) await prepareTopics(kafka, target, config);
     let latenessNote: string | undefined;
     if (options.process && kafka !== undefined && target.indexPrefix !== null && target.groupPrefix !== null) {
-      const { detection, note } = buildReplayDetection(env.PROCESSOR_DETECTION_CONFIG, plan.inputs, (path) => readFileSync(path, 'utf8'));
+      const { detection, note } = buildReplayDetection(loadProcessorConfig(env).detectionConfig, plan.inputs, (path) => readFileSync(path, 'utf8'));
       latenessNote = note;
       services = createPipelineServices({
         env,
@@ -140,7 +137,7 @@ export async function executeReplay(options: ReplayOptions, io: ReplayIo): Promi
 
     let sink: ReplaySink;
     if (options.collectorUrl !== undefined) {
-      const token = options.token ?? config.CALWATCH_COLLECTOR_TOKEN;
+      const token = options.token ?? config.collectorToken;
       sink = createHttpSink({
         url: options.collectorUrl,
         token: token ?? '',

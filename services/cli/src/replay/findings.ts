@@ -1,5 +1,5 @@
 import { type KafkaClient } from '@calwatch/kafka';
-import { type Finding, type FindingKind, FindingRecord } from '@calwatch/model';
+import { type Finding, type FindingKind, FindingRecord, parseRecordJson } from '@calwatch/model';
 import { readWholeTopic } from './read-topic';
 
 /**
@@ -20,14 +20,9 @@ export async function readLatestFindings(kafka: KafkaClient, topic: string): Pro
 
 /** A findings-topic record value as a Finding; undefined for a tombstone or anything not a finding. */
 export function decodeFinding(value: Buffer | null): Finding | undefined {
-  if (value === null) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(value.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = FindingRecord.safeParse(json);
+  const json = parseRecordJson(value);
+  if (!json.ok) return undefined;
+  const parsed = FindingRecord.safeParse(json.value);
   return parsed.success ? parsed.data : undefined;
 }
 

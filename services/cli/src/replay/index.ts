@@ -2,4 +2,4 @@
 export { readLatestFindings, summariseFindings, keepLatest, type FindingsSummary } from './findings';
 export { waitUntilDrained, readDrainState, type DrainTarget, type DrainOptions } from './drain';
 export { REPLAY_ERRORS, type ReplayErrorCode } from './errors';
-export { ReplayEnvSchema, loadReplayEnv } from './config';
+export { ReplayConfigSchema, ReplayEnvSchema, loadReplayConfig } from './config';

@@ -120,11 +120,18 @@ export function createKafkaSink(options: KafkaSinkOptions): ReplaySink {
         await admin.close();
       }
       // Leadership may still be settling right after the topics were created.
-      const restored = await retry(() => restoreSnapshotState({ kafka, topic: topics.snapshotState, partitions, coordinator, logger }), {
-        retries: 8,
-        minDelayMs: 250,
-        maxDelayMs: 5_000,
-        onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
+      const restored = await restoreSnapshotState({
+        kafka,
+        topic: topics.snapshotState,
+        partitions,
+        coordinator,
+        logger,
+        retry: {
+          retries: 8,
+          minDelayMs: 250,
+          maxDelayMs: 5_000,
+          onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
+        },
       });
       logger.info(restored, 'snapshot state restored');
     },

@@ -1,7 +1,7 @@
 import { createElasticsearchClient, type ElasticsearchClient } from '@calwatch/elasticsearch';
 import { type KafkaClient } from '@calwatch/kafka';
 import { buildTopicNames } from '@calwatch/model';
-import { toElasticsearchConnection, type Env, type Logger } from '@calwatch/runtime';
+import type { Env, Logger } from '@calwatch/runtime';
 import { createProcessorService, loadProcessorConfig, type CoreConfig, type ProcessorService } from '@calwatch/processor';
 import {
   buildIndexNames,
@@ -70,10 +70,10 @@ export function createPipelineServices(options: PipelineServicesOptions): Pipeli
     CALWATCH_INDEX_PREFIX: options.indexPrefix,
     INDEXER_GROUP_ID: `${options.groupPrefix}-indexer`,
   });
-  const indexNames = buildIndexNames(indexerConfig.CALWATCH_INDEX_PREFIX, indexerConfig.CALWATCH_INDEX_INTERVAL);
+  const indexNames = buildIndexNames(indexerConfig.indexPrefix, indexerConfig.indexInterval);
   const elasticsearch = createElasticsearchClient({
-    connection: toElasticsearchConnection(indexerConfig),
-    requestTimeoutMs: indexerConfig.INDEXER_REQUEST_TIMEOUT_MS,
+    connection: indexerConfig.elasticsearch,
+    requestTimeoutMs: indexerConfig.requestTimeoutMs,
   });
   const fatal = (error: Error): void => options.onFatal?.(error);
   const processor = createProcessorService({
@@ -94,11 +94,11 @@ export function createPipelineServices(options: PipelineServicesOptions): Pipeli
     elasticsearch,
     indexNames,
     drainTargets: [
-      { groupId: processorConfig.PROCESSOR_GROUP_ID, topics: [topics.events] },
-      { groupId: indexerConfig.INDEXER_GROUP_ID, topics: [topics.findings, topics.enriched] },
+      { groupId: processorConfig.groupId, topics: [topics.events] },
+      { groupId: indexerConfig.groupId, topics: [topics.findings, topics.enriched] },
     ],
     quietTopics: [topics.findings, topics.enriched, topics.deadLetter],
-    quietMs: processorConfig.PROCESSOR_IDLE_AFTER_MS + processorConfig.PROCESSOR_PUNCTUATE_INTERVAL_MS + 1_500,
+    quietMs: processorConfig.idleAfterMs + processorConfig.punctuateIntervalMs + 1_500,
 
     async start() {
       await installElasticsearchSetup({ client: elasticsearch, names: indexNames, logger: logger.child({ component: 'es-setup' }) });

@@ -169,6 +169,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         timelineMax: config.state.timelineMax,
         refreshMs,
         severityHoldMs,
+        candidateGrowth: config.emit.candidateGrowth,
         flush,
         resolution: () => resolutionOf(kind, state, views, suppressedBy[kind]),
       });

@@ -99,6 +99,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       timelineMax: config.state.timelineMax,
       refreshMs,
       severityHoldMs,
+      candidateGrowth: config.emit.candidateGrowth,
       flush,
       resolution: () => resolveClonedImage(view, config),
     });

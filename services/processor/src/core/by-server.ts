@@ -214,11 +214,22 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     return buildRevokePlan({
       now: state.clock,
       findings: leaks.map((e) => e.finding),
+      excluded: revokedIds(state),
       quotas: quotas(state),
       capRatio: config.lifecycle.revokeCapRatio,
       maxBatches: config.revoke.maxBatches,
       unknownExpiryMs,
     });
+  }
+
+  /**
+   * CALs seen revoked: never planned again, even while a draft still names them (a leak's
+   * list of reclaimable CALs may lag a few changes behind, see emit.candidateGrowth).
+   */
+  function revokedIds(state: ByServerState): Set<number> {
+    const ids = new Set<number>();
+    for (const key in state.revoked) ids.add(state.revoked[key]!.licenseId);
+    return ids;
   }
 
   /** The published form of a draft; `publish` sets the revision. */
@@ -339,7 +350,10 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
     }
     // New CALs go in a batch now while the last plan left quota free and no other finding
     // has them planned; the rest wait for the next plan.
-    const fresh = entry.draft.candidates.filter((c) => !planned.has(c.licenseId) && (c.expiresAt === null || c.expiresAt > state.clock));
+    const revoked = revokedIds(state);
+    const fresh = entry.draft.candidates.filter(
+      (c) => !planned.has(c.licenseId) && !revoked.has(c.licenseId) && (c.expiresAt === null || c.expiresAt > state.clock),
+    );
     // With no quota left anywhere none can be taken: skip sorting what would all wait.
     if (fresh.length > 0 && hasFreeQuota(state.plan.freeNow)) {
       const now: number[] = [];

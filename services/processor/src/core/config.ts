@@ -115,6 +115,12 @@ export const CoreConfig = z.object({
        * much (lastSeen, timeline, counts in the summary); verdict changes go out at once.
        */
       refreshDays: z.number().nonnegative().default(1),
+      /**
+       * Reclaimable CALs of a leak that only grew are re-sent once they grew by this
+       * fraction since the last update (0: on every change); CALs that left or changed go
+       * out at once. Bounds the updates of a long reissue episode to a logarithmic number.
+       */
+      candidateGrowth: z.number().nonnegative().max(10).default(0.1),
     })
     .prefault({}),
   state: z

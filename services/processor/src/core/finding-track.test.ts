@@ -94,3 +94,64 @@ describe('severity hysteresis', () => {
     expect(holdEndsAt({ state: 'resolved' as const, lowerSince: T0 }, HOLD)).toBeNull();
   });
 });
+
+describe('reclaimable CALs that only grow', () => {
+  const candidate = (licenseId: number, expiresAt: number | null = null) => ({ licenseId, keyPackId: 1, expiresAt });
+  const withCandidates = (candidates: DerivedFinding['candidates']): DerivedFinding => ({ ...derived('critical'), candidates });
+
+  /** Feeds one derived list per hour; returns the candidate counts of the updates sent. */
+  function sent(lists: DerivedFinding['candidates'][], candidateGrowth: number, flushAtEnd = false): number[] {
+    let track: FindingTrack | undefined;
+    const counts: number[] = [];
+    lists.forEach((candidates, i) => {
+      const step = advanceTrack({
+        track,
+        id: 'f1',
+        kind: 'cloned-image',
+        licenseServer: 'LS01',
+        derived: withCandidates(candidates),
+        evidence: [],
+        at: T0 + i * HOUR_MS,
+        timelineMax: 50,
+        refreshMs: 365 * DAY_MS,
+        severityHoldMs: HOLD,
+        candidateGrowth,
+        flush: flushAtEnd && i === lists.length - 1,
+        resolution: () => ({ summary: 'gone', remediation: '', note: 'resolved' }),
+      });
+      track = step.track;
+      if (step.draft !== null) counts.push(step.draft.candidates.length);
+    });
+    return counts;
+  }
+
+  const growing = Array.from({ length: 2000 }, (_, n) => Array.from({ length: n + 1 }, (_, i) => candidate(i + 1)));
+
+  it('an episode of 2,000 reissues sends a logarithmic number of updates, each 10 % larger than the last', () => {
+    const counts = sent(growing, 0.1);
+    expect(counts.length).toBeLessThan(90);
+    expect(counts[0]).toBe(1);
+    for (let i = 1; i < counts.length; i++) expect(counts[i]).toBe(counts[i - 1]! + Math.max(1, Math.ceil(counts[i - 1]! * 0.1)));
+    // Every change goes out with a growth of 0.
+    expect(sent(growing, 0)).toHaveLength(2000);
+  });
+
+  it('a flush sends the exact list held back', () => {
+    const counts = sent(growing, 0.1, true);
+    expect(counts.at(-1)).toBe(2000);
+  });
+
+  it('CALs that joined, left or changed count alike; the update goes out when they reach the fraction', () => {
+    const base = Array.from({ length: 100 }, (_, i) => candidate(i + 1));
+    // Nine revoked (left) one by one: held; a renewal (changed) is the tenth: sent.
+    const steps = [base];
+    for (let k = 1; k <= 9; k++) steps.push(base.slice(k));
+    const renewed = base.slice(9).map((c) => (c.licenseId === 50 ? candidate(50, T0 + 90 * DAY_MS) : c));
+    steps.push(renewed);
+    expect(sent(steps, 0.1)).toEqual([100, 91]);
+    // A CAL that joined in the middle of the chain (a device's previous CAL) is one change.
+    const middle = [...base.slice(0, 10), candidate(500), ...base.slice(10)];
+    expect(sent([base, middle], 0.1)).toEqual([100]);
+    expect(sent([base, middle], 0.1, true)).toEqual([100, 101]);
+  });
+});

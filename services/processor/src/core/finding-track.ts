@@ -57,6 +57,10 @@ export const FindingTrack = z.object({
   sentLastSeen: z.number(),
   /** Fingerprint of the last update sent (texts and timeline included), for flushes. */
   sentHash: z.string(),
+  /** Reclaimable CALs in the last update sent (absent in state from before: the current count). */
+  sentCandidates: z.number().int().nonnegative().optional(),
+  /** CALs that joined, left or changed since the last update sent (absent: none). */
+  pendingCandidateChanges: z.number().int().positive().optional(),
   /** The cause stopped; the leaked CALs are still valid (absent: the cause holds). */
   causeStopped: z.literal(true).optional(),
   /**
@@ -90,6 +94,11 @@ export interface TrackInput {
   refreshMs: number;
   /** A lower severity is published only once it has held this long (event time). */
   severityHoldMs: number;
+  /**
+   * Reclaimable CALs that only grew (none left, none changed) are a verdict change once
+   * they grew by this fraction since the last update; 0 (the default): any change is.
+   */
+  candidateGrowth?: number;
   /** Send whatever changed since the last update (end of a replay). */
   flush?: boolean;
   /** Summary and timeline note when the finding resolves. */
@@ -151,6 +160,7 @@ export function advanceTrack(input: TrackInput): TrackStep {
   const lastSeen = opening ? derived.lastSeen : Math.max(track.lastSeen, derived.lastSeen);
   const held = heldSeverity(opening ? undefined : track, derived.severity, at, input.severityHoldMs);
   const causeStopped = derived.causeStopped === true;
+  const candidates = opening ? { moved: true, pending: 0 } : candidateChanges(track, derived.candidates, input.candidateGrowth ?? 0);
   const next: FindingTrack = {
     id: input.id,
     kind: input.kind,
@@ -168,6 +178,8 @@ export function advanceTrack(input: TrackInput): TrackStep {
     sentHash: opening ? '' : track.sentHash,
     ...(causeStopped ? { causeStopped: true as const } : {}),
     ...(held.lowerSince === undefined ? {} : { lowerSince: held.lowerSince }),
+    ...(opening ? {} : { sentCandidates: track.sentCandidates ?? track.candidates.length }),
+    ...(candidates.pending > 0 ? { pendingCandidateChanges: candidates.pending } : {}),
   };
   const verdictChanged =
     opening ||
@@ -176,7 +188,7 @@ export function advanceTrack(input: TrackInput): TrackStep {
     firstSeen !== track.firstSeen ||
     !sameList(track.hwids, next.hwids) ||
     !sameList(track.computers, next.computers) ||
-    !sameCandidates(track.candidates, next.candidates);
+    candidates.moved;
   const refreshDue = lastSeen - next.sentLastSeen >= input.refreshMs;
   if (!verdictChanged && !refreshDue && input.flush !== true) return { track: next, draft: null };
 
@@ -202,8 +214,47 @@ export function advanceTrack(input: TrackInput): TrackStep {
     ...(causeStopped ? { causeStopped: true as const } : {}),
   };
   const hash = fingerprint(draft);
-  if (!verdictChanged && !refreshDue && hash === next.sentHash) return { track: next, draft: null };
-  return { track: { ...next, sentLastSeen: lastSeen, sentHash: hash }, draft };
+  if (!verdictChanged && !refreshDue && hash === next.sentHash && candidates.pending === 0) return { track: next, draft: null };
+  const { pendingCandidateChanges: _sent, ...rest } = next;
+  return { track: { ...rest, sentLastSeen: lastSeen, sentHash: hash, sentCandidates: next.candidates.length }, draft };
+}
+
+/**
+ * Reclaimable CALs are a verdict, but a cloned image reissued thousands of times would
+ * re-send (and re-plan) its whole list on every reissue, quadratic in the episode. With a
+ * `growth` above 0 the list goes out once the CALs that joined, left or changed since the
+ * last update reach that fraction of it (at least one); the refresh period and a flush
+ * still send the exact list, and the server's plan leaves out a CAL it saw revoked at once.
+ */
+function candidateChanges(track: FindingTrack, next: readonly Candidate[], growth: number): { moved: boolean; pending: number } {
+  const previous = track.candidates;
+  if (growth <= 0) return { moved: !sameCandidates(previous, next), pending: 0 };
+  const pending = (track.pendingCandidateChanges ?? 0) + countChanges(previous, next);
+  if (pending === 0) return { moved: false, pending };
+  const sent = track.sentCandidates ?? previous.length;
+  return { moved: pending >= Math.max(1, Math.ceil(sent * growth)), pending };
+}
+
+/** CALs that joined, left or changed between two lists (both in chain order). */
+function countChanges(a: readonly Candidate[], b: readonly Candidate[]): number {
+  // The usual step only adds: every CAL of `a` is in `b`, in order and unchanged.
+  let j = 0;
+  let ordered = a.length <= b.length;
+  for (let i = 0; i < a.length && ordered; i++) {
+    const x = a[i]!;
+    while (j < b.length && b[j]!.licenseId !== x.licenseId) j++;
+    ordered = j < b.length && b[j]!.keyPackId === x.keyPackId && b[j]!.expiresAt === x.expiresAt;
+    j++;
+  }
+  if (ordered) return b.length - a.length;
+  const before = new Map<number, Candidate>();
+  for (const c of a) before.set(c.licenseId, c);
+  let kept = 0;
+  for (const c of b) {
+    const x = before.get(c.licenseId);
+    if (x !== undefined && x.keyPackId === c.keyPackId && x.expiresAt === c.expiresAt) kept++;
+  }
+  return a.length - kept + (b.length - kept);
 }
 
 /**
@@ -256,9 +307,9 @@ function bounded<T>(list: T[], max: number): T[] {
 /**
  * Only tells "anything changed since the last update" on a flush, so a fast 64-bit mix is
  * enough (SHA-256 over the draft's JSON cost more than the rest of an update on findings
- * with hundreds of CALs). The verdict fields (severity, firstSeen, HWIDs, computers,
- * candidates) are left out: an update is sent whenever they change, so on a flush they
- * always equal the last update's.
+ * with hundreds of CALs). The verdict fields (severity, firstSeen, HWIDs, computers) are
+ * left out: an update is sent whenever they change, so on a flush they always equal the
+ * last update's; candidates held back (candidateChanges) are counted apart.
  */
 function fingerprint(draft: FindingDraft): string {
   const h: [number, number] = [0x811c9dc5, 0x9e3779b9];

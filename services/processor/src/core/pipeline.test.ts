@@ -25,6 +25,45 @@ function replayAsGiven(events: readonly CanonicalEvent[], asOf: string, override
   return { pipeline, findings: pipeline.findings(), updates };
 }
 
+describe('a cloned image reissued 1,200 times', () => {
+  // Four clones of one image take turns; every switch makes the server issue another CAL.
+  const kit = createTimelineKit({ server: 'LS-BIG' });
+  const events: CanonicalEvent[] = [kit.keyPack({ day: 0, keyPackId: 1, total: 5000, available: 3000 })];
+  for (let i = 0; i < 1200; i++) events.push(kit.issue(i + 1, { hwid: 'bb01', computer: `PC-${i % 4}`, day: i / 40 }));
+
+  it('holds back updates that only grow the reclaimable CALs, and ends exactly where sending every change ends', () => {
+    const held = replay(events, kit.at(31));
+    const every = replay(events, kit.at(31), { emit: { candidateGrowth: 0 } });
+    // Fewer updates: other revision numbers and update times. A batch already due reads the
+    // same whenever it was planned ("revoke now").
+    const asOf = kit.at(31);
+    const withoutRevision = (f: Finding) => ({
+      ...f,
+      revision: 0,
+      updatedAt: '',
+      revokePlan: f.revokePlan.map((b) => ({ ...b, notBefore: b.notBefore <= asOf ? 'due' : b.notBefore })),
+    });
+    expect(held.findings.map(withoutRevision)).toEqual(every.findings.map(withoutRevision));
+    // The chain keeps its newest 500 licenses (state.maxLicensesPerKey).
+    expect(held.findings[0]!.leakedCals).toBeGreaterThan(400);
+    expect(every.updates.length).toBeGreaterThan(1000);
+    expect(held.updates.length).toBeLessThan(every.updates.length / 5);
+  });
+
+  it('a CAL revoked mid-episode leaves the revoke plan at once, though the list it came from is held back', () => {
+    const revokedAt = 20;
+    // No daily refresh: only the plan can drop the CAL before the list changes by a tenth.
+    const quiet = { emit: { refreshDays: 30 } };
+    const before = replay(events, kit.at(revokedAt), quiet).updates.filter((u) => u.updatedAt < kit.at(revokedAt)).at(-1)!;
+    const planned = before.revokePlan[0]!.licenseIds[0]!;
+    const { updates, findings } = replay([...events, kit.revoke(planned, revokedAt)], kit.at(31), quiet);
+    const after = updates.filter((u) => u.updatedAt >= kit.at(revokedAt));
+    expect(after.length).toBeGreaterThan(0);
+    for (const u of after) expect(u.revokePlan.flatMap((b) => b.licenseIds)).not.toContain(planned);
+    expect(findings[0]!.reclaimableLicenseIds).not.toContain(planned);
+  });
+});
+
 describe('cloned image (A/B/A ping-pong)', () => {
   const { kit, events } = scenarios.clonedImage();
 

@@ -1,6 +1,5 @@
-import type { z } from 'zod';
 import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
-import { boundDeadLetter, buildDeadLetterOriginal, type DeadLetter, type EnrichedEvent, type Finding, type Revocation } from '@calwatch/model';
+import { type EnrichedEvent, type Finding, type Revocation, buildRecordDeadLetter, describeRecordLocation } from '@calwatch/model';
 import { CALWATCH_VERSION } from '@calwatch/runtime';
 import type { CoreErrorCode } from '../core/index';
 import type { ProcessorErrorCode } from '../errors';
@@ -63,43 +62,18 @@ export function draftFromRecord(
   };
 }
 
-/** `topic[partition]@offset`: where the original record is, to find or re-send it. */
-export function describeLocation(location: DeadLetterDraft['location']): string {
-  return `${location.topic}[${location.partition}]${location.offset === null ? '' : `@${location.offset}`}`;
-}
-
 /** The dead-letter record, keyed like the original so a fixed copy can be re-sent as is. */
 export function buildDeadLetterRecord(topic: string, draft: DeadLetterDraft, atMs: number): OutgoingRecord {
-  const offset = draft.location.offset === null ? Number.NaN : Number(draft.location.offset);
-  const ref = describeLocation(draft.location);
-  const deadLetter: DeadLetter = boundDeadLetter({
-    schemaVersion: 1,
-    at: new Date(atMs).toISOString(),
-    code: draft.code,
-    reason: draft.reason,
-    location: { ref, line: null, record: Number.isSafeInteger(offset) ? offset : null, field: null },
-    issues: (draft.issues ?? []).slice(0, 50).map((i) => ({ path: i.path, message: i.message })),
-    ...buildDeadLetterOriginal(draft.value ?? Buffer.alloc(0)),
-  });
+  const ref = describeRecordLocation(draft.location);
+  const deadLetter = buildRecordDeadLetter(
+    { ...draft.location, value: draft.value },
+    { code: draft.code, reason: draft.reason, issues: draft.issues ?? [] },
+    new Date(atMs).toISOString(),
+  );
   return {
     topic,
     key: draft.key,
     value: JSON.stringify(deadLetter),
     headers: { [HEADER_ORIGIN]: `processor ${CALWATCH_VERSION}`, [HEADER_CODE]: draft.code, [HEADER_SOURCE]: ref },
   };
-}
-
-export function zodIssues(error: z.ZodError): Array<{ path: string; message: string }> {
-  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-}
-
-export type ParsedJson = { ok: true; value: unknown } | { ok: false; reason: string };
-
-export function parseJson(value: Buffer | null): ParsedJson {
-  if (value === null || value.length === 0) return { ok: false, reason: 'empty record (no value)' };
-  try {
-    return { ok: true, value: JSON.parse(value.toString('utf8')) };
-  } catch (error) {
-    return { ok: false, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
-  }
 }

@@ -1,6 +1,6 @@
 import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
-import { CanonicalEvent, type EnrichedEvent, type Finding, type Revocation, kafkaKeyOf } from '@calwatch/model';
-import { type CoreConfig, type FailedStep, type Pipeline, type PipelineSnapshot, type StageName, createPipeline } from '../core/index';
+import { CanonicalEvent, type EnrichedEvent, type Finding, type RecordDecodeCodes, type Revocation, decodeRecord, kafkaKeyOf, parseRecordJson } from '@calwatch/model';
+import { type CoreConfig, type CoreErrorCode, type FailedStep, type Pipeline, type PipelineSnapshot, type StageName, createPipeline } from '../core/index';
 import { BufferLog, BufferedEvent, META_KEY, TaskMeta, buildChangelogRecord, buildEventBufferKey, isBufferKey } from './changelog';
 import {
   type DeadLetterDraft,
@@ -10,12 +10,16 @@ import {
   buildRevocationRecord,
   buildSourceId,
   draftFromRecord,
-  parseJson,
-  zodIssues,
 } from './internal-records';
+import type { ProcessorErrorCode } from '../errors';
 import type { RuntimeMetrics } from './metrics';
 import { StateEntries, isStateEntryKey, type StoreSize } from './state-entries';
 import type { PunctuateContext, RestoreSummary, Task, TaskFlush, TaskProblem } from './task';
+
+const EVENT_DECODING = {
+  codes: { empty: 'PROCESSOR_RECORD_NOT_JSON', notJson: 'PROCESSOR_RECORD_NOT_JSON', invalid: 'PROCESSOR_EVENT_INVALID' } satisfies RecordDecodeCodes<ProcessorErrorCode | CoreErrorCode>,
+  what: 'event',
+};
 
 export interface ServerTaskOptions {
   /** The events topic and this task's partition of it. */
@@ -160,13 +164,9 @@ export class ServerTask implements Task {
     }
     this.lastOffset = offset;
     this.metaDirty = true;
-    const json = parseJson(record.value);
-    if (!json.ok) return this.deadLetter(draftFromRecord(record, 'PROCESSOR_RECORD_NOT_JSON', json.reason));
-    const parsed = CanonicalEvent.safeParse(json.value);
-    if (!parsed.success) {
-      return this.deadLetter(draftFromRecord(record, 'PROCESSOR_EVENT_INVALID', 'record failed the canonical event schema', zodIssues(parsed.error)));
-    }
-    const event = parsed.data;
+    const decoded = decodeRecord(record, CanonicalEvent, EVENT_DECODING);
+    if (!decoded.ok) return this.deadLetter(draftFromRecord(record, decoded.problem.code, decoded.problem.reason, decoded.problem.issues));
+    const event = decoded.value;
     // A misrouted event would split a license server's state over two partitions.
     const expectedKey = kafkaKeyOf(event);
     if (record.key !== expectedKey) {
@@ -236,7 +236,7 @@ export class ServerTask implements Task {
       const key = record.key;
       if (key === null) continue;
       if (key === META_KEY) {
-        const json = parseJson(record.value);
+        const json = parseRecordJson(record.value);
         const meta = json.ok ? TaskMeta.safeParse(json.value) : null;
         if (meta?.success === true) r.meta = meta.data;
         else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'task meta failed its schema' });
@@ -245,7 +245,7 @@ export class ServerTask implements Task {
           r.buffer.delete(key);
           continue;
         }
-        const json = parseJson(record.value);
+        const json = parseRecordJson(record.value);
         const event = json.ok ? BufferedEvent.safeParse(json.value) : null;
         if (event?.success === true) r.buffer.set(key, event.data);
         else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'buffered event failed its schema' });

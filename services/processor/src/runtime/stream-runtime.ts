@@ -1,4 +1,4 @@
-import type { BatchContext, IncomingRecord, OutgoingRecord, PartitionReader, Producer, TopicPartition } from '@calwatch/kafka';
+import { type BatchContext, type CompactedRecord, type IncomingRecord, type OutgoingRecord, type PartitionReader, type Producer, type TopicPartition, restoreCompacted } from '@calwatch/kafka';
 import type { Logger } from '@calwatch/runtime';
 import { PROCESSOR_ERRORS } from '../errors';
 import { TaskLock } from './task-lock';
@@ -70,6 +70,21 @@ const taskId = (topic: string, partition: number) => `${topic}:${partition}`;
 /** Records applied between two turns of the event loop. */
 const APPLY_SLICE = 250;
 
+/** Hands a changelog batch to the tasks of its partitions, in one call when it is one partition's (the usual case). */
+function restoreBatch(byPartition: ReadonlyMap<number, Task>, batch: readonly CompactedRecord[]): void {
+  const first = batch[0];
+  if (first === undefined) return;
+  let onePartition = true;
+  for (const record of batch) {
+    if (record.partition !== first.partition) {
+      onePartition = false;
+      break;
+    }
+  }
+  if (onePartition) byPartition.get(first.partition)?.restore(batch);
+  else for (const record of batch) byPartition.get(record.partition)?.restore([record]);
+}
+
 /**
  * Runs the tasks of the partitions this instance is assigned, on Kafka. Per unit of
  * work: apply -> write outputs (acknowledged) -> write states + task meta to the changelog
@@ -124,32 +139,25 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
         const started = now();
         const byPartition = new Map<number, Task>();
         for (const { tp } of list) byPartition.set(tp.partition, createTask(topology, tp.topic, tp.partition));
-        let records = 0;
-        const recordsOf = new Map<number, number>();
-        let lastLog = started;
-        const interval = options.restoreLogIntervalMs ?? 5_000;
         const ids = list.map(({ tp }) => taskId(tp.topic, tp.partition));
-        const pending = (async () => {
-          try {
-            await reader.readToEnd(changelog, [...byPartition.keys()], (batch) => {
-              for (const record of batch) {
-                byPartition.get(record.partition)?.restore([record]);
-                recordsOf.set(record.partition, (recordsOf.get(record.partition) ?? 0) + 1);
-              }
-              records += batch.length;
-              if (now() - lastLog >= interval) {
-                lastLog = now();
-                logger.info({ changelog, records, ms: lastLog - started }, 'restoring state');
-              }
-            });
-          } catch (error) {
-            throw PROCESSOR_ERRORS.create('PROCESSOR_RESTORE_FAILED', `reading ${changelog} failed: ${error instanceof Error ? error.message : String(error)}`, {
+        // One read per changelog; a failed read fails these tasks and their next batch retries.
+        const pending = restoreCompacted({
+          reader,
+          topic: changelog,
+          partitions: [...byPartition.keys()],
+          onRecords: (batch) => restoreBatch(byPartition, batch),
+          describeFailure: (error) =>
+            PROCESSOR_ERRORS.create('PROCESSOR_RESTORE_FAILED', `reading ${changelog} failed: ${error instanceof Error ? error.message : String(error)}`, {
               cause: error,
               context: { changelog },
-            });
-          }
-        })();
-        const done = pending.then(() => {
+            }),
+          progress: {
+            intervalMs: options.restoreLogIntervalMs ?? 5_000,
+            onProgress: (records, ms) => logger.info({ changelog, records, ms }, 'restoring state'),
+          },
+          now,
+        });
+        const done = pending.then(({ records }) => {
           // The tasks of one changelog are read together: each took the whole read.
           const seconds = (now() - started) / 1000;
           let keys = 0;
@@ -161,7 +169,7 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
             keys += summary.keys;
             buffered += summary.buffered;
             for (const problem of summary.problems) logger.error({ task: task.source, ...problem }, 'changelog record left out');
-            const restore = { seconds, records: recordsOf.get(task.partition) ?? 0 };
+            const restore = { seconds, records: summary.records };
             entries.set(task.source, { task, lock: new TaskLock(), lastInputAt: now(), position: undefined, restore });
           }
           const ms = now() - started;

@@ -25,6 +25,12 @@ describe('revokeCap', () => {
 });
 
 describe('buildRevokePlan', () => {
+  it('never plans an excluded (already revoked) CAL, even while a finding still lists it', () => {
+    const candidates = [1, 2, 3].map((licenseId) => ({ licenseId, product: 'p', expiresAt: (40 + licenseId) * DAY }));
+    const plan = buildRevokePlan({ ...base, quotas: { p: quota(100) }, findings: [{ id: 'f', candidates }], excluded: new Set([2]) });
+    expect(plan.batches.get('f')).toEqual([{ notBefore: 0, licenseIds: [1, 3] }]);
+  });
+
   it('serves the worst finding first, schedules each CAL once and drops CALs that expire before their turn', () => {
     const plan = buildRevokePlan({
       ...base,

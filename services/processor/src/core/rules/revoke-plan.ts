@@ -42,6 +42,8 @@ export interface PlanInput {
   maxBatches: number;
   /** How long a CAL with unknown expiry is assumed to hold quota after it is revoked. */
   unknownExpiryMs: number;
+  /** CALs never to plan (already revoked), whatever a finding still lists. */
+  excluded?: ReadonlySet<number>;
 }
 
 export function revokeCap(installed: number | null, capRatio: number): number {
@@ -58,7 +60,7 @@ export interface RevokePlan {
 
 export function buildRevokePlan(input: PlanInput): RevokePlan {
   const { now } = input;
-  const assigned = new Set<number>();
+  const assigned = new Set<number>(input.excluded);
   // Per product, the queue of (finding, candidate) in plan order, as two parallel lists: a
   // replan walks every candidate of every open finding, so it allocates nothing per one.
   const queues = new Map<string, { findingIds: string[]; candidates: PlanCandidate[] }>();
