@@ -88,8 +88,8 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
   const readiness = options.readiness ?? createReadiness();
   const progress = createPartitionProgress();
   const isReady = (): boolean => state === 'running' && readiness.isReady();
-  const metricsObject = createProcessorMetrics({ progress, isReady, tasks: () => runtime?.taskMetrics() ?? [], processMetrics: options.processMetrics ?? true });
-  const metrics = metricsObject.runtime;
+  const processorMetrics = createProcessorMetrics({ progress, isReady, tasks: () => runtime?.taskMetrics() ?? [], processMetrics: options.processMetrics ?? true });
+  const metrics = processorMetrics.runtime;
   /** Partitions whose last batch failed: not ready until a batch of theirs succeeds (or they move away). */
   const failingTasks = new Set<string>();
 
@@ -131,7 +131,7 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
       return state;
     },
     stats: () => ({ ...metrics }),
-    metrics: metricsObject,
+    metrics: processorMetrics,
     tasks: () => runtime?.tasks() ?? [],
     isReady,
     partitions: () => progress.view(),
@@ -146,7 +146,7 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
         // Probes first: /healthz answers and /readyz says no while the rest starts.
         probes = createProbeServer({
           port: config.metricsPort,
-          metrics: metricsObject.registry,
+          metrics: processorMetrics.registry,
           readiness: () => ({ ready: isReady(), reasons: { state, ...readiness.reasons() } }),
         });
         probePort = await probes.start();
