@@ -21,8 +21,17 @@ const processEnvImports = ['process', 'node:process'].map((name) => ({
   message: 'Read the environment as process.env at an entry point, then pass it down (docs/architecture.md, "Config").',
 }));
 
-// Packages import each other through their public entry only.
-const deepImports = { group: ['@calwatch/*/*'], message: 'Import a calwatch package through its entry (@calwatch/<name>), not its files.' };
+// Packages import each other through their public entries only: the package itself, and its
+// test kits under `testing` (see testKits).
+const deepImports = { group: ['@calwatch/*/*', '!@calwatch/*/testing'], message: 'Import a calwatch package through its entry (@calwatch/<name>), not its files.' };
+// Test kits and in-memory doubles live in each package's src/testing/ and reach tests and
+// benchmarks only: product code neither imports nor re-exports them.
+const testKits = {
+  group: ['@calwatch/*/testing', '**/testing', '**/testing/*', './testing', './testing/*'],
+  message: 'Test kits (src/testing, @calwatch/<name>/testing) are for tests and benchmarks only.',
+};
+const PRODUCT_SOURCES = ['shared/*/src/**/*.ts', 'tools/*/src/**/*.ts', 'services/*/src/**/*.ts'];
+const NOT_PRODUCT = ['**/*.test.ts', '**/src/testing/**'];
 const PACKAGE_DIRS = ["shared/model", "shared/runtime", "shared/ingest", "shared/kafka", "shared/elasticsearch", "tools/simulator", "tools/stack", "services/collector", "services/processor", "services/indexer", "services/notifier", "services/cli"];
 
 export default tseslint.config(
@@ -56,9 +65,10 @@ export default tseslint.config(
     // Spreading an array into a call puts every element on the stack: it throws
     // RangeError past ~120k elements, the size of a real license server's table.
     // The detection core's spreads are over per-key lists capped by its config (500 licenses,
-    // 64 HWIDs); everything that holds a whole table or stream is covered.
+    // 64 HWIDs), and test kits build hand-sized data as tests do; everything that holds a
+    // whole table or stream is covered.
     files: ['shared/*/src/**/*.ts', 'tools/*/src/**/*.ts', 'services/*/src/**/*.ts', 'bench/**/*.ts'],
-    ignores: ['**/*.test.ts', 'services/processor/src/core/**'],
+    ignores: ['**/*.test.ts', '**/src/testing/**', 'services/processor/src/core/**'],
     rules: {
       'no-restricted-syntax': [
         'error',
@@ -104,26 +114,32 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: PRODUCT_SOURCES,
+    ignores: NOT_PRODUCT,
+    rules: { 'no-restricted-imports': ['error', { paths: processEnvImports, patterns: [deepImports, testKits] }] },
+  },
   // A package imports only what its package.json declares (tests may use the root's dev tools).
   ...PACKAGE_DIRS.map((dir) => ({
     files: [`${dir}/src/**/*.ts`],
     rules: {
       'import-x/no-extraneous-dependencies': [
         'error',
-        { packageDir: [dir, '.'], devDependencies: ['**/*.test.ts'], optionalDependencies: false, peerDependencies: false },
+        { packageDir: [dir, '.'], devDependencies: ['**/*.test.ts', '**/src/testing/**'], optionalDependencies: false, peerDependencies: false },
       ],
     },
   })),
   {
     // The detection core is pure: the model, zod and its own files; no I/O, no adapters.
     files: ['services/processor/src/core/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    ignores: NOT_PRODUCT,
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             deepImports,
+            testKits,
             { regex: '^(?!(@calwatch/model|zod)$)[^.]', message: 'The detection core imports only @calwatch/model, zod and its own modules.' },
           ],
         },

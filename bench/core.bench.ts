@@ -22,7 +22,8 @@ import { collectSnapshots, diffSnapshot, buildKeyPackEvents, parseFile } from '@
 import { type CanonicalEvent } from '@calwatch/model';
 import { simulateFleet } from '@calwatch/simulator';
 import { COMMANDS } from '@calwatch/cli';
-import { createPipeline, createSeededRandom, parseCoreConfig } from '@calwatch/processor';
+import { createPipeline, parseCoreConfig } from '@calwatch/processor';
+import { createSeededRandom } from '@calwatch/processor/testing';
 import { writeBenchResults } from './results-file';
 import type { BenchResult } from './run';
 

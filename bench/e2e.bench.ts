@@ -17,7 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { createKafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
 import { buildTopicNames, normalizeHwid } from '@calwatch/model';
 import { createSilentLogger, type Env } from '@calwatch/runtime';
-import { buildIssuedLicenseRow, buildIssuedLicensesCsv, createCollectorService, loadCollectorConfig, type IssuedLicenseRow } from '@calwatch/collector';
+import { createCollectorService, loadCollectorConfig } from '@calwatch/collector';
+import { buildIssuedLicenseRow, buildIssuedLicensesCsv, type IssuedLicenseRow } from '@calwatch/collector/testing';
 import { parseCoreConfig } from '@calwatch/processor';
 import { createPipelineServices, resolveServiceEnv } from '@calwatch/cli';
 

@@ -20,15 +20,8 @@ import { createElasticsearchClient, type ElasticsearchClient } from '@calwatch/e
 import { createKafkaClient, type Admin, type KafkaClient } from '@calwatch/kafka';
 import { buildTopicNames } from '@calwatch/model';
 import { createSilentLogger, type ElasticsearchConnection } from '@calwatch/runtime';
-import {
-  buildIndexNames,
-  buildSampleLicenseEvent,
-  createIndexerService,
-  installElasticsearchSetup,
-  loadIndexerConfig,
-  withRefreshSuspended,
-  type IndexNames,
-} from '@calwatch/indexer';
+import { buildIndexNames, createIndexerService, installElasticsearchSetup, loadIndexerConfig, withRefreshSuspended, type IndexNames } from '@calwatch/indexer';
+import { buildSampleLicenseEvent } from '@calwatch/indexer/testing';
 import { loadStackSettings, readStackInfo } from '@calwatch/stack';
 import { deleteIndexSet } from '../test/harness/cleanup';
 import { writeBenchResults } from './results-file';

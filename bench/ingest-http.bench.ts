@@ -17,14 +17,8 @@ import { gzipSync } from 'node:zlib';
 import { createKafkaClient, ensureCalwatchTopics, type KafkaClient } from '@calwatch/kafka';
 import { buildTopicNames } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
-import {
-  buildClientStoreEvent,
-  buildIssuedLicenseRow,
-  buildIssuedLicensesCsv,
-  createCollectorService,
-  loadCollectorConfig,
-  type CollectorService,
-} from '@calwatch/collector';
+import { createCollectorService, loadCollectorConfig, type CollectorService } from '@calwatch/collector';
+import { buildClientStoreEvent, buildIssuedLicenseRow, buildIssuedLicensesCsv } from '@calwatch/collector/testing';
 import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
 import { benchBrokers } from './brokers';
 import { writeBenchResults } from './results-file';

@@ -16,7 +16,8 @@ import { type IncomingRecord, type KafkaClient, createKafkaClient, ensureCalwatc
 import { type CanonicalEvent, Finding, buildTopicNames, kafkaKeyOf } from '@calwatch/model';
 import { createLogger, createSilentLogger } from '@calwatch/runtime';
 import { simulateFleet } from '@calwatch/simulator';
-import { createPipeline, createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
+import { createPipeline, createProcessorService, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
+import { createTimelineKit } from '@calwatch/processor/testing';
 import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
 import { runConsumerPerformance } from './broker-perf';
 import { benchBrokers, benchKafkaClientSettings } from './brokers';

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 /**
  * The one condition wait of the tests: polls `probe` until it gives a value (anything but
  * undefined, null or false) and returns it, or fails after `timeoutMs` naming `what` (and
@@ -31,5 +32,33 @@ export async function waitFor<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : ` (last error: ${String(lastError)})`}`);
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
+  }
+}
+
+/**
+ * Waits until a child process serves (`isUp`), failing at once if it exits instead; either
+ * failure carries the tail of its log. For the throw-away brokers and nodes tests start.
+ */
+export async function waitForProcessUp(
+  child: ChildProcess,
+  isUp: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  logTail: () => Promise<string>,
+  intervalMs = 500,
+): Promise<void> {
+  try {
+    await waitFor(
+      async () => {
+        if (await isUp().catch(() => false)) return true;
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited with ${child.exitCode ?? child.signalCode}`);
+        return false;
+      },
+      timeoutMs,
+      `${what} to be up`,
+      { intervalMs },
+    );
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}:\n${await logTail()}`, { cause: error });
   }
 }

@@ -3,15 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaClient, ensureCalwatchTopics, type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
 import { CanonicalEvent, DeadLetter, buildTopicNames, type TopicNames } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
-import {
-  INGEST_ROUTES,
-  buildClientStoreEvent,
-  buildIssuedLicenseRow,
-  buildIssuedLicensesCsv,
-  createCollectorService,
-  loadCollectorConfig,
-  type CollectorService,
-} from '@calwatch/collector';
+import { INGEST_ROUTES, createCollectorService, loadCollectorConfig, type CollectorService } from '@calwatch/collector';
+import { buildClientStoreEvent, buildIssuedLicenseRow, buildIssuedLicensesCsv } from '@calwatch/collector/testing';
 import { deleteTopicsWithPrefix } from '../harness/cleanup';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
 import { readTopicToEnd } from '../harness/topic-reader';

@@ -8,15 +8,8 @@ import { collectSnapshots, diffSnapshot, parseStream, type SnapshotState } from 
 import { createKafkaClient, ensureCalwatchTopics, type IncomingRecord, type KafkaClient } from '@calwatch/kafka';
 import { CanonicalEvent, DeadLetter, buildTopicNames, isCalwatchError, type TopicNames } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
-import {
-  buildClientStoreEvent,
-  buildIssuedLicenseRow,
-  buildIssuedLicensesCsv,
-  createCollectorService,
-  loadCollectorConfig,
-  type CollectorService,
-  type IssuedLicenseRow,
-} from '@calwatch/collector';
+import { createCollectorService, loadCollectorConfig, type CollectorService } from '@calwatch/collector';
+import { buildClientStoreEvent, buildIssuedLicenseRow, buildIssuedLicensesCsv, type IssuedLicenseRow } from '@calwatch/collector/testing';
 import { deleteTopicsWithPrefix } from '../harness/cleanup';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
 import { readTopicToEnd } from '../harness/topic-reader';

@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createElasticsearchClient, type ElasticsearchClient } from '@calwatch/elasticsearch';
 import { createSilentLogger } from '@calwatch/runtime';
-import {
-  buildIndexNames,
-  buildSampleFinding,
-  buildSampleLicenseEvent,
-  createIndexerService,
-  installElasticsearchSetup,
-  loadIndexerConfig,
-  type IndexerService,
-} from '@calwatch/indexer';
+import { buildIndexNames, createIndexerService, installElasticsearchSetup, loadIndexerConfig, type IndexerService } from '@calwatch/indexer';
+import { buildSampleFinding, buildSampleLicenseEvent } from '@calwatch/indexer/testing';
 import { getTestServices, uniqueName } from '../harness/services';
 import { type IndexerBroker, isCaughtUp, openIndexerBroker, waitForCaughtUp, waitForCount } from './indexer-support';
 import { createThrowawayNode, type ThrowawayNode } from './indexer-throwaway-node';
@@ -20,6 +13,9 @@ import { createThrowawayNode, type ThrowawayNode } from './indexer-throwaway-nod
  * use is never stopped. While the node is down the indexer holds its batch and commits
  * nothing; after the restart every document arrives.
  */
+/** How long the node stays down: the outage itself, not a wait for anything. */
+const NODE_OUTAGE_MS = 15_000;
+
 describe('indexer through an Elasticsearch outage', () => {
   const prefix = uniqueName('ixoutage');
   let node: ThrowawayNode;
@@ -70,8 +66,9 @@ describe('indexer through an Elasticsearch outage', () => {
       ...Array.from({ length: 50 }, (_, i) => event(50 + i)),
       { topic: topics.findings, key: 'f1', value: JSON.stringify(buildSampleFinding({ id: 'f1', revision: 2 })) },
     ]);
-    // Down for a while: the indexer keeps retrying and commits nothing it has not written.
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    // The outage under test: the node stays down this long, and through it the indexer keeps
+    // retrying and commits nothing it has not written.
+    await new Promise((resolve) => setTimeout(resolve, NODE_OUTAGE_MS));
     expect(service.state).toBe('running');
     expect(await isCaughtUp(admin, config.groupId, topics.enriched)).toBe(false);
     expect(service.stats().rejected).toBe(0);

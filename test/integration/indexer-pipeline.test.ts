@@ -3,16 +3,8 @@ import { createElasticsearchClient } from '@calwatch/elasticsearch';
 import { type OutgoingRecord } from '@calwatch/kafka';
 import { type EnrichedEvent, type Finding } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
-import {
-  buildIndexNames,
-  buildSampleEnrichedEventsOfEveryType,
-  buildSampleFinding,
-  buildSampleLicenseEvent,
-  createIndexerService,
-  installElasticsearchSetup,
-  loadIndexerConfig,
-  type IndexerService,
-} from '@calwatch/indexer';
+import { buildIndexNames, createIndexerService, installElasticsearchSetup, loadIndexerConfig, type IndexerService } from '@calwatch/indexer';
+import { buildSampleEnrichedEventsOfEveryType, buildSampleFinding, buildSampleLicenseEvent } from '@calwatch/indexer/testing';
 import { deleteIndexSet } from '../harness/cleanup';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
 import { type IndexerBroker, countDocuments, openIndexerBroker, readDeadLetters, waitForCaughtUp, waitForCount } from './indexer-support';

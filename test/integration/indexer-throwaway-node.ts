@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStackSettings, readStackInfo } from '@calwatch/stack';
 import { freePort } from '../harness/free-port';
+import { waitFor, waitForProcessUp } from '../harness/wait-for';
 
 export interface ThrowawayNode {
   url: string;
@@ -124,12 +125,7 @@ export async function createThrowawayNode(options: { heapMb?: number } = {}): Pr
       child.stderr?.pipe(out);
       const current = child;
       exited = new Promise((resolve) => current.once('exit', () => resolve()));
-      const deadline = Date.now() + 180_000;
-      while (!(await isUp())) {
-        if (current.exitCode !== null) throw new Error(`throw-away Elasticsearch exited with ${current.exitCode}:\n${await node.logTail()}`);
-        if (Date.now() > deadline) throw new Error(`throw-away Elasticsearch not up after 180 s:\n${await node.logTail()}`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
+      await waitForProcessUp(current, isUp, 180_000, 'throw-away Elasticsearch', () => node.logTail());
     },
     async stop(): Promise<void> {
       if (child === undefined || child.exitCode !== null) return;
@@ -147,7 +143,7 @@ export async function createThrowawayNode(options: { heapMb?: number } = {}): Pr
       await exited;
       clearTimeout(killer);
       // The server may outlive the launcher by a moment; wait until the port is free.
-      while (await isUp()) await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitFor(async () => !(await isUp()), 60_000, 'the throw-away node to free its port', { intervalMs: 200 });
     },
     async destroy(): Promise<void> {
       await node.stop();

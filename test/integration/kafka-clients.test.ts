@@ -75,6 +75,21 @@ describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka clients on the shared broker, KAFKA
     for (const [id, seqs] of seqBySendAndKey) expect(seqs, id).toEqual([...seqs].sort((a, b) => a - b));
   });
 
+  it('sends 3,000 small records uncompressed in one call: no batch over the broker\'s max.message.bytes', async () => {
+    const name = await topic('uncompressed', 1);
+    const plain = createKafkaClient({ connection: { ...getTestServices().kafka, client, compression: 'none' }, logger: createSilentLogger() });
+    const producer = await plain.createProducer();
+    // 1.8 MB of values; at the record limit per run, framing would push a batch past 1 MiB.
+    const records = Array.from({ length: 3_000 }, (_, i) => ({ topic: name, key: `k${i % 7}`, value: `${String(i).padStart(6, '0')}${'x'.repeat(594)}` }));
+    try {
+      await producer.send(records);
+    } finally {
+      await producer.close();
+    }
+    const ends = await admin.endOffsets(name);
+    expect(Number(ends[0]!.offset)).toBe(records.length);
+  });
+
   it('puts each key on the partition kafkajs puts it on', async () => {
     const ours = await topic('partitioning', 6);
     const reference = await topic('partitioning-kafkajs', 6);

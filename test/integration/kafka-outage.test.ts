@@ -10,6 +10,8 @@ import { waitFor } from '../harness/wait-for';
 
 /** How long the broker stays stalled: long enough for every request timeout and client retry to run out. */
 const STALL_MS = 25_000;
+/** The stall in the middle of a read: past the reader's 3 s request timeout and its retries. */
+const MID_READ_STALL_MS = 12_000;
 
 describe('a stalled broker (SIGSTOP) is ridden out', () => {
   let broker: ThrowawayBroker;
@@ -149,7 +151,7 @@ describe('a stalled broker (SIGSTOP) is ridden out', () => {
           if (!stalled) {
             stalled = true;
             broker.pause();
-            resumeTimer = setTimeout(() => broker.resume(), 12_000);
+            resumeTimer = setTimeout(() => broker.resume(), MID_READ_STALL_MS);
           }
         });
         expect(stalled).toBe(true);

@@ -13,6 +13,7 @@ import { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaSer
 import { createKafkaClient } from '@calwatch/kafka';
 import { createSilentLogger } from '@calwatch/runtime';
 import { freePort } from '../harness/free-port';
+import { waitForProcessUp } from '../harness/wait-for';
 
 export interface ThrowawayBroker {
   brokers: string[];
@@ -86,12 +87,7 @@ export async function createThrowawayBroker(options: { heapMb?: number } = {}): 
       child.stderr?.pipe(out);
       const current = child;
       exited = new Promise((resolve) => current.once('exit', () => resolve()));
-      const deadline = Date.now() + 120_000;
-      while (!(await isUp())) {
-        if (current.exitCode !== null) throw new Error(`throw-away Kafka exited with ${current.exitCode}:\n${await broker.logTail()}`);
-        if (Date.now() > deadline) throw new Error(`throw-away Kafka not up after 120 s:\n${await broker.logTail()}`);
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
+      await waitForProcessUp(current, isUp, 120_000, 'throw-away Kafka', () => broker.logTail());
     },
     pause() {
       child?.kill('SIGSTOP');

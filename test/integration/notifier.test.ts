@@ -5,7 +5,8 @@ import { createKafkaClient, ensureCalwatchTopics, type KafkaClient, type Produce
 import { DeadLetter, buildTopicNames, type CanonicalEvent, type Finding, type TopicNames } from '@calwatch/model';
 import { CALWATCH_VERSION, createLogger, createSilentLogger, retry } from '@calwatch/runtime';
 import { createNotifierService, loadNotifierConfig, type NotifierService } from '@calwatch/notifier';
-import { createPipeline, createTimelineKit, parseCoreConfig } from '@calwatch/processor';
+import { createPipeline, parseCoreConfig } from '@calwatch/processor';
+import { createTimelineKit } from '@calwatch/processor/testing';
 import { buildTestEnv, getTestServices, uniqueName } from '../harness/services';
 import { waitFor } from '../harness/wait-for';
 
@@ -97,8 +98,6 @@ function actionOf(body: Record<string, unknown>): string {
   return LABELS[label] ?? `unknown(${label})`;
 }
 
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The processor's leak-rate-spike finding, as its detection core publishes it: a server that
@@ -288,11 +287,18 @@ describe('notifier on the real broker with real HTTP receivers', () => {
         link: `https://kibana.example/app/discover#/?finding=${encodeURIComponent(spike.open.id)}`,
       });
       expect(String(trigger?.body['summary'])).toContain('against a median of 2 per day');
-      await waitFor(() => receivers.requests.some((r) => r.route === 'pd' && String(r.body['dedup_key']).includes('leak-rate-spike')), 10_000, 'pagerduty attempts');
-      await sleep(3_000);
-      // Attempts at PagerDuty for that same trigger went on after the webhook had it.
-      const pdAttempts = receivers.requests.filter(
-        (r) => r.route === 'pd' && String(r.body['dedup_key']).includes('leak-rate-spike') && (r.body['payload'] as { custom_details: { update: number } }).custom_details.update === 1,
+      // Attempts at PagerDuty for that same trigger go on after the webhook had it.
+      const pdTriggerAttempts = () =>
+        receivers.requests.filter(
+          (r) => r.route === 'pd' && String(r.body['dedup_key']).includes('leak-rate-spike') && (r.body['payload'] as { custom_details: { update: number } }).custom_details.update === 1,
+        );
+      const pdAttempts = await waitFor(
+        () => {
+          const attempts = pdTriggerAttempts();
+          return attempts.length > 1 && attempts.at(-1)!.at > trigger!.at && attempts;
+        },
+        10_000,
+        'PagerDuty retries of the trigger after the webhook had it',
       );
       expect(pdAttempts.length).toBeGreaterThan(1);
       expect(trigger!.at).toBeLessThan(pdAttempts.at(-1)!.at);

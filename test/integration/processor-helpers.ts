@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Consumer, type IncomingRecord, type KafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
 import { type CanonicalEvent, Finding, type TopicNames, buildTopicNames, kafkaKeyOf } from '@calwatch/model';
-import { createPipeline, createTimelineKit, parseCoreConfig } from '@calwatch/processor';
+import { createPipeline, parseCoreConfig } from '@calwatch/processor';
+import { createTimelineKit } from '@calwatch/processor/testing';
 import { deleteTopicsWithPrefix } from '../harness/cleanup';
 import { buildTestEnv, uniqueName } from '../harness/services';
 

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KafkaClient, createKafkaClient } from '@calwatch/kafka';
 import { type CanonicalEvent } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
-import { createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
+import { createProcessorService, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
+import { createTimelineKit } from '@calwatch/processor/testing';
 import { getTestServices } from '../harness/services';
 import { type Namespace, byTime, collect, createNamespace, publish } from './processor-helpers';
 import { waitFor } from '../harness/wait-for';
@@ -15,6 +16,8 @@ import { waitFor } from '../harness/wait-for';
 const PARTITIONS = 3;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+/** How long a drained processor is watched for writes: ten punctuations at the harness's 200 ms. */
+const QUIET_WINDOW_MS = 2_000;
 let kafka: KafkaClient;
 let ns: Namespace;
 
@@ -87,7 +90,9 @@ describe('a drained processor on a real broker', () => {
         'the processor topics to stop growing',
       );
       const before = service.stats();
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // The behaviour under test is a stretch of time: punctuations keep running through it
+      // and must write nothing, so the test watches for that long.
+      await new Promise((resolve) => setTimeout(resolve, QUIET_WINDOW_MS));
       expect(await ends()).toBe(last);
       const after = service.stats();
       expect(after.punctuationsWritten).toBe(before.punctuationsWritten);

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaClient, type KafkaClient } from '@calwatch/kafka';
 import { type CanonicalEvent, DeadLetter, isCalwatchError } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
-import { createProcessorService, createTimelineKit, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
+import { createProcessorService, loadProcessorConfig, parseCoreConfig } from '@calwatch/processor';
+import { createTimelineKit } from '@calwatch/processor/testing';
 import { getTestServices, uniqueName } from '../harness/services';
 import {
   type Namespace,

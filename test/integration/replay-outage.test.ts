@@ -18,6 +18,7 @@ import { COMMANDS, readLatestFindings, type CommandIo } from '@calwatch/cli';
 import { deleteIndexSet } from '../harness/cleanup';
 import { getTestServices, uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
+import { waitFor } from '../harness/wait-for';
 import { createThrowawayBroker, type ThrowawayBroker } from './kafka-throwaway-broker';
 
 /** Longer than kafkajs's 30 s request timeout: the stall shows as failed requests, not slow ones. */
@@ -104,12 +105,12 @@ describe('replay --process through a broker stall', () => {
     });
     let settled = false;
     void replay.finally(() => (settled = true));
-    while (!settled && (await eventsPublished()) < 50) await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(async () => settled || (await eventsPublished()) >= 50, 120_000, 'the replay to publish its first 50 events', { intervalMs: 200 });
     expect(settled).toBe(false);
     broker.pause();
-    const pausedAt = Date.now();
     try {
-      while (!settled && Date.now() - pausedAt < STALL_MS) await new Promise((resolve) => setTimeout(resolve, 200));
+      // The stall under test: the broker stays stopped for STALL_MS, or until the replay ends.
+      await Promise.race([replay, new Promise((resolve) => setTimeout(resolve, STALL_MS))]);
       // Ending during the stall would mean the replay gave up on it.
       expect(settled).toBe(false);
     } finally {

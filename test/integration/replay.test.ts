@@ -21,6 +21,7 @@ import { deleteIndexSet, deleteTopicsWithPrefix } from '../harness/cleanup';
 import { getTestServices, uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
 import { readTopicToEnd } from '../harness/topic-reader';
+import { waitFor } from '../harness/wait-for';
 
 const PARTITIONS = 3;
 const TOKEN = 'replay-test-token-0123456789abcdef';
@@ -188,11 +189,8 @@ describe('calwatch replay', () => {
     // Paced to take about 8 s for the three weeks; stopped a few simulated days in.
     const stop = new AbortController();
     const running = runCommand('replay', [...args, '--speed', String((21 * 86_400_000) / 8_000)], env, stop.signal);
-    for (let waited = 0; waited < 60_000 && !stop.signal.aborted; waited += 100) {
-      const published = await countRecords(events);
-      if (published >= 100) stop.abort();
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(async () => (await countRecords(events)) >= 100, 60_000, 'the first 100 records of the replay', { intervalMs: 100 });
+    stop.abort();
     const first = await running;
     expect(first.code).toBe(130);
     expect(first.stdout).toContain('interrupted');

@@ -18,6 +18,7 @@ import { startTestPipeline } from './pipeline-services';
 import { httpRequest } from '@calwatch/stack';
 import { uniqueName } from '../harness/services';
 import { createTextSink } from '../harness/text-sink';
+import { waitFor } from '../harness/wait-for';
 import { startTlsStack, type TlsStack } from './tls-throwaway-stack';
 
 const TOKEN = 'tls-end-to-end-token-0123456789';
@@ -123,15 +124,19 @@ describe('TLS on every hop', () => {
 
     // The findings arrive, and a Kibana reader sees them.
     const findings = buildIndexNames(`${name}-`).findingsAlias;
-    const deadline = Date.now() + 60_000;
-    let count = 0;
-    while (count === 0) {
-      const response = await stack.esRequest(stack.elasticsearch.reader, 'GET', `/${findings}/_count`);
-      if (response.status === 200) count = (JSON.parse(response.body) as { count: number }).count;
-      if (count > 0) break;
-      if (Date.now() > deadline) throw new Error(`no findings in ${findings} after 60 s (last answer ${response.status} ${response.body})\n${await stack.logTail()}`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const count = await waitFor(
+      async () => {
+        const response = await stack.esRequest(stack.elasticsearch.reader, 'GET', `/${findings}/_count`);
+        if (response.status !== 200) return undefined;
+        const { count: found } = JSON.parse(response.body) as { count: number };
+        return found > 0 && found;
+      },
+      60_000,
+      `findings in ${findings}`,
+      { intervalMs: 500 },
+    ).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\n${await stack.logTail()}`);
+    });
     expect(count).toBeGreaterThan(0);
   }, 150_000);
 

@@ -15,6 +15,7 @@ import { buildCalwatchRoles, buildRolesYml, READER_ROLE, WRITER_ROLE } from '@ca
 import { createKafkaClient } from '@calwatch/kafka';
 import { createSilentLogger, type KafkaConnection } from '@calwatch/runtime';
 import { freePort } from '../harness/free-port';
+import { waitForProcessUp } from '../harness/wait-for';
 import { createTestCa, type TestCa } from '../harness/tls-certificates';
 
 export interface Credentials {
@@ -38,15 +39,6 @@ export interface TlsStack {
 }
 
 const password = () => randomBytes(12).toString('hex');
-
-async function waitFor(probe: () => Promise<boolean>, child: ChildProcess, what: string, logTail: () => Promise<string>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}:\n${await logTail()}`);
-    if (Date.now() > deadline) throw new Error(`${what} not up after ${timeoutMs} ms:\n${await logTail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
 
 function runToEnd(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -202,7 +194,8 @@ export async function startTlsStack(): Promise<TlsStack> {
       sasl: { mechanism: 'scram-sha-512', ...client },
     };
     await Promise.all([
-      waitFor(
+      waitForProcessUp(
+        broker,
         async () => {
           const kafka = createKafkaClient({ connection, logger: createSilentLogger(), retries: 0, requestTimeoutMs: 2_000 });
           const adminClient = await kafka.createAdmin();
@@ -212,19 +205,21 @@ export async function startTlsStack(): Promise<TlsStack> {
             await adminClient.close();
           }
         },
-        broker,
+        120_000,
         'TLS Kafka',
         logTail,
+        300,
       ),
-      waitFor(
+      waitForProcessUp(
+        node,
         async () => {
           const health = await esRequest(admin, 'GET', '/_cluster/health');
           return health.status === 200 && /"status":"(green|yellow)"/.test(health.body);
         },
-        node,
+        180_000,
         'TLS Elasticsearch',
         logTail,
-        180_000,
+        300,
       ),
     ]);
     return {

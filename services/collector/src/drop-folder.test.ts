@@ -10,12 +10,13 @@ import type { BodyLimits } from './body-stream';
 import { createDropFolder, type DropFolder } from './drop-folder';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
-import { buildClientStoreEvent, buildIssuedLicenseRow, buildIssuedLicensesCsv } from './export-fixtures';
+import { buildClientStoreEvent, buildIssuedLicenseRow, buildIssuedLicensesCsv } from './testing/export-fixtures';
 import { createIngestor } from './ingestor';
 import { createKafkaAvailability, withAvailability } from './kafka-availability';
-import { createMemoryPublisher } from './memory-publisher';
+import { createMemoryPublisher } from './testing/memory-publisher';
 import type { EventPublisher } from './publisher';
 import { createSnapshotCoordinator } from './snapshot-coordinator';
+import { waitFor } from '../../../test/harness/wait-for';
 
 let dir: string;
 let folder: DropFolder | undefined;
@@ -26,7 +27,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function setup(options: { stableMs?: number; publisher?: EventPublisher; canPublish?: () => boolean; limits?: BodyLimits } = {}) {
+async function setup(options: { stableMs?: number; publisher?: EventPublisher; canPublish?: () => boolean; limits?: BodyLimits; folderClock?: () => Date } = {}) {
   dir = await mkdtemp(join(tmpdir(), 'calwatch-drop-'));
   const memory = createMemoryPublisher();
   const publisher = options.publisher ?? memory;
@@ -41,6 +42,7 @@ async function setup(options: { stableMs?: number; publisher?: EventPublisher; c
     scanIntervalMs: 60_000,
     canPublish: options.canPublish ?? (() => true),
     limits: options.limits ?? { maxBytes: 10_000_000, maxDecompressedBytes: 40_000_000 },
+    ...(options.folderClock === undefined ? {} : { now: options.folderClock }),
   });
   return { publisher: memory, folder };
 }
@@ -113,13 +115,18 @@ describe('drop folder', () => {
   });
 
   it('leaves temporary files alone and waits for a file to be stable', async () => {
-    const { publisher, folder } = await setup({ stableMs: 300 });
+    // The folder's clock is the test's: the stability window passes when the test says so.
+    let clockMs = Date.now();
+    const { publisher, folder } = await setup({ stableMs: 300, folderClock: () => new Date(clockMs) });
     await writeFile(join(dir, 'issued.csv.tmp'), buildIssuedLicensesCsv('LS01', rows));
     await writeFile(join(dir, 'late.csv'), buildIssuedLicensesCsv('LS02', rows));
     await folder.start();
     await folder.scan();
     expect(publisher.events).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    clockMs += 299;
+    await folder.scan();
+    expect(publisher.events).toEqual([]);
+    clockMs += 1;
     await folder.scan();
     expect(publisher.events.map((e) => e.licenseServer)).toEqual(['LS02', 'LS02', 'LS02']);
     expect((await readdir(dir)).sort()).toEqual(['done', 'failed', 'issued.csv.tmp']);
@@ -151,12 +158,10 @@ describe('drop folder', () => {
     const { publisher, folder } = await setup();
     await writeFile(join(dir, 'left.ndjson'), `${JSON.stringify(buildClientStoreEvent(1))}\n`);
     await folder.start();
-    const until = Date.now() + 3000;
-    while (publisher.events.length < 1 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(publisher.events.length).toBe(1);
+    await waitFor(() => publisher.events.length === 1, 3_000, 'the file left in the folder to be ingested', { intervalMs: 20 });
     await writeFile(join(dir, 'new.ndjson'), `${JSON.stringify(buildClientStoreEvent(2))}\n`);
-    while (publisher.events.length < 2 && Date.now() < until + 3000) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(publisher.events.length).toBe(2);
+    await waitFor(() => publisher.events.length === 2, 3_000, 'the new file to be noticed and ingested', { intervalMs: 20 });
+    expect(publisher.events.map((e) => e.eventId)).toEqual([buildClientStoreEvent(1).eventId, buildClientStoreEvent(2).eventId]);
   });
 
   it('does not follow a file swapped for a symbolic link between the scan and the read', async () => {

@@ -8,13 +8,13 @@ import { COLLECTOR_ERRORS } from './errors';
 import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type CanonicalEvent } from '@calwatch/model';
 import { createSilentLogger } from '@calwatch/runtime';
 import { screenEvents } from './event-screen';
-import { buildClientStoreEvent, buildIssuedLicenseRow, buildIssuedLicensesCsv, buildKeyPacksCsv } from './export-fixtures';
+import { buildClientStoreEvent, buildIssuedLicenseRow, buildIssuedLicensesCsv, buildKeyPacksCsv } from './testing/export-fixtures';
 import { INGEST_ROUTES, buildCollectorApp, type CollectorApp, type HttpLimits } from './http-app';
 import { createAuthFailureLimiter } from './auth-failure-limiter';
 import { createInFlightBudget } from './in-flight-budget';
 import { createIngestor } from './ingestor';
 import { createKafkaAvailability, withAvailability } from './kafka-availability';
-import { createMemoryPublisher, type MemoryPublisher } from './memory-publisher';
+import { createMemoryPublisher, type MemoryPublisher } from './testing/memory-publisher';
 import { createCollectorMetrics } from './metrics';
 import { createSnapshotCoordinator } from './snapshot-coordinator';
 import { createTokenStore } from './token-auth';
@@ -390,7 +390,8 @@ describe('back-pressure', () => {
     const payload = `${JSON.stringify(buildClientStoreEvent(1))}\n`;
     const headers = { ...AUTH, 'content-type': 'application/x-ndjson' };
     const slow = app.inject({ method: 'POST', url: '/v1/events', headers, payload });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first request holds the budget once it is publishing (and held there).
+    await waitFor(() => publisher.calls === 1, 2_000, 'the first request to reach the held publisher', { intervalMs: 5 });
     const refused = await app.inject({ method: 'POST', url: '/v1/events', headers, payload });
     expect(refused.statusCode).toBe(429);
     expect(refused.headers['retry-after']).toBe('7');

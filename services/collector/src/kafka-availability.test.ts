@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COLLECTOR_ERRORS } from './errors';
 import { createKafkaAvailability, withAvailability } from './kafka-availability';
-import { createMemoryPublisher } from './memory-publisher';
+import { createMemoryPublisher } from './testing/memory-publisher';
 
 describe('kafka availability', () => {
   it('after a failure lets one request through per retry interval until one succeeds', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordSizeBytes, type OutgoingRecord, type Producer } from '@calwatch/kafka';
 import { buildTopicNames } from '@calwatch/model';
-import { buildLicenseFact } from './export-fixtures';
+import { buildLicenseFact } from './testing/export-fixtures';
 import { createKafkaPublisher } from './kafka-publisher';
 import { emptyServerState } from './server-state';
 import { buildStateWrite } from './state-entries';

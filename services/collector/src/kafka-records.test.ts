@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildTopicNames, type CanonicalEvent, type DeadLetter } from '@calwatch/model';
-import { buildClientStoreEvent } from './export-fixtures';
+import { buildClientStoreEvent } from './testing/export-fixtures';
 import { buildDeadLetterRecord, buildEventRecord, buildStateRecords } from './kafka-records';
 import { emptyServerState } from './server-state';
 import { buildStateWrite } from './state-entries';

@@ -3,7 +3,7 @@ import type { StateWrite } from './state-entries';
 
 /**
  * What the collector needs from the log it writes to. The Kafka adapter implements it
- * (kafka-publisher.ts); tests use the in-memory one (memory-publisher.ts).
+ * (kafka-publisher.ts); tests use the in-memory one (testing/memory-publisher.ts).
  */
 export interface EventPublisher {
   /**

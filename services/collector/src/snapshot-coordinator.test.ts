@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type Snapshot } from '@calwatch/ingest';
 import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type LicenseFact } from '@calwatch/model';
-import { buildLicenseFact } from './export-fixtures';
+import { buildLicenseFact } from './testing/export-fixtures';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvents } from './event-screen';
-import { createMemoryPublisher } from './memory-publisher';
+import { createMemoryPublisher } from './testing/memory-publisher';
 import { completeWithPrevious, createSnapshotCoordinator } from './snapshot-coordinator';
 
 const license = buildLicenseFact;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type LicenseFact } from '@calwatch/model';
-import { buildLicenseFact } from './export-fixtures';
+import { buildLicenseFact } from './testing/export-fixtures';
 import { emptyServerState, type CollectorServerState } from './server-state';
 import { buildHeadKey, buildLicenseKey, buildStateWrite, decodeStateKey, storedAfterFailedWrite, storedEntriesOf } from './state-entries';
 

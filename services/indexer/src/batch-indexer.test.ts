@@ -8,7 +8,8 @@ import { INDEXER_ERRORS } from './errors';
 import type { DocumentSink, WriteOutcome } from './bulk-outcome';
 import type { DeadLetterDraft } from './dead-letters';
 import { buildIndexNames } from './index-names';
-import { buildSampleLicenseEvent } from './samples';
+import { buildSampleLicenseEvent } from './testing/samples';
+import { waitFor } from '../../../test/harness/wait-for';
 
 const names = buildIndexNames('calwatch-');
 const topics = new Map<string, InputKind>([['calwatch.enriched', 'enriched']]);
@@ -110,7 +111,9 @@ describe('createBatchIndexer', () => {
     const down: Step = (all) => ({ written: 0, stale: 0, rejected: [], retry: [...all], requestError: new Error('down') });
     const sink = scriptedSink(Array.from({ length: 1000 }, () => down));
     const pending = indexer(sink, collectingDeadLetters(), stop.signal).index(records(2), control);
-    setTimeout(() => stop.abort(), 30);
+    // Stopped while the batch waits out the node being down.
+    await waitFor(() => sink.calls.length >= 2, 5_000, 'the batch to be retrying', { intervalMs: 5 });
+    stop.abort();
     const error = await pending.then(
       () => undefined,
       (e: unknown) => e,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IncomingRecord } from '@calwatch/kafka';
 import { planBatch, type InputKind } from './batch-plan';
 import { buildIndexNames } from './index-names';
-import { buildSampleFinding, buildSampleLicenseEvent, buildSampleRevocation } from './samples';
+import { buildSampleFinding, buildSampleLicenseEvent, buildSampleRevocation } from './testing/samples';
 
 const names = buildIndexNames('calwatch-');
 const topics = new Map<string, InputKind>([

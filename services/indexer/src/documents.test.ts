@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EnrichedEvent, Finding, PUBLISHED_LIST_MAX, Revocation } from '@calwatch/model';
 import { buildEnrichedDocument, buildFindingDocument, buildFindingVersion, buildRevocationDocument } from './documents';
 import { buildEnrichedMappings, buildFindingsMappings, buildRevocationsMappings, type FieldMapping, type Properties } from './mappings';
-import { buildSampleEnrichedEventsOfEveryType, buildSampleFinding, buildSampleLicenseEvent, buildSampleRevocation } from './samples';
+import { buildSampleEnrichedEventsOfEveryType, buildSampleFinding, buildSampleLicenseEvent, buildSampleRevocation } from './testing/samples';
 
 /** Every value in `doc` must have a mapped field of a fitting type; returns the misfits. */
 function misfits(doc: unknown, properties: Properties, path = ''): string[] {

@@ -50,4 +50,3 @@ export { createIndexerMetrics, type IndexerMetrics } from './metrics';
 export type { BatchResult } from './batch-indexer';
 export { buildSavedObjects, buildSavedObjectIds, toNdjson, SAVED_OBJECTS_FILE, KIBANA_TARGET_VERSIONS, type SavedObject } from './kibana/saved-objects';
 export { importSavedObjects, buildImportRequest, type KibanaConnection, type KibanaImportResult } from './kibana/kibana-import';
-export { buildSampleFinding, buildSampleLicenseEvent, buildSampleEnrichedEventsOfEveryType } from './samples';

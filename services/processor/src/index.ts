@@ -9,5 +9,4 @@ export { PROCESSOR_ERRORS, type ProcessorErrorCode } from './errors';
 export { createProcessorService, type ProcessorService, type ProcessorServiceOptions, type ProcessorState } from './processor-service';
 export type { RuntimeMetrics } from './runtime/metrics';
 export type { ProcessorMetrics } from './processor-metrics';
-export { createSeededRandom, createTimelineKit, type TimelineKit } from './core/test-kit';
 export * from './core/min-heap';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from './detect';
-import { fixture, parseBytes } from './test-support';
+import { fixture, parseBytes } from './testing/parse-helpers';
 
 describe('detectFormat', () => {
   it.each([

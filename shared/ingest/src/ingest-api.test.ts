@@ -6,7 +6,7 @@ import { collectSnapshots } from './collect-snapshots';
 import { toDeadLetter } from './dead-letter';
 import { buildKeyPackEvents } from './keypack-events';
 import { INGEST_REJECTIONS } from './rejection-codes';
-import { fixture, parseBytes, rejections } from './test-support';
+import { fixture, parseBytes, rejections } from './testing/parse-helpers';
 import { parseFile } from './parse-file';
 
 describe('INGEST_REJECTIONS', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CanonicalEvent } from '@calwatch/model';
 import { normalizeInserts } from './service-event';
-import { collect, fixture, parseBytes, rejections } from './test-support';
+import { collect, fixture, parseBytes, rejections } from './testing/parse-helpers';
 import { parseFile } from './parse-file';
 import type { ParsedItem } from './types';
 

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAX_LEADING_WHITESPACE_CHARS, parseStream } from './parse-stream';
-import { fixture, parseBytes } from './test-support';
+import { fixture, parseBytes } from './testing/parse-helpers';
 import type { InputFormat } from './types';
 
 const KIB = 1024;

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CanonicalEvent, KeyPackFact, LicenseFact } from '@calwatch/model';
 import { INGEST_REJECTIONS } from './rejection-codes';
-import { fixture, parseBytes } from './test-support';
+import { fixture, parseBytes } from './testing/parse-helpers';
 import { INPUT_FORMATS, type InputFormat, type ParsedItem } from './types';
 
 const RUNS = 200;

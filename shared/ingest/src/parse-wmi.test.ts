@@ -7,7 +7,8 @@ import type { LicenseFact } from '@calwatch/model';
 import { collectSnapshots } from './collect-snapshots';
 import { parseFile } from './parse-file';
 import { diffSnapshot } from './snapshot-differ';
-import { collect, fixture, parseBytes, rejections } from './test-support';
+import { collect, fixture, parseBytes, rejections } from './testing/parse-helpers';
+import { waitFor } from '../../../test/harness/wait-for';
 import type { ParsedItem } from './types';
 
 const observedTime = '2024-06-10T00:00:00.000Z';
@@ -216,8 +217,8 @@ describe('parseFile', () => {
           break;
         }
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(readdirSync('/proc/self/fd').length - before).toBeLessThan(5);
+      // Closing is asynchronous: wait for the descriptors to be given back.
+      await waitFor(() => readdirSync('/proc/self/fd').length - before < 5, 2_000, 'the abandoned files to be closed', { intervalMs: 10 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

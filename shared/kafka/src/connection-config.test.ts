@@ -98,10 +98,11 @@ describe('Kafka connection variables', () => {
     expect(buildPlatformaticOptions(kafkaFrom({}), { requestTimeoutMs: 1, connectionTimeoutMs: 1, retries: 0 }).tls).toBeUndefined();
   });
 
-  it('picks the client library and compression: kafkajs and gzip by default; codecs kafkajs lacks only with platformatic', () => {
+  it('picks the client library and compression: kafkajs and gzip by default; never a codec the kafkajs consumers cannot read', () => {
     const defaults = kafkaFrom({});
     expect([defaults.client, defaults.compression]).toEqual(['kafkajs', 'gzip']);
-    expect(kafkaFrom({ KAFKA_CLIENT: 'platformatic', KAFKA_COMPRESSION: 'zstd' })).toMatchObject({ client: 'platformatic', compression: 'zstd' });
+    expect(kafkaFrom({ KAFKA_CLIENT: 'platformatic', KAFKA_COMPRESSION: 'none' })).toMatchObject({ client: 'platformatic', compression: 'none' });
+    expect(configErrorOf(() => kafkaFrom({ KAFKA_CLIENT: 'platformatic', KAFKA_COMPRESSION: 'zstd' })).message).toContain('group consumers');
     expect(kafkaFrom({ KAFKA_COMPRESSION: 'none' }).compression).toBe('none');
     const lz4 = configErrorOf(() => kafkaFrom({ KAFKA_COMPRESSION: 'lz4' }));
     expect(lz4.message).toContain('KAFKA_COMPRESSION');

@@ -22,6 +22,17 @@ describe('toPlatformaticKafkaError', () => {
     }
   });
 
+  it('names the broker\'s own error, not only "Producing messages failed"', () => {
+    const refused = new MultipleErrors('Producing messages failed.', [
+      new ResponseError(PRODUCE_API, 11, { '/responses/0/partitionResponses/0': [10, null] }, undefined),
+    ]);
+    const coded = toPlatformaticKafkaError(refused, 'produce');
+    expect(coded.message).toContain('Producing messages failed.');
+    expect(coded.message).toContain('MESSAGE_TOO_LARGE');
+    const plain = toPlatformaticKafkaError(new NetworkError('Connection refused'), 'produce');
+    expect(plain.message).toBe('produce: Connection refused');
+  });
+
   it('codes what waiting cannot fix as SHARED_KAFKA_REQUEST_FAILED', () => {
     const cases: Error[] = [
       // MESSAGE_TOO_LARGE from the broker, after a retriable failure.

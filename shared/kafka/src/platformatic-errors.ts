@@ -32,7 +32,24 @@ export function isRetriablePlatformaticFailure(error: unknown): boolean {
   return true;
 }
 
+/**
+ * The failures at the bottom of a library error, each once ("MESSAGE_TOO_LARGE: The request
+ * included..."): the top of the chain only says "Producing messages failed", which tells an
+ * operator nothing.
+ */
+export function rootFailures(error: Error): string[] {
+  const found = new Set<string>();
+  for (const failure of failuresOf(error)) {
+    const inner = MultipleErrors.isMultipleErrors(failure) && (failure as MultipleErrors).errors.length > 0;
+    if (failure === error || inner || failure.cause instanceof Error) continue;
+    const apiId = (failure as { apiId?: unknown }).apiId;
+    found.add(typeof apiId === 'string' ? `${apiId}: ${failure.message}` : failure.message);
+  }
+  return [...found];
+}
+
 /** Converts a @platformatic/kafka failure to SHARED_KAFKA_UNAVAILABLE or SHARED_KAFKA_REQUEST_FAILED. */
 export function toPlatformaticKafkaError(error: unknown, action: string): CalwatchError {
-  return buildKafkaError(error, action, isRetriablePlatformaticFailure(error));
+  const roots = error instanceof Error ? rootFailures(error) : [];
+  return buildKafkaError(error, action, isRetriablePlatformaticFailure(error), roots.length === 0 ? undefined : roots.join('; '));
 }

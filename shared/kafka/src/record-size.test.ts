@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isCalwatchError } from '@calwatch/model';
 import { BROKER_DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_RECORD_BYTES } from '@calwatch/model';
-import { keyPrefix, planSends, recordSizeBytes } from './record-size';
+import { RECORD_FRAMING_BYTES, keyPrefix, planSends, recordSizeBytes } from './record-size';
 import type { OutgoingRecord } from './types';
 
 const rec = (topic: string, key: string | null, value: string | Buffer | null, headers?: Record<string, string>): OutgoingRecord => ({
@@ -46,12 +46,17 @@ describe('planSends', () => {
     expect((error.context.key as string).length).toBeLessThan(100);
   });
 
-  it('splits records in order into runs within the byte and record limits', () => {
+  it('splits records in order into runs within the byte (framing included) and record limits', () => {
     const records = Array.from({ length: 7 }, (_, i) => rec(i % 2 === 0 ? 'a' : 'b', `k${i}`, 'v'.repeat(38)));
-    const runs = planSends(records, limit);
+    const runs = planSends(records, { maxBytes: 200 });
     expect(runs.flat()).toEqual(records);
-    for (const run of runs) expect(run.reduce((n, r) => n + recordSizeBytes(r), 0)).toBeLessThanOrEqual(100);
+    for (const run of runs) expect(run.reduce((n, r) => n + recordSizeBytes(r) + RECORD_FRAMING_BYTES, 0)).toBeLessThanOrEqual(200);
     expect(runs.map((r) => r.length)).toEqual([2, 2, 2, 1]);
+    // 2,500 records of 400 bytes: 1 MB of values, and 100 kB of framing an uncompressed batch adds.
+    const many = Array.from({ length: 2_500 }, (_, i) => rec('a', `k${i % 9}`, 'v'.repeat(398)));
+    for (const run of planSends(many, { maxBytes: DEFAULT_MAX_RECORD_BYTES })) {
+      expect(run.reduce((n, r) => n + recordSizeBytes(r) + 20, 61)).toBeLessThan(BROKER_DEFAULT_MAX_MESSAGE_BYTES);
+    }
     const small = Array.from({ length: 5 }, (_, i) => rec('a', `k${i}`, 'v'));
     expect(planSends(small, { maxBytes: 1_000, maxRecords: 2 }).map((r) => r.length)).toEqual([2, 2, 1]);
   });

@@ -34,10 +34,20 @@ export function recordTooLarge(record: OutgoingRecord, sizeBytes: number, limitB
 }
 
 /**
- * Splits records, in order, into runs of at most `maxBytes` (summed record sizes) and
- * `maxRecords`: kafkajs sends a partition's records as one batch, and the broker judges the
- * batch, so many small records must not add up past the limit either. Throws
- * SHARED_KAFKA_RECORD_TOO_LARGE for a record over `maxBytes` on its own, before anything is sent.
+ * What a v2 record batch adds around each record, at most: length, attributes, timestamp
+ * and offset deltas, key and value lengths, header count (varints), and two lengths per
+ * header. Thousands of small records in one uncompressed batch add tens of kilobytes: more
+ * than the room a topic's record limit leaves under its max.message.bytes.
+ */
+export const RECORD_FRAMING_BYTES = 40;
+const HEADER_FRAMING_BYTES = 10;
+
+/**
+ * Splits records, in order, into runs of at most `maxBytes` (summed record sizes with their
+ * framing) and `maxRecords`: a client sends a partition's records as one batch, and the
+ * broker judges the batch, so many small records must not add up past the limit either
+ * (uncompressed, they would). Throws SHARED_KAFKA_RECORD_TOO_LARGE for a record over
+ * `maxBytes` on its own, before anything is sent.
  */
 export function planSends(records: readonly OutgoingRecord[], limits: { maxBytes: number; maxRecords?: number }): OutgoingRecord[][] {
   const maxRecords = limits.maxRecords ?? Number.POSITIVE_INFINITY;
@@ -47,13 +57,14 @@ export function planSends(records: readonly OutgoingRecord[], limits: { maxBytes
   for (const record of records) {
     const size = recordSizeBytes(record);
     if (size > limits.maxBytes) throw recordTooLarge(record, size, limits.maxBytes);
-    if (run.length > 0 && (runBytes + size > limits.maxBytes || run.length >= maxRecords)) {
+    const framed = size + RECORD_FRAMING_BYTES + (record.headers === undefined ? 0 : Object.keys(record.headers).length * HEADER_FRAMING_BYTES);
+    if (run.length > 0 && (runBytes + framed > limits.maxBytes || run.length >= maxRecords)) {
       runs.push(run);
       run = [];
       runBytes = 0;
     }
     run.push(record);
-    runBytes += size;
+    runBytes += framed;
   }
   if (run.length > 0) runs.push(run);
   return runs;

@@ -28,7 +28,7 @@ export const kafkaEnvShape = {
   KAFKA_COMPRESSION: z
     .enum(KAFKA_COMPRESSIONS)
     .default('gzip')
-    .describe('Compression of produced record batches: none, gzip, lz4, zstd or snappy. KAFKA_CLIENT=kafkajs has only none and gzip built in.'),
+    .describe('Compression of produced record batches: none or gzip. lz4, zstd and snappy are refused: the group consumers (kafkajs) cannot read them.'),
   KAFKA_SSL: boolVar.default(false).describe('Connect to the brokers over TLS.'),
   KAFKA_SSL_CA_FILE: z.string().min(1).optional().describe('PEM file of the CA that signed the broker certificates (needs KAFKA_SSL=true); the system CAs when unset.'),
   KAFKA_SSL_CERT_FILE: z.string().min(1).optional().describe('PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE; needs KAFKA_SSL=true).'),
@@ -138,8 +138,13 @@ export function findKafkaEnvIssues(env: KafkaEnv): Array<{ path: string; message
   if (env.KAFKA_SSL_KEY_PASSPHRASE !== undefined && env.KAFKA_SSL_KEY_FILE === undefined) {
     issues.push({ path: 'KAFKA_SSL_KEY_PASSPHRASE', message: 'a passphrase without KAFKA_SSL_KEY_FILE' });
   }
-  if ((env.KAFKA_CLIENT ?? 'kafkajs') === 'kafkajs' && env.KAFKA_COMPRESSION !== undefined && !KAFKAJS_COMPRESSIONS.has(env.KAFKA_COMPRESSION)) {
-    issues.push({ path: 'KAFKA_COMPRESSION', message: `kafkajs has no built-in ${env.KAFKA_COMPRESSION} codec: use none or gzip, or set KAFKA_CLIENT=platformatic` });
+  // Whatever produces, the group consumers (processor, indexer, notifier) are kafkajs, which
+  // cannot read lz4, zstd or snappy batches: every consumer would stop on the first one.
+  if (env.KAFKA_COMPRESSION !== undefined && !KAFKAJS_COMPRESSIONS.has(env.KAFKA_COMPRESSION)) {
+    issues.push({
+      path: 'KAFKA_COMPRESSION',
+      message: `${env.KAFKA_COMPRESSION}: the group consumers (kafkajs, whatever KAFKA_CLIENT is) could not read such batches; use none or gzip`,
+    });
   }
   if (env.KAFKA_SASL_MECHANISM === undefined) {
     for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {

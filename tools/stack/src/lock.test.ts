@@ -22,6 +22,8 @@ describe('withLock', () => {
     const hold = (name: string) =>
       withLock(lock, 5_000, async () => {
         events.push(`${name}+`);
+        // Deliberate: the holder keeps the lock a while, so the other's first try finds it
+        // taken and has to wait its turn; that wait is what this test is about.
         await new Promise((r) => setTimeout(r, 100));
         events.push(`${name}-`);
       });

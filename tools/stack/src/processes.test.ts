@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCalwatchError } from '@calwatch/model';
+import { waitFor } from '../../../test/harness/wait-for';
 import { isProcessAlive, readPidRecord, runChecked, runCommand, spawnDetached, stopProcessGroup, writePidRecord, type PidRecord } from './processes';
 
 describe('detached processes', () => {
@@ -15,31 +16,36 @@ describe('detached processes', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  const logOf = (marker: string) => join(dir, `${marker}.log`);
+  /** Waits until the script has printed `line` on a line of its own (the log's header quotes the script): it runs, with its traps set. */
+  const printed = (marker: string, line: string) =>
+    waitFor(async () => (await readFile(logOf(marker), 'utf8').catch(() => '')).includes(`\n${line}\n`), 5_000, `${marker} to print ${line}`, { intervalMs: 20 });
+
   async function start(script: string, marker: string): Promise<PidRecord> {
-    const { pid } = await spawnDetached({ command: 'bash', args: ['-c', script, marker], env: process.env, cwd: dir, logFile: join(dir, 'out.log') });
+    const { pid } = await spawnDetached({ command: 'bash', args: ['-c', script, marker], env: process.env, cwd: dir, logFile: logOf(marker) });
     return { name: 'test', pid, pgid: pid, marker, startedAt: new Date().toISOString() };
   }
 
   it('runs in its own process group, recognised by its marker, and stops on SIGTERM', async () => {
     const record = await start('echo started; sleep 30 & wait', 'marker-term');
-    await new Promise((r) => setTimeout(r, 200));
+    await printed('marker-term', 'started');
     expect(await isProcessAlive(record.pid, 'marker-term')).toBe(true);
     expect(await isProcessAlive(record.pid, 'someone-else')).toBe(false);
     expect(await stopProcessGroup(record, 5_000)).toBe('terminated');
     expect(await isProcessAlive(record.pid)).toBe(false);
-    expect(await readFile(join(dir, 'out.log'), 'utf8')).toContain('started');
+    expect(await readFile(logOf('marker-term'), 'utf8')).toContain('started');
   });
 
   it('kills a group that ignores SIGTERM once the grace period is over', async () => {
-    const record = await start("trap '' TERM; sleep 30 & wait; sleep 30", 'marker-kill');
-    await new Promise((r) => setTimeout(r, 200));
+    const record = await start("trap '' TERM; echo trapped; sleep 30 & wait; sleep 30", 'marker-kill');
+    await printed('marker-kill', 'trapped');
     expect(await stopProcessGroup(record, 300)).toBe('killed');
     expect(await isProcessAlive(record.pid)).toBe(false);
   });
 
   it('reports a process that is already gone', async () => {
     const record = await start('exit 0', 'marker-gone');
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(async () => !(await isProcessAlive(record.pid)), 5_000, 'the script to exit', { intervalMs: 20 });
     expect(await stopProcessGroup(record, 1_000)).toBe('not-running');
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createTestIo } from '../test-output';
+import { createTestIo } from '../testing/captured-output';
 import { command } from './analyze';
 import { CHART_DATA_ID, REVOCATION_ROWS_ID, buildRevocationRows, renderHtml } from './analyze-html';
 import type { Analysis } from './analyze-report';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent } from '@calwatch/model';
 import { KEY_PACK_IDS, simulateFleet } from '@calwatch/simulator';
-import { createTimelineKit } from '@calwatch/processor';
+import { createTimelineKit } from '@calwatch/processor/testing';
 import { PoolSeriesBuilder } from './analyze-pools';
 
 describe('PoolSeriesBuilder', () => {

@@ -6,7 +6,7 @@ import { collectSnapshots, diffSnapshot, parseFile } from '@calwatch/ingest';
 import { type CanonicalEvent } from '@calwatch/model';
 import { SCALE_EXPORT_TAKEN_AT, writeScaleExport } from '@calwatch/simulator';
 import { createPipeline, parseCoreConfig } from '@calwatch/processor';
-import { CapturedOutput } from '../test-output';
+import { CapturedOutput } from '../testing/captured-output';
 import { command } from './analyze';
 
 const ROWS = 300_000;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GroundTruth, simulateFleet, writeFleet } from '@calwatch/simulator';
-import { createTestIo } from '../test-output';
+import { createTestIo } from '../testing/captured-output';
 import { command } from './analyze';
 
 /**

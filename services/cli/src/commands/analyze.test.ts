@@ -6,8 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command } from './analyze';
 import { snapshotTimeFromName } from './analyze-input';
-import { buildIssuedLicenseRow, buildIssuedLicensesCsv } from '@calwatch/collector';
-import { CapturedOutput } from '../test-output';
+import { buildIssuedLicenseRow, buildIssuedLicensesCsv } from '@calwatch/collector/testing';
+import { CapturedOutput } from '../testing/captured-output';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const FIXTURES = 'test/fixtures/analyze';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SHARED_ERRORS } from '@calwatch/model';
 import { UsageError, checkNoArguments, parseArguments, parseCommandArgs, reportCalwatchError } from './command-support';
-import { createTestIo } from '../test-output';
+import { createTestIo } from '../testing/captured-output';
 
 const options = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GroundTruth } from '@calwatch/simulator';
 import { command } from './simulate';
-import { createTestIo } from '../test-output';
+import { createTestIo } from '../testing/captured-output';
 
 const root = await mkdtemp(join(tmpdir(), 'calwatch-cli-sim-'));
 afterAll(() => rm(root, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestIo } from '../test-output';
+import { createTestIo } from '../testing/captured-output';
 import { command } from './stack';
 
 describe('calwatch stack', () => {

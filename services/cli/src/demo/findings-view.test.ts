@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '@calwatch/model';
-import { CapturedOutput } from '../test-output';
+import { waitFor } from '../../../../test/harness/wait-for';
+import { CapturedOutput } from '../testing/captured-output';
 import { createLiveView, describeChange, renderFindingsTable } from './findings-view';
 
 const finding = (over: Partial<Finding>): Finding =>
@@ -64,8 +65,7 @@ describe('createLiveView', () => {
     const view = createLiveView(out, { intervalMs: 5 });
     view.status('Streaming 10%');
     view.finding(undefined, finding({}));
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const firstDraw = out.text;
+    const firstDraw = await waitFor(() => out.text.includes('Findings: 1 open') && out.text, 2_000, 'the first redraw', { intervalMs: 5 });
     expect(firstDraw).toContain('Streaming 10%\nFindings: 1 open, 0 resolved');
     view.note('PAGE TRIGGER');
     view.close();

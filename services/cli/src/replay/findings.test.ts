@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '@calwatch/model';
-import { buildSampleFinding } from '@calwatch/indexer';
+import { buildSampleFinding } from '@calwatch/indexer/testing';
 import { decodeFinding, keepLatest } from './findings';
 
 describe('decodeFinding', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPacer, pause } from './pacing';
 
 describe('createPacer', () => {
@@ -22,10 +22,22 @@ describe('createPacer', () => {
 
 describe('pause', () => {
   it('ends early when the signal aborts', async () => {
-    const controller = new AbortController();
-    const started = Date.now();
-    setTimeout(() => controller.abort(), 20);
-    await pause(5_000, controller.signal);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // On the fake clock: the pause is still on after 20 ms and over the moment the signal aborts.
+    vi.useFakeTimers();
+    try {
+      const controller = new AbortController();
+      let ended = false;
+      const paused = pause(5_000, controller.signal).then(() => {
+        ended = true;
+      });
+      await vi.advanceTimersByTimeAsync(20);
+      expect(ended).toBe(false);
+      controller.abort();
+      await paused;
+      expect(ended).toBe(true);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CapturedOutput } from '../test-output';
+import { CapturedOutput } from '../testing/captured-output';
 import { createProgressBar, formatDuration, renderProgress, type ProgressState } from './progress';
 
 const state: ProgressState = {

@@ -5,7 +5,7 @@ import { createByHwidStage } from './by-hwid';
 import { createByServerStage } from './by-server';
 import { parseCoreConfig } from './config';
 import { computerKey, type StageOutput } from './messages';
-import * as scenarios from './test-scenarios';
+import * as scenarios from '../testing/scenarios';
 
 const config = parseCoreConfig({});
 

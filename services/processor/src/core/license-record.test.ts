@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LicenseLifecycleEvent } from '@calwatch/model';
 import { parseCoreConfig } from './config';
 import { type LicenseRecord, applyLicenseEvent, holdsCalAt, isValidAt } from './license-record';
-import { createTimelineKit } from './test-kit';
+import { createTimelineKit } from '../testing/timeline-kit';
 
 const config = parseCoreConfig({});
 const DAY = 86_400_000;

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CanonicalEvent, Finding } from '@calwatch/model';
 import { type CoreConfigInput, parseCoreConfig } from './config';
 import { createPipeline, decodePipelineSnapshot } from './pipeline';
-import * as scenarios from './test-scenarios';
-import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from './test-kit';
+import * as scenarios from '../testing/scenarios';
+import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from '../testing/timeline-kit';
 
 /** Replays a timeline in event-time order (as `analyze` does) up to `asOf`. */
 /** A published revoke batch: all test scenarios issue Windows Server 2019 CALs. */

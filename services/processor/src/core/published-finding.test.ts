@@ -4,7 +4,7 @@ import { parseCoreConfig } from './config';
 import type { FindingDraft } from './messages';
 import { buildPublishedFinding } from './published-finding';
 import { createPipeline } from './pipeline';
-import { byEventTime, createTimelineKit } from './test-kit';
+import { byEventTime, createTimelineKit } from '../testing/timeline-kit';
 
 const REISSUES = 1_200;
 const NAMES = 200;

@@ -4,8 +4,8 @@ import { parseCoreConfig } from './config';
 import type { FindingDraft } from './messages';
 import { createPipeline } from './pipeline';
 import { diffRevocations, type RevocationDiffInput } from './revocation-diff';
-import * as scenarios from './test-scenarios';
-import { byEventTime } from './test-kit';
+import * as scenarios from '../testing/scenarios';
+import { byEventTime } from '../testing/timeline-kit';
 
 const T = Date.parse('2024-01-10T00:00:00.000Z');
 const DAY = 86_400_000;

@@ -7,8 +7,8 @@ import { parseCoreConfig } from './config';
 import { computerKey, type StageOutput } from './messages';
 import { createPipeline } from './pipeline';
 import type { Decoded } from './state-codec';
-import * as scenarios from './test-scenarios';
-import { createTimelineKit } from './test-kit';
+import * as scenarios from '../testing/scenarios';
+import { createTimelineKit } from '../testing/timeline-kit';
 
 const config = parseCoreConfig({});
 

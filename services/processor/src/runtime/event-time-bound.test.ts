@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent, DeadLetter, type Finding } from '@calwatch/model';
 import { simulateFleet } from '@calwatch/simulator';
 import { parseCoreConfig } from '../core/index';
-import { createInMemoryTopology } from './in-memory-topology';
+import { createInMemoryTopology } from '../testing/in-memory-topology';
 
 const config = parseCoreConfig({});
 const FUTURE = '2999-01-01T00:00:00.000Z';

@@ -1,5 +1,5 @@
 import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
-import { CanonicalEvent, type EnrichedEvent, type Finding, type RecordDecodeCodes, type Revocation, decodeRecord, kafkaKeyOf, parseRecordJson } from '@calwatch/model';
+import { CanonicalEvent, type EnrichedEvent, type Finding, type RecordDecodeCodes, type Revocation, decodeRecord, kafkaKeyOf } from '@calwatch/model';
 import { type CoreConfig, type CoreErrorCode, type FailedStep, type Pipeline, type PipelineSnapshot, type StageName, createPipeline } from '../core/index';
 import { BufferLog, BufferedEvent, META_KEY, TaskMeta, buildChangelogRecord, buildEventBufferKey, isBufferKey } from './changelog';
 import {
@@ -34,8 +34,13 @@ export interface ServerTaskOptions {
 
 interface Restoring {
   records: number;
-  meta: TaskMeta | null;
-  buffer: Map<string, CanonicalEvent>;
+  /**
+   * The last value read per key (null: a tombstone), as text. A changelog holds several
+   * records per key until the broker compacts it; only the last counts, so only the last is
+   * parsed. Text, not the record's buffer: a buffer may be a slice that keeps a whole fetch
+   * response alive.
+   */
+  latest: Map<string, string | null>;
   problems: TaskProblem[];
 }
 
@@ -229,42 +234,41 @@ export class ServerTask implements Task {
   }
 
   restore(records: readonly IncomingRecord[]): void {
-    this.restoring ??= { records: 0, meta: null, buffer: new Map(), problems: [] };
+    this.restoring ??= { records: 0, latest: new Map(), problems: [] };
     const r = this.restoring;
+    r.records += records.length;
     for (const record of records) {
-      r.records++;
-      const key = record.key;
-      if (key === null) continue;
-      if (key === META_KEY) {
-        const json = parseRecordJson(record.value);
-        const meta = json.ok ? TaskMeta.safeParse(json.value) : null;
-        if (meta?.success === true) r.meta = meta.data;
-        else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'task meta failed its schema' });
-      } else if (isBufferKey(key)) {
-        if (record.value === null) {
-          r.buffer.delete(key);
-          continue;
-        }
-        const json = parseRecordJson(record.value);
-        const event = json.ok ? BufferedEvent.safeParse(json.value) : null;
-        if (event?.success === true) r.buffer.set(key, event.data);
-        else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'buffered event failed its schema' });
-      } else if (isStateEntryKey(key)) {
-        this.entries.restore(key, record.value, r.problems);
-      } else {
-        r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'not a key this processor writes' });
-      }
+      if (record.key === null) continue;
+      r.latest.set(record.key, record.value === null ? null : record.value.toString('utf8'));
     }
   }
 
   finishRestore(): RestoreSummary {
-    const r = this.restoring ?? { records: 0, meta: null, buffer: new Map<string, CanonicalEvent>(), problems: [] };
+    const r = this.restoring ?? { records: 0, latest: new Map<string, string | null>(), problems: [] };
     this.restoring = null;
+    let meta: TaskMeta | null = null;
+    const buffer = new Map<string, CanonicalEvent>();
+    for (const [key, value] of r.latest) {
+      if (value === null) continue;
+      if (key === META_KEY) {
+        const parsed = TaskMeta.safeParse(parseText(value));
+        if (parsed.success) meta = parsed.data;
+        else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'task meta failed its schema' });
+      } else if (isBufferKey(key)) {
+        const event = BufferedEvent.safeParse(parseText(value));
+        if (event.success) buffer.set(key, event.data);
+        else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'buffered event failed its schema' });
+      } else if (isStateEntryKey(key)) {
+        this.entries.restore(key, value, r.problems);
+      } else {
+        r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'not a key this processor writes' });
+      }
+    }
     const snapshot: PipelineSnapshot = {
       v: 1,
-      maxEventTime: r.meta?.maxEventTime ?? null,
-      releasedUpTo: r.meta?.releasedUpTo ?? null,
-      buffer: [...r.buffer.values()],
+      maxEventTime: meta?.maxEventTime ?? null,
+      releasedUpTo: meta?.releasedUpTo ?? null,
+      buffer: [...buffer.values()],
       byHwid: {},
       byComputer: {},
       byServer: {},
@@ -276,8 +280,8 @@ export class ServerTask implements Task {
       (snapshot[stageField[stage]] as Record<string, unknown>)[key] = state;
       keys++;
     }
-    this.lastOffset = r.meta?.lastOffset == null ? null : BigInt(r.meta.lastOffset);
-    for (const key of r.buffer.keys()) this.bufferLog.markPersisted(key);
+    this.lastOffset = meta?.lastOffset == null ? null : BigInt(meta.lastOffset);
+    for (const key of buffer.keys()) this.bufferLog.markPersisted(key);
     this.pipeline = this.createPipeline(snapshot);
     this.held = snapshot.buffer.length;
     return { records: r.records, keys, buffered: snapshot.buffer.length, problems: r.problems };
@@ -317,4 +321,13 @@ export class ServerTask implements Task {
 export function vouchedTimeMs(record: Pick<IncomingRecord, 'timestamp'>, nowMs: number): number {
   const timestamp = Number(record.timestamp);
   return Number.isFinite(timestamp) && timestamp > 0 ? timestamp : nowMs;
+}
+
+/** JSON text as a value, or undefined when it is not JSON (the schema then refuses it). */
+function parseText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

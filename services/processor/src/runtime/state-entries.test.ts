@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { IncomingRecord, OutgoingRecord } from '@calwatch/kafka';
 import type { CanonicalEvent } from '@calwatch/model';
 import { type StageName, createPipeline, parseCoreConfig } from '../core/index';
-import { byEventTime, createTimelineKit } from '../core/test-kit';
-import * as scenarios from '../core/test-scenarios';
+import { byEventTime, createTimelineKit } from '../testing/timeline-kit';
+import * as scenarios from '../testing/scenarios';
 import { StateEntries } from './state-entries';
 import type { TaskProblem } from './task';
 
@@ -67,7 +67,7 @@ describe('state entries in the changelog', () => {
     const { pipeline, keys } = runPipeline(events, writer, log);
     const problems: TaskProblem[] = [];
     const reader = new StateEntries('t', 0);
-    for (const record of asIncoming(log)) reader.restore(record.key!, record.value, problems);
+    for (const record of asIncoming(log)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, problems);
     const restored = reader.finishRestore(problems);
     expect(problems).toEqual([]);
     const expected = new Map<string, unknown>();
@@ -82,7 +82,15 @@ describe('state entries in the changelog', () => {
   });
 
   it('size each store as its compacted changelog: entries and key plus value bytes, on write and after restore', () => {
-    const events = [...scenarios.clonedImage().events, ...scenarios.vdiChurn().events, ...scenarios.exhaustedPool().events, ...pingPong(40)];
+    // Names outside ASCII: bytes, not characters, are what the changelog holds.
+    const umlauts = createTimelineKit({ server: 'LS-MÜNCHEN' });
+    const events = [
+      ...scenarios.clonedImage().events,
+      ...scenarios.vdiChurn().events,
+      ...scenarios.exhaustedPool().events,
+      ...pingPong(40),
+      ...['KASSE-ÄRGER', 'KASSE-ÖSTERREICH', 'KASSE-ÜBER'].map((computer, i) => umlauts.issue(i + 1, { hwid: 'ae01', computer, day: i })),
+    ];
     const writer = new StateEntries('t', 0);
     const log: OutgoingRecord[] = [];
     runPipeline(events, writer, log);
@@ -105,7 +113,7 @@ describe('state entries in the changelog', () => {
 
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];
-    for (const record of asIncoming(log)) reader.restore(record.key!, record.value, problems);
+    for (const record of asIncoming(log)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, problems);
     reader.finishRestore(problems);
     expect(asMap(reader)).toEqual(expected);
   });
@@ -138,9 +146,9 @@ describe('state entries in the changelog', () => {
   it('report an entry it cannot read and leave that state out', () => {
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];
-    reader.restore('not json', Buffer.from('{}'), problems);
-    reader.restore(JSON.stringify(['h', 'ab01']), Buffer.from('{"v":1}'), problems);
-    reader.restore(JSON.stringify(['x', 'ab01']), Buffer.from('{}'), problems);
+    reader.restore('not json', '{}', problems);
+    reader.restore(JSON.stringify(['h', 'ab01']), '{"v":1}', problems);
+    reader.restore(JSON.stringify(['x', 'ab01']), '{}', problems);
     expect(reader.finishRestore(problems)).toEqual([]);
     expect(problems.map((p) => p.code)).toEqual(['PROCESSOR_CHANGELOG_RECORD_INVALID', 'PROCESSOR_STATE_INVALID', 'PROCESSOR_CHANGELOG_RECORD_INVALID']);
     // States left out hold nothing.

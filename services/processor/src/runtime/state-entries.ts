@@ -246,7 +246,7 @@ export class StateEntries {
   }
 
   /** Restore: one state entry record (last one per key wins; a tombstone removes). */
-  restore(entryKey: string, value: Buffer | null, problems: TaskProblem[]): void {
+  restore(entryKey: string, value: string | null, problems: TaskProblem[]): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(entryKey);
@@ -273,10 +273,9 @@ export class StateEntries {
       } else entry?.parts.get(part)?.delete(sub!);
       return;
     }
-    const json = value.toString('utf8');
     let decoded: unknown;
     try {
-      decoded = JSON.parse(json);
+      decoded = JSON.parse(value);
     } catch {
       problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry is not JSON' });
       return;
@@ -286,7 +285,7 @@ export class StateEntries {
     // of a state after a restore writes its entries once more.
     const previous = digests.get(entryKey);
     if (previous !== undefined) this.add(code!, previous, -1);
-    const restored: Written = { digest: RESTORED, bytes: Buffer.byteLength(entryKey) + value.length };
+    const restored: Written = { digest: RESTORED, bytes: entryBytes(entryKey, value) };
     digests.set(entryKey, restored);
     this.add(code!, restored, 1);
     if (entry === undefined) this.restoring.set(id, (entry = { head: undefined, parts: new Map() }));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type BatchContext, type IncomingRecord, type OutgoingRecord, type PartitionReader, type Producer } from '@calwatch/kafka';
 import { buildTopicNames, kafkaKeyOf } from '@calwatch/model';
-import { createSilentLogger } from '@calwatch/runtime';
+import { createLogger, createSilentLogger } from '@calwatch/runtime';
 import { parseCoreConfig } from '../core/index';
-import { createTimelineKit } from '../core/test-kit';
+import { createTimelineKit } from '../testing/timeline-kit';
 import { META_KEY } from './changelog';
 import { createRuntimeMetrics } from './metrics';
 import { type OffsetSource, createStreamRuntime } from './stream-runtime';
@@ -150,6 +150,28 @@ describe('the stream runtime', () => {
     // Two records wait: flushing the buffer now would apply them behind what it released.
     expect(broker.sends.length).toBe(sent);
     expect(enrichedIds(broker)).not.toContain(events[0]!.eventId);
+  });
+
+  it('restores each changelog key from its last record: earlier records of a key, even unreadable ones, do not count', async () => {
+    const { broker, runtime, all } = setup();
+    await runtime.onAssignment(all);
+    await runtime.handleBatch(broker.log(topics.events), context(topics.events));
+    const written = [...broker.log(topics.processorChangelog)];
+    const before = runtime.tasks()[0]!;
+    // The same changelog, each record preceded by an unreadable one of its key (left by a
+    // bug since fixed, say): compaction would drop those, a restore before it must not care.
+    const changelog = broker.log(topics.processorChangelog);
+    changelog.length = 0;
+    for (const r of written) changelog.push({ ...r, value: Buffer.from('not json') }, r);
+    const errors: string[] = [];
+    const logger = createLogger({ service: 't', version: 't', level: 'error', destination: { write: (line: string) => errors.push(line) } });
+    const topology: Topology = { topics, partitions: PARTITIONS, config: parseCoreConfig({}), idleAfterMs: 0, metrics: createRuntimeMetrics() };
+    const restored = createStreamRuntime({ topology, producer: broker.producer, reader: broker.reader, offsets: broker.offsets, logger, now: () => 0 });
+    await restored.onAssignment(all);
+    const after = restored.tasks()[0]!;
+    expect(errors).toEqual([]);
+    expect(topology.metrics.restoredRecords).toBe(2 * written.length);
+    expect([after.keys, after.stateEntries, after.maxEventTime]).toEqual([before.keys, before.stateEntries, before.maxEventTime]);
   });
 
   it('drops the tasks of partitions that moved away and keeps the others', async () => {

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { diffSnapshot } from '@calwatch/ingest';
 import { type CanonicalEvent, DeadLetter, type Finding, Revocation } from '@calwatch/model';
 import { createPipeline, parseCoreConfig } from '../core/index';
-import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from '../core/test-kit';
-import * as scenarios from '../core/test-scenarios';
-import { type CrashPoint, type InMemoryTopology, createInMemoryTopology } from './in-memory-topology';
+import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from '../testing/timeline-kit';
+import * as scenarios from '../testing/scenarios';
+import { type CrashPoint, type InMemoryTopology, createInMemoryTopology } from '../testing/in-memory-topology';
 
 const config = parseCoreConfig({});
 const DAY = 86_400_000;

@@ -3,7 +3,7 @@ import { uniqueSorted } from '../chain';
 import { parseCoreConfig } from '../config';
 import type { LicenseRecord } from '../license-record';
 import { type ClonedImageView, deriveClonedImage, lastSwitchAt, resolveClonedImage } from './cloned-image';
-import { day, licenseRecord } from './rule-test-kit';
+import { day, licenseRecord } from '../../testing/rule-kit';
 
 const config = parseCoreConfig({});
 const listsOf = (chain: readonly LicenseRecord[]) => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCoreConfig } from '../config';
 import { deriveCorruptedStore, resolveCorruptedStore } from './corrupted-store';
-import { day, hwidEntry, licenseRecord, nameFacts } from './rule-test-kit';
+import { day, hwidEntry, licenseRecord, nameFacts } from '../../testing/rule-kit';
 
 const config = parseCoreConfig({});
 const facts = nameFacts(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveDuplicateName, resolveDuplicateName } from './duplicate-name';
-import { hwidEntry, licenseRecord, nameFacts } from './rule-test-kit';
+import { hwidEntry, licenseRecord, nameFacts } from '../../testing/rule-kit';
 
 const first = hwidEntry('HWID-A', [licenseRecord({ licenseId: 1, hwid: 'HWID-A', issuedDay: 0 })], { lastAliveDay: 20 });
 const second = hwidEntry('HWID-B', [licenseRecord({ licenseId: 2, hwid: 'HWID-B', issuedDay: 10 })]);

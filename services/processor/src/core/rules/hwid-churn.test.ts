@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCoreConfig } from '../config';
 import { deriveHwidChurn, resolveHwidChurn } from './hwid-churn';
-import { hwidEntry, licenseRecord, nameFacts } from './rule-test-kit';
+import { hwidEntry, licenseRecord, nameFacts } from '../../testing/rule-kit';
 
 const config = parseCoreConfig({});
 const entry = (n: number, issuedDay: number) =>

@@ -3,7 +3,7 @@ import { parseCoreConfig } from '../config';
 import type { DayCounts } from '../pool';
 import { DAY_MS } from '../time';
 import { type LeakRateSpikeView, deriveLeakRateSpike, measureDay, resolveLeakRateSpike, spikeClearsAt } from './leak-rate-spike';
-import { day } from './rule-test-kit';
+import { day } from '../../testing/rule-kit';
 
 const config = parseCoreConfig({});
 const dayIndex = (n: number): number => Math.floor(day(n) / DAY_MS);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCoreConfig } from '../config';
 import { type PoolInventory, emptyProduct } from '../pool';
 import { type PoolExhaustionView, assessPool, derivePoolExhaustion, resolvePoolExhaustion } from './pool-exhaustion';
-import { day } from './rule-test-kit';
+import { day } from '../../testing/rule-kit';
 
 const config = parseCoreConfig({});
 const unknown: PoolInventory = { known: false, installed: 0, available: 0, at: Number.NEGATIVE_INFINITY };

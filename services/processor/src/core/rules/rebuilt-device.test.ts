@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCoreConfig } from '../config';
 import { deriveRebuiltDevice, resolveRebuiltDevice } from './rebuilt-device';
-import { hwidEntry, licenseRecord, nameFacts } from './rule-test-kit';
+import { hwidEntry, licenseRecord, nameFacts } from '../../testing/rule-kit';
 
 const config = parseCoreConfig({});
 const confirm = config.rebuild.confirmDays;

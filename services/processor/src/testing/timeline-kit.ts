@@ -1,5 +1,5 @@
 import { type CanonicalEvent, type Finding, type KeyPackFact, type LicenseFact, type LicenseStatus, type ServiceEventFact, buildComputer, buildEventId, buildHwid } from '@calwatch/model';
-import { DAY_MS, toIso } from './time';
+import { DAY_MS, toIso } from '../core/time';
 
 /**
  * Builds hand-made canonical timelines for tests and benchmarks: days are offsets from a

@@ -1,8 +1,8 @@
-import { uniqueSorted } from '../chain';
-import type { HwidEntry } from '../hwid-entry';
-import type { LicenseRecord } from '../license-record';
-import type { NameFacts } from './name-view';
-import { DAY_MS } from '../time';
+import { uniqueSorted } from '../core/chain';
+import type { HwidEntry } from '../core/hwid-entry';
+import type { LicenseRecord } from '../core/license-record';
+import type { NameFacts } from '../core/rules/name-view';
+import { DAY_MS } from '../core/time';
 
 /** Day offsets from a fixed start, as the rule tests count time. */
 export const day = (n: number): number => Date.parse('2024-01-01T00:00:00.000Z') + n * DAY_MS;

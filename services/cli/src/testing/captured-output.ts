@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { CommandIo } from './commands/registry';
+import type { CommandIo } from '../commands/registry';
 
 /** Keeps what is written to it, as a terminal or not: a command's stdout or stderr in a test. */
 export class CapturedOutput extends Writable {

@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '@calwatch/model';
-import { type TimelineKit, createTimelineKit } from './test-kit';
+import { type TimelineKit, createTimelineKit } from './timeline-kit';
 
 /**
  * Hand-built timelines, one per cause, shared by the scenario, determinism and round-trip

@@ -1,6 +1,6 @@
 import type { CanonicalEvent, DeadLetter } from '@calwatch/model';
-import type { EventPublisher } from './publisher';
-import type { StateWrite } from './state-entries';
+import type { EventPublisher } from '../publisher';
+import type { StateWrite } from '../state-entries';
 
 /**
  * An EventPublisher that keeps what it was given, for tests and benchmarks of the parts

@@ -1,9 +1,9 @@
-// Helpers for the ingest tests (not exported from the package).
+// Helpers for the ingest tests: a test-only folder, never exported from the package.
 import { fileURLToPath } from 'node:url';
-import { parseStream } from './parse-stream';
-import type { ParseOptions, ParsedItem, Rejection } from './types';
+import { parseStream } from '../parse-stream';
+import type { ParseOptions, ParsedItem, Rejection } from '../types';
 
-export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/', import.meta.url));
 
 export function fixture(relative: string): string {
   return `${FIXTURES}${relative}`;

@@ -2,9 +2,9 @@ import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
 import { type CanonicalEvent, buildTopicNames, kafkaKeyOf } from '@calwatch/model';
 import { Finding } from '@calwatch/model';
 import type { CoreConfig } from '../core/index';
-import { type RuntimeMetrics, createRuntimeMetrics } from './metrics';
-import type { Task } from './task';
-import { type Topology, createTask, changelogTopicOf, inputTopicsOf, taskKindOf } from './topology';
+import { type RuntimeMetrics, createRuntimeMetrics } from '../runtime/metrics';
+import type { Task } from '../runtime/task';
+import { type Topology, createTask, changelogTopicOf, inputTopicsOf, taskKindOf } from '../runtime/topology';
 
 /** Where a simulated crash strikes in a unit of work (see the runtime's order of writes). */
 export type CrashPoint = 'before-writes' | 'after-outputs' | 'after-changelog';
