@@ -93,6 +93,7 @@ async function withRun<T>(tag: string, conn: Awaited<ReturnType<typeof connectio
     CALWATCH_TOPIC_PREFIX: `${prefix}.`,
     CALWATCH_INDEX_PREFIX: names.prefix,
     INDEXER_GROUP_ID: `${prefix}-indexer`,
+    INDEXER_METRICS_PORT: '0',
     LOG_LEVEL: 'silent',
   };
   const auth = conn.elasticsearch.auth;

@@ -48,8 +48,10 @@ export function uniqueName(prefix = 'calwatch-test'): string {
 export function buildTestEnv(overrides: Record<string, string> = {}, prefix = uniqueName('calwatch-test')): Record<string, string> {
   return {
     ...getTestServices().env,
-    // Several processors run at once in tests: each on a free probe port.
+    // Several services run at once in tests: each on a free probe port.
     PROCESSOR_METRICS_PORT: '0',
+    INDEXER_METRICS_PORT: '0',
+    NOTIFIER_METRICS_PORT: '0',
     CALWATCH_TOPIC_PREFIX: `${prefix}.`,
     CALWATCH_INDEX_PREFIX: `${prefix}-`,
     ...overrides,

@@ -50,6 +50,7 @@ describe('indexer through an Elasticsearch outage', () => {
       INDEXER_RETRY_MIN_DELAY_MS: '200',
       INDEXER_RETRY_MAX_DELAY_MS: '2000',
       INDEXER_REQUEST_TIMEOUT_MS: '5000',
+      INDEXER_METRICS_PORT: '0',
     });
     const indexerClient = createElasticsearchClient({ connection: { url: node.url, tlsInsecure: false }, requestTimeoutMs: 5_000 });
     service = createIndexerService({ config, logger: createSilentLogger(), kafka: broker.kafka, elasticsearch: indexerClient });

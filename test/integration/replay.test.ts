@@ -32,6 +32,8 @@ const PROCESSOR_ENV = {
   PROCESSOR_PUNCTUATE_INTERVAL_MS: '200',
   PROCESSOR_IDLE_AFTER_MS: '2500',
   PROCESSOR_SHUTDOWN_GRACE_MS: '10000',
+  // Other tests and services on this host may hold the default probe port.
+  PROCESSOR_METRICS_PORT: '0',
   INDEXER_RETRY_MIN_DELAY_MS: '200',
   INDEXER_RETRY_MAX_DELAY_MS: '2000',
 };

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createServiceMetrics } from '@calwatch/runtime';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The collector's Prometheus metrics, in a registry of its own (no global state). */
 export interface CollectorMetrics {
@@ -14,52 +15,51 @@ export interface CollectorMetrics {
 }
 
 export function createCollectorMetrics(options: { defaultMetrics?: boolean } = {}): CollectorMetrics {
-  const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'calwatch_collector_' });
+  const { registry, prefix } = createServiceMetrics('collector', { processMetrics: options.defaultMetrics ?? true });
   return {
     registry,
     requests: new Counter({
-      name: 'calwatch_collector_http_requests_total',
+      name: `${prefix}http_requests_total`,
       help: 'HTTP requests by route and status code.',
       labelNames: ['route', 'status'] as const,
       registers: [registry],
     }),
     records: new Counter({
-      name: 'calwatch_collector_records_total',
+      name: `${prefix}records_total`,
       help: 'Records read, by outcome (accepted/rejected), code (OK or the rejection code) and source format.',
       labelNames: ['outcome', 'code', 'source'] as const,
       registers: [registry],
     }),
     publishSeconds: new Histogram({
-      name: 'calwatch_collector_publish_duration_seconds',
+      name: `${prefix}publish_duration_seconds`,
       help: 'Time for Kafka to acknowledge one produce request.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
     inFlightRequests: new Gauge({
-      name: 'calwatch_collector_in_flight_requests',
+      name: `${prefix}in_flight_requests`,
       help: 'Ingest requests being read and published.',
       registers: [registry],
     }),
     inFlightBytes: new Gauge({
-      name: 'calwatch_collector_in_flight_bytes',
+      name: `${prefix}in_flight_bytes`,
       help: 'Declared body bytes of the ingest requests being processed.',
       registers: [registry],
     }),
     snapshots: new Counter({
-      name: 'calwatch_collector_snapshots_total',
+      name: `${prefix}snapshots_total`,
       help: 'Snapshots applied, by kind and outcome (applied, partial, stale).',
       labelNames: ['kind', 'outcome'] as const,
       registers: [registry],
     }),
     dropFiles: new Counter({
-      name: 'calwatch_collector_drop_files_total',
+      name: `${prefix}drop_files_total`,
       help: 'Drop-folder files by outcome (done, failed, retry).',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
     authFailures: new Counter({
-      name: 'calwatch_collector_auth_failures_total',
+      name: `${prefix}auth_failures_total`,
       help: 'Refused authentications by reason (missing, invalid, forbidden: token not scoped to the license server, rate-limited).',
       labelNames: ['reason'] as const,
       registers: [registry],

@@ -60,6 +60,12 @@ export const IndexerEnvSchema = z.object({
     .default(true)
     .describe('Refuse to start when the index templates are missing or older than this release (run `calwatch es-setup`).'),
   INDEXER_SHUTDOWN_GRACE_MS: intVar(0).default(30_000).describe('Time allowed for the batch in flight to finish on shutdown.'),
+  INDEXER_METRICS_PORT: intVar(0)
+    .max(65_535)
+    .default(9465)
+    .describe(
+      'Port of the HTTP endpoint with /metrics (Prometheus: documents by index, bulk retries, dead letters, per-partition lag and seconds since progress), /healthz and /readyz (503 unless consuming, and while a Kafka outage is ridden out); 0 picks a free port.',
+    ),
 });
 
 /** The indexer's config as it reads it: camelCase, grouped by concern. */
@@ -83,6 +89,7 @@ export const IndexerConfigSchema = IndexerEnvSchema.transform((e) => ({
   requestTimeoutMs: e.INDEXER_REQUEST_TIMEOUT_MS,
   requireSetup: e.INDEXER_REQUIRE_SETUP,
   shutdownGraceMs: e.INDEXER_SHUTDOWN_GRACE_MS,
+  metricsPort: e.INDEXER_METRICS_PORT,
 }));
 
 export type IndexerConfig = z.infer<typeof IndexerConfigSchema>;

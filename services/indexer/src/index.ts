@@ -46,6 +46,7 @@ export {
 } from './es-security';
 export { suspendRefresh, restoreRefresh, withRefreshSuspended, type RefreshSuspension } from './refresh';
 export { createIndexerService, type IndexerService, type IndexerServiceOptions, type IndexerStats } from './indexer-service';
+export { createIndexerMetrics, type IndexerMetrics } from './metrics';
 export type { BatchResult } from './batch-indexer';
 export { buildSavedObjects, buildSavedObjectIds, toNdjson, SAVED_OBJECTS_FILE, KIBANA_TARGET_VERSIONS, type SavedObject } from './kibana/saved-objects';
 export { importSavedObjects, buildImportRequest, type KibanaConnection, type KibanaImportResult } from './kibana/kibana-import';

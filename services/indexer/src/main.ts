@@ -1,6 +1,6 @@
 import { createElasticsearchClient } from '@calwatch/elasticsearch';
 import { createKafkaClient } from '@calwatch/kafka';
-import { CALWATCH_VERSION, createLogger, runUntilSignal, type Env } from '@calwatch/runtime';
+import { CALWATCH_VERSION, createLogger, createReadiness, runUntilSignal, type Env } from '@calwatch/runtime';
 import { loadIndexerConfig } from './config';
 import { createIndexerService } from './indexer-service';
 
@@ -8,7 +8,9 @@ import { createIndexerService } from './indexer-service';
 export async function runIndexer(io: { env: Env; signal: AbortSignal }): Promise<number> {
   const config = loadIndexerConfig(io.env);
   const logger = createLogger({ service: 'indexer', version: CALWATCH_VERSION, level: config.logLevel });
-  const kafka = createKafkaClient({ connection: config.kafka, logger });
+  // The Kafka client reports outages it rides out; the service's /readyz answers from the same.
+  const readiness = createReadiness();
+  const kafka = createKafkaClient({ connection: config.kafka, logger, readiness });
   const elasticsearch = createElasticsearchClient({
     connection: config.elasticsearch,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -22,6 +24,7 @@ export async function runIndexer(io: { env: Env; signal: AbortSignal }): Promise
     logger,
     kafka,
     elasticsearch,
+    readiness,
     onFatal: () => {
       fatal = true;
       shutdown.abort();

@@ -22,7 +22,7 @@ describe('loadNotifierConfig', () => {
     expect([...config.rules.enabled]).toEqual(['leak-rate-spike', 'pool-exhaustion', 'high-severity-finding', 'revocation-limit']);
     expect(config.timing).toEqual({ updateIntervalMs: 4 * 3_600_000, quietPeriodMs: 3_600_000, reopenCooldownMs: 6 * 3_600_000 });
     expect(config.links).toEqual({ finding: null, server: null });
-    expect(config.metricsPort).toBeNull();
+    expect(config.metricsPort).toBe(9466);
     expect(Object.isFrozen(config)).toBe(true);
   });
 

@@ -111,7 +111,10 @@ export const notifierEnvShape = {
   NOTIFIER_SERVER_URL_TEMPLATE: z.string().min(1).optional().describe('Link for alerts without a finding, e.g. a Kibana dashboard filtered by {licenseServer}.'),
   NOTIFIER_DIGEST_TARGETS: csvList.pipe(z.array(targetName)).default([]).describe('Targets that get the daily digest of low and info findings (comma-separated target names; none: no digest).'),
   NOTIFIER_DIGEST_HOUR_UTC: intVar(0).max(23).default(7).describe('Hour of the day (UTC, wall clock) at which the daily digest goes out.'),
-  NOTIFIER_METRICS_PORT: intVar(1).max(65_535).optional().describe('Serves Prometheus metrics on this port at /metrics (off when unset).'),
+  NOTIFIER_METRICS_PORT: intVar(0)
+    .max(65_535)
+    .default(9466)
+    .describe('Port of the HTTP endpoint with /metrics (Prometheus), /healthz and /readyz (503 unless running, and while a Kafka outage is ridden out); 0 picks a free port.'),
 };
 
 export const NotifierEnvSchema = z
@@ -151,7 +154,8 @@ export interface NotifierConfig {
   digest: DigestSettings | null;
   /** Link of the digest: Kibana's findings view of low and info findings. */
   digestLink: string | null;
-  metricsPort: number | null;
+  /** Of /metrics, /healthz and /readyz; 0 picks a free port. */
+  metricsPort: number;
 }
 
 export interface ConfigIo {
@@ -245,7 +249,7 @@ export function loadNotifierConfig(env: Env, io: ConfigIo = defaultIo): Notifier
     },
     digest: e.NOTIFIER_DIGEST_TARGETS.length === 0 ? null : { targets: e.NOTIFIER_DIGEST_TARGETS, hourUtc: e.NOTIFIER_DIGEST_HOUR_UTC, listed: 10 },
     digestLink: e.NOTIFIER_KIBANA_URL === undefined ? null : kibanaDigestUrl(e.NOTIFIER_KIBANA_URL),
-    metricsPort: e.NOTIFIER_METRICS_PORT ?? null,
+    metricsPort: e.NOTIFIER_METRICS_PORT,
   });
 }
 

@@ -1,8 +1,12 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { createServiceMetrics, type ServiceMetricsOptions } from '@calwatch/runtime';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** The notifier's Prometheus metrics, in a registry of its own (no global default registry). */
 export interface NotifierMetrics {
   registry: Registry;
+  /** `calwatch_notifier_`. */
+  prefix: string;
+  inputRecords: Counter<'input'>;
   decisions: Counter<'rule' | 'decision'>;
   deliveries: Counter<'target' | 'action' | 'outcome'>;
   deliveryRetries: Counter<'target' | 'code'>;
@@ -13,53 +17,60 @@ export interface NotifierMetrics {
   queueDepth: Gauge<'target'>;
 }
 
-export function createNotifierMetrics(): NotifierMetrics {
-  const registry = new Registry();
+export function createNotifierMetrics(options: ServiceMetricsOptions = {}): NotifierMetrics {
+  const { registry, prefix } = createServiceMetrics('notifier', options);
   const metrics: NotifierMetrics = {
     registry,
+    prefix,
+    inputRecords: new Counter({
+      name: `${prefix}input_records_total`,
+      help: 'Input records applied, by input (findings, enriched); records the persisted state already reflects are skipped, not counted.',
+      labelNames: ['input'],
+      registers: [registry],
+    }),
     decisions: new Counter({
-      name: 'calwatch_notifier_decisions_total',
+      name: `${prefix}decisions_total`,
       help: 'Alert decisions by rule and kind (trigger, update, resolve, suppressed).',
       labelNames: ['rule', 'decision'],
       registers: [registry],
     }),
     deliveries: new Counter({
-      name: 'calwatch_notifier_deliveries_total',
+      name: `${prefix}deliveries_total`,
       help: 'Notifications per target and action, by outcome (delivered, failed).',
       labelNames: ['target', 'action', 'outcome'],
       registers: [registry],
     }),
     deliveryRetries: new Counter({
-      name: 'calwatch_notifier_delivery_retries_total',
+      name: `${prefix}delivery_retries_total`,
       help: 'Retried delivery attempts per target and error code.',
       labelNames: ['target', 'code'],
       registers: [registry],
     }),
     deliveryFailures: new Counter({
-      name: 'calwatch_notifier_delivery_failures_total',
+      name: `${prefix}delivery_failures_total`,
       help: 'Notifications given up on (dead-lettered) per target and last error code.',
       labelNames: ['target', 'code'],
       registers: [registry],
     }),
     deadLetters: new Counter({
-      name: 'calwatch_notifier_dead_letters_total',
+      name: `${prefix}dead_letters_total`,
       help: 'Records written to the dead-letter topic, by code.',
       labelNames: ['code'],
       registers: [registry],
     }),
     stateRestoreErrors: new Counter({
-      name: 'calwatch_notifier_state_restore_errors_total',
+      name: `${prefix}state_restore_errors_total`,
       help: 'Alert-state records that could not be decoded at restore.',
       registers: [registry],
     }),
     openAlerts: new Gauge({
-      name: 'calwatch_notifier_open_alerts',
+      name: `${prefix}open_alerts`,
       help: 'Open alerts by rule.',
       labelNames: ['rule'],
       registers: [registry],
     }),
     queueDepth: new Gauge({
-      name: 'calwatch_notifier_delivery_queue_depth',
+      name: `${prefix}delivery_queue_depth`,
       help: 'Notifications waiting per target.',
       labelNames: ['target'],
       registers: [registry],

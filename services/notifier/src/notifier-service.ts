@@ -1,6 +1,15 @@
-import { type BatchContext, type Consumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type Producer } from '@calwatch/kafka';
+import { startGroupLagReader, type Admin, type BatchContext, type Consumer, type IncomingRecord, type KafkaClient, type OutgoingRecord, type Producer } from '@calwatch/kafka';
 import { boundDeadLetter, buildDeadLetterOriginal, buildTopicNames, isCalwatchError, type DeadLetter } from '@calwatch/model';
-import { createProbeServer, type ProbeServer, type Readiness, type Logger, type Service } from '@calwatch/runtime';
+import {
+  createPartitionProgress,
+  createProbeServer,
+  registerPartitionProgressGauges,
+  registerReadyGauge,
+  type ProbeServer,
+  type Readiness,
+  type Logger,
+  type Service,
+} from '@calwatch/runtime';
 import type { Decision } from './alert-machine';
 import { readStateTopic, toStateRecords } from './alert-state-topic';
 import { toRoute, type NotifierConfig } from './config';
@@ -27,11 +36,16 @@ export interface NotifierServiceOptions {
   readiness?: Readiness;
 }
 
+/** How often the log ends and the group's committed offsets are read for the lag gauges. */
+const LAG_READ_INTERVAL_MS = 5_000;
+
 export type NotifierState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 export interface NotifierService extends Service {
   readonly metrics: NotifierMetrics;
   state(): NotifierState;
+  /** Port of /metrics, /healthz and /readyz once started. */
+  readonly probePort: number | undefined;
 }
 
 /**
@@ -66,6 +80,9 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
   let consumer: Consumer | undefined;
   let dispatcher: DeliveryDispatcher | undefined;
   let metricsServer: ProbeServer | undefined;
+  let probePort: number | undefined;
+  let admin: Admin | undefined;
+  let lagReader: { stop(): void } | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
   // Decided but not yet handed over because the state write that must precede them failed.
@@ -79,6 +96,11 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     chain = run.catch(() => undefined);
     return run;
   }
+
+  const isReady = (): boolean => state === 'running' && (options.readiness?.isReady() ?? true);
+  registerReadyGauge(metrics, isReady, '1 while the notifier consumes and no Kafka outage holds it back, else 0 (as /readyz).');
+  const progress = createPartitionProgress();
+  registerPartitionProgressGauges(metrics, progress);
 
   function fatal(error: Error): void {
     if (state === 'stopping' || state === 'stopped') return;
@@ -145,6 +167,7 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
       for (const incoming of records) {
         // Already folded into the persisted state before a crash: applying it again would double-count.
         if (applied !== undefined && BigInt(incoming.offset) <= BigInt(applied)) continue;
+        metrics.inputRecords.inc({ input: incoming.topic === names.findings ? 'findings' : 'enriched' });
         if (incoming.topic === names.findings) {
           const decoded = decodeFinding(incoming, at);
           if (decoded.ok) core.applyFinding(decoded.value, wall);
@@ -160,6 +183,8 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
       for (const dl of deadLetters) logger.warn({ code: dl.code, ref: dl.location.ref, reason: dl.reason }, 'input dead-lettered');
       await flush(deadLetters);
       record(decisions);
+      const last = records.at(-1);
+      if (last !== undefined) progress.batchHandled(context.topic, context.partition, BigInt(last.offset) + 1n, BigInt(context.highWatermark));
     });
   }
 
@@ -262,31 +287,33 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     } catch (error) {
       state = 'failed';
       clearInterval(ticker);
+      lagReader?.stop();
       await consumer?.stop().catch(() => undefined);
       await dispatcher?.stop();
       await producer?.close().catch(() => undefined);
+      await admin?.close().catch(() => undefined);
       await metricsServer?.stop();
       throw error;
     }
   }
 
   async function startParts(): Promise<void> {
+    // Probes first: /healthz answers and /readyz says no while the state is restored.
+    metricsServer = createProbeServer({
+      port: config.metricsPort,
+      metrics: metrics.registry,
+      readiness: () => ({ ready: isReady(), reasons: { state, ...options.readiness?.reasons() } }),
+    });
+    probePort = await metricsServer.start();
+    logger.info({ port: probePort }, 'metrics served at /metrics, probes at /healthz and /readyz');
     if (config.targets.length === 0) logger.warn('no targets configured: alerts are decided and recorded but nobody is paged');
     producer = await kafka.createProducer();
+    admin = await kafka.createAdmin();
 
     const restored = await restore();
     const pending = core.pendingDeliveries();
     logger.info({ records: restored.records, openAlerts: core.openAlerts().length, pendingDeliveries: pending.length }, 'alert state restored');
 
-    if (config.metricsPort !== null) {
-      metricsServer = createProbeServer({
-        port: config.metricsPort,
-        metrics: metrics.registry,
-        readiness: () => ({ ready: state === 'running' && (options.readiness?.isReady() ?? true), reasons: { state, ...options.readiness?.reasons() } }),
-      });
-      const port = await metricsServer.start();
-      logger.info({ port }, 'metrics served at /metrics, probes at /healthz and /readyz');
-    }
     dispatcher = createDispatcher();
     dispatcher.enqueue(pending);
     refreshGauges();
@@ -300,6 +327,7 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
       eachBatch: handleBatch,
       onAssignment: (assigned) =>
         serialize(async () => {
+          progress.assign(assigned);
           core.setIdleAdvance(assigned.length > 0, wallClock());
           logger.info({ partitions: assigned.length }, 'partitions assigned');
         }),
@@ -311,6 +339,15 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
         failIfStuck(error);
       });
     }, config.tickIntervalMs);
+    lagReader = startGroupLagReader({
+      admin,
+      groupId: config.groupId,
+      fromBeginning: config.fromBeginning,
+      topics: [names.findings, names.enriched],
+      progress,
+      intervalMs: LAG_READ_INTERVAL_MS,
+      onError: (error) => logger.debug({ err: error }, 'could not read offsets for the lag gauges'),
+    });
     state = 'running';
     logger.info({ targets: [...senders.keys()], groupId: config.groupId, rules: [...config.rules.enabled] }, 'notifier running');
   }
@@ -318,6 +355,7 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
   async function shutdown(): Promise<void> {
     state = 'stopping';
     clearInterval(ticker);
+    lagReader?.stop();
     await consumer?.stop();
     await serialize(async () => undefined);
     if (dispatcher !== undefined) {
@@ -328,6 +366,7 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
     // Receipts of the last deliveries must reach the state topic, or they are sent again.
     await serialize(() => flush()).catch((error: unknown) => logger.error({ err: error }, 'final state write failed'));
     await producer?.close();
+    await admin?.close();
     await metricsServer?.stop();
     state = 'stopped';
     logger.info('notifier stopped');
@@ -336,6 +375,9 @@ export function createNotifierService(options: NotifierServiceOptions): Notifier
   return {
     metrics,
     state: () => state,
+    get probePort() {
+      return probePort;
+    },
     start,
     stop(): Promise<void> {
       if (state === 'new') {

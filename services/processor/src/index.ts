@@ -8,4 +8,5 @@ export { ProcessorConfigSchema, ProcessorEnvSchema, loadProcessorConfig, resolve
 export { PROCESSOR_ERRORS, type ProcessorErrorCode } from './errors';
 export { createProcessorService, type ProcessorService, type ProcessorServiceOptions, type ProcessorState } from './processor-service';
 export type { RuntimeMetrics } from './runtime/metrics';
+export type { ProcessorMetrics } from './processor-metrics';
 export * from './core/min-heap';

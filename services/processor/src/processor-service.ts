@@ -1,12 +1,21 @@
-import { type Admin, type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
+import { nextOffsetOf, readGroupOffsets, type Admin, type Consumer, type KafkaClient, type Producer } from '@calwatch/kafka';
 import { buildTopicNames, type TopicNames } from '@calwatch/model';
-import { createProbeServer, createReadiness, type Logger, type ProbeServer, type Readiness, type Service } from '@calwatch/runtime';
+import {
+  createPartitionProgress,
+  createProbeServer,
+  createReadiness,
+  type Logger,
+  type PartitionLag,
+  type PartitionProgressTracker,
+  type ProbeServer,
+  type Readiness,
+  type Service,
+} from '@calwatch/runtime';
 import type { ProcessorConfig } from './config';
 import type { CoreConfig } from './core/index';
 import { PROCESSOR_ERRORS } from './errors';
-import { createPartitionProgress, type PartitionLag, type PartitionProgressTracker } from './partition-progress';
-import { createProcessorMetrics } from './processor-metrics';
-import { type RuntimeMetrics, createRuntimeMetrics } from './runtime/metrics';
+import { type ProcessorMetrics, createProcessorMetrics } from './processor-metrics';
+import type { RuntimeMetrics } from './runtime/metrics';
 import { type OffsetSource, type StreamRuntime, createStreamRuntime } from './runtime/stream-runtime';
 import { type Topology, inputTopicsOf } from './runtime/topology';
 
@@ -15,6 +24,8 @@ export type ProcessorState = 'new' | 'starting' | 'running' | 'stopping' | 'stop
 export interface ProcessorService extends Service {
   readonly state: ProcessorState;
   stats(): RuntimeMetrics;
+  /** The registry /metrics serves and the runtime counters it exports. */
+  readonly metrics: ProcessorMetrics;
   /** What each task of this instance holds and how far it got. */
   tasks(): Array<Record<string, unknown>>;
   /** As /readyz: running, and no stopped consumer, failed task or Kafka outage. */
@@ -35,6 +46,8 @@ export interface ProcessorServiceOptions {
   onFatal?: (error: Error) => void;
   /** Reasons for not being ready; main shares it with the Kafka client, which reports outages. */
   readiness?: Readiness;
+  /** Process metrics in the registry (default true); off in tests and commands that run several services. */
+  processMetrics?: boolean;
 }
 
 /** Every topic the processor reads or writes; all must share one partition count. */
@@ -46,14 +59,8 @@ function topicsUsed(topics: TopicNames): string[] {
 function offsetSource(admin: Admin, groupId: string, tracker: PartitionProgressTracker): OffsetSource {
   return {
     async progress(topic) {
-      const [start, end, committed] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic), admin.committedOffsets(groupId, topic)]);
-      const list = end.map((e) => ({
-        partition: e.partition,
-        end: BigInt(e.offset),
-        start: BigInt(start.find((s) => s.partition === e.partition)?.offset ?? '0'),
-        committed: BigInt(committed.find((c) => c.partition === e.partition)?.offset ?? '-1'),
-      }));
-      tracker.offsetsRead(topic, list.map((p) => ({ partition: p.partition, end: p.end, next: p.committed > p.start ? p.committed : p.start })));
+      const list = await readGroupOffsets(admin, groupId, topic);
+      tracker.offsetsRead(topic, list.map((p) => ({ partition: p.partition, end: p.end, next: nextOffsetOf(p) })));
       return list;
     },
   };
@@ -68,7 +75,6 @@ function offsetSource(admin: Admin, groupId: string, tracker: PartitionProgressT
 export function createProcessorService(options: ProcessorServiceOptions): ProcessorService {
   const { config, logger, kafka } = options;
   const topics = buildTopicNames(config.topicPrefix);
-  const metrics = createRuntimeMetrics();
   let state: ProcessorState = 'new';
   let producer: Producer | undefined;
   let admin: Admin | undefined;
@@ -82,6 +88,8 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
   const readiness = options.readiness ?? createReadiness();
   const progress = createPartitionProgress();
   const isReady = (): boolean => state === 'running' && readiness.isReady();
+  const processorMetrics = createProcessorMetrics({ progress, isReady, tasks: () => runtime?.taskMetrics() ?? [], processMetrics: options.processMetrics ?? true });
+  const metrics = processorMetrics.runtime;
   /** Partitions whose last batch failed: not ready until a batch of theirs succeeds (or they move away). */
   const failingTasks = new Set<string>();
 
@@ -123,6 +131,7 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
       return state;
     },
     stats: () => ({ ...metrics }),
+    metrics: processorMetrics,
     tasks: () => runtime?.tasks() ?? [],
     isReady,
     partitions: () => progress.view(),
@@ -137,7 +146,7 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
         // Probes first: /healthz answers and /readyz says no while the rest starts.
         probes = createProbeServer({
           port: config.metricsPort,
-          metrics: createProcessorMetrics({ progress, isReady }),
+          metrics: processorMetrics.registry,
           readiness: () => ({ ready: isReady(), reasons: { state, ...readiness.reasons() } }),
         });
         probePort = await probes.start();

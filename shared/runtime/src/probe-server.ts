@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 
-/** What /metrics serves: a prom-client Registry fits, without shared depending on prom-client. */
+/** What /metrics serves: a service's registry (createServiceMetrics). */
 export interface MetricsSource {
   readonly contentType: string;
   metrics(): Promise<string>;
@@ -22,7 +22,7 @@ export interface ProbeServer {
   stop(): Promise<void>;
 }
 
-/** The one probe endpoint of the services without an HTTP app of their own (processor, notifier). */
+/** The one probe endpoint of the services without an HTTP app of their own (processor, indexer, notifier). */
 export function createProbeServer(options: ProbeServerOptions): ProbeServer {
   let server: Server | undefined;
   return {

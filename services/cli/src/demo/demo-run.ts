@@ -210,6 +210,8 @@ export async function runDemo(options: DemoOptions, io: CommandIo): Promise<numb
       await pipeline.start();
       const notifier = createNotifierService({
         config: loadNotifierConfig({
+          // Probes on a free port: a standalone notifier may hold the default.
+          NOTIFIER_METRICS_PORT: '0',
           ...serviceEnv,
           NOTIFIER_TARGETS: JSON.stringify([{ name: 'demo', type: 'webhook', url: receiverRef.url, minSeverity: 'info' }]),
           NOTIFIER_GROUP_ID: `${groupPrefix}-notifier`,

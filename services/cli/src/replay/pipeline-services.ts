@@ -57,13 +57,14 @@ export function createPipelineServices(options: PipelineServicesOptions): Pipeli
   const { kafka, logger } = options;
   const topics = buildTopicNames(options.topicPrefix);
   const processorConfig = loadProcessorConfig({
-    // In a command's process, probes on a free port unless asked for one: a standalone processor may hold the default.
+    // In a command's process, probes on a free port unless asked for one: a standalone service may hold the default.
     PROCESSOR_METRICS_PORT: '0',
     ...options.env,
     CALWATCH_TOPIC_PREFIX: options.topicPrefix,
     PROCESSOR_GROUP_ID: `${options.groupPrefix}-processor`,
   });
   const indexerConfig = loadIndexerConfig({
+    INDEXER_METRICS_PORT: '0',
     ...options.env,
     CALWATCH_TOPIC_PREFIX: options.topicPrefix,
     CALWATCH_INDEX_PREFIX: options.indexPrefix,

@@ -13,7 +13,7 @@ import {
 } from './internal-records';
 import type { ProcessorErrorCode } from '../errors';
 import type { RuntimeMetrics } from './metrics';
-import { StateEntries, isStateEntryKey } from './state-entries';
+import { StateEntries, isStateEntryKey, type StoreSize } from './state-entries';
 import type { PunctuateContext, RestoreSummary, Task, TaskFlush, TaskProblem } from './task';
 
 const EVENT_DECODING = {
@@ -291,6 +291,10 @@ export class ServerTask implements Task {
     const problems = this.problems;
     this.problems = [];
     return problems;
+  }
+
+  stateSizes(): StoreSize[] {
+    return this.entries.sizes();
   }
 
   status(): Record<string, unknown> {

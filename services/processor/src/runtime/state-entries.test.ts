@@ -81,6 +81,43 @@ describe('state entries in the changelog', () => {
     expect(reader.size).toBe(writer.size);
   });
 
+  it('size each store as its compacted changelog: entries and key plus value bytes, on write and after restore', () => {
+    // Names outside ASCII: bytes, not characters, are what the changelog holds.
+    const umlauts = createTimelineKit({ server: 'LS-MÜNCHEN' });
+    const events = [
+      ...scenarios.clonedImage().events,
+      ...scenarios.vdiChurn().events,
+      ...scenarios.exhaustedPool().events,
+      ...pingPong(40),
+      ...['KASSE-ÄRGER', 'KASSE-ÖSTERREICH', 'KASSE-ÜBER'].map((computer, i) => umlauts.issue(i + 1, { hwid: 'ae01', computer, day: i })),
+    ];
+    const writer = new StateEntries('t', 0);
+    const log: OutgoingRecord[] = [];
+    runPipeline(events, writer, log);
+    // The oracle: what log compaction keeps (last record per key, a tombstone removes the key).
+    const compacted = new Map<string, string>();
+    for (const r of log) {
+      if (r.value === null) compacted.delete(r.key!);
+      else compacted.set(r.key!, r.value as string);
+    }
+    const codeOf: Record<string, StageName> = { h: 'by-hwid', c: 'by-computer', s: 'by-server' };
+    const expected = new Map<StageName, { entries: number; bytes: number }>(Object.values(codeOf).map((stage) => [stage, { entries: 0, bytes: 0 }]));
+    for (const [key, value] of compacted) {
+      const total = expected.get(codeOf[(JSON.parse(key) as string[])[0]!]!)!;
+      total.entries++;
+      total.bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    }
+    const asMap = (writerOrReader: StateEntries) => new Map(writerOrReader.sizes().map((s) => [s.store, { entries: s.entries, bytes: s.bytes }]));
+    expect(asMap(writer)).toEqual(expected);
+    expect([...expected.values()].every((t) => t.entries > 0)).toBe(true);
+
+    const reader = new StateEntries('t', 0);
+    const problems: TaskProblem[] = [];
+    for (const record of asIncoming(log)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, problems);
+    reader.finishRestore(problems);
+    expect(asMap(reader)).toEqual(expected);
+  });
+
   it('write only the entries that changed, each no larger however many reissues a cloned HWID has', () => {
     const largest = (reissues: number) => {
       const events = pingPong(reissues);
@@ -114,5 +151,7 @@ describe('state entries in the changelog', () => {
     reader.restore(JSON.stringify(['x', 'ab01']), '{}', problems);
     expect(reader.finishRestore(problems)).toEqual([]);
     expect(problems.map((p) => p.code)).toEqual(['PROCESSOR_CHANGELOG_RECORD_INVALID', 'PROCESSOR_STATE_INVALID', 'PROCESSOR_CHANGELOG_RECORD_INVALID']);
+    // States left out hold nothing.
+    expect(reader.sizes().every((size) => size.entries === 0 && size.bytes === 0)).toBe(true);
   });
 });

@@ -155,14 +155,34 @@ interface Restoring {
   parts: Map<string, Map<string, unknown>>;
 }
 
+/** What the changelog holds of an entry: the digest of its JSON and its size. */
+interface Written {
+  digest: string;
+  /** UTF-8 bytes of the entry's key and value as written to the changelog. */
+  bytes: number;
+}
+
+/** Entries of one stage's states a task holds, and their encoded bytes (the metrics' state size). */
+export interface StoreSize {
+  store: StageName;
+  entries: number;
+  bytes: number;
+}
+
+function entryBytes(entryKey: string, json: string): number {
+  return Buffer.byteLength(entryKey) + Buffer.byteLength(json);
+}
+
 /**
  * The changelog side of a task's stage states: writes the entries of the keys that changed
  * whose content differs from what was last written (a digest per entry), tombstones entries
  * that went away, and puts states back together on restore.
  */
 export class StateEntries {
-  /** What was last written per state (`code` + key): entry key -> digest of its JSON. */
-  private readonly written = new Map<string, Map<string, string>>();
+  /** What was last written per state (`code` + key): entry key -> digest of its JSON and its size. */
+  private readonly written = new Map<string, Map<string, Written>>();
+  /** Entries and bytes per stage code, kept as `written` changes (scraped, never recounted). */
+  private readonly totals = new Map<string, { entries: number; bytes: number }>();
   /** Digests of parts of copy-on-write stages, by object: an unchanged part is the same object. */
   private readonly digestOf = new WeakMap<object, string>();
   private restoring = new Map<string, Restoring>();
@@ -174,30 +194,55 @@ export class StateEntries {
 
   /** Appends the changelog records that bring the stored entries of one state up to date. */
   write(stage: StageName, key: string, state: unknown, into: OutgoingRecord[]): void {
-    const id = headKey(LAYOUTS[stage].code, key);
+    const code = LAYOUTS[stage].code;
+    const id = headKey(code, key);
     const before = this.written.get(id);
-    const after = new Map<string, string>();
+    const after = new Map<string, Written>();
     if (state !== undefined) {
       for (const [entryKey, value, sameObjectSameContent] of splitState(stage, key, state as Json)) {
         const shared = sameObjectSameContent && typeof value === 'object' && value !== null;
         // A part the stage did not replace is the object already written: no need to serialise it.
         const known = shared ? this.digestOf.get(value) : undefined;
-        if (known !== undefined && before?.get(entryKey) === known) {
-          after.set(entryKey, known);
+        const previous = before?.get(entryKey);
+        if (known !== undefined && previous?.digest === known) {
+          after.set(entryKey, previous);
           continue;
         }
         const json = JSON.stringify(value);
         const d = digest(json);
         if (shared) this.digestOf.set(value, d);
-        after.set(entryKey, d);
-        if (before?.get(entryKey) !== d) into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json });
+        if (previous?.digest === d) after.set(entryKey, previous);
+        else {
+          after.set(entryKey, { digest: d, bytes: entryBytes(entryKey, json) });
+          into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json });
+        }
       }
     }
     if (before !== undefined) {
       for (const entryKey of before.keys()) if (!after.has(entryKey)) into.push(buildChangelogRecord(this.topic, this.partition, entryKey, null));
     }
+    this.count(code, before, -1);
+    this.count(code, after, 1);
     if (after.size === 0) this.written.delete(id);
     else this.written.set(id, after);
+  }
+
+  /** Adds (sign 1) or removes (-1) a state's entries to its stage's totals. */
+  private count(code: string, entries: ReadonlyMap<string, Written> | undefined, sign: 1 | -1): void {
+    if (entries !== undefined) for (const w of entries.values()) this.add(code, w, sign);
+  }
+
+  private add(code: string, entry: Written, sign: 1 | -1): void {
+    let total = this.totals.get(code);
+    if (total === undefined) this.totals.set(code, (total = { entries: 0, bytes: 0 }));
+    total.entries += sign;
+    total.bytes += sign * entry.bytes;
+  }
+
+  /** Forgets a state restored but left out (stale, unknown stage, failed its schema). */
+  private forget(id: string, code: string): void {
+    this.count(code, this.written.get(id), -1);
+    this.written.delete(id);
   }
 
   /** Restore: one state entry record (last one per key wins; a tombstone removes). */
@@ -218,7 +263,11 @@ export class StateEntries {
     let digests = this.written.get(id);
     let entry = this.restoring.get(id);
     if (value === null) {
-      digests?.delete(entryKey);
+      const gone = digests?.get(entryKey);
+      if (gone !== undefined) {
+        digests!.delete(entryKey);
+        this.add(code!, gone, -1);
+      }
       if (part === undefined) {
         if (entry !== undefined) entry.head = undefined;
       } else entry?.parts.get(part)?.delete(sub!);
@@ -234,7 +283,11 @@ export class StateEntries {
     if (digests === undefined) this.written.set(id, (digests = new Map()));
     // Not hashed here (a restore reads every entry, most never change again): the first write
     // of a state after a restore writes its entries once more.
-    digests.set(entryKey, RESTORED);
+    const previous = digests.get(entryKey);
+    if (previous !== undefined) this.add(code!, previous, -1);
+    const restored: Written = { digest: RESTORED, bytes: entryBytes(entryKey, value) };
+    digests.set(entryKey, restored);
+    this.add(code!, restored, 1);
     if (entry === undefined) this.restoring.set(id, (entry = { head: undefined, parts: new Map() }));
     if (part === undefined) entry.head = decoded;
     else {
@@ -252,12 +305,12 @@ export class StateEntries {
       const stage = STAGE_BY_CODE.get(code);
       if (stage === undefined) {
         problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: `unknown state code ${code}` });
-        this.written.delete(id);
+        this.forget(id, code);
         continue;
       }
       if (entry.head === undefined) {
         // Parts whose head was deleted: left over from a state that no longer exists.
-        if (entry.parts.size > 0) this.written.delete(id);
+        if (entry.parts.size > 0) this.forget(id, code);
         continue;
       }
       const layout = LAYOUTS[stage];
@@ -275,18 +328,28 @@ export class StateEntries {
       if (decoded.ok) states.push({ stage, key, state: decoded.state });
       else {
         problems.push({ code: decoded.error.code, key, message: decoded.error.message });
-        this.written.delete(id);
+        this.forget(id, code);
       }
     }
     this.restoring = new Map();
     return states;
   }
 
-  /** Entries this task holds in its changelog (for status and metrics). */
+  /** Entries this task holds in its changelog (for status). */
   get size(): number {
     let n = 0;
-    for (const digests of this.written.values()) n += digests.size;
+    for (const total of this.totals.values()) n += total.entries;
     return n;
+  }
+
+  /** Entries and their encoded bytes per stage (for metrics). */
+  sizes(): StoreSize[] {
+    const sizes: StoreSize[] = [];
+    for (const [stage, layout] of Object.entries(LAYOUTS) as Array<[StageName, StageLayout]>) {
+      const total = this.totals.get(layout.code);
+      sizes.push({ store: stage, entries: total?.entries ?? 0, bytes: total?.bytes ?? 0 });
+    }
+    return sizes;
   }
 }
 

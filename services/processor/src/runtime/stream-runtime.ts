@@ -2,6 +2,7 @@ import { type BatchContext, type CompactedRecord, type IncomingRecord, type Outg
 import type { Logger } from '@calwatch/runtime';
 import { PROCESSOR_ERRORS } from '../errors';
 import { TaskLock } from './task-lock';
+import type { StoreSize } from './state-entries';
 import type { PunctuateContext, Task, TaskFlush, TaskKind } from './task';
 import { type Topology, changelogTopicOf, createTask, inputTopicsOf, taskKindOf } from './topology';
 
@@ -31,6 +32,15 @@ export interface StreamRuntimeOptions {
   restoreLogIntervalMs?: number;
 }
 
+/** What the metrics show of one task: its state's size and its last restore. */
+export interface TaskMetrics {
+  /** `topic:partition`. */
+  task: string;
+  stores: StoreSize[];
+  /** The restore that created the task: how long the changelog read took, and its records. */
+  restore: { seconds: number; records: number };
+}
+
 export interface StreamRuntime {
   /** The group started a rebalance: no punctuation writes until the new assignment is known. */
   onRebalance(): void;
@@ -41,6 +51,7 @@ export interface StreamRuntime {
   /** Wall-clock work on every task (idle partitions release what they hold); skips busy tasks. */
   punctuate(): Promise<void>;
   tasks(): Array<Record<string, unknown>>;
+  taskMetrics(): TaskMetrics[];
   /** Waits for work in flight and forgets every task. */
   close(): Promise<void>;
 }
@@ -51,6 +62,7 @@ interface Entry {
   lastInputAt: number;
   /** The next offset this task reads (unknown until its first batch: the committed one). */
   position: bigint | undefined;
+  restore: { seconds: number; records: number };
 }
 
 const taskId = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -146,6 +158,8 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
           now,
         });
         const done = pending.then(({ records }) => {
+          // The tasks of one changelog are read together: each took the whole read.
+          const seconds = (now() - started) / 1000;
           let keys = 0;
           let buffered = 0;
           for (const task of byPartition.values()) {
@@ -155,7 +169,8 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
             keys += summary.keys;
             buffered += summary.buffered;
             for (const problem of summary.problems) logger.error({ task: task.source, ...problem }, 'changelog record left out');
-            entries.set(task.source, { task, lock: new TaskLock(), lastInputAt: now(), position: undefined });
+            const restore = { seconds, records: summary.records };
+            entries.set(task.source, { task, lock: new TaskLock(), lastInputAt: now(), position: undefined, restore });
           }
           const ms = now() - started;
           topology.metrics.restoredTasks += byPartition.size;
@@ -317,6 +332,10 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
 
     tasks() {
       return [...entries.values()].map((e) => e.task.status());
+    },
+
+    taskMetrics() {
+      return [...entries.values()].map((e) => ({ task: e.task.source, stores: e.task.stateSizes(), restore: e.restore }));
     },
 
     async close() {

@@ -1,4 +1,5 @@
 import type { IncomingRecord, OutgoingRecord } from '@calwatch/kafka';
+import type { StoreSize } from './state-entries';
 
 /** One kind today: a partition of the events topic (server-task.ts). */
 export type TaskKind = 'server';
@@ -60,4 +61,6 @@ export interface Task {
   /** Problems met outside restore (a stage throwing on a timer); taken by the runtime to log. */
   takeProblems(): TaskProblem[];
   status(): Record<string, unknown>;
+  /** Keyed state entries and their encoded bytes, per store (stage). */
+  stateSizes(): StoreSize[];
 }

@@ -1,4 +1,8 @@
-import type { TopicPartition } from '@calwatch/kafka';
+/** A partition of a topic (structurally the Kafka adapter's TopicPartition). */
+interface TopicPartition {
+  topic: string;
+  partition: number;
+}
 
 /** How far one assigned input partition is behind, and since when it has not moved. */
 export interface PartitionLag {
@@ -31,8 +35,8 @@ interface Entry {
 const idOf = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /**
- * Per-partition lag and time since progress, for the processor's metrics: a partition
- * that is behind and has not moved for long is what "the consumer is stuck" looks like.
+ * Per-partition lag and time since progress of a consumer, for a service's metrics: a
+ * partition that is behind and has not moved for long is what "the consumer is stuck" looks like.
  */
 export function createPartitionProgress(now: () => number = Date.now): PartitionProgressTracker {
   const entries = new Map<string, Entry>();
