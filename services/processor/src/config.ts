@@ -46,7 +46,7 @@ export const ProcessorEnvSchema = z
       .max(65_535)
       .default(9464)
       .describe(
-        'Port of the HTTP endpoint with /metrics (Prometheus: per-partition lag and seconds since progress), /healthz and /readyz (503 while the consumer is stopped, a task failed or a Kafka outage is ridden out); 0 picks a free port.',
+        'Port of the HTTP endpoint with /metrics (Prometheus: per-partition lag and seconds since progress, state entries and bytes per task, last restore time and records), /healthz and /readyz (503 while the consumer is stopped, a task failed or a Kafka outage is ridden out); 0 picks a free port.',
       ),
     PROCESSOR_SHUTDOWN_GRACE_MS: intVar(0)
       .default(30_000)
