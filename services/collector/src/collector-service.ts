@@ -17,7 +17,7 @@ import { createKafkaAvailability, withAvailability } from './kafka-availability'
 import { createKafkaPublisher } from './kafka-publisher';
 import { createCollectorMetrics, type CollectorMetrics } from './metrics';
 import { createSnapshotCoordinator } from './snapshot-coordinator';
-import { restoreSnapshotState } from './state-restore';
+import { restoreSnapshotState, snapshotStateRestoreRetry } from './state-restore';
 import { buildHttpsServerOptions, createTlsReloader, type TlsFilePaths, type TlsReloader } from './tls-files';
 import { createTokenStore } from './token-auth';
 import { createTokensFile, type TokensFile } from './tokens-file';
@@ -202,12 +202,7 @@ export function createCollectorService(options: CollectorServiceOptions): Collec
         partitions: statePartitions,
         coordinator,
         logger,
-        retry: {
-          retries: 8,
-          minDelayMs: 250,
-          maxDelayMs: 5_000,
-          onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
-        },
+        retry: snapshotStateRestoreRetry(logger),
       });
       restored = true;
       logger.info(stats, 'snapshot state restored');

@@ -10,5 +10,5 @@ export { createIngestor, type Ingestor, type IngestRequest, type IngestResult, t
 export { createSnapshotCoordinator, type SnapshotCoordinator, type SnapshotOutcome } from './snapshot-coordinator';
 export { createKafkaPublisher } from './kafka-publisher';
 export { screenEvents } from './event-screen';
-export { restoreSnapshotState } from './state-restore';
+export { restoreSnapshotState, snapshotStateRestoreRetry } from './state-restore';
 export { INGEST_ROUTES } from './http-app';

@@ -39,6 +39,16 @@ export function applyStateRecords(records: readonly IncomingRecord[], assembler:
   return invalid;
 }
 
+/** How the collector and replay retry a restore: leadership may still be moving right after setup or a broker restart. */
+export function snapshotStateRestoreRetry(logger: Logger): NonNullable<CompactedRestoreOptions['retry']> {
+  return {
+    retries: 8,
+    minDelayMs: 250,
+    maxDelayMs: 5_000,
+    onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
+  };
+}
+
 /** Reads the whole compacted snapshot-state topic (every partition) into the coordinator. */
 export async function restoreSnapshotState(options: {
   kafka: KafkaClient;

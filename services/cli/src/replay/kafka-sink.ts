@@ -7,6 +7,7 @@ import {
   createKafkaPublisher,
   createSnapshotCoordinator,
   restoreSnapshotState,
+  snapshotStateRestoreRetry,
   screenEvents,
   type IngestResult,
   type Ingestor,
@@ -126,12 +127,7 @@ export function createKafkaSink(options: KafkaSinkOptions): ReplaySink {
         partitions,
         coordinator,
         logger,
-        retry: {
-          retries: 8,
-          minDelayMs: 250,
-          maxDelayMs: 5_000,
-          onRetry: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'snapshot state restore failed; retrying'),
-        },
+        retry: snapshotStateRestoreRetry(logger),
       });
       logger.info(restored, 'snapshot state restored');
     },
