@@ -37,8 +37,17 @@ describe('Kafka configuration', () => {
   it('makes 22-character base64url cluster ids from 16 bytes', () => {
     const id = buildClusterId(new Uint8Array(16).fill(255));
     expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(id).toBe('_____________________w');
+    expect(id).toBe('f____________________w');
     expect(() => buildClusterId(new Uint8Array(8))).toThrow(RangeError);
+  });
+
+  it('never starts a cluster id with "-", which kafka-storage would read as an option', () => {
+    // 0xf8 is 111110..: as the first byte it made "-" (index 62) the first character.
+    expect(buildClusterId(new Uint8Array(16).fill(0xf8)).startsWith('-')).toBe(false);
+    for (let first = 0; first < 256; first++) {
+      const bytes = new Uint8Array(16).fill(first);
+      expect(buildClusterId(bytes)[0]).toMatch(/[A-Za-f]/);
+    }
   });
 
   it('caps the heap and points log4j at the generated config', () => {

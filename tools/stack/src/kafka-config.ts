@@ -107,7 +107,12 @@ export function buildKafkaLog4jConfig(logsDir: string): string {
 /** A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints). */
 export function buildClusterId(randomBytes16: Uint8Array): string {
   if (randomBytes16.length !== 16) throw new RangeError('a cluster id is 16 bytes');
-  return Buffer.from(randomBytes16).toString('base64url');
+  const bytes = Buffer.from(randomBytes16);
+  // An id starting with '-' reads as an option to kafka-storage's argument parser ("expected
+  // one argument"), as Kafka's own Uuid.randomUuid avoids: with the top bit clear the first
+  // character is A-Z or a-f.
+  bytes[0] = bytes[0]! & 0x7f;
+  return bytes.toString('base64url');
 }
 
 export function buildKafkaJvmArgs(options: { heapMb: number; log4jConfig: string; logsDir: string; libsDir: string }): string[] {
