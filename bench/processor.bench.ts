@@ -223,7 +223,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
       name: 'in-process pipeline on the same events (no Kafka)',
       metrics: { events: all.length, ms: Math.round(pipelineMs), eventsPerSecond: Math.round(all.length / (pipelineMs / 1000)) },
     });
-    results.push({ name: 'publish of the events (idempotent producer, acks=all, gzip)', metrics: { ms: Math.round(publishMs), eventsPerSecond: Math.round(all.length / (publishMs / 1000)) } });
+    results.push({ name: `publish of the events (idempotent producer, acks=all, ${benchKafkaClientSettings().client}, ${benchKafkaClientSettings().compression})`, metrics: { ms: Math.round(publishMs), eventsPerSecond: Math.round(all.length / (publishMs / 1000)) } });
 
     // Restore: a fresh instance takes every partition over from the changelogs.
     const second = createProcessorService({ config, detection: parseCoreConfig({}), logger: serviceLogger, kafka, onFatal });
