@@ -37,7 +37,7 @@ export function isRetriablePlatformaticFailure(error: unknown): boolean {
  * included..."): the top of the chain only says "Producing messages failed", which tells an
  * operator nothing.
  */
-export function rootFailures(error: Error): string[] {
+function rootFailures(error: Error): string[] {
   const found = new Set<string>();
   for (const failure of failuresOf(error)) {
     const inner = MultipleErrors.isMultipleErrors(failure) && (failure as MultipleErrors).errors.length > 0;
