@@ -55,7 +55,9 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
   /**
    * The sorted names, license ids and key pack ids of a chain, once per chain: chains are
    * replaced, never changed, and the finding and the enrichment context of one message
-   * both need them (hundreds of licenses on a cloned image).
+   * both need them (hundreds of licenses on a cloned image). A chain that only gained a
+   * license, or had one updated without a new name or key pack, takes its lists from the
+   * chain before it (seedLists): a reissue then costs one insertion, not three sorts.
    */
   const chainLists = new WeakMap<readonly LicenseRecord[], ChainLists>();
 
@@ -70,6 +72,21 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       chainLists.set(chain, lists);
     }
     return lists;
+  }
+
+  /** `after` is `before` with `record` added, or replacing `previous`: its lists, from before's when they are known. */
+  function seedLists(before: readonly LicenseRecord[], after: readonly LicenseRecord[], previous: LicenseRecord | undefined, record: LicenseRecord): void {
+    const known = chainLists.get(before);
+    if (known === undefined) return;
+    if (previous === undefined) {
+      chainLists.set(after, {
+        computers: withSorted(known.computers, record.computer),
+        licenseIds: withSorted(known.licenseIds, record.licenseId),
+        keyPackIds: withSorted(known.keyPackIds, record.keyPackId),
+      });
+    } else if (previous.computer === record.computer && previous.keyPackId === record.keyPackId) {
+      chainLists.set(after, known);
+    }
   }
 
   /** The HWID's licenses on one server; the chain itself when it holds only that server (the usual case). */
@@ -113,8 +130,9 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     const track = state.tracks[server];
     const open = track?.state === 'open';
     return {
-      licenseIds: chain.length === 1 ? [chain[0]!.licenseId] : listsOf(chain).licenseIds.slice(),
-      computers: chain.length === 1 ? [chain[0]!.computer] : listsOf(chain).computers.slice(),
+      // Shared, never changed: the lists are replaced when the chain is.
+      licenseIds: chain.length === 1 ? [chain[0]!.licenseId] : listsOf(chain).licenseIds,
+      computers: chain.length === 1 ? [chain[0]!.computer] : listsOf(chain).computers,
       findingIds: open ? [track.id] : [],
       classification: open ? 'cloned-image' : 'healthy',
     };
@@ -179,7 +197,9 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
         issuedAt: toMs(event.license.issueDate),
       });
       const record = applyLicenseEvent(previous, event, config);
-      state.licenses = withRecord(state.licenses, record);
+      const before = state.licenses;
+      state.licenses = withRecord(before, record);
+      seedLists(before, state.licenses, previous, record);
       state.computerRaw = withSpelling(state.computerRaw, record.computer, event.license.computer.raw);
 
       step(state, server, state.clock, () => [evidenceOf(event, record, previous, serverChain(state, server))], outputs);
@@ -256,6 +276,21 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     if (state.licenses.length === 0 && !hasOpenTrack(state.tracks)) return { state: undefined, outputs };
     return { state, outputs };
   }
+}
+
+/** A sorted, duplicate-free list with `value` in it: the same list when it is there already. */
+function withSorted<T extends string | number>(list: readonly T[], value: T): T[] {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < list.length && list[lo] === value) return list as T[];
+  const out = list.slice();
+  out.splice(lo, 0, value);
+  return out;
 }
 
 const NO_EVIDENCE = (): Evidence[] => [];

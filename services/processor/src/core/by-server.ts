@@ -189,7 +189,13 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
       const candidates = draft.candidates
         .map((c) => ({ licenseId: c.licenseId, product: productOfKeyPack(state, c.keyPackId), expiresAt: c.expiresAt }))
         .sort(bySoonestExpiry);
-      entry = { rank: severityRank(draft.severity) * 1e9 + draft.candidates.length, firstSeen: draft.firstSeen, id: draft.id, finding: { id: draft.id, candidates } };
+      const products = [...new Set(candidates.map((c) => c.product))];
+      entry = {
+        rank: severityRank(draft.severity) * 1e9 + draft.candidates.length,
+        firstSeen: draft.firstSeen,
+        id: draft.id,
+        finding: { id: draft.id, candidates, products },
+      };
       entries.set(draft, entry);
     }
     return entry;

@@ -1,7 +1,8 @@
-import { splitInUse } from '../chain';
+import { chainSurplus } from '../chain';
 import type { CoreConfig } from '../config';
 import type { DerivedFinding, Resolution } from '../finding-track';
 import type { LicenseRecord } from '../license-record';
+import type { Candidate } from '../messages';
 import { leakSeverity } from '../severity';
 import { REVOKE_HOW, listOf, plural, shortHwid } from '../text';
 import { DAY_MS, daysToMs, toDay } from '../time';
@@ -57,21 +58,21 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
   if (lastAt === undefined || (recentCount < config.clone.minReissues && !open)) return null;
   const causeStopped = clock - lastAt >= daysToMs(config.clone.quietDays);
 
-  const { surplus } = splitInUse(chain, (r) => r.computer, clock);
+  const surplus = chainSurplus(chain, computerOf, clock);
   if (causeStopped && surplus.length === 0) return null;
   const lists = view.listsOf(chain);
   const computers = lists.computers;
   const leaked = surplus.length;
-  const firstInWindow = chain.find((r) => r.issuedAt > clock - windowMs) ?? chain[0]!;
+  const firstInWindow = chain[firstIssuedAfter(chain, clock - windowMs)] ?? chain[0]!;
   let lastSeen = -Infinity;
-  for (const r of chain) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
+  for (let i = 0; i < chain.length; i++) if (chain[i]!.updatedAt > lastSeen) lastSeen = chain[i]!.updatedAt;
   return {
     severity: leakSeverity(leaked, newLastWeek, config),
     hwids: [hwid],
     computers,
     licenseIds: lists.licenseIds,
     keyPackIds: lists.keyPackIds,
-    candidates: surplus.map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt })),
+    candidates: surplus.map(candidateOf),
     firstSeen: firstInWindow.issuedAt,
     lastSeen,
     ...(causeStopped ? { causeStopped } : {}),
@@ -96,7 +97,7 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
 
 export function resolveClonedImage({ hwid, server, chain, clock }: ClonedImageView, config: ClonedImageConfig): Resolution {
   const last = lastSwitchAt(chain);
-  const { surplus } = splitInUse(chain, (r) => r.computer, clock);
+  const surplus = chainSurplus(chain, computerOf, clock);
   const until = latestExpiry(surplus, clock);
   return {
     summary:
@@ -106,6 +107,32 @@ export function resolveClonedImage({ hwid, server, chain, clock }: ClonedImageVi
     remediation: 'Nothing to do: the clones present their own HWIDs now.',
     note: surplus.length > 0 ? `resolved: no reissue for ${config.clone.quietDays} days` : 'resolved: no leaked CAL is valid any more',
   };
+}
+
+const computerOf = (r: LicenseRecord) => r.computer;
+
+/**
+ * A license as a revoke candidate. Records are replaced, never changed, so each is made
+ * once: an open cloned image re-derives its hundreds of candidates on every reissue.
+ */
+const candidates = new WeakMap<LicenseRecord, Candidate>();
+
+function candidateOf(r: LicenseRecord): Candidate {
+  let c = candidates.get(r);
+  if (c === undefined) candidates.set(r, (c = { licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt }));
+  return c;
+}
+
+/** Index of the chain's first license issued after `at` (chain.length: none). */
+function firstIssuedAfter(chain: readonly LicenseRecord[], at: number): number {
+  let lo = 0;
+  let hi = chain.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (chain[mid]!.issuedAt > at) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** Issue time of the chain's latest reissue (a CAL issued to another name than the one before). */

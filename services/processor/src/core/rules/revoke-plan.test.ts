@@ -106,3 +106,49 @@ describe('buildRevokePlan', () => {
     ]);
   });
 });
+
+describe('buildRevokePlan reads only what it plans', () => {
+  /** Findings whose candidate lists count how far the planner read them. */
+  function counted(lists: { id: string; candidates: { licenseId: number; product: string; expiresAt: number }[] }[]) {
+    let reads = 0;
+    const findings = lists.map(({ id, candidates }) => ({
+      id,
+      products: [...new Set(candidates.map((c) => c.product))],
+      candidates: new Proxy(candidates, {
+        get(target, key, receiver) {
+          if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      }),
+    }));
+    return { findings, reads: () => reads };
+  }
+
+  it('takes a dozen batches of one CAL from 20 findings of 1,000 CALs each without reading the rest', () => {
+    const lists = Array.from({ length: 20 }, (_, f) => ({
+      id: `f${f}`,
+      candidates: Array.from({ length: 1000 }, (_, i) => ({ licenseId: f * 1000 + i, product: 'p', expiresAt: (10 + i) * DAY })),
+    }));
+    const { findings, reads } = counted(lists);
+    const plan = buildRevokePlan({ ...base, quotas: { p: quota(null) }, findings });
+    // cap 1, 12 batches: the first finding's 12 soonest-expiring CALs, one per day as each reaches its expiry.
+    expect(plan.batches.get('f0')?.map((b) => b.licenseIds)).toEqual(Array.from({ length: 12 }, (_, i) => [i]));
+    expect(plan.batches.size).toBe(1);
+    expect(reads()).toBeLessThan(2 * 1000 + 100);
+  });
+
+  it('plans every product a finding names, and gives none to a product whose CALs are all excluded', () => {
+    const plan = buildRevokePlan({
+      ...base,
+      quotas: { a: quota(10) },
+      findings: [
+        { id: 'x', candidates: [{ licenseId: 1, product: 'b', expiresAt: 30 * DAY }, { licenseId: 2, product: 'a', expiresAt: 40 * DAY }] },
+        { id: 'y', candidates: [{ licenseId: 3, product: 'c', expiresAt: 50 * DAY }] },
+      ],
+      excluded: new Set([3]),
+    });
+    expect(plan.batches.get('x')).toEqual([{ notBefore: 0, licenseIds: [1, 2] }]);
+    expect(plan.batches.has('y')).toBe(false);
+    expect(Object.fromEntries(plan.freeNow)).toEqual({ a: 1, b: 0 });
+  });
+});

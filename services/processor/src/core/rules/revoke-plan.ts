@@ -17,6 +17,8 @@ export interface PlanFinding {
   id: string;
   /** Worst first: the caller orders findings before planning. */
   candidates: readonly PlanCandidate[];
+  /** The distinct products of `candidates`, when the caller keeps them (else they are read from the list). */
+  products?: readonly string[];
 }
 
 export interface ProductQuota {
@@ -60,30 +62,13 @@ export interface RevokePlan {
 
 export function buildRevokePlan(input: PlanInput): RevokePlan {
   const { now } = input;
-  const assigned = new Set<number>(input.excluded);
-  // Per product, the queue of (finding, candidate) in plan order, as two parallel lists: a
-  // replan walks every candidate of every open finding, so it allocates nothing per one.
-  const queues = new Map<string, { findingIds: string[]; candidates: PlanCandidate[] }>();
-  for (const finding of input.findings) {
-    // Soonest expiry first: every quota slot-day turns into a CAL-day returned early whatever
-    // the order, and this order frees slots soonest, so fewer CALs expire unplanned.
-    const ordered = isOrdered(finding.candidates) ? finding.candidates : [...finding.candidates].sort(bySoonestExpiry);
-    for (const candidate of ordered) {
-      if (assigned.has(candidate.licenseId)) continue;
-      if (candidate.expiresAt !== null && candidate.expiresAt <= now) continue;
-      assigned.add(candidate.licenseId);
-      let queue = queues.get(candidate.product);
-      if (queue === undefined) queues.set(candidate.product, (queue = { findingIds: [], candidates: [] }));
-      queue.findingIds.push(finding.id);
-      queue.candidates.push(candidate);
-    }
-  }
-
+  const feed = createCandidateFeed(input.findings, input.excluded, now);
   const plan = new Map<string, Map<number, number[]>>();
   const freeNow = new Map<string, number>();
-  for (const product of [...new Set([...queues.keys(), ...Object.keys(input.quotas)])].sort()) {
-    const queue = queues.get(product) ?? { findingIds: [], candidates: [] };
-    const length = queue.candidates.length;
+  for (const product of [...new Set([...feed.products(), ...Object.keys(input.quotas)])].sort()) {
+    const queue = feed.queueOf(product);
+    // A product named only by CALs already revoked, claimed or expired has no quota to plan.
+    if (!Object.hasOwn(input.quotas, product) && !feed.has(queue, 0)) continue;
     const quota = input.quotas[product] ?? { installed: null, revokedUntil: [], reportedRevoked: null, nextRevokeAllowedAt: null };
     const cap = revokeCap(quota.installed, input.capRatio);
     const holdUntil = (expiresAt: number | null, from: number) => expiresAt ?? from + input.unknownExpiryMs;
@@ -97,10 +82,10 @@ export function buildRevokePlan(input: PlanInput): RevokePlan {
     }
     let t = start;
     let next = 0;
-    for (let batches = 0; batches < input.maxBatches && next < length; ) {
+    for (let batches = 0; batches < input.maxBatches && feed.has(queue, next); ) {
       let free = cap - countAfter(used, t);
       const accepted: number[] = [];
-      while (free > 0 && next < length) {
+      while (free > 0 && feed.has(queue, next)) {
         const i = next++;
         const candidate = queue.candidates[i]!;
         // It returns by itself before this batch: revoking gains nothing.
@@ -144,6 +129,74 @@ export function buildRevokePlan(input: PlanInput): RevokePlan {
     );
   }
   return { batches: result, freeNow };
+}
+
+interface ProductQueue {
+  findingIds: string[];
+  candidates: PlanCandidate[];
+}
+
+/**
+ * The findings' candidates in plan order (worst finding first, soonest expiry first; a CAL
+ * once, never an excluded or expired one), dealt into one queue per product as the planner
+ * asks for them. A plan takes what the quota allows within maxBatches, often a few CALs
+ * out of the many thousands a server's open leaks hold: the rest is never read, so a
+ * replan costs what it plans, not what is open.
+ */
+function createCandidateFeed(findings: readonly PlanFinding[], excluded: ReadonlySet<number> | undefined, now: number) {
+  const assigned = new Set<number>(excluded);
+  const queues = new Map<string, ProductQueue>();
+  let findingAt = 0;
+  let candidateAt = 0;
+  let current: readonly PlanCandidate[] | null = null;
+
+  function queueOf(product: string): ProductQueue {
+    let queue = queues.get(product);
+    if (queue === undefined) queues.set(product, (queue = { findingIds: [], candidates: [] }));
+    return queue;
+  }
+
+  /** Deals candidates until `wanted` grows by one; false when every finding is read. */
+  function dealUntil(wanted: ProductQueue): boolean {
+    const before = wanted.candidates.length;
+    while (findingAt < findings.length) {
+      const finding = findings[findingAt]!;
+      // Soonest expiry first: every quota slot-day turns into a CAL-day returned early whatever
+      // the order, and this order frees slots soonest, so fewer CALs expire unplanned.
+      current ??= isOrdered(finding.candidates) ? finding.candidates : [...finding.candidates].sort(bySoonestExpiry);
+      while (candidateAt < current.length) {
+        const candidate = current[candidateAt++]!;
+        if (assigned.has(candidate.licenseId)) continue;
+        if (candidate.expiresAt !== null && candidate.expiresAt <= now) continue;
+        assigned.add(candidate.licenseId);
+        const queue = queueOf(candidate.product);
+        queue.findingIds.push(finding.id);
+        queue.candidates.push(candidate);
+        if (queue === wanted) return true;
+      }
+      findingAt++;
+      candidateAt = 0;
+      current = null;
+    }
+    return wanted.candidates.length > before;
+  }
+
+  return {
+    /** Every product a finding's candidate names (a finding tells them, or they are read once). */
+    products(): Set<string> {
+      const products = new Set<string>();
+      for (const finding of findings) {
+        if (finding.products !== undefined) for (const p of finding.products) products.add(p);
+        else for (const c of finding.candidates) products.add(c.product);
+      }
+      return products;
+    },
+    queueOf,
+    /** The queue has a candidate at `index`, dealing more when it has not yet. */
+    has(queue: ProductQueue, index: number): boolean {
+      return index < queue.candidates.length || dealUntil(queue);
+    },
+  };
 }
 
 function bySoonestExpiry(a: PlanCandidate, b: PlanCandidate): number {
