@@ -278,7 +278,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
                 licenses: withRecord(found.licenses, license),
               };
         if (found === undefined) {
-          state.hwids = state.hwids.length === 0 ? [entry] : [...state.hwids, entry].sort(byFirstSeen);
+          state.hwids = state.hwids.length === 0 ? [entry] : withEntry(state.hwids, entry);
         } else {
           state.hwids = replaced(state.hwids, index, entry);
           if (entry.firstSeen !== found.firstSeen) state.hwids.sort(byFirstSeen);
@@ -364,6 +364,20 @@ function isEmpty(record: object): boolean {
 
 function byFirstSeen(a: HwidEntry, b: HwidEntry): number {
   return a.firstSeen - b.firstSeen || (a.hwid < b.hwid ? -1 : a.hwid > b.hwid ? 1 : 0);
+}
+
+/** `hwids` (in byFirstSeen order) with `entry` inserted in its place: a churning name holds hundreds. */
+function withEntry(hwids: readonly HwidEntry[], entry: HwidEntry): HwidEntry[] {
+  let lo = 0;
+  let hi = hwids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byFirstSeen(hwids[mid]!, entry) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const out = hwids.slice();
+  out.splice(lo, 0, entry);
+  return out;
 }
 
 function replaced<T>(list: readonly T[], index: number, item: T): T[] {

@@ -35,12 +35,28 @@ export interface SpikeDay {
 }
 
 function countOn(issues: Readonly<DayCounts>, day: number): number {
-  for (const [d, n] of issues) if (d === day) return n;
+  // Sorted by day and asked about the last few weeks: walk back from the newest day.
+  for (let i = issues.length - 1; i >= 0; i--) {
+    const d = issues[i]![0];
+    if (d === day) return issues[i]![1];
+    if (d < day) return 0;
+  }
   return 0;
 }
 
 function median(values: number[]): number {
-  const sorted = values.sort((a, b) => a - b);
+  // A week or two of counts, measured on every permanent issuance: an insertion sort
+  // beats Array#sort's comparator calls at this size.
+  const sorted = values;
+  for (let i = 1; i < sorted.length; i++) {
+    const v = sorted[i]!;
+    let j = i - 1;
+    while (j >= 0 && sorted[j]! > v) {
+      sorted[j + 1] = sorted[j]!;
+      j--;
+    }
+    sorted[j + 1] = v;
+  }
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
