@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { LicenseLifecycleEvent } from '@calwatch/model';
-import { findRecord, nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
+import { findRecord, pruneChain, withRecord } from './chain';
+import { createChainSummaries } from './chain-summary';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type Evidence } from './finding-track';
@@ -15,7 +16,7 @@ import {
   type StageResult,
   computerKey,
 } from './messages';
-import { type ChainLists, type ClonedImageView, deriveClonedImage, lastSwitchAt, resolveClonedImage } from './rules/cloned-image';
+import { type ClonedImageView, deriveClonedImage, resolveClonedImage } from './rules/cloned-image';
 import { daysToMs, toDay, toMs } from './time';
 
 /**
@@ -53,41 +54,10 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
   const severityHoldMs = daysToMs(config.severity.holdDays);
 
   /**
-   * The sorted names, license ids and key pack ids of a chain, once per chain: chains are
-   * replaced, never changed, and the finding and the enrichment context of one message
-   * both need them (hundreds of licenses on a cloned image). A chain that only gained a
-   * license, or had one updated without a new name or key pack, takes its lists from the
-   * chain before it (seedLists): a reissue then costs one insertion, not three sorts.
+   * Per chain: its lists, reissues and valid licenses, carried from one chain to the next on
+   * a reissue (chain-summary.ts), for the rule and for the enrichment context of each event.
    */
-  const chainLists = new WeakMap<readonly LicenseRecord[], ChainLists>();
-
-  function listsOf(chain: readonly LicenseRecord[]): ChainLists {
-    let lists = chainLists.get(chain);
-    if (lists === undefined) {
-      lists = {
-        computers: uniqueSorted(chain.map((r) => r.computer)),
-        licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
-        keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
-      };
-      chainLists.set(chain, lists);
-    }
-    return lists;
-  }
-
-  /** `after` is `before` with `record` added, or replacing `previous`: its lists, from before's when they are known. */
-  function seedLists(before: readonly LicenseRecord[], after: readonly LicenseRecord[], previous: LicenseRecord | undefined, record: LicenseRecord): void {
-    const known = chainLists.get(before);
-    if (known === undefined) return;
-    if (previous === undefined) {
-      chainLists.set(after, {
-        computers: withSorted(known.computers, record.computer),
-        licenseIds: withSorted(known.licenseIds, record.licenseId),
-        keyPackIds: withSorted(known.keyPackIds, record.keyPackId),
-      });
-    } else if (previous.computer === record.computer && previous.keyPackId === record.keyPackId) {
-      chainLists.set(after, known);
-    }
-  }
+  const summaries = createChainSummaries();
 
   /** The HWID's licenses on one server; the chain itself when it holds only that server (the usual case). */
   function serverChain(state: ByHwidState, server: string): readonly LicenseRecord[] {
@@ -102,7 +72,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     const chain = serverChain(state, server);
     // A single license holds no reissue: the usual HWID skips the rule and its view.
     if (track === undefined && chain.length < 2) return;
-    const view: ClonedImageView = { hwid: state.hwid, server, chain, open: track?.state === 'open', clock, listsOf };
+    const view: ClonedImageView = { hwid: state.hwid, server, chain, open: track?.state === 'open', clock, summaries };
     const derived = deriveClonedImage(view, config);
     if (track === undefined && derived === null) return;
     const result = advanceTrack({
@@ -131,8 +101,8 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     const open = track?.state === 'open';
     return {
       // Shared, never changed: the lists are replaced when the chain is.
-      licenseIds: chain.length === 1 ? [chain[0]!.licenseId] : listsOf(chain).licenseIds,
-      computers: chain.length === 1 ? [chain[0]!.computer] : listsOf(chain).computers,
+      licenseIds: chain.length === 1 ? [chain[0]!.licenseId] : summaries.summaryOf(chain).licenseIds,
+      computers: chain.length === 1 ? [chain[0]!.computer] : summaries.summaryOf(chain).computers,
       findingIds: open ? [track.id] : [],
       classification: open ? 'cloned-image' : 'healthy',
     };
@@ -199,7 +169,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       const record = applyLicenseEvent(previous, event, config);
       const before = state.licenses;
       state.licenses = withRecord(before, record);
-      seedLists(before, state.licenses, previous, record);
+      summaries.follow(before, state.licenses, previous, record, state.clock);
       state.computerRaw = withSpelling(state.computerRaw, record.computer, event.license.computer.raw);
 
       step(state, server, state.clock, () => [evidenceOf(event, record, previous, serverChain(state, server))], outputs);
@@ -250,11 +220,11 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       for (const server in state.tracks) {
         if (state.tracks[server]!.state !== 'open') continue;
         const chain = serverChain(state, server);
-        const last = lastSwitchAt(chain);
+        const last = summaries.summaryOf(chain).switchTimes.at(-1);
         const track = state.tracks[server]!;
         const candidates = [
           last === undefined ? null : last + quietMs,
-          nextExpiry(chain, state.clock),
+          summaries.standingOf(chain, state.clock).nextExpiry,
           holdEndsAt(track, severityHoldMs),
           heldCandidatesDueAt(track, refreshMs),
         ];
@@ -276,21 +246,6 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     if (state.licenses.length === 0 && !hasOpenTrack(state.tracks)) return { state: undefined, outputs };
     return { state, outputs };
   }
-}
-
-/** A sorted, duplicate-free list with `value` in it: the same list when it is there already. */
-function withSorted<T extends string | number>(list: readonly T[], value: T): T[] {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo < list.length && list[lo] === value) return list as T[];
-  const out = list.slice();
-  out.splice(lo, 0, value);
-  return out;
 }
 
 const NO_EVIDENCE = (): Evidence[] => [];

@@ -1,5 +1,5 @@
 import type { CoreConfig } from './config';
-import { type LicenseRecord, holdsCalAt, isPermanent, isValidAt } from './license-record';
+import { type LicenseRecord, holdsCalAt, isValidAt } from './license-record';
 import { daysToMs } from './time';
 
 /** Chain order: by issue time, then licenseId, so late events land where they belong. */
@@ -100,25 +100,6 @@ export function splitInUse(
   const inUse = new Set(newest.values());
   const surplus = records.filter((r) => !inUse.has(r) && holdsCalAt(r, clock));
   return { inUse: [...inUse], surplus };
-}
-
-/**
- * splitInUse's surplus for a chain in chain order (compareRecords), in chain order: walked
- * from the newest end, a device's first valid license is the one it uses. Runs on every
- * reissue of a cloned image (hundreds of licenses, a handful of names), so it allocates
- * only the list it returns.
- */
-export function chainSurplus(chain: readonly LicenseRecord[], deviceOf: (r: LicenseRecord) => string, clock: number): LicenseRecord[] {
-  const seen: string[] = [];
-  const surplus: LicenseRecord[] = [];
-  for (let i = chain.length - 1; i >= 0; i--) {
-    const r = chain[i]!;
-    if (!isValidAt(r, clock)) continue;
-    const device = deviceOf(r);
-    if (!seen.includes(device)) seen.push(device);
-    else if (isPermanent(r.status)) surplus.push(r);
-  }
-  return surplus.reverse();
 }
 
 export function uniqueSorted<T extends string | number>(values: Iterable<T>): T[] {

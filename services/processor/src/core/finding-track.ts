@@ -27,6 +27,12 @@ export interface DerivedFinding {
   licenseIds: number[];
   keyPackIds: number[];
   candidates: Candidate[];
+  /**
+   * `candidates` is `base` with `added` CALs inserted, nothing else changed: when `base` is
+   * the list the track holds, the change count is known without comparing the lists (a
+   * cloned image's list of thousands grows by one per reissue).
+   */
+  candidatesGrewFrom?: { base: readonly Candidate[]; added: number };
   firstSeen: number;
   lastSeen: number;
   /**
@@ -162,7 +168,7 @@ export function advanceTrack(input: TrackInput): TrackStep {
   const lastSeen = opening ? derived.lastSeen : Math.max(track.lastSeen, derived.lastSeen);
   const held = heldSeverity(opening ? undefined : track, derived.severity, at, input.severityHoldMs);
   const causeStopped = derived.causeStopped === true;
-  const candidates = opening ? { moved: true, pending: 0, since: at } : candidateChanges(track, derived.candidates, input.candidateGrowth ?? 0, at, input.refreshMs);
+  const candidates = opening ? { moved: true, pending: 0, since: at } : candidateChanges(track, derived, input.candidateGrowth ?? 0, at, input.refreshMs);
   const next: FindingTrack = {
     id: input.id,
     kind: input.kind,
@@ -231,14 +237,16 @@ export function advanceTrack(input: TrackInput): TrackStep {
  */
 function candidateChanges(
   track: FindingTrack,
-  next: readonly Candidate[],
+  derived: Pick<DerivedFinding, 'candidates' | 'candidatesGrewFrom'>,
   growth: number,
   at: number,
   holdMs: number,
 ): { moved: boolean; pending: number; since: number } {
   const previous = track.candidates;
-  if (growth <= 0) return { moved: !sameCandidates(previous, next), pending: 0, since: at };
-  const pending = (track.pendingCandidateChanges ?? 0) + countChanges(previous, next);
+  const next = derived.candidates;
+  const grew = derived.candidatesGrewFrom !== undefined && derived.candidatesGrewFrom.base === previous ? derived.candidatesGrewFrom.added : null;
+  if (growth <= 0) return { moved: grew === null ? !sameCandidates(previous, next) : grew > 0, pending: 0, since: at };
+  const pending = (track.pendingCandidateChanges ?? 0) + (grew ?? countChanges(previous, next));
   const since = track.pendingSince ?? at;
   if (pending === 0) return { moved: false, pending, since };
   const sent = track.sentCandidates ?? previous.length;

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { uniqueSorted } from '../chain';
+import { createChainSummaries } from '../chain-summary';
 import { parseCoreConfig } from '../config';
 import type { LicenseRecord } from '../license-record';
-import { type ClonedImageView, deriveClonedImage, lastSwitchAt, resolveClonedImage } from './cloned-image';
+import { type ClonedImageView, deriveClonedImage, resolveClonedImage } from './cloned-image';
 import { day, licenseRecord } from '../../testing/rule-kit';
 
 const config = parseCoreConfig({});
-const listsOf = (chain: readonly LicenseRecord[]) => ({
-  computers: uniqueSorted(chain.map((r) => r.computer)),
-  licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
-  keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
-});
 
 /** A/B/A: the HWID's CAL goes from pc1 to pc2 and back, one reissue per switch. */
 const pingPong = [
@@ -18,7 +13,7 @@ const pingPong = [
   licenseRecord({ licenseId: 2, computer: 'pc2', issuedDay: 1 }),
   licenseRecord({ licenseId: 3, computer: 'pc1', issuedDay: 2 }),
 ];
-const view = (o: Partial<ClonedImageView>): ClonedImageView => ({ hwid: 'HWID-A', server: 'LS01', chain: pingPong, open: false, clock: day(3), listsOf, ...o });
+const view = (o: Partial<ClonedImageView>): ClonedImageView => ({ hwid: 'HWID-A', server: 'LS01', chain: pingPong, open: false, clock: day(3), summaries: createChainSummaries(), ...o });
 
 describe('cloned-image rule', () => {
   it('fires on an A/B/A ping-pong and counts the CAL held beyond one per name', () => {
@@ -61,8 +56,9 @@ describe('cloned-image rule', () => {
     expect(late!.candidates.map((c) => c.licenseId)).toEqual([1]);
   });
 
-  it('finds the latest reissue', () => {
-    expect(lastSwitchAt(pingPong)).toBe(day(2));
-    expect(lastSwitchAt(pingPong.slice(0, 1))).toBeUndefined();
+  it('finds the reissues of a chain', () => {
+    const summaries = createChainSummaries();
+    expect(summaries.summaryOf(pingPong).switchTimes).toEqual([day(1), day(2)]);
+    expect(summaries.summaryOf(pingPong.slice(0, 1)).switchTimes).toEqual([]);
   });
 });

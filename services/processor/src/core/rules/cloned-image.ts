@@ -1,8 +1,7 @@
-import { chainSurplus } from '../chain';
+import type { ChainSummaries } from '../chain-summary';
 import type { CoreConfig } from '../config';
 import type { DerivedFinding, Resolution } from '../finding-track';
 import type { LicenseRecord } from '../license-record';
-import type { Candidate } from '../messages';
 import { leakSeverity } from '../severity';
 import { REVOKE_HOW, listOf, plural, shortHwid } from '../text';
 import { DAY_MS, daysToMs, toDay } from '../time';
@@ -21,35 +20,22 @@ export interface ClonedImageView {
   /** The finding is open now: it then holds while reissues keep coming. */
   readonly open: boolean;
   readonly clock: number;
-  /** The chain's sorted lists, memoised by the stage: chains are replaced, never changed, and enrichment needs them too. */
-  readonly listsOf: (chain: readonly LicenseRecord[]) => ChainLists;
+  /** The chain's lists, reissues and valid licenses, kept by the stage from one chain to the next (chain-summary.ts). */
+  readonly summaries: Pick<ChainSummaries, 'summaryOf' | 'standingOf'>;
 }
 
 export type ClonedImageConfig = Pick<CoreConfig, 'clone' | 'severity'>;
 
-/** The sorted names, license ids and key pack ids of a chain. */
-export interface ChainLists {
-  computers: string[];
-  licenseIds: number[];
-  keyPackIds: number[];
-}
-
 export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConfig): DerivedFinding | null {
   const { hwid, server, chain, open, clock } = view;
   const windowMs = daysToMs(config.clone.windowDays);
-  // One pass, no allocation: most HWIDs never switch names and stop here.
-  let switchCount = 0;
-  let recentCount = 0;
-  let newLastWeek = 0;
-  let lastAt: number | undefined;
-  for (let i = 1; i < chain.length; i++) {
-    const cur = chain[i]!;
-    if (cur.computer === chain[i - 1]!.computer || cur.issuedAt > clock) continue;
-    switchCount++;
-    if (cur.issuedAt > clock - windowMs) recentCount++;
-    if (cur.issuedAt > clock - 7 * DAY_MS) newLastWeek++;
-    lastAt = cur.issuedAt;
-  }
+  // Reissues up to the clock, in the window and in the last week, by their issue times.
+  const summary = view.summaries.summaryOf(chain);
+  const times = summary.switchTimes;
+  const switchCount = countAtMost(times, clock);
+  const recentCount = switchCount - countAtMost(times, clock - windowMs);
+  const newLastWeek = switchCount - countAtMost(times, clock - 7 * DAY_MS);
+  const lastAt = switchCount > 0 ? times[switchCount - 1] : undefined;
   // Opens on enough reissues lately; once open it holds while reissues keep coming within
   // the quiet period. A fixed image goes quiet: the cause stopped, but the CALs it leaked
   // stay valid for up to 89 days, so the finding stays open (cause stopped) until they are
@@ -58,23 +44,22 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
   if (lastAt === undefined || (recentCount < config.clone.minReissues && !open)) return null;
   const causeStopped = clock - lastAt >= daysToMs(config.clone.quietDays);
 
-  const surplus = chainSurplus(chain, computerOf, clock);
+  const standing = view.summaries.standingOf(chain, clock);
+  const surplus = standing.surplus;
   if (causeStopped && surplus.length === 0) return null;
-  const lists = view.listsOf(chain);
-  const computers = lists.computers;
+  const computers = summary.computers;
   const leaked = surplus.length;
   const firstInWindow = chain[firstIssuedAfter(chain, clock - windowMs)] ?? chain[0]!;
-  let lastSeen = -Infinity;
-  for (let i = 0; i < chain.length; i++) if (chain[i]!.updatedAt > lastSeen) lastSeen = chain[i]!.updatedAt;
   return {
     severity: leakSeverity(leaked, newLastWeek, config),
     hwids: [hwid],
     computers,
-    licenseIds: lists.licenseIds,
-    keyPackIds: lists.keyPackIds,
-    candidates: surplus.map(candidateOf),
+    licenseIds: summary.licenseIds,
+    keyPackIds: summary.keyPackIds,
+    candidates: standing.candidates,
+    ...(standing.grewFrom === undefined ? {} : { candidatesGrewFrom: standing.grewFrom }),
     firstSeen: firstInWindow.issuedAt,
-    lastSeen,
+    lastSeen: summary.lastSeen,
     ...(causeStopped ? { causeStopped } : {}),
     describe: () => ({
       summary:
@@ -95,9 +80,9 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
   };
 }
 
-export function resolveClonedImage({ hwid, server, chain, clock }: ClonedImageView, config: ClonedImageConfig): Resolution {
-  const last = lastSwitchAt(chain);
-  const surplus = chainSurplus(chain, computerOf, clock);
+export function resolveClonedImage({ hwid, server, chain, clock, summaries }: ClonedImageView, config: ClonedImageConfig): Resolution {
+  const last = summaries.summaryOf(chain).switchTimes.at(-1);
+  const surplus = summaries.standingOf(chain, clock).surplus;
   const until = latestExpiry(surplus, clock);
   return {
     summary:
@@ -109,18 +94,16 @@ export function resolveClonedImage({ hwid, server, chain, clock }: ClonedImageVi
   };
 }
 
-const computerOf = (r: LicenseRecord) => r.computer;
-
-/**
- * A license as a revoke candidate. Records are replaced, never changed, so each is made
- * once: an open cloned image re-derives its hundreds of candidates on every reissue.
- */
-const candidates = new WeakMap<LicenseRecord, Candidate>();
-
-function candidateOf(r: LicenseRecord): Candidate {
-  let c = candidates.get(r);
-  if (c === undefined) candidates.set(r, (c = { licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt }));
-  return c;
+/** How many of the ascending `times` are at or before `at`. */
+function countAtMost(times: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the chain's first license issued after `at` (chain.length: none). */
@@ -135,11 +118,6 @@ function firstIssuedAfter(chain: readonly LicenseRecord[], at: number): number {
   return lo;
 }
 
-/** Issue time of the chain's latest reissue (a CAL issued to another name than the one before). */
-export function lastSwitchAt(chain: readonly LicenseRecord[]): number | undefined {
-  for (let i = chain.length - 1; i > 0; i--) if (chain[i]!.computer !== chain[i - 1]!.computer) return chain[i]!.issuedAt;
-  return undefined;
-}
 
 function latestExpiry(licenses: readonly LicenseRecord[], clock: number): number {
   let until = clock;

@@ -18,7 +18,7 @@
  * Which name rule wins when several hold, and the tracks, timelines and publication,
  * stay with the stages.
  */
-export { type ChainLists, type ClonedImageConfig, type ClonedImageView, deriveClonedImage, lastSwitchAt, resolveClonedImage } from './cloned-image';
+export { type ClonedImageConfig, type ClonedImageView, deriveClonedImage, resolveClonedImage } from './cloned-image';
 export { type CorruptedStoreConfig, type CorruptedStoreView, type StoreInventory, deriveCorruptedStore, resolveCorruptedStore } from './corrupted-store';
 export { type HwidChurnConfig, type HwidChurnView, deriveHwidChurn, resolveHwidChurn } from './hwid-churn';
 export { type RebuiltDeviceConfig, type RebuiltDeviceView, deriveRebuiltDevice, resolveRebuiltDevice } from './rebuilt-device';
