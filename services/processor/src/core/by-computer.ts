@@ -6,6 +6,7 @@ import { buildEnrichedContext } from './enriched-context';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
 import { HwidEntry } from './hwid-entry';
+import { createNameSummaries } from './name-summary';
 import { recordKey } from './license-record';
 import { type ByComputerMessage, type StageOutput, type StageResult } from './messages';
 import { type CorruptedStoreView, deriveCorruptedStore, resolveCorruptedStore } from './rules/corrupted-store';
@@ -74,7 +75,9 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
   const severityHoldMs = daysToMs(config.severity.holdDays);
 
   const allLicenses = (state: ByComputerState) => state.hwids.flatMap((h) => h.licenses);
-  const newestFirstSeen = (state: ByComputerState) => Math.max(...state.hwids.map((h) => h.firstSeen));
+  /** Per HWID list: sorted HWIDs, license and key pack ids, newest sighting and update (name-summary.ts). */
+  const names = createNameSummaries();
+  const newestFirstSeen = (state: ByComputerState) => names.summaryOf(state.hwids).newest;
 
   function analyse(state: ByComputerState, clock: number): Analysis {
     const facts = nameFactsOf(state, clock);
@@ -111,19 +114,19 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
 
   /** The view every name rule reads; lists the rules share are computed once. */
   function nameFactsOf(state: ByComputerState, clock: number): NameFacts {
-    const licenses = allLicenses(state);
+    const summary = names.summaryOf(state.hwids);
     return {
       server: state.server,
       computer: state.computer,
       name: state.computerRaw,
       clock,
       hwids: state.hwids,
-      licenses,
-      newest: state.hwids.length > 0 ? newestFirstSeen(state) : clock,
-      lastSeen: licenses.length > 0 ? Math.max(...licenses.map((r) => r.updatedAt)) : clock,
-      keyPackIds: uniqueSorted(licenses.map((r) => r.keyPackId)),
-      licenseIds: uniqueSorted(licenses.map((r) => r.licenseId)),
-      allHwids: uniqueSorted(state.hwids.map((h) => h.hwid)),
+      licenses: allLicenses(state),
+      newest: state.hwids.length > 0 ? summary.newest : clock,
+      lastSeen: summary.lastSeen === -Infinity ? clock : summary.lastSeen,
+      keyPackIds: summary.keyPackIds,
+      licenseIds: summary.licenseIds,
+      allHwids: summary.hwids,
     };
   }
 
@@ -201,7 +204,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
       context: buildEnrichedContext({
         hwidLicenseIds: hwid.licenseIds,
         hwidComputers: hwid.computers,
-        computerHwids: state.hwids.length === 1 ? [state.hwids[0]!.hwid] : uniqueSorted(state.hwids.map((h) => h.hwid)),
+        computerHwids: state.hwids.length <= 1 ? state.hwids.map((h) => h.hwid) : names.summaryOf(state.hwids).hwids,
         classification,
         findingIds: uniqueSorted(findingIds),
       }),
@@ -277,12 +280,14 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
                 lastAliveAt: Math.max(found.lastAliveAt, license.aliveAt),
                 licenses: withRecord(found.licenses, license),
               };
+        const before = state.hwids;
         if (found === undefined) {
-          state.hwids = state.hwids.length === 0 ? [entry] : withEntry(state.hwids, entry);
+          state.hwids = before.length === 0 ? [entry] : withEntry(before, entry);
         } else {
-          state.hwids = replaced(state.hwids, index, entry);
+          state.hwids = replaced(before, index, entry);
           if (entry.firstSeen !== found.firstSeen) state.hwids.sort(byFirstSeen);
         }
+        names.follow(before, state.hwids, found, entry, license);
         if (at >= state.clock) state.computerRaw = message.computerRaw;
       }
       const event = message.event;

@@ -52,6 +52,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
   const quietMs = daysToMs(config.clone.quietDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
   const severityHoldMs = daysToMs(config.severity.holdDays);
+  const retentionMs = daysToMs(config.state.retentionDays);
 
   /**
    * Per chain: its lists, reissues and valid licenses, carried from one chain to the next on
@@ -236,7 +237,10 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
 
   function finish(state: ByHwidState, outputs: StageOutput[]): StageResult<ByHwidState | undefined> {
     const before = state.licenses.length;
-    state.licenses = pruneChain(state.licenses, state.clock, config);
+    // A chain of a cloned image is hundreds of licenses: its summary says when the first could go.
+    const horizon = state.clock - retentionMs;
+    const keepsAll = before >= 2 && before <= config.state.maxLicensesPerKey && summaries.summaryOf(state.licenses).earliestEnd >= horizon;
+    if (!keepsAll) state.licenses = pruneChain(state.licenses, state.clock, config);
     if (state.licenses.length !== before) {
       const names = new Set(state.licenses.map((r) => r.computer));
       let kept: Record<string, string> = EMPTY_RAW;

@@ -1,4 +1,4 @@
-import { uniqueSorted } from './chain';
+import { uniqueSorted, withSorted } from './chain';
 import { type LicenseRecord, isPermanent, isValidAt } from './license-record';
 import type { Candidate } from './messages';
 
@@ -21,6 +21,8 @@ export interface ChainSummary {
   switchTimes: number[];
   /** The newest `updatedAt` of the chain. */
   lastSeen: number;
+  /** The earliest end (or else expiry) of a license in the chain (Infinity: none): nothing is pruned before it. */
+  earliestEnd: number;
 }
 
 /**
@@ -63,10 +65,12 @@ export function createChainSummaries(): ChainSummaries {
     if (summary === undefined) {
       const switchTimes: number[] = [];
       let lastSeen = -Infinity;
+      let earliestEnd = Infinity;
       for (let i = 0; i < chain.length; i++) {
         const r = chain[i]!;
         if (i > 0 && r.computer !== chain[i - 1]!.computer) switchTimes.push(r.issuedAt);
         if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
+        earliestEnd = Math.min(earliestEnd, retainedUntil(r));
       }
       summary = {
         computers: uniqueSorted(chain.map(byName)),
@@ -74,6 +78,7 @@ export function createChainSummaries(): ChainSummaries {
         keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
         switchTimes,
         lastSeen,
+        earliestEnd,
       };
       summaries.set(chain, summary);
     }
@@ -101,10 +106,16 @@ export function createChainSummaries(): ChainSummaries {
         keyPackIds: withSorted(summary.keyPackIds, record.keyPackId),
         switchTimes: last !== undefined && last.computer !== record.computer ? [...summary.switchTimes, record.issuedAt] : summary.switchTimes,
         lastSeen: Math.max(summary.lastSeen, record.updatedAt),
+        earliestEnd: Math.min(summary.earliestEnd, retainedUntil(record)),
       });
-    } else if (summary !== undefined && sameSlot) {
-      // updatedAt never moves back, so the newest one is the old newest or this one.
-      summaries.set(after, { ...summary, lastSeen: Math.max(summary.lastSeen, record.updatedAt) });
+    } else if (summary !== undefined && sameSlot && retainedUntil(previous) > summary.earliestEnd) {
+      // updatedAt never moves back, so the newest one is the old newest or this one; the
+      // license was not the earliest to end, so the earliest end is that or its new one.
+      summaries.set(after, {
+        ...summary,
+        lastSeen: Math.max(summary.lastSeen, record.updatedAt),
+        earliestEnd: Math.min(summary.earliestEnd, retainedUntil(record)),
+      });
     }
     // A license updated in place may have changed its validity: that standing is derived again.
     const standing = standings.get(before);
@@ -168,6 +179,11 @@ function insertionPoint(surplus: readonly LicenseRecord[], r: LicenseRecord): nu
   return lo;
 }
 
+/** What pruneChain keeps a license until (its end, else its expiry; Infinity: kept). */
+function retainedUntil(r: LicenseRecord): number {
+  return r.endedAt ?? r.expiresAt ?? Infinity;
+}
+
 /** When a valid license stops being valid (its end or its expiry). */
 function endOf(r: LicenseRecord): number {
   return Math.min(r.endedAt ?? Infinity, r.expiresAt ?? Infinity);
@@ -180,19 +196,4 @@ function candidateOf(r: LicenseRecord): Candidate {
   let c = candidates.get(r);
   if (c === undefined) candidates.set(r, (c = { licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt }));
   return c;
-}
-
-/** A sorted, duplicate-free list with `value` in it: the same list when it is there already. */
-function withSorted<T extends string | number>(list: readonly T[], value: T): T[] {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo < list.length && list[lo] === value) return list as T[];
-  const out = list.slice();
-  out.splice(lo, 0, value);
-  return out;
 }

@@ -140,3 +140,18 @@ function isFiniteNumber(value: unknown): boolean {
 function ascending<T extends string | number>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** A sorted, duplicate-free list with `value` in it: the same list when it is there already. */
+export function withSorted<T extends string | number>(list: readonly T[], value: T): T[] {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < list.length && list[lo] === value) return list as T[];
+  const out = list.slice();
+  out.splice(lo, 0, value);
+  return out;
+}

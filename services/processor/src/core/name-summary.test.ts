@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { withRecord } from './chain';
+import type { HwidEntry } from './hwid-entry';
+import type { LicenseRecord } from './license-record';
+import { createNameSummaries } from './name-summary';
+import { createSeededRandom } from '../testing/timeline-kit';
+
+const DAY = 86_400_000;
+
+function license(licenseId: number, hwid: string, issuedAt: number, keyPackId: number, updatedAt = issuedAt): LicenseRecord {
+  return {
+    server: 'LS01',
+    licenseId,
+    keyPackId,
+    hwid,
+    computer: 'vdi-01',
+    status: 'active',
+    issuedAt,
+    expiresAt: issuedAt + 60 * DAY,
+    renewals: 0,
+    aliveAt: issuedAt,
+    endedAt: null,
+    endReason: null,
+    updatedAt,
+    eventId: `e${licenseId}`,
+  };
+}
+
+const byFirstSeen = (a: HwidEntry, b: HwidEntry) => a.firstSeen - b.firstSeen || (a.hwid < b.hwid ? -1 : a.hwid > b.hwid ? 1 : 0);
+
+describe('name summaries', () => {
+  it('carried from list to list, equal what is derived from each list afresh', () => {
+    // A churning VDI name: a new HWID most of the time, now and then another license on an
+    // HWID it had, an update in place (sometimes to another key pack), a license dated before
+    // its HWID was first seen.
+    const random = createSeededRandom(5);
+    const names = createNameSummaries();
+    let hwids: HwidEntry[] = [];
+    let clock = 0;
+    let carried = 0;
+    for (let i = 1; i <= 1500; i++) {
+      clock += Math.floor(random() * 6 * 3_600_000);
+      const roll = random();
+      const before = hwids;
+      names.summaryOf(before);
+      let found: HwidEntry | undefined;
+      let record: LicenseRecord;
+      let entry: HwidEntry;
+      if (roll < 0.75 || before.length === 0) {
+        record = license(i, `H${i}`, clock, 2 + Math.floor(random() * 2));
+        entry = { hwid: record.hwid, raw: record.hwid, firstSeen: record.issuedAt, lastAliveAt: record.aliveAt, licenses: [record] };
+        hwids = [...before, entry].sort(byFirstSeen);
+      } else {
+        const index = Math.floor(random() * before.length);
+        found = before[index]!;
+        if (roll < 0.85) {
+          const old = found.licenses[0]!;
+          record = { ...old, keyPackId: random() < 0.5 ? old.keyPackId : 9, updatedAt: clock };
+        } else {
+          const issuedAt = roll < 0.9 ? found.firstSeen - DAY : clock;
+          record = license(i, found.hwid, issuedAt, 2, clock);
+        }
+        entry = { ...found, firstSeen: Math.min(found.firstSeen, record.issuedAt), licenses: withRecord(found.licenses, record) };
+        hwids = before.slice();
+        hwids[index] = entry;
+        if (entry.firstSeen !== found.firstSeen) hwids.sort(byFirstSeen);
+      }
+      if (names.follow(before, hwids, found, entry, record)) carried++;
+      expect(names.summaryOf(hwids)).toEqual(createNameSummaries().summaryOf(hwids));
+    }
+    // Most steps were carried over, not derived again.
+    expect(carried).toBeGreaterThan(1300);
+  });
+});

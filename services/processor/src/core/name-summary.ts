@@ -1,0 +1,87 @@
+import { uniqueSorted, withSorted } from './chain';
+import type { HwidEntry } from './hwid-entry';
+
+/**
+ * What the name rules and the enrichment read from a name's HWIDs, kept per HWID list
+ * (lists are replaced, never changed). A churning name presents hundreds or thousands of
+ * HWIDs and each new one makes a new list: deriving these from the whole list on every
+ * event made an episode quadratic. A list that differs from the one before by a new HWID,
+ * or by a license more (or updated) on one HWID whose first sighting stayed, takes them
+ * from that list instead (`follow`); anything else derives them again.
+ */
+export interface NameSummary {
+  /** Every HWID of the name, sorted. */
+  hwids: string[];
+  licenseIds: number[];
+  keyPackIds: number[];
+  /** firstSeen of the newest HWID (-Infinity: none). */
+  newest: number;
+  /** Newest license update (-Infinity: none). */
+  lastSeen: number;
+}
+
+export interface NameSummaries {
+  summaryOf(hwids: readonly HwidEntry[]): NameSummary;
+  /**
+   * `after` is `before` with `entry` added (`found` undefined) or replacing `found`, which
+   * gained or updated `license`: carries what is known of `before` over where that is exact
+   * (true when it did).
+   */
+  follow(
+    before: readonly HwidEntry[],
+    after: readonly HwidEntry[],
+    found: HwidEntry | undefined,
+    entry: HwidEntry,
+    license: { licenseId: number; keyPackId: number; updatedAt: number },
+  ): boolean;
+}
+
+export function createNameSummaries(): NameSummaries {
+  const summaries = new WeakMap<readonly HwidEntry[], NameSummary>();
+
+  function summaryOf(hwids: readonly HwidEntry[]): NameSummary {
+    let summary = summaries.get(hwids);
+    if (summary === undefined) {
+      const licenseIds: number[] = [];
+      const keyPackIds: number[] = [];
+      let newest = -Infinity;
+      let lastSeen = -Infinity;
+      for (const h of hwids) {
+        if (h.firstSeen > newest) newest = h.firstSeen;
+        for (const r of h.licenses) {
+          licenseIds.push(r.licenseId);
+          keyPackIds.push(r.keyPackId);
+          if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
+        }
+      }
+      summary = { hwids: uniqueSorted(hwids.map((h) => h.hwid)), licenseIds: uniqueSorted(licenseIds), keyPackIds: uniqueSorted(keyPackIds), newest, lastSeen };
+      summaries.set(hwids, summary);
+    }
+    return summary;
+  }
+
+  function follow(
+    before: readonly HwidEntry[],
+    after: readonly HwidEntry[],
+    found: HwidEntry | undefined,
+    entry: HwidEntry,
+    license: { licenseId: number; keyPackId: number; updatedAt: number },
+  ): boolean {
+    const summary = summaries.get(before);
+    // A first sighting moved back may have been the newest: derived again.
+    if (summary === undefined || (found !== undefined && found.firstSeen !== entry.firstSeen)) return false;
+    // An updated license may have left its old key pack: derived again.
+    const replaced = found?.licenses.find((r) => r.licenseId === license.licenseId && !entry.licenses.includes(r));
+    if (replaced !== undefined && replaced.keyPackId !== license.keyPackId) return false;
+    summaries.set(after, {
+      hwids: found === undefined ? withSorted(summary.hwids, entry.hwid) : summary.hwids,
+      licenseIds: withSorted(summary.licenseIds, license.licenseId),
+      keyPackIds: withSorted(summary.keyPackIds, license.keyPackId),
+      newest: Math.max(summary.newest, entry.firstSeen),
+      lastSeen: Math.max(summary.lastSeen, license.updatedAt),
+    });
+    return true;
+  }
+
+  return { summaryOf, follow };
+}
