@@ -7,7 +7,7 @@ import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
 import { HwidEntry } from './hwid-entry';
 import { createNameSummaries } from './name-summary';
-import { recordKey } from './license-record';
+import { recordKey, sharedServerName } from './license-record';
 import { type ByComputerMessage, type StageOutput, type StageResult } from './messages';
 import { type CorruptedStoreView, deriveCorruptedStore, resolveCorruptedStore } from './rules/corrupted-store';
 import { type DuplicateNameView, deriveDuplicateName, resolveDuplicateName } from './rules/duplicate-name';
@@ -213,7 +213,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
   }
 
   function emptyState(server: string, computer: string, computerRaw: string, at: number): ByComputerState {
-    return { v: 1, server, computer, computerRaw, clock: at, hwids: [], store: null, churnCoveredUpTo: null, tracks: EMPTY_TRACKS };
+    return { v: 1, server: sharedServerName(server), computer, computerRaw: computerRaw === computer ? computer : computerRaw, clock: at, hwids: [], store: null, churnCoveredUpTo: null, tracks: EMPTY_TRACKS };
   }
 
   function checkKey(key: string, server: string, computer: string): void {
@@ -288,7 +288,8 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
           if (entry.firstSeen !== found.firstSeen) state.hwids.sort(byFirstSeen);
         }
         names.follow(before, state.hwids, found, entry, license);
-        if (at >= state.clock) state.computerRaw = message.computerRaw;
+        // The same text as the name (the usual case): one string, not two.
+        if (at >= state.clock) state.computerRaw = message.computerRaw === license.computer ? license.computer : message.computerRaw;
       }
       const event = message.event;
       steps(

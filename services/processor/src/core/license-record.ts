@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LicenseStatus, type LicenseLifecycleEvent } from '@calwatch/model';
+import { LICENSE_STATUS_BY_CODE, LicenseStatus, type LicenseLifecycleEvent } from '@calwatch/model';
 import type { CoreConfig } from './config';
 import { daysToMs, toMs } from './time';
 
@@ -29,6 +29,28 @@ export const LicenseRecord = z.object({
   eventId: z.string(),
 });
 export type LicenseRecord = z.infer<typeof LicenseRecord>;
+
+/**
+ * Records are most of the core's memory (one per license). Every record of a server holds the
+ * same few status and server strings; each parsed event brings its own copies, so a record
+ * keeps one shared copy instead (about 50 bytes per license).
+ */
+const STATUSES = new Map<string, LicenseStatus>(LICENSE_STATUS_BY_CODE.map((status) => [status, status]));
+const SERVERS = new Map<string, string>();
+/** More license servers than any estate has: past it, names are not shared. */
+const SERVERS_MAX = 4096;
+
+function sharedStatus(status: LicenseStatus): LicenseStatus {
+  return STATUSES.get(status) ?? status;
+}
+
+/** The one copy of a license server's name the core keeps. */
+export function sharedServerName(name: string): string {
+  const known = SERVERS.get(name);
+  if (known !== undefined) return known;
+  if (SERVERS.size < SERVERS_MAX) SERVERS.set(name, name);
+  return name;
+}
 
 /** A licenseId can be reused for another device; the issue date tells the instances apart. */
 export function licenseKey(server: string, licenseId: number, issuedAt: number): string {
@@ -75,12 +97,12 @@ export function applyLicenseEvent(
   const record: LicenseRecord = previous
     ? { ...previous }
     : {
-        server: event.licenseServer,
+        server: sharedServerName(event.licenseServer),
         licenseId: fact.licenseId,
         keyPackId: fact.keyPackId,
         hwid: fact.hwid.norm,
         computer: fact.computer.norm,
-        status: fact.status,
+        status: sharedStatus(fact.status),
         issuedAt,
         expiresAt,
         renewals: 0,
@@ -102,7 +124,7 @@ export function applyLicenseEvent(
     record.computer = fact.computer.norm;
     record.keyPackId = fact.keyPackId;
     if (record.endedAt === null || event.type === 'license.revoked' || event.type === 'license.returned') {
-      record.status = fact.status;
+      record.status = sharedStatus(fact.status);
     }
   }
 
