@@ -163,6 +163,18 @@ interface Written {
   bytes: number;
 }
 
+/** A head-only state's size as the entries map the general path works on. */
+function headOnly(id: string, bytes: number): Map<string, Written> {
+  return new Map([[id, { digest: UNHASHED, bytes }]]);
+}
+
+/** Entries kept as the head's size alone when the head is all there is (and it was not hashed). */
+function compact(id: string, entries: Map<string, Written>): Map<string, Written> | number {
+  if (entries.size !== 1) return entries;
+  const head = entries.get(id);
+  return head !== undefined && head.digest === UNHASHED ? head.bytes : entries;
+}
+
 /** Entries of one stage's states a task holds, and their encoded bytes (the metrics' state size). */
 export interface StoreSize {
   store: StageName;
@@ -180,8 +192,12 @@ function entryBytes(entryKey: string, json: string): number {
  * that went away, and puts states back together on restore.
  */
 export class StateEntries {
-  /** What was last written per state (`code` + key): entry key -> digest of its JSON and its size. */
-  private readonly written = new Map<string, Map<string, Written>>();
+  /**
+   * What was last written per state (`code` + key): entry key -> digest of its JSON and its
+   * size; for a state written as its head alone (most of them: one license, one HWID), just
+   * the head's size, so 100,000 small states do not keep a map each.
+   */
+  private readonly written = new Map<string, Map<string, Written> | number>();
   /** Entries and bytes per stage code, kept as `written` changes (scraped, never recounted). */
   private readonly totals = new Map<string, { entries: number; bytes: number }>();
   /** Digests of parts of copy-on-write stages, by object: an unchanged part is the same object. */
@@ -197,33 +213,43 @@ export class StateEntries {
   write(stage: StageName, key: string, state: unknown, into: OutgoingRecord[]): void {
     const code = LAYOUTS[stage].code;
     const id = headKey(code, key);
-    const before = this.written.get(id);
+    const stored = this.written.get(id);
+    const entries = state === undefined ? [] : splitState(stage, key, state as Json);
+    if (entries.length === 1 && typeof stored !== 'object') {
+      // Head alone, before and after (the usual small state): no map, no digest.
+      const json = JSON.stringify(entries[0]![1]);
+      const bytes = entryBytes(id, json);
+      into.push({ topic: this.topic, partition: this.partition, key: id, value: json });
+      if (stored !== undefined) this.add(code, stored, -1);
+      this.add(code, bytes, 1);
+      this.written.set(id, bytes);
+      return;
+    }
+    const before = typeof stored === 'number' ? headOnly(id, stored) : stored;
     const after = new Map<string, Written>();
-    if (state !== undefined) {
-      for (const [entryKey, value, sameObjectSameContent] of splitState(stage, key, state as Json)) {
-        const shared = sameObjectSameContent && typeof value === 'object' && value !== null;
-        // A part the stage did not replace is the object already written: no need to serialise it.
-        const known = shared ? this.digestOf.get(value) : undefined;
-        const previous = before?.get(entryKey);
-        if (known !== undefined && previous?.digest === known) {
-          after.set(entryKey, previous);
-          continue;
-        }
-        const json = JSON.stringify(value);
-        if (entryKey === id) {
-          // The head is not hashed: a state is written because a step changed it, and its head
-          // (its clock, its small collections) changed with it nearly every time.
-          after.set(entryKey, { digest: UNHASHED, bytes: entryBytes(entryKey, json) });
-          into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json });
-          continue;
-        }
-        const d = digest(json);
-        if (shared) this.digestOf.set(value, d);
-        if (previous?.digest === d) after.set(entryKey, previous);
-        else {
-          after.set(entryKey, { digest: d, bytes: entryBytes(entryKey, json) });
-          into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json });
-        }
+    for (const [entryKey, value, sameObjectSameContent] of entries) {
+      const shared = sameObjectSameContent && typeof value === 'object' && value !== null;
+      // A part the stage did not replace is the object already written: no need to serialise it.
+      const known = shared ? this.digestOf.get(value) : undefined;
+      const previous = before?.get(entryKey);
+      if (known !== undefined && previous?.digest === known) {
+        after.set(entryKey, previous);
+        continue;
+      }
+      const json = JSON.stringify(value);
+      if (entryKey === id) {
+        // The head is not hashed: a state is written because a step changed it, and its head
+        // (its clock, its small collections) changed with it nearly every time.
+        after.set(entryKey, { digest: UNHASHED, bytes: entryBytes(entryKey, json) });
+        into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json });
+        continue;
+      }
+      const d = digest(json);
+      if (shared) this.digestOf.set(value, d);
+      if (previous?.digest === d) after.set(entryKey, previous);
+      else {
+        after.set(entryKey, { digest: d, bytes: entryBytes(entryKey, json) });
+        into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json });
       }
     }
     if (before !== undefined) {
@@ -232,7 +258,7 @@ export class StateEntries {
     this.count(code, before, -1);
     this.count(code, after, 1);
     if (after.size === 0) this.written.delete(id);
-    else this.written.set(id, after);
+    else this.written.set(id, compact(id, after));
   }
 
   /** Adds (sign 1) or removes (-1) a state's entries to its stage's totals. */
@@ -240,16 +266,18 @@ export class StateEntries {
     if (entries !== undefined) for (const w of entries.values()) this.add(code, w, sign);
   }
 
-  private add(code: string, entry: Written, sign: 1 | -1): void {
+  private add(code: string, entry: Written | number, sign: 1 | -1): void {
     let total = this.totals.get(code);
     if (total === undefined) this.totals.set(code, (total = { entries: 0, bytes: 0 }));
     total.entries += sign;
-    total.bytes += sign * entry.bytes;
+    total.bytes += sign * (typeof entry === 'number' ? entry : entry.bytes);
   }
 
   /** Forgets a state restored but left out (stale, unknown stage, failed its schema). */
   private forget(id: string, code: string): void {
-    this.count(code, this.written.get(id), -1);
+    const stored = this.written.get(id);
+    if (typeof stored === 'number') this.add(code, stored, -1);
+    else this.count(code, stored, -1);
     this.written.delete(id);
   }
 
@@ -268,7 +296,9 @@ export class StateEntries {
     }
     const [code, key, part, sub] = parsed as string[];
     const id = headKey(code!, key!);
-    let digests = this.written.get(id);
+    const stored = this.written.get(id);
+    let digests = typeof stored === 'number' ? headOnly(id, stored) : stored;
+    if (digests !== stored) this.written.set(id, digests!);
     let entry = this.restoring.get(id);
     if (value === null) {
       const gone = digests?.get(entryKey);
@@ -339,6 +369,7 @@ export class StateEntries {
         this.forget(id, code);
       }
     }
+    for (const [id, entries] of this.written) if (typeof entries === 'object') this.written.set(id, compact(id, entries));
     this.restoring = new Map();
     return states;
   }
