@@ -240,8 +240,12 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
     // A chain of a cloned image is hundreds of licenses: its summary says when the first could go.
     const horizon = state.clock - retentionMs;
     const keepsAll = before >= 2 && before <= config.state.maxLicensesPerKey && summaries.summaryOf(state.licenses).earliestEnd >= horizon;
-    if (!keepsAll) state.licenses = pruneChain(state.licenses, state.clock, config);
-    if (state.licenses.length !== before) {
+    if (!keepsAll) {
+      const unpruned = state.licenses;
+      state.licenses = pruneChain(unpruned, state.clock, config);
+      if (state.licenses !== unpruned) summaries.followPrune(unpruned, state.licenses, state.clock);
+    }
+    if (state.licenses.length !== before && state.computerRaw !== EMPTY_RAW) {
       const names = new Set(state.licenses.map((r) => r.computer));
       let kept: Record<string, string> = EMPTY_RAW;
       for (const name of Object.keys(state.computerRaw)) if (names.has(name)) kept = { ...kept, [name]: state.computerRaw[name]! };

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compareRecords, splitInUse, withRecord } from './chain';
+import { compareRecords, pruneChain, splitInUse, withRecord } from './chain';
+import { parseCoreConfig } from './config';
 import { type ChainStanding, createChainSummaries } from './chain-summary';
 import type { LicenseRecord } from './license-record';
+import type { Candidate } from './messages';
 import { createSeededRandom } from '../testing/timeline-kit';
 
 const DAY = 86_400_000;
@@ -24,6 +26,23 @@ function license(licenseId: number, computer: string, issuedAt: number, o: Parti
     eventId: `e${licenseId}`,
     ...o,
   };
+}
+
+/** CALs that joined, left or changed between two lists: what a track counts by comparing them. */
+function changesBetween(a: readonly Candidate[], b: readonly Candidate[]): number {
+  const before = new Map(a.map((c) => [c.licenseId, c]));
+  let kept = 0;
+  for (const c of b) {
+    const x = before.get(c.licenseId);
+    if (x !== undefined && x.keyPackId === c.keyPackId && x.expiresAt === c.expiresAt) kept++;
+  }
+  return a.length - kept + (b.length - kept);
+}
+
+/** Every edit a standing names gives the count comparing the lists would. */
+function checkEdits(s: ChainStanding): number {
+  for (const edit of s.changedFrom ?? []) expect(edit.changes).toBe(changesBetween(edit.base, s.candidates));
+  return s.changedFrom?.length ?? 0;
 }
 
 /** What a standing says, without the hint and the map's insertion order. */
@@ -65,6 +84,9 @@ describe('chain summaries', () => {
   });
 
   it('carried from chain to chain, equals what is derived from each chain afresh', () => {
+    // A cap of 60 licenses: past it every reissue drops the oldest (pruneChain), as a chain of
+    // thousands does at the default cap.
+    const capped = parseCoreConfig({ state: { maxLicensesPerKey: 60 } });
     // A cloned image on four names: mostly reissues at the end, some late licenses landing in
     // the middle, renewals and revocations in place, the clock moving past expiries.
     const random = createSeededRandom(11);
@@ -72,6 +94,8 @@ describe('chain summaries', () => {
     let chain: LicenseRecord[] = [];
     let clock = 0;
     let carried = 0;
+    let pruned = 0;
+    let edits = 0;
     for (let i = 1; i <= 1500; i++) {
       clock += Math.floor(random() * 3 * 3_600_000);
       let previous: LicenseRecord | undefined;
@@ -98,12 +122,24 @@ describe('chain summaries', () => {
       chain = withRecord(before, record);
       summaries.follow(before, chain, previous, record, clock);
       const standing = summaries.standingOf(chain, clock);
-      if (standing.grewFrom !== undefined) carried++;
+      if (standing.changedFrom !== undefined) carried++;
+      edits += checkEdits(standing);
       const fresh = createChainSummaries();
       expect(summaries.summaryOf(chain)).toEqual(fresh.summaryOf(chain));
       expect(plain(standing)).toEqual(plain(fresh.standingOf(chain, clock)));
+      // The stage prunes after the step, and the next message starts from what it kept.
+      const unpruned = chain;
+      chain = pruneChain(unpruned, clock, capped);
+      if (chain !== unpruned) {
+        if (summaries.followPrune(unpruned, chain, clock)) pruned++;
+        edits += checkEdits(summaries.standingOf(chain, clock));
+        expect(summaries.summaryOf(chain)).toEqual(createChainSummaries().summaryOf(chain));
+        expect(plain(summaries.standingOf(chain, clock))).toEqual(plain(createChainSummaries().standingOf(chain, clock)));
+      }
     }
-    // Most steps were carried over, not derived again.
+    // Most steps were carried over, not derived again; most of them pruned the oldest license.
     expect(carried).toBeGreaterThan(1000);
+    expect(pruned).toBeGreaterThan(1000);
+    expect(edits).toBeGreaterThan(3000);
   });
 });

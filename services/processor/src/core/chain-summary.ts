@@ -39,8 +39,42 @@ export interface ChainStanding {
   surplus: readonly LicenseRecord[];
   /** `surplus` as revoke candidates (same order); shared with the findings derived from it, never changed. */
   candidates: Candidate[];
-  /** When `candidates` is another standing's list with CALs added: that list and how many (lets a track skip comparing them). */
-  grewFrom?: { base: readonly Candidate[]; added: number };
+  /**
+   * How `candidates` differs from earlier lists (the one of the standing this one was carried
+   * from, and the one before that): CALs added and removed, nothing else changed. A track
+   * that holds one of those lists knows its change count without comparing the lists.
+   */
+  changedFrom?: readonly CandidateEdit[];
+}
+
+/** `base` with the CALs `addedIds` added and `removedIds` removed: `changes` in all. */
+export interface CandidateEdit {
+  base: readonly Candidate[];
+  changes: number;
+  addedIds: readonly number[];
+  removedIds: readonly number[];
+}
+
+/**
+ * The edits of a standing carried from `from` by adding `added` and removing `removed`:
+ * against from's list, and against the list from's first edit started at, unless a CAL
+ * came back or went again in between (counting it twice would not be what comparing the
+ * lists gives).
+ */
+function editsAfter(from: ChainStanding, added: readonly Candidate[], removed: readonly Candidate[]): CandidateEdit[] {
+  const addedIds = added.map((c) => c.licenseId);
+  const removedIds = removed.map((c) => c.licenseId);
+  const edits: CandidateEdit[] = [{ base: from.candidates, changes: added.length + removed.length, addedIds, removedIds }];
+  const earlier = from.changedFrom?.[0];
+  if (earlier !== undefined && !addedIds.some((id) => earlier.removedIds.includes(id)) && !removedIds.some((id) => earlier.addedIds.includes(id))) {
+    edits.push({
+      base: earlier.base,
+      changes: earlier.changes + added.length + removed.length,
+      addedIds: [...earlier.addedIds, ...addedIds],
+      removedIds: [...earlier.removedIds, ...removedIds],
+    });
+  }
+  return edits;
 }
 
 export interface ChainSummaries {
@@ -52,6 +86,12 @@ export interface ChainSummaries {
    * carries what is known of `before` over to `after` where that is exact.
    */
   follow(before: readonly LicenseRecord[], after: readonly LicenseRecord[], previous: LicenseRecord | undefined, record: LicenseRecord, clock: number): void;
+  /**
+   * `after` is what pruneChain kept of `before` at `clock`: when that is `before` without its
+   * oldest licenses (a chain at the cap drops one per reissue), carries what is known over
+   * (true when the standing was).
+   */
+  followPrune(before: readonly LicenseRecord[], after: readonly LicenseRecord[], clock: number): boolean;
 }
 
 const byName = (r: LicenseRecord) => r.computer;
@@ -122,7 +162,89 @@ export function createChainSummaries(): ChainSummaries {
     if (appended && standing !== undefined && standing.clock <= clock && clock < standing.validUntil) standings.set(after, appendedStanding(standing, record, clock));
   }
 
-  return { summaryOf, standingOf, follow };
+  function followPrune(before: readonly LicenseRecord[], after: readonly LicenseRecord[], clock: number): boolean {
+    const k = before.length - after.length;
+    // pruneChain keeps order and only removes: the same first survivor means a dropped prefix.
+    if (k <= 0 || after.length === 0 || after[0] !== before[k]) return false;
+    const dropped = before.slice(0, k);
+    const summary = summaries.get(before);
+    if (summary !== undefined) summaries.set(after, withoutPrefix(summary, before, after, dropped));
+    const standing = standings.get(before);
+    if (standing !== undefined && standing.clock <= clock && clock < standing.validUntil) {
+      const next = standingWithoutPrefix(standing, dropped, clock);
+      if (next !== null) standings.set(after, next);
+      return next !== null;
+    }
+    return false;
+  }
+
+  return { summaryOf, standingOf, follow, followPrune };
+}
+
+/** The summary of `after`, which is `before` without its first licenses (`dropped`). */
+function withoutPrefix(summary: ChainSummary, before: readonly LicenseRecord[], after: readonly LicenseRecord[], dropped: readonly LicenseRecord[]): ChainSummary {
+  // A reissue at indices 1..k of `before` needs a predecessor that is gone, or is gone itself.
+  let lost = 0;
+  for (let i = 1; i <= dropped.length; i++) if (before[i]!.computer !== before[i - 1]!.computer) lost++;
+  let lastSeen = summary.lastSeen;
+  let earliestEnd = summary.earliestEnd;
+  if (dropped.some((r) => r.updatedAt >= lastSeen)) {
+    lastSeen = -Infinity;
+    for (const r of after) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
+  }
+  if (dropped.some((r) => retainedUntil(r) <= earliestEnd)) {
+    earliestEnd = Infinity;
+    for (const r of after) earliestEnd = Math.min(earliestEnd, retainedUntil(r));
+  }
+  return {
+    computers: withoutGone(summary.computers, dropped, after, (r) => r.computer),
+    licenseIds: withoutGone(summary.licenseIds, dropped, after, (r) => r.licenseId),
+    keyPackIds: withoutGone(summary.keyPackIds, dropped, after, (r) => r.keyPackId),
+    switchTimes: lost === 0 ? summary.switchTimes : summary.switchTimes.slice(lost),
+    lastSeen,
+    earliestEnd,
+  };
+}
+
+/** A sorted list without the values only the dropped licenses had. */
+function withoutGone<T extends string | number>(list: T[], dropped: readonly LicenseRecord[], kept: readonly LicenseRecord[], valueOf: (r: LicenseRecord) => T): T[] {
+  let out = list;
+  for (const r of dropped) {
+    const value = valueOf(r);
+    if (kept.some((k) => valueOf(k) === value)) continue;
+    const at = out.indexOf(value);
+    if (at < 0) continue;
+    out = out.slice();
+    out.splice(at, 1);
+  }
+  return out;
+}
+
+/**
+ * The standing without the chain's oldest licenses, at `clock` (before its validUntil): a
+ * dropped license that was its name's newest valid one leaves the name with none (the rest
+ * are newer); one in the surplus leaves it (the surplus is in chain order, so those lead it).
+ * Null when a dropped license decided validUntil or nextExpiry: derived again then.
+ */
+function standingWithoutPrefix(standing: ChainStanding, dropped: readonly LicenseRecord[], clock: number): ChainStanding | null {
+  let newest: Map<string, LicenseRecord> | undefined;
+  let surplusDropped = 0;
+  for (const r of dropped) {
+    if (!isValidAt(r, clock)) continue;
+    if (endOf(r) <= standing.validUntil || r.expiresAt === standing.nextExpiry) return null;
+    if (standing.newest.get(r.computer) === r) (newest ??= new Map(standing.newest)).delete(r.computer);
+    else if (isPermanent(r.status)) surplusDropped++;
+  }
+  for (let i = 0; i < surplusDropped; i++) if (!dropped.includes(standing.surplus[i]!)) return null;
+  return {
+    clock,
+    validUntil: standing.validUntil,
+    nextExpiry: standing.nextExpiry,
+    newest: newest ?? standing.newest,
+    surplus: surplusDropped === 0 ? standing.surplus : standing.surplus.slice(surplusDropped),
+    candidates: surplusDropped === 0 ? standing.candidates : standing.candidates.slice(surplusDropped),
+    changedFrom: editsAfter(standing, NONE, standing.candidates.slice(0, surplusDropped)),
+  };
 }
 
 function standingAt(chain: readonly LicenseRecord[], clock: number): ChainStanding {
@@ -149,22 +271,23 @@ function standingAt(chain: readonly LicenseRecord[], clock: number): ChainStandi
  * license that was (valid, permanent) becomes surplus.
  */
 function appendedStanding(standing: ChainStanding, record: LicenseRecord, clock: number): ChainStanding {
-  if (!isValidAt(record, clock)) return { ...standing, clock, grewFrom: { base: standing.candidates, added: 0 } };
+  if (!isValidAt(record, clock)) return { ...standing, clock, changedFrom: editsAfter(standing, NONE, NONE) };
   const newest = new Map(standing.newest);
   const displaced = newest.get(record.computer);
   newest.set(record.computer, record);
   const validUntil = Math.min(standing.validUntil, endOf(record));
   const nextExpiry = record.expiresAt !== null && (standing.nextExpiry === null || record.expiresAt < standing.nextExpiry) ? record.expiresAt : standing.nextExpiry;
   if (displaced === undefined || !isPermanent(displaced.status)) {
-    return { clock, validUntil, nextExpiry, newest, surplus: standing.surplus, candidates: standing.candidates, grewFrom: { base: standing.candidates, added: 0 } };
+    return { clock, validUntil, nextExpiry, newest, surplus: standing.surplus, candidates: standing.candidates, changedFrom: editsAfter(standing, NONE, NONE) };
   }
   // The displaced license goes where it stands in the chain (chain order: issue time, then id).
   const at = insertionPoint(standing.surplus, displaced);
   const surplus = standing.surplus.slice();
   surplus.splice(at, 0, displaced);
   const candidates = standing.candidates.slice();
-  candidates.splice(at, 0, candidateOf(displaced));
-  return { clock, validUntil, nextExpiry, newest, surplus, candidates, grewFrom: { base: standing.candidates, added: 1 } };
+  const joined = candidateOf(displaced);
+  candidates.splice(at, 0, joined);
+  return { clock, validUntil, nextExpiry, newest, surplus, candidates, changedFrom: editsAfter(standing, [joined], NONE) };
 }
 
 function insertionPoint(surplus: readonly LicenseRecord[], r: LicenseRecord): number {
@@ -183,6 +306,8 @@ function insertionPoint(surplus: readonly LicenseRecord[], r: LicenseRecord): nu
 function retainedUntil(r: LicenseRecord): number {
   return r.endedAt ?? r.expiresAt ?? Infinity;
 }
+
+const NONE: readonly Candidate[] = [];
 
 /** When a valid license stops being valid (its end or its expiry). */
 function endOf(r: LicenseRecord): number {

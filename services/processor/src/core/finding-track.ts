@@ -28,11 +28,11 @@ export interface DerivedFinding {
   keyPackIds: number[];
   candidates: Candidate[];
   /**
-   * `candidates` is `base` with `added` CALs inserted, nothing else changed: when `base` is
-   * the list the track holds, the change count is known without comparing the lists (a
-   * cloned image's list of thousands grows by one per reissue).
+   * `candidates` is each `base` with `changes` CALs added or removed, nothing else changed:
+   * when a `base` is the list the track holds, the change count is known without comparing
+   * the lists (a cloned image's list of hundreds changes by one or two per reissue).
    */
-  candidatesGrewFrom?: { base: readonly Candidate[]; added: number };
+  candidatesChangedFrom?: readonly { base: readonly Candidate[]; changes: number }[];
   firstSeen: number;
   lastSeen: number;
   /**
@@ -237,16 +237,16 @@ export function advanceTrack(input: TrackInput): TrackStep {
  */
 function candidateChanges(
   track: FindingTrack,
-  derived: Pick<DerivedFinding, 'candidates' | 'candidatesGrewFrom'>,
+  derived: Pick<DerivedFinding, 'candidates' | 'candidatesChangedFrom'>,
   growth: number,
   at: number,
   holdMs: number,
 ): { moved: boolean; pending: number; since: number } {
   const previous = track.candidates;
   const next = derived.candidates;
-  const grew = derived.candidatesGrewFrom !== undefined && derived.candidatesGrewFrom.base === previous ? derived.candidatesGrewFrom.added : null;
-  if (growth <= 0) return { moved: grew === null ? !sameCandidates(previous, next) : grew > 0, pending: 0, since: at };
-  const pending = (track.pendingCandidateChanges ?? 0) + (grew ?? countChanges(previous, next));
+  const known = derived.candidatesChangedFrom?.find((edit) => edit.base === previous)?.changes ?? null;
+  if (growth <= 0) return { moved: known === null ? !sameCandidates(previous, next) : known > 0, pending: 0, since: at };
+  const pending = (track.pendingCandidateChanges ?? 0) + (known ?? countChanges(previous, next));
   const since = track.pendingSince ?? at;
   if (pending === 0) return { moved: false, pending, since };
   const sent = track.sentCandidates ?? previous.length;

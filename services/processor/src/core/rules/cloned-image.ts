@@ -57,7 +57,7 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
     licenseIds: summary.licenseIds,
     keyPackIds: summary.keyPackIds,
     candidates: standing.candidates,
-    ...(standing.grewFrom === undefined ? {} : { candidatesGrewFrom: standing.grewFrom }),
+    ...(standing.changedFrom === undefined ? {} : { candidatesChangedFrom: standing.changedFrom }),
     firstSeen: firstInWindow.issuedAt,
     lastSeen: summary.lastSeen,
     ...(causeStopped ? { causeStopped } : {}),
