@@ -4,29 +4,13 @@ import { parseCoreConfig } from './config';
 import { type ChainStanding, createChainSummaries } from './chain-summary';
 import type { LicenseRecord } from './license-record';
 import type { Candidate } from './messages';
+import { licenseRecordAt } from '../testing/rule-kit';
 import { createSeededRandom } from '../testing/timeline-kit';
 
 const DAY = 86_400_000;
 
-function license(licenseId: number, computer: string, issuedAt: number, o: Partial<LicenseRecord> = {}): LicenseRecord {
-  return {
-    server: 'LS01',
-    licenseId,
-    keyPackId: 2,
-    hwid: 'h',
-    computer,
-    status: 'active',
-    issuedAt,
-    expiresAt: issuedAt + 60 * DAY,
-    renewals: 0,
-    aliveAt: issuedAt,
-    endedAt: null,
-    endReason: null,
-    updatedAt: issuedAt,
-    eventId: `e${licenseId}`,
-    ...o,
-  };
-}
+const license = (licenseId: number, computer: string, issuedAt: number, o: Partial<LicenseRecord> = {}) =>
+  licenseRecordAt(licenseId, issuedAt, { keyPackId: 2, hwid: 'h', computer, ...o });
 
 /** CALs that joined, left or changed between two lists: what a track counts by comparing them. */
 function changesBetween(a: readonly Candidate[], b: readonly Candidate[]): number {

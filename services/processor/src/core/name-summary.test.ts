@@ -3,28 +3,13 @@ import { withRecord } from './chain';
 import type { HwidEntry } from './hwid-entry';
 import type { LicenseRecord } from './license-record';
 import { createNameSummaries } from './name-summary';
+import { licenseRecordAt } from '../testing/rule-kit';
 import { createSeededRandom } from '../testing/timeline-kit';
 
 const DAY = 86_400_000;
 
-function license(licenseId: number, hwid: string, issuedAt: number, keyPackId: number, updatedAt = issuedAt): LicenseRecord {
-  return {
-    server: 'LS01',
-    licenseId,
-    keyPackId,
-    hwid,
-    computer: 'vdi-01',
-    status: 'active',
-    issuedAt,
-    expiresAt: issuedAt + 60 * DAY,
-    renewals: 0,
-    aliveAt: issuedAt,
-    endedAt: null,
-    endReason: null,
-    updatedAt,
-    eventId: `e${licenseId}`,
-  };
-}
+const license = (licenseId: number, hwid: string, issuedAt: number, keyPackId: number, updatedAt = issuedAt) =>
+  licenseRecordAt(licenseId, issuedAt, { hwid, computer: 'vdi-01', keyPackId, updatedAt });
 
 const byFirstSeen = (a: HwidEntry, b: HwidEntry) => a.firstSeen - b.firstSeen || (a.hwid < b.hwid ? -1 : a.hwid > b.hwid ? 1 : 0);
 

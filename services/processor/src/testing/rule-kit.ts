@@ -9,22 +9,33 @@ export const day = (n: number): number => Date.parse('2024-01-01T00:00:00.000Z')
 
 /** A license record for hand-made rule views: a permanent CAL valid 60 days from its issue day. */
 export function licenseRecord(o: { licenseId: number; hwid?: string; computer?: string; issuedDay: number; validDays?: number; status?: LicenseRecord['status']; keyPackId?: number }): LicenseRecord {
-  const issuedAt = day(o.issuedDay);
-  return {
-    server: 'LS01',
-    licenseId: o.licenseId,
+  return licenseRecordAt(o.licenseId, day(o.issuedDay), {
     keyPackId: o.keyPackId ?? 1,
     hwid: o.hwid ?? 'HWID-A',
     computer: o.computer ?? 'pc1',
     status: o.status ?? 'active',
-    issuedAt,
     expiresAt: day(o.issuedDay + (o.validDays ?? 60)),
+  });
+}
+
+/** A license issued at `issuedAt` (epoch ms) on LS01, valid 60 days, any field overridden. */
+export function licenseRecordAt(licenseId: number, issuedAt: number, o: Partial<LicenseRecord> = {}): LicenseRecord {
+  return {
+    server: 'LS01',
+    licenseId,
+    keyPackId: 1,
+    hwid: 'HWID-A',
+    computer: 'pc1',
+    status: 'active',
+    issuedAt,
+    expiresAt: issuedAt + 60 * DAY_MS,
     renewals: 0,
     aliveAt: issuedAt,
     endedAt: null,
     endReason: null,
     updatedAt: issuedAt,
-    eventId: `issued:${o.licenseId}`,
+    eventId: `issued:${licenseId}`,
+    ...o,
   };
 }
 
