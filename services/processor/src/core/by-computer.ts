@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/model';
-import { nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
+import { firstIndexWhere, nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { buildEnrichedContext } from './enriched-context';
 import { CORE_ERRORS } from './errors';
@@ -374,15 +374,8 @@ function byFirstSeen(a: HwidEntry, b: HwidEntry): number {
 
 /** `hwids` (in byFirstSeen order) with `entry` inserted in its place: a churning name holds hundreds. */
 function withEntry(hwids: readonly HwidEntry[], entry: HwidEntry): HwidEntry[] {
-  let lo = 0;
-  let hi = hwids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (byFirstSeen(hwids[mid]!, entry) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
   const out = hwids.slice();
-  out.splice(lo, 0, entry);
+  out.splice(firstIndexWhere(hwids.length, (i) => byFirstSeen(hwids[i]!, entry) > 0), 0, entry);
   return out;
 }
 

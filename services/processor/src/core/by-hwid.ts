@@ -52,7 +52,6 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
   const quietMs = daysToMs(config.clone.quietDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
   const severityHoldMs = daysToMs(config.severity.holdDays);
-  const retentionMs = daysToMs(config.state.retentionDays);
 
   /**
    * Per chain: its lists, reissues and valid licenses, carried from one chain to the next on
@@ -238,13 +237,9 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
   function finish(state: ByHwidState, outputs: StageOutput[]): StageResult<ByHwidState | undefined> {
     const before = state.licenses.length;
     // A chain of a cloned image is hundreds of licenses: its summary says when the first could go.
-    const horizon = state.clock - retentionMs;
-    const keepsAll = before >= 2 && before <= config.state.maxLicensesPerKey && summaries.summaryOf(state.licenses).earliestEnd >= horizon;
-    if (!keepsAll) {
-      const unpruned = state.licenses;
-      state.licenses = pruneChain(unpruned, state.clock, config);
-      if (state.licenses !== unpruned) summaries.followPrune(unpruned, state.licenses, state.clock);
-    }
+    const unpruned = state.licenses;
+    state.licenses = pruneChain(unpruned, state.clock, config, before >= 2 ? summaries.summaryOf(unpruned).earliestEnd : undefined);
+    if (state.licenses !== unpruned) summaries.followPrune(unpruned, state.licenses, state.clock);
     if (state.licenses.length !== before && state.computerRaw !== EMPTY_RAW) {
       const names = new Set(state.licenses.map((r) => r.computer));
       let kept: Record<string, string> = EMPTY_RAW;

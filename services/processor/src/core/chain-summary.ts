@@ -1,4 +1,4 @@
-import { uniqueSorted, withSorted } from './chain';
+import { candidateOf, compareRecords, firstIndexWhere, retainedUntil, uniqueSorted, withSorted } from './chain';
 import { type LicenseRecord, isPermanent, isValidAt } from './license-record';
 import type { Candidate } from './messages';
 
@@ -281,7 +281,7 @@ function appendedStanding(standing: ChainStanding, record: LicenseRecord, clock:
     return { clock, validUntil, nextExpiry, newest, surplus: standing.surplus, candidates: standing.candidates, changedFrom: editsAfter(standing, NONE, NONE) };
   }
   // The displaced license goes where it stands in the chain (chain order: issue time, then id).
-  const at = insertionPoint(standing.surplus, displaced);
+  const at = firstIndexWhere(standing.surplus.length, (i) => compareRecords(standing.surplus[i]!, displaced) >= 0);
   const surplus = standing.surplus.slice();
   surplus.splice(at, 0, displaced);
   const candidates = standing.candidates.slice();
@@ -290,35 +290,9 @@ function appendedStanding(standing: ChainStanding, record: LicenseRecord, clock:
   return { clock, validUntil, nextExpiry, newest, surplus, candidates, changedFrom: editsAfter(standing, [joined], NONE) };
 }
 
-function insertionPoint(surplus: readonly LicenseRecord[], r: LicenseRecord): number {
-  let lo = 0;
-  let hi = surplus.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const m = surplus[mid]!;
-    if (m.issuedAt < r.issuedAt || (m.issuedAt === r.issuedAt && (m.licenseId < r.licenseId || (m.licenseId === r.licenseId && m.server < r.server)))) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** What pruneChain keeps a license until (its end, else its expiry; Infinity: kept). */
-function retainedUntil(r: LicenseRecord): number {
-  return r.endedAt ?? r.expiresAt ?? Infinity;
-}
-
 const NONE: readonly Candidate[] = [];
 
 /** When a valid license stops being valid (its end or its expiry). */
 function endOf(r: LicenseRecord): number {
   return Math.min(r.endedAt ?? Infinity, r.expiresAt ?? Infinity);
-}
-
-/** A license as a revoke candidate; records are replaced, never changed, so each is made once. */
-const candidates = new WeakMap<LicenseRecord, Candidate>();
-
-function candidateOf(r: LicenseRecord): Candidate {
-  let c = candidates.get(r);
-  if (c === undefined) candidates.set(r, (c = { licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt }));
-  return c;
 }

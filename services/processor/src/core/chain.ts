@@ -1,5 +1,6 @@
 import type { CoreConfig } from './config';
 import { type LicenseRecord, holdsCalAt, isValidAt } from './license-record';
+import type { Candidate } from './messages';
 import { daysToMs } from './time';
 
 /** Chain order: by issue time, then licenseId, so late events land where they belong. */
@@ -46,12 +47,16 @@ export function findRecord(
  * over the cap, drops the oldest ended/expired ones, then the oldest temporaries, and only
  * then the oldest permanent CALs, since valid permanent CALs are what leaks are made of.
  */
-export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreConfig): LicenseRecord[] {
+export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreConfig, earliestEnd?: number): LicenseRecord[] {
   const horizon = clock - daysToMs(config.state.retentionDays);
   const max = config.state.maxLicensesPerKey;
-  // Runs on every message: the common outcome, nothing to forget, allocates nothing.
-  let all = true;
-  for (let i = 0; i < chain.length && all; i++) all = isRetained(chain[i]!, horizon);
+  // Runs on every message: the common outcome, nothing to forget, allocates nothing. A caller
+  // that keeps the chain's earliest end (a cloned image's hundreds of licenses) spares the walk.
+  let all = earliestEnd !== undefined && earliestEnd >= horizon;
+  if (!all) {
+    all = true;
+    for (let i = 0; i < chain.length && all; i++) all = isRetained(chain[i]!, horizon);
+  }
   if (all && chain.length <= max) return chain;
   let kept = all ? chain : chain.filter((r) => isRetained(r, horizon));
   if (kept.length === max + 1) return withoutIndex(kept, firstExpendable(kept, clock));
@@ -83,8 +88,24 @@ function withoutIndex(chain: readonly LicenseRecord[], index: number): LicenseRe
 }
 
 function isRetained(r: LicenseRecord, horizon: number): boolean {
-  const end = r.endedAt ?? r.expiresAt;
-  return end === null || end >= horizon;
+  return retainedUntil(r) >= horizon;
+}
+
+/** What pruneChain keeps a license until: its end, else its expiry (Infinity: kept). */
+export function retainedUntil(r: LicenseRecord): number {
+  return r.endedAt ?? r.expiresAt ?? Infinity;
+}
+
+/**
+ * A license as a revoke candidate. Records are replaced, never changed, so each is made
+ * once: an open leak re-derives its hundreds of candidates on every reissue.
+ */
+const candidates = new WeakMap<LicenseRecord, Candidate>();
+
+export function candidateOf(r: LicenseRecord): Candidate {
+  let c = candidates.get(r);
+  if (c === undefined) candidates.set(r, (c = { licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt }));
+  return c;
 }
 
 /** The earliest expiry after `clock` among CALs that count now, for timers. */
@@ -158,15 +179,24 @@ function ascending<T extends string | number>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A sorted, duplicate-free list with `value` in it: the same list when it is there already. */
-export function withSorted<T extends string | number>(list: readonly T[], value: T): T[] {
+/**
+ * The first index in [0, length) at which `reached(i)` holds, for a predicate that is false and
+ * then true along a sorted list (length: never): a binary search.
+ */
+export function firstIndexWhere(length: number, reached: (i: number) => boolean): number {
   let lo = 0;
-  let hi = list.length;
+  let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (list[mid]! < value) lo = mid + 1;
-    else hi = mid;
+    if (reached(mid)) hi = mid;
+    else lo = mid + 1;
   }
+  return lo;
+}
+
+/** A sorted, duplicate-free list with `value` in it: the same list when it is there already. */
+export function withSorted<T extends string | number>(list: readonly T[], value: T): T[] {
+  const lo = firstIndexWhere(list.length, (i) => list[i]! >= value);
   if (lo < list.length && list[lo] === value) return list as T[];
   const out = list.slice();
   out.splice(lo, 0, value);

@@ -143,8 +143,7 @@ export function isStateEntryKey(key: string): boolean {
   return key.startsWith('[');
 }
 
-/** The digest of an entry read back at restore, or of a head (never hashed): matches no real digest. */
-const RESTORED = '';
+/** The digest of an entry never hashed (a head, or an entry read back at restore): matches no real digest. */
 const UNHASHED = '';
 
 function digest(json: string): string {
@@ -220,7 +219,7 @@ export class StateEntries {
       const json = JSON.stringify(entries[0]![1]);
       const bytes = entryBytes(id, json);
       into.push({ topic: this.topic, partition: this.partition, key: id, value: json });
-      if (stored !== undefined) this.add(code, stored, -1);
+      this.count(code, stored, -1);
       this.add(code, bytes, 1);
       this.written.set(id, bytes);
       return;
@@ -261,9 +260,10 @@ export class StateEntries {
     else this.written.set(id, compact(id, after));
   }
 
-  /** Adds (sign 1) or removes (-1) a state's entries to its stage's totals. */
-  private count(code: string, entries: ReadonlyMap<string, Written> | undefined, sign: 1 | -1): void {
-    if (entries !== undefined) for (const w of entries.values()) this.add(code, w, sign);
+  /** Adds (sign 1) or removes (-1) a state's entries (or its head's size alone) to its stage's totals. */
+  private count(code: string, entries: ReadonlyMap<string, Written> | number | undefined, sign: 1 | -1): void {
+    if (typeof entries === 'number') this.add(code, entries, sign);
+    else if (entries !== undefined) for (const w of entries.values()) this.add(code, w, sign);
   }
 
   private add(code: string, entry: Written | number, sign: 1 | -1): void {
@@ -275,9 +275,7 @@ export class StateEntries {
 
   /** Forgets a state restored but left out (stale, unknown stage, failed its schema). */
   private forget(id: string, code: string): void {
-    const stored = this.written.get(id);
-    if (typeof stored === 'number') this.add(code, stored, -1);
-    else this.count(code, stored, -1);
+    this.count(code, this.written.get(id), -1);
     this.written.delete(id);
   }
 
@@ -323,7 +321,7 @@ export class StateEntries {
     // of a state after a restore writes its entries once more.
     const previous = digests.get(entryKey);
     if (previous !== undefined) this.add(code!, previous, -1);
-    const restored: Written = { digest: RESTORED, bytes: entryBytes(entryKey, value) };
+    const restored: Written = { digest: UNHASHED, bytes: entryBytes(entryKey, value) };
     digests.set(entryKey, restored);
     this.add(code!, restored, 1);
     if (entry === undefined) this.restoring.set(id, (entry = { head: undefined, parts: new Map() }));

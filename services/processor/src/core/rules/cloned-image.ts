@@ -1,3 +1,4 @@
+import { firstIndexWhere } from '../chain';
 import type { ChainSummaries } from '../chain-summary';
 import type { CoreConfig } from '../config';
 import type { DerivedFinding, Resolution } from '../finding-track';
@@ -49,7 +50,7 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
   if (causeStopped && surplus.length === 0) return null;
   const computers = summary.computers;
   const leaked = surplus.length;
-  const firstInWindow = chain[firstIssuedAfter(chain, clock - windowMs)] ?? chain[0]!;
+  const firstInWindow = chain[firstIndexWhere(chain.length, (i) => chain[i]!.issuedAt > clock - windowMs)] ?? chain[0]!;
   return {
     severity: leakSeverity(leaked, newLastWeek, config),
     hwids: [hwid],
@@ -96,28 +97,8 @@ export function resolveClonedImage({ hwid, server, chain, clock, summaries }: Cl
 
 /** How many of the ascending `times` are at or before `at`. */
 function countAtMost(times: readonly number[], at: number): number {
-  let lo = 0;
-  let hi = times.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (times[mid]! <= at) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return firstIndexWhere(times.length, (i) => times[i]! > at);
 }
-
-/** Index of the chain's first license issued after `at` (chain.length: none). */
-function firstIssuedAfter(chain: readonly LicenseRecord[], at: number): number {
-  let lo = 0;
-  let hi = chain.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (chain[mid]!.issuedAt > at) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
 
 function latestExpiry(licenses: readonly LicenseRecord[], clock: number): number {
   let until = clock;
