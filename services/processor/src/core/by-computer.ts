@@ -7,7 +7,7 @@ import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
 import { HwidEntry } from './hwid-entry';
 import { createNameSummaries } from './name-summary';
-import { recordKey, sharedServerName } from './license-record';
+import { type LicenseRecord, recordKey, sharedServerName } from './license-record';
 import { type ByComputerMessage, type StageOutput, type StageResult } from './messages';
 import { type CorruptedStoreView, deriveCorruptedStore, resolveCorruptedStore } from './rules/corrupted-store';
 import { type DuplicateNameView, deriveDuplicateName, resolveDuplicateName } from './rules/duplicate-name';
@@ -15,6 +15,7 @@ import { type HwidChurnView, deriveHwidChurn, resolveHwidChurn } from './rules/h
 import type { NameFacts } from './rules/name-view';
 import { type RebuiltDeviceView, deriveRebuiltDevice, resolveRebuiltDevice } from './rules/rebuilt-device';
 import { type Decoded, decodeState } from './state-codec';
+import type { StateForm } from './state-store';
 import { plural, shortHwid } from './text';
 import { daysToMs } from './time';
 
@@ -273,7 +274,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         // Entries are copied, never changed in place: the input state stays as it was.
         const entry: HwidEntry =
           found === undefined
-            ? { hwid: license.hwid, raw: message.hwidRaw, firstSeen: license.issuedAt, lastAliveAt: license.aliveAt, licenses: [license] }
+            ? { hwid: license.hwid, firstSeen: license.issuedAt, lastAliveAt: license.aliveAt, licenses: [license] }
             : {
                 ...found,
                 firstSeen: Math.min(found.firstSeen, license.issuedAt),
@@ -384,6 +385,41 @@ function replaced<T>(list: readonly T[], index: number, item: T): T[] {
   copy[index] = item;
   return copy;
 }
+
+/**
+ * A quiet name (one HWID with one license, no store inventory, no finding, spelled as
+ * normalised, its clock the license's newest event) is kept as that license record alone:
+ * the record its HWID's state holds too (state-store.ts).
+ */
+export const BY_COMPUTER_FORM: StateForm<ByComputerState, LicenseRecord> = {
+  compact(state) {
+    if (state.hwids.length !== 1 || state.store !== null || state.churnCoveredUpTo !== null || !isEmpty(state.tracks)) return state;
+    const entry = state.hwids[0]!;
+    if (entry.licenses.length !== 1) return state;
+    const record = entry.licenses[0]!;
+    const same =
+      state.clock === record.updatedAt &&
+      entry.hwid === record.hwid &&
+      entry.firstSeen === record.issuedAt &&
+      entry.lastAliveAt === record.aliveAt &&
+      state.server === record.server &&
+      state.computer === record.computer &&
+      state.computerRaw === record.computer;
+    return same ? record : state;
+  },
+  isCompact: (stored): stored is LicenseRecord => (stored as Partial<ByComputerState>).v === undefined,
+  expand: (record) => ({
+    v: 1,
+    server: record.server,
+    computer: record.computer,
+    computerRaw: record.computer,
+    clock: record.updatedAt,
+    hwids: [{ hwid: record.hwid, firstSeen: record.issuedAt, lastAliveAt: record.aliveAt, licenses: [record] }],
+    store: null,
+    churnCoveredUpTo: null,
+    tracks: EMPTY_TRACKS,
+  }),
+};
 
 export function decodeByComputerState(json: unknown): Decoded<ByComputerState> {
   return decodeState(ByComputerState, 'by-computer', json);

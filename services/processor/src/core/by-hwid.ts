@@ -7,6 +7,7 @@ import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type Evidence } from './finding-track';
 import { LicenseRecord, applyLicenseEvent } from './license-record';
 import { type Decoded, decodeState } from './state-codec';
+import type { StateForm } from './state-store';
 import {
   type ByHwidMessage,
   type HwidContext,
@@ -27,7 +28,6 @@ import { daysToMs, toDay, toMs } from './time';
 export const ByHwidState = z.object({
   v: z.literal(1),
   hwid: z.string(),
-  hwidRaw: z.string(),
   clock: z.number(),
   /** Sorted by issue time then licenseId. */
   licenses: z.array(LicenseRecord),
@@ -158,7 +158,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
       const at = toMs(event.eventTime);
       const state: ByHwidState =
         current === undefined
-          ? { v: 1, hwid: key, hwidRaw: event.license.hwid.raw, clock: at, licenses: [], computerRaw: EMPTY_RAW, tracks: EMPTY_TRACKS }
+          ? { v: 1, hwid: key, clock: at, licenses: [], computerRaw: EMPTY_RAW, tracks: EMPTY_TRACKS }
           : { ...current, clock: Math.max(current.clock, at) };
       const server = event.licenseServer;
       const previous = findRecord(state.licenses, {
@@ -180,7 +180,6 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
           type: 'name-observation',
           at,
           computerRaw: state.computerRaw[previous.computer] ?? previous.computer,
-          hwidRaw: state.hwidRaw,
           license: { ...record, computer: previous.computer },
           moved: true,
           event: null,
@@ -192,7 +191,6 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
         type: 'name-observation',
         at,
         computerRaw: event.license.computer.raw,
-        hwidRaw: event.license.hwid.raw,
         license: record,
         moved: false,
         event,
@@ -269,6 +267,26 @@ function withSpelling(computerRaw: Record<string, string>, name: string, raw: st
 
 /** Most HWIDs never get a finding: they all share one empty, frozen record until they do. */
 const EMPTY_TRACKS: Record<string, FindingTrack> = Object.freeze({}) as Record<string, FindingTrack>;
+
+function isEmpty(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+/**
+ * A quiet HWID (one license, no finding, its names spelled as normalised, its clock the
+ * license's newest event) is kept as its license record alone (state-store.ts).
+ */
+export const BY_HWID_FORM: StateForm<ByHwidState, LicenseRecord> = {
+  compact(state) {
+    if (state.licenses.length !== 1) return state;
+    const record = state.licenses[0]!;
+    if (state.clock !== record.updatedAt || state.hwid !== record.hwid || !isEmpty(state.tracks) || !isEmpty(state.computerRaw)) return state;
+    return record;
+  },
+  isCompact: (stored): stored is LicenseRecord => (stored as Partial<ByHwidState>).v === undefined,
+  expand: (record) => ({ v: 1, hwid: record.hwid, clock: record.updatedAt, licenses: [record], computerRaw: EMPTY_RAW, tracks: EMPTY_TRACKS }),
+};
 
 /** Decodes a stored by-hwid state (changelog record) at the trust boundary. */
 export function decodeByHwidState(json: unknown): Decoded<ByHwidState> {

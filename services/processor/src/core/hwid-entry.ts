@@ -4,7 +4,6 @@ import { LicenseRecord } from './license-record';
 /** One HWID as one name presented it. */
 export const HwidEntry = z.object({
   hwid: z.string(),
-  raw: z.string(),
   /** Earliest issue date of a license of this HWID under this name. */
   firstSeen: z.number(),
   /** Latest moment this HWID's device certainly connected (see LicenseRecord.aliveAt). */

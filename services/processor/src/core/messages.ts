@@ -31,7 +31,6 @@ export const NameObservation = z.object({
   type: z.literal('name-observation'),
   at: z.number(),
   computerRaw: z.string(),
-  hwidRaw: z.string(),
   license: LicenseRecord,
   /** The license now carries another name: drop it from this name's view. */
   moved: z.boolean(),

@@ -33,7 +33,7 @@ describe('name summaries', () => {
       let entry: HwidEntry;
       if (roll < 0.75 || before.length === 0) {
         record = license(i, `H${i}`, clock, 2 + Math.floor(random() * 2));
-        entry = { hwid: record.hwid, raw: record.hwid, firstSeen: record.issuedAt, lastAliveAt: record.aliveAt, licenses: [record] };
+        entry = { hwid: record.hwid, firstSeen: record.issuedAt, lastAliveAt: record.aliveAt, licenses: [record] };
         hwids = [...before, entry].sort(byFirstSeen);
       } else {
         const index = Math.floor(random() * before.length);

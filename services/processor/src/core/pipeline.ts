@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { CanonicalEvent, type CalwatchError, type EnrichedEvent, Finding, isEventTimeAhead, isLicenseLifecycleEvent, type Revocation } from '@calwatch/model';
 import { MinHeap } from './min-heap';
-import { ByComputerState, createByComputerStage } from './by-computer';
-import { ByHwidState, createByHwidStage } from './by-hwid';
+import { BY_COMPUTER_FORM, ByComputerState, createByComputerStage } from './by-computer';
+import { BY_HWID_FORM, ByHwidState, createByHwidStage } from './by-hwid';
 import { ByServerState, createByServerStage } from './by-server';
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { type StageOutput, computerKey } from './messages';
 import { severityRank } from './severity';
 import { toIso, toMs } from './time';
+import { StateStore } from './state-store';
 
 export type ApplyOutcome =
   | { status: 'accepted' }
@@ -49,6 +50,11 @@ export interface PipelineSinks {
 export interface PipelineOptions {
   /** Keep every finding's latest update for findings() (the streaming runtime publishes them instead). */
   retainFindings?: boolean;
+  /**
+   * Keep quiet HWIDs and names as their one license record (default true; state-store.ts).
+   * Off, every state is kept in full: the same results at about twice the memory.
+   */
+  compactQuietStates?: boolean;
 }
 
 /** Everything the in-process pipeline holds, as plain JSON (see decodePipelineSnapshot). */
@@ -127,15 +133,17 @@ interface Buffered {
  */
 export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, restore?: PipelineSnapshot, options: PipelineOptions = {}): Pipeline {
   const retainFindings = options.retainFindings ?? true;
+  const compact = options.compactQuietStates ?? true;
   const stages = {
     'by-hwid': createByHwidStage(config),
     'by-computer': createByComputerStage(config),
     'by-server': createByServerStage(config),
   };
+  // Quiet HWIDs and names are kept as their one license record (state-store.ts).
   const states = {
-    'by-hwid': new Map<string, ByHwidState>(Object.entries(restore?.byHwid ?? {})),
-    'by-computer': new Map<string, ByComputerState>(Object.entries(restore?.byComputer ?? {})),
-    'by-server': new Map<string, ByServerState>(Object.entries(restore?.byServer ?? {})),
+    'by-hwid': new StateStore(compact ? BY_HWID_FORM : undefined, restore?.byHwid),
+    'by-computer': new StateStore(compact ? BY_COMPUTER_FORM : undefined, restore?.byComputer),
+    'by-server': new StateStore<ByServerState>(undefined, restore?.byServer),
   };
   const findings = new Map<string, Finding>(Object.entries(restore?.findings ?? {}));
   const buffer = createEventBuffer();
@@ -154,8 +162,9 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   const stats: PipelineStats = { accepted: 0, tooLate: 0, timeAhead: 0, applied: 0, ticks: 0, findingUpdates: 0, keys: { byHwid: 0, byComputer: 0, byServer: 0 } };
   const queue: StageOutput[] = [];
 
+  // A compact state has no timer.
   for (const stage of Object.keys(states) as StageName[]) {
-    for (const key of states[stage].keys()) schedule(stage, key);
+    for (const [key] of states[stage].fullEntries()) schedule(stage, key);
   }
 
   function schedule(stage: StageName, key: string): void {
@@ -233,7 +242,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
     for (const output of outputs) queue.push(output);
   }
 
-  function store<S>(map: Map<string, S>, key: string, state: S | undefined): void {
+  function store<S, C>(map: StateStore<S, C>, key: string, state: S | undefined): void {
     if (state === undefined) map.delete(key);
     else map.set(key, state);
   }
@@ -351,9 +360,10 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
         for (const id in tracks) if (tracks[id]!.state === 'open') return true;
         return false;
       };
-      const due = <S extends { clock: number }>(map: Map<string, S>, wanted: (s: S) => boolean) => {
+      // Only states kept in full can have an open finding.
+      const due = <S extends { clock: number }, C>(map: StateStore<S, C>, wanted: (s: S) => boolean) => {
         const keys: [string, number][] = [];
-        for (const [key, s] of map) if (wanted(s)) keys.push([key, s.clock]);
+        for (const [key, s] of map.fullEntries()) if (wanted(s)) keys.push([key, s.clock]);
         return keys.sort(byKey);
       };
       for (const [key, at] of due(states['by-hwid'], (s) => open(s.tracks))) tick('by-hwid', key, at);
@@ -411,9 +421,9 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
         maxEventTime,
         releasedUpTo,
         buffer: buffer.toArray().sort((a, b) => a.at - b.at || (a.event.eventId < b.event.eventId ? -1 : 1)).map((b) => b.event),
-        byHwid: Object.fromEntries(states['by-hwid']),
-        byComputer: Object.fromEntries(states['by-computer']),
-        byServer: Object.fromEntries(states['by-server']),
+        byHwid: Object.fromEntries(states['by-hwid'].entries()),
+        byComputer: Object.fromEntries(states['by-computer'].entries()),
+        byServer: Object.fromEntries(states['by-server'].entries()),
         findings: Object.fromEntries(findings),
       });
     },

@@ -8,8 +8,22 @@ export const DAY_MS = 86_400_000;
  * times cheaper than Date.parse (msFromIso; anything else goes to Date.parse).
  */
 export function toMs(iso: string): number {
-  return msFromIso(iso);
+  // The stages of one event read the same few instants again (its event time, issue and
+  // expiry dates): the last two conversions are remembered. A pure memo, so still no state
+  // that depends on input order.
+  if (iso === lastIso) return lastMs;
+  if (iso === previousIso) return previousMs;
+  const ms = msFromIso(iso);
+  previousIso = lastIso;
+  previousMs = lastMs;
+  lastIso = iso;
+  lastMs = ms;
+  return ms;
 }
+let lastIso = '';
+let lastMs = Number.NaN;
+let previousIso = '';
+let previousMs = Number.NaN;
 
 export function toIso(ms: number): string {
   return new Date(ms).toISOString();

@@ -43,7 +43,6 @@ export function licenseRecordAt(licenseId: number, issuedAt: number, o: Partial<
 export function hwidEntry(hwid: string, licenses: LicenseRecord[], o: { lastAliveDay?: number } = {}): HwidEntry {
   return {
     hwid,
-    raw: hwid,
     firstSeen: Math.min(...licenses.map((r) => r.issuedAt)),
     lastAliveAt: o.lastAliveDay !== undefined ? day(o.lastAliveDay) : Math.max(...licenses.map((r) => r.aliveAt)),
     licenses,

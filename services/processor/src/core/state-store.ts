@@ -1,0 +1,71 @@
+/**
+ * A stage's states by key, for the in-process pipeline.
+ *
+ * Most keys of a real estate are quiet: a HWID with one license and no finding, a name with
+ * one such HWID. Their state says nothing its one license record does not, yet it costs a
+ * state object, an array or two and an entry per HWID: about 450 bytes per device, over half
+ * of what the core held. A stage may therefore give a compact form for such states (the record
+ * itself, which the HWID's and the name's states then share) and the store keeps that instead.
+ * `compact` must be lossless: `expand(compact(s))` is a state equal to `s`, field for field,
+ * so a stage, a snapshot or a changelog write never sees the difference. A compact state has
+ * no timer and no open finding (what `fullEntries` relies on).
+ */
+export interface StateForm<S, C> {
+  /** The state itself, or a smaller value `expand` turns back into an equal state. */
+  compact(state: S): S | C;
+  isCompact(stored: S | C): stored is C;
+  expand(compact: C): S;
+}
+
+export class StateStore<S, C = never> {
+  private readonly map = new Map<string, S | C>();
+
+  constructor(
+    private readonly form: StateForm<S, C> | undefined,
+    restored: Record<string, S> = {},
+  ) {
+    for (const key in restored) this.set(key, restored[key]!);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string): S | undefined {
+    const stored = this.map.get(key);
+    if (stored === undefined || this.form === undefined || !this.form.isCompact(stored)) return stored as S | undefined;
+    return this.form.expand(stored);
+  }
+
+  set(key: string, state: S): void {
+    this.map.set(key, this.form === undefined ? state : this.form.compact(state));
+  }
+
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+
+  /** Every key with its state (compact ones expanded). */
+  *entries(): IterableIterator<[string, S]> {
+    for (const key of this.map.keys()) yield [key, this.get(key)!];
+  }
+
+  /** The keys kept in full, with their states: the only ones that can have a timer or an open finding. */
+  *fullEntries(): IterableIterator<[string, S]> {
+    const form = this.form;
+    for (const [key, stored] of this.map) if (form === undefined || !form.isCompact(stored)) yield [key, stored as S];
+  }
+
+  /** How many keys are kept in compact form (for stats and tests). */
+  compactCount(): number {
+    const form = this.form;
+    if (form === undefined) return 0;
+    let n = 0;
+    for (const stored of this.map.values()) if (form.isCompact(stored)) n++;
+    return n;
+  }
+}
