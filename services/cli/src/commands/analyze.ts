@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type PlannedRevocation, Severity, isCalwatchError, newestVouchedTimeMs } from '@calwatch/model';
 import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor';
 import { EventBuilder, type FileReport, type InputFile, InputError, listInputs, readInput, readingOrder } from './analyze-input';
@@ -145,6 +146,10 @@ async function parse(args: string[], io: CommandIo): Promise<Options | 'help'> {
 }
 
 async function analyze(options: Options, io: CommandIo): Promise<number> {
+  // A batch run whose heap only grows (the state of every HWID it reads): V8's default lets
+  // the heap outgrow its live objects by about half before a full collection; 20 % keeps a
+  // million-row analysis about 0.5 GiB smaller at the same speed (docs/detection.md).
+  setFlagsFromString('--heap-growing-percent=20');
   const say = (line: string) => {
     if (options.progress) io.stderr.write(`analyze: ${line}\n`);
   };
