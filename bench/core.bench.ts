@@ -22,7 +22,7 @@ import { collectSnapshots, diffSnapshot, buildKeyPackEvents, parseFile } from '@
 import { type CanonicalEvent } from '@calwatch/model';
 import { simulateFleet } from '@calwatch/simulator';
 import { COMMANDS } from '@calwatch/cli';
-import { type Pipeline, createPipeline, parseCoreConfig } from '@calwatch/processor';
+import { createPipeline, parseCoreConfig } from '@calwatch/processor';
 import { createSeededRandom } from '@calwatch/processor/testing';
 import { writeBenchResults } from './results-file';
 import type { BenchResult } from './run';
@@ -355,29 +355,13 @@ export async function measureCore(
   size: Record<string, number>,
   notes: string,
 ): Promise<BenchResult> {
-  const config = parseCoreConfig({});
   const gc = (globalThis as { gc?: () => void }).gc;
   const eventCount = events.length;
-  let updates = 0;
-  let pipeline: Pipeline | undefined = createPipeline(config, { onFinding: () => updates++ });
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  for (const event of events) pipeline.apply(event);
-  pipeline.advanceTo(asOf);
-  pipeline.flush();
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  // On a shared machine wall time includes waiting for a core; CPU time is what the run cost.
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const stats = pipeline.stats();
-  const hwidStateBytes = Buffer.byteLength(JSON.stringify(pipeline.snapshot().byHwid));
-  const findings = pipeline.findings().filter((f) => f.state === 'open');
-  events.length = 0;
-  gc?.();
-  const heapWithPipeline = process.memoryUsage().heapUsed;
-  pipeline = undefined;
+  // The pipeline lives only in runOnce's frame: once it returns, nothing can hold it.
+  const run = runOnce(events, asOf, gc);
   gc?.();
   const heapWithout = process.memoryUsage().heapUsed;
+  const { seconds, cpuSeconds, stats, updates, findings, hwidStateBytes } = run;
   const byKind: Record<string, number> = {};
   for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
   return {
@@ -393,11 +377,35 @@ export async function measureCore(
       openFindings: findings.length,
       trackedHwids: stats.keys.byHwid,
       trackedComputers: stats.keys.byComputer,
-      heapBytesPerHwid: Math.round((heapWithPipeline - heapWithout) / stats.keys.byHwid),
+      heapBytesPerHwid: Math.round((run.heapWithPipeline - heapWithout) / stats.keys.byHwid),
       stateJsonBytesPerHwid: Math.round(hwidStateBytes / stats.keys.byHwid),
       openByKind: JSON.stringify(byKind),
     },
     notes: notes + (gc === undefined ? ' (heap approximate: run node with --expose-gc for a clean figure)' : ''),
+  };
+}
+
+function runOnce(events: CanonicalEvent[], asOf: number, gc: (() => void) | undefined) {
+  let updates = 0;
+  const pipeline = createPipeline(parseCoreConfig({}), { onFinding: () => updates++ });
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  for (const event of events) pipeline.apply(event);
+  pipeline.advanceTo(asOf);
+  pipeline.flush();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  events.length = 0;
+  gc?.();
+  return {
+    seconds,
+    // On a shared machine wall time includes waiting for a core; CPU time is what the run cost.
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    heapWithPipeline: process.memoryUsage().heapUsed,
+    updates,
+    stats: pipeline.stats(),
+    findings: pipeline.findings().filter((f) => f.state === 'open'),
+    hwidStateBytes: Buffer.byteLength(JSON.stringify(pipeline.snapshot().byHwid)),
   };
 }
 
