@@ -110,5 +110,5 @@ describe('quiet states', () => {
     // And a pipeline restored from the snapshot goes on exactly as the one that never stopped.
     const restored = createPipeline(config, {}, JSON.parse(compact.snapshot));
     expect(JSON.stringify(restored.snapshot())).toBe(compact.snapshot);
-  });
+  }, 60_000);
 });
