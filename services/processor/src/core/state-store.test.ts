@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CanonicalEvent } from '@calwatch/model';
 import { simulateFleet } from '@calwatch/simulator';
-import { BY_COMPUTER_FORM, type ByComputerState } from './by-computer';
-import { BY_HWID_FORM, type ByHwidState } from './by-hwid';
+import { BY_COMPUTER_FORM, ByComputerState } from './by-computer';
+import { BY_HWID_FORM, ByHwidState } from './by-hwid';
+import { HwidEntry } from './hwid-entry';
 import { parseCoreConfig } from './config';
 import { createPipeline } from './pipeline';
 import { StateStore } from './state-store';
@@ -33,6 +34,13 @@ describe('quiet states', () => {
     expect(BY_COMPUTER_FORM.expand(record)).toStrictEqual(quietName());
     // Same fields in the same order: the changelog's JSON does not change either.
     expect(JSON.stringify(BY_COMPUTER_FORM.expand(record))).toBe(JSON.stringify(quietName()));
+  });
+
+  it('expands to every field of the state schemas (a field added there must be handled by the form)', () => {
+    expect(Object.keys(BY_HWID_FORM.expand(record))).toEqual(Object.keys(ByHwidState.shape));
+    const name = BY_COMPUTER_FORM.expand(record);
+    expect(Object.keys(name)).toEqual(Object.keys(ByComputerState.shape));
+    expect(Object.keys(name.hwids[0]!)).toEqual(Object.keys(HwidEntry.shape));
   });
 
   it('keeps in full any state that says more than its record', () => {
