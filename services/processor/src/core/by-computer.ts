@@ -15,7 +15,7 @@ import { type HwidChurnView, deriveHwidChurn, resolveHwidChurn } from './rules/h
 import type { NameFacts } from './rules/name-view';
 import { type RebuiltDeviceView, deriveRebuiltDevice, resolveRebuiltDevice } from './rules/rebuilt-device';
 import { type Decoded, decodeState } from './state-codec';
-import type { StateForm } from './state-store';
+import { type StateForm, isEmpty } from './state-store';
 import { plural, shortHwid } from './text';
 import { daysToMs } from './time';
 
@@ -363,11 +363,6 @@ const NO_EVIDENCE = (): Evidence[] => [];
 
 /** Most names never get a finding: they all share one empty, frozen record until they do. */
 const EMPTY_TRACKS: Record<string, FindingTrack> = Object.freeze({}) as Record<string, FindingTrack>;
-
-function isEmpty(record: object): boolean {
-  for (const _ in record) return false;
-  return true;
-}
 
 function byFirstSeen(a: HwidEntry, b: HwidEntry): number {
   return a.firstSeen - b.firstSeen || (a.hwid < b.hwid ? -1 : a.hwid > b.hwid ? 1 : 0);

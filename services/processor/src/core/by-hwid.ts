@@ -7,7 +7,7 @@ import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type Evidence } from './finding-track';
 import { LicenseRecord, applyLicenseEvent } from './license-record';
 import { type Decoded, decodeState } from './state-codec';
-import type { StateForm } from './state-store';
+import { type StateForm, isEmpty } from './state-store';
 import {
   type ByHwidMessage,
   type HwidContext,
@@ -267,11 +267,6 @@ function withSpelling(computerRaw: Record<string, string>, name: string, raw: st
 
 /** Most HWIDs never get a finding: they all share one empty, frozen record until they do. */
 const EMPTY_TRACKS: Record<string, FindingTrack> = Object.freeze({}) as Record<string, FindingTrack>;
-
-function isEmpty(record: object): boolean {
-  for (const _ in record) return false;
-  return true;
-}
 
 /**
  * A quiet HWID (one license, no finding, its names spelled as normalised, its clock the

@@ -33,8 +33,7 @@ export class StateStore<S, C = never> {
 
   get(key: string): S | undefined {
     const stored = this.map.get(key);
-    if (stored === undefined || this.form === undefined || !this.form.isCompact(stored)) return stored as S | undefined;
-    return this.form.expand(stored);
+    return stored === undefined ? undefined : this.full(stored);
   }
 
   set(key: string, state: S): void {
@@ -45,19 +44,19 @@ export class StateStore<S, C = never> {
     this.map.delete(key);
   }
 
-  keys(): IterableIterator<string> {
-    return this.map.keys();
-  }
-
   /** Every key with its state (compact ones expanded). */
   *entries(): IterableIterator<[string, S]> {
-    for (const key of this.map.keys()) yield [key, this.get(key)!];
+    for (const [key, stored] of this.map) yield [key, this.full(stored)];
   }
 
   /** The keys kept in full, with their states: the only ones that can have a timer or an open finding. */
   *fullEntries(): IterableIterator<[string, S]> {
     const form = this.form;
     for (const [key, stored] of this.map) if (form === undefined || !form.isCompact(stored)) yield [key, stored as S];
+  }
+
+  private full(stored: S | C): S {
+    return this.form !== undefined && this.form.isCompact(stored) ? this.form.expand(stored) : (stored as S);
   }
 
   /** How many keys are kept in compact form (for stats and tests). */
@@ -68,4 +67,10 @@ export class StateStore<S, C = never> {
     for (const stored of this.map.values()) if (form.isCompact(stored)) n++;
     return n;
   }
+}
+
+/** A record with no keys (a state's empty tracks or spellings). */
+export function isEmpty(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
 }
