@@ -116,9 +116,10 @@ export const CoreConfig = z.object({
        */
       refreshDays: z.number().nonnegative().default(1),
       /**
-       * Reclaimable CALs of a leak that only grew are re-sent once they grew by this
-       * fraction since the last update (0: on every change); CALs that left or changed go
-       * out at once. Bounds the updates of a long reissue episode to a logarithmic number.
+       * A finding's lists (reclaimable CALs, HWIDs, names) are re-sent once the members
+       * that joined, left or changed since the last update reach this fraction of its size
+       * (0: on every change), or a refresh period after the first of them. Bounds the
+       * updates of a long reissue episode to a logarithmic number.
        */
       candidateGrowth: z.number().nonnegative().max(10).default(0.1),
     })

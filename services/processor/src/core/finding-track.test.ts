@@ -155,3 +155,50 @@ describe('reclaimable CALs that only grow', () => {
     expect(sent([base, middle], 0.1, true)).toEqual([100, 101]);
   });
 });
+
+describe('HWIDs and names that join or leave', () => {
+  const hwid = (n: number) => `h${String(n).padStart(4, '0')}`;
+
+  /** Feeds one list of HWIDs per hour (candidates as many); returns the HWID counts of the updates sent. */
+  function sent(lists: string[][], flushAtEnd = false): number[] {
+    let track: FindingTrack | undefined;
+    const counts: number[] = [];
+    lists.forEach((hwids, i) => {
+      const step = advanceTrack({
+        track,
+        id: 'f1',
+        kind: 'hwid-churn',
+        licenseServer: 'LS01',
+        derived: { ...derived('high'), hwids, candidates: hwids.map((_, k) => ({ licenseId: k + 1, keyPackId: 1, expiresAt: null })) },
+        evidence: [],
+        at: T0 + i * HOUR_MS,
+        timelineMax: 50,
+        refreshMs: 365 * DAY_MS,
+        severityHoldMs: HOLD,
+        candidateGrowth: 0.1,
+        flush: flushAtEnd && i === lists.length - 1,
+        resolution: () => ({ summary: 'gone', remediation: '', note: 'resolved' }),
+      });
+      track = step.track;
+      if (step.draft !== null) counts.push(step.draft.hwids.length);
+    });
+    return counts;
+  }
+
+  it('a churning name rotating through a full list of 64 HWIDs sends one update per few boots, not one per boot', () => {
+    // Each boot: a new HWID joins, the oldest leaves (the name's cap), and the CAL list moves with them.
+    const lists = Array.from({ length: 200 }, (_, boot) => Array.from({ length: 64 }, (_, k) => hwid(boot + k)));
+    const counts = sent(lists);
+    expect(counts.length).toBeGreaterThan(1);
+    expect(counts.length).toBeLessThan(lists.length / 2);
+    expect(sent(lists, true).length).toBe(counts.length + 1);
+  });
+
+  it('a small finding sends any HWID that joins or leaves at once (a third machine under one name)', () => {
+    expect(sent([[hwid(1), hwid(2)], [hwid(1), hwid(2), hwid(3)], [hwid(2), hwid(3)]])).toEqual([2, 3, 2]);
+  });
+
+  it('the same HWIDs in the same order send nothing', () => {
+    expect(sent([[hwid(1), hwid(2)], [hwid(1), hwid(2)]])).toEqual([2]);
+  });
+});

@@ -65,7 +65,10 @@ export const FindingTrack = z.object({
   sentHash: z.string(),
   /** Reclaimable CALs in the last update sent (absent in state from before: the current count). */
   sentCandidates: z.number().int().nonnegative().optional(),
-  /** CALs that joined, left or changed since the last update sent (absent: none). */
+  /**
+   * Members of the finding's lists (CALs, HWIDs, names) that joined, left or changed since
+   * the last update sent (absent: none). The name is kept from when it counted CALs only.
+   */
   pendingCandidateChanges: z.number().int().positive().optional(),
   /** Event time of the first of those changes: they go out a refresh period later at the latest. */
   pendingSince: z.number().optional(),
@@ -168,7 +171,7 @@ export function advanceTrack(input: TrackInput): TrackStep {
   const lastSeen = opening ? derived.lastSeen : Math.max(track.lastSeen, derived.lastSeen);
   const held = heldSeverity(opening ? undefined : track, derived.severity, at, input.severityHoldMs);
   const causeStopped = derived.causeStopped === true;
-  const candidates = opening ? { moved: true, pending: 0, since: at } : candidateChanges(track, derived, input.candidateGrowth ?? 0, at, input.refreshMs);
+  const lists = opening ? { moved: true, pending: 0, since: at } : listChanges(track, derived, input.candidateGrowth ?? 0, at, input.refreshMs);
   const next: FindingTrack = {
     id: input.id,
     kind: input.kind,
@@ -187,16 +190,14 @@ export function advanceTrack(input: TrackInput): TrackStep {
     ...(causeStopped ? { causeStopped: true as const } : {}),
     ...(held.lowerSince === undefined ? {} : { lowerSince: held.lowerSince }),
     ...(opening ? {} : { sentCandidates: track.sentCandidates ?? track.candidates.length }),
-    ...(candidates.pending > 0 ? { pendingCandidateChanges: candidates.pending, pendingSince: candidates.since } : {}),
+    ...(lists.pending > 0 ? { pendingCandidateChanges: lists.pending, pendingSince: lists.since } : {}),
   };
   const verdictChanged =
     opening ||
     track.severity !== next.severity ||
     (track.causeStopped === true) !== causeStopped ||
     firstSeen !== track.firstSeen ||
-    !sameList(track.hwids, next.hwids) ||
-    !sameList(track.computers, next.computers) ||
-    candidates.moved;
+    lists.moved;
   const refreshDue = lastSeen - next.sentLastSeen >= input.refreshMs;
   if (!verdictChanged && !refreshDue && input.flush !== true) return { track: next, draft: null };
 
@@ -222,22 +223,24 @@ export function advanceTrack(input: TrackInput): TrackStep {
     ...(causeStopped ? { causeStopped: true as const } : {}),
   };
   const hash = fingerprint(draft);
-  if (!verdictChanged && !refreshDue && hash === next.sentHash && candidates.pending === 0) return { track: next, draft: null };
+  if (!verdictChanged && !refreshDue && hash === next.sentHash && lists.pending === 0) return { track: next, draft: null };
   const { pendingCandidateChanges: _sent, pendingSince: _since, ...rest } = next;
   return { track: { ...rest, sentLastSeen: lastSeen, sentHash: hash, sentCandidates: next.candidates.length }, draft };
 }
 
 /**
- * Reclaimable CALs are a verdict, but a cloned image reissued thousands of times would
- * re-send (and re-plan) its whole list on every reissue, quadratic in the episode. With a
- * `growth` above 0 the list goes out once the CALs that joined, left or changed since the
- * last update reach that fraction of it (at least one), or once the first of them is a
- * refresh period old (a timer sees to it: heldCandidatesDueAt); a flush sends the exact list,
- * and the server's plan leaves out a CAL it saw revoked at once.
+ * A finding's lists (reclaimable CALs, HWIDs, names) are a verdict, but a cloned image
+ * reissued thousands of times would re-send (and re-plan) its whole list of CALs on every
+ * reissue, quadratic in the episode, and a churning VDI name would send an update per boot
+ * for its list of HWIDs. With a `growth` above 0 the lists go out once the members that
+ * joined, left or changed since the last update reach that fraction of the finding's size
+ * (a list of HWIDs or names too short for the fraction to reach one goes out on any change),
+ * or once the first of them is a refresh period old (a timer sees to it: heldCandidatesDueAt); a flush sends the
+ * exact lists, and the server's plan leaves out a CAL it saw revoked at once.
  */
-function candidateChanges(
+function listChanges(
   track: FindingTrack,
-  derived: Pick<DerivedFinding, 'candidates' | 'candidatesChangedFrom'>,
+  derived: Pick<DerivedFinding, 'candidates' | 'candidatesChangedFrom' | 'hwids' | 'computers'>,
   growth: number,
   at: number,
   holdMs: number,
@@ -245,12 +248,30 @@ function candidateChanges(
   const previous = track.candidates;
   const next = derived.candidates;
   const known = derived.candidatesChangedFrom?.find((edit) => edit.base === previous)?.changes ?? null;
-  if (growth <= 0) return { moved: known === null ? !sameCandidates(previous, next) : known > 0, pending: 0, since: at };
-  const pending = (track.pendingCandidateChanges ?? 0) + (known ?? countChanges(previous, next));
+  const hwids = memberChanges(track.hwids, derived.hwids);
+  const computers = memberChanges(track.computers, derived.computers);
+  if (growth <= 0) return { moved: hwids + computers > 0 || (known === null ? !sameCandidates(previous, next) : known > 0), pending: 0, since: at };
+  const pending = (track.pendingCandidateChanges ?? 0) + (known ?? countChanges(previous, next)) + hwids + computers;
   const since = track.pendingSince ?? at;
   if (pending === 0) return { moved: false, pending, since };
-  const sent = track.sentCandidates ?? previous.length;
-  return { moved: pending >= Math.max(1, Math.ceil(sent * growth)) || at - since >= holdMs, pending, since };
+  // A list so short that the fraction of it is under one member goes out on any change.
+  const short = (changes: number, before: readonly string[], after: readonly string[]) => changes > 0 && Math.max(before.length, after.length) * growth <= 1;
+  const size = Math.max(track.sentCandidates ?? previous.length, track.hwids.length, track.computers.length);
+  const moved =
+    short(hwids, track.hwids, derived.hwids) ||
+    short(computers, track.computers, derived.computers) ||
+    pending >= Math.max(1, Math.ceil(size * growth)) ||
+    at - since >= holdMs;
+  return { moved, pending, since };
+}
+
+/** HWIDs or names that joined or left between two lists. */
+function memberChanges(a: readonly string[], b: readonly string[]): number {
+  if (sameList(a, b)) return 0;
+  const before = new Set(a);
+  let kept = 0;
+  for (const x of b) if (before.has(x)) kept++;
+  return a.length - kept + (b.length - kept);
 }
 
 /** When an open track's held-back candidates are due out (null: none are held). */
@@ -330,9 +351,9 @@ function bounded<T>(list: T[], max: number): T[] {
 /**
  * Only tells "anything changed since the last update" on a flush, so a fast 64-bit mix is
  * enough (SHA-256 over the draft's JSON cost more than the rest of an update on findings
- * with hundreds of CALs). The verdict fields (severity, firstSeen, HWIDs, computers) are
- * left out: an update is sent whenever they change, so on a flush they always equal the
- * last update's; candidates held back (candidateChanges) are counted apart.
+ * with hundreds of CALs). The verdict fields (severity, firstSeen) are left out: an update
+ * is sent whenever they change, so on a flush they always equal the last update's; changes
+ * to the lists (CALs, HWIDs, names) held back by listChanges are counted apart.
  */
 function fingerprint(draft: FindingDraft): string {
   const h: [number, number] = [0x811c9dc5, 0x9e3779b9];
