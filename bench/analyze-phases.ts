@@ -52,7 +52,8 @@ const rssAfterInputBytes = process.memoryUsage().rss;
 const heapAfterInputBytes = process.memoryUsage().heapUsed;
 
 at = performance.now();
-const pipeline = createPipeline(parseCoreConfig({}));
+// As analyze runs it: no enriched events.
+const pipeline = createPipeline(parseCoreConfig({}), {}, undefined, { enriched: false });
 built.log.forEach((timeMs, build) => {
   if (timeMs > asOfMs) return;
   const outcome = pipeline.apply(build());

@@ -220,12 +220,18 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
   say(`detecting over ${built.log.size.toLocaleString('en-US')} events`);
   // The complete revoke plan: each license's latest record; a withdrawn one leaves it.
   const plan = new Map<string, PlannedRevocation>();
-  const pipeline = createPipeline(options.config, {
-    onRevocation: (revocation, key) => {
-      if (revocation.state === 'planned') plan.set(key, revocation);
-      else plan.delete(key);
+  // The report is findings and the plan: no enriched events are built.
+  const pipeline = createPipeline(
+    options.config,
+    {
+      onRevocation: (revocation, key) => {
+        if (revocation.state === 'planned') plan.set(key, revocation);
+        else plan.delete(key);
+      },
     },
-  });
+    undefined,
+    { enriched: false },
+  );
   const pools = new PoolSeriesBuilder();
   let applied = 0;
   let afterAsOf = 0;

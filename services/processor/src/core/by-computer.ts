@@ -8,7 +8,7 @@ import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidate
 import { HwidEntry } from './hwid-entry';
 import { createNameSummaries } from './name-summary';
 import { type LicenseRecord, recordKey, sharedServerName } from './license-record';
-import { type ByComputerMessage, type StageOutput, type StageResult } from './messages';
+import { type ByComputerMessage, type StageOutput, type StageOptions, type StageResult } from './messages';
 import { type CorruptedStoreView, deriveCorruptedStore, resolveCorruptedStore } from './rules/corrupted-store';
 import { type DuplicateNameView, deriveDuplicateName, resolveDuplicateName } from './rules/duplicate-name';
 import { type HwidChurnView, deriveHwidChurn, resolveHwidChurn } from './rules/hwid-churn';
@@ -69,7 +69,8 @@ interface Analysis {
   suppressedBy: Partial<Record<NameKind, NameKind>>;
 }
 
-export function createByComputerStage(config: CoreConfig): ByComputerStage {
+export function createByComputerStage(config: CoreConfig, options: StageOptions = {}): ByComputerStage {
+  const enriched = options.enriched ?? true;
   const churnQuietMs = daysToMs(config.churn.quietDays);
   const confirmMs = daysToMs(config.rebuild.confirmDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
@@ -254,7 +255,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
         }
         const note = `client store lists ${plural(message.hwids.length, 'HWID')}`;
         steps(state, state.clock, () => [{ at, eventId: message.eventId, note }], outputs);
-        enrich(state, message, { licenseIds: [], computers: [], findingIds: [], classification: 'healthy' }, outputs);
+        if (enriched) enrich(state, message, { licenseIds: [], computers: [], findingIds: [], classification: 'healthy' }, outputs);
         return finish(state, outputs);
       }
 
@@ -308,7 +309,7 @@ export function createByComputerStage(config: CoreConfig): ByComputerStage {
               ],
         outputs,
       );
-      if (message.event !== null) enrich(state, message.event, message.hwidContext, outputs);
+      if (message.event !== null && enriched) enrich(state, message.event, message.hwidContext, outputs);
       return finish(state, outputs);
     },
 

@@ -13,6 +13,7 @@ import {
   type HwidContext,
   type LicenseFactMessage,
   type NameObservation,
+  type StageOptions,
   type StageOutput,
   type StageResult,
   computerKey,
@@ -48,7 +49,8 @@ export interface ByHwidStage {
   dueAt(state: ByHwidState): number | null;
 }
 
-export function createByHwidStage(config: CoreConfig): ByHwidStage {
+export function createByHwidStage(config: CoreConfig, options: StageOptions = {}): ByHwidStage {
+  const enriched = options.enriched ?? true;
   const quietMs = daysToMs(config.clone.quietDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
   const severityHoldMs = daysToMs(config.severity.holdDays);
@@ -174,7 +176,7 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
 
       step(state, server, state.clock, () => [evidenceOf(event, record, previous, serverChain(state, server))], outputs);
 
-      const hwidContext = context(state, server);
+      const hwidContext = enriched ? context(state, server) : NO_CONTEXT;
       if (previous !== undefined && previous.computer !== record.computer) {
         const moved: NameObservation = {
           type: 'name-observation',
@@ -250,6 +252,9 @@ export function createByHwidStage(config: CoreConfig): ByHwidStage {
 }
 
 const NO_EVIDENCE = (): Evidence[] => [];
+
+/** The context by-computer gets when no enriched event is built (StageOptions.enriched). */
+const NO_CONTEXT: HwidContext = Object.freeze({ licenseIds: [], computers: [], findingIds: [], classification: 'healthy' as const });
 
 const EMPTY_RAW: Record<string, string> = Object.freeze({}) as Record<string, string>;
 

@@ -5,7 +5,7 @@ import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, holdEndsAt, sameCandidates, type Evidence } from './finding-track';
 import { uniqueSorted } from './chain';
 import { isPermanent } from './license-record';
-import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageResult } from './messages';
+import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageOptions, type StageResult } from './messages';
 import { KeyPackState, type PoolInventory, ProductState, addToDay, emptyProduct, inventoryOf, pruneDays } from './pool';
 import { type PoolExhaustionView, assessPool, derivePoolExhaustion, resolvePoolExhaustion } from './rules/pool-exhaustion';
 import { type LeakRateSpikeView, deriveLeakRateSpike, resolveLeakRateSpike, spikeClearsAt } from './rules/leak-rate-spike';
@@ -72,7 +72,8 @@ export interface ByServerStage {
   dueAt(state: ByServerState): number | null;
 }
 
-export function createByServerStage(config: CoreConfig): ByServerStage {
+export function createByServerStage(config: CoreConfig, options: StageOptions = {}): ByServerStage {
+  const enriched = options.enriched ?? true;
   const unknownExpiryMs = daysToMs(config.lifecycle.permanentMaxDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
   const severityHoldMs = daysToMs(config.severity.holdDays);
@@ -627,6 +628,7 @@ export function createByServerStage(config: CoreConfig): ByServerStage {
   }
 
   function enrich(state: ByServerState, event: EnrichedEvent['event'], p: string | null, outputs: StageOutput[]): void {
+    if (!enriched) return;
     const track = p === null ? undefined : state.poolTracks[p];
     const open = track?.state === 'open';
     outputs.push({

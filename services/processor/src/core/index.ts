@@ -27,6 +27,7 @@ export {
   NameObservation,
   Tick,
   computerKey,
+  type StageOptions,
   type StageOutput,
   type StageResult,
 } from './messages';

@@ -117,6 +117,15 @@ export type StageOutput =
   | { topic: 'findings'; key: string; message: Finding }
   | { topic: 'revocations'; key: string; message: Revocation };
 
+/** How a stage is built beyond the detection config. */
+export interface StageOptions {
+  /**
+   * Build an enriched event per input event (default true). Off when nobody reads them
+   * (\`calwatch analyze\` reports findings only): the context of every event is then not built.
+   */
+  enriched?: boolean;
+}
+
 export interface StageResult<S> {
   state: S;
   outputs: StageOutput[];

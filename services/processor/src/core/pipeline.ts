@@ -55,6 +55,11 @@ export interface PipelineOptions {
    * Off, every state is kept in full: the same results at about twice the memory.
    */
   compactQuietStates?: boolean;
+  /**
+   * Build one enriched event per applied input event (default true). Off, onEnriched is never
+   * called and the stages skip the context of each event: for callers that read findings only.
+   */
+  enriched?: boolean;
 }
 
 /** Everything the in-process pipeline holds, as plain JSON (see decodePipelineSnapshot). */
@@ -134,10 +139,11 @@ interface Buffered {
 export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, restore?: PipelineSnapshot, options: PipelineOptions = {}): Pipeline {
   const retainFindings = options.retainFindings ?? true;
   const compact = options.compactQuietStates ?? true;
+  const stageOptions = { enriched: options.enriched ?? true };
   const stages = {
-    'by-hwid': createByHwidStage(config),
-    'by-computer': createByComputerStage(config),
-    'by-server': createByServerStage(config),
+    'by-hwid': createByHwidStage(config, stageOptions),
+    'by-computer': createByComputerStage(config, stageOptions),
+    'by-server': createByServerStage(config, stageOptions),
   };
   // Quiet HWIDs and names are kept as their one license record (state-store.ts).
   const states = {
