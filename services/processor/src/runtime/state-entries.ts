@@ -151,8 +151,11 @@ function digest(json: string): string {
 }
 
 interface Restoring {
+  code: string;
+  key: string;
   head: unknown;
-  parts: Map<string, Map<string, unknown>>;
+  /** Absent until the state's first part arrives (most states are a head alone). */
+  parts: Map<string, Map<string, unknown>> | undefined;
 }
 
 /** What the changelog holds of an entry: the digest of its JSON and its size. */
@@ -292,12 +295,29 @@ export class StateEntries {
       problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry key has an unknown shape' });
       return;
     }
-    const [code, key, part, sub] = parsed as string[];
-    const id = headKey(code!, key!);
+    const [code, key, part, sub] = parsed as [string, string, string | undefined, string | undefined];
+    const id = headKey(code, key);
     const stored = this.written.get(id);
+    let entry = this.restoring.get(id);
+    if (value !== null && part === undefined && stored === undefined) {
+      // The usual state, a head alone seen for the first time: its size is all that is kept
+      // (as write keeps it), no map of entries.
+      let decoded: unknown;
+      try {
+        decoded = JSON.parse(value);
+      } catch {
+        problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry is not JSON' });
+        return;
+      }
+      const bytes = entryBytes(entryKey, value);
+      this.written.set(id, bytes);
+      this.add(code, bytes, 1);
+      if (entry === undefined) this.restoring.set(id, { code, key, head: decoded, parts: undefined });
+      else entry.head = decoded;
+      return;
+    }
     let digests = typeof stored === 'number' ? headOnly(id, stored) : stored;
     if (digests !== stored) this.written.set(id, digests!);
-    let entry = this.restoring.get(id);
     if (value === null) {
       const gone = digests?.get(entryKey);
       if (gone !== undefined) {
@@ -306,7 +326,7 @@ export class StateEntries {
       }
       if (part === undefined) {
         if (entry !== undefined) entry.head = undefined;
-      } else entry?.parts.get(part)?.delete(sub!);
+      } else entry?.parts?.get(part)?.delete(sub!);
       return;
     }
     let decoded: unknown;
@@ -320,15 +340,16 @@ export class StateEntries {
     // Not hashed here (a restore reads every entry, most never change again): the first write
     // of a state after a restore writes its entries once more.
     const previous = digests.get(entryKey);
-    if (previous !== undefined) this.add(code!, previous, -1);
+    if (previous !== undefined) this.add(code, previous, -1);
     const restored: Written = { digest: UNHASHED, bytes: entryBytes(entryKey, value) };
     digests.set(entryKey, restored);
-    this.add(code!, restored, 1);
-    if (entry === undefined) this.restoring.set(id, (entry = { head: undefined, parts: new Map() }));
+    this.add(code, restored, 1);
+    if (entry === undefined) this.restoring.set(id, (entry = { code, key, head: undefined, parts: undefined }));
     if (part === undefined) entry.head = decoded;
     else {
-      let map = entry.parts.get(part);
-      if (map === undefined) entry.parts.set(part, (map = new Map()));
+      const parts = (entry.parts ??= new Map());
+      let map = parts.get(part);
+      if (map === undefined) parts.set(part, (map = new Map()));
       map.set(sub!, decoded);
     }
   }
@@ -337,7 +358,7 @@ export class StateEntries {
   finishRestore(problems: TaskProblem[]): Array<{ stage: StageName; key: string; state: unknown }> {
     const states: Array<{ stage: StageName; key: string; state: unknown }> = [];
     for (const [id, entry] of this.restoring) {
-      const [code, key] = JSON.parse(id) as [string, string];
+      const { code, key } = entry;
       const stage = STAGE_BY_CODE.get(code);
       if (stage === undefined) {
         problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: `unknown state code ${code}` });
@@ -346,7 +367,7 @@ export class StateEntries {
       }
       if (entry.head === undefined) {
         // Parts whose head was deleted: left over from a state that no longer exists.
-        if (entry.parts.size > 0) this.forget(id, code);
+        if (entry.parts !== undefined && entry.parts.size > 0) this.forget(id, code);
         continue;
       }
       const layout = LAYOUTS[stage];
@@ -354,7 +375,7 @@ export class StateEntries {
       for (const part of layout.parts) {
         // Held in the head (small): parts left from before are stale.
         if (readPath(json, part.path) !== undefined) continue;
-        const values = entry.parts.get(part.code) ?? new Map<string, unknown>();
+        const values = entry.parts?.get(part.code) ?? new Map<string, unknown>();
         json =
           part.kind === 'map'
             ? withPath(json, part.path, Object.fromEntries(values))
