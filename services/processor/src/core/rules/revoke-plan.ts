@@ -215,7 +215,13 @@ function countAfter(times: readonly number[], t: number): number {
   return n;
 }
 
-/** Sorted ascending; natively in a typed array (large findings have hundreds of CALs). */
+/**
+ * `ids` (the plan's own list) sorted ascending in place: natively in a typed array (large
+ * findings have hundreds of CALs), copied back by index (Array.from walks an iterator).
+ */
 function ascendingNumbers(ids: number[]): number[] {
-  return ids.length < 2 ? ids : Array.from(Float64Array.from(ids).sort());
+  if (ids.length < 2) return ids;
+  const sorted = Float64Array.from(ids).sort();
+  for (let i = 0; i < sorted.length; i++) ids[i] = sorted[i]!;
+  return ids;
 }
