@@ -296,19 +296,21 @@ export class StateEntries {
       return;
     }
     const [code, key, part, sub] = parsed as [string, string, string | undefined, string | undefined];
-    const id = headKey(code, key);
-    const stored = this.written.get(id);
-    let entry = this.restoring.get(id);
-    if (value !== null && part === undefined && stored === undefined) {
-      // The usual state, a head alone seen for the first time: its size is all that is kept
-      // (as write keeps it), no map of entries.
-      let decoded: unknown;
+    let decoded: unknown;
+    if (value !== null) {
       try {
         decoded = JSON.parse(value);
       } catch {
         problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry is not JSON' });
         return;
       }
+    }
+    const id = headKey(code, key);
+    const stored = this.written.get(id);
+    let entry = this.restoring.get(id);
+    if (value !== null && part === undefined && stored === undefined) {
+      // The usual state, a head alone seen for the first time: its size is all that is kept
+      // (as write keeps it), no map of entries.
       const bytes = entryBytes(entryKey, value);
       this.written.set(id, bytes);
       this.add(code, bytes, 1);
@@ -322,18 +324,11 @@ export class StateEntries {
       const gone = digests?.get(entryKey);
       if (gone !== undefined) {
         digests!.delete(entryKey);
-        this.add(code!, gone, -1);
+        this.add(code, gone, -1);
       }
       if (part === undefined) {
         if (entry !== undefined) entry.head = undefined;
       } else entry?.parts?.get(part)?.delete(sub!);
-      return;
-    }
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(value);
-    } catch {
-      problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry is not JSON' });
       return;
     }
     if (digests === undefined) this.written.set(id, (digests = new Map()));
