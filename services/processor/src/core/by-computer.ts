@@ -352,7 +352,9 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
       const keep = new Set(
         [...state.hwids].sort((a, b) => b.lastAliveAt - a.lastAliveAt).slice(0, config.state.maxHwidsPerComputer),
       );
-      state.hwids = state.hwids.filter((h) => keep.has(h));
+      const before = state.hwids;
+      state.hwids = before.filter((h) => keep.has(h));
+      names.followDrop(before, state.hwids);
     }
     if (state.store !== null && state.store.at < horizon && state.store.hwids.length < 2) state.store = null;
     if (state.hwids.length === 0 && state.store === null && !hasOpenTrack(state.tracks)) return { state: undefined, outputs };

@@ -23,6 +23,8 @@ describe('name summaries', () => {
     let hwids: HwidEntry[] = [];
     let clock = 0;
     let carried = 0;
+    let drops = 0;
+    let dropped = 0;
     for (let i = 1; i <= 1500; i++) {
       clock += Math.floor(random() * 6 * 3_600_000);
       const roll = random();
@@ -32,7 +34,7 @@ describe('name summaries', () => {
       let record: LicenseRecord;
       let entry: HwidEntry;
       if (roll < 0.75 || before.length === 0) {
-        record = license(i, `H${i}`, clock, 2 + Math.floor(random() * 2));
+        record = license(i, `H${i}`, clock, 2 + Math.floor(random() * 3));
         entry = { hwid: record.hwid, firstSeen: record.issuedAt, lastAliveAt: record.aliveAt, licenses: [record] };
         hwids = [...before, entry].sort(byFirstSeen);
       } else {
@@ -52,7 +54,19 @@ describe('name summaries', () => {
       }
       if (names.follow(before, hwids, found, entry, record)) carried++;
       expect(names.summaryOf(hwids)).toEqual(createNameSummaries().summaryOf(hwids));
+      // Now and then the cap drops the longest silent HWIDs (one, or a few at once).
+      if (hwids.length > 40 && random() < 0.3) {
+        const keep = new Set([...hwids].sort((a, b) => b.lastAliveAt - a.lastAliveAt).slice(0, 40 - Math.floor(random() * 3)));
+        const full = hwids;
+        hwids = full.filter((h) => keep.has(h));
+        drops++;
+        if (names.followDrop(full, hwids)) dropped++;
+        expect(names.summaryOf(hwids)).toEqual(createNameSummaries().summaryOf(hwids));
+      }
     }
+    // And every drop by the cap was carried over too.
+    expect(drops).toBeGreaterThan(200);
+    expect(dropped).toBe(drops);
     // Most steps were carried over, not derived again.
     expect(carried).toBeGreaterThan(1300);
   });

@@ -1,5 +1,6 @@
 import { uniqueSorted, withSorted } from './chain';
 import type { HwidEntry } from './hwid-entry';
+import type { LicenseRecord } from './license-record';
 
 /**
  * What the name rules and the enrichment read from a name's HWIDs, kept per HWID list
@@ -7,7 +8,9 @@ import type { HwidEntry } from './hwid-entry';
  * HWIDs and each new one makes a new list: deriving these from the whole list on every
  * event made an episode quadratic. A list that differs from the one before by a new HWID,
  * or by a license more (or updated) on one HWID whose first sighting stayed, takes them
- * from that list instead (`follow`); anything else derives them again.
+ * from that list instead (`follow`), and so does a list the cap left without its longest
+ * silent HWIDs (`followDrop`: a churning name at the cap loses one on every new HWID);
+ * anything else derives them again.
  */
 export interface NameSummary {
   /** Every HWID of the name, sorted. */
@@ -34,6 +37,11 @@ export interface NameSummaries {
     entry: HwidEntry,
     license: { licenseId: number; keyPackId: number; updatedAt: number },
   ): boolean;
+  /**
+   * `after` is `before` without some of its entries, the rest unchanged and in order: carries
+   * what is known of `before` over (true when it was known).
+   */
+  followDrop(before: readonly HwidEntry[], after: readonly HwidEntry[]): boolean;
 }
 
 export function createNameSummaries(): NameSummaries {
@@ -83,5 +91,50 @@ export function createNameSummaries(): NameSummaries {
     return true;
   }
 
-  return { summaryOf, follow };
+  function followDrop(before: readonly HwidEntry[], after: readonly HwidEntry[]): boolean {
+    const summary = summaries.get(before);
+    if (summary === undefined) return false;
+    const kept = new Set(after);
+    const gone: HwidEntry[] = [];
+    for (const h of before) if (!kept.has(h)) gone.push(h);
+    // Ids and key packs go only when no remaining HWID holds them too.
+    const held = (pick: (r: LicenseRecord) => number, value: number) => {
+      for (const h of after) for (const r of h.licenses) if (pick(r) === value) return true;
+      return false;
+    };
+    const goneHwids = new Set<string>();
+    const goneIds = new Set<number>();
+    const goneKeyPacks = new Set<number>();
+    let newestGone = false;
+    let lastSeenGone = false;
+    for (const h of gone) {
+      goneHwids.add(h.hwid);
+      if (h.firstSeen >= summary.newest) newestGone = true;
+      for (const r of h.licenses) {
+        if (!held((x) => x.licenseId, r.licenseId)) goneIds.add(r.licenseId);
+        if (!held((x) => x.keyPackId, r.keyPackId)) goneKeyPacks.add(r.keyPackId);
+        if (r.updatedAt >= summary.lastSeen) lastSeenGone = true;
+      }
+    }
+    let newest = summary.newest;
+    if (newestGone) {
+      newest = -Infinity;
+      for (const h of after) if (h.firstSeen > newest) newest = h.firstSeen;
+    }
+    let lastSeen = summary.lastSeen;
+    if (lastSeenGone) {
+      lastSeen = -Infinity;
+      for (const h of after) for (const r of h.licenses) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
+    }
+    summaries.set(after, {
+      hwids: summary.hwids.filter((h) => !goneHwids.has(h)),
+      licenseIds: goneIds.size === 0 ? summary.licenseIds : summary.licenseIds.filter((id) => !goneIds.has(id)),
+      keyPackIds: goneKeyPacks.size === 0 ? summary.keyPackIds : summary.keyPackIds.filter((id) => !goneKeyPacks.has(id)),
+      newest,
+      lastSeen,
+    });
+    return true;
+  }
+
+  return { summaryOf, follow, followDrop };
 }
