@@ -198,7 +198,10 @@ describe('HWIDs and names that join or leave', () => {
     expect(sent([[hwid(1), hwid(2)], [hwid(1), hwid(2), hwid(3)], [hwid(2), hwid(3)]])).toEqual([2, 3, 2]);
   });
 
-  it('the same HWIDs in the same order send nothing', () => {
+  it('the same HWIDs send nothing, in any order', () => {
     expect(sent([[hwid(1), hwid(2)], [hwid(1), hwid(2)]])).toEqual([2]);
+    expect(sent([[hwid(2), hwid(1)], [hwid(1), hwid(2)]])).toEqual([2]);
+    // Out of order, a change still counts.
+    expect(sent([[hwid(2), hwid(1)], [hwid(3), hwid(1)]])).toEqual([2, 2]);
   });
 });

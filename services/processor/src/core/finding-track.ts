@@ -268,6 +268,21 @@ function listChanges(
 /** HWIDs or names that joined or left between two lists. */
 function memberChanges(a: readonly string[], b: readonly string[]): number {
   if (sameList(a, b)) return 0;
+  if (isAscending(a) && isAscending(b)) {
+    // The rules keep these lists sorted (a churning name's 64 HWIDs): one merge walk.
+    let i = 0;
+    let j = 0;
+    let kept = 0;
+    while (i < a.length && j < b.length) {
+      if (a[i] === b[j]) {
+        kept++;
+        i++;
+        j++;
+      } else if (a[i]! < b[j]!) i++;
+      else j++;
+    }
+    return a.length - kept + (b.length - kept);
+  }
   const before = new Set(a);
   let kept = 0;
   for (const x of b) if (before.has(x)) kept++;
@@ -322,6 +337,11 @@ export function heldSeverity(
 /** When an open track's held severity may fall (null: nothing is held). */
 export function holdEndsAt(track: Pick<FindingTrack, 'state' | 'lowerSince'>, holdMs: number): number | null {
   return track.state === 'open' && track.lowerSince !== undefined ? track.lowerSince + holdMs : null;
+}
+
+function isAscending(list: readonly string[]): boolean {
+  for (let i = 1; i < list.length; i++) if (!(list[i - 1]! < list[i]!)) return false;
+  return true;
 }
 
 function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
