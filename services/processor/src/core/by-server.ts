@@ -391,7 +391,11 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
     for (const [id, list] of batches) for (const b of list) for (const l of b.licenseIds) claims[l] = id;
     state.plan = { at: state.clock, dirty: false, freeNow: Object.fromEntries(freeNow), claims };
     // Object key order is insertion order, and survives a JSON round trip: deterministic.
-    for (const [id, entry] of Object.entries(state.open)) {
+    // A server may hold thousands of open findings and replans once an hour of event time:
+    // most had no batch and get none, which is decided without a lookup in the plan.
+    for (const id in state.open) {
+      const entry = state.open[id]!;
+      if (entry.batches.length === 0 && id !== changedId && !batches.has(id)) continue;
       if (!LEAK_KINDS.has(entry.draft.kind)) continue;
       const next = batches.get(id) ?? [];
       if (id !== changedId && samePlan(entry.batches, next, state.clock)) continue;
