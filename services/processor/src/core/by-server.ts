@@ -425,6 +425,9 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
     for (const p of products) {
       const productState = state.products[p];
       if (productState === undefined) continue;
+      const track = state.poolTracks[p];
+      // Most issuances leave a pool with room and no finding: decided before a view is built.
+      if (track === undefined && !assessPool(productState, inventoryFor(state, p), state.clock, config).open) continue;
       const view: PoolExhaustionView = {
         server: state.server,
         product: productState,
@@ -435,7 +438,6 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
         reclaimable: () => reclaimableFor(state, p),
       };
       const derived = derivePoolExhaustion(view, config);
-      const track = state.poolTracks[p];
       if (track === undefined && derived === null) continue;
       const id = track?.id ?? buildFindingId('pool-exhaustion', state.server, p);
       const result = advanceTrack({
