@@ -245,7 +245,7 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
     }
     // Sorted input is never too late; the outcome is checked so nothing vanishes silently.
     const event = build();
-    pools.add(event);
+    pools.add(event, timeMs);
     const outcome = pipeline.apply(event);
     if (outcome.status === 'too-late') throw outcome.error;
     applied++;
