@@ -11,6 +11,11 @@ describe('isoFromMs', () => {
       fc.property(fc.integer({ min: MIN, max: MAX }), (ms) => {
         const iso = new Date(ms).toISOString();
         expect(isoFromMs(ms)).toBe(iso);
+        // Read back at once (the instant just written is remembered), and parsed once the
+        // two remembered instants are others.
+        expect(msFromIso(iso)).toBe(ms);
+        isoFromMs(ms + 1);
+        isoFromMs(ms + 2);
         expect(msFromIso(iso)).toBe(ms);
       }),
       { numRuns: 20_000 },
@@ -39,6 +44,8 @@ describe('isoFromMs', () => {
 
   it('renders non-integer and out-of-range values as Date does', () => {
     expect(isoFromMs(1.5)).toBe(new Date(1.5).toISOString());
+    // Text that does not give the value back exactly is read as Date.parse reads it.
+    expect(msFromIso(isoFromMs(1.5))).toBe(1);
     expect(() => isoFromMs(Number.NaN)).toThrow(RangeError);
   });
 });

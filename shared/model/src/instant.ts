@@ -10,8 +10,28 @@ const FAST_MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const PAD2 = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
 const PAD3 = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
 
+/**
+ * The last two instants written: a parser writes a row's dates as ISO text and the table that
+ * stores them reads them straight back (two per row of an export). A pure memo.
+ */
+let lastIso = '';
+let lastMs = Number.NaN;
+let previousIso = '';
+let previousMs = Number.NaN;
+
 /** `new Date(ms).toISOString()`, faster for years 1000..9999. */
 export function isoFromMs(ms: number): string {
+  const iso = isoOf(ms);
+  // Only instants the text gives back exactly (whole milliseconds).
+  if (!Number.isInteger(ms)) return iso;
+  previousIso = lastIso;
+  previousMs = lastMs;
+  lastIso = iso;
+  lastMs = ms;
+  return iso;
+}
+
+function isoOf(ms: number): string {
   if (!(ms >= FAST_MIN_MS && ms <= FAST_MAX_MS) || !Number.isInteger(ms)) return new Date(ms).toISOString();
   const days = Math.floor(ms / DAY_MS);
   let rest = ms - days * DAY_MS;
@@ -47,6 +67,12 @@ function digits2(text: string, at: number): number {
  * is left to Date.parse.
  */
 export function msFromIso(iso: string): number {
+  if (iso === lastIso) return lastMs;
+  if (iso === previousIso) return previousMs;
+  return parseIsoMs(iso);
+}
+
+function parseIsoMs(iso: string): number {
   if (
     iso.length !== 24 ||
     iso.charCodeAt(4) !== 45 ||
