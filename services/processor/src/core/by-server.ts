@@ -387,8 +387,14 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
   /** Re-plans every open leak finding and republishes those whose plan (or draft) changed. */
   function replan(state: ByServerState, outputs: StageOutput[], changedId: string | null): void {
     const { batches, freeNow } = plan(state);
-    const claims: Record<string, string> = {};
-    for (const [id, list] of batches) for (const b of list) for (const l of b.licenseIds) claims[l] = id;
+    // The claims are the plan's CALs by finding. When no finding's CALs moved (often: the quota
+    // is spent and new CALs wait) they are the ones the server holds, kept as they are instead
+    // of rebuilt CAL by CAL (thousands per replan, once an hour of event time).
+    let claims = state.plan.claims;
+    if (!sameCals(state, batches)) {
+      claims = {};
+      for (const [id, list] of batches) for (const b of list) for (const l of b.licenseIds) claims[l] = id;
+    }
     state.plan = { at: state.clock, dirty: false, freeNow: Object.fromEntries(freeNow), claims };
     // Object key order is insertion order, and survives a JSON round trip: deterministic.
     // A server may hold thousands of open findings and replans once an hour of event time:
@@ -404,6 +410,21 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
       publish(state, id, assemble(state, entry.draft, next), outputs);
     }
     refreshPools(state, outputs, []);
+  }
+
+  /** Every open leak finding's batches name the CALs the new plan gives it, batch by batch. */
+  function sameCals(state: ByServerState, batches: ReadonlyMap<string, readonly PlanBatch[]>): boolean {
+    let planned = 0;
+    for (const id in state.open) {
+      const entry = state.open[id]!;
+      const next = batches.get(id);
+      if (next !== undefined) planned++;
+      if (entry.batches.length === 0 && next === undefined) continue;
+      if (next === undefined || entry.batches.length !== next.length) return false;
+      for (let i = 0; i < next.length; i++) if (!sameIds(entry.batches[i]!.licenseIds, next[i]!.licenseIds)) return false;
+    }
+    // A planned finding that is not open cannot be: the plan is made of the open ones.
+    return planned === batches.size;
   }
 
   function samePlan(a: readonly PlanBatch[], b: readonly PlanBatch[], clock: number): boolean {
