@@ -174,6 +174,36 @@ describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka clients on the shared broker, KAFKA
 });
 
 describe('@platformatic/kafka against the stack\'s broker', () => {
+  it('stops reading with the caller\'s error when it throws, while the next fetch is already out', async () => {
+    // The platformatic reader fetches the next round while the caller takes this one.
+    const kafka = clientFor('platformatic');
+    const admin = await kafka.createAdmin();
+    const name = uniqueName('caller-throws');
+    try {
+      await admin.ensureTopics([{ topic: name, numPartitions: 1, compacted: false }]);
+      const producer = await kafka.createProducer({ compress: false });
+      try {
+        // Several fetches' worth (a fetch takes about 1 MiB of a partition).
+        const values = Array.from({ length: 1_500 }, (_, i) => `${i}:${randomBytes(1_024).toString('hex')}`);
+        for (let i = 0; i < values.length; i += 250) await producer.send(values.slice(i, i + 250).map((value) => ({ topic: name, key: 'k', value })));
+      } finally {
+        await producer.close();
+      }
+      let calls = 0;
+      const failure = new Error('the caller cannot take these records');
+      await expect(
+        kafka.createPartitionReader().readToEnd(name, [0], async () => {
+          calls++;
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      expect(calls).toBe(1);
+    } finally {
+      await admin.deleteTopics([name]).catch(() => undefined);
+      await admin.close();
+    }
+  });
+
   it('gets a producer id for an idempotent producer', async () => {
     const producer = new LibraryProducer({ clientId: 'calwatch-test', bootstrapBrokers: getTestServices().kafka.brokers, idempotent: true });
     try {

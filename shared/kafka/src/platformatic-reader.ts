@@ -58,8 +58,8 @@ function collectBatch(topic: string, partition: number, batch: RecordsBatch, fro
  */
 export function createPlatformaticPartitionReader(settings: PlatformaticReaderSettings): PartitionReader {
   const partitionMaxBytes = settings.maxBytesPerPartition ?? 1_048_576;
-  const outage = <T>(action: string, operation: () => Promise<T>): Promise<T> =>
-    rideOutOutage(operation, { budgetMs: settings.outageBudgetMs, ...settings.backoff, action });
+  const outage = <T>(action: string, operation: () => Promise<T>, signal?: AbortSignal): Promise<T> =>
+    rideOutOutage(operation, { budgetMs: settings.outageBudgetMs, ...settings.backoff, action, ...(signal === undefined ? {} : { signal }) });
 
   return {
     async readToEnd(topic, partitions, onRecords): Promise<{ records: number }> {
@@ -67,6 +67,8 @@ export function createPlatformaticPartitionReader(settings: PlatformaticReaderSe
       // Never joins its group: fetch and listOffsets need no membership.
       const consumer = new LibraryConsumer({ ...settings.clientOptions, groupId: `calwatch-reader-${randomUUID()}`, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
       const wanted = new Set(partitions);
+      // Ends the retries of a fetch still out when the read stops (the caller threw).
+      const stopped = new AbortController();
 
       async function logStarts(): Promise<bigint[]> {
         try {
@@ -174,9 +176,21 @@ export function createPlatformaticPartitionReader(settings: PlatformaticReaderSe
           }
         }
 
+        /** The next round's fetch; a failure is awaited (and thrown) where the round is taken. */
+        const startRound = (): Promise<FetchResponse[]> | undefined => {
+          if (next.size === 0) return undefined;
+          const round = outage('read to end', fetchRound, stopped.signal);
+          // Not awaited until this round's records are handed on: never an unhandled rejection meanwhile.
+          round.catch(() => undefined);
+          return round;
+        };
         let count = 0;
-        while (next.size > 0) {
-          const responses = await outage('read to end', fetchRound);
+        let pending = startRound();
+        while (pending !== undefined) {
+          const responses = await pending;
+          // Where each partition goes on follows from the batches alone, so the next fetch goes
+          // out before this round's records are handed on: the broker reads while the caller works.
+          const rounds: IncomingRecord[][] = [];
           for (const response of responses) {
             for (const answer of response.responses) {
               for (const part of answer.partitions) {
@@ -192,18 +206,21 @@ export function createPlatformaticPartitionReader(settings: PlatformaticReaderSe
                   if ((batch.attributes & CONTROL_BATCH) !== 0) continue;
                   collectBatch(topic, part.partitionIndex, batch, from, until, records);
                 }
-                if (records.length > 0) {
-                  count += records.length;
-                  await onRecords(records);
-                }
+                if (records.length > 0) rounds.push(records);
                 if (after >= until) next.delete(part.partitionIndex);
                 else next.set(part.partitionIndex, after);
               }
             }
           }
+          pending = startRound();
+          for (const records of rounds) {
+            count += records.length;
+            await onRecords(records);
+          }
         }
         return { records: count };
       } finally {
+        stopped.abort();
         await consumer.close(true).catch(() => undefined);
       }
     },
