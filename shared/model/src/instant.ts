@@ -11,8 +11,9 @@ const PAD2 = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
 const PAD3 = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
 
 /**
- * The last two instants written: a parser writes a row's dates as ISO text and the table that
- * stores them reads them straight back (two per row of an export). A pure memo.
+ * The last two instants written or read. A parser writes a row's dates as ISO text and the
+ * table that stores them reads them straight back (two per row of an export), and the stages
+ * of one event read its few instants again. A pure memo: no result depends on input order.
  */
 let lastIso = '';
 let lastMs = Number.NaN;
@@ -23,12 +24,15 @@ let previousMs = Number.NaN;
 export function isoFromMs(ms: number): string {
   const iso = isoOf(ms);
   // Only instants the text gives back exactly (whole milliseconds).
-  if (!Number.isInteger(ms)) return iso;
+  if (Number.isInteger(ms)) remember(iso, ms);
+  return iso;
+}
+
+function remember(iso: string, ms: number): void {
   previousIso = lastIso;
   previousMs = lastMs;
   lastIso = iso;
   lastMs = ms;
-  return iso;
 }
 
 function isoOf(ms: number): string {
@@ -69,7 +73,9 @@ function digits2(text: string, at: number): number {
 export function msFromIso(iso: string): number {
   if (iso === lastIso) return lastMs;
   if (iso === previousIso) return previousMs;
-  return parseIsoMs(iso);
+  const ms = parseIsoMs(iso);
+  remember(iso, ms);
+  return ms;
 }
 
 function parseIsoMs(iso: string): number {

@@ -191,6 +191,7 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
     hwid: { licenseIds: number[]; computers: string[]; findingIds: string[]; classification: FindingKind | 'healthy' },
     outputs: StageOutput[],
   ): void {
+    if (!enriched) return;
     let classification: FindingKind | 'healthy' = hwid.classification;
     let findingIds = hwid.findingIds;
     if (!isEmpty(state.tracks)) {
@@ -200,7 +201,7 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
       classification = CLASSIFICATION_ORDER.find((k) => kinds.has(k)) ?? 'healthy';
       findingIds = [...findingIds, ...open.map((k) => state.tracks[k]!.id)];
     }
-    const enriched: EnrichedEvent = {
+    const message: EnrichedEvent = {
       schemaVersion: 2,
       event,
       context: buildEnrichedContext({
@@ -211,7 +212,7 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
         findingIds: uniqueSorted(findingIds),
       }),
     };
-    outputs.push({ topic: 'enriched', key: kafkaKeyOf(event), message: enriched });
+    outputs.push({ topic: 'enriched', key: kafkaKeyOf(event), message });
   }
 
   function emptyState(server: string, computer: string, computerRaw: string, at: number): ByComputerState {
@@ -255,7 +256,7 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
         }
         const note = `client store lists ${plural(message.hwids.length, 'HWID')}`;
         steps(state, state.clock, () => [{ at, eventId: message.eventId, note }], outputs);
-        if (enriched) enrich(state, message, { licenseIds: [], computers: [], findingIds: [], classification: 'healthy' }, outputs);
+        enrich(state, message, { licenseIds: [], computers: [], findingIds: [], classification: 'healthy' }, outputs);
         return finish(state, outputs);
       }
 
@@ -309,7 +310,7 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
               ],
         outputs,
       );
-      if (message.event !== null && enriched) enrich(state, message.event, message.hwidContext, outputs);
+      if (message.event !== null) enrich(state, message.event, message.hwidContext, outputs);
       return finish(state, outputs);
     },
 

@@ -235,8 +235,8 @@ export function advanceTrack(input: TrackInput): TrackStep {
  * for its list of HWIDs. With a `growth` above 0 the lists go out once the members that
  * joined, left or changed since the last update reach that fraction of the finding's size
  * (a list of HWIDs or names too short for the fraction to reach one goes out on any change),
- * or once the first of them is a refresh period old (a timer sees to it: heldCandidatesDueAt); a flush sends the
- * exact lists, and the server's plan leaves out a CAL it saw revoked at once.
+ * or once the first of them is a refresh period old (a timer sees to it: heldCandidatesDueAt);
+ * a flush sends the exact lists, and the server's plan leaves out a CAL it saw revoked at once.
  */
 function listChanges(
   track: FindingTrack,
@@ -254,15 +254,18 @@ function listChanges(
   const pending = (track.pendingCandidateChanges ?? 0) + (known ?? countChanges(previous, next)) + hwids + computers;
   const since = track.pendingSince ?? at;
   if (pending === 0) return { moved: false, pending, since };
-  // A list so short that the fraction of it is under one member goes out on any change.
-  const short = (changes: number, before: readonly string[], after: readonly string[]) => changes > 0 && Math.max(before.length, after.length) * growth <= 1;
   const size = Math.max(track.sentCandidates ?? previous.length, track.hwids.length, track.computers.length);
   const moved =
-    short(hwids, track.hwids, derived.hwids) ||
-    short(computers, track.computers, derived.computers) ||
+    shortListChanged(hwids, track.hwids, derived.hwids, growth) ||
+    shortListChanged(computers, track.computers, derived.computers, growth) ||
     pending >= Math.max(1, Math.ceil(size * growth)) ||
     at - since >= holdMs;
   return { moved, pending, since };
+}
+
+/** A list so short that the fraction of it is under one member goes out on any change. */
+function shortListChanged(changes: number, before: readonly string[], after: readonly string[], growth: number): boolean {
+  return changes > 0 && Math.max(before.length, after.length) * growth <= 1;
 }
 
 /** HWIDs or names that joined or left between two lists. */

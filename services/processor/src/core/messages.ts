@@ -121,7 +121,7 @@ export type StageOutput =
 export interface StageOptions {
   /**
    * Build an enriched event per input event (default true). Off when nobody reads them
-   * (\`calwatch analyze\` reports findings only): the context of every event is then not built.
+   * (`calwatch analyze` reports findings only): the context of every event is then not built.
    */
   enriched?: boolean;
 }

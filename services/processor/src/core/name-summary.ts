@@ -1,6 +1,5 @@
 import { uniqueSorted, withSorted } from './chain';
 import type { HwidEntry } from './hwid-entry';
-import type { LicenseRecord } from './license-record';
 
 /**
  * What the name rules and the enrichment read from a name's HWIDs, kept per HWID list
@@ -95,24 +94,27 @@ export function createNameSummaries(): NameSummaries {
     const summary = summaries.get(before);
     if (summary === undefined) return false;
     const kept = new Set(after);
-    const gone: HwidEntry[] = [];
-    for (const h of before) if (!kept.has(h)) gone.push(h);
     // Ids and key packs go only when no remaining HWID holds them too.
-    const held = (pick: (r: LicenseRecord) => number, value: number) => {
-      for (const h of after) for (const r of h.licenses) if (pick(r) === value) return true;
-      return false;
-    };
+    const keptIds = new Set<number>();
+    const keptKeyPacks = new Set<number>();
+    for (const h of after) {
+      for (const r of h.licenses) {
+        keptIds.add(r.licenseId);
+        keptKeyPacks.add(r.keyPackId);
+      }
+    }
     const goneHwids = new Set<string>();
     const goneIds = new Set<number>();
     const goneKeyPacks = new Set<number>();
     let newestGone = false;
     let lastSeenGone = false;
-    for (const h of gone) {
+    for (const h of before) {
+      if (kept.has(h)) continue;
       goneHwids.add(h.hwid);
       if (h.firstSeen >= summary.newest) newestGone = true;
       for (const r of h.licenses) {
-        if (!held((x) => x.licenseId, r.licenseId)) goneIds.add(r.licenseId);
-        if (!held((x) => x.keyPackId, r.keyPackId)) goneKeyPacks.add(r.keyPackId);
+        if (!keptIds.has(r.licenseId)) goneIds.add(r.licenseId);
+        if (!keptKeyPacks.has(r.keyPackId)) goneKeyPacks.add(r.keyPackId);
         if (r.updatedAt >= summary.lastSeen) lastSeenGone = true;
       }
     }
