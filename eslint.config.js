@@ -21,9 +21,13 @@ const processEnvImports = ['process', 'node:process'].map((name) => ({
   message: 'Read the environment as process.env at an entry point, then pass it down (docs/architecture.md, "Config").',
 }));
 
-// Packages import each other through their public entries only: the package itself, and its
-// test kits under `testing` (see testKits).
-const deepImports = { group: ['@calwatch/*/*', '!@calwatch/*/testing'], message: 'Import a calwatch package through its entry (@calwatch/<name>), not its files.' };
+// Packages import each other through their public entries only: the package itself, its
+// test kits under `testing` (see testKits), and the processor's detection core alone
+// (`@calwatch/processor/core`: offline commands that must not load the Kafka clients).
+const deepImports = {
+  group: ['@calwatch/*/*', '!@calwatch/*/testing', '!@calwatch/processor/core'],
+  message: 'Import a calwatch package through its entry (@calwatch/<name>), not its files.',
+};
 // Test kits and in-memory doubles live in each package's src/testing/ and reach tests and
 // benchmarks only: product code neither imports nor re-exports them.
 const testKits = {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createKafkaClient, type Admin } from '@calwatch/kafka';
+import type { Admin } from '@calwatch/kafka';
 import { createSilentLogger, type KafkaConnection } from '@calwatch/runtime';
 import { STACK_ERRORS } from './errors';
 import { httpRequest } from './http-request';
@@ -20,6 +20,9 @@ export type KafkaProbeTarget = Pick<KafkaConnection, 'brokers'> & Partial<Pick<K
 export async function probeKafka(target: KafkaProbeTarget, options: { createTopic: boolean }): Promise<ProbeResult> {
   let admin: Admin | undefined;
   try {
+    // Loaded here, not with the module: every calwatch command reads the stack's settings
+    // through this package, and the Kafka clients are a quarter of an offline command's start.
+    const { createKafkaClient } = await import('@calwatch/kafka');
     // Inside the try: unreadable TLS files are a failed probe, not a crash.
     const kafka = createKafkaClient({
       connection: {

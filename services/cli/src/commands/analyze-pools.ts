@@ -1,5 +1,5 @@
 import { type CanonicalEvent, type KeyPackFact, isoFromMs, msFromIso } from '@calwatch/model';
-import { isPerDevicePool, productKeyOf } from '@calwatch/processor';
+import { isPerDevicePool, productKeyOf } from '@calwatch/processor/core';
 
 const DAY_MS = 86_400_000;
 

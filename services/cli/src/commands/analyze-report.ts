@@ -1,6 +1,6 @@
 import type { Rejection } from '@calwatch/ingest';
 import type { Finding, FindingKind, PlannedRevocation, Severity } from '@calwatch/model';
-import { productKeyOf } from '@calwatch/processor';
+import { productKeyOf } from '@calwatch/processor/core';
 import type { BuiltEvents, FileReport } from './analyze-input';
 import type { PoolSeries } from './analyze-pools';
 

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type PlannedRevocation, Severity, isCalwatchError, newestVouchedTimeMs } from '@calwatch/model';
-import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor';
+import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor/core';
 import { EventBuilder, type FileReport, type InputFile, InputError, listInputs, readInput, readingOrder } from './analyze-input';
 import { renderHtml } from './analyze-html';
 import { PoolSeriesBuilder } from './analyze-pools';
