@@ -11,7 +11,9 @@
  * The broker comes from KAFKA_BROKERS or the local stack (`calwatch stack up`). Topics get
  * a unique prefix and are deleted afterwards.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { type IncomingRecord, type KafkaClient, createKafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
 import { type CanonicalEvent, Finding, buildTopicNames, kafkaKeyOf } from '@calwatch/model';
 import { createLogger, createSilentLogger } from '@calwatch/runtime';
@@ -35,6 +37,11 @@ export interface ProcessorBenchOptions {
   devicesPerServer?: number;
   days?: number;
   partitions?: number;
+  /**
+   * Also run the workload through this many `calwatch processor` processes in one consumer
+   * group, on fresh topics (0, the default: not run). The scale benchmark runs one per core.
+   */
+  processes?: number;
 }
 
 function workload(servers: number, devices: number, days: number): CanonicalEvent[] {
@@ -79,6 +86,36 @@ function createLatest(): { add(records: readonly IncomingRecord[]): void; key():
   };
 }
 
+/** Writes the workload to the events topic (the closing events to their own partitions); returns the time taken. */
+async function publish(kafka: KafkaClient, topic: string, events: readonly CanonicalEvent[], ends: ReturnType<typeof closing>): Promise<number> {
+  const producer = await kafka.createProducer();
+  const started = performance.now();
+  for (let i = 0; i < events.length; i += 1_000) {
+    await producer.send(events.slice(i, i + 1_000).map((e) => ({ topic, key: kafkaKeyOf(e), value: JSON.stringify(e) })));
+  }
+  await producer.send(ends.map(({ event, partition }) => ({ topic, key: kafkaKeyOf(event), value: JSON.stringify(event), partition })));
+  const ms = performance.now() - started;
+  await producer.close();
+  return ms;
+}
+
+/** The processor's environment for one run (PROCESSOR_* in the bench's environment win, to compare tunings). */
+async function processorEnv(prefix: string): Promise<Record<string, string | undefined>> {
+  return {
+    KAFKA_BROKERS: (await benchBrokers()).join(','),
+    CALWATCH_TOPIC_PREFIX: prefix,
+    PROCESSOR_GROUP_ID: `${prefix}processor`,
+    PROCESSOR_IDLE_AFTER_MS: '500',
+    PROCESSOR_PUNCTUATE_INTERVAL_MS: '100',
+    PROCESSOR_SESSION_TIMEOUT_MS: '10000',
+    PROCESSOR_HEARTBEAT_INTERVAL_MS: '1000',
+    LOG_LEVEL: 'silent',
+    KAFKA_CLIENT: benchKafkaClientSettings().client,
+    KAFKA_COMPRESSION: benchKafkaClientSettings().compression,
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('PROCESSOR_'))),
+  };
+}
+
 /** A processor that stopped on an error fails the benchmark at once instead of timing out. */
 let fatal: Error | undefined;
 const onFatal = (error: Error) => {
@@ -111,6 +148,62 @@ async function lagOf(kafka: KafkaClient, groupId: string, topics: readonly strin
   }
 }
 
+const CALWATCH_BIN = fileURLToPath(new URL('../services/cli/bin/calwatch', import.meta.url));
+
+/**
+ * The workload through `count` separate `calwatch processor` processes sharing one group
+ * (how an estate spreads partitions over cores and machines), on topics of its own: from
+ * their start (process start and group join included) until the findings on the topic are
+ * the pipeline's. A process that exits before it is stopped fails the run.
+ */
+async function runProcesses(kafka: KafkaClient, count: number, events: readonly CanonicalEvent[], ends: ReturnType<typeof closing>, partitions: number, expected: string): Promise<ProcessorBenchResult> {
+  const prefix = `bench-processes-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
+  const topics = buildTopicNames(prefix);
+  await ensureCalwatchTopics(kafka, topics, { partitions, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 });
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  try {
+    await publish(kafka, topics.events, events, ends);
+    const findings = createLatest();
+    const reader = kafka.createConsumer({ groupId: `${prefix}findings`, maxWaitTimeMs: 100 });
+    await reader.start({ topics: [topics.findings], fromBeginning: true, eachBatch: async (records) => findings.add(records) });
+    const env = { ...process.env, ...(await processorEnv(prefix)), LOG_LEVEL: 'error', PROCESSOR_METRICS_PORT: '0' };
+    const exits: Array<Promise<number | null>> = [];
+    const started = performance.now();
+    for (let i = 0; i < count; i++) {
+      // Its log lines (errors only) go to the bench's stderr; stdout carries the results.
+      const child = spawn(CALWATCH_BIN, ['processor'], { env, stdio: ['ignore', 2, 2] });
+      children.push(child);
+      exits.push(
+        new Promise((resolve) =>
+          child.on('exit', (code) => {
+            if (!stopping) fatal ??= new Error(`calwatch processor ${i + 1} of ${count} exited with ${code} before it was stopped`);
+            resolve(code);
+          }),
+        ),
+      );
+    }
+    await waitUntil(() => findings.key() === expected, 600_000, `the findings of the pipeline from ${count} processes`);
+    const endToEndMs = performance.now() - started;
+    await waitUntil(async () => (await lagOf(kafka, `${prefix}processor`, [topics.events])) === 0, 60_000, 'no lag');
+    stopping = true;
+    for (const child of children) child.kill('SIGTERM');
+    const codes = await Promise.all(exits);
+    await reader.stop();
+    if (codes.some((code) => code !== 0)) throw new Error(`calwatch processor exit codes on SIGTERM: ${codes.join(', ')}`);
+    const all = events.length + ends.length;
+    return {
+      name: 'processor end to end, one process per core',
+      metrics: { events: all, partitions, processes: count, endToEndMs: Math.round(endToEndMs), eventsPerSecond: Math.round(all / (endToEndMs / 1000)) },
+      notes: `${count} \`calwatch processor\` processes in one consumer group on this machine (the broker shares its cores); from their start (process start and group join included) until the latest revision per finding equals the pipeline.`,
+    };
+  } finally {
+    stopping = true;
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await deleteTopicsWithPrefix(kafka, prefix);
+  }
+}
+
 export async function runProcessorBench(options: ProcessorBenchOptions = {}): Promise<ProcessorBenchResult[]> {
   const servers = options.servers ?? 3;
   const devices = options.devicesPerServer ?? 1_000;
@@ -136,14 +229,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
 
   await ensureCalwatchTopics(kafka, topics, { partitions, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 });
   try {
-    const producer = await kafka.createProducer();
-    const publishStarted = performance.now();
-    for (let i = 0; i < events.length; i += 1_000) {
-      await producer.send(events.slice(i, i + 1_000).map((e) => ({ topic: topics.events, key: kafkaKeyOf(e), value: JSON.stringify(e) })));
-    }
-    await producer.send(ends.map(({ event, partition }) => ({ topic: topics.events, key: kafkaKeyOf(event), value: JSON.stringify(event), partition })));
-    const publishMs = performance.now() - publishStarted;
-    await producer.close();
+    const publishMs = await publish(kafka, topics.events, events, ends);
 
     // Raw consume of the same topic through the shared consumer: the ceiling of reading.
     let seen = 0;
@@ -167,20 +253,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     const findings = createLatest();
     const reader = kafka.createConsumer({ groupId: `${prefix}findings`, maxWaitTimeMs: 100 });
     await reader.start({ topics: [topics.findings], fromBeginning: true, eachBatch: async (records) => findings.add(records) });
-    const env = {
-      KAFKA_BROKERS: (await benchBrokers()).join(','),
-      CALWATCH_TOPIC_PREFIX: prefix,
-      PROCESSOR_GROUP_ID: `${prefix}processor`,
-      PROCESSOR_IDLE_AFTER_MS: '500',
-      PROCESSOR_PUNCTUATE_INTERVAL_MS: '100',
-      PROCESSOR_SESSION_TIMEOUT_MS: '10000',
-      PROCESSOR_HEARTBEAT_INTERVAL_MS: '1000',
-      LOG_LEVEL: 'silent',
-      KAFKA_CLIENT: benchKafkaClientSettings().client,
-      KAFKA_COMPRESSION: benchKafkaClientSettings().compression,
-      // PROCESSOR_* settings in the bench's environment override these, to compare tunings.
-      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('PROCESSOR_'))),
-    };
+    const env = await processorEnv(prefix);
     const config = loadProcessorConfig(env);
     const first = createProcessorService({ config, detection: parseCoreConfig({}), logger: serviceLogger, kafka, onFatal });
     const started = performance.now();
@@ -250,6 +323,8 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
   } finally {
     await deleteTopicsWithPrefix(kafka, prefix);
   }
+  const processes = options.processes ?? 0;
+  if (processes > 0) results.push(await runProcesses(kafka, processes, events, ends, partitions, expected));
   return results;
 }
 

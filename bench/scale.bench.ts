@@ -13,6 +13,7 @@
  * - 2,000 events/s for five minutes through collector, processor and indexer (latency, lag, memory).
  * The broker and node come from the environment or the local stack (`calwatch stack up`).
  */
+import { availableParallelism } from 'node:os';
 import { runAnalyzeBench } from './analyze.bench';
 import { runCoreBench } from './core.bench';
 import { runIngestHttpBench } from './ingest-http.bench';
@@ -68,7 +69,7 @@ export async function runScaleBench(): Promise<BenchResult[]> {
   };
   await stage('analyze', () => runAnalyzeBench());
   await stage('core', () => runCoreBench({ devices: 100_000, days: 90 }));
-  await stage('processor', () => runProcessorBench({ servers: 4, devicesPerServer: 25_000, days: 90, partitions: 6 }));
+  await stage('processor', () => runProcessorBench({ servers: 4, devicesPerServer: 25_000, days: 90, partitions: 6, processes: availableParallelism() }));
   await stage('collector', () => runIngestHttpBench({ requests: 4, snapshotRows: 100_000, snapshotGzip: true }));
   // Lag and memory over the run carry their own held flags (lagHeld, memoryHeld).
   await stage('sustained', () => runSustainedBench({ eventsPerSecond: 2_000, durationSeconds: 300 }));
