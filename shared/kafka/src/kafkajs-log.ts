@@ -10,14 +10,22 @@ const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** Bridges kafkajs logs into the process's pino tree under `component: kafka`. */
+/**
+ * Bridges kafkajs logs into the logger the client was given (the services give theirs
+ * `component: kafka`; kafkajs adds `logger: kafkajs` to each line).
+ *
+ * kafkajs's Connection logs every error response at error level, also those its callers
+ * handle as part of normal work: each member's heartbeats answer "the group is rebalancing"
+ * whenever a processor joins or leaves, and an outage the adapter rides out fails every
+ * request on the way. What fails a call reaches its caller, which logs it at its own level
+ * (error when it stops the service); the connection's own line goes out as a warning.
+ */
 export function createKafkajsLogCreator(logger: Logger): logCreator {
-  const kafkaLogger = logger.child({ component: 'kafka' });
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, ...extra } = log;
-      const method = LEVEL_NAMES[level] ?? 'info';
-      kafkaLogger[method]({ namespace, ...extra }, message);
+      const method = level === logLevel.ERROR && namespace === 'Connection' ? 'warn' : (LEVEL_NAMES[level] ?? 'info');
+      logger[method]({ namespace, ...extra }, message);
     };
 }
 
