@@ -162,10 +162,10 @@ async function runProcesses(kafka: KafkaClient, count: number, events: readonly 
   await ensureCalwatchTopics(kafka, topics, { partitions, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 });
   const children: ChildProcess[] = [];
   let stopping = false;
+  const reader = kafka.createConsumer({ groupId: `${prefix}findings`, maxWaitTimeMs: 100 });
   try {
     await publish(kafka, topics.events, events, ends);
     const findings = createLatest();
-    const reader = kafka.createConsumer({ groupId: `${prefix}findings`, maxWaitTimeMs: 100 });
     await reader.start({ topics: [topics.findings], fromBeginning: true, eachBatch: async (records) => findings.add(records) });
     const env = { ...process.env, ...(await processorEnv(prefix)), LOG_LEVEL: 'error', PROCESSOR_METRICS_PORT: '0' };
     const exits: Array<Promise<number | null>> = [];
@@ -189,7 +189,6 @@ async function runProcesses(kafka: KafkaClient, count: number, events: readonly 
     stopping = true;
     for (const child of children) child.kill('SIGTERM');
     const codes = await Promise.all(exits);
-    await reader.stop();
     if (codes.some((code) => code !== 0)) throw new Error(`calwatch processor exit codes on SIGTERM: ${codes.join(', ')}`);
     const all = events.length + ends.length;
     return {
@@ -200,6 +199,7 @@ async function runProcesses(kafka: KafkaClient, count: number, events: readonly 
   } finally {
     stopping = true;
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await reader.stop();
     await deleteTopicsWithPrefix(kafka, prefix);
   }
 }
