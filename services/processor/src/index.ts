@@ -1,8 +1,8 @@
 /**
  * @calwatch/processor: the detection core (pure keyed stages, the in-process pipeline) and
  * the streaming runtime that runs it on Kafka. `@calwatch/processor/core` is the core alone:
- * `calwatch analyze` imports that, so an offline run never loads the Kafka clients (about a
- * quarter of its start-up).
+ * `calwatch analyze` imports that, so an offline run never loads the Kafka clients (about half
+ * of its start-up).
  */
 export * from './core/index';
 export { runProcessor } from './main';

@@ -21,7 +21,7 @@ export async function probeKafka(target: KafkaProbeTarget, options: { createTopi
   let admin: Admin | undefined;
   try {
     // Loaded here, not with the module: every calwatch command reads the stack's settings
-    // through this package, and the Kafka clients are a quarter of an offline command's start.
+    // through this package, and the Kafka clients are about half of an offline command's start.
     const { createKafkaClient } = await import('@calwatch/kafka');
     // Inside the try: unreadable TLS files are a failed probe, not a crash.
     const kafka = createKafkaClient({
