@@ -167,7 +167,9 @@ async function runProcesses(kafka: KafkaClient, count: number, events: readonly 
     await publish(kafka, topics.events, events, ends);
     const findings = createLatest();
     await reader.start({ topics: [topics.findings], fromBeginning: true, eachBatch: async (records) => findings.add(records) });
-    const env = { ...process.env, ...(await processorEnv(prefix)), LOG_LEVEL: 'error', PROCESSOR_METRICS_PORT: '0' };
+    const processor = await processorEnv(prefix);
+    const groupId = processor['PROCESSOR_GROUP_ID']!;
+    const env = { ...process.env, ...processor, LOG_LEVEL: 'error', PROCESSOR_METRICS_PORT: '0' };
     const exits: Array<Promise<number | null>> = [];
     const started = performance.now();
     for (let i = 0; i < count; i++) {
@@ -185,7 +187,7 @@ async function runProcesses(kafka: KafkaClient, count: number, events: readonly 
     }
     await waitUntil(() => findings.key() === expected, 600_000, `the findings of the pipeline from ${count} processes`);
     const endToEndMs = performance.now() - started;
-    await waitUntil(async () => (await lagOf(kafka, `${prefix}processor`, [topics.events])) === 0, 60_000, 'no lag');
+    await waitUntil(async () => (await lagOf(kafka, groupId, [topics.events])) === 0, 60_000, 'no lag');
     stopping = true;
     for (const child of children) child.kill('SIGTERM');
     const codes = await Promise.all(exits);
