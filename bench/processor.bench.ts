@@ -280,6 +280,8 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
         eventsPerSecond: Math.round(all.length / (endToEndMs / 1000)),
         batches: stats.batches,
         producerSends: stats.sends,
+        changelogRecords: stats.changelogRecords,
+        offsetCommits: stats.commits,
         findingUpdates: stats.findingsOut,
         enrichedEvents: stats.enrichedOut,
         idleAfterMs: Number(env.PROCESSOR_IDLE_AFTER_MS),

@@ -78,6 +78,36 @@ describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka adapter on a real broker, KAFKA_CLI
     expect(again.map((r) => r.value?.toString())).toEqual(['late']);
   });
 
+  it('with autoCommit false, commits only what its owner commits, and a seek reads a partition again', async () => {
+    const manual = uniqueName('manual');
+    await admin.ensureTopics([{ topic: manual, numPartitions: 1, compacted: false }]);
+    const producer = await kafka.createProducer();
+    await producer.send(Array.from({ length: 10 }, (_, i) => ({ topic: manual, key: 'k', value: String(i) })));
+    const groupId = uniqueName('manual-group');
+    const received: string[] = [];
+    const consumer = kafka.createConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100 });
+    await consumer.start({ topics: [manual], fromBeginning: true, autoCommit: false, eachBatch: async (records) => void received.push(...records.map((r) => r.value!.toString())) });
+    await waitFor(() => received.length >= 10, 30_000, 'the 10 records');
+    // Handled, and not committed.
+    expect((await admin.committedOffsets(groupId, manual)).map((c) => c.offset)).toEqual(['-1']);
+    consumer.seek({ topic: manual, partition: 0, offset: '4' });
+    await waitFor(() => received.length >= 16, 30_000, 'records 4 to 9 again');
+    await consumer.commit([{ topic: manual, partition: 0, offset: '7' }]);
+    expect((await admin.committedOffsets(groupId, manual)).map((c) => c.offset)).toEqual(['7']);
+    await consumer.stop();
+    expect(received).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '4', '5', '6', '7', '8', '9']);
+
+    // The next member of the group starts at the commit.
+    const again: string[] = [];
+    const second = kafka.createConsumer({ groupId, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100 });
+    await second.start({ topics: [manual], autoCommit: false, eachBatch: async (records) => void again.push(...records.map((r) => r.value!.toString())) });
+    await waitFor(() => again.length >= 3, 30_000, 'records from the commit on');
+    await second.stop();
+    await producer.close();
+    await admin.deleteTopics([manual]).catch(() => undefined);
+    expect(again).toEqual(['7', '8', '9']);
+  });
+
   it('reads compacted partitions to their end for state restore', async () => {
     const producer = await kafka.createProducer();
     await producer.send([

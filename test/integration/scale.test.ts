@@ -129,7 +129,9 @@ describe('one license server at real size, through every service', () => {
     const indexer = createIndexerService({ config: indexerConfig, logger: createSilentLogger(), kafka, elasticsearch });
     await indexer.start();
     services.push(indexer);
-    const first = startProcessorProcess(ns.env());
+    // Commits at least every second while behind: the kill lands with part of the input
+    // committed and more applied than the changelog holds, which the next process reads again.
+    const first = startProcessorProcess(ns.env({ PROCESSOR_COMMIT_INTERVAL_MS: '1000' }));
     children.push(first);
 
     const response = await fetch(`http://127.0.0.1:${collector.address()!.port}/v1/snapshots/issued-licenses`, {

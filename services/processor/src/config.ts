@@ -32,7 +32,12 @@ export const ProcessorEnvSchema = z
     PROCESSOR_MAX_BYTES_PER_PARTITION: intVar(1024)
       .default(4 * MIB)
       .describe(
-        'Largest fetch per partition, in bytes; bounds one batch and so the work between two state commits. Larger batches coalesce state writes of keys changed many times and need fewer sends.',
+        'Largest fetch per partition, in bytes; bounds one batch. Larger batches need fewer sends.',
+      ),
+    PROCESSOR_COMMIT_INTERVAL_MS: intVar(0)
+      .default(30_000)
+      .describe(
+        'Longest time a task behind its partition\'s end (a bulk load, a replay, catching up after an outage) keeps its state changes out of the changelog, and so its input offset uncommitted: a key changed in many batches meanwhile is written once. A task that reaches the end of its partition writes and commits at once, so live traffic is not delayed. A crash re-reads at most this much input. 0 writes after every batch.',
       ),
     PROCESSOR_FETCH_MAX_WAIT_MS: intVar(0)
       .default(100)
@@ -72,6 +77,7 @@ export const ProcessorConfigSchema = ProcessorEnvSchema.transform((e) => ({
   idleAfterMs: e.PROCESSOR_IDLE_AFTER_MS,
   maxBytesPerPartition: e.PROCESSOR_MAX_BYTES_PER_PARTITION,
   fetchMaxWaitMs: e.PROCESSOR_FETCH_MAX_WAIT_MS,
+  commitIntervalMs: e.PROCESSOR_COMMIT_INTERVAL_MS,
   partitionsConcurrency: e.PROCESSOR_PARTITIONS_CONCURRENCY,
   detectionConfig: e.PROCESSOR_DETECTION_CONFIG,
   metricsPort: e.PROCESSOR_METRICS_PORT,

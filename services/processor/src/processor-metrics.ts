@@ -27,6 +27,8 @@ const RUNTIME_COUNTERS: Readonly<Record<keyof RuntimeMetrics, { name: string; he
   batches: { name: 'batches_total', help: 'Consumer batches handled.' },
   punctuationsWritten: { name: 'punctuations_written_total', help: 'Punctuations (wall-clock releases of idle partitions) that wrote something.' },
   sends: { name: 'producer_sends_total', help: 'Producer round trips acknowledged by the broker.' },
+  changelogRecords: { name: 'changelog_records_total', help: 'State, buffer and meta records written to the changelog.' },
+  commits: { name: 'offset_commits_total', help: 'Input offsets committed, each after the changelog records it depends on.' },
   records: { name: 'records_total', help: 'Input records handled, replayed ones included.' },
   replayedRecords: { name: 'replayed_records_total', help: "Input records skipped because the task's state already had them (re-delivered after a crash)." },
   steps: { name: 'steps_total', help: 'Stage steps run (each key a step wrote), timer ticks included.' },

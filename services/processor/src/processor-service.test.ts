@@ -30,6 +30,8 @@ function createFakeKafka() {
     },
     pause: () => undefined,
     resume: () => undefined,
+    commit: async () => undefined,
+    seek: () => undefined,
     stop: async () => undefined,
   };
   const kafka: KafkaClient = {

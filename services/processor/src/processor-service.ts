@@ -69,8 +69,8 @@ function offsetSource(admin: Admin, groupId: string, tracker: PartitionProgressT
 /**
  * The processor: the detection core run as keyed tasks on Kafka. Start: check the
  * topics, connect the producer, join the group (each assignment restores its tasks from
- * the changelogs), start the punctuator. Stop (reverse): stop the punctuator, stop
- * consuming (the batch in flight finishes and writes its state), close the producer.
+ * the changelogs), start the punctuator. Stop (reverse): stop the punctuator, let the batch
+ * in flight finish, write every task's state and commit, leave the group, close the producer.
  */
 export function createProcessorService(options: ProcessorServiceOptions): ProcessorService {
   const { config, logger, kafka } = options;
@@ -154,14 +154,6 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
         const topology: Topology = { topics, partitions, config: options.detection, idleAfterMs: config.idleAfterMs, metrics };
         producer = await kafka.createProducer();
         admin = await kafka.createAdmin();
-        runtime = createStreamRuntime({
-          topology,
-          producer,
-          reader: kafka.createPartitionReader(),
-          offsets: offsetSource(admin, config.groupId, progress),
-          logger: logger.child({ component: 'runtime' }),
-        });
-        const active = runtime;
         consumer = kafka.createConsumer({
           groupId: config.groupId,
           sessionTimeoutMs: config.sessionTimeoutMs,
@@ -169,9 +161,21 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
           maxBytesPerPartition: config.maxBytesPerPartition,
           maxWaitTimeMs: config.fetchMaxWaitMs,
         });
+        runtime = createStreamRuntime({
+          topology,
+          producer,
+          reader: kafka.createPartitionReader(),
+          offsets: offsetSource(admin, config.groupId, progress),
+          offsetCommits: consumer,
+          commitIntervalMs: config.commitIntervalMs,
+          logger: logger.child({ component: 'runtime' }),
+        });
+        const active = runtime;
         await consumer.start({
           topics: inputTopicsOf(topics),
           fromBeginning: true,
+          // The runtime commits, each offset after the changelog records it depends on.
+          autoCommit: false,
           partitionsConsumedConcurrently: config.partitionsConcurrency,
           onAssignment: (assigned) => {
             progress.assign(assigned);
@@ -227,8 +231,9 @@ export function createProcessorService(options: ProcessorServiceOptions): Proces
         clearInterval(timer);
         clearInterval(progressTimer);
         try {
-          await consumer?.stop();
+          // The runtime first: it writes every task's state and commits while still in the group.
           await runtime?.close();
+          await consumer?.stop();
         } finally {
           await producer?.close();
           await admin?.close();

@@ -367,6 +367,7 @@ export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
         throw toKafkaError(error, 'start consumer');
       }
       batchFailing = false;
+      const autoCommit = options.autoCommit ?? true;
       await current.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -393,7 +394,7 @@ export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
           if (isStale()) return;
           const last = batch.lastOffset();
           resolveOffset(last);
-          await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) }]);
+          if (autoCommit) await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) }]);
           recovered();
         },
       });
@@ -410,6 +411,18 @@ export function createKafkajsClient(options: KafkaClientOptions): KafkaClient {
       },
       resume(partitions: readonly TopicPartition[]): void {
         consumer?.resume(partitions.map((p) => ({ topic: p.topic, partitions: [p.partition] })));
+      },
+      async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
+        if (offsets.length === 0) return;
+        if (consumer === undefined) throw SHARED_ERRORS.create('SHARED_KAFKA_UNAVAILABLE', `consumer ${groupId} is not running: nothing to commit with`);
+        try {
+          await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })));
+        } catch (error) {
+          throw toKafkaError(error, 'commit offsets');
+        }
+      },
+      seek(position: TopicPartitionOffset): void {
+        consumer?.seek({ topic: position.topic, partition: position.partition, offset: position.offset });
       },
       stop(): Promise<void> {
         stopping ??= (async () => {

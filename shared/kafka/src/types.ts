@@ -76,10 +76,19 @@ export interface ConsumeOptions {
   topics: readonly string[];
   fromBeginning?: boolean;
   /**
-   * Handles one batch of one partition. The adapter commits the offset after the last
-   * record only when this resolves: a failure re-delivers the batch (at-least-once).
+   * Handles one batch of one partition. Only when this resolves does the consumer move past
+   * the batch (and, with autoCommit, commit the offset after its last record): a failure
+   * re-delivers the batch (at-least-once).
    */
   eachBatch(records: readonly IncomingRecord[], context: BatchContext): Promise<void>;
+  /**
+   * true (the default): the offset after each handled batch is committed before the next
+   * batch of its partition. false: the consumer moves on without committing, and the owner
+   * commits with Consumer.commit when what it did with the records is durable (a stream
+   * processor's changelog flush); after a failure it rewinds with Consumer.seek, since a
+   * failed batch is re-delivered from the last handled batch, not from the last commit.
+   */
+  autoCommit?: boolean;
   /** Called with the full new assignment after each rebalance, before any batch of it. */
   onAssignment?(assigned: readonly TopicPartition[]): Promise<void> | void;
   /** Called when the group starts a rebalance: partitions may move away; onAssignment follows. */
@@ -93,6 +102,13 @@ export interface ConsumeOptions {
 export interface Consumer {
   start(options: ConsumeOptions): Promise<void>;
   pause(partitions: readonly TopicPartition[]): void;
+  /**
+   * Commits these offsets (the next offset to read per partition) for the group. Fails when
+   * the group rebalanced meanwhile; what was handled is then read again by the next owner.
+   */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** The partition's next batch starts at this offset (records fetched but not handled are dropped). */
+  seek(position: TopicPartitionOffset): void;
   resume(partitions: readonly TopicPartition[]): void;
   /** Leaves the group and closes connections; safe to call twice. */
   stop(): Promise<void>;

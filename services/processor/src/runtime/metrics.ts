@@ -5,6 +5,10 @@ export interface RuntimeMetrics {
   punctuationsWritten: number;
   /** Producer round trips (each acknowledged by the broker). */
   sends: number;
+  /** State, buffer and meta records written to the changelog (a key changed often is written once per commit). */
+  changelogRecords: number;
+  /** Input offsets committed, each after the changelog records it depends on. */
+  commits: number;
   /** Input records handled. */
   records: number;
   /** Records skipped because the task's state already had them (offset <= last applied). */
@@ -32,6 +36,8 @@ export function createRuntimeMetrics(): RuntimeMetrics {
     batches: 0,
     punctuationsWritten: 0,
     sends: 0,
+    changelogRecords: 0,
+    commits: 0,
     records: 0,
     replayedRecords: 0,
     steps: 0,

@@ -14,7 +14,7 @@ import {
 import type { ProcessorErrorCode } from '../errors';
 import type { RuntimeMetrics } from './metrics';
 import { StateEntries, isStateEntryKey, type StoreSize } from './state-entries';
-import type { PunctuateContext, RestoreSummary, Task, TaskFlush, TaskProblem } from './task';
+import type { PunctuateContext, RestoreSummary, Task, TaskProblem } from './task';
 
 const EVENT_DECODING = {
   codes: { empty: 'PROCESSOR_RECORD_NOT_JSON', notJson: 'PROCESSOR_RECORD_NOT_JSON', invalid: 'PROCESSOR_EVENT_INVALID' } satisfies RecordDecodeCodes<ProcessorErrorCode | CoreErrorCode>,
@@ -208,20 +208,24 @@ export class ServerTask implements Task {
     this.metaDirty = true;
   }
 
-  drain(): TaskFlush {
+  takeOutputs(): OutgoingRecord[] {
     const outputs = this.pendingOutputs;
     this.pendingOutputs = [];
+    return outputs;
+  }
+
+  takeChangelog(): OutgoingRecord[] {
     const changelog: OutgoingRecord[] = [];
     for (const [stage, keys] of this.dirty) {
       for (const key of keys) this.entries.write(stage, key, this.pipeline.stateOf(stage, key), changelog);
       keys.clear();
     }
     this.bufferLog.drain(this.options.changelogTopic, this.partition, changelog);
-    if (changelog.length > 0 || this.metaDirty || outputs.length > 0) {
+    if (changelog.length > 0 || this.metaDirty) {
       changelog.push(buildChangelogRecord(this.options.changelogTopic, this.partition, META_KEY, this.meta()));
       this.metaDirty = false;
     }
-    return { outputs, changelog };
+    return changelog;
   }
 
   private meta(): TaskMeta {

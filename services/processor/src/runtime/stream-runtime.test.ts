@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type BatchContext, type IncomingRecord, type OutgoingRecord, type PartitionReader, type Producer } from '@calwatch/kafka';
+import { type BatchContext, type IncomingRecord, type OutgoingRecord, type PartitionReader, type Producer, type TopicPartitionOffset } from '@calwatch/kafka';
 import { buildTopicNames, kafkaKeyOf } from '@calwatch/model';
 import { createLogger, createSilentLogger } from '@calwatch/runtime';
 import { parseCoreConfig } from '../core/index';
@@ -22,6 +22,9 @@ function createBroker() {
     return l;
   };
   const sends: string[][] = [];
+  /** Offsets the runtime committed, and where it rewound, per `topic:partition`, in order. */
+  const commits: string[] = [];
+  const seeks: string[] = [];
   let failNext = false;
   const producer: Producer = {
     async send(records: readonly OutgoingRecord[]) {
@@ -50,10 +53,24 @@ function createBroker() {
       return [{ partition: 0, start: 0n, end: BigInt(log(topic).length), committed: committed.get(topic) ?? -1n }];
     },
   };
+  const offsetCommits = {
+    async commit(list: readonly TopicPartitionOffset[]) {
+      for (const o of list) {
+        commits.push(`${o.topic}:${o.partition}@${o.offset}`);
+        committed.set(o.topic, BigInt(o.offset));
+      }
+    },
+    seek(position: TopicPartitionOffset) {
+      seeks.push(`${position.topic}:${position.partition}@${position.offset}`);
+    },
+  };
   return {
     producer,
     reader,
     offsets,
+    offsetCommits,
+    commits,
+    seeks,
     sends,
     log,
     commit: (topic: string, next: number) => committed.set(topic, BigInt(next)),
@@ -61,15 +78,27 @@ function createBroker() {
   };
 }
 
-function context(topic: string, stale = false): BatchContext {
-  return { topic, partition: 0, highWatermark: '0', heartbeat: async () => {}, isStale: () => stale };
+/** A batch's context; the partition's end defaults to 0, so every batch reaches it. */
+function context(topic: string, stale = false, highWatermark = '0'): BatchContext {
+  return { topic, partition: 0, highWatermark, heartbeat: async () => {}, isStale: () => stale };
 }
+
+const COMMIT_INTERVAL_MS = 5_000;
 
 function setup() {
   const broker = createBroker();
   const topology: Topology = { topics, partitions: PARTITIONS, config: parseCoreConfig({}), idleAfterMs: 0, metrics: createRuntimeMetrics() };
   let clock = Date.parse('2100-01-01T00:00:00Z');
-  const runtime = createStreamRuntime({ topology, producer: broker.producer, reader: broker.reader, offsets: broker.offsets, logger: createSilentLogger(), now: () => clock });
+  const runtime = createStreamRuntime({
+    topology,
+    producer: broker.producer,
+    reader: broker.reader,
+    offsets: broker.offsets,
+    offsetCommits: broker.offsetCommits,
+    commitIntervalMs: COMMIT_INTERVAL_MS,
+    logger: createSilentLogger(),
+    now: () => clock,
+  });
   const kit = createTimelineKit({ server: 'LS-RT' });
   const events = [kit.issue(1, { hwid: 'ab01', computer: 'PC-A', day: 0 }), kit.issue(2, { hwid: 'ab01', computer: 'PC-B', day: 1 }), kit.issue(3, { hwid: 'ab01', computer: 'PC-A', day: 2 })];
   for (const event of events) {
@@ -93,6 +122,61 @@ describe('the stream runtime', () => {
     expect(broker.sends[0]).not.toContain(topics.processorChangelog);
     expect(broker.sends[1]).toEqual([topics.processorChangelog]);
     expect(broker.log(topics.processorChangelog).at(-1)!.key).toBe(META_KEY);
+  });
+
+  it('commits the offset after the last record, once the changelog has it', async () => {
+    const { broker, runtime, all } = setup();
+    await runtime.onAssignment(all);
+    await runtime.handleBatch(broker.log(topics.events), context(topics.events));
+    expect(broker.commits).toEqual([`${topics.events}:0@3`]);
+  });
+
+  it('behind the end of its partition, keeps state changes out of the changelog until the commit interval, then writes each changed key once', async () => {
+    const { broker, runtime, all, tick, topology } = setup();
+    await runtime.onAssignment(all);
+    const [first, second, third] = broker.log(topics.events);
+    const behind = context(topics.events, false, '100');
+    await runtime.handleBatch([first!], behind);
+    tick(COMMIT_INTERVAL_MS - 1);
+    await runtime.handleBatch([second!], behind);
+    // Outputs go out with every batch; the changelog and the commit wait.
+    expect(broker.sends.flat()).not.toContain(topics.processorChangelog);
+    expect(broker.log(topics.enriched).length).toBeGreaterThan(0);
+    expect(broker.commits).toEqual([]);
+    tick(1);
+    await runtime.handleBatch([third!], behind);
+    expect(broker.commits).toEqual([`${topics.events}:0@3`]);
+    const changelog = broker.log(topics.processorChangelog);
+    const keys = changelog.map((r) => r.key);
+    // The HWID's state changed in all three batches and is written once.
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(topology.metrics.changelogRecords).toBe(changelog.length);
+    const meta = JSON.parse(changelog.filter((r) => r.key === META_KEY).at(-1)!.value!.toString()) as { lastOffset: string };
+    expect(meta.lastOffset).toBe('2');
+  });
+
+  it('a write that fails with changes outstanding rewinds the partition to the first record the changelog lacks', async () => {
+    const { broker, runtime, all } = setup();
+    await runtime.onAssignment(all);
+    const [first, ...rest] = broker.log(topics.events);
+    await runtime.handleBatch([first!], context(topics.events, false, '100'));
+    broker.failNextSend();
+    await expect(runtime.handleBatch(rest, context(topics.events, false, '100'))).rejects.toThrow('broker unavailable');
+    expect(broker.seeks).toEqual([`${topics.events}:0@0`]);
+    expect(broker.commits).toEqual([]);
+  });
+
+  it('on close, writes the changes it held and commits their offset', async () => {
+    const { broker, runtime, all } = setup();
+    await runtime.onAssignment(all);
+    await runtime.handleBatch(broker.log(topics.events), context(topics.events, false, '100'));
+    expect(broker.commits).toEqual([]);
+    await runtime.close();
+    expect(broker.commits).toEqual([`${topics.events}:0@3`]);
+    expect(broker.log(topics.processorChangelog).at(-1)!.key).toBe(META_KEY);
+    // A batch delivered while the consumer stops is left to the partition's next owner.
+    await runtime.handleBatch(broker.log(topics.events), context(topics.events));
+    expect(broker.commits).toHaveLength(1);
   });
 
   it('writes nothing for a batch whose partition moved away, and restores the task for the next', async () => {
@@ -166,7 +250,16 @@ describe('the stream runtime', () => {
     const errors: string[] = [];
     const logger = createLogger({ service: 't', version: 't', level: 'error', destination: { write: (line: string) => errors.push(line) } });
     const topology: Topology = { topics, partitions: PARTITIONS, config: parseCoreConfig({}), idleAfterMs: 0, metrics: createRuntimeMetrics() };
-    const restored = createStreamRuntime({ topology, producer: broker.producer, reader: broker.reader, offsets: broker.offsets, logger, now: () => 0 });
+    const restored = createStreamRuntime({
+      topology,
+      producer: broker.producer,
+      reader: broker.reader,
+      offsets: broker.offsets,
+      offsetCommits: broker.offsetCommits,
+      commitIntervalMs: COMMIT_INTERVAL_MS,
+      logger,
+      now: () => 0,
+    });
     await restored.onAssignment(all);
     const after = restored.tasks()[0]!;
     expect(errors).toEqual([]);

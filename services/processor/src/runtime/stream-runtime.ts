@@ -1,9 +1,19 @@
-import { type BatchContext, type CompactedRecord, type IncomingRecord, type OutgoingRecord, type PartitionReader, type Producer, type TopicPartition, restoreCompacted } from '@calwatch/kafka';
+import {
+  type BatchContext,
+  type CompactedRecord,
+  type Consumer,
+  type IncomingRecord,
+  type OutgoingRecord,
+  type PartitionReader,
+  type Producer,
+  type TopicPartition,
+  restoreCompacted,
+} from '@calwatch/kafka';
 import type { Logger } from '@calwatch/runtime';
 import { PROCESSOR_ERRORS } from '../errors';
 import { TaskLock } from './task-lock';
 import type { StoreSize } from './state-entries';
-import type { PunctuateContext, Task, TaskFlush, TaskKind } from './task';
+import type { PunctuateContext, Task, TaskKind } from './task';
 import { type Topology, changelogTopicOf, createTask, inputTopicsOf, taskKindOf } from './topology';
 
 /** Where each partition of a topic stands: log start and end, and the group's committed offset. */
@@ -25,6 +35,18 @@ export interface StreamRuntimeOptions {
   reader: PartitionReader;
   /** Log ends and committed offsets, read at each punctuation to tell idle partitions from unread ones. */
   offsets: OffsetSource;
+  /**
+   * The group consumer's offsets, which the runtime commits: it is started with autoCommit
+   * false, since an offset may be committed only once the changelog holds what was applied.
+   */
+  offsetCommits: Pick<Consumer, 'commit' | 'seek'>;
+  /**
+   * Longest wall-clock time a task keeps applied input out of its changelog while it is
+   * behind its partition's end (a bulk load): a key changed in many batches meanwhile is
+   * written once. A task that reaches the end of its partition flushes at once. 0 flushes
+   * after every batch.
+   */
+  commitIntervalMs: number;
   logger: Logger;
   /** Wall clock (tests pass their own). */
   now?: () => number;
@@ -62,6 +84,14 @@ interface Entry {
   lastInputAt: number;
   /** The next offset this task reads (unknown until its first batch: the committed one). */
   position: bigint | undefined;
+  /**
+   * The first offset applied since the changelog last caught up with the state (undefined:
+   * nothing outstanding). A task that loses its memory before the next flush must read
+   * again from here: the consumer is past it, the changelog is not.
+   */
+  unflushedFrom: bigint | undefined;
+  /** Wall clock of the last changelog flush (or of the restore). */
+  flushedAt: number;
   restore: { seconds: number; records: number };
 }
 
@@ -114,9 +144,42 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
     return next;
   }
 
-  async function write(flush: TaskFlush): Promise<void> {
-    await send(flush.outputs);
-    await send(flush.changelog);
+  /**
+   * Brings the task's changelog partition up to its state, then commits the input offset
+   * that state has applied. A failed commit is harmless: the changelog is ahead of it, and
+   * a restored task skips what it already applied.
+   */
+  async function flush(entry: Entry, at: number): Promise<void> {
+    const changelog = entry.task.takeChangelog();
+    topology.metrics.changelogRecords += changelog.length;
+    await send(changelog);
+    entry.flushedAt = at;
+    const from = entry.unflushedFrom;
+    entry.unflushedFrom = undefined;
+    if (from === undefined || entry.position === undefined) return;
+    const { topic, partition } = entry.task;
+    try {
+      await options.offsetCommits.commit([{ topic, partition, offset: entry.position.toString() }]);
+      topology.metrics.commits++;
+    } catch (error) {
+      logger.warn({ err: error, task: entry.task.source }, 'offset not committed; the changelog has the state, records read again are skipped');
+    }
+  }
+
+  /** Is a flush due: the task reached its partition's end, or held its changes long enough. */
+  function flushDue(entry: Entry, at: number, caughtUp: boolean): boolean {
+    return caughtUp || at - entry.flushedAt >= options.commitIntervalMs;
+  }
+
+  /**
+   * Forgets a task whose memory is ahead of its changelog (a write failed) and rewinds its
+   * partition to the first offset the changelog does not have: the task is restored and
+   * reads that input again.
+   */
+  function forget(entry: Entry): void {
+    drop(entry);
+    const from = entry.unflushedFrom;
+    if (from !== undefined) options.offsetCommits.seek({ topic: entry.task.topic, partition: entry.task.partition, offset: from.toString() });
   }
 
   function reportProblems(task: Task): void {
@@ -170,7 +233,7 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
             buffered += summary.buffered;
             for (const problem of summary.problems) logger.error({ task: task.source, ...problem }, 'changelog record left out');
             const restore = { seconds, records: summary.records };
-            entries.set(task.source, { task, lock: new TaskLock(), lastInputAt: now(), position: undefined, restore });
+            entries.set(task.source, { task, lock: new TaskLock(), lastInputAt: now(), position: undefined, unflushedFrom: undefined, flushedAt: now(), restore });
           }
           const ms = now() - started;
           topology.metrics.restoredTasks += byPartition.size;
@@ -259,13 +322,20 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
     },
 
     async handleBatch(records, context) {
+      // Stopping: what is not committed is read again by the partition's next owner.
+      if (closed) return;
       const entry = await ensure(context.topic, context.partition);
       await entry.lock.run(async () => {
+        if (closed) return;
         if (entries.get(entry.task.source) !== entry) {
           throw PROCESSOR_ERRORS.create('PROCESSOR_RESTORE_FAILED', `${entry.task.source} was dropped while its batch waited; the batch is re-delivered`);
         }
+        const first = records[0];
+        const last = records.at(-1);
+        if (first === undefined || last === undefined) return;
         const at = now();
         topology.metrics.batches++;
+        entry.unflushedFrom ??= BigInt(first.offset);
         // In slices, giving the event loop a turn between them: the consumer's heartbeats
         // must go out while a large batch is applied, or the group drops this member.
         for (let i = 0; i < records.length; i += APPLY_SLICE) {
@@ -273,9 +343,8 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
           entry.task.handleBatch(records.slice(i, i + APPLY_SLICE), at);
         }
         entry.lastInputAt = at;
-        const last = records.at(-1);
-        if (last !== undefined) entry.position = BigInt(last.offset) + 1n;
-        const flush = entry.task.drain();
+        entry.position = BigInt(last.offset) + 1n;
+        const outputs = entry.task.takeOutputs();
         reportProblems(entry.task);
         if (context.isStale()) {
           // The partition moved away: its new owner restores from the changelog.
@@ -283,10 +352,12 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
           return;
         }
         try {
-          await write(flush);
+          await send(outputs);
+          if (flushDue(entry, at, entry.position >= BigInt(context.highWatermark))) await flush(entry, at);
         } catch (error) {
-          // Memory is ahead of the changelog now: forget it, the re-delivered batch restores.
-          drop(entry);
+          // Memory is ahead of the changelog now: forget it; the partition is read again from
+          // the first record the changelog lacks, into a restored task.
+          forget(entry);
           throw error;
         }
       });
@@ -312,16 +383,20 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
           await entry.lock.run(async () => {
             if (entries.get(entry.task.source) !== entry || suspended) return;
             const at = now();
-            entry.task.punctuate(at, contextOf(entry, at, progress));
-            const flush = entry.task.drain();
+            const context = contextOf(entry, at, progress);
+            entry.task.punctuate(at, context);
+            const outputs = entry.task.takeOutputs();
             reportProblems(entry.task);
-            if (flush.outputs.length + flush.changelog.length > 0) topology.metrics.punctuationsWritten++;
+            const changelogBefore = topology.metrics.changelogRecords;
             try {
-              await write(flush);
+              await send(outputs);
+              // The task releases only when caught up, so what it released is flushed here too.
+              if (flushDue(entry, at, context.caughtUp)) await flush(entry, at);
             } catch (error) {
-              drop(entry);
+              forget(entry);
               logger.warn({ err: error, task: entry.task.source }, 'punctuation not written; the task restores on its next batch');
             }
+            if (outputs.length > 0 || topology.metrics.changelogRecords > changelogBefore) topology.metrics.punctuationsWritten++;
           });
         }
       })().finally(() => {
@@ -342,7 +417,20 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
       closed = true;
       assignment = [];
       await punctuation;
-      for (const entry of [...entries.values()]) await entry.lock.run(async () => drop(entry));
+      // Every task's changes go to its changelog and its offset is committed while this
+      // instance is still in the group: the next owner starts where this one stopped.
+      for (const entry of [...entries.values()]) {
+        await entry.lock.run(async () => {
+          if (entries.get(entry.task.source) !== entry) return;
+          try {
+            await send(entry.task.takeOutputs());
+            await flush(entry, now());
+          } catch (error) {
+            logger.warn({ err: error, task: entry.task.source }, 'state not written on close; the next owner reads the input again');
+          }
+          drop(entry);
+        });
+      }
       await sending;
     },
   };

@@ -4,14 +4,6 @@ import type { StoreSize } from './state-entries';
 /** One kind today: a partition of the events topic (server-task.ts). */
 export type TaskKind = 'server';
 
-/** What one unit of work produced, in the order it must be written. */
-export interface TaskFlush {
-  /** Findings, enriched events and dead letters: written (and acknowledged) first. */
-  outputs: OutgoingRecord[];
-  /** States, buffer entries and the task meta, all to the task's changelog partition: written second. */
-  changelog: OutgoingRecord[];
-}
-
 /**
  * What the runtime knows at a punctuation, from the log end and the group's committed
  * offset read when it began. Idleness is trusted only where nothing is left to read:
@@ -53,8 +45,15 @@ export interface Task {
   handleBatch(records: readonly IncomingRecord[], nowMs: number): void;
   /** Wall-clock work: an idle task releases what the lateness holds. */
   punctuate(nowMs: number, context: PunctuateContext): void;
-  /** Takes everything produced since the last drain. */
-  drain(): TaskFlush;
+  /** Findings, enriched events and dead letters produced since the last call: written first. */
+  takeOutputs(): OutgoingRecord[];
+  /**
+   * The changelog records that make the task's changelog partition hold its state as it is
+   * now: entries of states changed since the last call, buffer entries, and the task meta
+   * (last applied offset, event-time clock) whenever anything was applied or advanced.
+   * Empty when nothing changed. Written after the outputs, then the input offset committed.
+   */
+  takeChangelog(): OutgoingRecord[];
   /** Restore: changelog records of this task's partition, in offset order. */
   restore(records: readonly IncomingRecord[]): void;
   finishRestore(): RestoreSummary;

@@ -69,10 +69,9 @@ export function createInMemoryTopology(options: InMemoryTopologyOptions) {
 
   function write(t: Task, crash: CrashPoint | undefined): boolean {
     if (crash === 'before-writes') return false;
-    const flush = t.drain();
-    for (const r of flush.outputs) append(r);
+    for (const r of t.takeOutputs()) append(r);
     if (crash === 'after-outputs') return false;
-    for (const r of flush.changelog) append(r);
+    for (const r of t.takeChangelog()) append(r);
     return crash !== 'after-changelog';
   }
 
