@@ -13,6 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type IncomingRecord, type KafkaClient, createKafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
 import { type CanonicalEvent, Finding, buildTopicNames, kafkaKeyOf } from '@calwatch/model';
@@ -151,12 +152,71 @@ async function lagOf(kafka: KafkaClient, groupId: string, topics: readonly strin
 const CALWATCH_BIN = fileURLToPath(new URL('../services/cli/bin/calwatch', import.meta.url));
 
 /**
+ * A processor restarted after the processes stopped: one new `calwatch processor` process
+ * takes every partition over and restores their state from the changelogs. Timed from its
+ * spawn (process start and group join included) until its `state restored` lines cover every
+ * partition; the read itself is what those lines report.
+ */
+async function runRestartedProcess(env: Record<string, string | undefined>, partitions: number, children: ChildProcess[]): Promise<ProcessorBenchResult> {
+  const started = performance.now();
+  const child = spawn(CALWATCH_BIN, ['processor'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 2] });
+  children.push(child);
+  let restoredPartitions = 0;
+  let records = 0;
+  let readMs = 0;
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      exited = code;
+      resolve(code);
+    }),
+  );
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let entry: { msg?: string; partitions?: number[]; records?: number; ms?: number };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      return;
+    }
+    if (entry.msg !== 'state restored') return;
+    restoredPartitions += entry.partitions?.length ?? 0;
+    records += entry.records ?? 0;
+    readMs = Math.max(readMs, entry.ms ?? 0);
+  });
+  await waitUntil(
+    () => {
+      if (exited !== undefined) throw new Error(`the restarted calwatch processor exited with ${exited} before it restored`);
+      return restoredPartitions >= partitions;
+    },
+    300_000,
+    'the restarted process to restore every partition',
+  );
+  const readyMs = performance.now() - started;
+  child.kill('SIGTERM');
+  const code = await exit;
+  if (code !== 0) throw new Error(`the restarted calwatch processor exited with ${code} on SIGTERM`);
+  return {
+    name: 'state restore in a restarted processor process',
+    metrics: { partitions, changelogRecords: records, readyMs: Math.round(readyMs), readMs, recordsPerSecond: Math.round(records / (Math.max(1, readMs) / 1000)) },
+    notes:
+      'A new `calwatch processor` process after the processes above stopped: readyMs from its spawn (process start and group join included) until its `state restored` lines cover every partition; readMs is the changelog read and state rebuild those lines report.',
+  };
+}
+
+/**
  * The workload through `count` separate `calwatch processor` processes sharing one group
  * (how an estate spreads partitions over cores and machines), on topics of its own: from
  * their start (process start and group join included) until the findings on the topic are
  * the pipeline's. A process that exits before it is stopped fails the run.
  */
-async function runProcesses(kafka: KafkaClient, count: number, events: readonly CanonicalEvent[], ends: ReturnType<typeof closing>, partitions: number, expected: string): Promise<ProcessorBenchResult> {
+async function runProcesses(
+  kafka: KafkaClient,
+  count: number,
+  events: readonly CanonicalEvent[],
+  ends: ReturnType<typeof closing>,
+  partitions: number,
+  expected: string,
+): Promise<ProcessorBenchResult[]> {
   const prefix = `bench-processes-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
   const topics = buildTopicNames(prefix);
   await ensureCalwatchTopics(kafka, topics, { partitions, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 });
@@ -193,11 +253,15 @@ async function runProcesses(kafka: KafkaClient, count: number, events: readonly 
     const codes = await Promise.all(exits);
     if (codes.some((code) => code !== 0)) throw new Error(`calwatch processor exit codes on SIGTERM: ${codes.join(', ')}`);
     const all = events.length + ends.length;
-    return {
-      name: 'processor end to end, one process per core',
-      metrics: { events: all, partitions, processes: count, endToEndMs: Math.round(endToEndMs), eventsPerSecond: Math.round(all / (endToEndMs / 1000)) },
-      notes: `${count} \`calwatch processor\` processes in one consumer group on this machine (the broker shares its cores); from their start (process start and group join included) until the latest revision per finding equals the pipeline.`,
-    };
+    const restart = await runRestartedProcess(env, partitions, children);
+    return [
+      {
+        name: 'processor end to end, one process per core',
+        metrics: { events: all, partitions, processes: count, endToEndMs: Math.round(endToEndMs), eventsPerSecond: Math.round(all / (endToEndMs / 1000)) },
+        notes: `${count} \`calwatch processor\` processes in one consumer group on this machine (the broker shares its cores); from their start (process start and group join included) until the latest revision per finding equals the pipeline.`,
+      },
+      restart,
+    ];
   } finally {
     stopping = true;
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
@@ -328,7 +392,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     await deleteTopicsWithPrefix(kafka, prefix);
   }
   const processes = options.processes ?? 0;
-  if (processes > 0) results.push(await runProcesses(kafka, processes, events, ends, partitions, expected));
+  if (processes > 0) for (const result of await runProcesses(kafka, processes, events, ends, partitions, expected)) results.push(result);
   return results;
 }
 
