@@ -13,8 +13,8 @@ export async function benchBrokers(): Promise<string[]> {
 
 /**
  * The Kafka client library and codec a benchmark's calwatch clients use: KAFKA_CLIENT and
- * KAFKA_COMPRESSION as the services read them (kafkajs and gzip by default), so
- * `KAFKA_CLIENT=platformatic npm run bench -- processor` measures the other producer and reader.
+ * KAFKA_COMPRESSION as the services read them (platformatic and none by default), so
+ * `KAFKA_CLIENT=kafkajs npm run bench -- processor` measures the other producer and reader.
  */
 export function benchKafkaClientSettings(): Pick<KafkaConnection, 'client' | 'compression'> {
   const config = loadConfig(z.object({ KAFKA_CLIENT: kafkaEnvShape.KAFKA_CLIENT, KAFKA_COMPRESSION: kafkaEnvShape.KAFKA_COMPRESSION }), process.env);

@@ -180,7 +180,7 @@ function adapterReadToEnd(kafka: KafkaClient, partitions: number): Reader {
   };
 }
 
-/** The adapter's group consumer, as the processor runs it (a commit after each batch). */
+/** The adapter's group consumer with a commit after each batch, as the indexer and the notifier run it. */
 function kafkajsGroup(kafka: KafkaClient, prefix: string): Reader {
   let runs = 0;
   return async (topic, expected, firstRecord) => {
@@ -466,7 +466,7 @@ export async function runKafkaClientsBench(options: KafkaClientsBenchOptions = {
       { name: 'kafkajs readToEnd (adapter PartitionReader)', read: adapterReadToEnd(kafka, partitions), notes: 'A throw-away group owning every partition, as restore reads changelogs today.' },
       { name: '@platformatic/kafka fetch reader (no group)', read: platformaticReadToEnd(brokers, prefix, partitions), notes: 'Consumer.fetch() per leader from start to end offsets; what a PartitionReader over it would be.' },
       { name: 'KAFKA_CLIENT=platformatic readToEnd (adapter PartitionReader)', read: adapterReadToEnd(adapterPlatformatic, partitions), notes: 'The adapter\'s PartitionReader over @platformatic/kafka fetch, as restore reads with KAFKA_CLIENT=platformatic.' },
-      { name: 'kafkajs group consumer (adapter Consumer)', read: kafkajsGroup(kafka, prefix), notes: 'eachBatch with a commit after each batch, as the processor runs.' },
+      { name: 'kafkajs group consumer (adapter Consumer)', read: kafkajsGroup(kafka, prefix), notes: 'eachBatch with a commit after each batch, as the indexer and the notifier run.' },
       { name: '@platformatic/kafka consume() stream in a group', read: platformaticGroup(brokers, prefix), notes: 'mode earliest, manual commit of the last record per partition after each fetch.' },
     ];
     for (const dataset of datasets) {

@@ -52,7 +52,7 @@ export interface Producer {
 export interface ProducerOptions {
   /** Idempotent producer: retries never duplicate a record within a session. Default true. */
   idempotent?: boolean;
-  /** Compress batches with the client's KAFKA_COMPRESSION (gzip by default); false sends them uncompressed. Default true. */
+  /** Compress batches with the client's KAFKA_COMPRESSION (none by default); false sends them uncompressed. Default true. */
   compress?: boolean;
   /**
    * How long a send rides out an outage; the client's KAFKA_OUTAGE_BUDGET_MS by default. 0
