@@ -155,15 +155,23 @@ describe('the stream runtime', () => {
     expect(meta.lastOffset).toBe('2');
   });
 
-  it('a write that fails with changes outstanding rewinds the partition to the first record the changelog lacks', async () => {
-    const { broker, runtime, all } = setup();
+  it('an output send that fails surfaces at the next unit of work, which rewinds the partition to the first record the changelog lacks', async () => {
+    const { broker, runtime, all, topology } = setup();
     await runtime.onAssignment(all);
-    const [first, ...rest] = broker.log(topics.events);
-    await runtime.handleBatch([first!], context(topics.events, false, '100'));
+    const [first, second, third] = broker.log(topics.events);
+    const behind = context(topics.events, false, '100');
+    await runtime.handleBatch([first!], behind);
     broker.failNextSend();
-    await expect(runtime.handleBatch(rest, context(topics.events, false, '100'))).rejects.toThrow('broker unavailable');
+    // The batch's outputs go out while the next batch is applied: their failure shows there.
+    await runtime.handleBatch([second!], behind);
+    await expect(runtime.handleBatch([third!], behind)).rejects.toThrow('broker unavailable');
     expect(broker.seeks).toEqual([`${topics.events}:0@0`]);
     expect(broker.commits).toEqual([]);
+    // Read again from there into a restored task: applied, not skipped, and flushed at the end.
+    const replayed = topology.metrics.replayedRecords;
+    await runtime.handleBatch(broker.log(topics.events), context(topics.events));
+    expect(topology.metrics.replayedRecords).toBe(replayed);
+    expect(broker.commits).toEqual([`${topics.events}:0@3`]);
   });
 
   it('on close, writes the changes it held and commits their offset', async () => {

@@ -92,6 +92,13 @@ interface Entry {
   unflushedFrom: bigint | undefined;
   /** Wall clock of the last changelog flush (or of the restore). */
   flushedAt: number;
+  /**
+   * The task's last output send, settled (it never rejects): the next batch is applied while
+   * the broker acknowledges it, and awaited before the task's next send or flush.
+   */
+  outputsSent: Promise<void>;
+  /** Why that send failed, until the task is forgotten for it. */
+  outputsFailed: unknown;
   restore: { seconds: number; records: number };
 }
 
@@ -116,9 +123,11 @@ function restoreBatch(byPartition: ReadonlyMap<number, Task>, batch: readonly Co
 }
 
 /**
- * Runs the tasks of the partitions this instance is assigned, on Kafka. Per unit of
- * work: apply -> write outputs (acknowledged) -> write states + task meta to the changelog
- * partition (acknowledged) -> return, and the consumer commits. A crash anywhere repeats
+ * Runs the tasks of the partitions this instance is assigned, on Kafka. Per batch: apply ->
+ * send the outputs (the next batch is applied while the broker acknowledges them). When a
+ * flush is due (the task reached its partition's end, or held changes for the commit
+ * interval): outputs acknowledged -> changed states, buffer entries and task meta to the
+ * changelog partition (acknowledged) -> commit the input offset. A crash anywhere repeats
  * work but loses nothing: a restored task skips input it already applied, and a repeated
  * finding update is the same record again (same id, revision and content).
  */
@@ -150,6 +159,7 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
    * a restored task skips what it already applied.
    */
   async function flush(entry: Entry, at: number): Promise<void> {
+    await outputsAcknowledged(entry);
     const changelog = entry.task.takeChangelog();
     topology.metrics.changelogRecords += changelog.length;
     await send(changelog);
@@ -164,6 +174,27 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
     } catch (error) {
       logger.warn({ err: error, task: entry.task.source }, 'offset not committed; the changelog has the state, records read again are skipped');
     }
+  }
+
+  /**
+   * Sends a unit of work's outputs without waiting for the broker: the task goes on with its
+   * next batch meanwhile. One send per task is in flight at a time (sendOutputs first waits
+   * for the one before), which bounds what a slow broker leaves in memory.
+   */
+  async function sendOutputs(entry: Entry, outputs: readonly OutgoingRecord[]): Promise<void> {
+    await outputsAcknowledged(entry);
+    entry.outputsSent = send(outputs).catch((error: unknown) => {
+      entry.outputsFailed ??= error;
+    });
+  }
+
+  /**
+   * Waits for the task's output send in flight; throws if it failed. Outputs must be
+   * acknowledged before the changelog says their input was applied, or a crash would lose them.
+   */
+  async function outputsAcknowledged(entry: Entry): Promise<void> {
+    await entry.outputsSent;
+    if (entry.outputsFailed !== undefined) throw entry.outputsFailed;
   }
 
   /** Is a flush due: the task reached its partition's end, or held its changes long enough. */
@@ -233,7 +264,7 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
             buffered += summary.buffered;
             for (const problem of summary.problems) logger.error({ task: task.source, ...problem }, 'changelog record left out');
             const restore = { seconds, records: summary.records };
-            entries.set(task.source, { task, lock: new TaskLock(), lastInputAt: now(), position: undefined, unflushedFrom: undefined, flushedAt: now(), restore });
+            entries.set(task.source, { task, lock: new TaskLock(), lastInputAt: now(), position: undefined, unflushedFrom: undefined, flushedAt: now(), outputsSent: Promise.resolve(), outputsFailed: undefined, restore });
           }
           const ms = now() - started;
           topology.metrics.restoredTasks += byPartition.size;
@@ -352,11 +383,12 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
           return;
         }
         try {
-          await send(outputs);
+          await sendOutputs(entry, outputs);
           if (flushDue(entry, at, entry.position >= BigInt(context.highWatermark))) await flush(entry, at);
         } catch (error) {
-          // Memory is ahead of the changelog now: forget it; the partition is read again from
-          // the first record the changelog lacks, into a restored task.
+          // Memory is ahead of the changelog now (this batch's outputs or an earlier one's
+          // failed, or the changelog's): forget it; the partition is read again from the first
+          // record the changelog lacks, into a restored task.
           forget(entry);
           throw error;
         }
@@ -389,7 +421,7 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
             reportProblems(entry.task);
             const changelogBefore = topology.metrics.changelogRecords;
             try {
-              await send(outputs);
+              await sendOutputs(entry, outputs);
               // The task releases only when caught up, so what it released is flushed here too.
               if (flushDue(entry, at, context.caughtUp)) await flush(entry, at);
             } catch (error) {
@@ -423,7 +455,7 @@ export function createStreamRuntime(options: StreamRuntimeOptions): StreamRuntim
         await entry.lock.run(async () => {
           if (entries.get(entry.task.source) !== entry) return;
           try {
-            await send(entry.task.takeOutputs());
+            await sendOutputs(entry, entry.task.takeOutputs());
             await flush(entry, now());
           } catch (error) {
             logger.warn({ err: error, task: entry.task.source }, 'state not written on close; the next owner reads the input again');
