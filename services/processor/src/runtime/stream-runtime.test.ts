@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BatchContext, type IncomingRecord, type OutgoingRecord, type PartitionReader, type Producer, type TopicPartitionOffset } from '@calwatch/kafka';
 import { buildTopicNames, kafkaKeyOf } from '@calwatch/model';
-import { createLogger, createSilentLogger } from '@calwatch/runtime';
+import { type Logger, createLogger, createSilentLogger } from '@calwatch/runtime';
 import { parseCoreConfig } from '../core/index';
 import { createTimelineKit } from '../testing/timeline-kit';
 import { META_KEY } from './changelog';
@@ -85,20 +85,25 @@ function context(topic: string, stale = false, highWatermark = '0'): BatchContex
 
 const COMMIT_INTERVAL_MS = 5_000;
 
-function setup() {
-  const broker = createBroker();
-  const topology: Topology = { topics, partitions: PARTITIONS, config: parseCoreConfig({}), idleAfterMs: 0, metrics: createRuntimeMetrics() };
-  let clock = Date.parse('2100-01-01T00:00:00Z');
-  const runtime = createStreamRuntime({
+/** A runtime over the in-memory broker, with the tests' commit interval. */
+function runtimeOn(broker: ReturnType<typeof createBroker>, topology: Topology, logger: Logger, now: () => number) {
+  return createStreamRuntime({
     topology,
     producer: broker.producer,
     reader: broker.reader,
     offsets: broker.offsets,
     offsetCommits: broker.offsetCommits,
     commitIntervalMs: COMMIT_INTERVAL_MS,
-    logger: createSilentLogger(),
-    now: () => clock,
+    logger,
+    now,
   });
+}
+
+function setup() {
+  const broker = createBroker();
+  const topology: Topology = { topics, partitions: PARTITIONS, config: parseCoreConfig({}), idleAfterMs: 0, metrics: createRuntimeMetrics() };
+  let clock = Date.parse('2100-01-01T00:00:00Z');
+  const runtime = runtimeOn(broker, topology, createSilentLogger(), () => clock);
   const kit = createTimelineKit({ server: 'LS-RT' });
   const events = [kit.issue(1, { hwid: 'ab01', computer: 'PC-A', day: 0 }), kit.issue(2, { hwid: 'ab01', computer: 'PC-B', day: 1 }), kit.issue(3, { hwid: 'ab01', computer: 'PC-A', day: 2 })];
   for (const event of events) {
@@ -258,16 +263,7 @@ describe('the stream runtime', () => {
     const errors: string[] = [];
     const logger = createLogger({ service: 't', version: 't', level: 'error', destination: { write: (line: string) => errors.push(line) } });
     const topology: Topology = { topics, partitions: PARTITIONS, config: parseCoreConfig({}), idleAfterMs: 0, metrics: createRuntimeMetrics() };
-    const restored = createStreamRuntime({
-      topology,
-      producer: broker.producer,
-      reader: broker.reader,
-      offsets: broker.offsets,
-      offsetCommits: broker.offsetCommits,
-      commitIntervalMs: COMMIT_INTERVAL_MS,
-      logger,
-      now: () => 0,
-    });
+    const restored = runtimeOn(broker, topology, logger, () => 0);
     await restored.onAssignment(all);
     const after = restored.tasks()[0]!;
     expect(errors).toEqual([]);
