@@ -98,14 +98,14 @@ describe('processor processes on a real broker', () => {
 
     await publish(kafka, ns.topics, events);
     await publishClosing(kafka, ns.topics, closing);
-    const total = events.length + closing.length;
     const findings = await collect(kafka, ns.topics.findings);
     try {
-      // Small fetches make many small units of work, and a short commit interval commits some
-      // of them while more are applied than the changelog holds: the kill lands in the middle.
-      const first = startProcessorProcess(ns.env({ PROCESSOR_MAX_BYTES_PER_PARTITION: '4096', PROCESSOR_COMMIT_INTERVAL_MS: '500' }));
+      // The smallest fetches make many small units of work, and a short commit interval commits
+      // some of them while more are applied than the changelog holds; the kill follows the
+      // first commit, long before the last of the input is read: it lands in the middle.
+      const first = startProcessorProcess(ns.env({ PROCESSOR_MAX_BYTES_PER_PARTITION: '1024', PROCESSOR_COMMIT_INTERVAL_MS: '500' }));
       children.push(first);
-      await waitFor(async () => ((await committed(ns)) >= total / 5 ? true : undefined), 60_000, 'the first instance to get going');
+      await waitFor(async () => ((await committed(ns)) > 0 ? true : undefined), 60_000, 'the first instance to get going');
       await first.kill('SIGKILL');
       // The kill landed mid-stream: part of the work was committed, part not.
       expect(await committed(ns)).toBeGreaterThan(0);

@@ -12,6 +12,9 @@ export {
   type PipelineOptions,
   type FailedStep,
   type StageName,
+  type StageStates,
+  type DeferredStageState,
+  type DeferredStates,
 } from './pipeline';
 export { createByHwidStage, decodeByHwidState, ByHwidState, type ByHwidStage } from './by-hwid';
 export { createByComputerStage, decodeByComputerState, ByComputerState, type ByComputerStage } from './by-computer';

@@ -19,6 +19,29 @@ export type ApplyOutcome =
 
 export type StageName = 'by-hwid' | 'by-computer' | 'by-server';
 
+/** Each stage's state type. */
+export interface StageStates {
+  'by-hwid': ByHwidState;
+  'by-computer': ByComputerState;
+  'by-server': ByServerState;
+}
+
+/** A state restored but not decoded yet (state-store.ts), with its timer's due time. */
+export interface DeferredStageState {
+  stage: StageName;
+  key: string;
+  /** When its timer is due (null: none); undefined when not known: decoded at once to learn it. */
+  dueAt: number | null | undefined;
+  source: unknown;
+}
+
+/** States a restore hands over undecoded, and how to decode one at its first use. */
+export interface DeferredStates {
+  states: Iterable<DeferredStageState>;
+  /** The decoded state, or undefined to drop the key (the loader reports why). */
+  load<K extends StageName>(stage: K, key: string, source: unknown): StageStates[K] | undefined;
+}
+
 /** A stage step that threw: its input, and the key whose state it left as it was. */
 export interface FailedStep {
   stage: StageName;
@@ -60,6 +83,8 @@ export interface PipelineOptions {
    * called and the stages skip the context of each event: for callers that read findings only.
    */
   enriched?: boolean;
+  /** Restored states decoded at their first use, beside the snapshot's (the streaming runtime's restore). */
+  deferred?: DeferredStates;
 }
 
 /** Everything the in-process pipeline holds, as plain JSON (see decodePipelineSnapshot). */
@@ -112,6 +137,8 @@ export interface Pipeline {
   nextDueAt(): number | null;
   /** A stage's state for one key (what onStateChange announced). */
   stateOf(stage: StageName, key: string): unknown;
+  /** When the key's timer is due (null: none); a changelog keeps it beside the state. */
+  dueAtOf(stage: StageName, key: string): number | null;
   stats(): PipelineStats;
   snapshot(): PipelineSnapshot;
 }
@@ -146,10 +173,11 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
     'by-server': createByServerStage(config, stageOptions),
   };
   // Quiet HWIDs and names are kept as their one license record (state-store.ts).
+  const deferred = options.deferred;
   const states = {
-    'by-hwid': new StateStore(compact ? BY_HWID_FORM : undefined, restore?.byHwid),
-    'by-computer': new StateStore(compact ? BY_COMPUTER_FORM : undefined, restore?.byComputer),
-    'by-server': new StateStore<ByServerState>(undefined, restore?.byServer),
+    'by-hwid': new StateStore(compact ? BY_HWID_FORM : undefined, restore?.byHwid, deferred && ((key, source) => deferred.load('by-hwid', key, source))),
+    'by-computer': new StateStore(compact ? BY_COMPUTER_FORM : undefined, restore?.byComputer, deferred && ((key, source) => deferred.load('by-computer', key, source))),
+    'by-server': new StateStore<ByServerState>(undefined, restore?.byServer, deferred && ((key, source) => deferred.load('by-server', key, source))),
   };
   const findings = new Map<string, Finding>(Object.entries(restore?.findings ?? {}));
   const buffer = createEventBuffer();
@@ -171,6 +199,12 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   // A compact state has no timer.
   for (const stage of Object.keys(states) as StageName[]) {
     for (const [key] of states[stage].fullEntries()) schedule(stage, key);
+  }
+  // Deferred states stay undecoded: their due time came with them.
+  for (const { stage, key, dueAt, source } of deferred?.states ?? []) {
+    states[stage].defer(key, source);
+    if (dueAt === undefined) schedule(stage, key);
+    else setDue(stage, key, dueAt);
   }
 
   function schedule(stage: StageName, key: string): void {
@@ -412,6 +446,10 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
 
     stateOf(stage, key) {
       return states[stage].get(key);
+    },
+
+    dueAtOf(stage, key) {
+      return due[stage].get(key) ?? null;
     },
 
     stats() {

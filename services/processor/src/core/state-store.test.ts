@@ -76,6 +76,29 @@ describe('quiet states', () => {
     expect(Object.fromEntries(store.entries())).toStrictEqual({ a: quietHwid(), b: { ...quietHwid(), clock: record.updatedAt + 1 } });
   });
 
+  it('decodes a deferred state at its first use, once, and drops a key its loader cannot decode', () => {
+    const loads: string[] = [];
+    const loader = (key: string, source: unknown) => {
+      loads.push(key);
+      return source === 'bad' ? undefined : (JSON.parse(source as string) as ByHwidState);
+    };
+    const store = new StateStore(BY_HWID_FORM, {}, loader);
+    store.defer('a', JSON.stringify(quietHwid()));
+    store.defer('b', JSON.stringify({ ...quietHwid(), clock: record.updatedAt + 1 }));
+    store.defer('c', 'bad');
+    expect([store.size, loads]).toEqual([3, []]);
+    expect(store.get('a')).toStrictEqual(quietHwid());
+    expect(store.get('a')).toStrictEqual(quietHwid());
+    expect(loads).toEqual(['a']);
+    // Decoded, a quiet state is kept compact like any other.
+    expect(store.compactCount()).toBe(1);
+    expect([...store.fullEntries()].map(([key]) => key)).toEqual(['b']);
+    expect(loads).toEqual(['a', 'b', 'c']);
+    expect(store.size).toBe(2);
+    expect(store.get('c')).toBeUndefined();
+    expect(() => new StateStore(BY_HWID_FORM).defer('a', '{}')).toThrow('loader');
+  });
+
   it('changes nothing a simulated fleet produces, while most of its keys are kept compact', () => {
     // The default mix: cloned images, churning VDI names, rebuilds, duplicate names, corrupted stores.
     const simulation = simulateFleet({ devices: 1500, days: 120, seed: 11, snapshotIntervalMs: 7 * DAY });

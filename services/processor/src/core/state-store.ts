@@ -17,12 +17,25 @@ export interface StateForm<S, C> {
   expand(compact: C): S;
 }
 
+/**
+ * A state restored from a changelog but not decoded yet: what its changelog entries held, for
+ * the store's loader. A restore puts back 100,000 keys of which a few are touched soon; parsing
+ * and checking each one at restore was most of a restart's time (docs/processor-runtime.md).
+ */
+export class DeferredState {
+  constructor(readonly source: unknown) {}
+}
+
+/** Decodes a deferred state at its first use; undefined drops the key (the loader reports why). */
+export type StateLoader<S> = (key: string, source: unknown) => S | undefined;
+
 export class StateStore<S, C = never> {
-  private readonly map = new Map<string, S | C>();
+  private readonly map = new Map<string, S | C | DeferredState>();
 
   constructor(
     private readonly form: StateForm<S, C> | undefined,
     restored: Record<string, S> = {},
+    private readonly loader?: StateLoader<S>,
   ) {
     for (const key in restored) this.set(key, restored[key]!);
   }
@@ -33,7 +46,21 @@ export class StateStore<S, C = never> {
 
   get(key: string): S | undefined {
     const stored = this.map.get(key);
-    return stored === undefined ? undefined : this.full(stored);
+    if (stored === undefined) return undefined;
+    return stored instanceof DeferredState ? this.load(key, stored) : this.full(stored);
+  }
+
+  /** Keeps a restored state undecoded until its first use (needs the store's loader). */
+  defer(key: string, source: unknown): void {
+    if (this.loader === undefined) throw new Error('a store without a loader cannot defer states');
+    this.map.set(key, new DeferredState(source));
+  }
+
+  private load(key: string, deferred: DeferredState): S | undefined {
+    const state = this.loader!(key, deferred.source);
+    if (state === undefined) this.map.delete(key);
+    else this.set(key, state);
+    return state;
   }
 
   set(key: string, state: S): void {
@@ -44,15 +71,25 @@ export class StateStore<S, C = never> {
     this.map.delete(key);
   }
 
-  /** Every key with its state (compact ones expanded). */
+  /** Every key with its state (compact ones expanded, deferred ones decoded). */
   *entries(): IterableIterator<[string, S]> {
-    for (const [key, stored] of this.map) yield [key, this.full(stored)];
+    for (const [key, stored] of this.map) {
+      const state = stored instanceof DeferredState ? this.load(key, stored) : this.full(stored);
+      if (state !== undefined) yield [key, state];
+    }
   }
 
   /** The keys kept in full, with their states: the only ones that can have a timer or an open finding. */
   *fullEntries(): IterableIterator<[string, S]> {
     const form = this.form;
-    for (const [key, stored] of this.map) if (form === undefined || !form.isCompact(stored)) yield [key, stored as S];
+    for (const [key, value] of this.map) {
+      let stored = value;
+      if (stored instanceof DeferredState) {
+        if (this.load(key, stored) === undefined) continue;
+        stored = this.map.get(key) as S | C;
+      }
+      if (form === undefined || !form.isCompact(stored)) yield [key, stored as S];
+    }
   }
 
   private full(stored: S | C): S {
@@ -64,7 +101,7 @@ export class StateStore<S, C = never> {
     const form = this.form;
     if (form === undefined) return 0;
     let n = 0;
-    for (const stored of this.map.values()) if (form.isCompact(stored)) n++;
+    for (const stored of this.map.values()) if (!(stored instanceof DeferredState) && form.isCompact(stored)) n++;
     return n;
   }
 }

@@ -1,6 +1,16 @@
 import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
 import { CanonicalEvent, type EnrichedEvent, type Finding, type RecordDecodeCodes, type Revocation, decodeRecord, kafkaKeyOf } from '@calwatch/model';
-import { type CoreConfig, type CoreErrorCode, type FailedStep, type Pipeline, type PipelineSnapshot, type StageName, createPipeline } from '../core/index';
+import {
+  type CoreConfig,
+  type CoreErrorCode,
+  type DeferredStageState,
+  type DeferredStates,
+  type FailedStep,
+  type Pipeline,
+  type PipelineSnapshot,
+  type StageName,
+  createPipeline,
+} from '../core/index';
 import { BufferLog, BufferedEvent, META_KEY, TaskMeta, buildChangelogRecord, buildEventBufferKey, isBufferKey } from './changelog';
 import {
   type DeadLetterDraft,
@@ -13,7 +23,7 @@ import {
 } from './internal-records';
 import type { ProcessorErrorCode } from '../errors';
 import type { RuntimeMetrics } from './metrics';
-import { StateEntries, isStateEntryKey, type StoreSize } from './state-entries';
+import { DUE_HEADER, StateEntries, isStateEntryKey, type StoreSize } from './state-entries';
 import type { PunctuateContext, RestoreSummary, Task, TaskProblem } from './task';
 
 const EVENT_DECODING = {
@@ -32,15 +42,20 @@ export interface ServerTaskOptions {
   metrics: RuntimeMetrics;
 }
 
+/** The last record read per changelog key: its value (null: a tombstone) and its due header. */
+interface LatestRecord {
+  value: string | null;
+  due: string | undefined;
+}
+
 interface Restoring {
   records: number;
   /**
-   * The last value read per key (null: a tombstone), as text. A changelog holds several
-   * records per key until the broker compacts it; only the last counts, so only the last is
-   * parsed. Text, not the record's buffer: a buffer may be a slice that keeps a whole fetch
-   * response alive.
+   * The last record read per key. A changelog holds several records per key until the broker
+   * compacts it; only the last counts, so only the last is used. Text, not the record's
+   * buffer: a buffer may be a slice that keeps a whole fetch response alive.
    */
-  latest: Map<string, string | null>;
+  latest: Map<string, LatestRecord>;
   problems: TaskProblem[];
 }
 
@@ -87,7 +102,7 @@ export class ServerTask implements Task {
     this.pipeline = this.createPipeline(undefined);
   }
 
-  private createPipeline(restore: PipelineSnapshot | undefined): Pipeline {
+  private createPipeline(restore: PipelineSnapshot | undefined, deferred?: readonly DeferredStageState[]): Pipeline {
     return createPipeline(
       this.options.config,
       {
@@ -114,8 +129,16 @@ export class ServerTask implements Task {
         onStepFailed: (failure) => this.stepFailed(failure),
       },
       restore,
-      { retainFindings: false },
+      { retainFindings: false, ...(deferred === undefined ? {} : { deferred: this.deferredStates(deferred) }) },
     );
+  }
+
+  /** Restored states are decoded at their first use; one that cannot be is reported then and dropped. */
+  private deferredStates(states: readonly DeferredStageState[]): DeferredStates {
+    return {
+      states,
+      load: (stage, key, source) => this.entries.load(stage, key, source, this.problems),
+    };
   }
 
   private emitFinding(finding: Finding): void {
@@ -217,7 +240,7 @@ export class ServerTask implements Task {
   takeChangelog(): OutgoingRecord[] {
     const changelog: OutgoingRecord[] = [];
     for (const [stage, keys] of this.dirty) {
-      for (const key of keys) this.entries.write(stage, key, this.pipeline.stateOf(stage, key), changelog);
+      for (const key of keys) this.entries.write(stage, key, this.pipeline.stateOf(stage, key), this.pipeline.dueAtOf(stage, key), changelog);
       keys.clear();
     }
     this.bufferLog.drain(this.options.changelogTopic, this.partition, changelog);
@@ -243,16 +266,16 @@ export class ServerTask implements Task {
     r.records += records.length;
     for (const record of records) {
       if (record.key === null) continue;
-      r.latest.set(record.key, record.value === null ? null : record.value.toString('utf8'));
+      r.latest.set(record.key, { value: record.value === null ? null : record.value.toString('utf8'), due: record.headers[DUE_HEADER] });
     }
   }
 
   finishRestore(): RestoreSummary {
-    const r = this.restoring ?? { records: 0, latest: new Map<string, string | null>(), problems: [] };
+    const r = this.restoring ?? { records: 0, latest: new Map<string, LatestRecord>(), problems: [] };
     this.restoring = null;
     let meta: TaskMeta | null = null;
     const buffer = new Map<string, CanonicalEvent>();
-    for (const [key, value] of r.latest) {
+    for (const [key, { value, due }] of r.latest) {
       if (value === null) continue;
       if (key === META_KEY) {
         const parsed = TaskMeta.safeParse(parseText(value));
@@ -263,7 +286,7 @@ export class ServerTask implements Task {
         if (event.success) buffer.set(key, event.data);
         else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'buffered event failed its schema' });
       } else if (isStateEntryKey(key)) {
-        this.entries.restore(key, value, r.problems);
+        this.entries.restore(key, value, due, r.problems);
       } else {
         r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'not a key this processor writes' });
       }
@@ -278,17 +301,12 @@ export class ServerTask implements Task {
       byServer: {},
       findings: {},
     };
-    const stageField = { 'by-hwid': 'byHwid', 'by-computer': 'byComputer', 'by-server': 'byServer' } as const;
-    let keys = 0;
-    for (const { stage, key, state } of this.entries.finishRestore(r.problems)) {
-      (snapshot[stageField[stage]] as Record<string, unknown>)[key] = state;
-      keys++;
-    }
+    const deferred = this.entries.finishRestore(r.problems);
     this.lastOffset = meta?.lastOffset == null ? null : BigInt(meta.lastOffset);
     for (const key of buffer.keys()) this.bufferLog.markPersisted(key);
-    this.pipeline = this.createPipeline(snapshot);
+    this.pipeline = this.createPipeline(snapshot, deferred);
     this.held = snapshot.buffer.length;
-    return { records: r.records, keys, buffered: snapshot.buffer.length, problems: r.problems };
+    return { records: r.records, keys: deferred.length, buffered: snapshot.buffer.length, problems: r.problems };
   }
 
   takeProblems(): TaskProblem[] {

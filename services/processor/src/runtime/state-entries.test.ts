@@ -4,7 +4,7 @@ import type { CanonicalEvent } from '@calwatch/model';
 import { type StageName, createPipeline, parseCoreConfig } from '../core/index';
 import { byEventTime, createTimelineKit } from '../testing/timeline-kit';
 import * as scenarios from '../testing/scenarios';
-import { StateEntries } from './state-entries';
+import { DUE_HEADER, StateEntries } from './state-entries';
 import type { TaskProblem } from './task';
 
 const config = parseCoreConfig({});
@@ -20,7 +20,7 @@ function runPipeline(events: readonly CanonicalEvent[], writer: StateEntries, lo
     },
   });
   const write = () => {
-    for (const [stage, key] of changed.splice(0)) writer.write(stage, key, pipeline.stateOf(stage, key), log);
+    for (const [stage, key] of changed.splice(0)) writer.write(stage, key, pipeline.stateOf(stage, key), pipeline.dueAtOf(stage, key), log);
   };
   for (const event of byEventTime(events)) {
     pipeline.apply(event);
@@ -38,9 +38,14 @@ function asIncoming(records: readonly OutgoingRecord[]): IncomingRecord[] {
     offset: String(i),
     key: r.key,
     value: r.value === null ? null : Buffer.from(r.value),
-    headers: {},
+    headers: { ...(r.headers ?? {}) },
     timestamp: '0',
   }));
+}
+
+/** What a task's restore hands StateEntries: each record's key, value text and due header. */
+function restoreAll(reader: StateEntries, records: readonly OutgoingRecord[], problems: TaskProblem[]): void {
+  for (const record of asIncoming(records)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, record.headers[DUE_HEADER], problems);
 }
 
 /** A cloned image: one HWID handed back and forth between names, `reissues` CALs in all. */
@@ -67,15 +72,18 @@ describe('state entries in the changelog', () => {
     const { pipeline, keys } = runPipeline(events, writer, log);
     const problems: TaskProblem[] = [];
     const reader = new StateEntries('t', 0);
-    for (const record of asIncoming(log)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, problems);
+    restoreAll(reader, log, problems);
     const restored = reader.finishRestore(problems);
     expect(problems).toEqual([]);
     const expected = new Map<string, unknown>();
     for (const [stage, key] of keys) {
       const state = pipeline.stateOf(stage, key);
-      if (state !== undefined) expected.set(`${stage}|${key}`, state);
+      if (state !== undefined) expected.set(`${stage}|${key}`, { state, dueAt: pipeline.dueAtOf(stage, key) });
     }
-    expect(new Map(restored.map((r) => [`${r.stage}|${r.key}`, r.state]))).toEqual(expected);
+    // Each state decoded from its entries at first use, its timer's due time from the head's header.
+    const loaded = new Map(restored.map((r) => [`${r.stage}|${r.key}`, { state: reader.load(r.stage, r.key, r.source, problems), dueAt: r.dueAt }]));
+    expect(problems).toEqual([]);
+    expect(loaded).toEqual(expected);
     // Two hundred days on, expired licenses and settled findings have left tombstones behind.
     expect(log.filter((r) => r.value === null).length).toBeGreaterThan(10);
     expect(reader.size).toBe(writer.size);
@@ -113,7 +121,7 @@ describe('state entries in the changelog', () => {
 
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];
-    for (const record of asIncoming(log)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, problems);
+    restoreAll(reader, log, problems);
     reader.finishRestore(problems);
     expect(asMap(reader)).toEqual(expected);
   });
@@ -129,7 +137,7 @@ describe('state entries in the changelog', () => {
       for (const event of events) {
         pipeline.apply(event);
         const records: OutgoingRecord[] = [];
-        for (const [stage, key] of changed.splice(0)) writer.write(stage, key, pipeline.stateOf(stage, key), records);
+        for (const [stage, key] of changed.splice(0)) writer.write(stage, key, pipeline.stateOf(stage, key), pipeline.dueAtOf(stage, key), records);
         for (const r of records) largestRecord = Math.max(largestRecord, Buffer.byteLength(r.value ?? '') + (r.key?.length ?? 0));
         lastWrite = records.length;
       }
@@ -143,15 +151,37 @@ describe('state entries in the changelog', () => {
     expect(big.largestRecord).toBeLessThan(256 * 1024);
   });
 
-  it('report an entry it cannot read and leave that state out', () => {
+  it('report an entry it cannot read and leave that state out: a bad key at restore, a bad value at first use', () => {
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];
-    reader.restore('not json', '{}', problems);
-    reader.restore(JSON.stringify(['h', 'ab01']), '{"v":1}', problems);
-    reader.restore(JSON.stringify(['x', 'ab01']), '{}', problems);
-    expect(reader.finishRestore(problems)).toEqual([]);
-    expect(problems.map((p) => p.code)).toEqual(['PROCESSOR_CHANGELOG_RECORD_INVALID', 'PROCESSOR_STATE_INVALID', 'PROCESSOR_CHANGELOG_RECORD_INVALID']);
+    reader.restore('not json', '{}', '', problems);
+    reader.restore(JSON.stringify(['h', 'ab01']), '{"v":1}', '', problems);
+    reader.restore(JSON.stringify(['h', 'ab02']), '{"v":', '', problems);
+    reader.restore(JSON.stringify(['x', 'ab01']), '{}', '', problems);
+    const deferred = reader.finishRestore(problems);
+    expect(problems.map((p) => p.code)).toEqual(['PROCESSOR_CHANGELOG_RECORD_INVALID', 'PROCESSOR_CHANGELOG_RECORD_INVALID']);
+    expect(deferred.map((d) => d.key)).toEqual(['ab01', 'ab02']);
+    expect(deferred.map((d) => reader.load('by-hwid', d.key, d.source, problems))).toEqual([undefined, undefined]);
+    expect(problems.slice(2).map((p) => [p.code, p.key])).toEqual([
+      ['PROCESSOR_STATE_INVALID', 'ab01'],
+      ['PROCESSOR_CHANGELOG_RECORD_INVALID', 'ab02'],
+    ]);
     // States left out hold nothing.
     expect(reader.sizes().every((size) => size.entries === 0 && size.bytes === 0)).toBe(true);
+  });
+
+  it('read the due time of a state from its head, and leave it unknown for a head without one', () => {
+    const reader = new StateEntries('t', 0);
+    const problems: TaskProblem[] = [];
+    reader.restore(JSON.stringify(['h', 'ab01']), '{}', '1700000000000', problems);
+    reader.restore(JSON.stringify(['h', 'ab02']), '{}', '', problems);
+    reader.restore(JSON.stringify(['h', 'ab03']), '{}', undefined, problems);
+    reader.restore(JSON.stringify(['h', 'ab04']), '{}', 'soon', problems);
+    expect(reader.finishRestore(problems).map((d) => [d.key, d.dueAt])).toEqual([
+      ['ab01', 1_700_000_000_000],
+      ['ab02', null],
+      ['ab03', undefined],
+      ['ab04', undefined],
+    ]);
   });
 });

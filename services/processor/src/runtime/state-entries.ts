@@ -1,6 +1,17 @@
 import { hash } from 'node:crypto';
 import type { OutgoingRecord } from '@calwatch/kafka';
-import { type Decoded, type StageName, type LicenseRecord, compareLicenseRecords, decodeByComputerState, decodeByHwidState, decodeByServerState, licenseRecordKey } from '../core/index';
+import {
+  type Decoded,
+  type DeferredStageState,
+  type StageName,
+  type StageStates,
+  type LicenseRecord,
+  compareLicenseRecords,
+  decodeByComputerState,
+  decodeByHwidState,
+  decodeByServerState,
+  licenseRecordKey,
+} from '../core/index';
 import { buildChangelogRecord } from './changelog';
 import type { TaskProblem } from './task';
 
@@ -17,7 +28,7 @@ type PartSpec =
   | { code: string; path: readonly string[]; kind: 'map'; inPlace?: boolean }
   | { code: string; path: readonly string[]; kind: 'list'; inPlace?: boolean; keyOf(element: never): string; compare(a: never, b: never): number };
 
-interface StageLayout {
+interface StageLayout<S> {
   /** One letter per stage in the entry key. */
   code: string;
   /**
@@ -26,13 +37,13 @@ interface StageLayout {
    */
   copyOnWrite: boolean;
   parts: readonly PartSpec[];
-  decode(json: unknown): Decoded<unknown>;
+  decode(json: unknown): Decoded<S>;
 }
 
 const HWID_ENTRY_ORDER = (a: { firstSeen: number; hwid: string }, b: { firstSeen: number; hwid: string }) =>
   a.firstSeen - b.firstSeen || (a.hwid < b.hwid ? -1 : a.hwid > b.hwid ? 1 : 0);
 
-const LAYOUTS: Readonly<Record<StageName, StageLayout>> = {
+const LAYOUTS: { readonly [K in StageName]: StageLayout<StageStates[K]> } = {
   'by-hwid': {
     code: 'h',
     copyOnWrite: true,
@@ -150,12 +161,38 @@ function digest(json: string): string {
   return hash('sha1', json, 'base64');
 }
 
+/**
+ * The header of a state's head record that carries when the state's timer is due (empty: no
+ * timer), so that a restore can arm the timer without decoding the state.
+ */
+export const DUE_HEADER = 'calwatch-due';
+
+/**
+ * A restored state's entries as read back, not parsed: the head's JSON alone (most states), or
+ * the head's and each part element's JSON. What the pipeline keeps of a deferred state.
+ */
+type RestoredSource = string | { head: string; parts: ReadonlyMap<string, ReadonlyMap<string, string>> };
+
 interface Restoring {
   code: string;
   key: string;
-  head: unknown;
+  head: string | undefined;
+  /** From the head's due header; undefined when the record has none (written before it existed). */
+  dueAt: number | null | undefined;
   /** Absent until the state's first part arrives (most states are a head alone). */
-  parts: Map<string, Map<string, unknown>> | undefined;
+  parts: Map<string, Map<string, string>> | undefined;
+}
+
+/** A due header's value: null for none, undefined when absent or unreadable (the state is then decoded to learn it). */
+function parseDueHeader(value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === '') return null;
+  const at = Number(value);
+  return Number.isSafeInteger(at) ? at : undefined;
+}
+
+function dueHeader(dueAt: number | null): Record<string, string> {
+  return { [DUE_HEADER]: dueAt === null ? '' : String(dueAt) };
 }
 
 /** What the changelog holds of an entry: the digest of its JSON and its size. */
@@ -211,8 +248,11 @@ export class StateEntries {
     private readonly partition: number,
   ) {}
 
-  /** Appends the changelog records that bring the stored entries of one state up to date. */
-  write(stage: StageName, key: string, state: unknown, into: OutgoingRecord[]): void {
+  /**
+   * Appends the changelog records that bring the stored entries of one state up to date; the
+   * head carries `dueAt`, when the state's timer is due.
+   */
+  write(stage: StageName, key: string, state: unknown, dueAt: number | null, into: OutgoingRecord[]): void {
     const code = LAYOUTS[stage].code;
     const id = headKey(code, key);
     const stored = this.written.get(id);
@@ -221,7 +261,7 @@ export class StateEntries {
       // Head alone, before and after (the usual small state): no map, no digest.
       const json = JSON.stringify(entries[0]![1]);
       const bytes = entryBytes(id, json);
-      into.push({ topic: this.topic, partition: this.partition, key: id, value: json });
+      into.push({ topic: this.topic, partition: this.partition, key: id, value: json, headers: dueHeader(dueAt) });
       this.count(code, stored, -1);
       this.add(code, bytes, 1);
       this.written.set(id, bytes);
@@ -243,7 +283,7 @@ export class StateEntries {
         // The head is not hashed: a state is written because a step changed it, and its head
         // (its clock, its small collections) changed with it nearly every time.
         after.set(entryKey, { digest: UNHASHED, bytes: entryBytes(entryKey, json) });
-        into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json });
+        into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json, headers: dueHeader(dueAt) });
         continue;
       }
       const d = digest(json);
@@ -282,8 +322,11 @@ export class StateEntries {
     this.written.delete(id);
   }
 
-  /** Restore: one state entry record (last one per key wins; a tombstone removes). */
-  restore(entryKey: string, value: string | null, problems: TaskProblem[]): void {
+  /**
+   * Restore: one state entry record (last one per key wins; a tombstone removes). Only its key
+   * is parsed: the value stays text until the state is first used (`load`).
+   */
+  restore(entryKey: string, value: string | null, due: string | undefined, problems: TaskProblem[]): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(entryKey);
@@ -296,15 +339,6 @@ export class StateEntries {
       return;
     }
     const [code, key, part, sub] = parsed as [string, string, string | undefined, string | undefined];
-    let decoded: unknown;
-    if (value !== null) {
-      try {
-        decoded = JSON.parse(value);
-      } catch {
-        problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry is not JSON' });
-        return;
-      }
-    }
     const id = headKey(code, key);
     const stored = this.written.get(id);
     let entry = this.restoring.get(id);
@@ -314,8 +348,11 @@ export class StateEntries {
       const bytes = entryBytes(entryKey, value);
       this.written.set(id, bytes);
       this.add(code, bytes, 1);
-      if (entry === undefined) this.restoring.set(id, { code, key, head: decoded, parts: undefined });
-      else entry.head = decoded;
+      if (entry === undefined) this.restoring.set(id, { code, key, head: value, dueAt: parseDueHeader(due), parts: undefined });
+      else {
+        entry.head = value;
+        entry.dueAt = parseDueHeader(due);
+      }
       return;
     }
     let digests = typeof stored === 'number' ? headOnly(id, stored) : stored;
@@ -339,53 +376,85 @@ export class StateEntries {
     const restored: Written = { digest: UNHASHED, bytes: entryBytes(entryKey, value) };
     digests.set(entryKey, restored);
     this.add(code, restored, 1);
-    if (entry === undefined) this.restoring.set(id, (entry = { code, key, head: undefined, parts: undefined }));
-    if (part === undefined) entry.head = decoded;
-    else {
+    if (entry === undefined) this.restoring.set(id, (entry = { code, key, head: undefined, dueAt: undefined, parts: undefined }));
+    if (part === undefined) {
+      entry.head = value;
+      entry.dueAt = parseDueHeader(due);
+    } else {
       const parts = (entry.parts ??= new Map());
       let map = parts.get(part);
       if (map === undefined) parts.set(part, (map = new Map()));
-      map.set(sub!, decoded);
+      map.set(sub!, value);
     }
   }
 
-  /** Ends a restore: every state put back together and decoded by its stage's schema. */
-  finishRestore(problems: TaskProblem[]): Array<{ stage: StageName; key: string; state: unknown }> {
-    const states: Array<{ stage: StageName; key: string; state: unknown }> = [];
+  /**
+   * Ends a restore: every state with a head, undecoded, with its timer's due time (for the
+   * pipeline to defer); the entries of states without a head are forgotten.
+   */
+  finishRestore(problems: TaskProblem[]): DeferredStageState[] {
+    const states: DeferredStageState[] = [];
     for (const [id, entry] of this.restoring) {
-      const { code, key } = entry;
+      const { code, key, head, parts } = entry;
       const stage = STAGE_BY_CODE.get(code);
       if (stage === undefined) {
         problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: `unknown state code ${code}` });
         this.forget(id, code);
         continue;
       }
-      if (entry.head === undefined) {
+      if (head === undefined) {
         // Parts whose head was deleted: left over from a state that no longer exists.
-        if (entry.parts !== undefined && entry.parts.size > 0) this.forget(id, code);
+        if (parts !== undefined && parts.size > 0) this.forget(id, code);
         continue;
       }
-      const layout = LAYOUTS[stage];
-      let json = entry.head as Json;
+      const source: RestoredSource = parts === undefined || parts.size === 0 ? head : { head, parts };
+      states.push({ stage, key, dueAt: entry.dueAt, source });
+    }
+    for (const [id, entries] of this.written) if (typeof entries === 'object') this.written.set(id, compact(id, entries));
+    this.restoring = new Map();
+    return states;
+  }
+
+  /**
+   * A deferred state put back together and decoded by its stage's schema, at its first use;
+   * undefined (with a problem, and its entries forgotten) when it cannot be.
+   */
+  load<K extends StageName>(stage: K, key: string, source: unknown, problems: TaskProblem[]): StageStates[K] | undefined {
+    const layout: StageLayout<StageStates[K]> = LAYOUTS[stage];
+    const id = headKey(layout.code, key);
+    const restored = source as RestoredSource;
+    const fail = (code: string, message: string): undefined => {
+      problems.push({ code, key, message });
+      this.forget(id, layout.code);
+      return undefined;
+    };
+    let json: Json;
+    const parts = new Map<string, Map<string, unknown>>();
+    try {
+      json = JSON.parse(typeof restored === 'string' ? restored : restored.head) as Json;
+      if (typeof restored !== 'string') {
+        for (const [part, elements] of restored.parts) {
+          const values = new Map<string, unknown>();
+          for (const [sub, text] of elements) values.set(sub, JSON.parse(text));
+          parts.set(part, values);
+        }
+      }
+    } catch {
+      return fail('PROCESSOR_CHANGELOG_RECORD_INVALID', `${stage} state entry is not JSON`);
+    }
+    if (typeof json === 'object' && json !== null) {
       for (const part of layout.parts) {
         // Held in the head (small): parts left from before are stale.
         if (readPath(json, part.path) !== undefined) continue;
-        const values = entry.parts?.get(part.code) ?? new Map<string, unknown>();
+        const values = parts.get(part.code) ?? new Map<string, unknown>();
         json =
           part.kind === 'map'
             ? withPath(json, part.path, Object.fromEntries(values))
             : withPath(json, part.path, [...values.values()].sort(part.compare as (a: unknown, b: unknown) => number));
       }
-      const decoded = layout.decode(json);
-      if (decoded.ok) states.push({ stage, key, state: decoded.state });
-      else {
-        problems.push({ code: decoded.error.code, key, message: decoded.error.message });
-        this.forget(id, code);
-      }
     }
-    for (const [id, entries] of this.written) if (typeof entries === 'object') this.written.set(id, compact(id, entries));
-    this.restoring = new Map();
-    return states;
+    const decoded = layout.decode(json);
+    return decoded.ok ? decoded.state : fail(decoded.error.code, decoded.error.message);
   }
 
   /** Entries this task holds in its changelog (for status). */
@@ -398,7 +467,7 @@ export class StateEntries {
   /** Entries and their encoded bytes per stage (for metrics). */
   sizes(): StoreSize[] {
     const sizes: StoreSize[] = [];
-    for (const [stage, layout] of Object.entries(LAYOUTS) as Array<[StageName, StageLayout]>) {
+    for (const [stage, layout] of Object.entries(LAYOUTS) as Array<[StageName, StageLayout<unknown>]>) {
       const total = this.totals.get(layout.code);
       sizes.push({ store: stage, entries: total?.entries ?? 0, bytes: total?.bytes ?? 0 });
     }

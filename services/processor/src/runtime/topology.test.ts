@@ -5,6 +5,7 @@ import { createPipeline, parseCoreConfig } from '../core/index';
 import { byEventTime, createSeededRandom, createTimelineKit, verdictOf } from '../testing/timeline-kit';
 import * as scenarios from '../testing/scenarios';
 import { type CrashPoint, type InMemoryTopology, createInMemoryTopology } from '../testing/in-memory-topology';
+import { DUE_HEADER } from './state-entries';
 
 const config = parseCoreConfig({});
 const DAY = 86_400_000;
@@ -262,6 +263,26 @@ describe('the runtime tasks on in-memory topics', () => {
     topology.settle();
     const expected = reference([...events, ...closing.map((c) => c.event)]);
     expect(verdicts(topology.findings())).toEqual(verdicts(expected));
+  });
+
+  it('comes back from a changelog whose states carry no due time (as written before they did): their timers are armed from the states', () => {
+    const topology = createInMemoryTopology({ partitions: 3, config });
+    const events = allScenarios();
+    const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
+    const closing = closingEvents(topology, 3, newest + DAY);
+    const half = Math.floor(events.length / 2);
+    topology.publish(events.slice(0, half));
+    for (const { topic, partition } of topology.busy()) topology.deliver(topic, partition, half);
+    const changelog = topology.topics.processorChangelog;
+    const due = topology.records(changelog).filter((r) => (r.headers[DUE_HEADER] ?? '') !== '');
+    expect(due.length).toBeGreaterThan(0);
+    topology.rewrite(changelog, (record) => ({ ...record, headers: {} }));
+    topology.restart();
+    topology.publish(events.slice(half));
+    for (const { event, partition } of closing) topology.publish([event], partition);
+    topology.settle();
+    const expected = reference([...events, ...closing.map((c) => c.event)]);
+    expect(whole(topology.findings())).toEqual(whole(expected));
   });
 });
 

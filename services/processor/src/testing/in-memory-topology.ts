@@ -161,6 +161,11 @@ export function createInMemoryTopology(options: InMemoryTopologyOptions) {
       return appended;
     },
 
+    /** Rewrites every record of a topic in place (a changelog as an older version wrote it, say). */
+    rewrite(topic: string, change: (record: IncomingRecord) => IncomingRecord): void {
+      for (const partition of logs.get(topic) ?? []) partition.splice(0, partition.length, ...partition.map(change));
+    },
+
     records(topic: string): IncomingRecord[] {
       return (logs.get(topic) ?? []).flat();
     },
