@@ -23,7 +23,7 @@ import {
 } from './internal-records';
 import type { ProcessorErrorCode } from '../errors';
 import type { RuntimeMetrics } from './metrics';
-import { DUE_HEADER, StateEntries, isStateEntryKey, type StoreSize } from './state-entries';
+import { StateEntries, isStateEntryKey, type StoreSize } from './state-entries';
 import type { PunctuateContext, RestoreSummary, Task, TaskProblem } from './task';
 
 const EVENT_DECODING = {
@@ -42,20 +42,15 @@ export interface ServerTaskOptions {
   metrics: RuntimeMetrics;
 }
 
-/** The last record read per changelog key: its value (null: a tombstone) and its due header. */
-interface LatestRecord {
-  value: string | null;
-  due: string | undefined;
-}
-
 interface Restoring {
   records: number;
   /**
-   * The last record read per key. A changelog holds several records per key until the broker
-   * compacts it; only the last counts, so only the last is used. Text, not the record's
-   * buffer: a buffer may be a slice that keeps a whole fetch response alive.
+   * The last value read per key (null: a tombstone), as text. A changelog holds several
+   * records per key until the broker compacts it; only the last counts, so only the last is
+   * used. Text, not the record's buffer: a buffer may be a slice that keeps a whole fetch
+   * response alive.
    */
-  latest: Map<string, LatestRecord>;
+  latest: Map<string, string | null>;
   problems: TaskProblem[];
 }
 
@@ -266,16 +261,16 @@ export class ServerTask implements Task {
     r.records += records.length;
     for (const record of records) {
       if (record.key === null) continue;
-      r.latest.set(record.key, { value: record.value === null ? null : record.value.toString('utf8'), due: record.headers[DUE_HEADER] });
+      r.latest.set(record.key, record.value === null ? null : record.value.toString('utf8'));
     }
   }
 
   finishRestore(): RestoreSummary {
-    const r = this.restoring ?? { records: 0, latest: new Map<string, LatestRecord>(), problems: [] };
+    const r = this.restoring ?? { records: 0, latest: new Map<string, string | null>(), problems: [] };
     this.restoring = null;
     let meta: TaskMeta | null = null;
     const buffer = new Map<string, CanonicalEvent>();
-    for (const [key, { value, due }] of r.latest) {
+    for (const [key, value] of r.latest) {
       if (value === null) continue;
       if (key === META_KEY) {
         const parsed = TaskMeta.safeParse(parseText(value));
@@ -286,7 +281,7 @@ export class ServerTask implements Task {
         if (event.success) buffer.set(key, event.data);
         else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'buffered event failed its schema' });
       } else if (isStateEntryKey(key)) {
-        this.entries.restore(key, value, due, r.problems);
+        this.entries.restore(key, value, r.problems);
       } else {
         r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'not a key this processor writes' });
       }

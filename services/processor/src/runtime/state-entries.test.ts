@@ -4,7 +4,7 @@ import type { CanonicalEvent } from '@calwatch/model';
 import { type StageName, createPipeline, parseCoreConfig } from '../core/index';
 import { byEventTime, createTimelineKit } from '../testing/timeline-kit';
 import * as scenarios from '../testing/scenarios';
-import { DUE_HEADER, StateEntries } from './state-entries';
+import { StateEntries } from './state-entries';
 import type { TaskProblem } from './task';
 
 const config = parseCoreConfig({});
@@ -43,9 +43,9 @@ function asIncoming(records: readonly OutgoingRecord[]): IncomingRecord[] {
   }));
 }
 
-/** What a task's restore hands StateEntries: each record's key, value text and due header. */
+/** What a task's restore hands StateEntries: each record's key and value text. */
 function restoreAll(reader: StateEntries, records: readonly OutgoingRecord[], problems: TaskProblem[]): void {
-  for (const record of asIncoming(records)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, record.headers[DUE_HEADER], problems);
+  for (const record of asIncoming(records)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, problems);
 }
 
 /** A cloned image: one HWID handed back and forth between names, `reissues` CALs in all. */
@@ -154,10 +154,10 @@ describe('state entries in the changelog', () => {
   it('report an entry it cannot read and leave that state out: a bad key at restore, a bad value at first use', () => {
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];
-    reader.restore('not json', '{}', '', problems);
-    reader.restore(JSON.stringify(['h', 'ab01']), '{"v":1}', '', problems);
-    reader.restore(JSON.stringify(['h', 'ab02']), '{"v":', '', problems);
-    reader.restore(JSON.stringify(['x', 'ab01']), '{}', '', problems);
+    reader.restore('not json', '[null,{}]', problems);
+    reader.restore(JSON.stringify(['h', 'ab01']), '[null,{"v":1}]', problems);
+    reader.restore(JSON.stringify(['h', 'ab02']), '[null,{"v":]', problems);
+    reader.restore(JSON.stringify(['x', 'ab01']), '[null,{}]', problems);
     const deferred = reader.finishRestore(problems);
     expect(problems.map((p) => p.code)).toEqual(['PROCESSOR_CHANGELOG_RECORD_INVALID', 'PROCESSOR_CHANGELOG_RECORD_INVALID']);
     expect(deferred.map((d) => d.key)).toEqual(['ab01', 'ab02']);
@@ -170,18 +170,18 @@ describe('state entries in the changelog', () => {
     expect(reader.sizes().every((size) => size.entries === 0 && size.bytes === 0)).toBe(true);
   });
 
-  it('read the due time of a state from its head, and leave it unknown for a head without one', () => {
+  it('read the due time of a state from its head record, and leave it unknown for a head without one', () => {
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];
-    reader.restore(JSON.stringify(['h', 'ab01']), '{}', '1700000000000', problems);
-    reader.restore(JSON.stringify(['h', 'ab02']), '{}', '', problems);
-    reader.restore(JSON.stringify(['h', 'ab03']), '{}', undefined, problems);
-    reader.restore(JSON.stringify(['h', 'ab04']), '{}', 'soon', problems);
-    expect(reader.finishRestore(problems).map((d) => [d.key, d.dueAt])).toEqual([
-      ['ab01', 1_700_000_000_000],
-      ['ab02', null],
-      ['ab03', undefined],
-      ['ab04', undefined],
+    reader.restore(JSON.stringify(['h', 'ab01']), '[1700000000000,{"v":1}]', problems);
+    reader.restore(JSON.stringify(['h', 'ab02']), '[null,{"v":1}]', problems);
+    reader.restore(JSON.stringify(['h', 'ab03']), '{"v":1}', problems);
+    reader.restore(JSON.stringify(['h', 'ab04']), '["soon",{"v":1}]', problems);
+    expect(reader.finishRestore(problems).map((d) => [d.key, d.dueAt, d.source])).toEqual([
+      ['ab01', 1_700_000_000_000, '{"v":1}'],
+      ['ab02', null, '{"v":1}'],
+      ['ab03', undefined, '{"v":1}'],
+      ['ab04', undefined, '["soon",{"v":1}]'],
     ]);
   });
 });

@@ -162,10 +162,26 @@ function digest(json: string): string {
 }
 
 /**
- * The header of a state's head record that carries when the state's timer is due (empty: no
- * timer), so that a restore can arm the timer without decoding the state.
+ * A state's head record holds `[dueAt, head]`: when the state's timer is due (null: no timer)
+ * and the head itself, so that a restore arms the timer from the first characters of the
+ * value without decoding the state. (A record header would do, at several times the client's
+ * encoding cost per record.) A head written before this is the bare object: its due time is
+ * unknown until the state is decoded.
  */
-export const DUE_HEADER = 'calwatch-due';
+function wrapHead(dueAt: number | null, json: string): string {
+  return `[${dueAt === null ? 'null' : dueAt},${json}]`;
+}
+
+/** The due time (undefined: unknown) and the head's JSON of a head record's value. */
+function unwrapHead(value: string): { dueAt: number | null | undefined; head: string } {
+  if (value.charCodeAt(0) !== 91 /* [ */) return { dueAt: undefined, head: value };
+  const comma = value.indexOf(',');
+  if (comma < 0 || value.charCodeAt(value.length - 1) !== 93 /* ] */) return { dueAt: undefined, head: value };
+  const due = value.slice(1, comma);
+  const dueAt = due === 'null' ? null : Number(due);
+  if (dueAt !== null && !Number.isSafeInteger(dueAt)) return { dueAt: undefined, head: value };
+  return { dueAt, head: value.slice(comma + 1, value.length - 1) };
+}
 
 /**
  * A restored state's entries as read back, not parsed: the head's JSON alone (most states), or
@@ -177,23 +193,12 @@ interface Restoring {
   code: string;
   key: string;
   head: string | undefined;
-  /** From the head's due header; undefined when the record has none (written before it existed). */
+  /** From the head record; undefined when it does not say (written before it did). */
   dueAt: number | null | undefined;
   /** Absent until the state's first part arrives (most states are a head alone). */
   parts: Map<string, Map<string, string>> | undefined;
 }
 
-/** A due header's value: null for none, undefined when absent or unreadable (the state is then decoded to learn it). */
-function parseDueHeader(value: string | undefined): number | null | undefined {
-  if (value === undefined) return undefined;
-  if (value === '') return null;
-  const at = Number(value);
-  return Number.isSafeInteger(at) ? at : undefined;
-}
-
-function dueHeader(dueAt: number | null): Record<string, string> {
-  return { [DUE_HEADER]: dueAt === null ? '' : String(dueAt) };
-}
 
 /** What the changelog holds of an entry: the digest of its JSON and its size. */
 interface Written {
@@ -259,9 +264,9 @@ export class StateEntries {
     const entries = state === undefined ? [] : splitState(stage, key, state as Json);
     if (entries.length === 1 && typeof stored !== 'object') {
       // Head alone, before and after (the usual small state): no map, no digest.
-      const json = JSON.stringify(entries[0]![1]);
+      const json = wrapHead(dueAt, JSON.stringify(entries[0]![1]));
       const bytes = entryBytes(id, json);
-      into.push({ topic: this.topic, partition: this.partition, key: id, value: json, headers: dueHeader(dueAt) });
+      into.push({ topic: this.topic, partition: this.partition, key: id, value: json });
       this.count(code, stored, -1);
       this.add(code, bytes, 1);
       this.written.set(id, bytes);
@@ -278,14 +283,15 @@ export class StateEntries {
         after.set(entryKey, previous);
         continue;
       }
-      const json = JSON.stringify(value);
       if (entryKey === id) {
         // The head is not hashed: a state is written because a step changed it, and its head
         // (its clock, its small collections) changed with it nearly every time.
-        after.set(entryKey, { digest: UNHASHED, bytes: entryBytes(entryKey, json) });
-        into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: json, headers: dueHeader(dueAt) });
+        const head = wrapHead(dueAt, JSON.stringify(value));
+        after.set(entryKey, { digest: UNHASHED, bytes: entryBytes(entryKey, head) });
+        into.push({ topic: this.topic, partition: this.partition, key: entryKey, value: head });
         continue;
       }
+      const json = JSON.stringify(value);
       const d = digest(json);
       if (shared) this.digestOf.set(value, d);
       if (previous?.digest === d) after.set(entryKey, previous);
@@ -326,7 +332,7 @@ export class StateEntries {
    * Restore: one state entry record (last one per key wins; a tombstone removes). Only its key
    * is parsed: the value stays text until the state is first used (`load`).
    */
-  restore(entryKey: string, value: string | null, due: string | undefined, problems: TaskProblem[]): void {
+  restore(entryKey: string, value: string | null, problems: TaskProblem[]): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(entryKey);
@@ -348,10 +354,11 @@ export class StateEntries {
       const bytes = entryBytes(entryKey, value);
       this.written.set(id, bytes);
       this.add(code, bytes, 1);
-      if (entry === undefined) this.restoring.set(id, { code, key, head: value, dueAt: parseDueHeader(due), parts: undefined });
+      const { dueAt, head } = unwrapHead(value);
+      if (entry === undefined) this.restoring.set(id, { code, key, head, dueAt, parts: undefined });
       else {
-        entry.head = value;
-        entry.dueAt = parseDueHeader(due);
+        entry.head = head;
+        entry.dueAt = dueAt;
       }
       return;
     }
@@ -378,8 +385,9 @@ export class StateEntries {
     this.add(code, restored, 1);
     if (entry === undefined) this.restoring.set(id, (entry = { code, key, head: undefined, dueAt: undefined, parts: undefined }));
     if (part === undefined) {
-      entry.head = value;
-      entry.dueAt = parseDueHeader(due);
+      const { dueAt, head } = unwrapHead(value);
+      entry.head = head;
+      entry.dueAt = dueAt;
     } else {
       const parts = (entry.parts ??= new Map());
       let map = parts.get(part);
