@@ -248,44 +248,46 @@ describe('the runtime tasks on in-memory topics', () => {
     expect(verdicts(topology.findings())).toEqual(verdicts(expected));
   });
 
-  it('comes back from its changelogs alone: every task killed mid-stream gives the same findings', () => {
+  /**
+   * Every scenario on three partitions: the first half delivered `firstBatch` records per
+   * partition, then `interrupt` (the tasks lose their memory), then the rest to the end; the
+   * findings against the in-process pipeline's.
+   */
+  function interrupted(firstBatch: number, interrupt: (topology: InMemoryTopology) => void) {
     const topology = createInMemoryTopology({ partitions: 3, config });
     const events = allScenarios();
     const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
     const closing = closingEvents(topology, 3, newest + DAY);
     const half = Math.floor(events.length / 2);
     topology.publish(events.slice(0, half));
-    for (const { topic, partition } of topology.busy()) topology.deliver(topic, partition, 10);
-    for (let p = 0; p < 3; p++) topology.kill(topology.topics.events, p);
+    for (const { topic, partition } of topology.busy()) topology.deliver(topic, partition, firstBatch);
+    interrupt(topology);
     topology.publish(events.slice(half));
     for (const { event, partition } of closing) topology.publish([event], partition);
     topology.settle();
-    const expected = reference([...events, ...closing.map((c) => c.event)]);
-    expect(verdicts(topology.findings())).toEqual(verdicts(expected));
+    return { found: topology.findings(), expected: reference([...events, ...closing.map((c) => c.event)]) };
+  }
+
+  it('comes back from its changelogs alone: every task killed mid-stream gives the same findings', () => {
+    const { found, expected } = interrupted(10, (topology) => {
+      for (let p = 0; p < 3; p++) topology.kill(topology.topics.events, p);
+    });
+    expect(verdicts(found)).toEqual(verdicts(expected));
   });
 
   it('comes back from a changelog whose states carry no due time (as written before they did): their timers are armed from the states', () => {
-    const topology = createInMemoryTopology({ partitions: 3, config });
-    const events = allScenarios();
-    const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
-    const closing = closingEvents(topology, 3, newest + DAY);
-    const half = Math.floor(events.length / 2);
-    topology.publish(events.slice(0, half));
-    for (const { topic, partition } of topology.busy()) topology.deliver(topic, partition, half);
-    const changelog = topology.topics.processorChangelog;
-    // A head record is [dueAt, head]; before, it was the head alone.
-    const isHead = (key: string | null) => key !== null && key.startsWith('[') && (JSON.parse(key) as string[]).length === 2;
-    const heads = topology.records(changelog).filter((r) => isHead(r.key) && r.value !== null);
-    expect(heads.filter((r) => (JSON.parse(r.value!.toString()) as [number | null, unknown])[0] !== null).length).toBeGreaterThan(0);
-    topology.rewrite(changelog, (record) =>
-      isHead(record.key) && record.value !== null ? { ...record, value: Buffer.from(JSON.stringify((JSON.parse(record.value.toString()) as [unknown, unknown])[1])) } : record,
-    );
-    topology.restart();
-    topology.publish(events.slice(half));
-    for (const { event, partition } of closing) topology.publish([event], partition);
-    topology.settle();
-    const expected = reference([...events, ...closing.map((c) => c.event)]);
-    expect(whole(topology.findings())).toEqual(whole(expected));
+    const { found, expected } = interrupted(Number.MAX_SAFE_INTEGER, (topology) => {
+      const changelog = topology.topics.processorChangelog;
+      // A head record is [dueAt, head]; before, it was the head alone.
+      const isHead = (key: string | null) => key !== null && key.startsWith('[') && (JSON.parse(key) as string[]).length === 2;
+      const heads = topology.records(changelog).filter((r) => isHead(r.key) && r.value !== null);
+      expect(heads.filter((r) => (JSON.parse(r.value!.toString()) as [number | null, unknown])[0] !== null).length).toBeGreaterThan(0);
+      topology.rewrite(changelog, (record) =>
+        isHead(record.key) && record.value !== null ? { ...record, value: Buffer.from(JSON.stringify((JSON.parse(record.value.toString()) as [unknown, unknown])[1])) } : record,
+      );
+      topology.restart();
+    });
+    expect(whole(found)).toEqual(whole(expected));
   });
 });
 
