@@ -11,6 +11,8 @@ const ASCII = 1;
 const HWID_RENDERED = 2;
 /** The normal computer name is the raw one (not stored). */
 const COMPUTER_NORMAL = 4;
+/** The license has no user (null, not an empty name). */
+const NO_USER = 8;
 
 /** `0x032d333d-0xed373dd4-0xe8c60997-0x38f25138-0x6847f22c`: how an export shows a normal HWID of 40 hex digits. */
 const HWID_GROUPS = 5;
@@ -51,8 +53,7 @@ export class LicenseTable {
   /** NaN: no expiration date. */
   private expires = new Float64Array(INITIAL_ROWS);
   private statuses = new Uint8Array(INITIAL_ROWS);
-  private noUser = new Uint8Array(INITIAL_ROWS);
-  /** ASCII, HWID_RENDERED, COMPUTER_NORMAL. */
+  /** ASCII, HWID_RENDERED, COMPUTER_NORMAL, NO_USER. */
   private flags = new Uint8Array(INITIAL_ROWS);
   /** End offset in `text` of each of the row's TEXTS; a row starts where the previous ended. */
   private ends = new Uint32Array(INITIAL_ROWS * TEXTS);
@@ -67,11 +68,10 @@ export class LicenseTable {
     this.issued[row] = msFromIso(fact.issueDate);
     this.expires[row] = fact.expirationDate === null ? Number.NaN : msFromIso(fact.expirationDate);
     this.statuses[row] = STATUS_CODE.get(fact.status)!;
-    this.noUser[row] = fact.user === null ? 1 : 0;
     const base = row * TEXTS;
     const { hwid, computer } = fact;
     const user = fact.user ?? '';
-    let flags = 0;
+    let flags = fact.user === null ? NO_USER : 0;
     let hwidRaw = hwid.raw;
     let computerNorm = computer.norm;
     if (isRenderedHwid(hwidRaw, hwid.norm)) {
@@ -117,7 +117,6 @@ export class LicenseTable {
     this.issued = this.issued.slice(0, rows);
     this.expires = this.expires.slice(0, rows);
     this.statuses = this.statuses.slice(0, rows);
-    this.noUser = this.noUser.slice(0, rows);
     this.flags = this.flags.slice(0, rows);
     this.ends = this.ends.slice(0, rows * TEXTS);
     this.capacity = rows;
@@ -135,7 +134,6 @@ export class LicenseTable {
     this.issued[to] = from.issued[row]!;
     this.expires[to] = from.expires[row]!;
     this.statuses[to] = from.statuses[row]!;
-    this.noUser[to] = from.noUser[row]!;
     this.flags[to] = from.flags[row]!;
     const at = row * TEXTS;
     const start = at === 0 ? 0 : from.ends[at - 1]!;
@@ -196,7 +194,7 @@ export class LicenseTable {
       keyPackId: this.keyPackIds[row]!,
       hwid: { raw: (flags & HWID_RENDERED) === 0 ? this.textAt(row, 0) : renderHwid(hwid), norm: hwid },
       computer: { raw: computer, norm: (flags & COMPUTER_NORMAL) === 0 ? this.textAt(row, 3) : computer },
-      user: this.noUser[row] === 1 ? null : this.textAt(row, 4),
+      user: (flags & NO_USER) !== 0 ? null : this.textAt(row, 4),
       issueDate: isoFromMs(this.issued[row]!),
       expirationDate: Number.isNaN(expires) ? null : isoFromMs(expires),
       status: this.status(row),
@@ -234,7 +232,6 @@ export class LicenseTable {
     this.issued = grown(this.issued, (n) => new Float64Array(n));
     this.expires = grown(this.expires, (n) => new Float64Array(n));
     this.statuses = grown(this.statuses, (n) => new Uint8Array(n));
-    this.noUser = grown(this.noUser, (n) => new Uint8Array(n));
     this.flags = grown(this.flags, (n) => new Uint8Array(n));
     this.ends = grown(this.ends, (n) => new Uint32Array(n), TEXTS);
     this.capacity = capacity;

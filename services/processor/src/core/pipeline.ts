@@ -174,10 +174,11 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   };
   // Quiet HWIDs and names are kept as their one license record (state-store.ts).
   const deferred = options.deferred;
+  const loaderOf = <K extends StageName>(stage: K) => deferred && ((key: string, source: unknown) => deferred.load(stage, key, source));
   const states = {
-    'by-hwid': new StateStore(compact ? BY_HWID_FORM : undefined, restore?.byHwid, deferred && ((key, source) => deferred.load('by-hwid', key, source))),
-    'by-computer': new StateStore(compact ? BY_COMPUTER_FORM : undefined, restore?.byComputer, deferred && ((key, source) => deferred.load('by-computer', key, source))),
-    'by-server': new StateStore<ByServerState>(undefined, restore?.byServer, deferred && ((key, source) => deferred.load('by-server', key, source))),
+    'by-hwid': new StateStore(compact ? BY_HWID_FORM : undefined, restore?.byHwid, loaderOf('by-hwid')),
+    'by-computer': new StateStore(compact ? BY_COMPUTER_FORM : undefined, restore?.byComputer, loaderOf('by-computer')),
+    'by-server': new StateStore<ByServerState>(undefined, restore?.byServer, loaderOf('by-server')),
   };
   const findings = new Map<string, Finding>(Object.entries(restore?.findings ?? {}));
   const buffer = createEventBuffer();

@@ -199,7 +199,6 @@ interface Restoring {
   parts: Map<string, Map<string, string>> | undefined;
 }
 
-
 /** What the changelog holds of an entry: the digest of its JSON and its size. */
 interface Written {
   digest: string;
@@ -345,20 +344,20 @@ export class StateEntries {
       return;
     }
     const [code, key, part, sub] = parsed as [string, string, string | undefined, string | undefined];
+    const head = part === undefined && value !== null ? unwrapHead(value) : undefined;
     const id = headKey(code, key);
     const stored = this.written.get(id);
     let entry = this.restoring.get(id);
-    if (value !== null && part === undefined && stored === undefined) {
+    if (value !== null && head !== undefined && stored === undefined) {
       // The usual state, a head alone seen for the first time: its size is all that is kept
       // (as write keeps it), no map of entries.
       const bytes = entryBytes(entryKey, value);
       this.written.set(id, bytes);
       this.add(code, bytes, 1);
-      const { dueAt, head } = unwrapHead(value);
-      if (entry === undefined) this.restoring.set(id, { code, key, head, dueAt, parts: undefined });
+      if (entry === undefined) this.restoring.set(id, { code, key, head: head.head, dueAt: head.dueAt, parts: undefined });
       else {
-        entry.head = head;
-        entry.dueAt = dueAt;
+        entry.head = head.head;
+        entry.dueAt = head.dueAt;
       }
       return;
     }
@@ -384,10 +383,9 @@ export class StateEntries {
     digests.set(entryKey, restored);
     this.add(code, restored, 1);
     if (entry === undefined) this.restoring.set(id, (entry = { code, key, head: undefined, dueAt: undefined, parts: undefined }));
-    if (part === undefined) {
-      const { dueAt, head } = unwrapHead(value);
-      entry.head = head;
-      entry.dueAt = dueAt;
+    if (head !== undefined) {
+      entry.head = head.head;
+      entry.dueAt = head.dueAt;
     } else {
       const parts = (entry.parts ??= new Map());
       let map = parts.get(part);
