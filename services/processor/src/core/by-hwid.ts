@@ -64,8 +64,30 @@ export function createByHwidStage(config: CoreConfig, options: StageOptions = {}
   /** The HWID's licenses on one server; the chain itself when it holds only that server (the usual case). */
   function serverChain(state: ByHwidState, server: string): readonly LicenseRecord[] {
     const licenses = state.licenses;
-    for (let i = 0; i < licenses.length; i++) if (licenses[i]!.server !== server) return licenses.filter((r) => r.server === server);
-    return licenses;
+    return licenses.length === 0 || soleServerOf(licenses) === server ? licenses : licenses.filter((r) => r.server === server);
+  }
+
+  /**
+   * The server all of a chain's licenses come from (null: several). A cloned image's chain is
+   * hundreds long and read several times per reissue: a long chain's answer is kept (chains are
+   * replaced, never changed), and handed on when it grows by a license of that server or is pruned.
+   */
+  const soleServers = new WeakMap<readonly LicenseRecord[], string | null>();
+  const LONG_CHAIN = 16;
+
+  function soleServerOf(chain: readonly LicenseRecord[]): string | null {
+    let sole = chain.length < LONG_CHAIN ? undefined : soleServers.get(chain);
+    if (sole !== undefined) return sole;
+    sole = chain.length === 0 ? null : chain[0]!.server;
+    for (let i = 1; i < chain.length && sole !== null; i++) if (chain[i]!.server !== sole) sole = null;
+    if (chain.length >= LONG_CHAIN) soleServers.set(chain, sole);
+    return sole;
+  }
+
+  /** `after` holds what `before` did plus (or minus) licenses of `server` only. */
+  function handOnSoleServer(before: readonly LicenseRecord[], after: readonly LicenseRecord[], server: string | null): void {
+    if (after.length < LONG_CHAIN || server === null) return;
+    if (before.length === 0 || soleServerOf(before) === server) soleServers.set(after, server);
   }
 
   /** `evidence` is built only when the HWID has a finding to feed (rarely). */
@@ -171,6 +193,7 @@ export function createByHwidStage(config: CoreConfig, options: StageOptions = {}
       const record = applyLicenseEvent(previous, event, config);
       const before = state.licenses;
       state.licenses = withRecord(before, record);
+      handOnSoleServer(before, state.licenses, record.server);
       summaries.follow(before, state.licenses, previous, record, state.clock);
       state.computerRaw = withSpelling(state.computerRaw, record.computer, event.license.computer.raw);
 
@@ -239,7 +262,11 @@ export function createByHwidStage(config: CoreConfig, options: StageOptions = {}
     // A chain of a cloned image is hundreds of licenses: its summary says when the first could go.
     const unpruned = state.licenses;
     state.licenses = pruneChain(unpruned, state.clock, config, before >= 2 ? summaries.summaryOf(unpruned).earliestEnd : undefined);
-    if (state.licenses !== unpruned) summaries.followPrune(unpruned, state.licenses, state.clock);
+    if (state.licenses !== unpruned) {
+      summaries.followPrune(unpruned, state.licenses, state.clock);
+      // Pruning only removes: a chain of one server stays one.
+      handOnSoleServer(unpruned, state.licenses, unpruned.length >= LONG_CHAIN ? soleServerOf(unpruned) : null);
+    }
     if (state.licenses.length !== before && state.computerRaw !== EMPTY_RAW) {
       const names = new Set(state.licenses.map((r) => r.computer));
       let kept: Record<string, string> = EMPTY_RAW;

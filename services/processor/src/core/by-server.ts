@@ -337,9 +337,10 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
     }
     if (changedId === null) return;
     const entry = state.open[changedId]!;
-    const still = new Set<number>();
-    for (const c of entry.draft.candidates) still.add(c.licenseId);
     // One pass over the batches: keep the CALs still held, release the claims of the others.
+    // (A finding without batches, the usual one between plans, needs none of it.)
+    const still = new Set<number>();
+    if (entry.batches.length > 0) for (const c of entry.draft.candidates) still.add(c.licenseId);
     const claims = state.plan.claims;
     const planned = new Set<number>();
     const batches: PlanBatch[] = [];
@@ -357,12 +358,15 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
     }
     // New CALs go in a batch now while the last plan left quota free and no other finding
     // has them planned; the rest wait for the next plan.
-    const revoked = revokedIds(state);
-    const fresh = entry.draft.candidates.filter(
-      (c) => !planned.has(c.licenseId) && !revoked.has(c.licenseId) && (c.expiresAt === null || c.expiresAt > state.clock),
-    );
-    // With no quota left anywhere none can be taken: skip sorting what would all wait.
-    if (fresh.length > 0 && hasFreeQuota(state.plan.freeNow)) {
+    // With no quota left anywhere none can be taken: skip listing and sorting what would all wait.
+    const revoked = hasFreeQuota(state.plan.freeNow) ? revokedIds(state) : undefined;
+    const fresh =
+      revoked === undefined
+        ? []
+        : entry.draft.candidates.filter(
+            (c) => !planned.has(c.licenseId) && !revoked.has(c.licenseId) && (c.expiresAt === null || c.expiresAt > state.clock),
+          );
+    if (fresh.length > 0) {
       const now: number[] = [];
       for (const c of fresh.sort(bySoonestExpiry)) {
         const p = productOfKeyPack(state, c.keyPackId);

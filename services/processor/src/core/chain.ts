@@ -5,11 +5,32 @@ import { daysToMs } from './time';
 
 /** Chain order: by issue time, then licenseId, so late events land where they belong. */
 export function compareRecords(a: LicenseRecord, b: LicenseRecord): number {
+  return compareInstance(a, b);
+}
+
+type Instance = Pick<LicenseRecord, 'server' | 'licenseId' | 'issuedAt'>;
+
+function compareInstance(a: Instance, b: Instance): number {
   return a.issuedAt - b.issuedAt || a.licenseId - b.licenseId || (a.server < b.server ? -1 : a.server > b.server ? 1 : 0);
 }
 
-function sameInstance(a: LicenseRecord, b: { server: string; licenseId: number; issuedAt: number }): boolean {
-  return a.licenseId === b.licenseId && a.issuedAt === b.issuedAt && a.server === b.server;
+/**
+ * Where `instance` is or would go in a chain (kept in chain order): the first record not
+ * before it. A cloned image's chain holds hundreds of licenses and every reissue looks its
+ * new license up; a walk made that quadratic in the episode.
+ */
+function placeOf(chain: readonly LicenseRecord[], instance: Instance): number {
+  const n = chain.length;
+  // The usual case, a license newer than any: after the last, one comparison.
+  if (n === 0 || compareInstance(chain[n - 1]!, instance) < 0) return n;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareInstance(chain[mid]!, instance) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -18,15 +39,12 @@ function sameInstance(a: LicenseRecord, b: { server: string; licenseId: number; 
  */
 export function withRecord(chain: readonly LicenseRecord[], record: LicenseRecord): LicenseRecord[] {
   const n = chain.length;
-  for (let i = n - 1; i >= 0; i--) {
-    if (sameInstance(chain[i]!, record)) {
-      const copy = chain.slice();
-      copy[i] = record;
-      return copy;
-    }
+  const at = placeOf(chain, record);
+  if (at < n && compareInstance(chain[at]!, record) === 0) {
+    const copy = chain.slice();
+    copy[at] = record;
+    return copy;
   }
-  let at = n;
-  while (at > 0 && compareRecords(chain[at - 1]!, record) > 0) at--;
   if (at === n) return n === 0 ? [record] : [...chain, record];
   const out: LicenseRecord[] = [];
   for (let i = 0; i < at; i++) out.push(chain[i]!);
@@ -35,11 +53,9 @@ export function withRecord(chain: readonly LicenseRecord[], record: LicenseRecor
   return out.slice();
 }
 
-export function findRecord(
-  chain: readonly LicenseRecord[],
-  instance: { server: string; licenseId: number; issuedAt: number },
-): LicenseRecord | undefined {
-  return chain.find((r) => sameInstance(r, instance));
+export function findRecord(chain: readonly LicenseRecord[], instance: Instance): LicenseRecord | undefined {
+  const at = placeOf(chain, instance);
+  return at < chain.length && compareInstance(chain[at]!, instance) === 0 ? chain[at] : undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { msFromIso } from '@calwatch/model';
+import { isoFromMs, msFromIso } from '@calwatch/model';
 /** Event-time arithmetic. State keeps epoch milliseconds; messages and findings carry ISO. */
 export const DAY_MS = 86_400_000;
 
@@ -12,8 +12,9 @@ export function toMs(iso: string): number {
   return msFromIso(iso);
 }
 
+/** `new Date(ms).toISOString()`, by hand (isoFromMs): findings and their timelines write several per update. */
 export function toIso(ms: number): string {
-  return new Date(ms).toISOString();
+  return isoFromMs(ms);
 }
 
 export function daysToMs(days: number): number {

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { compareRecords, findRecord, withRecord } from './chain';
+import type { LicenseRecord } from './license-record';
+import { licenseRecordAt } from '../testing/rule-kit';
+import { createSeededRandom } from '../testing/timeline-kit';
+
+const DAY = 86_400_000;
+
+describe('chain lookups', () => {
+  it('find and insert by instance as a walk of the chain would, on chains of every length', () => {
+    const random = createSeededRandom(11);
+    let replaced = 0;
+    let inserted = 0;
+    for (let round = 0; round < 60; round++) {
+      let chain: LicenseRecord[] = [];
+      for (let step = 0; step < round * 5; step++) {
+        // Few distinct times, ids and two servers: ties on every key of the order.
+        const record = licenseRecordAt(1 + Math.floor(random() * 40), Math.floor(random() * 12) * DAY, {
+          server: random() < 0.5 ? 'LS01' : 'LS02',
+          computer: `PC${step}`,
+        });
+        const walked = chain.find((r) => r.licenseId === record.licenseId && r.issuedAt === record.issuedAt && r.server === record.server);
+        expect(findRecord(chain, record)).toBe(walked);
+        const next = withRecord(chain, record);
+        if (walked === undefined) {
+          inserted++;
+          expect(next).toHaveLength(chain.length + 1);
+        } else {
+          replaced++;
+          expect(next).toHaveLength(chain.length);
+          expect(next).not.toContain(walked);
+        }
+        expect(next).toContain(record);
+        expect(next).toEqual([...next].sort(compareRecords));
+        chain = next;
+      }
+      // Instances not held are not found, whatever their place in the order.
+      expect(findRecord(chain, { server: 'LS03', licenseId: 1, issuedAt: 0 })).toBeUndefined();
+      expect(findRecord(chain, { server: 'LS01', licenseId: 999, issuedAt: 99 * DAY })).toBeUndefined();
+    }
+    expect(replaced).toBeGreaterThan(100);
+    expect(inserted).toBeGreaterThan(1000);
+  });
+});
