@@ -104,7 +104,7 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
   /** Products by key pack id, per key pack table (replaced, never changed in place). */
   const productMemo = new WeakMap<object, Map<number, string>>();
 
-  function productOfKeyPack(state: ByServerState, keyPackId: number): string {
+  function productOfKeyPack(state: Pick<ByServerState, 'keyPacks'>, keyPackId: number): string {
     let memo = productMemo.get(state.keyPacks);
     if (memo === undefined) productMemo.set(state.keyPacks, (memo = new Map()));
     let p = memo.get(keyPackId);
@@ -113,7 +113,7 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
   }
 
   /** With a single per-device product on the server, unattributed facts belong to it. */
-  function soleProduct(state: ByServerState): string | undefined {
+  function soleProduct(state: Pick<ByServerState, 'keyPacks'>): string | undefined {
     const products = new Set(Object.values(state.keyPacks).filter((k) => k.perDevice).map((k) => k.product));
     return products.size === 1 ? [...products][0] : undefined;
   }
@@ -166,11 +166,12 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
   }
 
   /**
-   * A leak draft as the planner reads it: its order key and its candidates with their
-   * product, soonest expiry first. Drafts are never changed once made, so this is cached
+   * A leak draft as the planner reads it: its order key, its products and its candidates with
+   * their product, soonest expiry first. Drafts are never changed once made, so this is cached
    * per draft, and per key pack table (replaced, never changed, when a key pack moves),
    * since that decides the products. A replan then reads what is cached for every finding
-   * that did not change since the last one.
+   * that did not change since the last one. The sorted candidates are made when the planner
+   * first reads them: a plan takes what the quota allows, often from the first findings only.
    */
   interface PlanEntry {
     rank: number;
@@ -187,15 +188,30 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
     if (entries === undefined) planEntries.set(state.keyPacks, (entries = new WeakMap()));
     let entry = entries.get(draft);
     if (entry === undefined) {
-      const candidates = draft.candidates
-        .map((c) => ({ licenseId: c.licenseId, product: productOfKeyPack(state, c.keyPackId), expiresAt: c.expiresAt }))
-        .sort(bySoonestExpiry);
-      const products = [...new Set(candidates.map((c) => c.product))];
+      const table = { keyPacks: state.keyPacks };
+      const products: string[] = [];
+      // A finding's CALs come from a key pack or two: one lookup per run of the same pack.
+      let keyPackId: number | undefined;
+      for (const c of draft.candidates) {
+        if (c.keyPackId === keyPackId) continue;
+        keyPackId = c.keyPackId;
+        const product = productOfKeyPack(table, keyPackId);
+        if (!products.includes(product)) products.push(product);
+      }
+      let candidates: PlanCandidate[] | undefined;
       entry = {
         rank: severityRank(draft.severity) * 1e9 + draft.candidates.length,
         firstSeen: draft.firstSeen,
         id: draft.id,
-        finding: { id: draft.id, candidates, products },
+        finding: {
+          id: draft.id,
+          products,
+          get candidates() {
+            return (candidates ??= draft.candidates
+              .map((c) => ({ licenseId: c.licenseId, product: productOfKeyPack(table, c.keyPackId), expiresAt: c.expiresAt }))
+              .sort(bySoonestExpiry));
+          },
+        },
       };
       entries.set(draft, entry);
     }
