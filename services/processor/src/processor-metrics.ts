@@ -36,7 +36,7 @@ const RUNTIME_COUNTERS: Readonly<Record<keyof RuntimeMetrics, { name: string; he
   deadLettered: { name: 'dead_letters_total', help: 'Records written to the dead-letter topic.' },
   tooLate: { name: 'events_too_late_total', help: 'Events dead-lettered for arriving behind the released point.' },
   timeAhead: { name: 'events_time_ahead_total', help: "Events dead-lettered for an event time too far past their record's timestamp." },
-  duplicates: { name: 'duplicate_events_total', help: 'Repeated events dropped (already buffered: a collector re-sent them).' },
+  duplicates: { name: 'duplicate_events_total', help: 'Repeated events dropped as they left the lateness buffer (a collector re-sent them).' },
   findingsOut: { name: 'findings_total', help: 'Finding records written.' },
   enrichedOut: { name: 'enriched_events_total', help: 'Enriched event records written.' },
   restoredTasks: { name: 'restored_tasks_total', help: 'Tasks restored from the changelog.' },

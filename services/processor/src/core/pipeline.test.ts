@@ -480,6 +480,33 @@ describe('determinism', () => {
     }
   });
 
+  it('drops copies of an event re-sent within the allowed lateness, whatever arrived in between', () => {
+    const config = { lateness: { allowedLatenessMs: latenessMs } };
+    const ordered = replay(byEventTime(all()), asOf, config);
+    const random = createSeededRandom(9);
+    const events = byEventTime(all());
+    // About a third of the events again, each a little later than its first copy (never too late).
+    const arrivals = events.map((event) => ({ event, arrival: Date.parse(event.eventTime) }));
+    for (const event of events) if (random() < 0.34) arrivals.push({ event: structuredClone(event), arrival: Date.parse(event.eventTime) + random() * (latenessMs - 1) });
+    // Counted as they leave the buffer: copies of events still waiting at the end are not.
+    const newest = Math.max(...events.map((e) => Date.parse(e.eventTime)));
+    const released = (e: CanonicalEvent) => Date.parse(e.eventTime) <= Date.parse(asOf) || Date.parse(e.eventTime) < newest - latenessMs;
+    const copies = arrivals.slice(events.length).filter(({ event }) => released(event)).length;
+    const dropped: string[] = [];
+    const updates: Finding[] = [];
+    const pipeline = createPipeline(parseCoreConfig(config), { onFinding: (f) => updates.push(f), onDuplicate: (e) => dropped.push(e.eventId) });
+    for (const { event } of arrivals.sort((a, b) => a.arrival - b.arrival)) expect(pipeline.apply(event).status).toBe('accepted');
+    pipeline.advanceTo(asOf);
+    pipeline.flush();
+    expect(copies).toBeGreaterThan(20);
+    expect(pipeline.stats().duplicates).toBe(copies);
+    expect(new Set(dropped).size).toBe(copies);
+    expect(pipeline.stats().applied).toBe(events.filter(released).length);
+    expect(pipeline.stats().applied).toBe(ordered.pipeline.stats().applied);
+    expect(pipeline.findings()).toEqual(ordered.findings);
+    expect(updates).toEqual(ordered.updates);
+  });
+
   it('rejects an event beyond the lateness instead of applying it out of order', () => {
     const { kit, events } = scenarios.clonedImage();
     const pipeline = createPipeline(parseCoreConfig({}));

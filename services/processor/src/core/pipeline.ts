@@ -13,7 +13,6 @@ import { StateStore } from './state-store';
 
 export type ApplyOutcome =
   | { status: 'accepted' }
-  | { status: 'duplicate' }
   | { status: 'too-late'; error: CalwatchError }
   | { status: 'time-ahead'; error: CalwatchError };
 
@@ -63,6 +62,8 @@ export interface PipelineSinks {
   onStateChange?(stage: StageName, key: string): void;
   /** An event entered (`held`) or left the lateness buffer. */
   onBuffer?(event: CanonicalEvent, held: boolean): void;
+  /** An event left the buffer as a repeat of the one just applied (same time and eventId): dropped. */
+  onDuplicate?(event: CanonicalEvent): void;
   /**
    * A stage threw. With this sink the step is skipped (its key's state stays as it was)
    * and the pipeline goes on; without it the error propagates to the caller.
@@ -103,6 +104,8 @@ export type PipelineSnapshot = z.infer<typeof PipelineSnapshot>;
 export interface PipelineStats {
   accepted: number;
   tooLate: number;
+  /** Copies of an event applied already, dropped as they left the buffer. */
+  duplicates: number;
   /** Refused: event time too far past the time vouched for (PROCESSOR_EVENT_TIME_AHEAD). */
   timeAhead: number;
   applied: number;
@@ -154,6 +157,8 @@ interface Timer {
 
 interface Buffered {
   at: number;
+  /** The event's id, beside its time: the buffer's order reads both on every comparison. */
+  id: string;
   event: CanonicalEvent;
 }
 
@@ -182,11 +187,9 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   };
   const findings = new Map<string, Finding>(Object.entries(restore?.findings ?? {}));
   const buffer = createEventBuffer();
-  const buffered = new Set<string>();
-  for (const event of restore?.buffer ?? []) {
-    buffer.push({ at: toMs(event.eventTime), event });
-    buffered.add(event.eventId);
-  }
+  for (const event of restore?.buffer ?? []) buffer.push({ at: toMs(event.eventTime), id: event.eventId, event });
+  // The last event applied: a repeat of it (a collector re-sent it) leaves the buffer right after it.
+  let lastApplied: Buffered | undefined;
   const timers = new MinHeap<Timer>(
     (a, b) => a.at < b.at || (a.at === b.at && (STAGE_RANK[a.stage] < STAGE_RANK[b.stage] || (a.stage === b.stage && a.key < b.key))),
   );
@@ -194,7 +197,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   const due: Record<StageName, Map<string, number>> = { 'by-hwid': new Map(), 'by-computer': new Map(), 'by-server': new Map() };
   let maxEventTime: number | null = restore?.maxEventTime ?? null;
   let releasedUpTo: number | null = restore?.releasedUpTo ?? null;
-  const stats: PipelineStats = { accepted: 0, tooLate: 0, timeAhead: 0, applied: 0, ticks: 0, findingUpdates: 0, keys: { byHwid: 0, byComputer: 0, byServer: 0 } };
+  const stats: PipelineStats = { accepted: 0, tooLate: 0, duplicates: 0, timeAhead: 0, applied: 0, ticks: 0, findingUpdates: 0, keys: { byHwid: 0, byComputer: 0, byServer: 0 } };
   const queue: StageOutput[] = [];
 
   // A compact state has no timer.
@@ -344,8 +347,14 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   function release(upTo: number, inclusive: boolean): void {
     for (let next = buffer.peek(); next !== undefined && (inclusive ? next.at <= upTo : next.at < upTo); next = buffer.peek()) {
       buffer.pop();
-      buffered.delete(next.event.eventId);
       sinks.onBuffer?.(next.event, false);
+      // The buffer's order puts copies of one event side by side: the first is applied.
+      if (lastApplied !== undefined && next.at === lastApplied.at && next.id === lastApplied.id) {
+        stats.duplicates++;
+        sinks.onDuplicate?.(next.event);
+        continue;
+      }
+      lastApplied = next;
       fireTimers(next.at);
       route(next.event);
     }
@@ -374,11 +383,10 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
           }),
         };
       }
-      // A copy re-sent while the first still waits: one is enough.
-      if (buffered.has(event.eventId)) return { status: 'duplicate' };
+      // A copy re-sent while the first still waits is dropped when it leaves the buffer (release):
+      // keeping a set of the waiting ids cost three lookups of a new string per event.
       stats.accepted++;
-      buffer.push({ at, event });
-      buffered.add(event.eventId);
+      buffer.push({ at, id: event.eventId, event });
       sinks.onBuffer?.(event, true);
       maxEventTime = maxEventTime === null ? at : Math.max(maxEventTime, at);
       const horizon = maxEventTime - config.lateness.allowedLatenessMs;
@@ -475,7 +483,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   };
 }
 
-const bufferedBefore = (a: Buffered, b: Buffered) => a.at < b.at || (a.at === b.at && a.event.eventId < b.event.eventId);
+const bufferedBefore = (a: Buffered, b: Buffered) => a.at < b.at || (a.at === b.at && a.id < b.id);
 
 /**
  * The events waiting for the allowed lateness, in (event time, eventId) order. Input almost

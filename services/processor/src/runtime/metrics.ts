@@ -21,7 +21,7 @@ export interface RuntimeMetrics {
   tooLate: number;
   /** Events dead-lettered for an event time too far past their record's timestamp. */
   timeAhead: number;
-  /** Repeats dropped: events already buffered (a collector re-sent them). */
+  /** Repeats dropped as they left the lateness buffer (a collector re-sent them). */
   duplicates: number;
   findingsOut: number;
   enrichedOut: number;

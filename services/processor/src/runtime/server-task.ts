@@ -117,6 +117,7 @@ export class ServerTask implements Task {
             this.stepAt = Date.parse(event.eventTime);
           }
         },
+        onDuplicate: () => this.metrics.duplicates++,
         onTick: (at) => {
           this.metrics.ticks++;
           this.stepAt = at;
@@ -198,8 +199,7 @@ export class ServerTask implements Task {
       );
     }
     const outcome = this.pipeline.apply(event, vouchedTimeMs(record, this.nowMs));
-    if (outcome.status === 'duplicate') this.metrics.duplicates++;
-    else if (outcome.status === 'too-late') {
+    if (outcome.status === 'too-late') {
       this.metrics.tooLate++;
       this.deadLetter(draftFromRecord(record, 'PROCESSOR_EVENT_TOO_LATE', outcome.error.message));
     } else if (outcome.status === 'time-ahead') {
