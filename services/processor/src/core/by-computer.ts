@@ -76,7 +76,13 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
   const refreshMs = daysToMs(config.emit.refreshDays);
   const severityHoldMs = daysToMs(config.severity.holdDays);
 
-  const allLicenses = (state: ByComputerState) => state.hwids.flatMap((h) => h.licenses);
+  /** Every license of the name, per HWID list (replaced, never changed): a step and its timer read it. */
+  const licensesOf = new WeakMap<readonly HwidEntry[], LicenseRecord[]>();
+  const allLicenses = (state: ByComputerState) => {
+    let licenses = licensesOf.get(state.hwids);
+    if (licenses === undefined) licensesOf.set(state.hwids, (licenses = state.hwids.flatMap((h) => h.licenses)));
+    return licenses;
+  };
   /** Per HWID list: sorted HWIDs, license and key pack ids, newest sighting and update (name-summary.ts). */
   const names = createNameSummaries();
   const newestFirstSeen = (state: ByComputerState) => names.summaryOf(state.hwids).newest;
@@ -99,13 +105,15 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
       churnCoveredUpTo: state.churnCoveredUpTo,
     };
     const duplicate: DuplicateNameView = { name: facts };
-    derived['rebuilt-device'] = deriveRebuiltDevice(rebuild, config);
-    derived['duplicate-name'] = deriveDuplicateName(duplicate);
 
-    // The strongest explanation wins; the weaker ones would count the same CALs again.
+    // The strongest explanation wins; the weaker ones would count the same CALs again (and
+    // are not derived: a churning name would walk its HWIDs for two rules that cannot win).
     const suppressedBy: Partial<Record<NameKind, NameKind>> = {};
     const winner = derived['corrupted-store'] !== null ? 'corrupted-store' : derived['hwid-churn'] !== null ? 'hwid-churn' : null;
-    if (winner !== null) {
+    if (winner === null) {
+      derived['rebuilt-device'] = deriveRebuiltDevice(rebuild, config);
+      derived['duplicate-name'] = deriveDuplicateName(duplicate);
+    } else {
       for (const kind of NAME_KINDS.slice(NAME_KINDS.indexOf(winner) + 1)) {
         derived[kind] = null;
         suppressedBy[kind] = winner;
