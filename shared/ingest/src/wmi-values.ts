@@ -152,9 +152,12 @@ const STATUS_ALIASES = new Map<string, LicenseStatus>([
   ['upgraded', 'upgrade'],
 ]);
 
+/** Written once: an export parses a status per row. */
+const LICENSE_STATUS_EXPECTED = `a LicenseStatus code 0..6 or one of ${LICENSE_STATUS_BY_CODE.join(', ')}`;
+
 /** LicenseStatus as its code 0..6 (the WMI value) or its name, in any case. */
 export function parseLicenseStatus(value: unknown): FieldResult<LicenseStatus> {
-  const expected = `a LicenseStatus code 0..6 or one of ${LICENSE_STATUS_BY_CODE.join(', ')}`;
+  const expected = LICENSE_STATUS_EXPECTED;
   const code = parseUint32(value);
   if (code.ok) {
     const status = LICENSE_STATUS_BY_CODE[code.value];
