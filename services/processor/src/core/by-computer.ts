@@ -7,7 +7,7 @@ import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
 import { HwidEntry } from './hwid-entry';
 import { createNameSummaries } from './name-summary';
-import { type LicenseRecord, recordKey, sharedServerName } from './license-record';
+import { type LicenseRecord, holdsCalAt, recordKey, sharedServerName } from './license-record';
 import { type ByComputerMessage, type StageOutput, type StageOptions, type StageResult } from './messages';
 import { type CorruptedStoreView, deriveCorruptedStore, resolveCorruptedStore } from './rules/corrupted-store';
 import { type DuplicateNameView, deriveDuplicateName, resolveDuplicateName } from './rules/duplicate-name';
@@ -40,6 +40,12 @@ export const ByComputerState = z.object({
   /** firstSeen of the newest HWID that arrived while churn held: those HWIDs are not rebuilds. */
   churnCoveredUpTo: z.number().nullable(),
   tracks: z.record(z.string(), FindingTrack),
+  /**
+   * HWIDs dropped at the state.maxHwidsPerComputer cap, and when the last was: their CALs are
+   * not in this state, so the rules say how many there were until those CALs have all expired
+   * (absent: none, or all expired).
+   */
+  beyondCap: z.object({ hwids: z.number().int().positive(), lastAt: z.number() }).optional(),
 });
 export type ByComputerState = z.infer<typeof ByComputerState>;
 
@@ -75,6 +81,11 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
   const confirmMs = daysToMs(config.rebuild.confirmDays);
   const refreshMs = daysToMs(config.emit.refreshDays);
   const severityHoldMs = daysToMs(config.severity.holdDays);
+  const capMemoryMs = daysToMs(config.lifecycle.permanentMaxDays);
+
+  /** HWIDs dropped at the cap holding a CAL, until a CAL of theirs can no longer be valid (permanentMaxDays). */
+  const droppedHwidsOf = (state: ByComputerState) =>
+    state.beyondCap !== undefined && state.clock - state.beyondCap.lastAt < capMemoryMs ? state.beyondCap.hwids : 0;
 
   /** Every license of the name, per HWID list (replaced, never changed): a step and its timer read it. */
   const licensesOf = new WeakMap<readonly HwidEntry[], LicenseRecord[]>();
@@ -126,6 +137,7 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
   function nameFactsOf(state: ByComputerState, clock: number): NameFacts {
     const summary = names.summaryOf(state.hwids);
     return {
+      droppedHwids: droppedHwidsOf(state),
       server: state.server,
       computer: state.computer,
       name: state.computerRaw,
@@ -364,7 +376,12 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
       const before = state.hwids;
       state.hwids = before.filter((h) => keep.has(h));
       names.followDrop(before, state.hwids);
+      // Counted when they still hold a CAL: the finding's count leaves theirs out.
+      let holding = 0;
+      for (const h of before) if (!keep.has(h) && h.licenses.some((r) => holdsCalAt(r, state.clock))) holding++;
+      if (holding > 0) state.beyondCap = { hwids: droppedHwidsOf(state) + holding, lastAt: state.clock };
     }
+    if (state.beyondCap !== undefined && droppedHwidsOf(state) === 0) delete state.beyondCap;
     if (state.store !== null && state.store.at < horizon && state.store.hwids.length < 2) state.store = null;
     if (state.hwids.length === 0 && state.store === null && !hasOpenTrack(state.tracks)) return { state: undefined, outputs };
     return { state, outputs };
@@ -400,7 +417,7 @@ function replaced<T>(list: readonly T[], index: number, item: T): T[] {
  */
 export const BY_COMPUTER_FORM: StateForm<ByComputerState, LicenseRecord> = {
   compact(state) {
-    if (state.hwids.length !== 1 || state.store !== null || state.churnCoveredUpTo !== null || !isEmpty(state.tracks)) return state;
+    if (state.hwids.length !== 1 || state.store !== null || state.churnCoveredUpTo !== null || !isEmpty(state.tracks) || state.beyondCap !== undefined) return state;
     const entry = state.hwids[0]!;
     if (entry.licenses.length !== 1) return state;
     const record = entry.licenses[0]!;

@@ -183,6 +183,26 @@ describe('hwid churn (non-persistent VDI)', () => {
     expect(later.map((f) => [f.kind, f.state, f.leakedCals])).toEqual([['hwid-churn', 'resolved', 0]]);
   });
 
+  it('says how many older HWIDs the name dropped at its cap while their CALs may be valid', () => {
+    const capped = { state: { maxHwidsPerComputer: 3 } };
+    const open = replay(events, kit.at(5), capped).findings[0]!;
+    expect(open.hwidCount).toBe(3);
+    expect(open.summary).toContain('(3 in all)');
+    expect(open.summary).toContain('not counted: 2 older HWIDs dropped');
+    // Without the cap nothing is dropped and nothing is said.
+    expect(replay(events, kit.at(5)).findings[0]!.summary).not.toContain('not counted');
+    const dropped = (run: ReturnType<typeof replay>) =>
+      Object.values(run.pipeline.snapshot().byComputer).map((state) => state.beyondCap?.hwids ?? 0);
+    expect(dropped(replay(events, kit.at(5), capped))).toEqual([2]);
+    // A new episode once every CAL of the dropped HWIDs has expired (89 days at most): the old
+    // count is not said, and HWIDs dropped holding no CAL are not counted.
+    const again = [0, 1, 2].map((i) => kit.issue(900 + i, { hwid: `c00${i}`, computer: 'PC-VDI01', day: 100 + i }));
+    const later = replay([...events, ...again], kit.at(103), capped);
+    const churn = later.findings.find((f) => f.kind === 'hwid-churn' && f.state === 'open')!;
+    expect(churn.hwids).toEqual(['c000', 'c001', 'c002']);
+    expect(churn.summary).not.toContain('not counted');
+  });
+
   it('takes its threshold from config', () => {
     const { findings } = replay(events, kit.at(8), { churn: { minHwids: 6 } });
     // Below the churn threshold the earlier HWIDs look like a rebuild of the desktop, once

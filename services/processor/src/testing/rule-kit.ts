@@ -66,5 +66,6 @@ export function nameFacts(hwids: HwidEntry[], clockDay: number): NameFacts {
     licenseIds: uniqueSorted(licenses.map((r) => r.licenseId)),
     keyPackIds: uniqueSorted(licenses.map((r) => r.keyPackId)),
     allHwids: uniqueSorted(sorted.map((h) => h.hwid)),
+    droppedHwids: 0,
   };
 }

@@ -49,6 +49,9 @@ export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: Hw
       summary:
         `${name} presented ${plural(recent.length, 'new HWID')} in the last ${config.churn.windowDays} days on ${server} ` +
         `(${hwids.length} in all); ${plural(surplus.length, 'CAL')} held beyond the one in use` +
+        (facts.droppedHwids > 0
+          ? ` (not counted: ${plural(facts.droppedHwids, 'older HWID')} dropped from the name's state, whose CALs may still be valid)`
+          : '') +
         (causeStopped ? `; no new HWID since ${toDay(newest)} (cause stopped), the leaked CALs are still valid` : ''),
       remediation: causeStopped
         ? `${name} has kept its HWID for ${config.churn.quietDays} days; revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}) to get them back before they expire.`

@@ -27,6 +27,8 @@ export interface NameFacts {
   readonly keyPackIds: number[];
   /** Every HWID of the name, sorted. */
   readonly allHwids: string[];
+  /** Older HWIDs dropped at the state's cap whose CALs may still be valid (not in `hwids`). */
+  readonly droppedHwids: number;
 }
 
 /** One device under this name: every valid permanent CAL beyond the newest license is surplus. */
