@@ -3,14 +3,11 @@ import { type LicenseRecord, holdsCalAt, isValidAt } from './license-record';
 import type { Candidate } from './messages';
 import { daysToMs } from './time';
 
-/** Chain order: by issue time, then licenseId, so late events land where they belong. */
-export function compareRecords(a: LicenseRecord, b: LicenseRecord): number {
-  return compareInstance(a, b);
-}
-
+/** What identifies a license in a chain. */
 type Instance = Pick<LicenseRecord, 'server' | 'licenseId' | 'issuedAt'>;
 
-function compareInstance(a: Instance, b: Instance): number {
+/** Chain order: by issue time, then licenseId, so late events land where they belong. */
+export function compareRecords(a: Instance, b: Instance): number {
   return a.issuedAt - b.issuedAt || a.licenseId - b.licenseId || (a.server < b.server ? -1 : a.server > b.server ? 1 : 0);
 }
 
@@ -22,12 +19,12 @@ function compareInstance(a: Instance, b: Instance): number {
 function placeOf(chain: readonly LicenseRecord[], instance: Instance): number {
   const n = chain.length;
   // The usual case, a license newer than any: after the last, one comparison.
-  if (n === 0 || compareInstance(chain[n - 1]!, instance) < 0) return n;
+  if (n === 0 || compareRecords(chain[n - 1]!, instance) < 0) return n;
   let lo = 0;
   let hi = n - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareInstance(chain[mid]!, instance) < 0) lo = mid + 1;
+    if (compareRecords(chain[mid]!, instance) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -40,7 +37,7 @@ function placeOf(chain: readonly LicenseRecord[], instance: Instance): number {
 export function withRecord(chain: readonly LicenseRecord[], record: LicenseRecord): LicenseRecord[] {
   const n = chain.length;
   const at = placeOf(chain, record);
-  if (at < n && compareInstance(chain[at]!, record) === 0) {
+  if (at < n && compareRecords(chain[at]!, record) === 0) {
     const copy = chain.slice();
     copy[at] = record;
     return copy;
@@ -55,7 +52,7 @@ export function withRecord(chain: readonly LicenseRecord[], record: LicenseRecor
 
 export function findRecord(chain: readonly LicenseRecord[], instance: Instance): LicenseRecord | undefined {
   const at = placeOf(chain, instance);
-  return at < chain.length && compareInstance(chain[at]!, instance) === 0 ? chain[at] : undefined;
+  return at < chain.length && compareRecords(chain[at]!, instance) === 0 ? chain[at] : undefined;
 }
 
 /**

@@ -473,7 +473,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
         v: 1 as const,
         maxEventTime,
         releasedUpTo,
-        buffer: buffer.toArray().sort((a, b) => a.at - b.at || (a.event.eventId < b.event.eventId ? -1 : 1)).map((b) => b.event),
+        buffer: buffer.toArray().sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1)).map((b) => b.event),
         byHwid: Object.fromEntries(states['by-hwid'].entries()),
         byComputer: Object.fromEntries(states['by-computer'].entries()),
         byServer: Object.fromEntries(states['by-server'].entries()),
