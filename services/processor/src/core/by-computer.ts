@@ -3,11 +3,12 @@ import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/mode
 import { firstIndexWhere, nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { buildEnrichedContext } from './enriched-context';
+import { DroppedCal, droppedCalsView, unexpired, withDroppedHwids, withoutLicense } from './dropped-cals';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, hasOpenTrack, heldCandidatesDueAt, holdEndsAt, type DerivedFinding, type Evidence, type Resolution } from './finding-track';
 import { HwidEntry } from './hwid-entry';
 import { createNameSummaries } from './name-summary';
-import { type LicenseRecord, holdsCalAt, recordKey, sharedServerName } from './license-record';
+import { type LicenseRecord, recordKey, sharedServerName } from './license-record';
 import { type ByComputerMessage, type StageOutput, type StageOptions, type StageResult } from './messages';
 import { type CorruptedStoreView, deriveCorruptedStore, resolveCorruptedStore } from './rules/corrupted-store';
 import { type DuplicateNameView, deriveDuplicateName, resolveDuplicateName } from './rules/duplicate-name';
@@ -41,9 +42,15 @@ export const ByComputerState = z.object({
   churnCoveredUpTo: z.number().nullable(),
   tracks: z.record(z.string(), FindingTrack),
   /**
-   * HWIDs dropped at the state.maxHwidsPerComputer cap, and when the last was: their CALs are
-   * not in this state, so the rules say how many there were until those CALs have all expired
-   * (absent: none, or all expired).
+   * The valid CALs of HWIDs dropped at the state.maxHwidsPerComputer cap, in chain order,
+   * counted and planned until they expire (dropped-cals.ts; absent: none).
+   */
+  dropped: z.array(DroppedCal).optional(),
+  /**
+   * Valid CALs of dropped HWIDs that `dropped` could not keep (past
+   * state.maxDroppedCalsPerComputer, or without an expiry date), and when the last was: the
+   * rules say how many until they can all have expired (absent: none). The field's name is
+   * from when it counted the dropped HWIDs, one CAL each.
    */
   beyondCap: z.object({ hwids: z.number().int().positive(), lastAt: z.number() }).optional(),
 });
@@ -83,8 +90,8 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
   const severityHoldMs = daysToMs(config.severity.holdDays);
   const capMemoryMs = daysToMs(config.lifecycle.permanentMaxDays);
 
-  /** HWIDs dropped at the cap holding a CAL, until a CAL of theirs can no longer be valid (permanentMaxDays). */
-  const droppedHwidsOf = (state: ByComputerState) =>
+  /** CALs of dropped HWIDs not kept, until none of them can be valid any more (permanentMaxDays). */
+  const uncountedCalsOf = (state: ByComputerState) =>
     state.beyondCap !== undefined && state.clock - state.beyondCap.lastAt < capMemoryMs ? state.beyondCap.hwids : 0;
 
   /** Every license of the name, per HWID list (replaced, never changed): a step and its timer read it. */
@@ -137,7 +144,8 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
   function nameFactsOf(state: ByComputerState, clock: number): NameFacts {
     const summary = names.summaryOf(state.hwids);
     return {
-      droppedHwids: droppedHwidsOf(state),
+      dropped: droppedCalsView(state.dropped),
+      uncountedCals: uncountedCalsOf(state),
       server: state.server,
       computer: state.computer,
       name: state.computerRaw,
@@ -175,6 +183,7 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
 
   /** `evidence` is built only when the name has findings to feed. */
   function steps(state: ByComputerState, clock: number, evidence: () => Evidence[], outputs: StageOutput[], flush = false): void {
+    if (state.dropped !== undefined) setDropped(state, unexpired(state.dropped, clock));
     // One HWID and a sane store explain nothing: the common, healthy case costs nothing.
     const quiet = state.hwids.length < 2 && (state.store === null || state.store.hwids.length < 2);
     if (quiet && isEmpty(state.tracks)) return;
@@ -284,6 +293,8 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
       checkKey(key, license.server, license.computer);
       const state: ByComputerState =
         current === undefined ? emptyState(license.server, license.computer, message.computerRaw, at) : { ...current, clock: Math.max(current.clock, at) };
+      // A dropped CAL seen again re-enters the name's state as it is now (or moved away).
+      if (state.dropped !== undefined) setDropped(state, withoutLicense(state.dropped, license));
       const index = state.hwids.findIndex((h) => h.hwid === license.hwid);
       const found = index >= 0 ? state.hwids[index] : undefined;
       if (message.moved) {
@@ -341,6 +352,8 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
       const pendingRebuild = confirmAt !== null && confirmAt > state.clock ? confirmAt : null;
       if (open.length === 0) return pendingRebuild;
       let due = nextExpiry(allLicenses(state), state.clock);
+      const droppedExpiry = droppedCalsView(state.dropped).nextExpiry;
+      if (droppedExpiry !== null && droppedExpiry > state.clock && (due === null || droppedExpiry < due)) due = droppedExpiry;
       if (pendingRebuild !== null && (due === null || pendingRebuild < due)) due = pendingRebuild;
       if (open.includes('hwid-churn') && state.hwids.length > 0) {
         const quietEnd = newestFirstSeen(state) + churnQuietMs;
@@ -376,12 +389,13 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
       const before = state.hwids;
       state.hwids = before.filter((h) => keep.has(h));
       names.followDrop(before, state.hwids);
-      // Counted when they still hold a CAL: the finding's count leaves theirs out.
-      let holding = 0;
-      for (const h of before) if (!keep.has(h) && h.licenses.some((r) => holdsCalAt(r, state.clock))) holding++;
-      if (holding > 0) state.beyondCap = { hwids: droppedHwidsOf(state) + holding, lastAt: state.clock };
+      // Their valid CALs stay counted and planned, in a few numbers each.
+      const dropped = before.filter((h) => !keep.has(h));
+      const { list, overflow } = withDroppedHwids(state.dropped, dropped, state.clock, config.state.maxDroppedCalsPerComputer);
+      if (list !== undefined) setDropped(state, list);
+      if (overflow > 0) state.beyondCap = { hwids: uncountedCalsOf(state) + overflow, lastAt: state.clock };
     }
-    if (state.beyondCap !== undefined && droppedHwidsOf(state) === 0) delete state.beyondCap;
+    if (state.beyondCap !== undefined && uncountedCalsOf(state) === 0) delete state.beyondCap;
     if (state.store !== null && state.store.at < horizon && state.store.hwids.length < 2) state.store = null;
     if (state.hwids.length === 0 && state.store === null && !hasOpenTrack(state.tracks)) return { state: undefined, outputs };
     return { state, outputs };
@@ -389,6 +403,13 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
 }
 
 const NO_EVIDENCE = (): Evidence[] => [];
+
+/** `state` (a copy the step owns) with these dropped CALs; none leaves the field out. */
+function setDropped(state: ByComputerState, list: DroppedCal[]): void {
+  if (list === state.dropped) return;
+  if (list.length > 0) state.dropped = list;
+  else delete state.dropped;
+}
 
 /** Most names never get a finding: they all share one empty, frozen record until they do. */
 const EMPTY_TRACKS: Record<string, FindingTrack> = Object.freeze({}) as Record<string, FindingTrack>;
@@ -417,7 +438,8 @@ function replaced<T>(list: readonly T[], index: number, item: T): T[] {
  */
 export const BY_COMPUTER_FORM: StateForm<ByComputerState, LicenseRecord> = {
   compact(state) {
-    if (state.hwids.length !== 1 || state.store !== null || state.churnCoveredUpTo !== null || !isEmpty(state.tracks) || state.beyondCap !== undefined) return state;
+    if (state.hwids.length !== 1 || state.store !== null || state.churnCoveredUpTo !== null || !isEmpty(state.tracks)) return state;
+    if (state.dropped !== undefined || state.beyondCap !== undefined) return state;
     const entry = state.hwids[0]!;
     if (entry.licenses.length !== 1) return state;
     const record = entry.licenses[0]!;

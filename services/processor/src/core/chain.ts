@@ -215,3 +215,25 @@ export function withSorted<T extends string | number>(list: readonly T[], value:
   out.splice(lo, 0, value);
   return out;
 }
+
+/** The union of two sorted, duplicate-free lists, sorted and duplicate-free: one merge walk. */
+export function mergeSorted<T extends string | number>(a: readonly T[], b: readonly T[]): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x <= y) {
+      out.push(x);
+      i++;
+      if (x === y) j++;
+    } else {
+      out.push(y);
+      j++;
+    }
+  }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}

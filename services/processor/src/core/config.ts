@@ -130,6 +130,12 @@ export const CoreConfig = z.object({
       maxLicensesPerKey: count(500),
       /** HWIDs kept per computer name. */
       maxHwidsPerComputer: count(64),
+      /**
+       * Valid CALs of HWIDs a name dropped at maxHwidsPerComputer, kept (id, key pack, dates)
+       * to be counted and planned until they expire: about three months of a desktop that
+       * gets a new HWID at each of ten boots a day.
+       */
+      maxDroppedCalsPerComputer: count(1024),
       /** Evidence entries kept per finding. */
       timelineMax: count(50),
       /** Ended or expired licenses are forgotten this long after they ended. */

@@ -299,13 +299,15 @@ export function heldCandidatesDueAt(track: Pick<FindingTrack, 'state' | 'pending
 
 /** CALs that joined, left or changed between two lists (both in chain order). */
 function countChanges(a: readonly Candidate[], b: readonly Candidate[]): number {
-  // The usual step only adds: every CAL of `a` is in `b`, in order and unchanged.
+  // The usual step only adds: every CAL of `a` is in `b`, in order and unchanged. The rules
+  // hand on the same candidate objects while a license does not change: compared as such first
+  // (a churning name's list holds hundreds).
   let j = 0;
   let ordered = a.length <= b.length;
   for (let i = 0; i < a.length && ordered; i++) {
     const x = a[i]!;
-    while (j < b.length && b[j]!.licenseId !== x.licenseId) j++;
-    ordered = j < b.length && b[j]!.keyPackId === x.keyPackId && b[j]!.expiresAt === x.expiresAt;
+    while (j < b.length && b[j] !== x && b[j]!.licenseId !== x.licenseId) j++;
+    ordered = j < b.length && (b[j] === x || (b[j]!.keyPackId === x.keyPackId && b[j]!.expiresAt === x.expiresAt));
     j++;
   }
   if (ordered) return b.length - a.length;
@@ -358,7 +360,7 @@ export function sameCandidates(a: readonly Candidate[], b: readonly Candidate[])
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (x.licenseId !== y.licenseId || x.keyPackId !== y.keyPackId || x.expiresAt !== y.expiresAt) return false;
+    if (x !== y && (x.licenseId !== y.licenseId || x.keyPackId !== y.keyPackId || x.expiresAt !== y.expiresAt)) return false;
   }
   return true;
 }

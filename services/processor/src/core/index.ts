@@ -41,3 +41,4 @@ export { productKeyOf, isPerDevicePool } from './products';
 export type { Decoded } from './state-codec';
 export { compareRecords as compareLicenseRecords } from './chain';
 export { recordKey as licenseRecordKey } from './license-record';
+export { compareDroppedCals, droppedCalKey } from './dropped-cals';

@@ -183,22 +183,46 @@ describe('hwid churn (non-persistent VDI)', () => {
     expect(later.map((f) => [f.kind, f.state, f.leakedCals])).toEqual([['hwid-churn', 'resolved', 0]]);
   });
 
-  it('says how many older HWIDs the name dropped at its cap while their CALs may be valid', () => {
+  it('counts and plans the CALs of older HWIDs the name dropped at its cap, until they expire or are revoked', () => {
     const capped = { state: { maxHwidsPerComputer: 3 } };
+    const verdict = (f: Finding) => [f.state, f.severity, f.leakedCals, f.reclaimableLicenseIds, f.revokePlan, f.licenseIds];
+    const full = replay(events, kit.at(5)).findings[0]!;
     const open = replay(events, kit.at(5), capped).findings[0]!;
+    // Three HWIDs kept in full; the CALs of the two dropped still counted, listed and planned.
     expect(open.hwidCount).toBe(3);
-    expect(open.summary).toContain('(3 in all)');
-    expect(open.summary).toContain('not counted: 2 older HWIDs dropped');
-    // Without the cap nothing is dropped and nothing is said.
-    expect(replay(events, kit.at(5)).findings[0]!.summary).not.toContain('not counted');
+    expect(open.leakedCals).toBe(4);
+    expect(verdict(open)).toEqual(verdict(full));
+    expect(open.summary).toContain('(3 kept in full, and the 2 valid CALs of older ones); 4 CALs held beyond the one in use');
+    expect(open.summary).not.toContain('not counted');
     const dropped = (run: ReturnType<typeof replay>) =>
-      Object.values(run.pipeline.snapshot().byComputer).map((state) => state.beyondCap?.hwids ?? 0);
-    expect(dropped(replay(events, kit.at(5), capped))).toEqual([2]);
-    // A new episode once every CAL of the dropped HWIDs has expired (89 days at most): the old
-    // count is not said, and HWIDs dropped holding no CAL are not counted.
+      Object.values(run.pipeline.snapshot().byComputer).map((state) => state.dropped?.map((d) => d.cal.licenseId));
+    expect(dropped(replay(events, kit.at(5), capped))).toEqual([[100, 101]]);
+
+    // A dropped CAL revoked: seen again, it leaves the count as it would have without the cap
+    // (and, holding no CAL, is dropped again for good: the license list no longer names it).
+    const revoked = [...events, kit.revoke(100, 6)];
+    const reclaim = (f: Finding) => verdict(f).slice(0, -1);
+    expect(reclaim(replay(revoked, kit.at(7), capped).findings[0]!)).toEqual(reclaim(replay(revoked, kit.at(7)).findings[0]!));
+    expect(replay(revoked, kit.at(7), capped).findings[0]!.reclaimableLicenseIds).toEqual([101, 102, 103]);
+
+    // Expired: resolved when the uncapped run resolves, the dropped CALs gone from the state.
+    const later = replay(events, kit.at(120), capped);
+    const laterFull = replay(events, kit.at(120));
+    // (The capped name sends one more update, when its list of HWIDs shrinks to the cap.)
+    const counts = (run: ReturnType<typeof replay>) =>
+      run.updates.filter((u, i, all) => i === 0 || u.leakedCals !== all[i - 1]!.leakedCals || u.state !== all[i - 1]!.state).map((u) => [u.state, u.updatedAt, u.leakedCals]);
+    expect(counts(later)).toEqual(counts(laterFull));
+    expect(counts(later).at(-1)).toEqual(['resolved', kit.at(63), 0]);
+    expect(dropped(later)).toEqual([undefined]);
+
+    // Past the bound on kept CALs, the rest is said, not counted, until it can all have expired.
+    const bounded = replay(events, kit.at(5), { state: { maxHwidsPerComputer: 3, maxDroppedCalsPerComputer: 1 } }).findings[0]!;
+    expect(bounded.leakedCals).toBe(3);
+    expect(bounded.reclaimableLicenseIds).toEqual([101, 102, 103]);
+    expect(bounded.summary).toContain('(not counted: 1 more CAL of older HWIDs dropped');
     const again = [0, 1, 2].map((i) => kit.issue(900 + i, { hwid: `c00${i}`, computer: 'PC-VDI01', day: 100 + i }));
-    const later = replay([...events, ...again], kit.at(103), capped);
-    const churn = later.findings.find((f) => f.kind === 'hwid-churn' && f.state === 'open')!;
+    const boundedLater = replay([...events, ...again], kit.at(103), { state: { maxHwidsPerComputer: 3, maxDroppedCalsPerComputer: 1 } });
+    const churn = boundedLater.findings.find((f) => f.kind === 'hwid-churn' && f.state === 'open')!;
     expect(churn.hwids).toEqual(['c000', 'c001', 'c002']);
     expect(churn.summary).not.toContain('not counted');
   });

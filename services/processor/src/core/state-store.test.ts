@@ -40,7 +40,7 @@ describe('quiet states', () => {
     expect(Object.keys(BY_HWID_FORM.expand(record))).toEqual(Object.keys(ByHwidState.shape));
     const name = BY_COMPUTER_FORM.expand(record);
     // Optional fields are absent from a quiet name; compact keeps any state that has one (below).
-    const optional = new Set(['beyondCap']);
+    const optional = new Set(['dropped', 'beyondCap']);
     expect(Object.keys(name)).toEqual(Object.keys(ByComputerState.shape).filter((key) => !optional.has(key)));
     expect(Object.keys(name.hwids[0]!)).toEqual(Object.keys(HwidEntry.shape));
   });
@@ -62,6 +62,7 @@ describe('quiet states', () => {
       { ...quietName(), store: { at: record.issuedAt, eventId: 'e1', hwids: ['aa01'] } },
       { ...quietName(), churnCoveredUpTo: record.issuedAt },
       { ...quietName(), beyondCap: { hwids: 3, lastAt: record.issuedAt } },
+      { ...quietName(), dropped: [{ issuedAt: record.issuedAt - DAY, cal: { licenseId: 3, keyPackId: 1, expiresAt: record.issuedAt + 60 * DAY } }] },
       { ...quietName(), hwids: [{ ...entry, lastAliveAt: entry.lastAliveAt + DAY }] },
       { ...quietName(), hwids: [{ ...entry, licenses: [record, second] }] },
       { ...quietName(), hwids: [entry, { hwid: 'bb02', firstSeen: second.issuedAt, lastAliveAt: second.aliveAt, licenses: [second] }] },

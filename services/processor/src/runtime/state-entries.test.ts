@@ -10,10 +10,10 @@ import type { TaskProblem } from './task';
 const config = parseCoreConfig({});
 
 /** Runs events through the pipeline, writing the keys each event changed as a task's drain would. */
-function runPipeline(events: readonly CanonicalEvent[], writer: StateEntries, log: OutgoingRecord[]) {
+function runPipeline(events: readonly CanonicalEvent[], writer: StateEntries, log: OutgoingRecord[], coreConfig = config, settle = true) {
   const changed: Array<[StageName, string]> = [];
   const seen = new Set<string>();
-  const pipeline = createPipeline(config, {
+  const pipeline = createPipeline(coreConfig, {
     onStateChange: (stage, key) => {
       changed.push([stage, key]);
       seen.add(JSON.stringify([stage, key]));
@@ -26,7 +26,7 @@ function runPipeline(events: readonly CanonicalEvent[], writer: StateEntries, lo
     pipeline.apply(event);
     write();
   }
-  pipeline.advanceTo(Math.max(...events.map((e) => Date.parse(e.eventTime))) + 200 * 86_400_000);
+  if (settle) pipeline.advanceTo(Math.max(...events.map((e) => Date.parse(e.eventTime))) + 200 * 86_400_000);
   write();
   return { pipeline, keys: [...seen].map((k) => JSON.parse(k) as [StageName, string]) };
 }
@@ -55,6 +55,12 @@ function pingPong(reissues: number): CanonicalEvent[] {
   return Array.from({ length: reissues }, (_, i) => kit.issue(i + 1, { hwid: 'c10e', computer: names[i % names.length]!, day: (i * 50) / reissues }));
 }
 
+/** A desktop that gets a new HWID at every boot, one boot a day: `boots` HWIDs and CALs. */
+function churn(boots: number, computer: string): CanonicalEvent[] {
+  const kit = createTimelineKit({ server: 'LS-VDI2' });
+  return Array.from({ length: boots }, (_, i) => kit.issue(500 + i + (computer.length << 10), { hwid: `d${computer.length}${i}`, computer, day: i }));
+}
+
 describe('state entries in the changelog', () => {
   it('put every stage state back together exactly, small collections inline or split, tombstones included', () => {
     const events = [
@@ -66,10 +72,13 @@ describe('state entries in the changelog', () => {
       ...scenarios.issuanceSpike().events,
       // Grows past what a head holds inline (split into parts), then expires back to nothing.
       ...pingPong(40),
+      // Names past their HWID cap (6 here): CALs of dropped HWIDs kept inline and in parts.
+      ...churn(8, 'VDI-8'),
+      ...churn(20, 'VDI-TWENTY'),
     ];
     const writer = new StateEntries('t', 0);
     const log: OutgoingRecord[] = [];
-    const { pipeline, keys } = runPipeline(events, writer, log);
+    const { pipeline, keys } = runPipeline(events, writer, log, parseCoreConfig({ state: { maxHwidsPerComputer: 6 } }));
     const problems: TaskProblem[] = [];
     const reader = new StateEntries('t', 0);
     restoreAll(reader, log, problems);
@@ -87,6 +96,29 @@ describe('state entries in the changelog', () => {
     // Two hundred days on, expired licenses and settled findings have left tombstones behind.
     expect(log.filter((r) => r.value === null).length).toBeGreaterThan(10);
     expect(reader.size).toBe(writer.size);
+  });
+
+  it('keep the CALs a name dropped at its HWID cap as entries of their own, put back in chain order', () => {
+    const writer = new StateEntries('t', 0);
+    const log: OutgoingRecord[] = [];
+    const capped = parseCoreConfig({ state: { maxHwidsPerComputer: 6 } });
+    const { pipeline } = runPipeline([...churn(8, 'VDI-8'), ...churn(20, 'VDI-TWENTY')], writer, log, capped, false);
+    const names = ['LS-VDI2|VDI-8', 'LS-VDI2|VDI-TWENTY'];
+    const dropped = names.map((key) => (pipeline.stateOf('by-computer', key) as { dropped?: unknown[] }).dropped?.length);
+    // (The twentieth boot still waits in the lateness buffer.)
+    expect(dropped).toEqual([2, 13]);
+    // Two inline in the head; thirteen as parts, one per CAL.
+    const parts = new Set(log.map((r) => JSON.parse(r.key!) as unknown[]).filter((k) => k[2] === 'd').map((k) => k[1]));
+    expect([...parts]).toEqual(['LS-VDI2|VDI-TWENTY']);
+    const reader = new StateEntries('t', 0);
+    const problems: TaskProblem[] = [];
+    restoreAll(reader, log, problems);
+    const restored = reader.finishRestore(problems);
+    for (const key of names) {
+      const r = restored.find((s) => s.stage === 'by-computer' && s.key === key)!;
+      expect(reader.load(r.stage, r.key, r.source, problems)).toEqual(pipeline.stateOf('by-computer', key));
+    }
+    expect(problems).toEqual([]);
   });
 
   it('size each store as its compacted changelog: entries and key plus value bytes, on write and after restore', () => {

@@ -6,8 +6,10 @@ import {
   type StageName,
   type StageStates,
   type LicenseRecord,
+  compareDroppedCals,
   compareLicenseRecords,
   decodeByComputerState,
+  droppedCalKey,
   decodeByHwidState,
   decodeByServerState,
   licenseRecordKey,
@@ -26,7 +28,16 @@ import type { TaskProblem } from './task';
 /** A collection inside a state, cut into one entry per element. */
 type PartSpec =
   | { code: string; path: readonly string[]; kind: 'map'; inPlace?: boolean }
-  | { code: string; path: readonly string[]; kind: 'list'; inPlace?: boolean; keyOf(element: never): string; compare(a: never, b: never): number };
+  | {
+      code: string;
+      path: readonly string[];
+      kind: 'list';
+      inPlace?: boolean;
+      /** The state leaves the field out when the list is empty. */
+      optional?: boolean;
+      keyOf(element: never): string;
+      compare(a: never, b: never): number;
+    };
 
 interface StageLayout<S> {
   /** One letter per stage in the entry key. */
@@ -60,6 +71,7 @@ const LAYOUTS: { readonly [K in StageName]: StageLayout<StageStates[K]> } = {
     parts: [
       { code: 'h', path: ['hwids'], kind: 'list', keyOf: (h: { hwid: string }) => h.hwid, compare: HWID_ENTRY_ORDER },
       { code: 't', path: ['tracks'], kind: 'map' },
+      { code: 'd', path: ['dropped'], kind: 'list', optional: true, keyOf: droppedCalKey, compare: compareDroppedCals },
     ],
   },
   'by-server': {
@@ -453,6 +465,7 @@ export class StateEntries {
         // Held in the head (small): parts left from before are stale.
         if (readPath(json, part.path) !== undefined) continue;
         const values = parts.get(part.code) ?? new Map<string, unknown>();
+        if (values.size === 0 && part.kind === 'list' && part.optional === true) continue;
         json =
           part.kind === 'map'
             ? withPath(json, part.path, Object.fromEntries(values))

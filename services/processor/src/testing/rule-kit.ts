@@ -1,4 +1,5 @@
 import { uniqueSorted } from '../core/chain';
+import { NO_DROPPED_CALS } from '../core/dropped-cals';
 import type { HwidEntry } from '../core/hwid-entry';
 import type { LicenseRecord } from '../core/license-record';
 import type { NameFacts } from '../core/rules/name-view';
@@ -66,6 +67,7 @@ export function nameFacts(hwids: HwidEntry[], clockDay: number): NameFacts {
     licenseIds: uniqueSorted(licenses.map((r) => r.licenseId)),
     keyPackIds: uniqueSorted(licenses.map((r) => r.keyPackId)),
     allHwids: uniqueSorted(sorted.map((h) => h.hwid)),
-    droppedHwids: 0,
+    dropped: NO_DROPPED_CALS,
+    uncountedCals: 0,
   };
 }

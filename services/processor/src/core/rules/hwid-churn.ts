@@ -3,6 +3,8 @@ import type { DerivedFinding, Resolution } from '../finding-track';
 import { leakSeverity } from '../severity';
 import { REVOKE_HOW, plural, shortHwid } from '../text';
 import { DAY_MS, daysToMs, toDay } from '../time';
+import { mergeSorted } from '../chain';
+import { issuedBetween } from '../dropped-cals';
 import { type NameFacts, candidatesOf, nameSurplus } from './name-view';
 
 /**
@@ -23,42 +25,55 @@ export type HwidChurnConfig = Pick<CoreConfig, 'churn' | 'severity'>;
  * by churn: those HWIDs are never reported as rebuilds afterwards.
  */
 export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: HwidChurnConfig): DerivedFinding | null {
-  const { hwids, clock, newest, name, server } = facts;
-  const recent = hwids.filter((h) => h.firstSeen > clock - daysToMs(config.churn.windowDays) && h.firstSeen <= clock);
+  const { hwids, clock, newest, name, server, dropped } = facts;
+  const windowStart = clock - daysToMs(config.churn.windowDays);
+  const recent = hwids.filter((h) => h.firstSeen > windowStart && h.firstSeen <= clock);
+  // HWIDs dropped at the name's cap count by their kept CALs.
+  const recentDropped = issuedBetween(dropped, windowStart, clock);
+  const recentCount = recent.length + recentDropped.count;
   // Opens on enough new HWIDs lately; once open it holds while new HWIDs keep coming
   // within the quiet period (a deletion script every two weeks never has many at once).
   // Once quiet the cause stopped, but the CALs it leaked stay valid until they expire: the
   // finding stays open (cause stopped) until they are reclaimed.
-  if (!(recent.length >= config.churn.minHwids || open) || hwids.length === 0) return null;
+  if (!(recentCount >= config.churn.minHwids || open) || hwids.length === 0) return null;
   const causeStopped = clock - newest >= daysToMs(config.churn.quietDays);
   const surplus = nameSurplus(facts);
-  if (causeStopped && surplus.length === 0) return null;
-  const newLastWeek = hwids.filter((h) => h.firstSeen > clock - 7 * DAY_MS && h.firstSeen <= clock).length;
-  const firstSeen = recent.length > 0 ? Math.min(...recent.map((h) => h.firstSeen)) : newest;
+  // CALs of HWIDs dropped at the name's cap count too (older than any it keeps: listed first).
+  const leaked = surplus.length + dropped.cals.length;
+  if (causeStopped && leaked === 0) return null;
+  const newLastWeek =
+    hwids.filter((h) => h.firstSeen > clock - 7 * DAY_MS && h.firstSeen <= clock).length + issuedBetween(dropped, clock - 7 * DAY_MS, clock).count;
+  const firstSeen = Math.min(
+    recent.length > 0 ? Math.min(...recent.map((h) => h.firstSeen)) : newest,
+    recentDropped.earliest ?? Number.POSITIVE_INFINITY,
+  );
   return {
-    severity: leakSeverity(surplus.length, newLastWeek, config),
+    severity: leakSeverity(leaked, newLastWeek, config),
     hwids: facts.allHwids,
     computers: [facts.computer],
-    licenseIds: facts.licenseIds,
-    keyPackIds: facts.keyPackIds,
-    candidates: candidatesOf(surplus),
+    licenseIds: dropped.cals.length === 0 ? facts.licenseIds : mergeSorted(dropped.licenseIds, facts.licenseIds),
+    keyPackIds: dropped.cals.length === 0 ? facts.keyPackIds : mergeSorted(dropped.keyPackIds, facts.keyPackIds),
+    candidates: dropped.cals.length === 0 ? candidatesOf(surplus) : dropped.cals.concat(candidatesOf(surplus)),
     firstSeen,
     lastSeen: facts.lastSeen,
     ...(causeStopped ? { causeStopped } : {}),
     describe: () => ({
       summary:
-        `${name} presented ${plural(recent.length, 'new HWID')} in the last ${config.churn.windowDays} days on ${server} ` +
-        `(${hwids.length} in all); ${plural(surplus.length, 'CAL')} held beyond the one in use` +
-        (facts.droppedHwids > 0
-          ? ` (not counted: ${plural(facts.droppedHwids, 'older HWID')} dropped from the name's state, whose CALs may still be valid)`
+        `${name} presented ${plural(recentCount, 'new HWID')} in the last ${config.churn.windowDays} days on ${server} ` +
+        (dropped.cals.length === 0
+          ? `(${hwids.length} in all)`
+          : `(${hwids.length} kept in full, and the ${plural(dropped.cals.length, 'valid CAL')} of older ones)`) +
+        `; ${plural(leaked, 'CAL')} held beyond the one in use` +
+        (facts.uncountedCals > 0
+          ? ` (not counted: ${plural(facts.uncountedCals, 'more CAL')} of older HWIDs dropped from the name's state, which may still be valid)`
           : '') +
         (causeStopped ? `; no new HWID since ${toDay(newest)} (cause stopped), the leaked CALs are still valid` : ''),
       remediation: causeStopped
-        ? `${name} has kept its HWID for ${config.churn.quietDays} days; revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}) to get them back before they expire.`
+        ? `${name} has kept its HWID for ${config.churn.quietDays} days; revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}) to get them back before they expire.`
         : `${name} does not keep its client license store: HKLM\\SOFTWARE\\Microsoft\\MSLicensing is lost on every reset ` +
         `(non-persistent VDI, a provisioned image that is reset, or a script deleting the key). Keep the key in the golden image ` +
         `and on persistent storage, stop the script that deletes it, or license this collection per user` +
-        (surplus.length > 0 ? `; then revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
+        (leaked > 0 ? `; then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
     }),
     history: () =>
       hwids

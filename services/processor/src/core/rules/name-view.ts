@@ -1,6 +1,7 @@
+import type { DroppedCalsView } from '../dropped-cals';
 import type { Candidate } from '../messages';
 import type { HwidEntry } from '../hwid-entry';
-import { compareRecords, splitInUse } from '../chain';
+import { candidateOf, compareRecords, splitInUse } from '../chain';
 import type { LicenseRecord } from '../license-record';
 
 /**
@@ -27,8 +28,10 @@ export interface NameFacts {
   readonly keyPackIds: number[];
   /** Every HWID of the name, sorted. */
   readonly allHwids: string[];
-  /** Older HWIDs dropped at the state's cap whose CALs may still be valid (not in `hwids`). */
-  readonly droppedHwids: number;
+  /** The valid CALs of older HWIDs dropped at the state's cap (not in `hwids`). */
+  readonly dropped: DroppedCalsView;
+  /** Valid CALs of dropped HWIDs that could not be kept in `dropped`: said, not counted. */
+  readonly uncountedCals: number;
 }
 
 /** One device under this name: every valid permanent CAL beyond the newest license is surplus. */
@@ -38,5 +41,5 @@ export function nameSurplus(facts: NameFacts): LicenseRecord[] {
 
 /** Reclaimable candidates in chain order. */
 export function candidatesOf(records: readonly LicenseRecord[]): Candidate[] {
-  return [...records].sort(compareRecords).map((r) => ({ licenseId: r.licenseId, keyPackId: r.keyPackId, expiresAt: r.expiresAt }));
+  return [...records].sort(compareRecords).map(candidateOf);
 }

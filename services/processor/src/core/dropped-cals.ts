@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { candidateOf, firstIndexWhere, uniqueSorted, withSorted } from './chain';
+import type { HwidEntry } from './hwid-entry';
+import { type LicenseRecord, holdsCalAt } from './license-record';
+import { Candidate } from './messages';
+
+/**
+ * The CALs of HWIDs a name dropped at its `state.maxHwidsPerComputer` cap while they were
+ * valid. A non-persistent desktop leaves one valid CAL per boot for up to 89 days: at ten
+ * boots a day some 500, far beyond the HWIDs a name's state keeps in full. What a count and a
+ * revoke plan need of such a CAL is small (its id, key pack, issue date and expiry), so the
+ * name keeps that much of each until it expires, or until a license event of it is seen again
+ * (renewed, revoked, returned, moved: the license then re-enters the name's state as it is
+ * now, and a revoked one no longer counts). A CAL is known by its license id and issue date,
+ * as a license is everywhere in the core (ids are reused).
+ */
+export const DroppedCal = z.object({
+  issuedAt: z.number(),
+  /** The revoke candidate the churn finding lists (the object it sends, not a copy per step). */
+  cal: Candidate.extend({ expiresAt: z.number() }),
+});
+export type DroppedCal = z.infer<typeof DroppedCal>;
+
+/** What the name rules read of a name's dropped CALs. */
+export interface DroppedCalsView {
+  /** In chain order (issue date, then license id). */
+  readonly list: readonly DroppedCal[];
+  /** The same, as the revoke candidates a finding lists. */
+  readonly cals: readonly Candidate[];
+  readonly licenseIds: readonly number[];
+  readonly keyPackIds: readonly number[];
+  /** The soonest expiry (null: none). */
+  readonly nextExpiry: number | null;
+}
+
+export const NO_DROPPED_CALS: DroppedCalsView = Object.freeze({ list: [], cals: [], licenseIds: [], keyPackIds: [], nextExpiry: null });
+
+/** Chain order, as the changelog puts a restored list back together. */
+export function compareDroppedCals(a: DroppedCal, b: DroppedCal): number {
+  return a.issuedAt - b.issuedAt || a.cal.licenseId - b.cal.licenseId;
+}
+
+export function droppedCalKey(d: DroppedCal): string {
+  return `${d.cal.licenseId}|${d.issuedAt}`;
+}
+
+const views = new WeakMap<readonly DroppedCal[], DroppedCalsView>();
+
+/**
+ * The view of a list (replaced, never changed: one view per list, shared by a step and its
+ * timer). A churning name at its cap makes a new list at nearly every boot (one CAL dropped,
+ * one expired), so a list made by adding to another gets its view from the other's.
+ */
+export function droppedCalsView(list: readonly DroppedCal[] | undefined): DroppedCalsView {
+  if (list === undefined || list.length === 0) return NO_DROPPED_CALS;
+  let view = views.get(list);
+  if (view === undefined) views.set(list, (view = viewOf(list)));
+  return view;
+}
+
+function viewOf(list: readonly DroppedCal[]): DroppedCalsView {
+  let nextExpiry = Number.POSITIVE_INFINITY;
+  const cals: Candidate[] = [];
+  const licenseIds: number[] = [];
+  const keyPackIds: number[] = [];
+  for (const d of list) {
+    const { cal } = d;
+    if (cal.expiresAt < nextExpiry) nextExpiry = cal.expiresAt;
+    cals.push(cal);
+    licenseIds.push(cal.licenseId);
+    // A name's CALs come from a key pack or two.
+    if (!keyPackIds.includes(cal.keyPackId)) keyPackIds.push(cal.keyPackId);
+  }
+  return { list, cals, licenseIds: uniqueSorted(licenseIds), keyPackIds: uniqueSorted(keyPackIds), nextExpiry };
+}
+
+/** The view of `list`, which is `base` with `added` after it. */
+function appendedView(base: DroppedCalsView, list: readonly DroppedCal[], added: readonly DroppedCal[]): DroppedCalsView {
+  let { licenseIds, keyPackIds, nextExpiry } = base;
+  const cals = base.cals.slice();
+  for (const { cal } of added) {
+    cals.push(cal);
+    licenseIds = withSorted(licenseIds, cal.licenseId);
+    keyPackIds = withSorted(keyPackIds, cal.keyPackId);
+    if (nextExpiry === null || cal.expiresAt < nextExpiry) nextExpiry = cal.expiresAt;
+  }
+  return { list, cals, licenseIds, keyPackIds, nextExpiry };
+}
+
+/**
+ * The CALs the dropped HWIDs hold at `clock`, added to `list` in chain order; the oldest go
+ * past `max` (counted in `overflow`), as do CALs without an expiry date, which cannot be
+ * kept to a bound.
+ */
+export function withDroppedHwids(
+  list: DroppedCal[] | undefined,
+  dropped: readonly HwidEntry[],
+  clock: number,
+  max: number,
+): { list: DroppedCal[] | undefined; overflow: number } {
+  const added: DroppedCal[] = [];
+  let overflow = 0;
+  for (const entry of dropped) {
+    for (const r of entry.licenses) {
+      if (!holdsCalAt(r, clock)) continue;
+      if (r.expiresAt === null) overflow++;
+      else added.push(droppedCalOf(r as LicenseRecord & { expiresAt: number }));
+    }
+  }
+  if (added.length === 0) return { list, overflow };
+  const merged = (list ?? []).concat(added);
+  // Usually the dropped are newer than every CAL dropped before: already in order.
+  let ordered = true;
+  for (let i = Math.max(1, list?.length ?? 0); i < merged.length && ordered; i++) ordered = compareDroppedCals(merged[i - 1]!, merged[i]!) <= 0;
+  if (!ordered) merged.sort(compareDroppedCals);
+  if (merged.length > max) return { list: merged.slice(merged.length - max), overflow: overflow + merged.length - max };
+  if (ordered) views.set(merged, appendedView(droppedCalsView(list), merged, added));
+  return { list: merged, overflow };
+}
+
+function droppedCalOf(r: LicenseRecord & { expiresAt: number }): DroppedCal {
+  // The candidate object the name listed while it kept the license: the finding's lists then
+  // compare as unchanged without reading them (finding-track countChanges).
+  return { issuedAt: r.issuedAt, cal: candidateOf(r) as DroppedCal['cal'] };
+}
+
+/**
+ * The dropped CALs issued in (from, to], and the earliest issue among them (null: none): how
+ * many new HWIDs a churning name presented lately counts the dropped ones (one CAL each).
+ */
+export function issuedBetween(view: DroppedCalsView, from: number, to: number): { count: number; earliest: number | null } {
+  const { list } = view;
+  const start = firstIndexWhere(list.length, (i) => list[i]!.issuedAt > from);
+  const end = firstIndexWhere(list.length, (i) => list[i]!.issuedAt > to);
+  return end > start ? { count: end - start, earliest: list[start]!.issuedAt } : { count: 0, earliest: null };
+}
+
+/**
+ * `list` without the CAL of this license instance (the same list when it holds none). Every
+ * event of a license carries its issue date, so the lookup is a binary search, and a new
+ * license (issued after every dropped one, the usual case) one comparison.
+ */
+export function withoutLicense(list: DroppedCal[], license: { licenseId: number; issuedAt: number }): DroppedCal[] {
+  const n = list.length;
+  if (n === 0 || list[n - 1]!.issuedAt < license.issuedAt) return list;
+  const at = firstIndexWhere(n, (i) => compareToLicense(list[i]!, license) >= 0);
+  if (at === n || compareToLicense(list[at]!, license) !== 0) return list;
+  return list.slice(0, at).concat(list.slice(at + 1));
+}
+
+function compareToLicense(d: DroppedCal, license: { licenseId: number; issuedAt: number }): number {
+  return d.issuedAt - license.issuedAt || d.cal.licenseId - license.licenseId;
+}
+
+/** `list` without the CALs expired at `clock` (the same list when none did). */
+export function unexpired(list: DroppedCal[], clock: number): DroppedCal[] {
+  const view = droppedCalsView(list);
+  return view.nextExpiry !== null && view.nextExpiry > clock ? list : list.filter((d) => d.cal.expiresAt > clock);
+}
