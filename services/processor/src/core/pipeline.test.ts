@@ -641,3 +641,24 @@ describe('state round trip', () => {
     expect(!decoded.ok && decoded.error.code).toBe('PROCESSOR_STATE_INVALID');
   });
 });
+
+describe('bounded state', () => {
+  it('a name forgets an HWID retentionDays after its last license ended, renewals counted', () => {
+    const kit = createTimelineKit({ server: 'LS-B' });
+    const pipeline = createPipeline(parseCoreConfig({}));
+    const hwidsAt = (day: number, hwid: string, licenseId: number) => {
+      expect(pipeline.apply(kit.issue(licenseId, { hwid, computer: 'PC-B', day })).status).toBe('accepted');
+      pipeline.advanceTo(kit.at(day + 1));
+      return (pipeline.stateOf('by-computer', 'LS-B|PC-B') as { hwids: { hwid: string }[] }).hwids.map((h) => h.hwid);
+    };
+    // Eight HWIDs (a churning name), issued on days 0-7 (valid to days 60-67), renewed on days
+    // 50-57 (valid to days 110-117): kept to days 230-237 (retentionDays 120).
+    const eight = [0, 1, 2, 3, 4, 5, 6, 7];
+    for (const i of eight) pipeline.apply(kit.issue(i + 1, { hwid: `a${i}`, computer: 'PC-B', day: i }));
+    for (const i of eight) pipeline.apply(kit.renew(i + 1, 50 + i));
+    // Past the first expiries' retention (day 180) the name looks and keeps the renewed licenses;
+    // past the renewed ones' it forgets those HWIDs.
+    expect(hwidsAt(200, 'b1', 20)).toEqual([...eight.map((i) => `a${i}`), 'b1']);
+    expect(hwidsAt(240, 'b2', 21)).toEqual(['b1', 'b2']);
+  });
+});
