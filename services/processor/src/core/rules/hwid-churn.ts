@@ -38,7 +38,7 @@ export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: Hw
   if (!(recentCount >= config.churn.minHwids || open) || hwids.length === 0) return null;
   const causeStopped = clock - newest >= daysToMs(config.churn.quietDays);
   const surplus = nameSurplus(facts);
-  // CALs of HWIDs dropped at the name's cap count too (older than any it keeps: listed first).
+  // CALs of HWIDs dropped at the name's cap (its longest silent) count too, listed first.
   const leaked = surplus.length + dropped.cals.length;
   if (causeStopped && leaked === 0) return null;
   const newLastWeek =
