@@ -98,7 +98,12 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
   const licensesOf = new WeakMap<readonly HwidEntry[], LicenseRecord[]>();
   const allLicenses = (state: ByComputerState) => {
     let licenses = licensesOf.get(state.hwids);
-    if (licenses === undefined) licensesOf.set(state.hwids, (licenses = state.hwids.flatMap((h) => h.licenses)));
+    if (licenses === undefined) {
+      // A plain loop: flatMap cost more than the rules that read the list.
+      licenses = [];
+      for (const h of state.hwids) for (const r of h.licenses) licenses.push(r);
+      licensesOf.set(state.hwids, licenses);
+    }
     return licenses;
   };
   /** Per HWID list: sorted HWIDs, license and key pack ids, newest sighting and update (name-summary.ts). */
@@ -383,14 +388,12 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
       ? hwids
       : hwids.filter((h) => h.licenses.length > 0 || h.lastAliveAt >= horizon);
     if (state.hwids.length > config.state.maxHwidsPerComputer) {
-      const keep = new Set(
-        [...state.hwids].sort((a, b) => b.lastAliveAt - a.lastAliveAt).slice(0, config.state.maxHwidsPerComputer),
-      );
       const before = state.hwids;
-      state.hwids = before.filter((h) => keep.has(h));
+      const dropped = longestSilent(before, before.length - config.state.maxHwidsPerComputer);
+      const gone = new Set(dropped);
+      state.hwids = before.filter((h) => !gone.has(h));
       names.followDrop(before, state.hwids);
       // Their valid CALs stay counted and planned, in a few numbers each.
-      const dropped = before.filter((h) => !keep.has(h));
       const { list, overflow } = withDroppedHwids(state.dropped, dropped, state.clock, config.state.maxDroppedCalsPerComputer);
       if (list !== undefined) setDropped(state, list);
       if (overflow > 0) state.beyondCap = { hwids: uncountedCalsOf(state) + overflow, lastAt: state.clock };
@@ -423,6 +426,20 @@ function withEntry(hwids: readonly HwidEntry[], entry: HwidEntry): HwidEntry[] {
   const out = hwids.slice();
   out.splice(firstIndexWhere(hwids.length, (i) => byFirstSeen(hwids[i]!, entry) > 0), 0, entry);
   return out;
+}
+
+/**
+ * The `count` entries silent longest (oldest lastAliveAt; of equal ones the later in the
+ * list), in list order. A churning name at its cap drops one per boot: one pass then.
+ */
+function longestSilent(hwids: readonly HwidEntry[], count: number): HwidEntry[] {
+  if (count === 1) {
+    let at = 0;
+    for (let i = 1; i < hwids.length; i++) if (hwids[i]!.lastAliveAt <= hwids[at]!.lastAliveAt) at = i;
+    return [hwids[at]!];
+  }
+  const dropped = new Set([...hwids].sort((a, b) => b.lastAliveAt - a.lastAliveAt).slice(hwids.length - count));
+  return hwids.filter((h) => dropped.has(h));
 }
 
 function replaced<T>(list: readonly T[], index: number, item: T): T[] {

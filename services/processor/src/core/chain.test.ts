@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareRecords, findRecord, withRecord } from './chain';
+import { compareRecords, findRecord, withRecord, withoutSorted } from './chain';
 import type { LicenseRecord } from './license-record';
 import { licenseRecordAt } from '../testing/rule-kit';
 import { createSeededRandom } from '../testing/timeline-kit';
@@ -40,5 +40,23 @@ describe('chain lookups', () => {
     }
     expect(replaced).toBeGreaterThan(100);
     expect(inserted).toBeGreaterThan(1000);
+  });
+});
+
+describe('a sorted list without some values', () => {
+  it('equals filtering them out, for a few values (binary search) and for many (a set)', () => {
+    const list = Array.from({ length: 200 }, (_, i) => i * 3);
+    for (const values of [[], [0], [597], [300, 3, 3], [1, 2, 4], list.filter((v) => v % 2 === 0), [...list].reverse().slice(0, 9)]) {
+      const expected = list.filter((v) => !values.includes(v));
+      expect(withoutSorted(list, values)).toEqual(expected);
+    }
+    expect(withoutSorted(['a', 'c', 'e'], ['c'])).toEqual(['a', 'e']);
+  });
+
+  it('gives back the same list when none of the values is in it, and never changes its input', () => {
+    const list = [1, 5, 9];
+    expect(withoutSorted(list, [2, 10])).toBe(list);
+    withoutSorted(list, [5]);
+    expect(list).toEqual([1, 5, 9]);
   });
 });

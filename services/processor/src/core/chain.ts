@@ -216,6 +216,22 @@ export function withSorted<T extends string | number>(list: readonly T[], value:
   return out;
 }
 
+/** A sorted, duplicate-free list without `values`: the same list when none is in it. */
+export function withoutSorted<T extends string | number>(list: readonly T[], values: readonly T[]): T[] {
+  if (values.length > 8) {
+    const gone = new Set(values);
+    return list.filter((v) => !gone.has(v));
+  }
+  // A few values (a churning name drops one HWID per boot): found by binary search.
+  let out: T[] | undefined;
+  for (const value of values) {
+    const from = out ?? list;
+    const at = firstIndexWhere(from.length, (i) => from[i]! >= value);
+    if (at < from.length && from[at] === value) (out ??= list.slice()).splice(at, 1);
+  }
+  return out ?? (list as T[]);
+}
+
 /** The union of two sorted, duplicate-free lists, sorted and duplicate-free: one merge walk. */
 export function mergeSorted<T extends string | number>(a: readonly T[], b: readonly T[]): T[] {
   const out: T[] = [];

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Severity } from '@calwatch/model';
-import { type DerivedFinding, type FindingTrack, advanceTrack, heldSeverity, holdEndsAt } from './finding-track';
+import { type DerivedFinding, type FindingTrack, advanceTrack, countChanges, heldSeverity, holdEndsAt } from './finding-track';
+import type { Candidate } from './messages';
+import { createSeededRandom } from '../testing/timeline-kit';
 import { DAY_MS } from './time';
 
 const HOUR_MS = 3_600_000;
@@ -203,5 +205,52 @@ describe('HWIDs and names that join or leave', () => {
     expect(sent([[hwid(2), hwid(1)], [hwid(1), hwid(2)]])).toEqual([2]);
     // Out of order, a change still counts.
     expect(sent([[hwid(2), hwid(1)], [hwid(3), hwid(1)]])).toEqual([2, 2]);
+  });
+});
+
+describe('counting the CALs that changed between two lists', () => {
+  /** The definition: CALs of either list without an unchanged CAL of the same id in the other. */
+  function reference(a: readonly Candidate[], b: readonly Candidate[]): number {
+    const same = (x: Candidate, y: Candidate) => x.keyPackId === y.keyPackId && x.expiresAt === y.expiresAt;
+    const gone = a.filter((x) => !b.some((y) => y.licenseId === x.licenseId && same(x, y))).length;
+    const joined = b.filter((y) => !a.some((x) => x.licenseId === y.licenseId && same(x, y))).length;
+    return gone + joined;
+  }
+
+  it('equals the definition for lists that gain, lose, change and reorder CALs, from one to 600 long', () => {
+    for (let seed = 1; seed <= 400; seed++) {
+      const next = createSeededRandom(seed);
+      const size = 1 + Math.floor(next() * (seed % 4 === 0 ? 600 : 40));
+      const a: Candidate[] = Array.from({ length: size }, (_, i) => ({ licenseId: i * 2, keyPackId: 1, expiresAt: 1_000 + i }));
+      let b: Candidate[] = [];
+      let nextId = size * 2;
+      for (const c of a) {
+        const roll = next();
+        if (roll < 0.05) continue; // expired or revoked
+        if (roll < 0.08) b.push({ ...c, expiresAt: (c.expiresAt ?? 0) + 1 }); // renewed
+        else b.push(roll < 0.5 ? c : { ...c }); // unchanged: the same object or an equal copy
+        if (next() < 0.05) b.push({ licenseId: nextId++, keyPackId: 1, expiresAt: 5_000 }); // a new CAL
+      }
+      if (seed % 5 === 0 && b.length > 2) {
+        // Two CALs swap places (a late event re-sorted the chain).
+        const i = Math.floor(next() * b.length);
+        const j = Math.floor(next() * b.length);
+        b = b.slice();
+        [b[i], b[j]] = [b[j]!, b[i]!];
+      }
+      expect(countChanges(a, b), `seed ${seed}`).toBe(reference(a, b));
+      expect(countChanges(b, a), `seed ${seed}, reversed`).toBe(reference(b, a));
+    }
+  });
+
+  it('counts a CAL that left the front, the middle or the end, and one that joined anywhere', () => {
+    const list: Candidate[] = [1, 2, 3, 4, 5].map((id) => ({ licenseId: id, keyPackId: 1, expiresAt: id }));
+    const added: Candidate = { licenseId: 9, keyPackId: 1, expiresAt: 9 };
+    expect(countChanges(list, list.slice(1))).toBe(1);
+    expect(countChanges(list, [...list.slice(0, 2), ...list.slice(3)])).toBe(1);
+    expect(countChanges(list, list.slice(0, 4))).toBe(1);
+    expect(countChanges(list, [added, ...list])).toBe(1);
+    expect(countChanges(list, [...list.slice(0, 2), added, ...list.slice(3)])).toBe(2);
+    expect(countChanges(list, [...list].reverse())).toBe(0);
   });
 });

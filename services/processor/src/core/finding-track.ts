@@ -298,19 +298,42 @@ export function heldCandidatesDueAt(track: Pick<FindingTrack, 'state' | 'pending
 }
 
 /** CALs that joined, left or changed between two lists (both in chain order). */
-function countChanges(a: readonly Candidate[], b: readonly Candidate[]): number {
-  // The usual step only adds: every CAL of `a` is in `b`, in order and unchanged. The rules
-  // hand on the same candidate objects while a license does not change: compared as such first
-  // (a churning name's list holds hundreds).
+export function countChanges(a: readonly Candidate[], b: readonly Candidate[]): number {
+  // One walk along both lists: each CAL of `a` is looked for from where the last was found
+  // (what is passed on the way joined). The rules hand on the same candidate objects while a
+  // license does not change: compared as such first (a churning name's list holds hundreds).
+  // A CAL not found ahead left, unless the lists differ in order: few such, each checked
+  // (more, and the lists are compared by id at once).
   let j = 0;
-  let ordered = a.length <= b.length;
-  for (let i = 0; i < a.length && ordered; i++) {
+  let changes = 0;
+  let missing = 0;
+  for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
-    while (j < b.length && b[j] !== x && b[j]!.licenseId !== x.licenseId) j++;
-    ordered = j < b.length && (b[j] === x || (b[j]!.keyPackId === x.keyPackId && b[j]!.expiresAt === x.expiresAt));
-    j++;
+    if (j < b.length && b[j] === x) {
+      j++;
+      continue;
+    }
+    let k = j;
+    while (k < b.length && b[k] !== x && b[k]!.licenseId !== x.licenseId) k++;
+    if (k === b.length) {
+      // Not ahead (the search read it all): gone, unless it is behind, out of order.
+      for (let m = 0; m < j; m++) if (b[m]!.licenseId === x.licenseId) return countChangesByMap(a, b);
+      if (++missing > MAX_MISSING) return countChangesByMap(a, b);
+      changes++;
+      continue;
+    }
+    const y = b[k]!;
+    changes += k - j;
+    if (y !== x && (y.keyPackId !== x.keyPackId || y.expiresAt !== x.expiresAt)) changes += 2;
+    j = k + 1;
   }
-  if (ordered) return b.length - a.length;
+  return changes + b.length - j;
+}
+
+/** More CALs of the old list not found ahead than this: the lists are compared by id at once. */
+const MAX_MISSING = 8;
+
+function countChangesByMap(a: readonly Candidate[], b: readonly Candidate[]): number {
   const before = new Map<number, Candidate>();
   for (const c of a) before.set(c.licenseId, c);
   let kept = 0;

@@ -1,4 +1,4 @@
-import { uniqueSorted, withSorted } from './chain';
+import { uniqueSorted, withSorted, withoutSorted } from './chain';
 import type { HwidEntry } from './hwid-entry';
 
 /**
@@ -93,29 +93,32 @@ export function createNameSummaries(): NameSummaries {
   function followDrop(before: readonly HwidEntry[], after: readonly HwidEntry[]): boolean {
     const summary = summaries.get(before);
     if (summary === undefined) return false;
-    const kept = new Set(after);
-    // Ids and key packs go only when no remaining HWID holds them too.
-    const keptIds = new Set<number>();
-    const keptKeyPacks = new Set<number>();
-    for (const h of after) {
-      for (const r of h.licenses) {
-        keptIds.add(r.licenseId);
-        keptKeyPacks.add(r.keyPackId);
-      }
-    }
-    const goneHwids = new Set<string>();
+    // `after` keeps `before`'s order: the gone entries are where the two lists part (a
+    // churning name at its cap loses one of 65 per boot; no set of the kept ones is built).
+    const goneHwids: string[] = [];
     const goneIds = new Set<number>();
     const goneKeyPacks = new Set<number>();
     let newestGone = false;
     let lastSeenGone = false;
-    for (const h of before) {
-      if (kept.has(h)) continue;
-      goneHwids.add(h.hwid);
+    for (let i = 0, j = 0; i < before.length; i++) {
+      const h = before[i]!;
+      if (j < after.length && h === after[j]) {
+        j++;
+        continue;
+      }
+      goneHwids.push(h.hwid);
       if (h.firstSeen >= summary.newest) newestGone = true;
       for (const r of h.licenses) {
-        if (!keptIds.has(r.licenseId)) goneIds.add(r.licenseId);
-        if (!keptKeyPacks.has(r.keyPackId)) goneKeyPacks.add(r.keyPackId);
+        goneIds.add(r.licenseId);
+        goneKeyPacks.add(r.keyPackId);
         if (r.updatedAt >= summary.lastSeen) lastSeenGone = true;
+      }
+    }
+    // Ids and key packs go only when no remaining HWID holds them too.
+    for (let i = 0; i < after.length && goneIds.size + goneKeyPacks.size > 0; i++) {
+      for (const r of after[i]!.licenses) {
+        goneIds.delete(r.licenseId);
+        goneKeyPacks.delete(r.keyPackId);
       }
     }
     let newest = summary.newest;
@@ -129,9 +132,9 @@ export function createNameSummaries(): NameSummaries {
       for (const h of after) for (const r of h.licenses) if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
     }
     summaries.set(after, {
-      hwids: summary.hwids.filter((h) => !goneHwids.has(h)),
-      licenseIds: goneIds.size === 0 ? summary.licenseIds : summary.licenseIds.filter((id) => !goneIds.has(id)),
-      keyPackIds: goneKeyPacks.size === 0 ? summary.keyPackIds : summary.keyPackIds.filter((id) => !goneKeyPacks.has(id)),
+      hwids: withoutSorted(summary.hwids, goneHwids),
+      licenseIds: withoutSorted(summary.licenseIds, [...goneIds]),
+      keyPackIds: withoutSorted(summary.keyPackIds, [...goneKeyPacks]),
       newest,
       lastSeen,
     });

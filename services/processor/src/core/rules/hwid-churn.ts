@@ -27,10 +27,22 @@ export type HwidChurnConfig = Pick<CoreConfig, 'churn' | 'severity'>;
 export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: HwidChurnConfig): DerivedFinding | null {
   const { hwids, clock, newest, name, server, dropped } = facts;
   const windowStart = clock - daysToMs(config.churn.windowDays);
-  const recent = hwids.filter((h) => h.firstSeen > windowStart && h.firstSeen <= clock);
+  const weekStart = clock - 7 * DAY_MS;
+  // One pass over the kept HWIDs (a churning name reads them on every boot).
+  let recentKept = 0;
+  let weekKept = 0;
+  let earliestKept = Number.POSITIVE_INFINITY;
+  for (const h of hwids) {
+    if (h.firstSeen > clock) continue;
+    if (h.firstSeen > windowStart) {
+      recentKept++;
+      if (h.firstSeen < earliestKept) earliestKept = h.firstSeen;
+    }
+    if (h.firstSeen > weekStart) weekKept++;
+  }
   // HWIDs dropped at the name's cap count by their kept CALs.
   const recentDropped = issuedBetween(dropped, windowStart, clock);
-  const recentCount = recent.length + recentDropped.count;
+  const recentCount = recentKept + recentDropped.count;
   // Opens on enough new HWIDs lately; once open it holds while new HWIDs keep coming
   // within the quiet period (a deletion script every two weeks never has many at once).
   // Once quiet the cause stopped, but the CALs it leaked stay valid until they expire: the
@@ -41,12 +53,8 @@ export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: Hw
   // CALs of HWIDs dropped at the name's cap (its longest silent) count too, listed first.
   const leaked = surplus.length + dropped.cals.length;
   if (causeStopped && leaked === 0) return null;
-  const newLastWeek =
-    hwids.filter((h) => h.firstSeen > clock - 7 * DAY_MS && h.firstSeen <= clock).length + issuedBetween(dropped, clock - 7 * DAY_MS, clock).count;
-  const firstSeen = Math.min(
-    recent.length > 0 ? Math.min(...recent.map((h) => h.firstSeen)) : newest,
-    recentDropped.earliest ?? Number.POSITIVE_INFINITY,
-  );
+  const newLastWeek = weekKept + issuedBetween(dropped, weekStart, clock).count;
+  const firstSeen = Math.min(recentKept > 0 ? earliestKept : newest, recentDropped.earliest ?? Number.POSITIVE_INFINITY);
   return {
     severity: leakSeverity(leaked, newLastWeek, config),
     hwids: facts.allHwids,

@@ -1,8 +1,8 @@
 import type { DroppedCalsView } from '../dropped-cals';
 import type { Candidate } from '../messages';
 import type { HwidEntry } from '../hwid-entry';
-import { candidateOf, compareRecords, splitInUse } from '../chain';
-import type { LicenseRecord } from '../license-record';
+import { candidateOf, compareRecords } from '../chain';
+import { type LicenseRecord, holdsCalAt, isValidAt } from '../license-record';
 
 /**
  * What every name rule (corrupted-store, hwid-churn, rebuilt-device, duplicate-name) reads
@@ -34,12 +34,23 @@ export interface NameFacts {
   readonly uncountedCals: number;
 }
 
-/** One device under this name: every valid permanent CAL beyond the newest license is surplus. */
+/**
+ * One device under this name: every valid permanent CAL beyond its newest valid license is
+ * surplus (splitInUse with one device, in two plain passes: a churning name reads its 64
+ * HWIDs' licenses on every boot).
+ */
 export function nameSurplus(facts: NameFacts): LicenseRecord[] {
-  return splitInUse(facts.licenses, () => 'device', facts.clock).surplus;
+  const { licenses, clock } = facts;
+  let inUse: LicenseRecord | undefined;
+  for (const r of licenses) if (isValidAt(r, clock) && (inUse === undefined || compareRecords(inUse, r) < 0)) inUse = r;
+  const surplus: LicenseRecord[] = [];
+  for (const r of licenses) if (r !== inUse && holdsCalAt(r, clock)) surplus.push(r);
+  return surplus;
 }
 
-/** Reclaimable candidates in chain order. */
+/** Reclaimable candidates in chain order (a name's licenses mostly are already: no sort then). */
 export function candidatesOf(records: readonly LicenseRecord[]): Candidate[] {
-  return [...records].sort(compareRecords).map(candidateOf);
+  let ordered = true;
+  for (let i = 1; i < records.length && ordered; i++) ordered = compareRecords(records[i - 1]!, records[i]!) <= 0;
+  return (ordered ? records : [...records].sort(compareRecords)).map(candidateOf);
 }
