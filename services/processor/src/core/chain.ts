@@ -1,5 +1,5 @@
 import type { CoreConfig } from './config';
-import { type LicenseRecord, holdsCalAt, isValidAt } from './license-record';
+import { type LicenseRecord, holdsCalAt, isPermanent, isValidAt } from './license-record';
 import type { Candidate } from './messages';
 import { daysToMs } from './time';
 
@@ -72,7 +72,7 @@ export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreCo
   }
   if (all && chain.length <= max) return chain;
   let kept = all ? chain : chain.filter((r) => isRetained(r, horizon));
-  if (kept.length === max + 1) return withoutIndex(kept, firstExpendable(kept, clock));
+  if (kept.length === max + 1) return withoutIndex(kept, firstExpendable(kept, clock, earliestEnd !== undefined && earliestEnd > clock));
   for (const expendable of [(r: LicenseRecord) => !isValidAt(r, clock), (r: LicenseRecord) => !holdsCalAt(r, clock)]) {
     if (kept.length <= max) break;
     const drop = new Set(kept.filter(expendable).slice(0, kept.length - max));
@@ -85,12 +85,19 @@ export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreCo
 /**
  * What pruneChain's general path drops when one license is over the cap (a chain at the cap
  * gains one per reissue): the first no longer valid, else the first not holding a CAL (a
- * temporary), else the oldest. One pass, instead of the sets and filters of the general case.
+ * temporary), else the oldest. One pass, instead of the sets and filters of the general case;
+ * a chain known to hold no ended or expired license (`allValid`) is read for its status only.
  */
-function firstExpendable(chain: readonly LicenseRecord[], clock: number): number {
-  for (let i = 0; i < chain.length; i++) if (!isValidAt(chain[i]!, clock)) return i;
-  for (let i = 0; i < chain.length; i++) if (!holdsCalAt(chain[i]!, clock)) return i;
-  return 0;
+function firstExpendable(chain: readonly LicenseRecord[], clock: number, allValid: boolean): number {
+  let firstTemporary = -1;
+  for (let i = 0; i < chain.length; i++) {
+    const r = chain[i]!;
+    if (allValid) {
+      if (!isPermanent(r.status)) return i;
+    } else if (!isValidAt(r, clock)) return i;
+    else if (firstTemporary < 0 && !isPermanent(r.status)) firstTemporary = i;
+  }
+  return Math.max(firstTemporary, 0);
 }
 
 function withoutIndex(chain: readonly LicenseRecord[], index: number): LicenseRecord[] {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mergeSorted } from './chain';
-import { droppedCalsView, issuedBetween, unexpired, withDroppedHwids, withoutLicense } from './dropped-cals';
+import { type DroppedCal, droppedCalsView, issuedBetween, unexpired, withDroppedHwids, withoutLicense } from './dropped-cals';
 import { day, hwidEntry, licenseRecordAt } from '../testing/rule-kit';
+import { createSeededRandom } from '../testing/timeline-kit';
 
 const ids = (list: readonly { cal: { licenseId: number } }[] | undefined) => list?.map((d) => d.cal.licenseId);
 
@@ -54,6 +55,31 @@ describe('CALs of HWIDs a name dropped at its cap', () => {
     expect(issuedBetween(view, day(3), clock)).toEqual({ count: 1, earliest: day(4) });
     expect(issuedBetween(view, day(0), day(3))).toEqual({ count: 1, earliest: day(2) });
     expect(droppedCalsView(undefined).cals).toEqual([]);
+  });
+
+  it('hands each list made from another a view equal to one read from the list itself', () => {
+    // A churning name's boots: CALs dropped (a key pack or two, some ids reused), seen again,
+    // expired and past the bound, each list made from the one before.
+    for (let seed = 1; seed <= 40; seed++) {
+      const next = createSeededRandom(seed);
+      let list: DroppedCal[] | undefined;
+      let nextId = 1;
+      for (let boot = 0; boot < 300; boot++) {
+        const at = day(boot / 4);
+        const id = next() < 0.05 && nextId > 5 ? nextId - 5 : nextId++;
+        const record = licenseRecordAt(id, at, { keyPackId: next() < 0.3 ? 2 : 1, expiresAt: at + day(2 + Math.floor(next() * 30)) });
+        list = withDroppedHwids(list, [hwidEntry(`h${boot}`, [record])], at, 40).list;
+        if (list !== undefined && next() < 0.1 && list.length > 0) {
+          const seen = list[Math.floor(next() * list.length)]!;
+          list = withoutLicense(list, { licenseId: seen.cal.licenseId, issuedAt: seen.issuedAt });
+        }
+        if (list !== undefined) list = unexpired(list, at + day(next() * 2));
+        if (list === undefined || list.length === 0) continue;
+        const view = droppedCalsView(list);
+        const read = droppedCalsView([...list]);
+        expect({ ...view, list: read.list }, `seed ${seed}, boot ${boot}`).toEqual(read);
+      }
+    }
   });
 
   it('merges two sorted id lists into one without duplicates', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { candidateOf, firstIndexWhere, uniqueSorted, withSorted } from './chain';
+import { candidateOf, firstIndexWhere, uniqueSorted, withSorted, withoutSorted } from './chain';
 import type { HwidEntry } from './hwid-entry';
 import { type LicenseRecord, holdsCalAt } from './license-record';
 import { Candidate } from './messages';
@@ -49,7 +49,8 @@ const views = new WeakMap<readonly DroppedCal[], DroppedCalsView>();
 /**
  * The view of a list (replaced, never changed: one view per list, shared by a step and its
  * timer). A churning name at its cap makes a new list at nearly every boot (one CAL dropped,
- * one expired), so a list made by adding to another gets its view from the other's.
+ * one expired, the oldest past the bound): every operation below hands the view of the list
+ * it made on from the view of the list before, instead of reading a thousand CALs again.
  */
 export function droppedCalsView(list: readonly DroppedCal[] | undefined): DroppedCalsView {
   if (list === undefined || list.length === 0) return NO_DROPPED_CALS;
@@ -74,17 +75,53 @@ function viewOf(list: readonly DroppedCal[]): DroppedCalsView {
   return { list, cals, licenseIds: uniqueSorted(licenseIds), keyPackIds: uniqueSorted(keyPackIds), nextExpiry };
 }
 
-/** The view of `list`, which is `base` with `added` after it. */
-function appendedView(base: DroppedCalsView, list: readonly DroppedCal[], added: readonly DroppedCal[]): DroppedCalsView {
+/**
+ * Records the view of `list`: `base`'s list without the CALs at `removed` (ascending indexes),
+ * with `added` after the rest (in order). Ids leave the view only when no other CAL has them
+ * (ids are reused: when the base holds one twice, the view is read again).
+ */
+function viewAfterEdit(base: DroppedCalsView, list: readonly DroppedCal[], removed: readonly number[], added: readonly DroppedCal[]): void {
+  if (list.length === 0) return;
+  if (base.licenseIds.length !== base.list.length) return;
+  const cals: Candidate[] = [];
+  let from = 0;
+  for (const at of removed) {
+    for (let i = from; i < at; i++) cals.push(base.cals[i]!);
+    from = at + 1;
+  }
+  for (let i = from; i < base.cals.length; i++) cals.push(base.cals[i]!);
   let { licenseIds, keyPackIds, nextExpiry } = base;
-  const cals = base.cals.slice();
+  let soonestGone = false;
+  const goneKeyPacks: number[] = [];
+  if (removed.length > 0) {
+    const goneIds: number[] = [];
+    for (const at of removed) {
+      const { cal } = base.list[at]!;
+      goneIds.push(cal.licenseId);
+      if (!goneKeyPacks.includes(cal.keyPackId)) goneKeyPacks.push(cal.keyPackId);
+      if (cal.expiresAt === nextExpiry) soonestGone = true;
+    }
+    licenseIds = withoutSorted(licenseIds, goneIds.sort(ascending));
+  }
   for (const { cal } of added) {
     cals.push(cal);
     licenseIds = withSorted(licenseIds, cal.licenseId);
     keyPackIds = withSorted(keyPackIds, cal.keyPackId);
-    if (nextExpiry === null || cal.expiresAt < nextExpiry) nextExpiry = cal.expiresAt;
   }
-  return { list, cals, licenseIds, keyPackIds, nextExpiry };
+  // A key pack goes when no CAL left has it (a name's CALs come from one or two: found at once).
+  const keyPacksGone = goneKeyPacks.filter((k) => !cals.some((c) => c.keyPackId === k));
+  if (keyPacksGone.length > 0) keyPackIds = withoutSorted(keyPackIds, keyPacksGone.sort(ascending));
+  if (soonestGone) {
+    nextExpiry = Number.POSITIVE_INFINITY;
+    for (const c of cals) if (c.expiresAt! < nextExpiry) nextExpiry = c.expiresAt!;
+  } else {
+    for (const { cal } of added) if (nextExpiry === null || cal.expiresAt < nextExpiry) nextExpiry = cal.expiresAt;
+  }
+  views.set(list, { list, cals, licenseIds, keyPackIds, nextExpiry });
+}
+
+function ascending(a: number, b: number): number {
+  return a - b;
 }
 
 /**
@@ -108,14 +145,23 @@ export function withDroppedHwids(
     }
   }
   if (added.length === 0) return { list, overflow };
-  const merged = (list ?? []).concat(added);
+  const before = list ?? [];
   // Usually the dropped are newer than every CAL dropped before: already in order.
-  let ordered = true;
-  for (let i = Math.max(1, list?.length ?? 0); i < merged.length && ordered; i++) ordered = compareDroppedCals(merged[i - 1]!, merged[i]!) <= 0;
-  if (!ordered) merged.sort(compareDroppedCals);
-  if (merged.length > max) return { list: merged.slice(merged.length - max), overflow: overflow + merged.length - max };
-  if (ordered) views.set(merged, appendedView(droppedCalsView(list), merged, added));
-  return { list: merged, overflow };
+  let ordered = before.length === 0 || compareDroppedCals(before[before.length - 1]!, added[0]!) <= 0;
+  for (let i = 1; i < added.length && ordered; i++) ordered = compareDroppedCals(added[i - 1]!, added[i]!) <= 0;
+  if (!ordered) {
+    const merged = [...before, ...added].sort(compareDroppedCals);
+    return merged.length > max ? { list: merged.slice(merged.length - max), overflow: overflow + merged.length - max } : { list: merged, overflow };
+  }
+  // In order: the oldest past the bound go, the rest and the new are copied once.
+  const past = Math.max(0, before.length + added.length - max);
+  const merged: DroppedCal[] = [];
+  for (let i = Math.min(past, before.length); i < before.length; i++) merged.push(before[i]!);
+  for (let i = Math.max(0, past - before.length); i < added.length; i++) merged.push(added[i]!);
+  const removed: number[] = [];
+  for (let i = 0; i < Math.min(past, before.length); i++) removed.push(i);
+  viewAfterEdit(droppedCalsView(before), merged, removed, added.slice(Math.max(0, past - before.length)));
+  return { list: merged, overflow: overflow + past };
 }
 
 function droppedCalOf(r: LicenseRecord & { expiresAt: number }): DroppedCal {
@@ -145,7 +191,9 @@ export function withoutLicense(list: DroppedCal[], license: { licenseId: number;
   if (n === 0 || list[n - 1]!.issuedAt < license.issuedAt) return list;
   const at = firstIndexWhere(n, (i) => compareToLicense(list[i]!, license) >= 0);
   if (at === n || compareToLicense(list[at]!, license) !== 0) return list;
-  return list.slice(0, at).concat(list.slice(at + 1));
+  const rest = list.slice(0, at).concat(list.slice(at + 1));
+  viewAfterEdit(droppedCalsView(list), rest, [at], []);
+  return rest;
 }
 
 function compareToLicense(d: DroppedCal, license: { licenseId: number; issuedAt: number }): number {
@@ -155,5 +203,13 @@ function compareToLicense(d: DroppedCal, license: { licenseId: number; issuedAt:
 /** `list` without the CALs expired at `clock` (the same list when none did). */
 export function unexpired(list: DroppedCal[], clock: number): DroppedCal[] {
   const view = droppedCalsView(list);
-  return view.nextExpiry !== null && view.nextExpiry > clock ? list : list.filter((d) => d.cal.expiresAt > clock);
+  if (view.nextExpiry !== null && view.nextExpiry > clock) return list;
+  const rest: DroppedCal[] = [];
+  const removed: number[] = [];
+  for (let i = 0; i < list.length; i++) {
+    if (view.cals[i]!.expiresAt! > clock) rest.push(list[i]!);
+    else removed.push(i);
+  }
+  viewAfterEdit(view, rest, removed, []);
+  return rest;
 }

@@ -299,41 +299,40 @@ export function heldCandidatesDueAt(track: Pick<FindingTrack, 'state' | 'pending
 
 /** CALs that joined, left or changed between two lists (both in chain order). */
 export function countChanges(a: readonly Candidate[], b: readonly Candidate[]): number {
-  // One walk along both lists: each CAL of `a` is looked for from where the last was found
-  // (what is passed on the way joined). The rules hand on the same candidate objects while a
-  // license does not change: compared as such first (a churning name's list holds hundreds).
-  // A CAL not found ahead left, unless the lists differ in order: few such, each checked
-  // (more, and the lists are compared by id at once).
+  // The rules hand on the same candidate objects while a license does not change, and a step
+  // adds or removes a few CALs of hundreds (a churning name's list holds a thousand). So the
+  // lists are aligned by identity alone, one walk along both that reads no candidate (a list
+  // of pointers is cheap to scan; the candidates, spread over the heap, are not); only what
+  // is left on either side is compared by id and content.
   let j = 0;
-  let changes = 0;
-  let missing = 0;
+  let leftA: Candidate[] | undefined;
+  let leftB: Candidate[] | undefined;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     if (j < b.length && b[j] === x) {
       j++;
       continue;
     }
-    let k = j;
-    while (k < b.length && b[k] !== x && b[k]!.licenseId !== x.licenseId) k++;
-    if (k === b.length) {
-      // Not ahead (the search read it all): gone, unless it is behind, out of order.
-      for (let m = 0; m < j; m++) if (b[m]!.licenseId === x.licenseId) return countChangesByMap(a, b);
-      if (++missing > MAX_MISSING) return countChangesByMap(a, b);
-      changes++;
+    let k = j + 1;
+    while (k < b.length && b[k] !== x) k++;
+    if (k >= b.length) {
+      (leftA ??= []).push(x);
+      // Lists that differ a lot: compared by id at once.
+      if (leftA.length > MAX_UNALIGNED) return countChangesById(a, b);
       continue;
     }
-    const y = b[k]!;
-    changes += k - j;
-    if (y !== x && (y.keyPackId !== x.keyPackId || y.expiresAt !== x.expiresAt)) changes += 2;
+    for (; j < k; j++) (leftB ??= []).push(b[j]!);
     j = k + 1;
   }
-  return changes + b.length - j;
+  for (; j < b.length; j++) (leftB ??= []).push(b[j]!);
+  if (leftA === undefined || leftB === undefined) return (leftA?.length ?? 0) + (leftB?.length ?? 0);
+  return countChangesById(leftA, leftB);
 }
 
-/** More CALs of the old list not found ahead than this: the lists are compared by id at once. */
-const MAX_MISSING = 8;
+/** More CALs of the old list than this not found ahead in the new: the lists are compared by id. */
+const MAX_UNALIGNED = 16;
 
-function countChangesByMap(a: readonly Candidate[], b: readonly Candidate[]): number {
+function countChangesById(a: readonly Candidate[], b: readonly Candidate[]): number {
   const before = new Map<number, Candidate>();
   for (const c of a) before.set(c.licenseId, c);
   let kept = 0;
