@@ -61,7 +61,7 @@ export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: Hw
     computers: [facts.computer],
     licenseIds: dropped.cals.length === 0 ? facts.licenseIds : mergeSorted(dropped.licenseIds, facts.licenseIds),
     keyPackIds: dropped.cals.length === 0 ? facts.keyPackIds : mergeSorted(dropped.keyPackIds, facts.keyPackIds),
-    candidates: dropped.cals.length === 0 ? candidatesOf(surplus) : [...dropped.cals, ...candidatesOf(surplus)],
+    candidates: dropped.cals.length === 0 ? candidatesOf(surplus) : dropped.cals.concat(candidatesOf(surplus)),
     firstSeen,
     lastSeen: facts.lastSeen,
     ...(causeStopped ? { causeStopped } : {}),
