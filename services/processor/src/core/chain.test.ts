@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compareRecords, findRecord, withRecord, withoutSorted } from './chain';
+import { compareRecords, findRecord, pruneChain, retainedUntil, withRecord, withoutSorted } from './chain';
+import { parseCoreConfig } from './config';
+import { holdsCalAt, isValidAt } from './license-record';
 import type { LicenseRecord } from './license-record';
 import { licenseRecordAt } from '../testing/rule-kit';
 import { createSeededRandom } from '../testing/timeline-kit';
@@ -58,5 +60,35 @@ describe('a sorted list without some values', () => {
     expect(withoutSorted(list, [2, 10])).toBe(list);
     withoutSorted(list, [5]);
     expect(list).toEqual([1, 5, 9]);
+  });
+});
+
+describe('a chain one license over its cap', () => {
+  it('drops the first ended or expired license, else the first temporary, else the oldest, told its earliest end or not', () => {
+    const config = parseCoreConfig({ state: { maxLicensesPerKey: 12 } });
+    const random = createSeededRandom(5);
+    const clock = 100 * DAY;
+    const seen = new Set<string>();
+    for (let round = 0; round < 300; round++) {
+      const chain = Array.from({ length: 13 }, (_, i) => {
+        const issuedAt = clock - (40 - i) * DAY;
+        const roll = random();
+        return licenseRecordAt(i + 1, issuedAt, {
+          status: roll < 0.08 ? 'temporary' : 'active',
+          expiresAt: roll > 0.97 ? clock - DAY : issuedAt + 89 * DAY,
+          ...(roll > 0.95 && roll <= 0.97 ? { endedAt: clock - DAY, endReason: 'revoked' as const } : {}),
+        });
+      });
+      const expendable =
+        [(r: LicenseRecord) => !isValidAt(r, clock), (r: LicenseRecord) => !holdsCalAt(r, clock)]
+          .map((test) => chain.findIndex(test))
+          .find((i) => i >= 0) ?? 0;
+      const expected = chain.filter((_, i) => i !== expendable);
+      const earliestEnd = Math.min(...chain.map(retainedUntil));
+      expect(pruneChain(chain, clock, config)).toEqual(expected);
+      expect(pruneChain(chain, clock, config, earliestEnd)).toEqual(expected);
+      seen.add(!isValidAt(chain[expendable]!, clock) ? 'ended or expired' : !holdsCalAt(chain[expendable]!, clock) ? 'temporary' : 'oldest');
+    }
+    expect([...seen].sort()).toEqual(['ended or expired', 'oldest', 'temporary']);
   });
 });
