@@ -46,10 +46,9 @@ export function buildCalwatchRoles(indexPrefix: string): Record<typeof WRITER_RO
 
 /** roles.yml for a cluster whose roles live in files (JSON is YAML). */
 export function buildRolesYml(roles: Record<string, RoleDescriptor>): string {
-  return Object.entries(roles)
+  return `${Object.entries(roles)
     .map(([name, role]) => `${name}: ${JSON.stringify(role)}`)
-    .join('\n')
-    .concat('\n');
+    .join('\n')}\n`;
 }
 
 export interface CalwatchUser {

@@ -124,10 +124,10 @@ export function buildDigest(state: DigestState, wallNowMs: number, settings: Dig
     since: new Date(since).toISOString(),
     title: `Daily digest: ${total} low/info finding${total === 1 ? '' : 's'} since ${new Date(since).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     severity: 'info',
-    summary: listed
-      .map((e) => `${e.change} ${e.severity} ${e.kind} on ${e.licenseServer}: ${e.devices.join(', ')}${e.deviceCount > e.devices.length ? ` and ${e.deviceCount - e.devices.length} more` : ''}`)
-      .concat(total > listed.length ? [`and ${total - listed.length} more`] : [])
-      .join('\n'),
+    summary: [
+      ...listed.map((e) => `${e.change} ${e.severity} ${e.kind} on ${e.licenseServer}: ${e.devices.join(', ')}${e.deviceCount > e.devices.length ? ` and ${e.deviceCount - e.devices.length} more` : ''}`),
+      ...(total > listed.length ? [`and ${total - listed.length} more`] : []),
+    ].join('\n'),
     licenseServer: servers.length === 1 ? servers[0]! : servers.length === 0 ? 'none' : `${servers.length} servers`,
     product: null,
     cals: 0,

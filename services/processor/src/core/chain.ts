@@ -239,6 +239,17 @@ export function withoutSorted<T extends string | number>(list: readonly T[], val
   return out ?? (list as T[]);
 }
 
+/**
+ * `a` followed by `b`, as a new list: a copy of `a` (one block) and `b` pushed. Not
+ * Array.prototype.concat, which is many times slower in a process that loaded
+ * @elastic/elasticsearch (see eslint.config.js).
+ */
+export function joined<T>(a: readonly T[], b: readonly T[]): T[] {
+  const out = a.slice();
+  for (let i = 0; i < b.length; i++) out.push(b[i]!);
+  return out;
+}
+
 /** The union of two sorted, duplicate-free lists, sorted and duplicate-free: one merge walk. */
 export function mergeSorted<T extends string | number>(a: readonly T[], b: readonly T[]): T[] {
   const out: T[] = [];

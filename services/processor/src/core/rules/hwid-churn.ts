@@ -3,7 +3,7 @@ import type { DerivedFinding, Resolution } from '../finding-track';
 import { leakSeverity } from '../severity';
 import { REVOKE_HOW, plural, shortHwid } from '../text';
 import { DAY_MS, daysToMs, toDay } from '../time';
-import { mergeSorted } from '../chain';
+import { joined, mergeSorted } from '../chain';
 import { issuedBetween } from '../dropped-cals';
 import { type NameFacts, candidatesOf, nameSurplus } from './name-view';
 
@@ -61,7 +61,7 @@ export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: Hw
     computers: [facts.computer],
     licenseIds: dropped.cals.length === 0 ? facts.licenseIds : mergeSorted(dropped.licenseIds, facts.licenseIds),
     keyPackIds: dropped.cals.length === 0 ? facts.keyPackIds : mergeSorted(dropped.keyPackIds, facts.keyPackIds),
-    candidates: dropped.cals.length === 0 ? candidatesOf(surplus) : dropped.cals.concat(candidatesOf(surplus)),
+    candidates: dropped.cals.length === 0 ? candidatesOf(surplus) : joined(dropped.cals, candidatesOf(surplus)),
     firstSeen,
     lastSeen: facts.lastSeen,
     ...(causeStopped ? { causeStopped } : {}),
