@@ -96,7 +96,7 @@ function viewAfterEdit(base: DroppedCalsView, list: readonly DroppedCal[], remov
       if (!goneKeyPacks.includes(cal.keyPackId)) goneKeyPacks.push(cal.keyPackId);
       if (cal.expiresAt === nextExpiry) soonestGone = true;
     }
-    licenseIds = withoutSorted(licenseIds, goneIds.sort(ascending));
+    licenseIds = withoutSorted(licenseIds, goneIds);
   }
   for (const { cal } of added) {
     licenseIds = withSorted(licenseIds, cal.licenseId);
@@ -104,7 +104,7 @@ function viewAfterEdit(base: DroppedCalsView, list: readonly DroppedCal[], remov
   }
   // A key pack goes when no CAL left has it (a name's CALs come from one or two: found at once).
   const keyPacksGone = goneKeyPacks.filter((k) => !cals.some((c) => c.keyPackId === k));
-  if (keyPacksGone.length > 0) keyPackIds = withoutSorted(keyPackIds, keyPacksGone.sort(ascending));
+  if (keyPacksGone.length > 0) keyPackIds = withoutSorted(keyPackIds, keyPacksGone);
   if (soonestGone) {
     nextExpiry = Number.POSITIVE_INFINITY;
     for (const c of cals) if (c.expiresAt! < nextExpiry) nextExpiry = c.expiresAt!;
@@ -127,10 +127,6 @@ function withoutIndexes<T>(list: readonly T[], removed: readonly number[]): T[] 
   const out = list.slice();
   for (let r = removed.length - 1; r >= 0; r--) out.splice(removed[r]!, 1);
   return out;
-}
-
-function ascending(a: number, b: number): number {
-  return a - b;
 }
 
 /**
