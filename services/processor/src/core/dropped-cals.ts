@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { candidateOf, firstIndexWhere, joined, uniqueSorted, withSorted, withoutSorted } from './chain';
+import { candidateOf, firstIndexWhere, joined, uniqueSorted, withSorted, withoutIndexes, withoutSorted } from './chain';
 import type { HwidEntry } from './hwid-entry';
 import { type LicenseRecord, holdsCalAt } from './license-record';
 import { Candidate } from './messages';
@@ -112,21 +112,6 @@ function viewAfterEdit(base: DroppedCalsView, list: readonly DroppedCal[], remov
     for (const { cal } of added) if (nextExpiry === null || cal.expiresAt < nextExpiry) nextExpiry = cal.expiresAt;
   }
   views.set(list, { list, cals, licenseIds, keyPackIds, nextExpiry });
-}
-
-/**
- * `list` without the items at `removed` (ascending indexes): one copy, then the few removed
- * spliced out, last first (a copy item by item costs ten times a copy of the block, and a step
- * removes one or two of a thousand).
- */
-function withoutIndexes<T>(list: readonly T[], removed: readonly number[]): T[] {
-  if (removed.length > 8) {
-    const gone = new Set(removed);
-    return list.filter((_, i) => !gone.has(i));
-  }
-  const out = list.slice();
-  for (let r = removed.length - 1; r >= 0; r--) out.splice(removed[r]!, 1);
-  return out;
 }
 
 /**
