@@ -144,7 +144,7 @@ export class ServerTask implements Task {
 
   private emitEnriched(event: EnrichedEvent, key: string): void {
     this.metrics.enrichedOut++;
-    this.pendingOutputs.push(buildEnrichedRecord(this.options.outputs.enriched, key, event, this.stepAt, this.source));
+    this.pendingOutputs.push(buildEnrichedRecord(this.options.outputs.enriched, key, event));
   }
 
   private emitRevocation(revocation: Revocation, key: string): void {
