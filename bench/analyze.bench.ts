@@ -6,7 +6,8 @@
  *    wall time and peak RSS from /usr/bin/time (or /proc VmHWM), `repeats` times;
  *  - split into phases in a child process of its own (bench/analyze-phases.ts): a raw read of
  *    the file (the ceiling), parse into license tables, diff, sort, building the events, the
- *    detection core alone, the report.
+ *    detection core alone, the report;
+ *  - at 120,000 rows, the core's time by kind of device (bench/analyze-core-by-kind.ts).
  * Targets: 120k rows <= 3 s; 1M rows <= 15 s and <= 1 GiB peak RSS.
  *
  *   npx tsx bench/analyze.bench.ts [--rows 120000,1000000] [--repeats 3]   (writes bench/results/analyze.json)
@@ -122,7 +123,17 @@ async function benchSize(dir: string, rows: number, repeats: number): Promise<Be
       'license tables; diffS = snapshot diff; sortS = de-duplicate and sort; buildS = building every CanonicalEvent; coreS = ' +
       'createPipeline apply/advance/flush alone; reportS = findings and JSON. RSS after input = tables, diff and sorted index held.',
   };
-  return [end, breakdown];
+  if (rows >= 1_000_000) return [end, breakdown];
+  const byKindRun = await measure(process.execPath, ['--import', TSX, join(ROOT, 'bench/analyze-core-by-kind.ts'), file, asOf]);
+  if (byKindRun.code !== 0) throw new Error(`analyze-core-by-kind of ${rows} rows exited ${byKindRun.code}: ${byKindRun.stderr.slice(0, 500)}`);
+  const byKind: BenchResult = {
+    name: `${end.name}-core-by-kind`,
+    metrics: JSON.parse(byKindRun.stdout) as Record<string, number>,
+    notes:
+      'the detection core on the same events, each applied and released at once and timed by the kind of device it is about ' +
+      '(bench/analyze-core-by-kind.ts): healthy devices, cloned images, churning VDI names; microseconds per event and share of the core',
+  };
+  return [end, breakdown, byKind];
 }
 
 export async function runAnalyzeBench(options: AnalyzeBenchOptions = DEFAULTS): Promise<BenchResult[]> {

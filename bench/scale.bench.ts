@@ -11,13 +11,15 @@
  *   all of that state by a fresh instance; then the same workload through one `calwatch
  *   processor` process per core in one consumer group;
  * - the collector taking a 100,000-row snapshot, gzip-compressed;
- * - 2,000 events/s for five minutes through collector, processor and indexer (latency, lag, memory).
+ * - 2,000 events/s for five minutes through collector, processor and indexer (latency, lag, memory);
+ * - first, the machine's memory latency, which the detection core's cost per event follows.
  * The broker and node come from the environment or the local stack (`calwatch stack up`).
  */
 import { availableParallelism } from 'node:os';
 import { runAnalyzeBench } from './analyze.bench';
 import { runCoreBench } from './core.bench';
 import { runIngestHttpBench } from './ingest-http.bench';
+import { measureMemoryLatency } from './memory-latency';
 import { runProcessorBench } from './processor.bench';
 import { runSustainedBench } from './sustained.bench';
 import type { BenchResult } from './run';
@@ -71,6 +73,7 @@ export async function runScaleBench(): Promise<BenchResult[]> {
       results.push({ name, metrics: { failed: error instanceof Error ? error.message : String(error) } });
     }
   };
+  await stage('memory latency', async () => [measureMemoryLatency()]);
   await stage('analyze', () => runAnalyzeBench());
   await stage('core', () => runCoreBench({ devices: 100_000, days: 90 }));
   await stage('processor', () => runProcessorBench({ servers: 4, devicesPerServer: 25_000, days: 90, partitions: 6, processes: availableParallelism() }));

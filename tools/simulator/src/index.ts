@@ -36,4 +36,4 @@ export {
   type WriteFleetResult,
 } from './write-fleet';
 export { toDmtf, toEnUsDateTime, csvField } from './format-wmi';
-export { writeScaleExport, SCALE_EXPORT_TAKEN_AT, type ScaleExportOptions } from './scale-export';
+export { writeScaleExport, scaleExportKindOf, SCALE_EXPORT_TAKEN_AT, type ScaleExportKind, type ScaleExportOptions } from './scale-export';

@@ -7,6 +7,18 @@ import { createRandom } from './random';
 export const SCALE_EXPORT_TAKEN_AT = '2026-06-30T12:00:00.000Z';
 
 const DAY_MS = 86_400_000;
+const CLONED_NAME_PREFIX = 'KIOSK';
+const CHURNING_NAME_PREFIX = 'VDI-';
+
+/** What a scale export made a computer name: a healthy device, a cloned image's or a churning VDI name's. */
+export type ScaleExportKind = 'healthy' | 'cloned-image' | 'churning-name';
+
+/** The kind of device behind a name of a scale export (from how writeScaleExport names them). */
+export function scaleExportKindOf(computerName: string): ScaleExportKind {
+  if (computerName.startsWith(CLONED_NAME_PREFIX)) return 'cloned-image';
+  if (computerName.startsWith(CHURNING_NAME_PREFIX)) return 'churning-name';
+  return 'healthy';
+}
 const SERVER = 'LS01';
 const HEADER =
   '#TYPE System.Management.ManagementObject#root\\cimv2\\Win32_TSIssuedLicense\r\n' +
@@ -44,9 +56,9 @@ export async function writeScaleExport(path: string, options: ScaleExportOptions
   const images = Math.max(1, Math.floor((options.rows * clonedShare) / (options.rowsPerImage ?? 500)));
   const clones = Array.from({ length: images }, (_, image) => ({
     hwid: hwid(),
-    names: Array.from({ length: random.int(2, 8) }, (_, k) => `KIOSK${pad(image, 3)}-${pad(k, 2)}`),
+    names: Array.from({ length: random.int(2, 8) }, (_, k) => `${CLONED_NAME_PREFIX}${pad(image, 3)}-${pad(k, 2)}`),
   }));
-  const churners = Array.from({ length: Math.max(1, Math.floor((options.rows * churnShare) / (options.rowsPerChurner ?? 500))) }, (_, i) => `VDI-${pad(i, 4)}`);
+  const churners = Array.from({ length: Math.max(1, Math.floor((options.rows * churnShare) / (options.rowsPerChurner ?? 500))) }, (_, i) => `${CHURNING_NAME_PREFIX}${pad(i, 4)}`);
   const pick = <T>(items: readonly T[]): T => items[random.int(0, items.length - 1)]!;
 
   const out = createWriteStream(path, { encoding: 'latin1' });
