@@ -7,8 +7,8 @@
  *
  * Each event is applied and released at once (advanceTo its own time), so the work it causes
  * is timed in its own call; that adds a little per event against a plain run. Prints one JSON
- * object: per kind, the events, the seconds and microseconds per event, and the share of the
- * core's time.
+ * object: the core's seconds in all and, per kind, the events, the microseconds per event and
+ * the share of the core's time.
  */
 import { createPipeline, parseCoreConfig } from '@calwatch/processor';
 import type { CanonicalEvent } from '@calwatch/model';

@@ -19,6 +19,7 @@ export function scaleExportKindOf(computerName: string): ScaleExportKind {
   if (computerName.startsWith(CHURNING_NAME_PREFIX)) return 'churning-name';
   return 'healthy';
 }
+
 const SERVER = 'LS01';
 const HEADER =
   '#TYPE System.Management.ManagementObject#root\\cimv2\\Win32_TSIssuedLicense\r\n' +
