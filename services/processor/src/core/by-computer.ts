@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type EnrichedEvent, type FindingKind, kafkaKeyOf } from '@calwatch/model';
-import { firstIndexWhere, nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
+import { firstIndexWhere, insertedAt, nextExpiry, pruneChain, uniqueSorted, withRecord } from './chain';
 import type { CoreConfig } from './config';
 import { buildEnrichedContext } from './enriched-context';
 import { DroppedCal, droppedCalsView, unexpired, withDroppedHwids, withoutLicense } from './dropped-cals';
@@ -423,9 +423,7 @@ function byFirstSeen(a: HwidEntry, b: HwidEntry): number {
 
 /** `hwids` (in byFirstSeen order) with `entry` inserted in its place: a churning name holds hundreds. */
 function withEntry(hwids: readonly HwidEntry[], entry: HwidEntry): HwidEntry[] {
-  const out = hwids.slice();
-  out.splice(firstIndexWhere(hwids.length, (i) => byFirstSeen(hwids[i]!, entry) > 0), 0, entry);
-  return out;
+  return insertedAt(hwids, firstIndexWhere(hwids.length, (i) => byFirstSeen(hwids[i]!, entry) > 0), entry);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { candidateOf, compareRecords, firstIndexWhere, retainedUntil, uniqueSorted, withSorted } from './chain';
+import { candidateOf, compareRecords, firstIndexWhere, insertedAt, retainedUntil, uniqueSorted, withSorted } from './chain';
 import { type LicenseRecord, isPermanent, isValidAt } from './license-record';
 import type { Candidate } from './messages';
 
@@ -282,11 +282,9 @@ function appendedStanding(standing: ChainStanding, record: LicenseRecord, clock:
   }
   // The displaced license goes where it stands in the chain (chain order: issue time, then id).
   const at = firstIndexWhere(standing.surplus.length, (i) => compareRecords(standing.surplus[i]!, displaced) >= 0);
-  const surplus = standing.surplus.slice();
-  surplus.splice(at, 0, displaced);
-  const candidates = standing.candidates.slice();
+  const surplus = insertedAt(standing.surplus, at, displaced);
   const joined = candidateOf(displaced);
-  candidates.splice(at, 0, joined);
+  const candidates = insertedAt(standing.candidates, at, joined);
   return { clock, validUntil, nextExpiry, newest, surplus, candidates, changedFrom: editsAfter(standing, [joined], NONE) };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareRecords, findRecord, pruneChain, retainedUntil, withRecord, withoutSorted } from './chain';
+import { compareRecords, findRecord, insertedAt, pruneChain, retainedUntil, withRecord, withSorted, withoutSorted } from './chain';
 import { parseCoreConfig } from './config';
 import { holdsCalAt, isValidAt } from './license-record';
 import type { LicenseRecord } from './license-record';
@@ -60,6 +60,37 @@ describe('a sorted list without some values', () => {
     expect(withoutSorted(list, [2, 10])).toBe(list);
     withoutSorted(list, [5]);
     expect(list).toEqual([1, 5, 9]);
+  });
+});
+
+describe('a list with one value inserted', () => {
+  it('equals a copy with the value spliced in, at every place, and leaves its input as it was', () => {
+    for (const n of [0, 1, 2, 7, 40]) {
+      const list = Array.from({ length: n }, (_, i) => `v${i}`);
+      for (let at = 0; at <= n; at++) {
+        const expected = [...list];
+        expected.splice(at, 0, 'new');
+        const out = insertedAt(list, at, 'new');
+        expect(out).toEqual(expected);
+        expect(out).toHaveLength(n + 1);
+        expect(Object.keys(out)).toHaveLength(n + 1);
+        expect(list).toHaveLength(n);
+      }
+    }
+  });
+
+  it('keeps a sorted list sorted and duplicate-free (withSorted)', () => {
+    const random = createSeededRandom(7);
+    let list: number[] = [];
+    const seen = new Set<number>();
+    for (let i = 0; i < 500; i++) {
+      const value = Math.floor(random() * 300);
+      const before = list;
+      list = withSorted(list, value);
+      if (seen.has(value)) expect(list).toBe(before);
+      seen.add(value);
+      expect(list).toEqual([...seen].sort((a, b) => a - b));
+    }
   });
 });
 

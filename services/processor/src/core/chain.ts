@@ -43,11 +43,21 @@ export function withRecord(chain: readonly LicenseRecord[], record: LicenseRecor
     return copy;
   }
   if (at === n) return n === 0 ? [record] : [...chain, record];
-  const out: LicenseRecord[] = [];
-  for (let i = 0; i < at; i++) out.push(chain[i]!);
-  out.push(record);
-  for (let i = at; i < n; i++) out.push(chain[i]!);
-  return out.slice();
+  return insertedAt(chain, at, record);
+}
+
+/**
+ * `list` with `value` inserted at index `at`, as a new array of exactly the right size, in
+ * one pass. A copy then a splice copies twice and leaves the copy half as large again as it
+ * needs: sorted lists and chains hundreds long are copied so on every reissue and boot.
+ */
+export function insertedAt<T>(list: readonly T[], at: number, value: T): T[] {
+  const n = list.length;
+  const out = new Array<T>(n + 1);
+  for (let i = 0; i < at; i++) out[i] = list[i]!;
+  out[at] = value;
+  for (let i = at; i < n; i++) out[i + 1] = list[i]!;
+  return out;
 }
 
 export function findRecord(chain: readonly LicenseRecord[], instance: Instance): LicenseRecord | undefined {
@@ -227,9 +237,7 @@ export function firstIndexWhere(length: number, reached: (i: number) => boolean)
 export function withSorted<T extends string | number>(list: readonly T[], value: T): T[] {
   const lo = firstIndexWhere(list.length, (i) => list[i]! >= value);
   if (lo < list.length && list[lo] === value) return list as T[];
-  const out = list.slice();
-  out.splice(lo, 0, value);
-  return out;
+  return insertedAt(list, lo, value);
 }
 
 /** A sorted, duplicate-free list without `values`: the same list when none is in it. */

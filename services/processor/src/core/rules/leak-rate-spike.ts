@@ -70,21 +70,30 @@ function median(values: number[]): number {
 export function measureDay(view: Pick<LeakRateSpikeView, 'issues' | 'observedSinceDay'>, day: number, config: LeakRateSpikeConfig): SpikeDay | null {
   const { baselineDays, factor, minCals } = config.spike;
   if (view.observedSinceDay === null || view.observedSinceDay > day - baselineDays) return null;
-  const before: number[] = [];
+  const before = baselineScratch;
+  before.length = 0;
   for (let d = day - baselineDays; d < day; d++) before.push(countOn(view.issues, d));
   const baseline = median(before);
   return { day, count: countOn(view.issues, day), baseline, threshold: Math.max(minCals, Math.ceil(factor * baseline)) };
 }
 
+/**
+ * The counts of the days a baseline is taken from, reused (the core is synchronous): a day is
+ * measured against them on every permanent CAL issued, for each day of the spike window.
+ */
+const baselineScratch: number[] = [];
+
+const NO_SPIKE_DAYS: readonly SpikeDay[] = Object.freeze([]);
+
 /** The spike days still in view (today and the `clearDays` before it), oldest first. */
-export function spikeDays(view: LeakRateSpikeView, config: LeakRateSpikeConfig): SpikeDay[] {
+export function spikeDays(view: LeakRateSpikeView, config: LeakRateSpikeConfig): readonly SpikeDay[] {
   const today = Math.floor(view.clock / DAY_MS);
-  const days: SpikeDay[] = [];
+  let days: SpikeDay[] | undefined;
   for (let d = today - config.spike.clearDays; d <= today; d++) {
     const measured = measureDay(view, d, config);
-    if (measured !== null && measured.count >= measured.threshold) days.push(measured);
+    if (measured !== null && measured.count >= measured.threshold) (days ??= []).push(measured);
   }
-  return days;
+  return days ?? NO_SPIKE_DAYS;
 }
 
 /** When an open spike clears unless another day spikes: `clearDays` whole days after the last spike day. */

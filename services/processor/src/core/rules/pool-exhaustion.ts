@@ -76,10 +76,29 @@ export function lowThreshold(installed: number, config: Pick<CoreConfig, 'pool'>
 
 const always = () => true;
 
-/** Days overlapping (from, to] that pass the filter; with their total. */
-function inWindow(counts: DayCounts, from: number, to: number, keep: (dayEnd: number) => boolean = always) {
-  const days = counts.filter(([day]) => (day + 1) * DAY_MS > from && day * DAY_MS <= to && keep((day + 1) * DAY_MS));
-  return { days, total: days.reduce((sum, [, n]) => sum + n, 0) };
+/** Days overlapping (from, to] that pass the filter: their total, and the first and last of them (NaN: none). */
+interface WindowCount {
+  total: number;
+  firstDay: number;
+  lastDay: number;
+}
+
+/**
+ * Runs on every permanent CAL issued (refreshPools asks whether the pool is low): a count,
+ * with nothing allocated but its result.
+ */
+function inWindow(counts: DayCounts, from: number, to: number, keep: (dayEnd: number) => boolean = always): WindowCount {
+  let total = 0;
+  let firstDay = Number.NaN;
+  let lastDay = Number.NaN;
+  for (let i = 0; i < counts.length; i++) {
+    const [day, n] = counts[i]!;
+    if (!((day + 1) * DAY_MS > from && day * DAY_MS <= to && keep((day + 1) * DAY_MS))) continue;
+    total += n;
+    if (Number.isNaN(firstDay)) firstDay = day;
+    lastDay = day;
+  }
+  return { total, firstDay, lastDay };
 }
 
 /**
@@ -133,8 +152,8 @@ export function assessPool(product: Readonly<ProductState>, inventory: PoolInven
     const daysLeft = inventory.available / perDay;
     if (daysLeft <= config.pool.horizonDays) {
       reasons.push(`about ${Math.max(0, Math.floor(daysLeft))} days left at ${round1(perDay)} new CALs per day`);
-      expiries.push((issues.days[0]![0] + 1) * DAY_MS + rateWindow);
-      evidenceTimes.push(Math.min(clock, (issues.days.at(-1)![0] + 1) * DAY_MS));
+      expiries.push((issues.firstDay + 1) * DAY_MS + rateWindow);
+      evidenceTimes.push(Math.min(clock, (issues.lastDay + 1) * DAY_MS));
     }
   }
 
@@ -143,8 +162,8 @@ export function assessPool(product: Readonly<ProductState>, inventory: PoolInven
   const temps = inWindow(product.temporariesWhileEmpty, clock - tempWindow, clock, (dayEnd) => !isContradicted(dayEnd - 1, inventory, low));
   if (temps.total > 0) {
     reasons.push(`${plural(temps.total, 'temporary CAL')} issued while the pool was empty`);
-    expiries.push((temps.days[0]![0] + 1) * DAY_MS + tempWindow);
-    evidenceTimes.push(Math.min(clock, (temps.days.at(-1)![0] + 1) * DAY_MS));
+    expiries.push((temps.firstDay + 1) * DAY_MS + tempWindow);
+    evidenceTimes.push(Math.min(clock, (temps.lastDay + 1) * DAY_MS));
   }
 
   const open = reasons.length > 0;
