@@ -19,6 +19,11 @@ export function buildEventBufferKey(eventId: string): string {
   return `${BUFFER_PREFIX}${eventId}`;
 }
 
+/** The event id a buffer key was built from. */
+export function eventIdOfBufferKey(key: string): string {
+  return key.slice(BUFFER_PREFIX.length);
+}
+
 /** Written with every state change, in the same send as the states it describes. */
 export const TaskMeta = z.object({
   v: z.literal(1),
@@ -39,31 +44,33 @@ export function buildChangelogRecord(topic: string, partition: number, key: stri
 
 /**
  * Buffer entries as changelog writes: an entry added and released between two writes
- * costs nothing; one already written gets a tombstone when released.
+ * costs nothing; one already written gets a tombstone when released. Entries are known by
+ * their event id and get their changelog key only when written: every input event enters
+ * and leaves the buffer, most of them between two writes.
  */
 export class BufferLog<V> {
   private readonly pending = new Map<string, V | null>();
   private readonly persisted = new Set<string>();
 
-  add(key: string, value: V): void {
-    this.pending.set(key, value);
+  add(eventId: string, value: V): void {
+    this.pending.set(eventId, value);
   }
 
-  remove(key: string): void {
-    if (this.persisted.has(key)) this.pending.set(key, null);
-    else this.pending.delete(key);
+  remove(eventId: string): void {
+    if (this.persisted.has(eventId)) this.pending.set(eventId, null);
+    else this.pending.delete(eventId);
   }
 
   /** Restore: the entry is in the changelog already. */
-  markPersisted(key: string): void {
-    this.persisted.add(key);
+  markPersisted(eventId: string): void {
+    this.persisted.add(eventId);
   }
 
   drain(topic: string, partition: number, into: OutgoingRecord[]): void {
-    for (const [key, value] of this.pending) {
-      into.push(buildChangelogRecord(topic, partition, key, value));
-      if (value === null) this.persisted.delete(key);
-      else this.persisted.add(key);
+    for (const [eventId, value] of this.pending) {
+      into.push(buildChangelogRecord(topic, partition, buildEventBufferKey(eventId), value));
+      if (value === null) this.persisted.delete(eventId);
+      else this.persisted.add(eventId);
     }
     this.pending.clear();
   }

@@ -1,5 +1,5 @@
 import { type IncomingRecord, type OutgoingRecord } from '@calwatch/kafka';
-import { CanonicalEvent, type EnrichedEvent, type Finding, type RecordDecodeCodes, type Revocation, decodeRecord, kafkaKeyOf } from '@calwatch/model';
+import { CanonicalEvent, type EnrichedEvent, type Finding, type RecordDecodeCodes, type Revocation, decodeRecord, kafkaKeyOf, msFromIso } from '@calwatch/model';
 import {
   type CoreConfig,
   type CoreErrorCode,
@@ -11,7 +11,7 @@ import {
   type StageName,
   createPipeline,
 } from '../core/index';
-import { BufferLog, BufferedEvent, META_KEY, TaskMeta, buildChangelogRecord, buildEventBufferKey, isBufferKey } from './changelog';
+import { BufferLog, BufferedEvent, META_KEY, TaskMeta, buildChangelogRecord, eventIdOfBufferKey, isBufferKey } from './changelog';
 import {
   type DeadLetterDraft,
   buildDeadLetterRecord,
@@ -109,12 +109,11 @@ export class ServerTask implements Task {
           this.dirty.get(stage)!.add(key);
         },
         onBuffer: (event, held) => {
-          const key = buildEventBufferKey(event.eventId);
           this.held += held ? 1 : -1;
-          if (held) this.bufferLog.add(key, event);
+          if (held) this.bufferLog.add(event.eventId, event);
           else {
-            this.bufferLog.remove(key);
-            this.stepAt = Date.parse(event.eventTime);
+            this.bufferLog.remove(event.eventId);
+            this.stepAt = msFromIso(event.eventTime);
           }
         },
         onDuplicate: () => this.metrics.duplicates++,
@@ -298,7 +297,7 @@ export class ServerTask implements Task {
     };
     const deferred = this.entries.finishRestore(r.problems);
     this.lastOffset = meta?.lastOffset == null ? null : BigInt(meta.lastOffset);
-    for (const key of buffer.keys()) this.bufferLog.markPersisted(key);
+    for (const key of buffer.keys()) this.bufferLog.markPersisted(eventIdOfBufferKey(key));
     this.pipeline = this.createPipeline(snapshot, deferred);
     this.held = snapshot.buffer.length;
     return { records: r.records, keys: deferred.length, buffered: snapshot.buffer.length, problems: r.problems };
