@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FindingKind, FindingState, Severity, TimelineEntry, buildEventId } from '@calwatch/model';
 import { Candidate, type FindingDraft } from './messages';
 import { severityRank } from './severity';
+import { extendTimeline, forEachEntryHash, mixString, timelineHasEvent } from './timeline-index';
 import { toIso } from './time';
 
 /** A finding's deterministic id: kind + license server + anchor (HWID, computer or product). */
@@ -136,7 +137,7 @@ export function advanceTrack(input: TrackInput): TrackStep {
   if (derived === null) {
     if (!isOpen) return { track, draft: null };
     const { summary, remediation, note } = input.resolution();
-    const timeline = bounded([...track.timeline, entry({ at, eventId: `time:${toIso(at)}`, note })], timelineMax);
+    const timeline = extendTimeline(track.timeline, [entry({ at, eventId: `time:${toIso(at)}`, note })], timelineMax);
     const draft: FindingDraft = {
       type: 'finding-draft',
       at,
@@ -164,8 +165,8 @@ export function advanceTrack(input: TrackInput): TrackStep {
   if (opening) {
     timeline = bounded(derived.history().map(entry), timelineMax);
   } else {
-    const fresh = input.evidence.filter((e) => !track.timeline.some((t) => t.eventId === e.eventId));
-    timeline = fresh.length === 0 ? track.timeline : bounded([...track.timeline, ...fresh.map(entry)], timelineMax);
+    const fresh = input.evidence.filter((e) => !timelineHasEvent(track.timeline, e.eventId));
+    timeline = fresh.length === 0 ? track.timeline : extendTimeline(track.timeline, fresh.map(entry), timelineMax);
   }
   const firstSeen = opening ? derived.firstSeen : Math.min(track.firstSeen, derived.firstSeen);
   const lastSeen = opening ? derived.lastSeen : Math.max(track.lastSeen, derived.lastSeen);
@@ -410,34 +411,12 @@ function fingerprint(draft: FindingDraft): string {
   mixNumbers(h, draft.licenseIds);
   mixNumbers(h, draft.keyPackIds);
   mixNumber(h, draft.lastSeen);
-  const timeline = draft.timeline;
-  mixNumber(h, timeline.length);
-  for (let i = 0; i < timeline.length; i++) {
-    const e = entryHash(timeline[i]!);
-    mixNumber(h, e[0]);
-    mixNumber(h, e[1]);
-  }
+  // Two hashes per entry, made when the entry joined a timeline (timeline-index.ts).
+  mixNumber(h, draft.timeline.length);
+  forEachEntryHash(draft.timeline, (e) => mixNumber(h, e));
   mixString(h, draft.summary);
   mixString(h, draft.remediation);
   return (h[0] >>> 0).toString(36) + '.' + (h[1] >>> 0).toString(36);
-}
-
-/**
- * Timeline entries are never changed once made and a timeline is mostly the previous one
- * plus an entry, so each entry's text is hashed once, not on every update it rides along.
- */
-const entryHashes = new WeakMap<object, [number, number]>();
-
-function entryHash(t: z.infer<typeof TimelineEntry>): [number, number] {
-  let e = entryHashes.get(t);
-  if (e === undefined) {
-    e = [0x2f6b9a3d, 0x6a09e667];
-    mixString(e, t.at);
-    mixString(e, t.eventId);
-    mixString(e, t.note);
-    entryHashes.set(t, e);
-  }
-  return e;
 }
 
 function mixNumbers(h: [number, number], list: readonly number[]): void {
@@ -456,15 +435,3 @@ function mixNumber(h: [number, number], n: number): void {
   if (lo !== n && !Number.isInteger(n)) mixString(h, String(n));
 }
 
-function mixString(h: [number, number], s: string): void {
-  let a = h[0] ^ s.length;
-  let b = h[1] ^ 0x7f4a7c15;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 13;
-  }
-  h[0] = a;
-  h[1] = b;
-}
