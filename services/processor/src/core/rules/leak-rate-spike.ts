@@ -62,6 +62,12 @@ function median(values: number[]): number {
 }
 
 /**
+ * The counts of the days a baseline is taken from, reused (the core is synchronous): a day is
+ * measured against them on every permanent CAL issued, for each day of the spike window.
+ */
+const baselineScratch: number[] = [];
+
+/**
  * The day measured against the median of the days before it: a median, so a spike of a
  * few days does not raise its own bar, and a bar of at least `minCals` so a quiet server
  * does not spike on two CALs. A day whose baseline was not fully observed (the first load
@@ -76,12 +82,6 @@ export function measureDay(view: Pick<LeakRateSpikeView, 'issues' | 'observedSin
   const baseline = median(before);
   return { day, count: countOn(view.issues, day), baseline, threshold: Math.max(minCals, Math.ceil(factor * baseline)) };
 }
-
-/**
- * The counts of the days a baseline is taken from, reused (the core is synchronous): a day is
- * measured against them on every permanent CAL issued, for each day of the spike window.
- */
-const baselineScratch: number[] = [];
 
 const NO_SPIKE_DAYS: readonly SpikeDay[] = Object.freeze([]);
 
