@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildClusterId, buildKafkaJvmArgs, buildKafkaLog4jConfig, buildKafkaServerProperties, loadStackSettings, readStackInfo } from '@calwatch/stack';
@@ -18,8 +18,12 @@ import { waitForProcessUp } from '../harness/wait-for';
 export interface ThrowawayBroker {
   brokers: string[];
   start(): Promise<void>;
-  /** SIGSTOP: the process holds its sockets but answers nothing (a stalled broker). */
-  pause(): void;
+  /**
+   * SIGSTOP: the process holds its sockets but answers nothing (a stalled broker). Resolves once
+   * every thread of it is stopped: a signal reaches a busy JVM's threads only as each is next
+   * scheduled, and one may answer a request in between.
+   */
+  pause(): Promise<void>;
   resume(): void;
   /** Stops it if running and removes its files. */
   destroy(): Promise<void>;
@@ -42,6 +46,24 @@ function run(java: string, args: string[], cwd: string): Promise<void> {
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kafka storage format exited ${code}: ${output}`))));
   });
+}
+
+/** Every thread of the process is stopped (state T in /proc/<pid>/task/<tid>/stat), within 10 s. */
+async function waitUntilStopped(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const tasks = await readdir(`/proc/${pid}/task`);
+    const states = await Promise.all(
+      tasks.map(async (tid) => {
+        const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      }),
+    );
+    if (states.every((state) => state === 'T' || state === 't' || state === '')) return;
+    if (Date.now() > deadline) throw new Error(`broker process ${pid} not stopped 10 s after SIGSTOP (thread states ${[...new Set(states)].join(' ')})`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 export async function createThrowawayBroker(options: { heapMb?: number } = {}): Promise<ThrowawayBroker> {
@@ -89,8 +111,10 @@ export async function createThrowawayBroker(options: { heapMb?: number } = {}): 
       exited = new Promise((resolve) => current.once('exit', () => resolve()));
       await waitForProcessUp(current, isUp, 120_000, 'throw-away Kafka', () => broker.logTail());
     },
-    pause() {
-      child?.kill('SIGSTOP');
+    async pause() {
+      if (child?.pid === undefined) return;
+      child.kill('SIGSTOP');
+      await waitUntilStopped(child.pid);
     },
     resume() {
       child?.kill('SIGCONT');

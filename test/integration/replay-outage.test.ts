@@ -107,7 +107,7 @@ describe('replay --process through a broker stall', () => {
     void replay.finally(() => (settled = true));
     await waitFor(async () => settled || (await eventsPublished()) >= 50, 120_000, 'the replay to publish its first 50 events', { intervalMs: 200 });
     expect(settled).toBe(false);
-    broker.pause();
+    await broker.pause();
     try {
       // The stall under test: the broker stays stopped for STALL_MS, or until the replay ends.
       await Promise.race([replay, new Promise((resolve) => setTimeout(resolve, STALL_MS))]);
