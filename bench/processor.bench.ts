@@ -13,6 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type IncomingRecord, type KafkaClient, createKafkaClient, ensureCalwatchTopics } from '@calwatch/kafka';
@@ -23,6 +24,7 @@ import { createPipeline, createProcessorService, loadProcessorConfig, parseCoreC
 import { createTimelineKit } from '@calwatch/processor/testing';
 import { deleteTopicsWithPrefix } from '../test/harness/cleanup';
 import { runConsumerPerformance } from './broker-perf';
+import { machineBusyCpuSeconds, processCpuSeconds } from './cpu-accounting';
 import { benchBrokers, benchKafkaClientSettings } from './brokers';
 import { writeBenchResults } from './results-file';
 
@@ -158,6 +160,8 @@ async function lagOf(kafka: KafkaClient, groupId: string, topics: readonly strin
   }
 }
 
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
 const CALWATCH_BIN = fileURLToPath(new URL('../services/cli/bin/calwatch', import.meta.url));
 
 /**
@@ -201,14 +205,22 @@ async function runRestartedProcess(env: Record<string, string | undefined>, part
     'the restarted process to restore every partition',
   );
   const readyMs = performance.now() - started;
+  const cpuSeconds = processCpuSeconds(child.pid);
   child.kill('SIGTERM');
   const code = await exit;
   if (code !== 0) throw new Error(`the restarted calwatch processor exited with ${code} on SIGTERM`);
   return {
     name: 'state restore in a restarted processor process',
-    metrics: { partitions, changelogRecords: records, readyMs: Math.round(readyMs), readMs, recordsPerSecond: Math.round(records / (Math.max(1, readMs) / 1000)) },
+    metrics: {
+      partitions,
+      changelogRecords: records,
+      readyMs: Math.round(readyMs),
+      readMs,
+      recordsPerSecond: Math.round(records / (Math.max(1, readMs) / 1000)),
+      ...(cpuSeconds === null ? {} : { cpuSecondsAtReady: round2(cpuSeconds) }),
+    },
     notes:
-      'A new `calwatch processor` process after the processes above stopped: readyMs from its spawn (process start and group join included) until its `state restored` lines cover every partition; readMs is the changelog read and state rebuild those lines report.',
+      'A new `calwatch processor` process after the processes above stopped: readyMs from its spawn (process start and group join included) until its `state restored` lines cover every partition; readMs is the changelog read and state rebuild those lines report; cpuSecondsAtReady is the CPU the process had used by then, start-up included.',
   };
 }
 
@@ -240,6 +252,7 @@ async function runProcesses(
     const groupId = processor['PROCESSOR_GROUP_ID']!;
     const env = { ...process.env, ...processor, LOG_LEVEL: 'error', PROCESSOR_METRICS_PORT: '0' };
     const exits: Array<Promise<number | null>> = [];
+    const busyAtStart = machineBusyCpuSeconds();
     const started = performance.now();
     for (let i = 0; i < count; i++) {
       // Its log lines (errors only) go to the bench's stderr; stdout carries the results.
@@ -256,6 +269,8 @@ async function runProcesses(
     }
     await waitUntil(() => findings.matches(), 600_000, `the findings of the pipeline from ${count} processes`);
     const endToEndMs = performance.now() - started;
+    const busyAtEnd = machineBusyCpuSeconds();
+    const processCpu = children.map((child) => processCpuSeconds(child.pid));
     await waitUntil(async () => (await lagOf(kafka, groupId, [topics.events])) === 0, 60_000, 'no lag');
     stopping = true;
     for (const child of children) child.kill('SIGTERM');
@@ -263,11 +278,21 @@ async function runProcesses(
     if (codes.some((code) => code !== 0)) throw new Error(`calwatch processor exit codes on SIGTERM: ${codes.join(', ')}`);
     const all = events.length + ends.length;
     const restart = await runRestartedProcess(env, partitions, children);
+    const cpu: Record<string, number> = {};
+    if (processCpu.every((s): s is number => s !== null)) {
+      const seconds = processCpu.reduce((sum, s) => sum + s, 0);
+      cpu['processorCpuSeconds'] = round2(seconds);
+      cpu['processorCpuMicrosPerEvent'] = Math.round((seconds * 1e6) / all);
+    }
+    if (busyAtStart !== null && busyAtEnd !== null) {
+      cpu['machineBusyCpuSeconds'] = round2(busyAtEnd - busyAtStart);
+      cpu['machineBusyShare'] = round2((busyAtEnd - busyAtStart) / (cpus().length * (endToEndMs / 1000)));
+    }
     return [
       {
         name: 'processor end to end, one process per core',
-        metrics: { events: all, partitions, processes: count, endToEndMs: Math.round(endToEndMs), eventsPerSecond: Math.round(all / (endToEndMs / 1000)) },
-        notes: `${count} \`calwatch processor\` processes in one consumer group on this machine (the broker shares its cores); from their start (process start and group join included) until the latest revision per finding equals the pipeline.`,
+        metrics: { events: all, partitions, processes: count, endToEndMs: Math.round(endToEndMs), eventsPerSecond: Math.round(all / (endToEndMs / 1000)), ...cpu },
+        notes: `${count} \`calwatch processor\` processes in one consumer group on this machine (the broker shares its cores); from their start (process start and group join included) until the latest revision per finding equals the pipeline. processorCpuMicrosPerEvent: the processes' CPU (user + system, start-up included) per event, which moves with the code and not with how busy the machine is; machineBusyShare: how much of both cores anything used meanwhile (the broker, the bench reading the findings).`,
       },
       restart,
     ];
