@@ -45,10 +45,12 @@ export interface ServerTaskOptions {
 interface Restoring {
   records: number;
   /**
-   * The last value read per key (null: a tombstone), as text. A changelog holds several
-   * records per key until the broker compacts it; only the last counts, so only the last is
-   * used. Text, not the record's buffer: a buffer may be a slice that keeps a whole fetch
-   * response alive.
+   * The last value read per key (null: a tombstone) of the task's meta and buffered events,
+   * as text. A changelog holds several records per key until the broker compacts it; only
+   * the last counts. State entries go to StateEntries as they are read, in log order (where
+   * the last also wins): they are nearly every record, and a map of them all first was the
+   * largest cost of a restore. Text, not the record's buffer: a buffer may be a slice that
+   * keeps a whole fetch response alive.
    */
   latest: Map<string, string | null>;
   problems: TaskProblem[];
@@ -260,7 +262,9 @@ export class ServerTask implements Task {
     r.records += records.length;
     for (const record of records) {
       if (record.key === null) continue;
-      r.latest.set(record.key, record.value === null ? null : record.value.toString('utf8'));
+      const value = record.value === null ? null : record.value.toString('utf8');
+      if (isStateEntryKey(record.key)) this.entries.restore(record.key, value, r.problems);
+      else r.latest.set(record.key, value);
     }
   }
 
@@ -279,8 +283,6 @@ export class ServerTask implements Task {
         const event = BufferedEvent.safeParse(parseText(value));
         if (event.success) buffer.set(key, event.data);
         else r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'buffered event failed its schema' });
-      } else if (isStateEntryKey(key)) {
-        this.entries.restore(key, value, r.problems);
       } else {
         r.problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key, message: 'not a key this processor writes' });
       }

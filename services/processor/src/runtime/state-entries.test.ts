@@ -202,6 +202,43 @@ describe('state entries in the changelog', () => {
     expect(reader.sizes().every((size) => size.entries === 0 && size.bytes === 0)).toBe(true);
   });
 
+  it('read entry keys exactly as JSON does, names with quotes, backslashes, tabs and emoji included', () => {
+    // Names that JSON.stringify escapes (or keeps as they are) in the entry keys of both stages.
+    const names = ['PC "QUOTED"', 'PC\\BACKSLASH', 'PC\tTAB', 'PC-😀', 'PC-MÜNCHEN', 'PC,"COMMA'];
+    const kit = createTimelineKit({ server: 'LS-ODD' });
+    const events = names.flatMap((computer, n) => Array.from({ length: 6 }, (_, i) => kit.issue(700 + n * 10 + i, { hwid: `e${n}${i}`, computer, day: i })));
+    const writer = new StateEntries('t', 0);
+    const log: OutgoingRecord[] = [];
+    const { pipeline, keys } = runPipeline(events, writer, log, config, false);
+    const problems: TaskProblem[] = [];
+    const reader = new StateEntries('t', 0);
+    restoreAll(reader, log, problems);
+    const restored = reader.finishRestore(problems);
+    expect(problems).toEqual([]);
+    const loaded = new Map(restored.map((r) => [`${r.stage}|${r.key}`, reader.load(r.stage, r.key, r.source, problems)]));
+    expect(problems).toEqual([]);
+    expect(loaded).toEqual(new Map(keys.map(([stage, key]) => [`${stage}|${key}`, pipeline.stateOf(stage, key)])));
+    expect([...loaded.keys()].filter((k) => k.startsWith('by-computer|'))).toHaveLength(names.length);
+    expect(reader.size).toBe(writer.size);
+
+    // Keys in another spelling of the same JSON are read as JSON reads them; what JSON refuses is refused.
+    const odd = new StateEntries('t', 0);
+    const oddProblems: TaskProblem[] = [];
+    odd.restore('[ "h", "ab05" ]', '[null,{"v":1}]', oddProblems);
+    odd.restore('["h","ab\\u0030"]', '[null,{"v":1}]', oddProblems);
+    odd.restore('["h","ab07",]', '[null,{"v":1}]', oddProblems);
+    odd.restore('["h","ab08"', '[null,{"v":1}]', oddProblems);
+    odd.restore('["h","ab09","l"]', '[null,{"v":1}]', oddProblems);
+    odd.restore('["h","ab\t10"]', '[null,{"v":1}]', oddProblems);
+    expect(odd.finishRestore(oddProblems).map((d) => d.key)).toEqual(['ab05', 'ab0']);
+    expect(oddProblems.map((p) => [p.key, p.message])).toEqual([
+      ['["h","ab07",]', 'state entry key is not JSON'],
+      ['["h","ab08"', 'state entry key is not JSON'],
+      ['["h","ab09","l"]', 'state entry key has an unknown shape'],
+      ['["h","ab\t10"]', 'state entry key is not JSON'],
+    ]);
+  });
+
   it('read the due time of a state from its head record, and leave it unknown for a head without one', () => {
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];

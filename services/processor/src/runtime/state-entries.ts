@@ -161,6 +161,34 @@ function partKey(code: string, key: string, part: string, sub: string): string {
   return JSON.stringify([code, key, part, sub]);
 }
 
+/**
+ * The strings of an entry key written without escapes (`["h","0a1b…"]`, every key calwatch
+ * writes for its HWIDs and names), read without JSON.parse: a restore reads one per record.
+ * With no backslash in it, no string can hold a quote, so the quotes split it exactly.
+ * Undefined for anything else (escapes, control characters, another shape): JSON.parse decides.
+ */
+function splitPlainEntryKey(text: string): string[] | undefined {
+  const end = text.length - 2;
+  if (end < 2 || text.charCodeAt(0) !== 91 /* [ */ || text.charCodeAt(1) !== 34 /* " */ || text.charCodeAt(end) !== 34 || text.charCodeAt(end + 1) !== 93 /* ] */) {
+    return undefined;
+  }
+  const strings: string[] = [];
+  let start = 2;
+  for (let i = 2; i <= end; i++) {
+    const c = text.charCodeAt(i);
+    // Control characters and surrogates (a lone one JSON.stringify would escape) go to JSON.parse.
+    if (c < 0x20 || c === 92 /* \ */ || (c >= 0xd800 && c <= 0xdfff)) return undefined;
+    if (c !== 34) continue;
+    strings.push(text.slice(start, i));
+    if (i === end) return strings;
+    // Between two strings: exactly `","`.
+    if (text.charCodeAt(i + 1) !== 44 /* , */ || text.charCodeAt(i + 2) !== 34) return undefined;
+    i += 2;
+    start = i + 1;
+  }
+  return undefined;
+}
+
 /** Entry keys are JSON arrays; task meta and buffer keys start with U+0000. */
 export function isStateEntryKey(key: string): boolean {
   return key.startsWith('[');
@@ -344,26 +372,33 @@ export class StateEntries {
    * is parsed: the value stays text until the state is first used (`load`).
    */
   restore(entryKey: string, value: string | null, problems: TaskProblem[]): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(entryKey);
-    } catch {
-      problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry key is not JSON' });
-      return;
+    const plain = splitPlainEntryKey(entryKey);
+    let parsed: unknown = plain;
+    if (plain === undefined) {
+      try {
+        parsed = JSON.parse(entryKey);
+      } catch {
+        // A tombstone of a key no state can have removes nothing.
+        if (value !== null) problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry key is not JSON' });
+        return;
+      }
     }
     if (!Array.isArray(parsed) || (parsed.length !== 2 && parsed.length !== 4) || !parsed.every((p) => typeof p === 'string')) {
-      problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry key has an unknown shape' });
+      if (value !== null) problems.push({ code: 'PROCESSOR_CHANGELOG_RECORD_INVALID', key: entryKey, message: 'state entry key has an unknown shape' });
       return;
     }
     const [code, key, part, sub] = parsed as [string, string, string | undefined, string | undefined];
     const head = part === undefined && value !== null ? unwrapHead(value) : undefined;
-    const id = headKey(code, key);
+    // A plain head key is written exactly as headKey writes it.
+    const id = plain !== undefined && part === undefined ? entryKey : headKey(code, key);
     const stored = this.written.get(id);
     let entry = this.restoring.get(id);
-    if (value !== null && head !== undefined && stored === undefined) {
-      // The usual state, a head alone seen for the first time: its size is all that is kept
-      // (as write keeps it), no map of entries.
+    if (value !== null && head !== undefined && (stored === undefined || typeof stored === 'number')) {
+      // The usual state, a head alone (seen for the first time, or again before the broker
+      // compacted the earlier ones away): its size is all that is kept (as write keeps it),
+      // no map of entries.
       const bytes = entryBytes(entryKey, value);
+      if (stored !== undefined) this.add(code, stored, -1);
       this.written.set(id, bytes);
       this.add(code, bytes, 1);
       if (entry === undefined) this.restoring.set(id, { code, key, head: head.head, dueAt: head.dueAt, parts: undefined });
@@ -380,6 +415,8 @@ export class StateEntries {
       if (gone !== undefined) {
         digests!.delete(entryKey);
         this.add(code, gone, -1);
+        // Nothing left of the state: as if it had never been written.
+        if (digests!.size === 0) this.written.delete(id);
       }
       if (part === undefined) {
         if (entry !== undefined) entry.head = undefined;
