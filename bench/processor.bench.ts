@@ -55,6 +55,22 @@ function workload(servers: number, devices: number, days: number): CanonicalEven
   return events.sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.eventId.localeCompare(b.eventId));
 }
 
+/**
+ * The workload as the records published: key, JSON value and (for the closing events) a
+ * partition. Once the reference is computed the benchmark holds only these: as event objects
+ * (several objects and strings each, 322,000 events) they made every collection in the
+ * benchmark's own process, where one measurement restores a processor, mark them again.
+ */
+interface EncodedEvent {
+  key: string;
+  value: string;
+  partition?: number;
+}
+
+function encoded(event: CanonicalEvent, partition?: number): EncodedEvent {
+  return { key: kafkaKeyOf(event), value: JSON.stringify(event), ...(partition === undefined ? {} : { partition }) };
+}
+
 /** Per-partition event time: one device per partition at the very end (see docs/processor-runtime.md). */
 function closing(partitions: number, atMs: number): Array<{ event: CanonicalEvent; partition: number }> {
   const kit = createTimelineKit({ server: 'LS-CLOSE', start: new Date(atMs).toISOString() });
@@ -99,13 +115,13 @@ function createLatest(expected: ReadonlyMap<string, string>): { add(records: rea
 }
 
 /** Writes the workload to the events topic (the closing events to their own partitions); returns the time taken. */
-async function publish(kafka: KafkaClient, topic: string, events: readonly CanonicalEvent[], ends: ReturnType<typeof closing>): Promise<number> {
+async function publish(kafka: KafkaClient, topic: string, events: readonly EncodedEvent[], ends: readonly EncodedEvent[]): Promise<number> {
   const producer = await kafka.createProducer();
   const started = performance.now();
   for (let i = 0; i < events.length; i += 1_000) {
-    await producer.send(events.slice(i, i + 1_000).map((e) => ({ topic, key: kafkaKeyOf(e), value: JSON.stringify(e) })));
+    await producer.send(events.slice(i, i + 1_000).map((e) => ({ topic, ...e })));
   }
-  await producer.send(ends.map(({ event, partition }) => ({ topic, key: kafkaKeyOf(event), value: JSON.stringify(event), partition })));
+  await producer.send(ends.map((e) => ({ topic, ...e })));
   const ms = performance.now() - started;
   await producer.close();
   return ms;
@@ -233,8 +249,8 @@ async function runRestartedProcess(env: Record<string, string | undefined>, part
 async function runProcesses(
   kafka: KafkaClient,
   count: number,
-  events: readonly CanonicalEvent[],
-  ends: ReturnType<typeof closing>,
+  events: readonly EncodedEvent[],
+  ends: readonly EncodedEvent[],
   partitions: number,
   expected: ReadonlyMap<string, string>,
 ): Promise<ProcessorBenchResult[]> {
@@ -304,6 +320,31 @@ async function runProcesses(
   }
 }
 
+/**
+ * The workload encoded, and the reference: the in-process pipeline's verdicts on the same
+ * events, with the time it took (what the core alone does with them). The event objects and
+ * the pipeline are not kept.
+ */
+function prepare(servers: number, devices: number, days: number, partitions: number) {
+  const objects = workload(servers, devices, days);
+  const closingEvents = closing(partitions, Date.parse(objects.at(-1)!.eventTime));
+  const pipelineStarted = performance.now();
+  const pipeline = createPipeline(parseCoreConfig({}));
+  for (const event of objects) pipeline.apply(event);
+  for (const { event } of closingEvents) pipeline.apply(event);
+  let newest = 0;
+  for (const e of objects) newest = Math.max(newest, Date.parse(e.eventTime));
+  for (const { event } of closingEvents) newest = Math.max(newest, Date.parse(event.eventTime));
+  pipeline.advanceTo(newest);
+  const pipelineMs = performance.now() - pipelineStarted;
+  return {
+    events: objects.map((e) => encoded(e)),
+    ends: closingEvents.map(({ event, partition }) => encoded(event, partition)),
+    pipelineMs,
+    expected: verdictsOf(pipeline.findings()),
+  };
+}
+
 export async function runProcessorBench(options: ProcessorBenchOptions = {}): Promise<ProcessorBenchResult[]> {
   const servers = options.servers ?? 3;
   const devices = options.devicesPerServer ?? 1_000;
@@ -314,18 +355,9 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
   const topics = buildTopicNames(prefix);
   const results: ProcessorBenchResult[] = [];
 
-  const events = workload(servers, devices, days);
-  const ends = closing(partitions, Date.parse(events.at(-1)!.eventTime));
-  const all = [...events, ...ends.map((e) => e.event)];
-  const bytes = all.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e)), 0);
-
-  // The reference, and what the core alone does with these events.
-  const pipelineStarted = performance.now();
-  const pipeline = createPipeline(parseCoreConfig({}));
-  for (const event of all) pipeline.apply(event);
-  pipeline.advanceTo(all.reduce((newest, e) => Math.max(newest, Date.parse(e.eventTime)), 0));
-  const pipelineMs = performance.now() - pipelineStarted;
-  const expected = verdictsOf(pipeline.findings());
+  const { events, ends, pipelineMs, expected } = prepare(servers, devices, days, partitions);
+  const total = events.length + ends.length;
+  const bytes = [...events, ...ends].reduce((sum, e) => sum + Buffer.byteLength(e.value), 0);
 
   await ensureCalwatchTopics(kafka, topics, { partitions, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 });
   try {
@@ -343,11 +375,11 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
         seen += records.length;
       },
     });
-    await waitUntil(() => seen >= all.length, 120_000, 'the raw read');
+    await waitUntil(() => seen >= total, 120_000, 'the raw read');
     const rawMs = performance.now() - rawStarted;
     await raw.stop();
     // The broker's own consumer on the same topic: the ceiling of reading it at all.
-    const brokerPerf = await runConsumerPerformance({ brokers: await benchBrokers(), topic: topics.events, records: all.length });
+    const brokerPerf = await runConsumerPerformance({ brokers: await benchBrokers(), topic: topics.events, records: total });
 
     // End to end: from start to the pipeline's findings on the findings topic.
     const findings = createLatest(expected);
@@ -361,7 +393,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     await waitUntil(() => findings.matches(), 600_000, 'the findings of the pipeline');
     const endToEndMs = performance.now() - started;
     // Drained: every event enriched (the last ones leave at the idle flush) and nothing left to read.
-    await waitUntil(() => first.stats().enrichedOut >= all.length, 60_000, 'an enriched event per event');
+    await waitUntil(() => first.stats().enrichedOut >= total, 60_000, 'an enriched event per event');
     await waitUntil(async () => (await lagOf(kafka, config.groupId, [topics.events])) === 0, 60_000, 'no lag');
     const stats = first.stats();
     await first.stop();
@@ -370,12 +402,12 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     results.push({
       name: 'processor end to end',
       metrics: {
-        events: all.length,
+        events: total,
         eventBytes: bytes,
         partitions,
         licenseServers: servers,
         endToEndMs: Math.round(endToEndMs),
-        eventsPerSecond: Math.round(all.length / (endToEndMs / 1000)),
+        eventsPerSecond: Math.round(total / (endToEndMs / 1000)),
         batches: stats.batches,
         producerSends: stats.sends,
         changelogRecords: stats.changelogRecords,
@@ -388,7 +420,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     });
     results.push({
       name: 'raw consume of the events topic (shared consumer, JSON.parse only)',
-      metrics: { events: all.length, ms: Math.round(rawMs), eventsPerSecond: Math.round(all.length / (rawMs / 1000)), mibPerSecond: Number((bytes / 1_048_576 / (rawMs / 1000)).toFixed(2)) },
+      metrics: { events: total, ms: Math.round(rawMs), eventsPerSecond: Math.round(total / (rawMs / 1000)), mibPerSecond: Number((bytes / 1_048_576 / (rawMs / 1000)).toFixed(2)) },
     });
     results.push({
       name: "the broker's ConsumerPerformance on the same topic",
@@ -396,9 +428,9 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
     });
     results.push({
       name: 'in-process pipeline on the same events (no Kafka)',
-      metrics: { events: all.length, ms: Math.round(pipelineMs), eventsPerSecond: Math.round(all.length / (pipelineMs / 1000)) },
+      metrics: { events: total, ms: Math.round(pipelineMs), eventsPerSecond: Math.round(total / (pipelineMs / 1000)) },
     });
-    results.push({ name: `publish of the events (idempotent producer, acks=all, ${benchKafkaClientSettings().client}, ${benchKafkaClientSettings().compression})`, metrics: { ms: Math.round(publishMs), eventsPerSecond: Math.round(all.length / (publishMs / 1000)) } });
+    results.push({ name: `publish of the events (idempotent producer, acks=all, ${benchKafkaClientSettings().client}, ${benchKafkaClientSettings().compression})`, metrics: { ms: Math.round(publishMs), eventsPerSecond: Math.round(total / (publishMs / 1000)) } });
 
     // Restore: a fresh instance takes every partition over from the changelogs.
     const second = createProcessorService({ config, detection: parseCoreConfig({}), logger: serviceLogger, kafka, onFatal });
