@@ -308,7 +308,7 @@ async function runProcesses(
       {
         name: 'processor end to end, one process per core',
         metrics: { events: all, partitions, processes: count, endToEndMs: Math.round(endToEndMs), eventsPerSecond: Math.round(all / (endToEndMs / 1000)), ...cpu },
-        notes: `${count} \`calwatch processor\` processes in one consumer group on this machine (the broker shares its cores); from their start (process start and group join included) until the latest revision per finding equals the pipeline. processorCpuMicrosPerEvent: the processes' CPU (user + system, start-up included) per event, which moves with the code and not with how busy the machine is; machineBusyShare: how much of both cores anything used meanwhile (the broker, the bench reading the findings).`,
+        notes: `${count} \`calwatch processor\` processes in one consumer group on this machine (the broker shares its cores); from their start (process start and group join included) until the latest revision per finding equals the pipeline. processorCpuMicrosPerEvent: the processes' CPU (user + system, start-up included) per event, which other work on the machine moves less than wall time (a slow spell of the machine still shows in it); machineBusyShare: how much of both cores anything used meanwhile (the broker, the bench reading the findings).`,
       },
       restart,
     ];
