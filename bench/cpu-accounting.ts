@@ -1,7 +1,7 @@
 /**
  * CPU time from /proc (Linux), for benchmarks whose wall time follows how busy this shared
- * 2-core machine happens to be: the CPU a process spent per unit of work moves only when the
- * code does. Elsewhere every reading is null.
+ * 2-core machine happens to be: the CPU a process spent per unit of work moves less with the
+ * other work on it (a slow spell of the machine still shows). Elsewhere every reading is null.
  */
 import { readFileSync } from 'node:fs';
 

@@ -357,7 +357,8 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
 
   const { events, ends, pipelineMs, expected } = prepare(servers, devices, days, partitions);
   const total = events.length + ends.length;
-  const bytes = [...events, ...ends].reduce((sum, e) => sum + Buffer.byteLength(e.value), 0);
+  const bytesOf = (records: readonly EncodedEvent[]) => records.reduce((sum, e) => sum + Buffer.byteLength(e.value), 0);
+  const bytes = bytesOf(events) + bytesOf(ends);
 
   await ensureCalwatchTopics(kafka, topics, { partitions, retentionMs: 3_600_000, deadLetterRetentionMs: 3_600_000 });
   try {

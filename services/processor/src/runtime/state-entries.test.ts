@@ -230,6 +230,9 @@ describe('state entries in the changelog', () => {
     odd.restore('["h","ab08"', '[null,{"v":1}]', oddProblems);
     odd.restore('["h","ab09","l"]', '[null,{"v":1}]', oddProblems);
     odd.restore('["h","ab\t10"]', '[null,{"v":1}]', oddProblems);
+    // A tombstone of a key no state can have removes nothing, and is no problem.
+    odd.restore('not json', null, oddProblems);
+    odd.restore('["h",1]', null, oddProblems);
     expect(odd.finishRestore(oddProblems).map((d) => d.key)).toEqual(['ab05', 'ab0']);
     expect(oddProblems.map((p) => [p.key, p.message])).toEqual([
       ['["h","ab07",]', 'state entry key is not JSON'],
