@@ -261,7 +261,7 @@ export function createByHwidStage(config: CoreConfig, options: StageOptions = {}
     const before = state.licenses.length;
     // A chain of a cloned image is hundreds of licenses: its summary says when the first could go.
     const unpruned = state.licenses;
-    state.licenses = pruneChain(unpruned, state.clock, config, before >= 2 ? summaries.summaryOf(unpruned).earliestEnd : undefined);
+    state.licenses = pruneChain(unpruned, state.clock, config, before >= 2 ? summaries.summaryOf(unpruned) : undefined);
     if (state.licenses !== unpruned) {
       summaries.followPrune(unpruned, state.licenses, state.clock);
       // Pruning only removes: a chain of one server stays one.

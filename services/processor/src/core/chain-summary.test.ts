@@ -113,7 +113,9 @@ describe('chain summaries', () => {
       expect(plain(standing)).toEqual(plain(fresh.standingOf(chain, clock)));
       // The stage prunes after the step, and the next message starts from what it kept.
       const unpruned = chain;
-      chain = pruneChain(unpruned, clock, capped);
+      // With the summary's bounds, as the stage prunes: the same chain as a prune that reads every license.
+      chain = pruneChain(unpruned, clock, capped, summaries.summaryOf(unpruned));
+      expect(chain).toEqual(pruneChain(unpruned, clock, capped));
       if (chain !== unpruned) {
         if (summaries.followPrune(unpruned, chain, clock)) pruned++;
         edits += checkEdits(summaries.standingOf(chain, clock));

@@ -1,4 +1,4 @@
-import { candidateOf, compareRecords, firstIndexWhere, insertedAt, retainedUntil, uniqueSorted, withSorted } from './chain';
+import { candidateOf, compareRecords, firstIndexWhere, insertedAt, retainedUntil, uniqueSorted, withSorted, withoutSorted } from './chain';
 import { type LicenseRecord, isPermanent, isValidAt } from './license-record';
 import type { Candidate } from './messages';
 
@@ -23,6 +23,8 @@ export interface ChainSummary {
   lastSeen: number;
   /** The earliest end (or else expiry) of a license in the chain (Infinity: none): nothing is pruned before it. */
   earliestEnd: number;
+  /** How many of its licenses are not permanent CALs: with none, a prune at the cap drops the oldest unread. */
+  temporaries: number;
 }
 
 /**
@@ -106,11 +108,13 @@ export function createChainSummaries(): ChainSummaries {
       const switchTimes: number[] = [];
       let lastSeen = -Infinity;
       let earliestEnd = Infinity;
+      let temporaries = 0;
       for (let i = 0; i < chain.length; i++) {
         const r = chain[i]!;
         if (i > 0 && r.computer !== chain[i - 1]!.computer) switchTimes.push(r.issuedAt);
         if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
         earliestEnd = Math.min(earliestEnd, retainedUntil(r));
+        if (!isPermanent(r.status)) temporaries++;
       }
       summary = {
         computers: uniqueSorted(chain.map(byName)),
@@ -119,6 +123,7 @@ export function createChainSummaries(): ChainSummaries {
         switchTimes,
         lastSeen,
         earliestEnd,
+        temporaries,
       };
       summaries.set(chain, summary);
     }
@@ -147,6 +152,7 @@ export function createChainSummaries(): ChainSummaries {
         switchTimes: last !== undefined && last.computer !== record.computer ? [...summary.switchTimes, record.issuedAt] : summary.switchTimes,
         lastSeen: Math.max(summary.lastSeen, record.updatedAt),
         earliestEnd: Math.min(summary.earliestEnd, retainedUntil(record)),
+        temporaries: summary.temporaries + temporary(record),
       });
     } else if (summary !== undefined && sameSlot && retainedUntil(previous) > summary.earliestEnd) {
       // updatedAt never moves back, so the newest one is the old newest or this one; the
@@ -155,6 +161,7 @@ export function createChainSummaries(): ChainSummaries {
         ...summary,
         lastSeen: Math.max(summary.lastSeen, record.updatedAt),
         earliestEnd: Math.min(summary.earliestEnd, retainedUntil(record)),
+        temporaries: summary.temporaries - temporary(previous) + temporary(record),
       });
     }
     // A license updated in place may have changed its validity: that standing is derived again.
@@ -196,13 +203,20 @@ function withoutPrefix(summary: ChainSummary, before: readonly LicenseRecord[], 
     earliestEnd = Infinity;
     for (const r of after) earliestEnd = Math.min(earliestEnd, retainedUntil(r));
   }
+  let temporaries = summary.temporaries;
+  for (const r of dropped) temporaries -= temporary(r);
   return {
     computers: withoutGone(summary.computers, dropped, after, (r) => r.computer),
-    licenseIds: withoutGone(summary.licenseIds, dropped, after, (r) => r.licenseId),
+    // As many ids as licenses: each is one license's alone, and goes with it (no walk of the rest).
+    licenseIds:
+      summary.licenseIds.length === before.length
+        ? withoutSorted(summary.licenseIds, dropped.map((r) => r.licenseId))
+        : withoutGone(summary.licenseIds, dropped, after, (r) => r.licenseId),
     keyPackIds: withoutGone(summary.keyPackIds, dropped, after, (r) => r.keyPackId),
     switchTimes: lost === 0 ? summary.switchTimes : summary.switchTimes.slice(lost),
     lastSeen,
     earliestEnd,
+    temporaries,
   };
 }
 
@@ -289,6 +303,11 @@ function appendedStanding(standing: ChainStanding, record: LicenseRecord, clock:
 }
 
 const NONE: readonly Candidate[] = [];
+
+/** 1 for a license that is not a permanent CAL, else 0 (ChainSummary.temporaries). */
+function temporary(r: LicenseRecord): number {
+  return isPermanent(r.status) ? 0 : 1;
+}
 
 /** When a valid license stops being valid (its end or its expiry). */
 function endOf(r: LicenseRecord): number {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareRecords, findRecord, insertedAt, pruneChain, retainedUntil, withRecord, withSorted, withoutSorted } from './chain';
 import { parseCoreConfig } from './config';
-import { holdsCalAt, isValidAt } from './license-record';
+import { holdsCalAt, isPermanent, isValidAt } from './license-record';
 import type { LicenseRecord } from './license-record';
 import { licenseRecordAt } from '../testing/rule-kit';
 import { createSeededRandom } from '../testing/timeline-kit';
@@ -116,10 +116,27 @@ describe('a chain one license over its cap', () => {
           .find((i) => i >= 0) ?? 0;
       const expected = chain.filter((_, i) => i !== expendable);
       const earliestEnd = Math.min(...chain.map(retainedUntil));
+      const temporaries = chain.filter((r) => !isPermanent(r.status)).length;
       expect(pruneChain(chain, clock, config)).toEqual(expected);
-      expect(pruneChain(chain, clock, config, earliestEnd)).toEqual(expected);
+      expect(pruneChain(chain, clock, config, { earliestEnd, temporaries })).toEqual(expected);
       seen.add(!isValidAt(chain[expendable]!, clock) ? 'ended or expired' : !holdsCalAt(chain[expendable]!, clock) ? 'temporary' : 'oldest');
     }
     expect([...seen].sort()).toEqual(['ended or expired', 'oldest', 'temporary']);
+  });
+
+  it('a chain one over the cap, its bounds known, drops what reading every license would', () => {
+    const config = parseCoreConfig({ state: { maxLicensesPerKey: 40 } });
+    const clock = 100 * DAY;
+    const bounds = (chain: readonly LicenseRecord[]) => ({
+      earliestEnd: Math.min(...chain.map(retainedUntil)),
+      temporaries: chain.filter((r) => !isPermanent(r.status)).length,
+    });
+    // A cloned image at the cap: valid permanent CALs only, the oldest goes (no license read).
+    const permanent = Array.from({ length: 41 }, (_, i) => licenseRecordAt(i + 1, clock - (41 - i) * DAY, { status: 'active', expiresAt: clock + 30 * DAY }));
+    expect(pruneChain(permanent, clock, config, bounds(permanent))).toEqual(permanent.slice(1));
+    // One temporary among them: it goes, not the oldest.
+    const withTemporary = permanent.map((r, i) => (i === 17 ? { ...r, status: 'temporary' as const } : r));
+    expect(pruneChain(withTemporary, clock, config, bounds(withTemporary))).toEqual(withTemporary.filter((_, i) => i !== 17));
+    expect(pruneChain(withTemporary, clock, config, bounds(withTemporary))).toEqual(pruneChain(withTemporary, clock, config));
   });
 });

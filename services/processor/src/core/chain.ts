@@ -62,14 +62,23 @@ export function findRecord(chain: readonly LicenseRecord[], instance: Instance):
   return at < chain.length && compareRecords(chain[at]!, instance) === 0 ? chain[at] : undefined;
 }
 
+/** What a caller may know of a chain (its summary: chain-summary.ts) that spares pruneChain a walk. */
+export interface ChainBounds {
+  /** The earliest end (or else expiry) of a license in the chain (Infinity: none). */
+  earliestEnd: number;
+  /** How many of its licenses are not permanent CALs (temporaries, and any not yet known). */
+  temporaries: number;
+}
+
 /**
  * Keeps a chain bounded: forgets licenses ended or expired longer than the retention ago;
  * over the cap, drops the oldest ended/expired ones, then the oldest temporaries, and only
  * then the oldest permanent CALs, since valid permanent CALs are what leaks are made of.
  */
-export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreConfig, earliestEnd?: number): LicenseRecord[] {
+export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreConfig, known?: ChainBounds): LicenseRecord[] {
   const horizon = clock - daysToMs(config.state.retentionDays);
   const max = config.state.maxLicensesPerKey;
+  const earliestEnd = known?.earliestEnd;
   // Runs on every message: the common outcome, nothing to forget, allocates nothing. A caller
   // that keeps the chain's earliest end (a cloned image's hundreds of licenses) spares the walk.
   let all = earliestEnd !== undefined && earliestEnd >= horizon;
@@ -79,7 +88,13 @@ export function pruneChain(chain: LicenseRecord[], clock: number, config: CoreCo
   }
   if (all && chain.length <= max) return chain;
   let kept = all ? chain : chain.filter((r) => isRetained(r, horizon));
-  if (kept.length === max + 1) return withoutIndexes(kept, [firstExpendable(kept, clock, earliestEnd !== undefined && earliestEnd > clock)]);
+  if (kept.length === max + 1) {
+    const allValid = earliestEnd !== undefined && earliestEnd > clock;
+    // A chain of valid permanent CALs only (a cloned image at the cap, once per reissue) drops
+    // its oldest: known from the count of temporaries without reading the 500 licenses.
+    const drop = allValid && kept === chain && known!.temporaries === 0 ? 0 : firstExpendable(kept, clock, allValid);
+    return withoutIndexes(kept, [drop]);
+  }
   for (const expendable of [(r: LicenseRecord) => !isValidAt(r, clock), (r: LicenseRecord) => !holdsCalAt(r, clock)]) {
     if (kept.length <= max) break;
     const drop = new Set(kept.filter(expendable).slice(0, kept.length - max));
