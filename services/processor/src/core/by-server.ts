@@ -3,7 +3,7 @@ import { type EnrichedEvent, Finding, type KeyPackInventory, type ServiceEvent, 
 import type { CoreConfig } from './config';
 import { CORE_ERRORS } from './errors';
 import { FindingTrack, advanceTrack, buildFindingId, holdEndsAt, sameCandidates, type Evidence } from './finding-track';
-import { uniqueSorted } from './chain';
+import { sameIds, uniqueSorted } from './chain';
 import { isPermanent } from './license-record';
 import { type ByServerMessage, FindingDraft, type LicenseFactMessage, type StageOutput, type StageOptions, type StageResult } from './messages';
 import { KeyPackState, type PoolInventory, ProductState, addToDay, emptyProduct, inventoryOf, pruneDays } from './pool';
@@ -407,14 +407,8 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
   /** Re-plans every open leak finding and republishes those whose plan (or draft) changed. */
   function replan(state: ByServerState, outputs: StageOutput[], changedId: string | null): void {
     const { batches, freeNow } = plan(state);
-    // The claims are the plan's CALs by finding. When no finding's CALs moved (often: the quota
-    // is spent and new CALs wait) they are the ones the server holds, kept as they are instead
-    // of rebuilt CAL by CAL (thousands per replan, once an hour of event time).
-    let claims = state.plan.claims;
-    if (!sameCals(state, batches)) {
-      claims = {};
-      for (const [id, list] of batches) for (const b of list) for (const l of b.licenseIds) claims[l] = id;
-    }
+    const claims = state.plan.claims;
+    reclaim(state, claims, batches);
     state.plan = { at: state.clock, dirty: false, freeNow: Object.fromEntries(freeNow), claims };
     // Object key order is insertion order, and survives a JSON round trip: deterministic.
     // A server may hold thousands of open findings and replans once an hour of event time:
@@ -430,6 +424,50 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
       publish(state, id, assemble(state, entry.draft, next), outputs);
     }
     refreshPools(state, outputs, []);
+  }
+
+  /**
+   * Makes `claims` (the plan's CALs by finding, licenseId -> finding id) name the CALs of the
+   * new plan. They name those of the open findings' batches (every change of a finding's
+   * batches changes its claims with it), and the plan gives a CAL to one finding at most: so
+   * only the CALs of a finding whose batches changed are edited, those it lost and those it
+   * gained. Rebuilt whole, the claims were a tenth of a long chain's core: an object keyed by
+   * thousands of license ids is a dictionary, and every key written costs a hash insertion.
+   * When no finding's CALs moved (often: the quota is spent and new CALs wait) nothing is read
+   * beyond the batches.
+   */
+  function reclaim(state: ByServerState, claims: Record<string, string>, batches: ReadonlyMap<string, readonly PlanBatch[]>): void {
+    if (sameCals(state, batches)) return;
+    const gained: Array<[string, number[]]> = [];
+    for (const id in state.open) {
+      const before = state.open[id]!.batches;
+      const after = batches.get(id) ?? NO_BATCHES;
+      // Batches equal at either end hold the same CALs before and after (a CAL is in one batch
+      // of a finding): only those between are compared, often the last batch or two.
+      let first = 0;
+      while (first < before.length && first < after.length && sameIds(before[first]!.licenseIds, after[first]!.licenseIds)) first++;
+      let endBefore = before.length;
+      let endAfter = after.length;
+      while (endBefore > first && endAfter > first && sameIds(before[endBefore - 1]!.licenseIds, after[endAfter - 1]!.licenseIds)) {
+        endBefore--;
+        endAfter--;
+      }
+      if (first === endBefore && first === endAfter) continue;
+      const kept = new Set<number>();
+      for (let i = first; i < endAfter; i++) for (const l of after[i]!.licenseIds) kept.add(l);
+      const had = new Set<number>();
+      for (let i = first; i < endBefore; i++) {
+        for (const l of before[i]!.licenseIds) {
+          had.add(l);
+          if (!kept.has(l) && claims[l] === id) delete claims[l];
+        }
+      }
+      const joined: number[] = [];
+      for (const l of kept) if (!had.has(l)) joined.push(l);
+      if (joined.length > 0) gained.push([id, joined]);
+    }
+    // After every loss: a CAL that moved from one finding to another ends with the one it went to.
+    for (const [id, joined] of gained) for (const l of joined) claims[l] = id;
   }
 
   /** Every open leak finding's batches name the CALs the new plan gives it, batch by batch. */
@@ -812,11 +850,7 @@ function hasFreeQuota(freeNow: Readonly<Record<string, number>>): boolean {
   return false;
 }
 
-function sameIds(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+const NO_BATCHES: readonly PlanBatch[] = [];
 
 export function decodeByServerState(json: unknown): Decoded<ByServerState> {
   return decodeState(ByServerState, 'by-server', json);

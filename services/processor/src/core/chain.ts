@@ -245,6 +245,13 @@ export function firstIndexWhere(length: number, reached: (i: number) => boolean)
   return lo;
 }
 
+/** Two lists of ids with the same ids in the same order. */
+export function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A sorted, duplicate-free list with `value` in it: the same list when it is there already. */
 export function withSorted<T extends string | number>(list: readonly T[], value: T): T[] {
   const lo = firstIndexWhere(list.length, (i) => list[i]! >= value);

@@ -4,8 +4,9 @@ import { parseCoreConfig } from './config';
 import type { FindingDraft } from './messages';
 import { createPipeline } from './pipeline';
 import { diffRevocations, type RevocationDiffInput } from './revocation-diff';
+import type { PlanBatch } from './rules/revoke-plan';
 import * as scenarios from '../testing/scenarios';
-import { byEventTime } from '../testing/timeline-kit';
+import { byEventTime, createSeededRandom } from '../testing/timeline-kit';
 
 const T = Date.parse('2024-01-10T00:00:00.000Z');
 const DAY = 86_400_000;
@@ -99,6 +100,51 @@ describe('diffRevocations', () => {
 
   it('does not withdraw a license another finding now plans (its record replaces this one under the same key)', () => {
     expect(diff({ previous: [{ notBefore: T, licenseIds: [1, 2] }], next: [{ notBefore: T, licenseIds: [1] }], ownerOf: (id) => (id === 2 ? 'other' : undefined) })).toEqual([]);
+  });
+
+  it('equals a license-by-license comparison of the two plans, on random replans of a plan of hundreds', () => {
+    // What the records say, read from every license of both plans: the definition the diff keeps.
+    const reference = (previous: readonly PlanBatch[], next: readonly PlanBatch[], clock: number, ownerOf: (id: number) => string | undefined) => {
+      const slot = (batches: readonly PlanBatch[]) => new Map(batches.flatMap((b, i) => b.licenseIds.map((id) => [id, { batch: i + 1, due: b.notBefore <= clock ? -1 : b.notBefore }] as const)));
+      const before = slot(previous);
+      const after = slot(next);
+      const out: Array<[number, string, number | string]> = [];
+      for (const [id, s] of after) {
+        const was = before.get(id);
+        if (was === undefined || was.batch !== s.batch || was.due !== s.due) out.push([id, 'planned', s.batch]);
+      }
+      for (const id of before.keys()) if (!after.has(id) && (ownerOf(id) ?? 'mine') === 'mine') out.push([id, 'withdrawn', 'left-plan']);
+      return out.sort((a, b) => a[0] - b[0]);
+    };
+    const random = createSeededRandom(5);
+    const plan = (ids: number[], at: number): PlanBatch[] => {
+      const batches: PlanBatch[] = [];
+      for (let i = 0, n = 0; i < ids.length; n++) {
+        const size = 1 + Math.floor(random() * 60);
+        batches.push({ notBefore: at + n * 7 * DAY, licenseIds: ids.slice(i, i + size).sort((a, b) => a - b) });
+        i += size;
+      }
+      return batches;
+    };
+    let alike = 0;
+    for (let round = 0; round < 200; round++) {
+      const ids = Array.from({ length: 300 }, (_, i) => i + 1).filter(() => random() < 0.9);
+      const previous = plan(ids, T - Math.floor(random() * 3) * DAY);
+      // The next plan keeps a prefix of batches as they were, then re-deals the rest with some
+      // licenses gone, some new, some another finding's now.
+      const keep = Math.floor(random() * previous.length);
+      // Kept batches sometimes re-planned a day later: alike only while both are due or neither moved.
+      const kept = previous.slice(0, keep).map((b) => (random() < 0.3 ? { ...b, notBefore: b.notBefore + DAY } : b));
+      const rest = ids.filter((id) => !kept.some((b) => b.licenseIds.includes(id)) && random() < 0.85);
+      for (let id = 301; id < 301 + Math.floor(random() * 20); id++) rest.push(id);
+      const clock = T + Math.floor(random() * 3) * DAY;
+      const next = [...kept, ...plan(rest, kept.length > 0 ? kept.at(-1)!.notBefore + 7 * DAY : T)];
+      const other = new Set(ids.filter(() => random() < 0.05));
+      const ownerOf = (id: number) => (other.has(id) ? 'another' : undefined);
+      alike += keep;
+      expect(diff({ previous, next, clock, ownerOf })).toEqual(reference(previous, next, clock, ownerOf));
+    }
+    expect(alike).toBeGreaterThan(500);
   });
 });
 

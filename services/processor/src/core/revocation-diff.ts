@@ -1,5 +1,6 @@
 import type { Revocation } from '@calwatch/model';
-import type { FindingDraft } from './messages';
+import { sameIds } from './chain';
+import type { Candidate, FindingDraft } from './messages';
 import type { PlanBatch } from './rules/revoke-plan';
 import { toIso } from './time';
 
@@ -15,17 +16,26 @@ export interface RevocationDiffInput {
   productVersionOf(keyPackId: number): string | null;
 }
 
-interface Slot {
-  batch: number;
-  notBefore: number;
+/** Each license's batch (its index) among the batches not `alike`. */
+function batchIndexes(batches: readonly PlanBatch[], alike: readonly boolean[]): Map<number, number> {
+  const indexes = new Map<number, number>();
+  for (let i = 0; i < batches.length; i++) {
+    if (alike[i] === true) continue;
+    for (const id of batches[i]!.licenseIds) indexes.set(id, i);
+  }
+  return indexes;
 }
 
-function slotsOf(batches: readonly PlanBatch[]): Map<number, Slot> {
-  const slots = new Map<number, Slot>();
-  batches.forEach((b, i) => {
-    for (const id of b.licenseIds) slots.set(id, { batch: i + 1, notBefore: b.notBefore });
-  });
-  return slots;
+/**
+ * A finding's candidates by license id, per candidate list (replaced, never changed): a replan
+ * revises every finding whose plan moved, and each holds the same draft over many replans.
+ */
+const candidatesById = new WeakMap<readonly Candidate[], Map<number, Candidate>>();
+
+function candidateById(candidates: readonly Candidate[]): Map<number, Candidate> {
+  let byId = candidatesById.get(candidates);
+  if (byId === undefined) candidatesById.set(candidates, (byId = new Map(candidates.map((c) => [c.licenseId, c]))));
+  return byId;
 }
 
 /**
@@ -37,16 +47,24 @@ function slotsOf(batches: readonly PlanBatch[]): Map<number, Slot> {
  * other finding's `planned` record replaces it under the same key.
  */
 export function diffRevocations(input: RevocationDiffInput): Revocation[] {
-  const { draft, clock } = input;
-  const before = slotsOf(input.previous);
-  const after = slotsOf(input.next);
+  const { draft, clock, previous, next } = input;
   const due = (t: number) => (t <= clock ? -1 : t);
-  const candidates = new Map(draft.candidates.map((c) => [c.licenseId, c]));
+  // A batch alike in both plans (same place, same licenses, both due or due at the same time)
+  // changes none of its licenses' records, and no other license can move into it: a replan
+  // of a plan of thousands usually moves the last batch or two.
+  const alike: boolean[] = [];
+  for (let i = 0; i < Math.min(previous.length, next.length); i++) {
+    alike.push(due(previous[i]!.notBefore) === due(next[i]!.notBefore) && sameIds(previous[i]!.licenseIds, next[i]!.licenseIds));
+  }
+  const before = batchIndexes(previous, alike);
+  const after = batchIndexes(next, alike);
+  const candidates = candidateById(draft.candidates);
   const updatedAt = toIso(clock);
   const out: Revocation[] = [];
-  for (const [licenseId, slot] of after) {
+  for (const [licenseId, index] of after) {
+    const slot = next[index]!;
     const was = before.get(licenseId);
-    if (was !== undefined && was.batch === slot.batch && due(was.notBefore) === due(slot.notBefore)) continue;
+    if (was === index && due(previous[was]!.notBefore) === due(slot.notBefore)) continue;
     const candidate = candidates.get(licenseId);
     out.push({
       schemaVersion: 1,
@@ -57,7 +75,7 @@ export function diffRevocations(input: RevocationDiffInput): Revocation[] {
       kind: draft.kind,
       keyPackId: candidate?.keyPackId ?? -1,
       productVersion: candidate === undefined ? null : input.productVersionOf(candidate.keyPackId),
-      batch: slot.batch,
+      batch: index + 1,
       notBefore: toIso(slot.notBefore),
       expiresAt: candidate?.expiresAt == null ? null : toIso(candidate.expiresAt),
       updatedAt,

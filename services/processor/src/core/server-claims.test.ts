@@ -8,7 +8,7 @@ import { createPipeline } from './pipeline';
 const DAY = 86_400_000;
 
 describe("a server's claims", () => {
-  it('are always the CALs of its open findings, batch by batch, whether a replan rebuilt them or kept them', () => {
+  it('are always the CALs of its open findings, batch by batch, whether a replan edited them or kept them', () => {
     const simulation = simulateFleet({ devices: 3000, days: 120, seed: 21, snapshotIntervalMs: 7 * DAY });
     const events: CanonicalEvent[] = [...simulation.events()];
     let checked = 0;
