@@ -437,7 +437,6 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
    * beyond the batches.
    */
   function reclaim(state: ByServerState, claims: Record<string, string>, batches: ReadonlyMap<string, readonly PlanBatch[]>): void {
-    if (sameCals(state, batches)) return;
     const gained: Array<[string, number[]]> = [];
     for (const id in state.open) {
       const before = state.open[id]!.batches;
@@ -468,21 +467,6 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
     }
     // After every loss: a CAL that moved from one finding to another ends with the one it went to.
     for (const [id, joined] of gained) for (const l of joined) claims[l] = id;
-  }
-
-  /** Every open leak finding's batches name the CALs the new plan gives it, batch by batch. */
-  function sameCals(state: ByServerState, batches: ReadonlyMap<string, readonly PlanBatch[]>): boolean {
-    let planned = 0;
-    for (const id in state.open) {
-      const entry = state.open[id]!;
-      const next = batches.get(id);
-      if (next !== undefined) planned++;
-      if (entry.batches.length === 0 && next === undefined) continue;
-      if (next === undefined || entry.batches.length !== next.length) return false;
-      for (let i = 0; i < next.length; i++) if (!sameIds(entry.batches[i]!.licenseIds, next[i]!.licenseIds)) return false;
-    }
-    // A planned finding that is not open cannot be: the plan is made of the open ones.
-    return planned === batches.size;
   }
 
   function samePlan(a: readonly PlanBatch[], b: readonly PlanBatch[], clock: number): boolean {

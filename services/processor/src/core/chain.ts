@@ -66,7 +66,7 @@ export function findRecord(chain: readonly LicenseRecord[], instance: Instance):
 export interface ChainBounds {
   /** The earliest end (or else expiry) of a license in the chain (Infinity: none). */
   earliestEnd: number;
-  /** How many of its licenses are not permanent CALs (temporaries, and any not yet known). */
+  /** How many of its licenses are not permanent CALs. */
   temporaries: number;
 }
 
