@@ -453,7 +453,7 @@ export async function runProcessorBench(options: ProcessorBenchOptions = {}): Pr
         recordsPerSecond: Math.round(restored.restoredRecords / (Math.max(1, restored.restoreMs) / 1000)),
       },
       notes:
-        'readyMs: from service start (group join included) until every task is restored; readMs: reading the changelog back and rebuilding the state. Changelogs are not compacted yet, so every write is read back.',
+        'readyMs: from service start (group join included) until every task is restored; readMs: the wall time of reading the changelogs back and rebuilding the state (the three changelogs are read at once and their read counts once). Changelogs are not compacted yet, so every write is read back.',
     });
   } finally {
     await deleteTopicsWithPrefix(kafka, prefix);

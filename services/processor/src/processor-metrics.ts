@@ -41,7 +41,7 @@ const RUNTIME_COUNTERS: Readonly<Record<keyof RuntimeMetrics, { name: string; he
   enrichedOut: { name: 'enriched_events_total', help: 'Enriched event records written.' },
   restoredTasks: { name: 'restored_tasks_total', help: 'Tasks restored from the changelog.' },
   restoredRecords: { name: 'restored_records_total', help: 'Changelog records read back by restores.' },
-  restoreMs: { name: 'restore_seconds_total', help: 'Time spent reading changelogs back, summed over restores.', scale: 1 / 1000 },
+  restoreMs: { name: 'restore_seconds_total', help: 'Wall time spent reading changelogs back, summed over restores (changelogs read at once count once).', scale: 1 / 1000 },
 };
 
 export function createProcessorMetrics(options: ProcessorMetricsOptions): ProcessorMetrics {

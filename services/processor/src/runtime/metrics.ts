@@ -27,7 +27,10 @@ export interface RuntimeMetrics {
   enrichedOut: number;
   restoredTasks: number;
   restoredRecords: number;
-  /** Time spent reading changelogs back, summed over restores (group joins not included). */
+  /**
+   * Wall time spent reading changelogs back, summed over restores (group joins not included);
+   * the changelogs one restore reads at once count once.
+   */
   restoreMs: number;
 }
 
