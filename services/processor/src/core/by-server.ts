@@ -10,7 +10,16 @@ import { KeyPackState, type PoolInventory, ProductState, addToDay, emptyProduct,
 import { type PoolExhaustionView, assessPool, derivePoolExhaustion, resolvePoolExhaustion } from './rules/pool-exhaustion';
 import { type LeakRateSpikeView, deriveLeakRateSpike, resolveLeakRateSpike, spikeClearsAt } from './rules/leak-rate-spike';
 import { isPerDevicePool, productKeyOf } from './products';
-import { type PlanBatch, type PlanCandidate, type PlanFinding, type ProductQuota, type RevokePlan, buildRevokePlan } from './rules/revoke-plan';
+import {
+  type CandidatesByLicenseId,
+  type PlanBatch,
+  type PlanCandidate,
+  type PlanFinding,
+  type ProductQuota,
+  type RevokePlan,
+  buildRevokePlan,
+  candidatesByLicenseId,
+} from './rules/revoke-plan';
 import { buildEnrichedContext } from './enriched-context';
 import { buildPublishedFinding } from './published-finding';
 import { diffRevocations } from './revocation-diff';
@@ -199,6 +208,7 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
         if (!products.includes(product)) products.push(product);
       }
       let candidates: PlanCandidate[] | undefined;
+      let byLicenseId: CandidatesByLicenseId | undefined | null = null;
       entry = {
         rank: severityRank(draft.severity) * 1e9 + draft.candidates.length,
         firstSeen: draft.firstSeen,
@@ -210,6 +220,18 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
             return (candidates ??= draft.candidates
               .map((c) => ({ licenseId: c.licenseId, product: productOfKeyPack(table, c.keyPackId), expiresAt: c.expiresAt }))
               .sort(bySoonestExpiry));
+          },
+          get byLicenseId() {
+            if (byLicenseId === null) {
+              // One lookup per run of the same key pack (a finding's CALs come from one or two).
+              let keyPackId: number | undefined;
+              let product = '';
+              byLicenseId = candidatesByLicenseId(draft.candidates, (c) => {
+                if (c.keyPackId !== keyPackId) product = productOfKeyPack(table, (keyPackId = c.keyPackId));
+                return product;
+              });
+            }
+            return byLicenseId;
           },
         },
       };
@@ -797,7 +819,9 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
     dueAt(state) {
       let due: number | null = null;
       if (state.plan.dirty && state.plan.at !== null) due = Math.max(state.plan.at + replanMs, state.clock + 1);
-      for (const [p, track] of Object.entries(state.poolTracks)) {
+      // Asked after every step of the server (every license fact): no list of entries made.
+      for (const p in state.poolTracks) {
+        const track = state.poolTracks[p]!;
         if (track.state !== 'open') continue;
         const productState = state.products[p];
         if (productState === undefined) continue;
@@ -806,7 +830,8 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
         const holdEnd = holdEndsAt(track, severityHoldMs);
         if (holdEnd !== null && holdEnd > state.clock && (due === null || holdEnd < due)) due = holdEnd;
       }
-      for (const [p, track] of Object.entries(state.spikeTracks)) {
+      for (const p in state.spikeTracks) {
+        const track = state.spikeTracks[p]!;
         if (track.state !== 'open') continue;
         const productState = state.products[p];
         if (productState === undefined) continue;

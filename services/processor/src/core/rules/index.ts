@@ -44,6 +44,7 @@ export {
   spikeDays,
 } from './leak-rate-spike';
 export {
+  type CandidatesByLicenseId,
   type PlanBatch,
   type PlanCandidate,
   type PlanFinding,
@@ -51,5 +52,6 @@ export {
   type ProductQuota,
   type RevokePlan,
   buildRevokePlan,
+  candidatesByLicenseId,
   revokeCap,
 } from './revoke-plan';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type PlanInput, buildRevokePlan, revokeCap } from './revoke-plan';
+import { type PlanInput, type ProductQuota, buildRevokePlan, candidatesByLicenseId, revokeCap } from './revoke-plan';
 
 const DAY = 86_400_000;
 const base: Omit<PlanInput, 'findings' | 'quotas'> = { now: 0, capRatio: 0.2, maxBatches: 12, unknownExpiryMs: 89 * DAY };
@@ -150,5 +150,93 @@ describe('buildRevokePlan reads only what it plans', () => {
     expect(plan.batches.get('x')).toEqual([{ notBefore: 0, licenseIds: [1, 2] }]);
     expect(plan.batches.has('y')).toBe(false);
     expect(Object.fromEntries(plan.freeNow)).toEqual({ a: 1, b: 0 });
+  });
+});
+
+describe('buildRevokePlan without batches to make', () => {
+  /** A small deterministic generator (mulberry32): the same cases on every run. */
+  function random(seed: number) {
+    let a = seed >>> 0;
+    const next = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]! };
+  }
+
+  /** A plan with room in every quota most of the time, sometimes too little, sometimes a deferral (event 81). */
+  function randomInput(seed: number): { input: PlanInput; reads: () => number } {
+    const r = random(seed);
+    const now = 100 * DAY;
+    const products = ['a', 'b', 'c'];
+    const expiry = () => r.pick([null, now - r.int(5) * DAY, now, now + (1 + r.int(80)) * DAY, now + (1 + r.int(80)) * DAY]);
+    const quotas: Record<string, ProductQuota> = {};
+    const roomy = r.next() < 0.7;
+    for (const p of products) {
+      if (!roomy && r.next() < 0.3) continue;
+      quotas[p] = {
+        installed: roomy ? r.pick([2000, 5000]) : r.pick([null, 5, 40, 2000]),
+        revokedUntil: Array.from({ length: r.int(4) }, expiry),
+        reportedRevoked: r.next() < 0.2 ? r.int(5) : null,
+        nextRevokeAllowedAt: r.next() < 0.1 ? r.pick([now - DAY, now, now + 3 * DAY]) : null,
+      };
+    }
+    let reads = 0;
+    const findings = Array.from({ length: 1 + r.int(8) }, (_, f) => {
+      const ids = new Set<number>();
+      const size = r.int(40);
+      while (ids.size < size) ids.add(r.int(120));
+      const list = [...ids].map((licenseId) => ({ licenseId, product: r.pick(products), expiresAt: expiry() }));
+      // Now and then an id twice in one finding (a licenseId reused): only the batching plans that.
+      if (list.length > 0 && r.next() < 0.05) list.push({ ...list[0]!, expiresAt: expiry() });
+      const byLicenseId = candidatesByLicenseId(list, (c) => c.product);
+      return {
+        id: `f${f}`,
+        products: [...new Set(list.map((c) => c.product))],
+        get candidates() {
+          reads++;
+          return list;
+        },
+        ...(byLicenseId === undefined ? {} : { byLicenseId }),
+      };
+    });
+    const excluded = new Set(Array.from({ length: r.int(10) }, () => r.int(120)));
+    const input: PlanInput = { now, findings, quotas, excluded, capRatio: 0.2, maxBatches: r.pick([1, 3, 12]), unknownExpiryMs: r.pick([0, 89 * DAY]) };
+    return { input, reads: () => reads };
+  }
+
+  it('plans CAL for CAL and batch for batch what the batching plans, and reads no list in expiry order', () => {
+    let unbound = 0;
+    for (let seed = 1; seed <= 2000; seed++) {
+      const { input, reads } = randomInput(seed);
+      const fast = buildRevokePlan(input);
+      const readByFast = reads();
+      // Without the lists by license id the batching decides.
+      const batched = buildRevokePlan({ ...input, findings: input.findings.map(({ id, products, candidates }) => ({ id, products, candidates })) });
+      expect([[...fast.batches], [...fast.freeNow]], `seed ${seed}`).toEqual([[...batched.batches], [...batched.freeNow]]);
+      if (readByFast === 0) unbound++;
+    }
+    // Most random plans have room; the rest (tight quotas, deferrals, an id twice) go to the batching.
+    expect(unbound).toBeGreaterThan(600);
+    expect(unbound).toBeLessThan(1900);
+  });
+
+  it('lists candidates by ascending license id, and none when an id is listed twice', () => {
+    const list = [
+      { licenseId: 7, product: 'a', expiresAt: 5 },
+      { licenseId: 3, product: 'b', expiresAt: null },
+      { licenseId: 5, product: 'a', expiresAt: 9 },
+    ];
+    expect(candidatesByLicenseId(list, (c) => c.product)).toEqual({
+      ids: [3, 5, 7],
+      expiresAt: [null, 9, 5],
+      productIndex: [0, 1, 1],
+      products: ['b', 'a'],
+      counts: [1, 2],
+    });
+    expect(candidatesByLicenseId([...list, { licenseId: 5, product: 'a', expiresAt: 1 }], (c) => c.product)).toBeUndefined();
   });
 });

@@ -19,6 +19,66 @@ export interface PlanFinding {
   candidates: readonly PlanCandidate[];
   /** The distinct products of `candidates`, when the caller keeps them (else they are read from the list). */
   products?: readonly string[];
+  /**
+   * The same candidates by ascending license id, when the caller keeps them so and each id
+   * is listed once (else undefined): a plan the quotas cannot bind reads these instead.
+   */
+  byLicenseId?: CandidatesByLicenseId;
+}
+
+/** A finding's candidates as parallel lists in ascending license id, each id once. */
+export interface CandidatesByLicenseId {
+  ids: readonly number[];
+  expiresAt: readonly (number | null)[];
+  /** Each candidate's product, as an index into `products`. */
+  productIndex: readonly number[];
+  /** The distinct products the candidates name. */
+  products: readonly string[];
+  /** How many candidates name each product: what the finding could take of its quota at most. */
+  counts: readonly number[];
+}
+
+/**
+ * Candidates by license id (each with its product), or undefined when an id is listed twice
+ * (the planner then reads `candidates`, where the soonest expiry of the two decides).
+ */
+export function candidatesByLicenseId<C extends { licenseId: number; expiresAt: number | null }>(
+  candidates: readonly C[],
+  productOf: (candidate: C) => string,
+): CandidatesByLicenseId | undefined {
+  // Chains list their licenses in issue order: the ids are most often ascending already.
+  let order = candidates;
+  for (let i = 1; i < candidates.length; i++) {
+    if (candidates[i - 1]!.licenseId < candidates[i]!.licenseId) continue;
+    order = [...candidates].sort((a, b) => a.licenseId - b.licenseId);
+    break;
+  }
+  const ids: number[] = [];
+  const expiresAt: (number | null)[] = [];
+  const productIndex: number[] = [];
+  const products: string[] = [];
+  const counts: number[] = [];
+  let last: string | undefined;
+  let index = -1;
+  for (let i = 0; i < order.length; i++) {
+    const c = order[i]!;
+    if (i > 0 && order[i - 1]!.licenseId === c.licenseId) return undefined;
+    const product = productOf(c);
+    // A finding's CALs come from a product or two: a lookup only when it changes.
+    if (product !== last) {
+      last = product;
+      index = products.indexOf(product);
+      if (index < 0) {
+        index = products.push(product) - 1;
+        counts.push(0);
+      }
+    }
+    ids.push(c.licenseId);
+    expiresAt.push(c.expiresAt);
+    productIndex.push(index);
+    counts[index]!++;
+  }
+  return { ids, expiresAt, productIndex, products, counts };
 }
 
 export interface ProductQuota {
@@ -61,6 +121,98 @@ export interface RevokePlan {
 }
 
 export function buildRevokePlan(input: PlanInput): RevokePlan {
+  return planUnbound(input) ?? planInBatches(input);
+}
+
+const NO_QUOTA: ProductQuota = { installed: null, revokedUntil: [], reportedRevoked: null, nextRevokeAllowedAt: null };
+
+/**
+ * The plan when no quota binds: every product's free quota now holds every candidate the
+ * findings name of it, so the batching below would put each CAL it deals into one batch
+ * now. That plan is made here from the findings' candidates by license id, without dealing
+ * them into queues in expiry order or sorting the batches: a server whose quota has room
+ * replans its open findings' thousands of CALs every hour of event time, and this was most
+ * of that. Null when a quota may bind, a finding lacks its candidates by license id, or the
+ * server deferred revocations (event 81): the batching decides then. Same result, CAL for
+ * CAL, batch for batch (revoke-plan.test.ts compares the two on random plans).
+ */
+function planUnbound(input: PlanInput): RevokePlan | null {
+  const { now, findings } = input;
+  const most = new Map<string, number>();
+  for (const finding of findings) {
+    const byId = finding.byLicenseId;
+    if (byId === undefined) return null;
+    for (let k = 0; k < byId.products.length; k++) most.set(byId.products[k]!, (most.get(byId.products[k]!) ?? 0) + byId.counts[k]!);
+  }
+  const products = [...new Set([...most.keys(), ...Object.keys(input.quotas)])].sort();
+  const rank = new Map<string, number>();
+  const free = new Map<string, number>();
+  const heldUntil = (expiresAt: number | null) => expiresAt ?? now + input.unknownExpiryMs;
+  for (const product of products) {
+    const quota = input.quotas[product] ?? NO_QUOTA;
+    if (quota.nextRevokeAllowedAt !== null && quota.nextRevokeAllowedAt > now) return null;
+    let held = 0;
+    for (const until of quota.revokedUntil) if (heldUntil(until) > now) held++;
+    const room = revokeCap(quota.installed, input.capRatio) - held;
+    const wanted = most.get(product) ?? 0;
+    if (wanted > 0 && wanted > room) return null;
+    rank.set(product, rank.size);
+    free.set(product, room);
+  }
+
+  // Each CAL once: the first finding (worst first) that lists it unexpired takes it.
+  const assigned = new Set<number>(input.excluded);
+  const taken = new Map<string, number>();
+  const holding = new Map<string, number>();
+  /** Findings with CALs, by the first product (in name order) they take: the batching's order. */
+  const byRank: Array<Array<[string, PlanBatch[]]>> = products.map(() => []);
+  const takenHere: number[] = [];
+  const holdingHere: number[] = [];
+  for (const finding of findings) {
+    const { ids, expiresAt, productIndex, products: named } = finding.byLicenseId!;
+    takenHere.length = 0;
+    holdingHere.length = 0;
+    for (let k = 0; k < named.length; k++) {
+      takenHere.push(0);
+      holdingHere.push(0);
+    }
+    let licenseIds: number[] | undefined;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (assigned.has(id)) continue;
+      const until = expiresAt[i]!;
+      if (until !== null && until <= now) continue;
+      assigned.add(id);
+      (licenseIds ??= []).push(id);
+      const k = productIndex[i]!;
+      takenHere[k]!++;
+      // A planned CAL holds its slot until its expiry (one without: unknownExpiryMs from now).
+      if (heldUntil(until) > now) holdingHere[k]!++;
+    }
+    if (licenseIds === undefined) continue;
+    let first = Infinity;
+    for (let k = 0; k < named.length; k++) {
+      if (takenHere[k] === 0) continue;
+      const product = named[k]!;
+      taken.set(product, (taken.get(product) ?? 0) + takenHere[k]!);
+      holding.set(product, (holding.get(product) ?? 0) + holdingHere[k]!);
+      first = Math.min(first, rank.get(product)!);
+    }
+    byRank[first]!.push([finding.id, [{ notBefore: now, licenseIds }]]);
+  }
+
+  const batches = new Map<string, PlanBatch[]>();
+  for (const list of byRank) for (const [id, planned] of list) batches.set(id, planned);
+  const freeNow = new Map<string, number>();
+  for (const product of products) {
+    // A product named only by CALs already revoked, claimed or expired has no quota to plan.
+    if (!Object.hasOwn(input.quotas, product) && !taken.has(product)) continue;
+    freeNow.set(product, Math.max(0, free.get(product)! - (holding.get(product) ?? 0)));
+  }
+  return { batches, freeNow };
+}
+
+function planInBatches(input: PlanInput): RevokePlan {
   const { now } = input;
   const feed = createCandidateFeed(input.findings, input.excluded, now);
   const plan = new Map<string, Map<number, number[]>>();
