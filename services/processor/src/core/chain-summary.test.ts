@@ -79,6 +79,7 @@ describe('chain summaries', () => {
     let clock = 0;
     let carried = 0;
     let pruned = 0;
+    let prunedWithin = 0;
     let edits = 0;
     for (let i = 1; i <= 1500; i++) {
       clock += Math.floor(random() * 3 * 3_600_000);
@@ -117,6 +118,8 @@ describe('chain summaries', () => {
       chain = pruneChain(unpruned, clock, capped, summaries.summaryOf(unpruned));
       expect(chain).toEqual(pruneChain(unpruned, clock, capped));
       if (chain !== unpruned) {
+        // Revoked licenses past their retention leave from within the chain.
+        if (chain.length > 0 && chain[0] !== unpruned[unpruned.length - chain.length]) prunedWithin++;
         if (summaries.followPrune(unpruned, chain, clock)) pruned++;
         edits += checkEdits(summaries.standingOf(chain, clock));
         expect(summaries.summaryOf(chain)).toEqual(createChainSummaries().summaryOf(chain));
@@ -126,6 +129,7 @@ describe('chain summaries', () => {
     // Most steps were carried over, not derived again; most of them pruned the oldest license.
     expect(carried).toBeGreaterThan(1000);
     expect(pruned).toBeGreaterThan(1000);
+    expect(prunedWithin).toBeGreaterThan(100);
     expect(edits).toBeGreaterThan(3000);
   });
 });

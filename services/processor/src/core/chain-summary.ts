@@ -7,9 +7,11 @@ import type { Candidate } from './messages';
  * A cloned image reissued thousands of times has a chain of thousands of licenses, and each
  * reissue makes a new chain (chains are replaced, never changed): deriving these from the
  * whole chain on every reissue made an episode quadratic. A chain that differs from the one
- * before by a license added at its end, or updated in place with the same name and key pack,
- * takes them from that chain instead (`follow`): one insertion per reissue. Anything else (a
- * late license in the middle, a renewal, a prune) is derived from the chain again.
+ * before by a license added at its end, updated in place with the same name and key pack (a
+ * renewal, an upgrade, a revocation) or pruned takes its summary from that chain instead
+ * (`follow`, `followPrune`): one insertion per reissue. Its standing is taken over only for a
+ * license added at its end or its oldest pruned. Anything else (a late license in the middle,
+ * a license moved to another name) is derived from the chain again.
  */
 
 /** The sorted names, license ids and key pack ids of a chain, and when it was reissued. */
@@ -105,13 +107,11 @@ export function createChainSummaries(): ChainSummaries {
   function summaryOf(chain: readonly LicenseRecord[]): ChainSummary {
     let summary = summaries.get(chain);
     if (summary === undefined) {
-      const switchTimes: number[] = [];
       let lastSeen = -Infinity;
       let earliestEnd = Infinity;
       let temporaries = 0;
       for (let i = 0; i < chain.length; i++) {
         const r = chain[i]!;
-        if (i > 0 && r.computer !== chain[i - 1]!.computer) switchTimes.push(r.issuedAt);
         if (r.updatedAt > lastSeen) lastSeen = r.updatedAt;
         earliestEnd = Math.min(earliestEnd, retainedUntil(r));
         if (!isPermanent(r.status)) temporaries++;
@@ -120,7 +120,7 @@ export function createChainSummaries(): ChainSummaries {
         computers: uniqueSorted(chain.map(byName)),
         licenseIds: uniqueSorted(chain.map((r) => r.licenseId)),
         keyPackIds: uniqueSorted(chain.map((r) => r.keyPackId)),
-        switchTimes,
+        switchTimes: switchTimesOf(chain),
         lastSeen,
         earliestEnd,
         temporaries,
@@ -154,13 +154,20 @@ export function createChainSummaries(): ChainSummaries {
         earliestEnd: Math.min(summary.earliestEnd, retainedUntil(record)),
         temporaries: summary.temporaries + temporary(record),
       });
-    } else if (summary !== undefined && sameSlot && retainedUntil(previous) > summary.earliestEnd) {
-      // updatedAt never moves back, so the newest one is the old newest or this one; the
-      // license was not the earliest to end, so the earliest end is that or its new one.
+    } else if (summary !== undefined && sameSlot) {
+      // updatedAt never moves back, so the newest one is the old newest or this one. A license
+      // that was not the earliest to end leaves the earliest end that or its new one; the one
+      // that was (a cloned image's oldest CAL renewing) has it read again, without the sorted
+      // lists, which the same name, key pack and id leave as they were.
+      let earliestEnd = Math.min(summary.earliestEnd, retainedUntil(record));
+      if (retainedUntil(previous) <= summary.earliestEnd) {
+        earliestEnd = Infinity;
+        for (const r of after) earliestEnd = Math.min(earliestEnd, retainedUntil(r));
+      }
       summaries.set(after, {
         ...summary,
         lastSeen: Math.max(summary.lastSeen, record.updatedAt),
-        earliestEnd: Math.min(summary.earliestEnd, retainedUntil(record)),
+        earliestEnd,
         temporaries: summary.temporaries - temporary(previous) + temporary(record),
       });
     }
@@ -171,11 +178,17 @@ export function createChainSummaries(): ChainSummaries {
 
   function followPrune(before: readonly LicenseRecord[], after: readonly LicenseRecord[], clock: number): boolean {
     const k = before.length - after.length;
-    // pruneChain keeps order and only removes: the same first survivor means a dropped prefix.
-    if (k <= 0 || after.length === 0 || after[0] !== before[k]) return false;
-    const dropped = before.slice(0, k);
+    if (k <= 0 || after.length === 0) return false;
     const summary = summaries.get(before);
-    if (summary !== undefined) summaries.set(after, withoutPrefix(summary, before, after, dropped));
+    // pruneChain keeps order and only removes: the same first survivor means a dropped prefix.
+    if (after[0] !== before[k]) {
+      // Licenses ended long ago dropped from within the chain: the summary without them; the
+      // standing is derived again.
+      if (summary !== undefined) summaries.set(after, withoutDropped(summary, before, after, droppedFrom(before, after), false));
+      return false;
+    }
+    const dropped = before.slice(0, k);
+    if (summary !== undefined) summaries.set(after, withoutDropped(summary, before, after, dropped, true));
     const standing = standings.get(before);
     if (standing !== undefined && standing.clock <= clock && clock < standing.validUntil) {
       const next = standingWithoutPrefix(standing, dropped, clock);
@@ -188,11 +201,32 @@ export function createChainSummaries(): ChainSummaries {
   return { summaryOf, standingOf, follow, followPrune };
 }
 
-/** The summary of `after`, which is `before` without its first licenses (`dropped`). */
-function withoutPrefix(summary: ChainSummary, before: readonly LicenseRecord[], after: readonly LicenseRecord[], dropped: readonly LicenseRecord[]): ChainSummary {
+/** The licenses of `before` that `after` (the same order, some removed) no longer has. */
+function droppedFrom(before: readonly LicenseRecord[], after: readonly LicenseRecord[]): LicenseRecord[] {
+  const dropped: LicenseRecord[] = [];
+  let j = 0;
+  for (const r of before) {
+    if (j < after.length && after[j] === r) j++;
+    else dropped.push(r);
+  }
+  return dropped;
+}
+
+/** The reissue times of a chain (a license to another name than the one before it). */
+function switchTimesOf(chain: readonly LicenseRecord[]): number[] {
+  const times: number[] = [];
+  for (let i = 1; i < chain.length; i++) if (chain[i]!.computer !== chain[i - 1]!.computer) times.push(chain[i]!.issuedAt);
+  return times;
+}
+
+/**
+ * The summary of `after`, which is `before` without `dropped`: its first licenses (`prefix`),
+ * or licenses from anywhere in it (its reissues are then read again, its sorted lists not).
+ */
+function withoutDropped(summary: ChainSummary, before: readonly LicenseRecord[], after: readonly LicenseRecord[], dropped: readonly LicenseRecord[], prefix: boolean): ChainSummary {
   // A reissue at indices 1..k of `before` needs a predecessor that is gone, or is gone itself.
   let lost = 0;
-  for (let i = 1; i <= dropped.length; i++) if (before[i]!.computer !== before[i - 1]!.computer) lost++;
+  if (prefix) for (let i = 1; i <= dropped.length; i++) if (before[i]!.computer !== before[i - 1]!.computer) lost++;
   let lastSeen = summary.lastSeen;
   let earliestEnd = summary.earliestEnd;
   if (dropped.some((r) => r.updatedAt >= lastSeen)) {
@@ -213,7 +247,7 @@ function withoutPrefix(summary: ChainSummary, before: readonly LicenseRecord[], 
         ? withoutSorted(summary.licenseIds, dropped.map((r) => r.licenseId))
         : withoutGone(summary.licenseIds, dropped, after, (r) => r.licenseId),
     keyPackIds: withoutGone(summary.keyPackIds, dropped, after, (r) => r.keyPackId),
-    switchTimes: lost === 0 ? summary.switchTimes : summary.switchTimes.slice(lost),
+    switchTimes: !prefix ? switchTimesOf(after) : lost === 0 ? summary.switchTimes : summary.switchTimes.slice(lost),
     lastSeen,
     earliestEnd,
     temporaries,
