@@ -199,13 +199,21 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
     if (entry === undefined) {
       const table = { keyPacks: state.keyPacks };
       const products: string[] = [];
+      const productCounts: number[] = [];
       // A finding's CALs come from a key pack or two: one lookup per run of the same pack.
       let keyPackId: number | undefined;
+      let at = -1;
       for (const c of draft.candidates) {
-        if (c.keyPackId === keyPackId) continue;
-        keyPackId = c.keyPackId;
-        const product = productOfKeyPack(table, keyPackId);
-        if (!products.includes(product)) products.push(product);
+        if (c.keyPackId !== keyPackId) {
+          keyPackId = c.keyPackId;
+          const product = productOfKeyPack(table, keyPackId);
+          at = products.indexOf(product);
+          if (at < 0) {
+            at = products.push(product) - 1;
+            productCounts.push(0);
+          }
+        }
+        productCounts[at]!++;
       }
       let candidates: PlanCandidate[] | undefined;
       let byLicenseId: CandidatesByLicenseId | undefined | null = null;
@@ -216,6 +224,7 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
         finding: {
           id: draft.id,
           products,
+          productCounts,
           get candidates() {
             return (candidates ??= draft.candidates
               .map((c) => ({ licenseId: c.licenseId, product: productOfKeyPack(table, c.keyPackId), expiresAt: c.expiresAt }))

@@ -193,9 +193,13 @@ describe('buildRevokePlan without batches to make', () => {
       // Now and then an id twice in one finding (a licenseId reused): only the batching plans that.
       if (list.length > 0 && r.next() < 0.05) list.push({ ...list[0]!, expiresAt: expiry() });
       const byLicenseId = candidatesByLicenseId(list, (c) => c.product);
+      const named = [...new Set(list.map((c) => c.product))];
+      // Half the findings come with their counts per product (as by-server keeps them).
+      const counted = r.next() < 0.5 ? { productCounts: named.map((p) => list.filter((c) => c.product === p).length) } : {};
       return {
         id: `f${f}`,
-        products: [...new Set(list.map((c) => c.product))],
+        products: named,
+        ...counted,
         get candidates() {
           reads++;
           return list;

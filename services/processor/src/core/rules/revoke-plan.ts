@@ -19,6 +19,8 @@ export interface PlanFinding {
   candidates: readonly PlanCandidate[];
   /** The distinct products of `candidates`, when the caller keeps them (else they are read from the list). */
   products?: readonly string[];
+  /** How many candidates name each of `products`, when the caller counted them. */
+  productCounts?: readonly number[];
   /**
    * The same candidates by ascending license id, when the caller keeps them so and each id
    * is listed once (else undefined): a plan the quotas cannot bind reads these instead.
@@ -138,11 +140,19 @@ const NO_QUOTA: ProductQuota = { installed: null, revokedUntil: [], reportedRevo
  */
 function planUnbound(input: PlanInput): RevokePlan | null {
   const { now, findings } = input;
+  // What each product could be asked for at most, from counts the caller kept where it did:
+  // when a quota binds, the lists by license id are not made for nothing.
   const most = new Map<string, number>();
   for (const finding of findings) {
-    const byId = finding.byLicenseId;
-    if (byId === undefined) return null;
-    for (let k = 0; k < byId.products.length; k++) most.set(byId.products[k]!, (most.get(byId.products[k]!) ?? 0) + byId.counts[k]!);
+    let products = finding.products;
+    let counts = finding.productCounts;
+    if (products === undefined || counts === undefined) {
+      const byId = finding.byLicenseId;
+      if (byId === undefined) return null;
+      products = byId.products;
+      counts = byId.counts;
+    }
+    for (let k = 0; k < products.length; k++) most.set(products[k]!, (most.get(products[k]!) ?? 0) + counts[k]!);
   }
   const products = [...new Set([...most.keys(), ...Object.keys(input.quotas)])].sort();
   const rank = new Map<string, number>();
@@ -169,7 +179,9 @@ function planUnbound(input: PlanInput): RevokePlan | null {
   const takenHere: number[] = [];
   const holdingHere: number[] = [];
   for (const finding of findings) {
-    const { ids, expiresAt, productIndex, products: named } = finding.byLicenseId!;
+    // Undefined for a finding that lists a license id twice (rare): the batching decides then.
+    if (finding.byLicenseId === undefined) return null;
+    const { ids, expiresAt, productIndex, products: named } = finding.byLicenseId;
     takenHere.length = 0;
     holdingHere.length = 0;
     for (let k = 0; k < named.length; k++) {
