@@ -103,6 +103,8 @@ const byName = (r: LicenseRecord) => r.computer;
 export function createChainSummaries(): ChainSummaries {
   const summaries = new WeakMap<readonly LicenseRecord[], ChainSummary>();
   const standings = new WeakMap<readonly LicenseRecord[], ChainStanding>();
+  /** For a chain whose standing is derived again: the standing of the chain it came from. */
+  const predecessors = new WeakMap<readonly LicenseRecord[], ChainStanding>();
 
   function summaryOf(chain: readonly LicenseRecord[]): ChainSummary {
     let summary = summaries.get(chain);
@@ -133,7 +135,9 @@ export function createChainSummaries(): ChainSummaries {
   function standingOf(chain: readonly LicenseRecord[], clock: number): ChainStanding {
     const known = standings.get(chain);
     if (known !== undefined && known.clock <= clock && clock < known.validUntil) return known;
-    const standing = standingAt(chain, clock);
+    const standing = standingAt(chain, clock, known ?? predecessors.get(chain));
+    // Lent once: the chain it came from is not kept alive by this one.
+    predecessors.delete(chain);
     standings.set(chain, standing);
     return standing;
   }
@@ -174,6 +178,7 @@ export function createChainSummaries(): ChainSummaries {
     // A license updated in place may have changed its validity: that standing is derived again.
     const standing = standings.get(before);
     if (appended && standing !== undefined && standing.clock <= clock && clock < standing.validUntil) standings.set(after, appendedStanding(standing, record, clock));
+    else if (standing !== undefined) predecessors.set(after, standing);
   }
 
   function followPrune(before: readonly LicenseRecord[], after: readonly LicenseRecord[], clock: number): boolean {
@@ -185,6 +190,8 @@ export function createChainSummaries(): ChainSummaries {
       // Licenses ended long ago dropped from within the chain: the summary without them; the
       // standing is derived again.
       if (summary !== undefined) summaries.set(after, withoutDropped(summary, before, after, droppedFrom(before, after), false));
+      const standing = standings.get(before);
+      if (standing !== undefined) predecessors.set(after, standing);
       return false;
     }
     const dropped = before.slice(0, k);
@@ -295,7 +302,13 @@ function standingWithoutPrefix(standing: ChainStanding, dropped: readonly Licens
   };
 }
 
-function standingAt(chain: readonly LicenseRecord[], clock: number): ChainStanding {
+/**
+ * The standing of `chain` at `clock`, read from every license. `earlier` (a standing of this
+ * chain or of the one it came from) lends its candidates where its surplus holds the same
+ * license: each is candidateOf's one object for it, and a lookup in that table per surplus
+ * license was a third of deriving a cloned image's standing again on a renewal.
+ */
+function standingAt(chain: readonly LicenseRecord[], clock: number, earlier?: ChainStanding): ChainStanding {
   const newest = new Map<string, LicenseRecord>();
   const surplus: LicenseRecord[] = [];
   let validUntil = Infinity;
@@ -310,8 +323,19 @@ function standingAt(chain: readonly LicenseRecord[], clock: number): ChainStandi
     else if (isPermanent(r.status)) surplus.push(r);
   }
   surplus.reverse();
-  return { clock, validUntil, nextExpiry, newest, surplus, candidates: surplus.map(candidateOf) };
+  const candidates: Candidate[] = [];
+  const lent = earlier?.surplus ?? NO_RECORDS;
+  // Both surpluses are in chain order: one walk pairs the licenses they share.
+  let j = 0;
+  for (const r of surplus) {
+    while (j < lent.length && compareRecords(lent[j]!, r) < 0) j++;
+    if (j < lent.length && lent[j] === r) candidates.push(earlier!.candidates[j++]!);
+    else candidates.push(candidateOf(r));
+  }
+  return { clock, validUntil, nextExpiry, newest, surplus, candidates };
 }
+
+const NO_RECORDS: readonly LicenseRecord[] = [];
 
 /**
  * The standing after `record` joined the end of the chain, at `clock` (before `validUntil`,
