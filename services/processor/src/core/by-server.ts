@@ -192,6 +192,16 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
   /** The last plan's findings in order, per server: nearly sorted input makes the next sort cheap. */
   const lastOrder = new Map<string, PlanEntry[]>();
 
+  /** A candidate's product, looked up once per run of the same key pack (a finding's CALs come from one or two). */
+  function productByKeyPackRun(table: Pick<ByServerState, 'keyPacks'>): (candidate: { keyPackId: number }) => string {
+    let keyPackId: number | undefined;
+    let product = '';
+    return (candidate) => {
+      if (candidate.keyPackId !== keyPackId) product = productOfKeyPack(table, (keyPackId = candidate.keyPackId));
+      return product;
+    };
+  }
+
   function planEntryOf(state: ByServerState, draft: FindingDraft): PlanEntry {
     let entries = planEntries.get(state.keyPacks);
     if (entries === undefined) planEntries.set(state.keyPacks, (entries = new WeakMap()));
@@ -200,13 +210,13 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
       const table = { keyPacks: state.keyPacks };
       const products: string[] = [];
       const productCounts: number[] = [];
-      // A finding's CALs come from a key pack or two: one lookup per run of the same pack.
-      let keyPackId: number | undefined;
+      const productOf = productByKeyPackRun(table);
       let at = -1;
+      let last: string | undefined;
       for (const c of draft.candidates) {
-        if (c.keyPackId !== keyPackId) {
-          keyPackId = c.keyPackId;
-          const product = productOfKeyPack(table, keyPackId);
+        const product = productOf(c);
+        if (product !== last) {
+          last = product;
           at = products.indexOf(product);
           if (at < 0) {
             at = products.push(product) - 1;
@@ -231,15 +241,7 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
               .sort(bySoonestExpiry));
           },
           get byLicenseId() {
-            if (byLicenseId === null) {
-              // One lookup per run of the same key pack (a finding's CALs come from one or two).
-              let keyPackId: number | undefined;
-              let product = '';
-              byLicenseId = candidatesByLicenseId(draft.candidates, (c) => {
-                if (c.keyPackId !== keyPackId) product = productOfKeyPack(table, (keyPackId = c.keyPackId));
-                return product;
-              });
-            }
+            if (byLicenseId === null) byLicenseId = candidatesByLicenseId(draft.candidates, productByKeyPackRun(table));
             return byLicenseId;
           },
         },
