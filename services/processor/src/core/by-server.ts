@@ -19,6 +19,7 @@ import {
   type RevokePlan,
   buildRevokePlan,
   candidatesByLicenseId,
+  createProductTally,
 } from './rules/revoke-plan';
 import { buildEnrichedContext } from './enriched-context';
 import { buildPublishedFinding } from './published-finding';
@@ -208,23 +209,9 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
     let entry = entries.get(draft);
     if (entry === undefined) {
       const table = { keyPacks: state.keyPacks };
-      const products: string[] = [];
-      const productCounts: number[] = [];
       const productOf = productByKeyPackRun(table);
-      let at = -1;
-      let last: string | undefined;
-      for (const c of draft.candidates) {
-        const product = productOf(c);
-        if (product !== last) {
-          last = product;
-          at = products.indexOf(product);
-          if (at < 0) {
-            at = products.push(product) - 1;
-            productCounts.push(0);
-          }
-        }
-        productCounts[at]!++;
-      }
+      const tally = createProductTally();
+      for (const c of draft.candidates) tally.add(productOf(c));
       let candidates: PlanCandidate[] | undefined;
       let byLicenseId: CandidatesByLicenseId | undefined | null = null;
       entry = {
@@ -233,8 +220,8 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
         id: draft.id,
         finding: {
           id: draft.id,
-          products,
-          productCounts,
+          products: tally.products,
+          productCounts: tally.counts,
           get candidates() {
             return (candidates ??= draft.candidates
               .map((c) => ({ licenseId: c.licenseId, product: productOfKeyPack(table, c.keyPackId), expiresAt: c.expiresAt }))

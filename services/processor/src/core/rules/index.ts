@@ -50,8 +50,10 @@ export {
   type PlanFinding,
   type PlanInput,
   type ProductQuota,
+  type ProductTally,
   type RevokePlan,
   buildRevokePlan,
   candidatesByLicenseId,
+  createProductTally,
   revokeCap,
 } from './revoke-plan';

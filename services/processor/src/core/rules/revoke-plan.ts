@@ -58,29 +58,47 @@ export function candidatesByLicenseId<C extends { licenseId: number; expiresAt: 
   const ids: number[] = [];
   const expiresAt: (number | null)[] = [];
   const productIndex: number[] = [];
+  const tally = createProductTally();
+  for (let i = 0; i < order.length; i++) {
+    const c = order[i]!;
+    if (i > 0 && order[i - 1]!.licenseId === c.licenseId) return undefined;
+    ids.push(c.licenseId);
+    expiresAt.push(c.expiresAt);
+    productIndex.push(tally.add(productOf(c)));
+  }
+  return { ids, expiresAt, productIndex, products: tally.products, counts: tally.counts };
+}
+
+/** Products in the order first named, and how many candidates name each. */
+export interface ProductTally {
+  products: string[];
+  counts: number[];
+  /** Counts one candidate of `product`; its index in `products`. */
+  add(product: string): number;
+}
+
+export function createProductTally(): ProductTally {
   const products: string[] = [];
   const counts: number[] = [];
   let last: string | undefined;
   let index = -1;
-  for (let i = 0; i < order.length; i++) {
-    const c = order[i]!;
-    if (i > 0 && order[i - 1]!.licenseId === c.licenseId) return undefined;
-    const product = productOf(c);
-    // A finding's CALs come from a product or two: a lookup only when it changes.
-    if (product !== last) {
-      last = product;
-      index = products.indexOf(product);
-      if (index < 0) {
-        index = products.push(product) - 1;
-        counts.push(0);
+  return {
+    products,
+    counts,
+    add(product) {
+      // A finding's CALs come from a product or two: a search only when it changes.
+      if (product !== last) {
+        last = product;
+        index = products.indexOf(product);
+        if (index < 0) {
+          index = products.push(product) - 1;
+          counts.push(0);
+        }
       }
-    }
-    ids.push(c.licenseId);
-    expiresAt.push(c.expiresAt);
-    productIndex.push(index);
-    counts[index]!++;
-  }
-  return { ids, expiresAt, productIndex, products, counts };
+      counts[index]!++;
+      return index;
+    },
+  };
 }
 
 export interface ProductQuota {
