@@ -210,7 +210,9 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
         severityHoldMs,
         candidateGrowth: config.emit.candidateGrowth,
         flush,
-        resolution: () => resolutionOf(kind, state, views, suppressedBy[kind]),
+        resolution() {
+          return resolutionOf(kind, state, views, suppressedBy[kind]);
+        },
       });
       // Copy on write: the input state stays as it was.
       if (result.track !== undefined && result.track !== track) state.tracks = { ...state.tracks, [kind]: result.track };

@@ -112,7 +112,9 @@ export function createByHwidStage(config: CoreConfig, options: StageOptions = {}
       severityHoldMs,
       candidateGrowth: config.emit.candidateGrowth,
       flush,
-      resolution: () => resolveClonedImage(view, config),
+      resolution() {
+        return resolveClonedImage(view, config);
+      },
     });
     // Copy on write: the input state stays as it was.
     if (result.track !== undefined && result.track !== track) state.tracks = { ...state.tracks, [server]: result.track };

@@ -287,7 +287,7 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
           : displayOf(state, draft.keyPackIds),
       reclaimable: open ? draft.candidates.map((c) => c.licenseId) : [],
       batches: open ? batches : [],
-      productOf: (ids) => {
+      productOf(ids) {
         keyPackOf ??= new Map(draft.candidates.map((c) => [c.licenseId, c.keyPackId]));
         const keyPackIds = new Set<number>();
         for (const id of ids) {
@@ -314,8 +314,12 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
       previous,
       next,
       clock: state.clock,
-      ownerOf: (licenseId) => state.plan.claims[licenseId],
-      productVersionOf: (keyPackId) => state.keyPacks[String(keyPackId)]?.productVersion ?? null,
+      ownerOf(licenseId) {
+        return state.plan.claims[licenseId];
+      },
+      productVersionOf(keyPackId) {
+        return state.keyPacks[String(keyPackId)]?.productVersion ?? null;
+      },
     });
     for (const r of revocations) outputs.push({ topic: 'revocations', key: buildRevocationKey(r.licenseServer, r.licenseId), message: r });
   }
@@ -518,7 +522,9 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
         keyPackIds: poolOf(state, p).keyPackIds,
         clock: state.clock,
         evidence,
-        reclaimable: () => reclaimableFor(state, p),
+        reclaimable() {
+          return reclaimableFor(state, p);
+        },
       };
       const derived = derivePoolExhaustion(view, config);
       if (track === undefined && derived === null) continue;
@@ -535,7 +541,9 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
         refreshMs,
         severityHoldMs,
         flush,
-        resolution: () => resolvePoolExhaustion(view),
+        resolution() {
+          return resolvePoolExhaustion(view);
+        },
       });
       if (result.track !== undefined) state.poolTracks[p] = result.track;
       const draft = result.draft;
@@ -586,7 +594,9 @@ export function createByServerStage(config: CoreConfig, options: StageOptions = 
         refreshMs,
         severityHoldMs,
         flush,
-        resolution: () => resolveLeakRateSpike(view, config),
+        resolution() {
+          return resolveLeakRateSpike(view, config);
+        },
       });
       if (result.track !== undefined) state.spikeTracks = { ...state.spikeTracks, [p]: result.track };
       const draft = result.draft;

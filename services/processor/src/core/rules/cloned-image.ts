@@ -62,22 +62,25 @@ export function deriveClonedImage(view: ClonedImageView, config: ClonedImageConf
     firstSeen: firstInWindow.issuedAt,
     lastSeen: summary.lastSeen,
     ...(causeStopped ? { causeStopped } : {}),
-    describe: () => ({
-      summary:
-        `HWID ${shortHwid(hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
-        `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device` +
-        (causeStopped ? `; no reissue since ${toDay(lastAt)} (cause stopped), the leaked CALs stay valid until ${toDay(latestExpiry(surplus, clock))}` : ''),
-      remediation: causeStopped
-        ? `The reissues stopped; revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}) to get them back before they expire. ` +
-          `If the computers still share the image, delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} first.`
-        : `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
-        `sysprep /generalize before cloning) so each computer presents its own HWID` +
-        (leaked > 0 ? `, then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
-    }),
-    history: () =>
-      chain
+    describe() {
+      return {
+        summary:
+          `HWID ${shortHwid(hwid)} is presented by ${plural(computers.length, 'computer')} (${listOf(computers)}) on ${server}: ` +
+          `${plural(switchCount, 'reissue')}, ${plural(leaked, 'CAL')} held beyond one per device` +
+          (causeStopped ? `; no reissue since ${toDay(lastAt)} (cause stopped), the leaked CALs stay valid until ${toDay(latestExpiry(surplus, clock))}` : ''),
+        remediation: causeStopped
+          ? `The reissues stopped; revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}) to get them back before they expire. ` +
+            `If the computers still share the image, delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} first.`
+          : `Cloned image: delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing on ${listOf(computers)} (or generalise the image with ` +
+          `sysprep /generalize before cloning) so each computer presents its own HWID` +
+          (leaked > 0 ? `, then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
+      };
+    },
+    history() {
+      return chain
         .filter((r) => r.issuedAt >= firstInWindow.issuedAt)
-        .map((r) => ({ at: r.issuedAt, eventId: r.eventId, note: `CAL ${r.licenseId} (${r.status}) issued to ${r.computer}` })),
+        .map((r) => ({ at: r.issuedAt, eventId: r.eventId, note: `CAL ${r.licenseId} (${r.status}) issued to ${r.computer}` }));
+    },
   };
 }
 

@@ -38,16 +38,20 @@ export function deriveCorruptedStore({ name: facts, store }: CorruptedStoreView,
     candidates: candidatesOf(surplus),
     firstSeen: store.at,
     lastSeen: Math.max(facts.lastSeen, store.at),
-    describe: () => ({
-      summary:
-        `${name}'s client license store holds ${plural(store.hwids.length, 'HWID')} on ${server}; ` +
-        `${plural(surplus.length, 'CAL')} held beyond the one in use`,
-      remediation:
-        `Corrupted client license store: on ${name} delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing (HardwareID and Store), ` +
-        `then connect once with the Remote Desktop client run as administrator so it recreates a single HWID` +
-        (surplus.length > 0 ? `; then revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
-    }),
-    history: () => [{ at: store.at, eventId: store.eventId, note: `store lists HWIDs ${store.hwids.map(shortHwid).join(', ')}` }],
+    describe() {
+      return {
+        summary:
+          `${name}'s client license store holds ${plural(store.hwids.length, 'HWID')} on ${server}; ` +
+          `${plural(surplus.length, 'CAL')} held beyond the one in use`,
+        remediation:
+          `Corrupted client license store: on ${name} delete HKLM\\SOFTWARE\\Microsoft\\MSLicensing (HardwareID and Store), ` +
+          `then connect once with the Remote Desktop client run as administrator so it recreates a single HWID` +
+          (surplus.length > 0 ? `; then revoke the ${plural(surplus.length, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
+      };
+    },
+    history() {
+      return [{ at: store.at, eventId: store.eventId, note: `store lists HWIDs ${store.hwids.map(shortHwid).join(', ')}` }];
+    },
   };
 }
 

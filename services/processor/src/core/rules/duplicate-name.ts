@@ -29,18 +29,21 @@ export function deriveDuplicateName({ name: facts }: DuplicateNameView): Derived
     candidates: [],
     firstSeen: Math.min(...live.map((h) => h.firstSeen)),
     lastSeen: facts.lastSeen,
-    describe: () => ({
-      summary:
-        `${plural(live.length, 'live device')} share the name ${name} on ${server} (HWIDs ${listOf(liveHwids.map(shortHwid))}), ` +
-        `each keeping its own CAL: not a leak`,
-      remediation: `No CAL is leaked. Give the devices unique names so reports, revocations and support can tell them apart.`,
-    }),
-    history: () =>
-      live.map((h) => ({
+    describe() {
+      return {
+        summary:
+          `${plural(live.length, 'live device')} share the name ${name} on ${server} (HWIDs ${listOf(liveHwids.map(shortHwid))}), ` +
+          `each keeping its own CAL: not a leak`,
+        remediation: `No CAL is leaked. Give the devices unique names so reports, revocations and support can tell them apart.`,
+      };
+    },
+    history() {
+      return live.map((h) => ({
         at: h.lastAliveAt,
         eventId: h.licenses.at(-1)?.eventId ?? `hwid:${h.hwid}`,
         note: `HWID ${shortHwid(h.hwid)} alive on ${toDay(h.lastAliveAt)}`,
-      })),
+      }));
+    },
   };
 }
 

@@ -65,32 +65,35 @@ export function deriveHwidChurn({ name: facts, open }: HwidChurnView, config: Hw
     firstSeen,
     lastSeen: facts.lastSeen,
     ...(causeStopped ? { causeStopped } : {}),
-    describe: () => ({
-      summary:
-        `${name} presented ${plural(recentCount, 'new HWID')} in the last ${config.churn.windowDays} days on ${server} ` +
-        (dropped.cals.length === 0
-          ? `(${hwids.length} in all)`
-          : `(${hwids.length} kept in full, and the ${plural(dropped.cals.length, 'valid CAL')} of older ones)`) +
-        `; ${plural(leaked, 'CAL')} held beyond the one in use` +
-        (facts.uncountedCals > 0
-          ? ` (not counted: ${plural(facts.uncountedCals, 'more CAL')} of older HWIDs dropped from the name's state, which may still be valid)`
-          : '') +
-        (causeStopped ? `; no new HWID since ${toDay(newest)} (cause stopped), the leaked CALs are still valid` : ''),
-      remediation: causeStopped
-        ? `${name} has kept its HWID for ${config.churn.quietDays} days; revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}) to get them back before they expire.`
-        : `${name} does not keep its client license store: HKLM\\SOFTWARE\\Microsoft\\MSLicensing is lost on every reset ` +
-        `(non-persistent VDI, a provisioned image that is reset, or a script deleting the key). Keep the key in the golden image ` +
-        `and on persistent storage, stop the script that deletes it, or license this collection per user` +
-        (leaked > 0 ? `; then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
-    }),
-    history: () =>
-      hwids
+    describe() {
+      return {
+        summary:
+          `${name} presented ${plural(recentCount, 'new HWID')} in the last ${config.churn.windowDays} days on ${server} ` +
+          (dropped.cals.length === 0
+            ? `(${hwids.length} in all)`
+            : `(${hwids.length} kept in full, and the ${plural(dropped.cals.length, 'valid CAL')} of older ones)`) +
+          `; ${plural(leaked, 'CAL')} held beyond the one in use` +
+          (facts.uncountedCals > 0
+            ? ` (not counted: ${plural(facts.uncountedCals, 'more CAL')} of older HWIDs dropped from the name's state, which may still be valid)`
+            : '') +
+          (causeStopped ? `; no new HWID since ${toDay(newest)} (cause stopped), the leaked CALs are still valid` : ''),
+        remediation: causeStopped
+          ? `${name} has kept its HWID for ${config.churn.quietDays} days; revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}) to get them back before they expire.`
+          : `${name} does not keep its client license store: HKLM\\SOFTWARE\\Microsoft\\MSLicensing is lost on every reset ` +
+          `(non-persistent VDI, a provisioned image that is reset, or a script deleting the key). Keep the key in the golden image ` +
+          `and on persistent storage, stop the script that deletes it, or license this collection per user` +
+          (leaked > 0 ? `; then revoke the ${plural(leaked, 'leaked CAL')} per the revoke plan (${REVOKE_HOW}).` : '.'),
+      };
+    },
+    history() {
+      return hwids
         .filter((h) => h.firstSeen >= firstSeen)
         .map((h) => ({
           at: h.firstSeen,
           eventId: h.licenses[0]?.eventId ?? `hwid:${h.hwid}`,
           note: `new HWID ${shortHwid(h.hwid)}` + (h.licenses[0] ? ` (CAL ${h.licenses[0].licenseId})` : ''),
-        })),
+        }));
+    },
   };
 }
 

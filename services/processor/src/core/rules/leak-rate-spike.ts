@@ -120,20 +120,23 @@ export function deriveLeakRateSpike(view: LeakRateSpikeView, config: LeakRateSpi
     candidates: [],
     firstSeen: first.day * DAY_MS,
     lastSeen,
-    describe: () => ({
-      summary:
-        `${plural(cals, `new ${display} per-device CAL`)} on ${server} since ${toDay(first.day * DAY_MS)}: ` +
-        `${peak.count} on ${toDay(peak.day * DAY_MS)} against a median of ${round1(peak.baseline)} per day over the ${config.spike.baselineDays} days before (threshold ${peak.threshold})`,
-      remediation:
-        `Find what took the CALs on ${server}: the open leak findings (a cloned image, HardwareID churn) show which devices; ` +
-        'otherwise a new deployment or a collection whose clients generate new HardwareIDs. Fix the cause before the pool runs out, then revoke what leaked per the revoke plan.',
-    }),
-    history: (): Evidence[] =>
-      days.map((d) => ({
+    describe() {
+      return {
+        summary:
+          `${plural(cals, `new ${display} per-device CAL`)} on ${server} since ${toDay(first.day * DAY_MS)}: ` +
+          `${peak.count} on ${toDay(peak.day * DAY_MS)} against a median of ${round1(peak.baseline)} per day over the ${config.spike.baselineDays} days before (threshold ${peak.threshold})`,
+        remediation:
+          `Find what took the CALs on ${server}: the open leak findings (a cloned image, HardwareID churn) show which devices; ` +
+          'otherwise a new deployment or a collection whose clients generate new HardwareIDs. Fix the cause before the pool runs out, then revoke what leaked per the revoke plan.',
+      };
+    },
+    history(): Evidence[] {
+      return days.map((d) => ({
         at: Math.min(clock, (d.day + 1) * DAY_MS - 1),
         eventId: `spike:${toDay(d.day * DAY_MS)}`,
         note: `${d.count} new CALs on ${toDay(d.day * DAY_MS)} (threshold ${d.threshold})`,
-      })),
+      }));
+    },
   };
 }
 

@@ -42,11 +42,15 @@ export function derivePoolExhaustion(view: PoolExhaustionView, config: PoolExhau
     candidates: [],
     firstSeen: Math.min(clock, assessment.lastEvidenceAt),
     lastSeen: assessment.lastEvidenceAt,
-    describe: () => ({
-      summary: `${display} per-device CALs on ${server}: ${assessment.reasons.join('; ')}`,
-      remediation: poolRemediation(server, display, assessment.reasons, view.reclaimable(), config.lifecycle.temporaryDays),
-    }),
-    history: () => [...evidence],
+    describe() {
+      return {
+        summary: `${display} per-device CALs on ${server}: ${assessment.reasons.join('; ')}`,
+        remediation: poolRemediation(server, display, assessment.reasons, view.reclaimable(), config.lifecycle.temporaryDays),
+      };
+    },
+    history() {
+      return [...evidence];
+    },
   };
 }
 

@@ -43,25 +43,28 @@ export function deriveRebuiltDevice({ name: facts, open, churnCoveredUpTo }: Reb
     candidates: candidatesOf(orphans),
     firstSeen: newest,
     lastSeen: facts.lastSeen,
-    describe: () => ({
-      summary:
-        `${name} now presents HWID ${listOf(current.map((h) => shortHwid(h.hwid)))} on ${server}; ` +
-        `${plural(orphans.length, 'CAL')} of its old HWID ${listOf(oldHwids.map(shortHwid))} (${listOf(ids.map(String))}) ` +
-        `orphaned until ${toDay(until)}`,
-      remediation:
-        `The device was rebuilt or reimaged and got a new HWID. Revoke the orphaned ${ids.length === 1 ? 'CAL' : 'CALs'} ` +
-        `${listOf(ids.map(String), 8)} (${REVOKE_HOW}) to return ${ids.length === 1 ? 'it' : 'them'} now; otherwise ` +
-        `${ids.length === 1 ? 'it returns by itself' : 'they return by themselves'} on ${toDay(until)}.`,
-    }),
-    history: () =>
-      [
+    describe() {
+      return {
+        summary:
+          `${name} now presents HWID ${listOf(current.map((h) => shortHwid(h.hwid)))} on ${server}; ` +
+          `${plural(orphans.length, 'CAL')} of its old HWID ${listOf(oldHwids.map(shortHwid))} (${listOf(ids.map(String))}) ` +
+          `orphaned until ${toDay(until)}`,
+        remediation:
+          `The device was rebuilt or reimaged and got a new HWID. Revoke the orphaned ${ids.length === 1 ? 'CAL' : 'CALs'} ` +
+          `${listOf(ids.map(String), 8)} (${REVOKE_HOW}) to return ${ids.length === 1 ? 'it' : 'them'} now; otherwise ` +
+          `${ids.length === 1 ? 'it returns by itself' : 'they return by themselves'} on ${toDay(until)}.`,
+      };
+    },
+    history() {
+      return [
         ...orphans.map((r) => ({ at: r.issuedAt, eventId: r.eventId, note: `CAL ${r.licenseId} issued to HWID ${shortHwid(r.hwid)}` })),
         ...current.map((h) => ({
           at: h.firstSeen,
           eventId: h.licenses[0]?.eventId ?? `hwid:${h.hwid}`,
           note: `new HWID ${shortHwid(h.hwid)} presented` + (h.licenses[0] ? ` (CAL ${h.licenses[0].licenseId})` : ''),
         })),
-      ].sort((a, b) => a.at - b.at),
+      ].sort((a, b) => a.at - b.at);
+    },
   };
 }
 
