@@ -377,18 +377,14 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
 
   function finish(state: ByComputerState, outputs: StageOutput[]): StageResult<ByComputerState | undefined> {
     const horizon = state.clock - daysToMs(config.state.retentionDays);
-    let hwids = state.hwids;
-    for (let i = 0; i < hwids.length; i++) {
-      const entry = hwids[i]!;
-      const licenses = pruneChain(entry.licenses, state.clock, config);
-      if (licenses !== entry.licenses) {
-        if (hwids === state.hwids) hwids = hwids.slice();
-        hwids[i] = { ...entry, licenses };
-      }
+    // A cloned image's names hold hundreds of reissued CALs, a churning name 64 HWIDs: kept
+    // bounds tell without reading them that no license is old enough to forget and no chain
+    // is over its cap.
+    const bounds = names.boundsOf(state.hwids);
+    if (bounds === undefined || bounds.retainedFrom < horizon || bounds.longestChain > config.state.maxLicensesPerKey) {
+      state.hwids = withoutForgotten(state.hwids, state.clock, horizon, config);
+      names.measure(state.hwids);
     }
-    state.hwids = hwids.every((h) => h.licenses.length > 0 || h.lastAliveAt >= horizon)
-      ? hwids
-      : hwids.filter((h) => h.licenses.length > 0 || h.lastAliveAt >= horizon);
     if (state.hwids.length > config.state.maxHwidsPerComputer) {
       const before = state.hwids;
       const dropped = longestSilent(before, before.length - config.state.maxHwidsPerComputer);
@@ -408,6 +404,23 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
 }
 
 const NO_EVIDENCE = (): Evidence[] => [];
+
+/**
+ * `hwids` without the licenses retention forgets or a chain's cap drops, and without the HWIDs
+ * then left with no license and silent since before `horizon`: the same list when nothing goes.
+ */
+function withoutForgotten(hwids: HwidEntry[], clock: number, horizon: number, config: CoreConfig): HwidEntry[] {
+  let kept = hwids;
+  for (let i = 0; i < kept.length; i++) {
+    const entry = kept[i]!;
+    const licenses = pruneChain(entry.licenses, clock, config);
+    if (licenses !== entry.licenses) {
+      if (kept === hwids) kept = hwids.slice();
+      kept[i] = { ...entry, licenses };
+    }
+  }
+  return kept.every((h) => h.licenses.length > 0 || h.lastAliveAt >= horizon) ? kept : kept.filter((h) => h.licenses.length > 0 || h.lastAliveAt >= horizon);
+}
 
 /** `state` (a copy the step owns) with these dropped CALs; none leaves the field out. */
 function setDropped(state: ByComputerState, list: DroppedCal[]): void {

@@ -1,5 +1,6 @@
-import { uniqueSorted, withSorted, withoutSorted } from './chain';
+import { retainedUntil, uniqueSorted, withSorted, withoutSorted } from './chain';
 import type { HwidEntry } from './hwid-entry';
+import type { LicenseRecord } from './license-record';
 
 /**
  * What the name rules and the enrichment read from a name's HWIDs, kept per HWID list
@@ -9,7 +10,8 @@ import type { HwidEntry } from './hwid-entry';
  * or by a license more (or updated) on one HWID whose first sighting stayed, takes them
  * from that list instead (`follow`), and so does a list the cap left without its longest
  * silent HWIDs (`followDrop`: a churning name at the cap loses one on every new HWID);
- * anything else derives them again.
+ * anything else derives them again. The retention bounds of a long list (`RetentionBounds`)
+ * are carried the same way, from when by-computer last read the list.
  */
 export interface NameSummary {
   /** Every HWID of the name, sorted. */
@@ -22,8 +24,30 @@ export interface NameSummary {
   lastSeen: number;
 }
 
+/**
+ * What by-computer's pruning (on every step) needs to know of a long list to leave it unread:
+ * exact when measured, bounds once carried over (an entry gone or replaced may have held them).
+ */
+export interface RetentionBounds {
+  /**
+   * No license of the list is retained for less than this (its end, else its expiry), nor
+   * an HWID without a license past its last life sign (Infinity: none).
+   */
+  retainedFrom: number;
+  /** No HWID of the list holds more licenses than this. */
+  longestChain: number;
+}
+
 export interface NameSummaries {
   summaryOf(hwids: readonly HwidEntry[]): NameSummary;
+  /** The list's retention bounds when kept (measured, or carried over from list to list). */
+  boundsOf(hwids: readonly HwidEntry[]): RetentionBounds | undefined;
+  /**
+   * Measures the list's retention bounds exactly, kept when it holds enough licenses that
+   * reading it again on every step costs more than keeping them (a cloned image's names hold
+   * hundreds of reissued CALs, a churning name 64 HWIDs).
+   */
+  measure(hwids: readonly HwidEntry[]): void;
   /**
    * `after` is `before` with `entry` added (`found` undefined) or replacing `found`, which
    * gained or updated `license`: carries what is known of `before` over where that is exact
@@ -34,7 +58,7 @@ export interface NameSummaries {
     after: readonly HwidEntry[],
     found: HwidEntry | undefined,
     entry: HwidEntry,
-    license: { licenseId: number; keyPackId: number; updatedAt: number },
+    license: LicenseRecord,
   ): boolean;
   /**
    * `after` is `before` without some of its entries, the rest unchanged and in order: carries
@@ -43,8 +67,24 @@ export interface NameSummaries {
   followDrop(before: readonly HwidEntry[], after: readonly HwidEntry[]): boolean;
 }
 
+/** Fewer licenses than this in a list: read on every step rather than bounded. */
+const BOUNDED_FROM_LICENSES = 8;
+
 export function createNameSummaries(): NameSummaries {
   const summaries = new WeakMap<readonly HwidEntry[], NameSummary>();
+  const bounds = new WeakMap<readonly HwidEntry[], RetentionBounds>();
+
+  function measure(hwids: readonly HwidEntry[]): void {
+    let retainedFrom = Infinity;
+    let longestChain = 0;
+    let licenses = 0;
+    for (const h of hwids) {
+      retainedFrom = Math.min(retainedFrom, retainedFromOf(h));
+      longestChain = Math.max(longestChain, h.licenses.length);
+      licenses += h.licenses.length;
+    }
+    if (licenses >= BOUNDED_FROM_LICENSES) bounds.set(hwids, { retainedFrom, longestChain });
+  }
 
   function summaryOf(hwids: readonly HwidEntry[]): NameSummary {
     let summary = summaries.get(hwids);
@@ -72,8 +112,16 @@ export function createNameSummaries(): NameSummaries {
     after: readonly HwidEntry[],
     found: HwidEntry | undefined,
     entry: HwidEntry,
-    license: { licenseId: number; keyPackId: number; updatedAt: number },
+    license: LicenseRecord,
   ): boolean {
+    const known = bounds.get(before);
+    if (known !== undefined) {
+      // The entry's other licenses are those `before` had: only the new one can lower the bound.
+      bounds.set(after, {
+        retainedFrom: Math.min(known.retainedFrom, retainedUntil(license)),
+        longestChain: Math.max(known.longestChain, entry.licenses.length),
+      });
+    }
     const summary = summaries.get(before);
     // A first sighting moved back may have been the newest: derived again.
     if (summary === undefined || (found !== undefined && found.firstSeen !== entry.firstSeen)) return false;
@@ -91,6 +139,9 @@ export function createNameSummaries(): NameSummaries {
   }
 
   function followDrop(before: readonly HwidEntry[], after: readonly HwidEntry[]): boolean {
+    // Fewer entries: the bounds still hold.
+    const known = bounds.get(before);
+    if (known !== undefined) bounds.set(after, known);
     const summary = summaries.get(before);
     if (summary === undefined) return false;
     // `after` keeps `before`'s order: the gone entries are where the two lists part (a
@@ -141,5 +192,13 @@ export function createNameSummaries(): NameSummaries {
     return true;
   }
 
-  return { summaryOf, follow, followDrop };
+  return { summaryOf, boundsOf: (hwids) => bounds.get(hwids), measure, follow, followDrop };
+}
+
+/** `retainedFrom` of one entry: its earliest-ending license, else its last life sign. */
+function retainedFromOf(entry: HwidEntry): number {
+  if (entry.licenses.length === 0) return entry.lastAliveAt;
+  let from = Infinity;
+  for (const r of entry.licenses) from = Math.min(from, retainedUntil(r));
+  return from;
 }

@@ -120,6 +120,26 @@ describe('renamed device', () => {
   });
 });
 
+describe('a name holding many CALs', () => {
+  it('forgets a CAL past retention that a step added after the name had been measured', () => {
+    // Eight long CALs: the name's list is long enough for by-computer to keep bounds instead
+    // of reading it on every step. The ninth expires within days: carried over from list to
+    // list, the bounds must drop to it, or the step that should forget it reads nothing.
+    const kit = createTimelineKit({ server: 'LS-RET' });
+    const events: CanonicalEvent[] = [];
+    for (let id = 1; id <= 8; id++) events.push(kit.issue(id, { hwid: '0c01', computer: 'PC-MANY', day: id, validDays: 400 }));
+    events.push(kit.issue(9, { hwid: '0c01', computer: 'PC-MANY', day: 10, validDays: 5 }));
+    // Retained until its expiry (day 15) plus the retention: gone by day 140 + retention.
+    const late = config.state.retentionDays + 140;
+    events.push(kit.issue(10, { hwid: '0c01', computer: 'PC-MANY', day: late, validDays: 400 }));
+    const pipeline = createPipeline(config);
+    for (const event of events) pipeline.apply(event);
+    pipeline.advanceTo(kit.at(late));
+    const state = pipeline.stateOf('by-computer', computerKey('LS-RET', 'PC-MANY')) as { hwids: Array<{ licenses: Array<{ licenseId: number }> }> };
+    expect(state.hwids.flatMap((h) => h.licenses.map((r) => r.licenseId))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 10]);
+  });
+});
+
 describe('enriched events', () => {
   it('gives every input event its chain context and classification', () => {
     const enriched: EnrichedEvent[] = [];
