@@ -10,6 +10,7 @@ export { INGEST_REJECTIONS, type IngestRejectionCode } from './rejection-codes';
 export { toDeadLetter } from './dead-letter';
 export { SnapshotState, diffSnapshot, type Snapshot, type SnapshotDiff } from './snapshot-differ';
 export { LicenseTable } from './license-table';
+export { ColumnBlock } from './column-block';
 export {
   type ChosenSnapshotTime,
   type SnapshotTimeBounds,

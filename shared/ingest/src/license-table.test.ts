@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LICENSE_STATUS_BY_CODE, type LicenseFact, normalizeComputer, normalizeHwid } from '@calwatch/model';
+import { ColumnBlock } from './column-block';
 import { LicenseTable } from './license-table';
 
 const hex8 = fc.stringMatching(/^[0-9a-f]{8}$/);
@@ -50,6 +51,13 @@ describe('the license table', () => {
         const copied = [...rows].reverse().map((row) => copy.copyRow(table, row));
         expect(copied.map((row) => copy.fact(row))).toStrictEqual([...facts].reverse());
         expect(rows.every((row) => table.sameHwid(row, copy, copied[facts.length - 1 - row]!))).toBe(true);
+        // Made for exactly these rows in one block: nothing grows, and the block is full.
+        const textBytes = rows.reduce((sum, row) => sum + table.rowTextBytes(row), 0);
+        expect(textBytes).toBe(table.textBytes);
+        const block = new ColumnBlock(ColumnBlock.bytesFor(LicenseTable.columnsFor(rows.length, textBytes)));
+        const sized = new LicenseTable({ rows: rows.length, textBytes, block });
+        expect(rows.map((row) => sized.fact(sized.copyRow(table, row)))).toStrictEqual(facts);
+        expect(() => block.u8(1)).toThrow(RangeError);
       }),
       { numRuns: 200 },
     );

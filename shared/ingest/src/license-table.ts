@@ -1,4 +1,5 @@
 import { LICENSE_STATUS_BY_CODE, isoFromMs, msFromIso, type LicenseFact, type LicenseStatus } from '@calwatch/model';
+import type { ColumnBlock } from './column-block';
 
 const STATUS_CODE = new Map<LicenseStatus, number>(LICENSE_STATUS_BY_CODE.map((status, code) => [status, code]));
 /** hwid raw, hwid norm, computer raw, computer norm, user: the texts of one row, in this order. */
@@ -46,19 +47,53 @@ function renderHwid(norm: string): string {
  */
 export class LicenseTable {
   size = 0;
-  private capacity = INITIAL_ROWS;
-  private licenseIds = new Uint32Array(INITIAL_ROWS);
-  private keyPackIds = new Uint32Array(INITIAL_ROWS);
-  private issued = new Float64Array(INITIAL_ROWS);
+  private capacity: number;
+  private licenseIds: Uint32Array;
+  private keyPackIds: Uint32Array;
+  private issued: Float64Array;
   /** NaN: no expiration date. */
-  private expires = new Float64Array(INITIAL_ROWS);
-  private statuses = new Uint8Array(INITIAL_ROWS);
+  private expires: Float64Array;
+  private statuses: Uint8Array;
   /** ASCII, HWID_RENDERED, COMPUTER_NORMAL, NO_USER. */
-  private flags = new Uint8Array(INITIAL_ROWS);
+  private flags: Uint8Array;
   /** End offset in `text` of each of the row's TEXTS; a row starts where the previous ended. */
-  private ends = new Uint32Array(INITIAL_ROWS * TEXTS);
-  private text = Buffer.allocUnsafe(INITIAL_ROWS * 128);
+  private ends: Uint32Array;
+  private text: Buffer;
   private textUsed = 0;
+
+  /**
+   * An empty table that grows as rows come; or, `sized`, one made for exactly that many rows
+   * and bytes of text, its columns in `block` (see `columnsFor`).
+   */
+  constructor(sized?: { rows: number; textBytes: number; block: ColumnBlock }) {
+    if (sized === undefined) {
+      this.capacity = INITIAL_ROWS;
+      this.issued = new Float64Array(INITIAL_ROWS);
+      this.expires = new Float64Array(INITIAL_ROWS);
+      this.licenseIds = new Uint32Array(INITIAL_ROWS);
+      this.keyPackIds = new Uint32Array(INITIAL_ROWS);
+      this.ends = new Uint32Array(INITIAL_ROWS * TEXTS);
+      this.statuses = new Uint8Array(INITIAL_ROWS);
+      this.flags = new Uint8Array(INITIAL_ROWS);
+      this.text = Buffer.allocUnsafe(INITIAL_ROWS * 128);
+      return;
+    }
+    const { rows, textBytes, block } = sized;
+    this.capacity = rows;
+    this.issued = block.f64(rows);
+    this.expires = block.f64(rows);
+    this.licenseIds = block.u32(rows);
+    this.keyPackIds = block.u32(rows);
+    this.ends = block.u32(rows * TEXTS);
+    this.statuses = block.u8(rows);
+    this.flags = block.u8(rows);
+    this.text = block.bytes(textBytes);
+  }
+
+  /** The columns a sized table takes from its block, in the order it takes them. */
+  static columnsFor(rows: number, textBytes: number): [elementBytes: number, length: number][] {
+    return [[8, rows], [8, rows], [4, rows], [4, rows], [4, rows * TEXTS], [1, rows], [1, rows], [1, textBytes]];
+  }
 
   add(fact: LicenseFact): number {
     const row = this.size;
@@ -154,6 +189,12 @@ export class LicenseTable {
   /** Bytes of text the rows hold. */
   get textBytes(): number {
     return this.textUsed;
+  }
+
+  /** Bytes of text one row holds (what `copyRow` copies of it). */
+  rowTextBytes(row: number): number {
+    const at = row * TEXTS;
+    return this.ends[at + TEXTS - 1]! - (at === 0 ? 0 : this.ends[at - 1]!);
   }
 
   licenseId(row: number): number {

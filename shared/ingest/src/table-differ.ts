@@ -1,5 +1,6 @@
 import { LICENSE_STATUS_BY_CODE, buildEventId, isoFromMs, type CanonicalEvent, type EventSource, type LicenseStatus } from '@calwatch/model';
 import { INGEST_ERRORS } from './errors';
+import type { ColumnBlock } from './column-block';
 import { LicenseTable } from './license-table';
 
 /** One `Win32_TSIssuedLicense` table of one license server at one instant, held compactly. */
@@ -31,30 +32,82 @@ const INITIAL_EVENTS = 1024;
  */
 export class LicenseEventList {
   size = 0;
-  private capacity = INITIAL_EVENTS;
-  private kinds = new Uint8Array(INITIAL_EVENTS);
+  private capacity: number;
+  private kinds: Uint8Array;
   /** Row in `table` of the license the event carries. */
-  private rows = new Uint32Array(INITIAL_EVENTS);
+  private rows: Uint32Array;
   /** A transition's former status (code) and expiry (ms, NaN for none). */
-  private formerStatuses = new Uint8Array(INITIAL_EVENTS);
-  private formerExpiries = new Float64Array(INITIAL_EVENTS);
-  private times = new Float64Array(INITIAL_EVENTS);
+  private formerStatuses: Uint8Array;
+  private formerExpiries: Float64Array;
+  private times: Float64Array;
   /** The 128-bit event ids, 16 bytes each (the 32 hex digits as bytes). */
-  private ids = Buffer.alloc(INITIAL_EVENTS * 16);
+  private ids: Buffer;
   private readonly takenAtMs: number;
   private readonly takenAt: string;
   private readonly source: EventSource;
   private readonly licenseServer: string;
 
   constructor(
-    next: TableSnapshot,
+    next: Pick<TableSnapshot, 'licenseServer' | 'takenAt' | 'source'>,
     /** The license rows of the events. */
     readonly table: LicenseTable,
+    /** Made for exactly `events` events, its columns in `block` (see `sizedPartColumns`). */
+    sized?: { events: number; block: ColumnBlock },
   ) {
     this.takenAt = next.takenAt;
     this.takenAtMs = Date.parse(next.takenAt);
     this.source = next.source;
     this.licenseServer = next.licenseServer;
+    if (sized === undefined) {
+      this.capacity = INITIAL_EVENTS;
+      this.formerExpiries = new Float64Array(INITIAL_EVENTS);
+      this.times = new Float64Array(INITIAL_EVENTS);
+      this.rows = new Uint32Array(INITIAL_EVENTS);
+      this.kinds = new Uint8Array(INITIAL_EVENTS);
+      this.formerStatuses = new Uint8Array(INITIAL_EVENTS);
+      this.ids = Buffer.alloc(INITIAL_EVENTS * 16);
+      return;
+    }
+    const { events, block } = sized;
+    this.capacity = events;
+    this.formerExpiries = block.f64(events);
+    this.times = block.f64(events);
+    this.rows = block.u32(events);
+    this.kinds = block.u8(events);
+    this.formerStatuses = block.u8(events);
+    this.ids = block.bytes(events * 16);
+  }
+
+  /** The columns `sizedPart` takes from its block, in the order it takes them. */
+  static sizedPartColumns(events: number, textBytes: number): [elementBytes: number, length: number][] {
+    return [...LicenseTable.columnsFor(events, textBytes), [8, events], [8, events], [4, events], [1, events], [1, events], [1, events * 16]];
+  }
+
+  /**
+   * A list of the same snapshot for `events` of this list's events (added with `copyEvent`),
+   * with a table of its own for their rows (`textBytes` of text), all in one block.
+   */
+  sizedPart(events: number, textBytes: number, block: ColumnBlock): LicenseEventList {
+    const table = new LicenseTable({ rows: events, textBytes, block });
+    return new LicenseEventList({ licenseServer: this.licenseServer, takenAt: this.takenAt, source: this.source }, table, { events, block });
+  }
+
+  /** Bytes of text the license row of event `k` holds. */
+  textBytesOf(k: number): number {
+    return this.table.rowTextBytes(this.rows[k]!);
+  }
+
+  /** Appends event `k` of `from` (a list of the same snapshot), its license row copied: `from` may then go. */
+  copyEvent(from: LicenseEventList, k: number): void {
+    const to = this.size;
+    if (to === this.capacity) this.grow();
+    this.kinds[to] = from.kinds[k]!;
+    this.rows[to] = this.table.copyRow(from.table, from.rows[k]!);
+    this.formerStatuses[to] = from.formerStatuses[k]!;
+    this.formerExpiries[to] = from.formerExpiries[k]!;
+    this.times[to] = from.times[k]!;
+    from.ids.copy(this.ids, to * 16, k * 16, k * 16 + 16);
+    this.size = to + 1;
   }
 
   timeMs(k: number): number {

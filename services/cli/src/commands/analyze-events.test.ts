@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LicenseTable, diffTables } from '@calwatch/ingest';
+import { LicenseTable, diffTables, type TableSnapshot } from '@calwatch/ingest';
 import { type CanonicalEvent, buildEventId } from '@calwatch/model';
 import { EventLog } from './analyze-events';
 
@@ -80,5 +80,65 @@ describe('EventLog', () => {
     expect(empty.size).toBe(0);
     expect(empty.newestMs()).toBe(Number.NEGATIVE_INFINITY);
     expect(collect(empty)).toEqual([]);
+  });
+});
+
+type Change = 'none' | 'reissued' | 'upgraded' | 'renewed' | 'revoked';
+
+/** A license server's table at one instant: licenses 1..n, each changed from the first table as `change` says. */
+function snapshot(takenAt: string, licenses: number, change: (licenseId: number) => Change): TableSnapshot {
+  const table = new LicenseTable();
+  for (let licenseId = 1; licenseId <= licenses; licenseId++) {
+    const how = change(licenseId);
+    const reissued = how === 'reissued';
+    table.add({
+      licenseId,
+      keyPackId: 3,
+      hwid: { raw: `0x${reissued ? 'b' : 'a'}${licenseId}`, norm: `${reissued ? 'b' : 'a'}${licenseId}` },
+      computer: { raw: `PC-${licenseId}`, norm: `pc-${licenseId}` },
+      user: licenseId % 3 === 0 ? null : `CONTOSO\\u${licenseId}`,
+      issueDate: new Date(Date.UTC(2024, 0, 1) + (reissued ? 200 : 0) * 86_400_000 + licenseId * 60_000).toISOString(),
+      expirationDate: licenseId % 5 === 0 ? null : how === 'renewed' ? '2025-03-01T00:00:00.000Z' : '2025-01-01T00:00:00.000Z',
+      status: how === 'revoked' ? 'revoked' : how === 'upgraded' || licenseId % 7 !== 0 ? 'active' : 'temporary',
+    });
+  }
+  table.trim();
+  return { licenseServer: 'LS01', takenAt, table, source: { kind: 'wmi-issued-licenses', ref: takenAt } };
+}
+
+const CHANGES: readonly Change[] = ['none', 'reissued', 'upgraded', 'renewed', 'revoked'];
+
+/** Two snapshots diffed (every license issued, then reissued, upgraded, renewed, revoked, returned) and a few event objects. */
+function mixedLog(): EventLog {
+  const log = new EventLog();
+  const first = snapshot('2024-06-12T00:00:00.000Z', 300, () => 'none');
+  // Licenses past 280 are gone from the second (returned), 301..320 are new.
+  const second = snapshot('2024-09-12T00:00:00.000Z', 320, (id) => CHANGES[id % CHANGES.length]!);
+  const removed = new LicenseTable();
+  for (let row = 0; row < second.table.size; row++) if (second.table.licenseId(row) <= 280 || second.table.licenseId(row) > 300) removed.copyRow(second.table, row);
+  log.add(diffTables(undefined, first).events);
+  log.add(diffTables(first, { ...second, table: removed }).events);
+  log.add([inventory('k1', '2024-06-01T00:00:00.000Z'), inventory('k2', '2024-08-01T00:00:00.000Z')]);
+  return log;
+}
+
+describe('EventLog.drain', () => {
+  it('hands out the events forEach does, in the same order, window after window, and leaves the log empty', () => {
+    const expected = collect(mixedLog());
+    expect(new Set(expected.map((event) => event.type))).toEqual(
+      new Set(['keypack.inventory', 'license.issued', 'license.returned', 'license.upgraded', 'license.renewed', 'license.revoked']),
+    );
+    for (const windowEvents of [1, 7, 64, 1000]) {
+      const log = mixedLog();
+      const drained: CanonicalEvent[] = [];
+      log.drain((timeMs, build) => {
+        const event = build();
+        expect(timeMs).toBe(Date.parse(event.eventTime));
+        drained.push(event);
+      }, windowEvents);
+      expect(drained).toEqual(expected);
+      expect(() => log.forEach(() => undefined)).toThrow(/drained/);
+      expect(() => log.drain(() => undefined)).toThrow(/drained/);
+    }
   });
 });

@@ -1,7 +1,22 @@
-import type { LicenseEventList } from '@calwatch/ingest';
+import { ColumnBlock, LicenseEventList } from '@calwatch/ingest';
 import type { CanonicalEvent } from '@calwatch/model';
 
 type Part = LicenseEventList | readonly CanonicalEvent[];
+
+/**
+ * Events per window of a drain: a window's copies take one block of about 150 bytes an event,
+ * 38 MiB here, past the 32 MiB from which the C allocator maps each block on its own (and so
+ * gives it back when freed).
+ */
+const DRAIN_WINDOW_EVENTS = 262_144;
+
+/** A stretch of the stream in order: its events' parts (copies, for diff events) and place in them. */
+interface Window {
+  parts: Part[];
+  /** Per event, in order: its part (index into `parts`) and its index there. */
+  partOf: Uint32Array;
+  indexOf: Uint32Array;
+}
 
 /**
  * The whole input as one event stream in (event time, eventId) order, duplicates (same
@@ -15,6 +30,8 @@ export class EventLog {
   private order: Uint32Array | undefined;
   private starts: number[] = [];
   private unique = 0;
+  /** Drained: every event was handed out and let go. */
+  private drained = false;
 
   add(part: Part): void {
     if (this.order !== undefined) throw new Error('EventLog.add after the log was sorted');
@@ -34,21 +51,100 @@ export class EventLog {
   /** The newest event time in ms, or -Infinity for an empty log. */
   newestMs(): number {
     const order = this.sort();
-    return this.unique === 0 ? Number.NEGATIVE_INFINITY : this.at(order[this.unique - 1]!).time;
+    if (this.drained) throw new Error('EventLog.newestMs after the log was drained');
+    if (this.unique === 0) return Number.NEGATIVE_INFINITY;
+    const g = order[this.unique - 1]!;
+    const p = this.partIndexOf(g);
+    return timeOf(this.parts[p]!, g - this.starts[p]!);
   }
 
   /** Visits every event in order; `build` makes the CanonicalEvent (skip it to not pay for it). */
   forEach(visit: (timeMs: number, build: () => CanonicalEvent) => void): void {
     const order = this.sort();
+    if (this.drained) throw new Error('EventLog.forEach after the log was drained');
     for (let i = 0; i < this.unique; i++) {
-      const { part, k, time } = this.at(order[i]!);
-      visit(time, () => (Array.isArray(part) ? (part as readonly CanonicalEvent[])[k]! : (part as LicenseEventList).event(k)));
+      const g = order[i]!;
+      const p = this.partIndexOf(g);
+      visitEvent(this.parts[p]!, g - this.starts[p]!, visit);
     }
   }
 
-  private at(g: number): { part: Part; k: number; time: number } {
-    // The last part starting at or before g (one part per snapshot diff or file: a year of
-    // daily exports is hundreds).
+  /**
+   * The last visit: every event in order, as forEach, while the input goes as it is read. The
+   * diff events of a window of the stream are first copied, in order, into a block of their
+   * own with their license rows, for every window, and the tables they came from let go;
+   * each block goes once its window was visited. A million-row export is about 150 MB of
+   * tables that would otherwise stay to the end, next to the state detection builds up.
+   * After it the log is empty.
+   */
+  drain(visit: (timeMs: number, build: () => CanonicalEvent) => void, windowEvents = DRAIN_WINDOW_EVENTS): void {
+    const order = this.sort();
+    if (this.drained) throw new Error('EventLog.drain after the log was drained');
+    if (this.unique <= windowEvents) {
+      this.forEach(visit);
+      this.release();
+      return;
+    }
+    const windows: (Window | undefined)[] = [];
+    for (let from = 0; from < this.unique; from += windowEvents) windows.push(this.window(order.subarray(from, Math.min(from + windowEvents, this.unique))));
+    this.release();
+    for (let w = 0; w < windows.length; w++) {
+      const { parts, partOf, indexOf } = windows[w]!;
+      windows[w] = undefined;
+      for (let i = 0; i < partOf.length; i++) visitEvent(parts[partOf[i]!]!, indexOf[i]!, visit);
+    }
+  }
+
+  private release(): void {
+    this.parts.length = 0;
+    this.starts = [];
+    this.order = new Uint32Array(0);
+    this.drained = true;
+  }
+
+  /** The events at `positions` (global indexes, in order) as a window: diff events copied into one block. */
+  private window(positions: Uint32Array): Window {
+    // Per part of the log met in this window: its part in the window, events and text bytes.
+    const local = new Map<number, { at: number; events: number; textBytes: number }>();
+    const partOf = new Uint32Array(positions.length);
+    const indexOf = new Uint32Array(positions.length);
+    for (let i = 0; i < positions.length; i++) {
+      const g = positions[i]!;
+      const p = this.partIndexOf(g);
+      const k = g - this.starts[p]!;
+      let counts = local.get(p);
+      if (counts === undefined) local.set(p, (counts = { at: local.size, events: 0, textBytes: 0 }));
+      partOf[i] = counts.at;
+      const part = this.parts[p]!;
+      if (part instanceof LicenseEventList) {
+        indexOf[i] = counts.events;
+        counts.textBytes += part.textBytesOf(k);
+      } else indexOf[i] = k;
+      counts.events++;
+    }
+    const columns: [number, number][] = [];
+    for (const [p, counts] of local) {
+      if (!(this.parts[p] instanceof LicenseEventList)) continue;
+      for (const column of LicenseEventList.sizedPartColumns(counts.events, counts.textBytes)) columns.push(column);
+    }
+    const block = columns.length === 0 ? undefined : new ColumnBlock(ColumnBlock.bytesFor(columns));
+    const parts: Part[] = [];
+    for (const [p, counts] of local) {
+      const part = this.parts[p]!;
+      parts[counts.at] = part instanceof LicenseEventList ? part.sizedPart(counts.events, counts.textBytes, block!) : part;
+    }
+    for (let i = 0; i < positions.length; i++) {
+      const g = positions[i]!;
+      const p = this.partIndexOf(g);
+      const part = this.parts[p]!;
+      if (part instanceof LicenseEventList) (parts[partOf[i]!] as LicenseEventList).copyEvent(part, g - this.starts[p]!);
+    }
+    return { parts, partOf, indexOf };
+  }
+
+  /** The part holding global index g: the last part starting at or before it. */
+  private partIndexOf(g: number): number {
+    // One part per snapshot diff or file: a year of daily exports is hundreds.
     let lo = 0;
     let hi = this.parts.length - 1;
     while (lo < hi) {
@@ -56,12 +152,9 @@ export class EventLog {
       if (this.starts[mid]! <= g) lo = mid;
       else hi = mid - 1;
     }
-    const p = lo;
-    const part = this.parts[p]!;
-    const k = g - this.starts[p]!;
-    const time = Array.isArray(part) ? Date.parse((part as readonly CanonicalEvent[])[k]!.eventTime) : (part as LicenseEventList).timeMs(k);
-    return { part, k, time };
+    return lo;
   }
+
 
   private sort(): Uint32Array {
     if (this.order !== undefined) return this.order;
@@ -123,4 +216,12 @@ export class EventLog {
     this.unique = kept;
     return order;
   }
+}
+
+function timeOf(part: Part, k: number): number {
+  return part instanceof LicenseEventList ? part.timeMs(k) : Date.parse((part as readonly CanonicalEvent[])[k]!.eventTime);
+}
+
+function visitEvent(part: Part, k: number, visit: (timeMs: number, build: () => CanonicalEvent) => void): void {
+  visit(timeOf(part, k), () => (part instanceof LicenseEventList ? part.event(k) : (part as readonly CanonicalEvent[])[k]!));
 }

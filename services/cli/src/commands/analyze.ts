@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, type PlannedRevocation, Severity, isCalwatchError, newestVouchedTimeMs } from '@calwatch/model';
 import { createPipeline, parseCoreConfig, type CoreConfig } from '@calwatch/processor/core';
-import { EventBuilder, type FileReport, type InputFile, InputError, listInputs, readInput, readingOrder } from './analyze-input';
+import { type BuiltEvents, EventBuilder, type FileReport, type InputFile, InputError, listInputs, readInput, readingOrder } from './analyze-input';
 import { renderHtml } from './analyze-html';
 import { PoolSeriesBuilder } from './analyze-pools';
 import { type RunFacts, buildAnalysis, openFindings, renderJson, renderTable } from './analyze-report';
@@ -145,23 +145,17 @@ async function parse(args: string[], io: CommandIo): Promise<Options | 'help'> {
   };
 }
 
-async function analyze(options: Options, io: CommandIo): Promise<number> {
-  // A batch run whose heap only grows (the state of every HWID it reads): V8's default lets
-  // the heap outgrow its live objects by about half before a full collection; 20 % keeps a
-  // million-row analysis about 0.5 GiB smaller at the same speed (docs/detection.md).
-  setFlagsFromString('--heap-growing-percent=20');
-  const say = (line: string) => {
-    if (options.progress) io.stderr.write(`analyze: ${line}\n`);
-  };
-  const files = await listInputs(options.paths, {
-    cwd: io.cwd,
-    ...(options.snapshotTime === undefined ? {} : { snapshotTime: options.snapshotTime }),
-  });
-  if (options.snapshotTime !== undefined && files.length !== 1) {
-    throw new UsageError(`--snapshot-time applies to a single file; ${files.length} files were given`);
-  }
-  if (files.length === 0) throw new InputError(`no files found under ${options.paths.join(', ')}`);
-
+/**
+ * Reads the files into one event stream. A function of its own so that nothing of a file's
+ * read (its license tables) outlives it in a variable of the caller: the stream's drain lets
+ * the tables go as it reads them.
+ */
+async function readFiles(
+  files: readonly InputFile[],
+  options: Options,
+  io: CommandIo,
+  say: (line: string) => void,
+): Promise<{ inOrder: FileReport[]; built: BuiltEvents }> {
   // Files are read in snapshot-time order so that each export is diffed as soon as it is
   // read and only the previous one per server is kept; the report lists them as named.
   const reports = new Map<InputFile, FileReport>();
@@ -186,7 +180,27 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
   }
 
   const inOrder = files.map((file) => reports.get(file)!);
-  const built = builder.finish(inOrder);
+  return { inOrder, built: builder.finish(inOrder) };
+}
+
+async function analyze(options: Options, io: CommandIo): Promise<number> {
+  // A batch run whose heap only grows (the state of every HWID it reads): V8's default lets
+  // the heap outgrow its live objects by about half before a full collection; 20 % keeps a
+  // million-row analysis about 0.5 GiB smaller at the same speed (docs/detection.md).
+  setFlagsFromString('--heap-growing-percent=20');
+  const say = (line: string) => {
+    if (options.progress) io.stderr.write(`analyze: ${line}\n`);
+  };
+  const files = await listInputs(options.paths, {
+    cwd: io.cwd,
+    ...(options.snapshotTime === undefined ? {} : { snapshotTime: options.snapshotTime }),
+  });
+  if (options.snapshotTime !== undefined && files.length !== 1) {
+    throw new UsageError(`--snapshot-time applies to a single file; ${files.length} files were given`);
+  }
+  if (files.length === 0) throw new InputError(`no files found under ${options.paths.join(', ')}`);
+
+  const { inOrder, built } = await readFiles(files, options, io, say);
   // An event far past what the files vouch for (a source clock in 2999) is set aside and
   // reported: taken in, it would move the clock to its time and resolve every finding.
   const boundMs = newestVouchedTimeMs(files.map((file) => Date.parse(file.snapshotTime)), Date.now()) + DEFAULT_MAX_EVENT_TIME_SKEW_MS;
@@ -235,9 +249,9 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
   const pools = new PoolSeriesBuilder();
   let applied = 0;
   let afterAsOf = 0;
-  // Events are built one at a time as the pipeline takes them: only its reorder buffer
-  // (the allowed lateness) and its state stay in memory.
-  built.log.forEach((timeMs, build) => {
+  // Events are built one at a time as the pipeline takes them, and the input goes as it is
+  // read: only the pipeline's reorder buffer (the allowed lateness) and its state stay.
+  built.log.drain((timeMs, build) => {
     if (timeMs > boundMs) return;
     if (timeMs > asOfMs) {
       afterAsOf++;
