@@ -135,6 +135,32 @@ describe.each(KAFKA_CLIENT_LIBRARIES)('Kafka clients on the shared broker, KAFKA
     expect(read.map((r) => r.offset)).toEqual(['0', '1', '5']);
   });
 
+  it('hands on each record with the offset, time stamp and headers the kafkajs reader gives', async () => {
+    const name = await topic('record-fields', 2);
+    const producer = await kafka.createProducer();
+    try {
+      for (let send = 0; send < 3; send++) {
+        await producer.send(
+          Array.from({ length: 40 }, (_, i) => ({
+            topic: name,
+            key: `k${i % 5}`,
+            value: `${send}-${i}`,
+            ...(i % 3 === 0 ? { headers: { send: String(send), seq: String(i) } } : {}),
+          })),
+        );
+      }
+    } finally {
+      await producer.close();
+    }
+    const byOffset = (records: readonly IncomingRecord[]) =>
+      [...records].sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset)).map((r) => ({ ...r, value: r.value?.toString() }));
+    const read = byOffset(await readTopicToEnd(kafka, name, 2));
+    expect(read).toHaveLength(120);
+    expect(read.filter((r) => Object.keys(r.headers).length === 2)).toHaveLength(42);
+    expect(read).toEqual(byOffset(await readTopicToEnd(clientFor('kafkajs'), name, 2)));
+    for (const record of read) expect(Number(record.timestamp)).toBeGreaterThan(Date.UTC(2020, 0, 1));
+  });
+
   it('goes on from the new log start when retention moves it past the reader mid-read', async () => {
     const name = await topic('log-start', 1);
     const producer = await kafka.createProducer({ compress: false });

@@ -21,28 +21,57 @@ const FETCH_MAX_WAIT_MS = 100;
 
 type FetchResponse = Awaited<ReturnType<LibraryConsumer['fetch']>>;
 
+/** Headers of a record without any: one object for all of them (a restore reads a million records, few with headers). */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** The highest offset or time stamp a Number holds exactly. */
+const EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** An offset relative to a batch's first as a Number to compare deltas with (none is below 0 or above 2^31). */
+function asDelta(relative: bigint): number {
+  if (relative <= 0n) return 0;
+  return relative > 0x7fffffffn ? Number.POSITIVE_INFINITY : Number(relative);
+}
+
+/** A record's time stamp as a decimal string: counted as a Number when it is exact. */
+function timestampOf(batch: RecordsBatch, firstTimestamp: number, delta: bigint): string {
+  const ms = firstTimestamp + Number(delta);
+  return Number.isSafeInteger(ms) ? String(ms) : (batch.firstTimestamp + delta).toString();
+}
+
 /** One partition's records of one batch as the port hands them on, between `from` (inclusive) and `end` (exclusive). */
 function collectBatch(topic: string, partition: number, batch: RecordsBatch, from: bigint, end: bigint, into: IncomingRecord[]): void {
   const logAppendTime = (batch.attributes & LOG_APPEND_TIME) !== 0;
+  // Offsets and time stamps are 64-bit; below 2^53 (every real one) they are counted as
+  // Numbers, sparing two BigInts a record, the same decimal strings either way.
+  const exact = batch.firstOffset + BigInt(batch.lastOffsetDelta) <= EXACT;
+  const firstOffset = Number(batch.firstOffset);
+  const firstTimestamp = batch.firstTimestamp <= EXACT && batch.firstTimestamp >= -EXACT ? Number(batch.firstTimestamp) : Number.NaN;
+  const maxTimestamp = batch.maxTimestamp.toString();
+  // A compressed batch starts before the offset asked for; nothing past the end counts. The
+  // bounds as deltas within the batch (a delta is a 32-bit Number).
+  const skipBelow = asDelta(from - batch.firstOffset);
+  const stopAt = asDelta(end - batch.firstOffset);
   for (const record of batch.records) {
-    const offset = batch.firstOffset + BigInt(record.offsetDelta);
-    // A compressed batch starts before the offset asked for; nothing past the end counts.
-    if (offset < from || offset >= end) continue;
-    const headers: Record<string, string> = {};
-    for (const [name, value] of record.headers) {
-      if (name === null) continue;
-      const key = name.toString('utf8');
-      // kafkajs hands on the first value of a repeated header: so does this reader.
-      if (!(key in headers)) headers[key] = value === null ? '' : value.toString('utf8');
+    if (record.offsetDelta < skipBelow || record.offsetDelta >= stopAt) continue;
+    let headers = NO_HEADERS;
+    if (record.headers.length > 0) {
+      headers = {};
+      for (const [name, value] of record.headers) {
+        if (name === null) continue;
+        const key = name.toString('utf8');
+        // kafkajs hands on the first value of a repeated header: so does this reader.
+        if (!(key in headers)) headers[key] = value === null ? '' : value.toString('utf8');
+      }
     }
     into.push({
       topic,
       partition,
-      offset: offset.toString(),
+      offset: exact ? String(firstOffset + record.offsetDelta) : (batch.firstOffset + BigInt(record.offsetDelta)).toString(),
       key: record.key === null ? null : record.key.toString('utf8'),
       value: record.value,
       headers,
-      timestamp: (logAppendTime ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta).toString(),
+      timestamp: logAppendTime ? maxTimestamp : timestampOf(batch, firstTimestamp, record.timestampDelta),
     });
   }
 }
