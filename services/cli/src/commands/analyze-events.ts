@@ -106,6 +106,8 @@ export class EventLog {
   private window(positions: Uint32Array): Window {
     // Per part of the log met in this window: its part in the window, events and text bytes.
     const local = new Map<number, { at: number; events: number; textBytes: number }>();
+    /** The part of the log each part of the window comes from. */
+    const sourceOf: number[] = [];
     const partOf = new Uint32Array(positions.length);
     const indexOf = new Uint32Array(positions.length);
     for (let i = 0; i < positions.length; i++) {
@@ -113,7 +115,10 @@ export class EventLog {
       const p = this.partIndexOf(g);
       const k = g - this.starts[p]!;
       let counts = local.get(p);
-      if (counts === undefined) local.set(p, (counts = { at: local.size, events: 0, textBytes: 0 }));
+      if (counts === undefined) {
+        local.set(p, (counts = { at: local.size, events: 0, textBytes: 0 }));
+        sourceOf.push(p);
+      }
       partOf[i] = counts.at;
       const part = this.parts[p]!;
       if (part instanceof LicenseEventList) {
@@ -134,10 +139,10 @@ export class EventLog {
       parts[counts.at] = part instanceof LicenseEventList ? part.sizedPart(counts.events, counts.textBytes, block!) : part;
     }
     for (let i = 0; i < positions.length; i++) {
-      const g = positions[i]!;
-      const p = this.partIndexOf(g);
-      const part = this.parts[p]!;
-      if (part instanceof LicenseEventList) (parts[partOf[i]!] as LicenseEventList).copyEvent(part, g - this.starts[p]!);
+      const copy = parts[partOf[i]!]!;
+      if (!(copy instanceof LicenseEventList)) continue;
+      const p = sourceOf[partOf[i]!]!;
+      copy.copyEvent(this.parts[p] as LicenseEventList, positions[i]! - this.starts[p]!);
     }
     return { parts, partOf, indexOf };
   }
@@ -154,7 +159,6 @@ export class EventLog {
     }
     return lo;
   }
-
 
   private sort(): Uint32Array {
     if (this.order !== undefined) return this.order;
