@@ -49,8 +49,9 @@ interface Restoring {
    * as text. A changelog holds several records per key until the broker compacts it; only
    * the last counts. State entries go to StateEntries as they are read, in log order (where
    * the last also wins): they are nearly every record, and a map of them all first was the
-   * largest cost of a restore. Text, not the record's buffer: a buffer may be a slice that
-   * keeps a whole fetch response alive.
+   * largest cost of a restore. These few are kept as text, not the record's buffer: a buffer
+   * may be a slice that keeps a whole fetch response alive. State entries are kept as the
+   * bytes read (StateEntries says why): they are nearly all of what the responses hold.
    */
   latest: Map<string, string | null>;
   problems: TaskProblem[];
@@ -262,9 +263,8 @@ export class ServerTask implements Task {
     r.records += records.length;
     for (const record of records) {
       if (record.key === null) continue;
-      const value = record.value === null ? null : record.value.toString('utf8');
-      if (isStateEntryKey(record.key)) this.entries.restore(record.key, value, r.problems);
-      else r.latest.set(record.key, value);
+      if (isStateEntryKey(record.key)) this.entries.restore(record.key, record.value, r.problems);
+      else r.latest.set(record.key, record.value === null ? null : record.value.toString('utf8'));
     }
   }
 

@@ -43,10 +43,12 @@ function asIncoming(records: readonly OutgoingRecord[]): IncomingRecord[] {
   }));
 }
 
-/** What a task's restore hands StateEntries: each record's key and value text. */
+/** What a task's restore hands StateEntries: each record's key and value bytes. */
 function restoreAll(reader: StateEntries, records: readonly OutgoingRecord[], problems: TaskProblem[]): void {
-  for (const record of asIncoming(records)) reader.restore(record.key!, record.value?.toString('utf8') ?? null, problems);
+  for (const record of asIncoming(records)) reader.restore(record.key!, record.value, problems);
 }
+
+const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 /** A cloned image: one HWID handed back and forth between names, `reissues` CALs in all. */
 function pingPong(reissues: number): CanonicalEvent[] {
@@ -186,10 +188,10 @@ describe('state entries in the changelog', () => {
   it('report an entry it cannot read and leave that state out: a bad key at restore, a bad value at first use', () => {
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];
-    reader.restore('not json', '[null,{}]', problems);
-    reader.restore(JSON.stringify(['h', 'ab01']), '[null,{"v":1}]', problems);
-    reader.restore(JSON.stringify(['h', 'ab02']), '[null,{"v":]', problems);
-    reader.restore(JSON.stringify(['x', 'ab01']), '[null,{}]', problems);
+    reader.restore('not json', bytes('[null,{}]'), problems);
+    reader.restore(JSON.stringify(['h', 'ab01']), bytes('[null,{"v":1}]'), problems);
+    reader.restore(JSON.stringify(['h', 'ab02']), bytes('[null,{"v":]'), problems);
+    reader.restore(JSON.stringify(['x', 'ab01']), bytes('[null,{}]'), problems);
     const deferred = reader.finishRestore(problems);
     expect(problems.map((p) => p.code)).toEqual(['PROCESSOR_CHANGELOG_RECORD_INVALID', 'PROCESSOR_CHANGELOG_RECORD_INVALID']);
     expect(deferred.map((d) => d.key)).toEqual(['ab01', 'ab02']);
@@ -224,12 +226,12 @@ describe('state entries in the changelog', () => {
     // Keys in another spelling of the same JSON are read as JSON reads them; what JSON refuses is refused.
     const odd = new StateEntries('t', 0);
     const oddProblems: TaskProblem[] = [];
-    odd.restore('[ "h", "ab05" ]', '[null,{"v":1}]', oddProblems);
-    odd.restore('["h","ab\\u0030"]', '[null,{"v":1}]', oddProblems);
-    odd.restore('["h","ab07",]', '[null,{"v":1}]', oddProblems);
-    odd.restore('["h","ab08"', '[null,{"v":1}]', oddProblems);
-    odd.restore('["h","ab09","l"]', '[null,{"v":1}]', oddProblems);
-    odd.restore('["h","ab\t10"]', '[null,{"v":1}]', oddProblems);
+    odd.restore('[ "h", "ab05" ]', bytes('[null,{"v":1}]'), oddProblems);
+    odd.restore('["h","ab\\u0030"]', bytes('[null,{"v":1}]'), oddProblems);
+    odd.restore('["h","ab07",]', bytes('[null,{"v":1}]'), oddProblems);
+    odd.restore('["h","ab08"', bytes('[null,{"v":1}]'), oddProblems);
+    odd.restore('["h","ab09","l"]', bytes('[null,{"v":1}]'), oddProblems);
+    odd.restore('["h","ab\t10"]', bytes('[null,{"v":1}]'), oddProblems);
     // A tombstone of a key no state can have removes nothing, and is no problem.
     odd.restore('not json', null, oddProblems);
     odd.restore('["h",1]', null, oddProblems);
@@ -245,15 +247,23 @@ describe('state entries in the changelog', () => {
   it('read the due time of a state from its head record, and leave it unknown for a head without one', () => {
     const reader = new StateEntries('t', 0);
     const problems: TaskProblem[] = [];
-    reader.restore(JSON.stringify(['h', 'ab01']), '[1700000000000,{"v":1}]', problems);
-    reader.restore(JSON.stringify(['h', 'ab02']), '[null,{"v":1}]', problems);
-    reader.restore(JSON.stringify(['h', 'ab03']), '{"v":1}', problems);
-    reader.restore(JSON.stringify(['h', 'ab04']), '["soon",{"v":1}]', problems);
-    expect(reader.finishRestore(problems).map((d) => [d.key, d.dueAt, d.source])).toEqual([
-      ['ab01', 1_700_000_000_000, '{"v":1}'],
-      ['ab02', null, '{"v":1}'],
-      ['ab03', undefined, '{"v":1}'],
-      ['ab04', undefined, '["soon",{"v":1}]'],
+    reader.restore(JSON.stringify(['h', 'ab01']), bytes('[1700000000000,{"v":1}]'), problems);
+    reader.restore(JSON.stringify(['h', 'ab02']), bytes('[null,{"v":1}]'), problems);
+    reader.restore(JSON.stringify(['h', 'ab03']), bytes('{"v":1}'), problems);
+    reader.restore(JSON.stringify(['h', 'ab04']), bytes('["soon",{"v":1}]'), problems);
+    const restored = reader.finishRestore(problems);
+    expect(restored.map((d) => [d.key, d.dueAt])).toEqual([
+      ['ab01', 1_700_000_000_000],
+      ['ab02', null],
+      ['ab03', undefined],
+      ['ab04', undefined],
+    ]);
+    // Kept as the record's bytes until the state's first use, when the head is read from them.
+    expect(restored.map((d) => Buffer.isBuffer(d.source) && d.source.toString('utf8'))).toEqual([
+      '[1700000000000,{"v":1}]',
+      '[null,{"v":1}]',
+      '{"v":1}',
+      '["soon",{"v":1}]',
     ]);
   });
 });

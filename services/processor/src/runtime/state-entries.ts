@@ -212,31 +212,52 @@ function wrapHead(dueAt: number | null, json: string): string {
   return `[${dueAt === null ? 'null' : dueAt},${json}]`;
 }
 
-/** The due time (undefined: unknown) and the head's JSON of a head record's value. */
-function unwrapHead(value: string): { dueAt: number | null | undefined; head: string } {
-  if (value.charCodeAt(0) !== 91 /* [ */) return { dueAt: undefined, head: value };
-  const comma = value.indexOf(',');
-  if (comma < 0 || value.charCodeAt(value.length - 1) !== 93 /* ] */) return { dueAt: undefined, head: value };
-  const due = value.slice(1, comma);
+/**
+ * What a head record's value says: the due time (undefined: unknown) and where the head's JSON
+ * is in it (bytes `start` to `end`; all of it for a bare head).
+ */
+interface HeadRecord {
+  dueAt: number | null | undefined;
+  start: number;
+  end: number;
+}
+
+function readHeadRecord(value: Buffer): HeadRecord {
+  const bare = { dueAt: undefined, start: 0, end: value.length };
+  if (value[0] !== 91 /* [ */) return bare;
+  const comma = value.indexOf(44 /* , */);
+  if (comma < 0 || value[value.length - 1] !== 93 /* ] */) return bare;
+  const due = value.toString('latin1', 1, comma);
   const dueAt = due === 'null' ? null : Number(due);
-  if (dueAt !== null && !Number.isSafeInteger(dueAt)) return { dueAt: undefined, head: value };
-  return { dueAt, head: value.slice(comma + 1, value.length - 1) };
+  if (dueAt !== null && !Number.isSafeInteger(dueAt)) return bare;
+  return { dueAt, start: comma + 1, end: value.length - 1 };
+}
+
+/** The head's JSON of a head record's value. */
+function headJson(value: Buffer): string {
+  const { start, end } = readHeadRecord(value);
+  return value.toString('utf8', start, end);
 }
 
 /**
- * A restored state's entries as read back, not parsed: the head's JSON alone (most states), or
- * the head's and each part element's JSON. What the pipeline keeps of a deferred state.
+ * A restored state's entries as read back, not parsed and not even decoded as text: the head
+ * record's value alone (most states), or it and each part element's value. What the pipeline
+ * keeps of a deferred state. The bytes are the ones the Kafka client read: made into strings,
+ * a restore's 100,000 values (about 120 MB) were allocated as young objects that all survive,
+ * copied twice by the scavenger and then held in the old generation; as bytes they stay
+ * outside the heap, and a state is decoded from them at its first use.
  */
-type RestoredSource = string | { head: string; parts: ReadonlyMap<string, ReadonlyMap<string, string>> };
+type RestoredSource = Buffer | { head: Buffer; parts: ReadonlyMap<string, ReadonlyMap<string, Buffer>> };
 
 interface Restoring {
   code: string;
   key: string;
-  head: string | undefined;
+  /** The head record's value. */
+  head: Buffer | undefined;
   /** From the head record; undefined when it does not say (written before it did). */
   dueAt: number | null | undefined;
   /** Absent until the state's first part arrives (most states are a head alone). */
-  parts: Map<string, Map<string, string>> | undefined;
+  parts: Map<string, Map<string, Buffer>> | undefined;
 }
 
 /** What the changelog holds of an entry: the digest of its JSON and its size. */
@@ -265,8 +286,8 @@ export interface StoreSize {
   bytes: number;
 }
 
-function entryBytes(entryKey: string, json: string): number {
-  return Buffer.byteLength(entryKey) + Buffer.byteLength(json);
+function entryBytes(entryKey: string, value: string | Buffer): number {
+  return Buffer.byteLength(entryKey) + Buffer.byteLength(value);
 }
 
 /**
@@ -369,9 +390,9 @@ export class StateEntries {
 
   /**
    * Restore: one state entry record (last one per key wins; a tombstone removes). Only its key
-   * is parsed: the value stays text until the state is first used (`load`).
+   * is parsed: the value stays the bytes read until the state is first used (`load`).
    */
-  restore(entryKey: string, value: string | null, problems: TaskProblem[]): void {
+  restore(entryKey: string, value: Buffer | null, problems: TaskProblem[]): void {
     const plain = splitPlainEntryKey(entryKey);
     let parsed: unknown = plain;
     if (plain === undefined) {
@@ -388,7 +409,7 @@ export class StateEntries {
       return;
     }
     const [code, key, part, sub] = parsed as [string, string, string | undefined, string | undefined];
-    const head = part === undefined && value !== null ? unwrapHead(value) : undefined;
+    const head = part === undefined && value !== null ? readHeadRecord(value) : undefined;
     // A plain head key is written exactly as headKey writes it.
     const id = plain !== undefined && part === undefined ? entryKey : headKey(code, key);
     const stored = this.written.get(id);
@@ -401,9 +422,9 @@ export class StateEntries {
       if (stored !== undefined) this.add(code, stored, -1);
       this.written.set(id, bytes);
       this.add(code, bytes, 1);
-      if (entry === undefined) this.restoring.set(id, { code, key, head: head.head, dueAt: head.dueAt, parts: undefined });
+      if (entry === undefined) this.restoring.set(id, { code, key, head: value, dueAt: head.dueAt, parts: undefined });
       else {
-        entry.head = head.head;
+        entry.head = value;
         entry.dueAt = head.dueAt;
       }
       return;
@@ -433,7 +454,7 @@ export class StateEntries {
     this.add(code, restored, 1);
     if (entry === undefined) this.restoring.set(id, (entry = { code, key, head: undefined, dueAt: undefined, parts: undefined }));
     if (head !== undefined) {
-      entry.head = head.head;
+      entry.head = value;
       entry.dueAt = head.dueAt;
     } else {
       const parts = (entry.parts ??= new Map());
@@ -486,11 +507,12 @@ export class StateEntries {
     let json: Json;
     const parts = new Map<string, Map<string, unknown>>();
     try {
-      json = JSON.parse(typeof restored === 'string' ? restored : restored.head) as Json;
-      if (typeof restored !== 'string') {
+      const whole = Buffer.isBuffer(restored);
+      json = JSON.parse(headJson(whole ? restored : restored.head)) as Json;
+      if (!whole) {
         for (const [part, elements] of restored.parts) {
           const values = new Map<string, unknown>();
-          for (const [sub, text] of elements) values.set(sub, JSON.parse(text));
+          for (const [sub, bytes] of elements) values.set(sub, JSON.parse(bytes.toString('utf8')));
           parts.set(part, values);
         }
       }
