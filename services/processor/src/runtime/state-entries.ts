@@ -223,14 +223,14 @@ interface HeadRecord {
 }
 
 function readHeadRecord(value: Buffer): HeadRecord {
-  const bare = { dueAt: undefined, start: 0, end: value.length };
-  if (value[0] !== 91 /* [ */) return bare;
-  const comma = value.indexOf(44 /* , */);
-  if (comma < 0 || value[value.length - 1] !== 93 /* ] */) return bare;
-  const due = value.toString('latin1', 1, comma);
-  const dueAt = due === 'null' ? null : Number(due);
-  if (dueAt !== null && !Number.isSafeInteger(dueAt)) return bare;
-  return { dueAt, start: comma + 1, end: value.length - 1 };
+  const comma = value[0] === 91 /* [ */ && value[value.length - 1] === 93 /* ] */ ? value.indexOf(44 /* , */) : -1;
+  if (comma > 0) {
+    const due = value.toString('latin1', 1, comma);
+    const dueAt = due === 'null' ? null : Number(due);
+    if (dueAt === null || Number.isSafeInteger(dueAt)) return { dueAt, start: comma + 1, end: value.length - 1 };
+  }
+  // A bare head (written before the due time was), or a due time that is not one.
+  return { dueAt: undefined, start: 0, end: value.length };
 }
 
 /** The head's JSON of a head record's value. */
