@@ -202,7 +202,7 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
 
   // A compact state has no timer.
   for (const stage of Object.keys(states) as StageName[]) {
-    for (const [key] of states[stage].fullEntries()) schedule(stage, key);
+    states[stage].forEachFull((key) => schedule(stage, key));
   }
   // Deferred states stay undecoded: their due time came with them.
   for (const { stage, key, dueAt, source } of deferred?.states ?? []) {
@@ -412,7 +412,9 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
       // Only states kept in full can have an open finding.
       const due = <S extends { clock: number }, C>(map: StateStore<S, C>, wanted: (s: S) => boolean) => {
         const keys: [string, number][] = [];
-        for (const [key, s] of map.fullEntries()) if (wanted(s)) keys.push([key, s.clock]);
+        map.forEachFull((key, s) => {
+          if (wanted(s)) keys.push([key, s.clock]);
+        });
         return keys.sort(byKey);
       };
       for (const [key, at] of due(states['by-hwid'], (s) => open(s.tracks))) tick('by-hwid', key, at);

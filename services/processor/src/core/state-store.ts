@@ -8,7 +8,7 @@
  * itself, which the HWID's and the name's states then share) and the store keeps that instead.
  * `compact` must be lossless: `expand(compact(s))` is a state equal to `s`, field for field,
  * so a stage, a snapshot or a changelog write never sees the difference. A compact state has
- * no timer and no open finding (what `fullEntries` relies on).
+ * no timer and no open finding (what `forEachFull` relies on).
  */
 export interface StateForm<S, C> {
   /** The state itself, or a smaller value `expand` turns back into an equal state. */
@@ -79,17 +79,21 @@ export class StateStore<S, C = never> {
     }
   }
 
-  /** The keys kept in full, with their states: the only ones that can have a timer or an open finding. */
-  *fullEntries(): IterableIterator<[string, S]> {
+  /**
+   * Visits the keys kept in full, with their states: the only ones that can have a timer or an
+   * open finding. A callback over Map#forEach, not a generator: a flush walks every key of a
+   * stage, and a generator's entries and results were hundreds of bytes per key of garbage.
+   */
+  forEachFull(visit: (key: string, state: S) => void): void {
     const form = this.form;
-    for (const [key, value] of this.map) {
+    this.map.forEach((value, key) => {
       let stored = value;
       if (stored instanceof DeferredState) {
-        if (this.load(key, stored) === undefined) continue;
+        if (this.load(key, stored) === undefined) return;
         stored = this.map.get(key) as S | C;
       }
-      if (form === undefined || !form.isCompact(stored)) yield [key, stored as S];
-    }
+      if (form === undefined || !form.isCompact(stored)) visit(key, stored as S);
+    });
   }
 
   private full(stored: S | C): S {

@@ -44,11 +44,11 @@ function countOn(issues: Readonly<DayCounts>, day: number): number {
   return 0;
 }
 
-function median(values: number[]): number {
+/** The median of the first `length` values (sorted in place). */
+function median(sorted: Float64Array, length: number): number {
   // A week or two of counts, measured on every permanent issuance: an insertion sort
   // beats Array#sort's comparator calls at this size.
-  const sorted = values;
-  for (let i = 1; i < sorted.length; i++) {
+  for (let i = 1; i < length; i++) {
     const v = sorted[i]!;
     let j = i - 1;
     while (j >= 0 && sorted[j]! > v) {
@@ -57,41 +57,62 @@ function median(values: number[]): number {
     }
     sorted[j + 1] = v;
   }
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const mid = length >> 1;
+  return length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
  * The counts of the days a baseline is taken from, reused (the core is synchronous): a day is
- * measured against them on every permanent CAL issued, for each day of the spike window.
+ * measured against them on every permanent CAL issued. A typed array: an array emptied by
+ * `length = 0` lets its storage go and allocates it again on the next push.
  */
-const baselineScratch: number[] = [];
+let baselineScratch = new Float64Array(16);
 
 /**
- * The day measured against the median of the days before it: a median, so a spike of a
- * few days does not raise its own bar, and a bar of at least `minCals` so a quiet server
- * does not spike on two CALs. A day whose baseline was not fully observed (the first load
- * of a server's history) is never a spike.
+ * The median of the `baselineDays` days before `day` (days without issuance count as 0), or
+ * NaN when those days were not all observed (the first load of a server's history).
+ */
+function baselineOf(view: Pick<LeakRateSpikeView, 'issues' | 'observedSinceDay'>, day: number, config: LeakRateSpikeConfig): number {
+  const { baselineDays } = config.spike;
+  if (view.observedSinceDay === null || view.observedSinceDay > day - baselineDays) return Number.NaN;
+  if (baselineScratch.length < baselineDays) baselineScratch = new Float64Array(baselineDays);
+  const before = baselineScratch;
+  for (let i = 0; i < baselineDays; i++) before[i] = countOn(view.issues, day - baselineDays + i);
+  return median(before, baselineDays);
+}
+
+/** A median, so a spike of a few days does not raise its own bar; at least `minCals`, so a quiet server does not spike on two CALs. */
+function thresholdOf(baseline: number, config: LeakRateSpikeConfig): number {
+  return Math.max(config.spike.minCals, Math.ceil(config.spike.factor * baseline));
+}
+
+/**
+ * The day measured against the median of the days before it. A day whose baseline was not
+ * fully observed is never a spike (null).
  */
 export function measureDay(view: Pick<LeakRateSpikeView, 'issues' | 'observedSinceDay'>, day: number, config: LeakRateSpikeConfig): SpikeDay | null {
-  const { baselineDays, factor, minCals } = config.spike;
-  if (view.observedSinceDay === null || view.observedSinceDay > day - baselineDays) return null;
-  const before = baselineScratch;
-  before.length = 0;
-  for (let d = day - baselineDays; d < day; d++) before.push(countOn(view.issues, d));
-  const baseline = median(before);
-  return { day, count: countOn(view.issues, day), baseline, threshold: Math.max(minCals, Math.ceil(factor * baseline)) };
+  const baseline = baselineOf(view, day, config);
+  if (Number.isNaN(baseline)) return null;
+  return { day, count: countOn(view.issues, day), baseline, threshold: thresholdOf(baseline, config) };
 }
 
 const NO_SPIKE_DAYS: readonly SpikeDay[] = Object.freeze([]);
 
-/** The spike days still in view (today and the `clearDays` before it), oldest first. */
+/**
+ * The spike days still in view (today and the `clearDays` before it), oldest first. Asked on
+ * every permanent CAL issued: a day is only measured when its count could reach a threshold
+ * (never under `minCals`), and only a spike day is made into an object.
+ */
 export function spikeDays(view: LeakRateSpikeView, config: LeakRateSpikeConfig): readonly SpikeDay[] {
   const today = Math.floor(view.clock / DAY_MS);
   let days: SpikeDay[] | undefined;
   for (let d = today - config.spike.clearDays; d <= today; d++) {
-    const measured = measureDay(view, d, config);
-    if (measured !== null && measured.count >= measured.threshold) (days ??= []).push(measured);
+    const count = countOn(view.issues, d);
+    if (count < config.spike.minCals) continue;
+    const baseline = baselineOf(view, d, config);
+    if (Number.isNaN(baseline)) continue;
+    const threshold = thresholdOf(baseline, config);
+    if (count >= threshold) (days ??= []).push({ day: d, count, baseline, threshold });
   }
   return days ?? NO_SPIKE_DAYS;
 }

@@ -65,7 +65,7 @@ export function resolvePoolExhaustion({ server, product }: PoolExhaustionView): 
 export interface PoolAssessment {
   open: boolean;
   severity: Severity;
-  reasons: string[];
+  reasons: readonly string[];
   inventory: PoolInventory;
   /** The earliest time a piece of evidence ages out (null: nothing ages). */
   expiresAt: number | null;
@@ -112,76 +112,99 @@ function inWindow(counts: DayCounts, from: number, to: number, keep: (dayEnd: nu
  * newer inventory.
  */
 export function assessPool(product: Readonly<ProductState>, inventory: PoolInventory, clock: number, config: Pick<CoreConfig, 'pool'>): PoolAssessment {
+  // Asked on every permanent CAL issued, where the answer is nearly always "no reason":
+  // nothing is allocated but the result until a reason is found.
   const ttl = daysToMs(config.pool.eventTtlDays);
-  const reasons: string[] = [];
-  const expiries: number[] = [];
-  const evidenceTimes: number[] = [];
+  let found: Reasons | undefined;
   const low = inventory.known ? lowThreshold(inventory.installed, config) : 0;
 
   const empty = inventory.known && inventory.installed > 0 && inventory.available === 0;
   let exhausted = false;
   if (inventory.known && inventory.installed > 0) {
     if (empty) {
-      reasons.push(`0 of ${inventory.installed} available`);
-      evidenceTimes.push(inventory.at);
+      found = withReason(found, clock, `0 of ${inventory.installed} available`, inventory.at);
       exhausted = true;
     } else if (inventory.available <= low) {
-      reasons.push(`${inventory.available} of ${inventory.installed} available`);
-      evidenceTimes.push(inventory.at);
+      found = withReason(found, clock, `${inventory.available} of ${inventory.installed} available`, inventory.at);
     }
   }
-  if (isActive(product.exhausted, inventory, low, clock, ttl)) {
-    reasons.push(`event 21 (no permanent CALs left) on ${toDay(product.exhausted!.at)}`);
-    expiries.push(product.exhausted!.at + ttl);
-    evidenceTimes.push(product.exhausted!.at);
+  const exhaustedEvent = isActive(product.exhausted, inventory, low, clock, ttl);
+  if (exhaustedEvent) {
+    found = withReason(found, clock, `event 21 (no permanent CALs left) on ${toDay(product.exhausted!.at)}`, product.exhausted!.at, product.exhausted!.at + ttl);
     exhausted = true;
   }
   if (isActive(product.noneInstalled, inventory, low, clock, ttl) && !(inventory.known && inventory.installed > 0 && inventory.at > product.noneInstalled!.at)) {
-    reasons.push(`event 22 (no CALs installed for this product) on ${toDay(product.noneInstalled!.at)}`);
-    expiries.push(product.noneInstalled!.at + ttl);
-    evidenceTimes.push(product.noneInstalled!.at);
+    found = withReason(found, clock, `event 22 (no CALs installed for this product) on ${toDay(product.noneInstalled!.at)}`, product.noneInstalled!.at, product.noneInstalled!.at + ttl);
     exhausted = true;
   }
   if (isActive(product.low, inventory, low, clock, ttl)) {
     const remaining = product.low!.remaining;
-    reasons.push(`event 20 (few CALs left${remaining === null ? '' : `: ${remaining}`}) on ${toDay(product.low!.at)}`);
-    expiries.push(product.low!.at + ttl);
-    evidenceTimes.push(product.low!.at);
+    found = withReason(found, clock, `event 20 (few CALs left${remaining === null ? '' : `: ${remaining}`}) on ${toDay(product.low!.at)}`, product.low!.at, product.low!.at + ttl);
   }
 
-  const rateWindow = daysToMs(config.pool.rateWindowDays);
-  const issues = inWindow(product.permanentIssues, clock - rateWindow, clock);
-  if (inventory.known && !empty && issues.total > 0) {
-    const perDay = issues.total / config.pool.rateWindowDays;
-    const daysLeft = inventory.available / perDay;
-    if (daysLeft <= config.pool.horizonDays) {
-      reasons.push(`about ${Math.max(0, Math.floor(daysLeft))} days left at ${round1(perDay)} new CALs per day`);
-      expiries.push((issues.firstDay + 1) * DAY_MS + rateWindow);
-      evidenceTimes.push(Math.min(clock, (issues.lastDay + 1) * DAY_MS));
+  // The rate only counts against a known inventory with room.
+  if (inventory.known && !empty) {
+    const rateWindow = daysToMs(config.pool.rateWindowDays);
+    const issues = inWindow(product.permanentIssues, clock - rateWindow, clock);
+    if (issues.total > 0) {
+      const perDay = issues.total / config.pool.rateWindowDays;
+      const daysLeft = inventory.available / perDay;
+      if (daysLeft <= config.pool.horizonDays) {
+        found = withReason(
+          found,
+          clock,
+          `about ${Math.max(0, Math.floor(daysLeft))} days left at ${round1(perDay)} new CALs per day`,
+          Math.min(clock, (issues.lastDay + 1) * DAY_MS),
+          (issues.firstDay + 1) * DAY_MS + rateWindow,
+        );
+      }
     }
   }
 
-  const tempWindow = daysToMs(config.pool.temporaryWindowDays);
-  // Temporaries issued before a newer inventory with room no longer say the pool is empty.
-  const temps = inWindow(product.temporariesWhileEmpty, clock - tempWindow, clock, (dayEnd) => !isContradicted(dayEnd - 1, inventory, low));
-  if (temps.total > 0) {
-    reasons.push(`${plural(temps.total, 'temporary CAL')} issued while the pool was empty`);
-    expiries.push((temps.firstDay + 1) * DAY_MS + tempWindow);
-    evidenceTimes.push(Math.min(clock, (temps.lastDay + 1) * DAY_MS));
+  let temporaries = 0;
+  if (product.temporariesWhileEmpty.length > 0) {
+    const tempWindow = daysToMs(config.pool.temporaryWindowDays);
+    // Temporaries issued before a newer inventory with room no longer say the pool is empty.
+    const temps = inWindow(product.temporariesWhileEmpty, clock - tempWindow, clock, (dayEnd) => !isContradicted(dayEnd - 1, inventory, low));
+    temporaries = temps.total;
+    if (temps.total > 0) {
+      found = withReason(
+        found,
+        clock,
+        `${plural(temps.total, 'temporary CAL')} issued while the pool was empty`,
+        Math.min(clock, (temps.lastDay + 1) * DAY_MS),
+        (temps.firstDay + 1) * DAY_MS + tempWindow,
+      );
+    }
   }
 
-  const open = reasons.length > 0;
-  const severity: Severity = exhausted ? (temps.total > 0 ? 'critical' : 'high') : temps.total > 0 ? 'high' : 'medium';
-  const future = expiries.filter((e) => e > clock);
+  const severity: Severity = exhausted ? (temporaries > 0 ? 'critical' : 'high') : temporaries > 0 ? 'high' : 'medium';
   return {
-    open,
+    open: found !== undefined,
     severity,
-    reasons,
+    reasons: found?.reasons ?? NO_REASONS,
     inventory,
-    expiresAt: future.length > 0 ? Math.min(...future) : null,
-    empty: empty || isActive(product.exhausted, inventory, low, clock, ttl),
-    lastEvidenceAt: evidenceTimes.length > 0 ? Math.max(...evidenceTimes) : clock,
+    expiresAt: found === undefined || found.expiresAt === Number.POSITIVE_INFINITY ? null : found.expiresAt,
+    empty: empty || exhaustedEvent,
+    lastEvidenceAt: found?.lastEvidenceAt ?? clock,
   };
+}
+
+const NO_REASONS: readonly string[] = Object.freeze([]);
+
+/** The reasons found so far, the earliest of their expiries after the clock (Infinity: none) and their newest evidence. */
+interface Reasons {
+  reasons: string[];
+  expiresAt: number;
+  lastEvidenceAt: number;
+}
+
+function withReason(found: Reasons | undefined, clock: number, reason: string, evidenceAt: number, expiry?: number): Reasons {
+  const to = found ?? { reasons: [], expiresAt: Number.POSITIVE_INFINITY, lastEvidenceAt: evidenceAt };
+  to.reasons.push(reason);
+  if (evidenceAt > to.lastEvidenceAt) to.lastEvidenceAt = evidenceAt;
+  if (expiry !== undefined && expiry > clock && expiry < to.expiresAt) to.expiresAt = expiry;
+  return to;
 }
 
 /** A newer inventory with room to spare contradicts an older "low/exhausted" event. */
