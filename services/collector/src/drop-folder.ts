@@ -1,7 +1,7 @@
 import { constants, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ChosenSnapshotTime, type ParseOptions, type ParsedItem, SnapshotTimeBoundsBuilder, chooseSnapshotTime, parseStream, snapshotTimeFromName } from '@calwatch/ingest';
+import { type ChosenSnapshotTime, type ParseOptions, type ParsedBatch, SnapshotTimeBoundsBuilder, chooseSnapshotTime, parseStream, snapshotTimeFromName } from '@calwatch/ingest';
 import { isCalwatchError, msFromIso } from '@calwatch/model';
 import { type Logger } from '@calwatch/runtime';
 import { readBody, type BodyLimits } from './body-stream';
@@ -9,7 +9,8 @@ import { COLLECTOR_ERRORS } from './errors';
 import { createStabilityTracker, isIgnoredDropFile } from './file-stability';
 import type { IngestResult, Ingestor, ItemKind } from './ingestor';
 
-export type ParseStreamFn = (input: AsyncIterable<Buffer | string>, options: ParseOptions) => AsyncIterable<ParsedItem>;
+/** A parser of drop files as parseStream: non-empty batches of items, in input order. */
+export type ParseStreamFn = (input: AsyncIterable<Buffer | string>, options: ParseOptions) => AsyncIterable<ParsedBatch>;
 
 /** Opened read-only, never through a symbolic link, and without blocking on a FIFO. */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
@@ -132,8 +133,8 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
     return { handle, size: info.size, mtime: info.mtime };
   }
 
-  /** The opened file's parsed items, read from its start under the body limits. */
-  function readItems(handle: FileHandle, options: ParseOptions): AsyncIterable<ParsedItem> {
+  /** The opened file's parsed items in batches, read from its start under the body limits. */
+  function readBatches(handle: FileHandle, options: ParseOptions): AsyncIterable<ParsedBatch> {
     const body = readBody(handle.createReadStream({ start: 0, autoClose: false }) as AsyncIterable<Buffer>, 'identity', limits);
     return parse(body.chunks, options);
   }
@@ -163,7 +164,7 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
       snapshotTime = await snapshotTimeOf(name, path, handle, opened.mtime, at);
       if (snapshotTime.warning !== null) log.warn({ file: name, snapshotTime: snapshotTime.time, from: snapshotTime.from }, `snapshot time: ${snapshotTime.warning}`);
       const takenAt = snapshotTime.time;
-      result = await ingestor.ingest({ items: readItems(handle, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
+      result = await ingestor.ingest({ batches: readBatches(handle, { ref: path, observedTime: takenAt }), ref: path, accepts: ALL_KINDS, takenAt });
     } catch (error) {
       if (isCalwatchError(error) && error.retriable) {
         tracker.forget(name);
@@ -202,11 +203,13 @@ export function createDropFolder(options: DropFolderOptions): DropFolder {
     const fromName = snapshotTimeFromName(name);
     const bounds = new SnapshotTimeBoundsBuilder();
     if (fromName === undefined) {
-      for await (const item of readItems(handle, { ref: path, observedTime: new Date(guessMs).toISOString() })) {
-        if (item.kind === 'rejected') continue;
-        if (item.kind !== 'issued-license') break;
-        const { license } = item;
-        bounds.add(license.status, msFromIso(license.issueDate), license.expirationDate === null ? null : msFromIso(license.expirationDate));
+      read: for await (const batch of readBatches(handle, { ref: path, observedTime: new Date(guessMs).toISOString() })) {
+        for (const item of batch) {
+          if (item.kind === 'rejected') continue;
+          if (item.kind !== 'issued-license') break read;
+          const { license } = item;
+          bounds.add(license.status, msFromIso(license.issueDate), license.expirationDate === null ? null : msFromIso(license.expirationDate));
+        }
       }
     }
     return chooseSnapshotTime({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerOptions } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
-import { parseStream, type InputFormat, type ParseOptions, type ParsedItem } from '@calwatch/ingest';
+import { parseStream, type InputFormat, type ParseOptions, type ParsedBatch } from '@calwatch/ingest';
 import { CalwatchError, buildDeadLetterOriginal, isCalwatchError, normalizeComputer, type DeadLetter } from '@calwatch/model';
 import { type Logger } from '@calwatch/runtime';
 import { parseContentEncoding, readBody, type BodyStream } from './body-stream';
@@ -14,7 +14,8 @@ import type { KafkaAvailability } from './kafka-availability';
 import type { CollectorMetrics } from './metrics';
 import { grantCovers, type TokenGrant, type TokenStore } from './token-auth';
 
-export type ParseFn = (input: AsyncIterable<Buffer | string>, options: ParseOptions) => AsyncIterable<ParsedItem>;
+/** A parser of request bodies as parseStream: non-empty batches of items, in input order. */
+export type ParseFn = (input: AsyncIterable<Buffer | string>, options: ParseOptions) => AsyncIterable<ParsedBatch>;
 
 export interface HttpLimits {
   maxBodyBytes: number;
@@ -313,7 +314,7 @@ export function buildCollectorApp(options: CollectorAppOptions) {
       if (format !== undefined) parseOptions.format = format;
       if (licenseServer !== undefined) parseOptions.licenseServer = licenseServer;
       const result = await ingestor.ingest({
-        items: parse(body.chunks, parseOptions),
+        batches: parse(body.chunks, parseOptions),
         ref,
         accepts: route.accepts,
         takenAt,

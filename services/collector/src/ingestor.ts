@@ -1,4 +1,4 @@
-import { toDeadLetter, type ParsedItem } from '@calwatch/ingest';
+import { toDeadLetter, type ParsedBatch, type ParsedItem } from '@calwatch/ingest';
 import { buildDeadLetterOriginal, normalizeComputer, type CanonicalEvent, type DeadLetter, type EventSource, type KeyPackFact, type LicenseFact } from '@calwatch/model';
 import { COLLECTOR_ERRORS } from './errors';
 import { screenEvent } from './event-screen';
@@ -16,7 +16,8 @@ export interface RejectionSummary {
 }
 
 export interface IngestRequest {
-  items: AsyncIterable<ParsedItem>;
+  /** The parsed input as parseStream yields it: non-empty batches of items, in input order. */
+  batches: AsyncIterable<ParsedBatch>;
   /** Where the input came from (request or file); dead letters are keyed by it. */
   ref: string;
   /** Record kinds this input may hold; others are dead-lettered as COLLECTOR_WRONG_ENDPOINT. */
@@ -62,12 +63,12 @@ export interface IngestorOptions {
 }
 
 /**
- * Streams parsed items to Kafka: events are published in batches as they are read
- * (memory does not grow with the input), rejections become dead letters in the same
- * batches, and snapshot rows are gathered per license server and applied at the end
- * (a snapshot is the whole table). Throws when the input itself fails (too large, broken
- * gzip) or Kafka cannot take records; what was published before stays published, and a
- * re-send repeats the same event ids.
+ * Streams parsed items to Kafka (taken as the parser's batches, one chunk of input each):
+ * events are published in batches as they are read (memory does not grow with the input),
+ * rejections become dead letters in the same batches, and snapshot rows are gathered per
+ * license server and applied at the end (a snapshot is the whole table). Throws when the
+ * input itself fails (too large, broken gzip) or Kafka cannot take records; what was
+ * published before stays published, and a re-send repeats the same event ids.
  */
 export function createIngestor(options: IngestorOptions): Ingestor {
   const { publisher, snapshots } = options;
@@ -109,46 +110,49 @@ export function createIngestor(options: IngestorOptions): Ingestor {
         });
       };
 
-      for await (const item of request.items) {
-        switch (item.kind) {
-          case 'rejected': {
-            if (item.rejection.record !== null) rowRejections += 1;
-            deadLetter(toDeadLetter(item.rejection, nowIso()), 'parser');
-            break;
-          }
-          case 'event': {
-            if (!request.accepts.has('event')) {
-              deadLetter(wrongEndpoint(item, request.ref, nowIso()), item.event.source?.kind ?? 'unknown');
+      for await (const batch of request.batches) {
+        for (const item of batch) {
+          switch (item.kind) {
+            case 'rejected': {
+              if (item.rejection.record !== null) rowRejections += 1;
+              deadLetter(toDeadLetter(item.rejection, nowIso()), 'parser');
               break;
             }
-            const screened = screenEvent(item.event, { ref: request.ref, record: item.record, at: nowIso(), maxEventTimeSkewMs: options.maxEventTimeSkewMs });
-            if (screened.ok) {
-              if (allows !== undefined && !allows(screened.event.licenseServer)) forbid(screened.event.licenseServer);
-              events.push(screened.event);
+            case 'event': {
+              if (!request.accepts.has('event')) {
+                deadLetter(wrongEndpoint(item, request.ref, nowIso()), item.event.source?.kind ?? 'unknown');
+                break;
+              }
+              const screened = screenEvent(item.event, { ref: request.ref, record: item.record, at: nowIso(), maxEventTimeSkewMs: options.maxEventTimeSkewMs });
+              if (screened.ok) {
+                if (allows !== undefined && !allows(screened.event.licenseServer)) forbid(screened.event.licenseServer);
+                events.push(screened.event);
+                result.accepted += 1;
+                options.onRecords?.('accepted', 'OK', screened.event.source.kind, 1);
+              } else {
+                deadLetter(screened.deadLetter, 'canonical-schema');
+              }
+              break;
+            }
+            case 'issued-license':
+            case 'keypack': {
+              if (!request.accepts.has(item.kind)) {
+                deadLetter(wrongEndpoint(item, request.ref, nowIso()), item.kind);
+                break;
+              }
+              const server = normalizeComputer(item.licenseServer);
+              if (allows !== undefined && !allows(server)) forbid(server);
+              if (item.kind === 'issued-license') append(licenses, server, item.license);
+              else append(keyPacks, server, item.keyPack);
               result.accepted += 1;
-              options.onRecords?.('accepted', 'OK', screened.event.source.kind, 1);
-            } else {
-              deadLetter(screened.deadLetter, 'canonical-schema');
-            }
-            break;
-          }
-          case 'issued-license':
-          case 'keypack': {
-            if (!request.accepts.has(item.kind)) {
-              deadLetter(wrongEndpoint(item, request.ref, nowIso()), item.kind);
+              result.rows += 1;
+              options.onRecords?.('accepted', 'OK', item.kind, 1);
               break;
             }
-            const server = normalizeComputer(item.licenseServer);
-            if (allows !== undefined && !allows(server)) forbid(server);
-            if (item.kind === 'issued-license') append(licenses, server, item.license);
-            else append(keyPacks, server, item.keyPack);
-            result.accepted += 1;
-            result.rows += 1;
-            options.onRecords?.('accepted', 'OK', item.kind, 1);
-            break;
           }
+          // Checked per item, not per batch: a publish holds at most batchRecords records.
+          if (events.length + deadLetters.length >= options.batchRecords) await flush();
         }
-        if (events.length + deadLetters.length >= options.batchRecords) await flush();
       }
       await flush();
 

@@ -1,10 +1,10 @@
 import { CanonicalEvent } from '@calwatch/model';
 import { parseNdjson } from './ndjson';
 import { rejected } from './rejection';
-import type { ParseOptions, ParsedItem } from './types';
+import type { ParseOptions, ParsedBatch, ParsedItem } from './types';
 
 /** Canonical NDJSON (a replay, `calwatch` output): every line is checked against the schema. */
-export function parseCanonical(text: AsyncIterable<string>, options: ParseOptions): AsyncGenerator<ParsedItem> {
+export function parseCanonical(text: AsyncIterable<string>, options: ParseOptions): AsyncGenerator<ParsedBatch> {
   return parseNdjson(text, options, (record): ParsedItem => {
     const parsed = CanonicalEvent.safeParse(record.value);
     if (parsed.success) return { kind: 'event', event: parsed.data, record: record.record };

@@ -8,7 +8,7 @@ import {
 } from '@calwatch/model';
 import { isObject, parseNdjson } from './ndjson';
 import { rejected, rejectedRow } from './rejection';
-import type { ParseOptions, ParsedItem } from './types';
+import type { ParseOptions, ParsedBatch, ParsedItem } from './types';
 import type { FieldProblem } from './wmi-records';
 import { parseDate, showValue } from './wmi-values';
 
@@ -17,7 +17,7 @@ import { parseDate, showValue } from './wmi-values';
  * licenseServer? }`, one per client. Several HWIDs for one client means a corrupted
  * MSLicensing store. eventTime is when the store was read.
  */
-export function parseClientStore(text: AsyncIterable<string>, options: ParseOptions): AsyncGenerator<ParsedItem> {
+export function parseClientStore(text: AsyncIterable<string>, options: ParseOptions): AsyncGenerator<ParsedBatch> {
   return parseNdjson(text, options, (record): ParsedItem => {
     const at = { ref: options.ref, line: record.line, record: record.record };
     if (!isObject(record.value)) {

@@ -1,6 +1,6 @@
 import type { CanonicalEvent, EventSource, KeyPackFact, LicenseFact } from '@calwatch/model';
 import type { Snapshot } from './snapshot-differ';
-import type { ParsedItem, Rejection } from './types';
+import type { ParsedBatch, Rejection } from './types';
 
 export interface KeyPackSnapshot {
   licenseServer: string;
@@ -21,13 +21,13 @@ export interface CollectedSnapshots {
 }
 
 /**
- * Groups the parsed rows of a snapshot export by license server, in order of first
- * appearance. A snapshot is the whole table, so it is held in memory; the caller decides
+ * Groups the parsed rows of a snapshot export (parseStream's batches) by license server,
+ * in order of first appearance. A snapshot is the whole table, so it is held in memory; the caller decides
  * whether a snapshot with rejected rows is complete enough to diff (a missing row would
  * otherwise read as a returned license).
  */
 export async function collectSnapshots(
-  items: AsyncIterable<ParsedItem> | Iterable<ParsedItem>,
+  batches: AsyncIterable<ParsedBatch> | Iterable<ParsedBatch>,
   options: { takenAt: string; source: EventSource },
 ): Promise<CollectedSnapshots> {
   const licenses = new Map<string, LicenseFact[]>();
@@ -35,23 +35,25 @@ export async function collectSnapshots(
   const events: CanonicalEvent[] = [];
   const rejections: Rejection[] = [];
   let records = 0;
-  for await (const item of items) {
-    switch (item.kind) {
-      case 'issued-license':
-        records += 1;
-        append(licenses, item.licenseServer, item.license);
-        break;
-      case 'keypack':
-        records += 1;
-        append(keyPacks, item.licenseServer, item.keyPack);
-        break;
-      case 'event':
-        events.push(item.event);
-        break;
-      case 'rejected':
-        if (item.rejection.record !== null) records += 1;
-        rejections.push(item.rejection);
-        break;
+  for await (const batch of batches) {
+    for (const item of batch) {
+      switch (item.kind) {
+        case 'issued-license':
+          records += 1;
+          append(licenses, item.licenseServer, item.license);
+          break;
+        case 'keypack':
+          records += 1;
+          append(keyPacks, item.licenseServer, item.keyPack);
+          break;
+        case 'event':
+          events.push(item.event);
+          break;
+        case 'rejected':
+          if (item.rejection.record !== null) records += 1;
+          rejections.push(item.rejection);
+          break;
+      }
     }
   }
   const { takenAt, source } = options;

@@ -2,7 +2,7 @@ import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { RAW_PREFIX_CHARS } from './carried-text';
 import { rejected, rejectedRow } from './rejection';
 import { buildServiceEvent, type RawWindowsEvent } from './service-event';
-import type { ParseOptions, ParsedItem } from './types';
+import type { ParseOptions, ParsedBatch, ParsedItem } from './types';
 
 /** An event (or a run of text between events) longer than this stops the reading. */
 const MAX_RECORD_CHARS = 4 << 20;
@@ -61,9 +61,10 @@ function emptyEvent(): RawWindowsEvent {
  * elements, no root), the same inside an `<Events>` root, or `Get-WinEvent … | % ToXml()`.
  * Streams with saxes, which never expands DTD entities (an entity reference other than
  * the five predefined ones is an error), so entity bombs and external entities are inert.
- * Each `<Event>` is one record; a malformed one is rejected and reading goes on.
+ * Each `<Event>` is one record; a malformed one is rejected and reading goes on. Yields one
+ * batch per chunk of text: the events that chunk completed (see ParsedBatch).
  */
-export async function* parseEvtxXml(text: AsyncIterable<string>, options: ParseOptions): AsyncGenerator<ParsedItem> {
+export async function* parseEvtxXml(text: AsyncIterable<string>, options: ParseOptions): AsyncGenerator<ParsedBatch> {
   const ref = options.ref;
   const ctx = { sourceKind: 'evtx-xml' as const, ref, observedTime: options.observedTime, fallbackServer: options.licenseServer };
   const parser = new SaxesParser({ fragment: true, position: true });
@@ -280,7 +281,7 @@ export async function* parseEvtxXml(text: AsyncIterable<string>, options: ParseO
         );
       }
     }
-    yield* out.splice(0);
+    if (out.length > 0) yield out.splice(0);
   }
   if (!abandoned) {
     try {
@@ -302,7 +303,7 @@ export async function* parseEvtxXml(text: AsyncIterable<string>, options: ParseO
       );
     }
   }
-  yield* out.splice(0);
+  if (out.length > 0) yield out.splice(0);
 
   function abandon(code: 'INGEST_XML_SYNTAX' | 'INGEST_RECORD_TOO_LARGE', reason: string): void {
     abandoned = true;

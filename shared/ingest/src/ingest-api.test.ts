@@ -50,7 +50,7 @@ describe('buildKeyPackEvents / collectSnapshots', () => {
     const csv = '"PSComputerName","LicenseId","KeyPackId","sIssuedToComputer","LicenseStatus","IssueDate","sHardwareId"\n' +
       '"LS01","1","3","PC-1","1","2024-04-01T00:00:00Z","0a"\n"ls02.corp","1","3","PC-1","1","2024-04-01T00:00:00Z","0b"\n"LS01","2","3","PC-2","1","never","0c"\n';
     const parsed = await parseBytes(csv);
-    const collected = await collectSnapshots(parsed, { takenAt: '2024-06-10T00:00:00.000Z', source: { kind: 'wmi-issued-licenses', ref: 'x' } });
+    const collected = await collectSnapshots([parsed], { takenAt: '2024-06-10T00:00:00.000Z', source: { kind: 'wmi-issued-licenses', ref: 'x' } });
     expect(collected.issued.map((s) => [s.licenseServer, s.licenses.map((l) => l.hwid.norm)])).toEqual([
       ['LS01', ['0a']],
       ['LS02', ['0b']],

@@ -1,6 +1,6 @@
 import { LineSplitter, type TextLine } from './line-splitter';
 import { rejected } from './rejection';
-import type { ParseOptions, ParsedItem } from './types';
+import type { ParseOptions, ParsedBatch, ParsedItem } from './types';
 
 const MAX_DEPTH = 64;
 
@@ -34,47 +34,54 @@ export interface NdjsonRecord {
 
 /**
  * Reads NDJSON: one JSON value per line. Lines that are too long or not JSON become
- * rejections; the others go to `map`, which turns a value into items.
+ * rejections; the others go to `map`, which turns a value into an item. Yields one batch
+ * per chunk of text: the lines that chunk completed (see ParsedBatch).
  */
 export async function* parseNdjson(
   text: AsyncIterable<string>,
   options: ParseOptions,
   map: (record: NdjsonRecord) => ParsedItem,
-): AsyncGenerator<ParsedItem> {
+): AsyncGenerator<ParsedBatch> {
   const splitter = new LineSplitter();
   const ref = options.ref;
   let record = 0;
 
-  function* handle(lines: TextLine[]): Generator<ParsedItem> {
+  /** The items of the lines split so far (taken out of `lines`), in order. */
+  function handle(lines: TextLine[]): ParsedItem[] {
+    const out: ParsedItem[] = [];
     for (const line of lines) {
       record += 1;
       const at = { ref, line: line.line, record };
       if (line.tooLarge) {
-        yield rejected(at, 'INGEST_RECORD_TOO_LARGE', 'the line is longer than the 1 MiB a record may have', line.text);
+        out.push(rejected(at, 'INGEST_RECORD_TOO_LARGE', 'the line is longer than the 1 MiB a record may have', line.text));
         continue;
       }
       if (exceedsDepth(line.text, MAX_DEPTH)) {
-        yield rejected(at, 'INGEST_JSON_TOO_DEEP', `the JSON value nests deeper than ${MAX_DEPTH} levels`, line.text);
+        out.push(rejected(at, 'INGEST_JSON_TOO_DEEP', `the JSON value nests deeper than ${MAX_DEPTH} levels`, line.text));
         continue;
       }
       let value: unknown;
       try {
         value = JSON.parse(line.text);
       } catch (error) {
-        yield rejected(at, 'INGEST_JSON_SYNTAX', `not valid JSON (${(error as Error).message})`, line.text);
+        out.push(rejected(at, 'INGEST_JSON_SYNTAX', `not valid JSON (${(error as Error).message})`, line.text));
         continue;
       }
-      yield map({ value, text: line.text, line: line.line, record });
+      out.push(map({ value, text: line.text, line: line.line, record }));
     }
+    lines.length = 0;
+    return out;
   }
 
   const lines: TextLine[] = [];
   for await (const chunk of text) {
     splitter.push(chunk, lines);
-    yield* handle(lines.splice(0));
+    const batch = handle(lines);
+    if (batch.length > 0) yield batch;
   }
   splitter.end(lines);
-  yield* handle(lines.splice(0));
+  const last = handle(lines);
+  if (last.length > 0) yield last;
 }
 
 /** True for a plain JSON object (not an array or null). */

@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { parseStream } from './parse-stream';
-import type { ParseOptions, ParsedItem } from './types';
+import type { ParseOptions, ParsedBatch } from './types';
 
-/** Reads a file (gzip transparently) and parses it; `ref` defaults to the path. */
+/** Reads a file (gzip transparently) and parses it, in batches as parseStream; `ref` defaults to the path. */
 export function parseFile(
   path: string,
   options: Omit<ParseOptions, 'ref'> & { ref?: string },
-): AsyncIterable<ParsedItem> {
+): AsyncIterable<ParsedBatch> {
   return parseStream(createReadStream(path), { ...options, ref: options.ref ?? path });
 }

@@ -104,9 +104,9 @@ describe('an all-whitespace export', () => {
       }
     }
     const items = [];
-    for await (const item of parseStream(whitespace(), { ref: 'test', observedTime: '2024-06-14T00:00:00.000Z', format: 'wmi-issued-licenses' })) {
+    for await (const batch of parseStream(whitespace(), { ref: 'test', observedTime: '2024-06-14T00:00:00.000Z', format: 'wmi-issued-licenses' })) {
       producedAtFirstItem ??= produced;
-      items.push(item);
+      for (const item of batch) items.push(item);
     }
     expect(items.map((i) => (i.kind === 'rejected' ? i.rejection.code : i.kind))).toEqual(['INGEST_RECORD_TOO_LARGE']);
     expect(producedAtFirstItem).toBeLessThanOrEqual(MAX_LEADING_WHITESPACE_CHARS + 2 * chunk.length);

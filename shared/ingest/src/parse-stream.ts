@@ -7,7 +7,7 @@ import { parseEvtxXml } from './evtx-xml';
 import { rejected } from './rejection';
 import { createTextDecoder, sniffEncoding } from './text-decoding';
 import { parseDate } from './wmi-values';
-import type { InputFormat, ParseOptions, ParsedItem } from './types';
+import type { InputFormat, ParseOptions, ParsedBatch, ParsedItem } from './types';
 import { parseWinlogbeat } from './winlogbeat';
 import { parseWmiCsv } from './wmi-csv';
 import { parseWmiJson } from './wmi-json';
@@ -23,11 +23,15 @@ export const MAX_LEADING_WHITESPACE_CHARS = 1 << 20;
  * errors of the source): gzip is inflated transparently, the encoding and format are
  * sniffed from the head unless `options.format` is given, and every record that cannot
  * be read becomes a `rejected` item with its location and original text.
+ *
+ * Yields batches (see ParsedBatch): the items each chunk of text completed, in input
+ * order, never empty; a rejection of the whole input (unknown format, broken gzip) is a
+ * batch of its own. Read them as `for await (const batch of …) for (const item of batch)`.
  */
 export async function* parseStream(
   input: AsyncIterable<Buffer | string>,
   given: ParseOptions,
-): AsyncGenerator<ParsedItem> {
+): AsyncGenerator<ParsedBatch> {
   // Events carry observedTime as a UTC instant with milliseconds; accept any ISO form.
   const observed = parseDate(given.observedTime);
   const options = observed.ok ? { ...given, observedTime: observed.value } : given;
@@ -52,20 +56,22 @@ export async function* parseStream(
   }
   const head = Buffer.concat(headChunks);
   if (head.length === 0) {
-    if (failure !== undefined) yield failure;
+    if (failure !== undefined) yield [failure];
     return;
   }
 
   const format = options.format ?? detectFormat(head, options.ref);
   if (format === undefined) {
     for (; !done; done = (await iterator.next()).done === true);
-    yield rejected(
-      { ref: options.ref, line: null, record: null },
-      'INGEST_UNKNOWN_FORMAT',
-      'the input matches no known format (WMI CSV/JSON export, Winlogbeat NDJSON, event XML, canonical or client-store NDJSON); pass the format explicitly',
-      head.subarray(0, 4096),
-    );
-    if (failure !== undefined) yield failure;
+    yield [
+      rejected(
+        { ref: options.ref, line: null, record: null },
+        'INGEST_UNKNOWN_FORMAT',
+        'the input matches no known format (WMI CSV/JSON export, Winlogbeat NDJSON, event XML, canonical or client-store NDJSON); pass the format explicitly',
+        head.subarray(0, 4096),
+      ),
+    ];
+    if (failure !== undefined) yield [failure];
     return;
   }
 
@@ -83,11 +89,12 @@ export async function* parseStream(
       await iterator.return?.(undefined);
     }
   }
+  // Delegated once per batch, not per item: the point of batches.
   yield* parseText(decode(rest(), encoding), format, options);
-  if (failure !== undefined) yield failure;
+  if (failure !== undefined) yield [failure];
 }
 
-function parseText(text: AsyncIterable<string>, format: InputFormat, options: ParseOptions): AsyncGenerator<ParsedItem> {
+function parseText(text: AsyncIterable<string>, format: InputFormat, options: ParseOptions): AsyncGenerator<ParsedBatch> {
   switch (format) {
     case 'wmi-issued-licenses':
     case 'wmi-keypacks':
@@ -108,7 +115,7 @@ async function* parseWmi(
   text: AsyncIterable<string>,
   wmiClass: 'wmi-issued-licenses' | 'wmi-keypacks',
   options: ParseOptions,
-): AsyncGenerator<ParsedItem> {
+): AsyncGenerator<ParsedBatch> {
   const iterator = text[Symbol.asyncIterator]();
   const seen: string[] = [];
   let seenChars = 0;
@@ -122,12 +129,14 @@ async function* parseWmi(
     if (trimmed !== '') first = trimmed[0];
     else if (seenChars > MAX_LEADING_WHITESPACE_CHARS) {
       // Held whole, an all-whitespace body would cost its size in memory: stop here.
-      yield rejected(
-        { ref: options.ref, line: null, record: null },
-        'INGEST_RECORD_TOO_LARGE',
-        `more than ${MAX_LEADING_WHITESPACE_CHARS} characters of whitespace before the export starts; the rest of the input was not read`,
-        '',
-      );
+      yield [
+        rejected(
+          { ref: options.ref, line: null, record: null },
+          'INGEST_RECORD_TOO_LARGE',
+          `more than ${MAX_LEADING_WHITESPACE_CHARS} characters of whitespace before the export starts; the rest of the input was not read`,
+          '',
+        ),
+      ];
       for (let rest = await iterator.next(); rest.done !== true; rest = await iterator.next());
       return;
     }

@@ -36,6 +36,15 @@ export type ParsedItem =
   | { kind: 'event'; event: CanonicalEvent; record: number }
   | { kind: 'rejected'; rejection: Rejection };
 
+/**
+ * What the parsers yield: the items one chunk of input text completed (the rows the CSV
+ * reader finished, the lines, the events), in input order; a rejection of the input as a
+ * whole comes alone. Never empty. Batches, not items: a value handed up through three nested
+ * async generators costs about 0.4 µs, and the parsers sit three or four levels deep, so
+ * per item that is a noticeable share of reading a large export; per chunk it is nothing.
+ */
+export type ParsedBatch = readonly ParsedItem[];
+
 export interface ParseOptions {
   /** File path or request id, for rejections and EventSource.ref. */
   ref: string;

@@ -1,7 +1,7 @@
 import { buildServiceEvent, type RawWindowsEvent } from './service-event';
 import { getPath, isObject, parseNdjson, type NdjsonRecord } from './ndjson';
 import { rejected, rejectedRow } from './rejection';
-import type { ParseOptions, ParsedItem } from './types';
+import type { ParseOptions, ParsedBatch, ParsedItem } from './types';
 
 const FIELD_NAMES = {
   provider: 'winlog.provider_name',
@@ -49,7 +49,7 @@ export function readWinlogbeatEvent(event: Record<string, unknown>): RawWindowsE
   };
 }
 
-export function parseWinlogbeat(text: AsyncIterable<string>, options: ParseOptions): AsyncGenerator<ParsedItem> {
+export function parseWinlogbeat(text: AsyncIterable<string>, options: ParseOptions): AsyncGenerator<ParsedBatch> {
   const ctx = {
     sourceKind: 'winlogbeat' as const,
     ref: options.ref,

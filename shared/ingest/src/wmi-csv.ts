@@ -1,18 +1,19 @@
 import { CsvReader, type CsvRecord } from './csv-reader';
 import { rejected, rejectedRow } from './rejection';
-import type { ParseOptions, ParsedItem } from './types';
+import type { ParseOptions, ParsedBatch, ParsedItem } from './types';
 import { readWmiRow, type FieldReader, type WmiClass } from './wmi-records';
 
 /**
  * Reads an `Export-Csv` of Win32_TSIssuedLicense or Win32_TSLicenseKeyPack: Windows
  * PowerShell 5.1 (a `#TYPE` line first) or PowerShell 7 (none). The header names decide
  * which field is which; extra columns (`__` system properties, .NET properties) are ignored.
+ * Yields one batch per chunk of text: the rows that chunk completed (see ParsedBatch).
  */
 export async function* parseWmiCsv(
   text: AsyncIterable<string>,
   wmiClass: WmiClass,
   options: ParseOptions,
-): AsyncGenerator<ParsedItem> {
+): AsyncGenerator<ParsedBatch> {
   const reader = new CsvReader();
   const ref = options.ref;
   let header: Map<string, number> | undefined;
@@ -33,7 +34,9 @@ export async function* parseWmiCsv(
     return fields[index] ?? null;
   };
 
-  function* handle(rows: CsvRecord[]): Generator<ParsedItem> {
+  /** The items of the rows read so far (taken out of `rows`), in order. */
+  function handle(rows: CsvRecord[]): ParsedItem[] {
+    const out: ParsedItem[] = [];
     for (const row of rows) {
       if (!sawFirstLine) {
         sawFirstLine = true;
@@ -43,7 +46,7 @@ export async function* parseWmiCsv(
       if (header === undefined && headerProblem === undefined) {
         if (row.error !== null) {
           headerProblem = `the header line is malformed (${row.error})`;
-          yield rejected({ ref, line: row.line, record: null }, 'INGEST_CSV_SYNTAX', headerProblem, row.raw);
+          out.push(rejected({ ref, line: row.line, record: null }, 'INGEST_CSV_SYNTAX', headerProblem, row.raw));
         } else {
           header = new Map();
           row.fields.forEach((name, index) => {
@@ -56,33 +59,34 @@ export async function* parseWmiCsv(
       record += 1;
       const at = { ref, line: row.line, record };
       if (header === undefined) {
-        yield rejected(at, 'INGEST_CSV_SYNTAX', `no usable header: ${headerProblem}`, row.raw);
+        out.push(rejected(at, 'INGEST_CSV_SYNTAX', `no usable header: ${headerProblem}`, row.raw));
         continue;
       }
       if (row.error !== null) {
-        yield rejected(at, 'INGEST_CSV_SYNTAX', row.error, row.raw);
+        out.push(rejected(at, 'INGEST_CSV_SYNTAX', row.error, row.raw));
         continue;
       }
       if (row.fields.length > header.size) {
-        yield rejected(
-          at,
-          'INGEST_CSV_COLUMN_COUNT',
-          `expected at most ${header.size} fields as named by the header, found ${row.fields.length}`,
-          row.raw,
+        out.push(
+          rejected(at, 'INGEST_CSV_COLUMN_COUNT', `expected at most ${header.size} fields as named by the header, found ${row.fields.length}`, row.raw),
         );
         continue;
       }
       fields = row.fields;
       const result = readWmiRow(wmiClass, read, options.licenseServer, record);
-      yield result.ok ? result.item : rejectedRow(at, result.problems, row.raw);
+      out.push(result.ok ? result.item : rejectedRow(at, result.problems, row.raw));
     }
+    rows.length = 0;
+    return out;
   }
 
   const rows: CsvRecord[] = [];
   for await (const chunk of text) {
     reader.push(chunk, rows);
-    yield* handle(rows.splice(0));
+    const batch = handle(rows);
+    if (batch.length > 0) yield batch;
   }
   reader.end(rows);
-  yield* handle(rows.splice(0));
+  const last = handle(rows);
+  if (last.length > 0) yield last;
 }

@@ -1,6 +1,6 @@
 import { JsonSplitter, type JsonRecordText } from './json-splitter';
 import { rejected, rejectedRow } from './rejection';
-import type { ParseOptions, ParsedItem } from './types';
+import type { ParseOptions, ParsedBatch, ParsedItem } from './types';
 import { readWmiRow, type FieldReader, type WmiClass } from './wmi-records';
 
 /**
@@ -8,34 +8,37 @@ import { readWmiRow, type FieldReader, type WmiClass } from './wmi-records';
  * object or an array, Windows PowerShell 5.1 (`/Date(ms)/`, ETS date objects) or 7.x (ISO
  * dates), with or without the CIM extras (CimClass, CimInstanceProperties,
  * CimSystemProperties, PSComputerName), which are ignored except for the server name.
+ * Yields one batch per chunk of text: the records that chunk completed (see ParsedBatch).
  */
 export async function* parseWmiJson(
   text: AsyncIterable<string>,
   wmiClass: WmiClass,
   options: ParseOptions,
-): AsyncGenerator<ParsedItem> {
+): AsyncGenerator<ParsedBatch> {
   const splitter = new JsonSplitter();
   const ref = options.ref;
   let record = 0;
 
-  function* handle(values: JsonRecordText[]): Generator<ParsedItem> {
+  /** The items of the records split so far (taken out of `values`), in order. */
+  function handle(values: JsonRecordText[]): ParsedItem[] {
+    const out: ParsedItem[] = [];
     for (const value of values) {
       if (value.text === '' && value.error !== null) {
         // Not a record: the input itself was cut short.
-        yield rejected({ ref, line: value.line, record: null }, value.error.code, value.error.message, '');
+        out.push(rejected({ ref, line: value.line, record: null }, value.error.code, value.error.message, ''));
         continue;
       }
       record += 1;
       const at = { ref, line: value.line, record };
       if (value.error !== null) {
-        yield rejected(at, value.error.code, value.error.message, value.text);
+        out.push(rejected(at, value.error.code, value.error.message, value.text));
         continue;
       }
       let parsed: unknown;
       try {
         parsed = JSON.parse(value.text);
       } catch (error) {
-        yield rejected(at, 'INGEST_JSON_SYNTAX', `not valid JSON (${(error as Error).message})`, value.text);
+        out.push(rejected(at, 'INGEST_JSON_SYNTAX', `not valid JSON (${(error as Error).message})`, value.text));
         continue;
       }
       // Windows PowerShell 5.1 can render an array as {"value": [...], "Count": n} (the
@@ -44,31 +47,34 @@ export async function* parseWmiJson(
         record -= 1;
         for (const element of parsed.value) {
           record += 1;
-          yield* handleObject(element, { ref, line: value.line, record }, JSON.stringify(element));
+          out.push(handleObject(element, { ref, line: value.line, record }, JSON.stringify(element)));
         }
         continue;
       }
-      yield* handleObject(parsed, at, value.text);
+      out.push(handleObject(parsed, at, value.text));
     }
+    values.length = 0;
+    return out;
   }
 
-  function* handleObject(parsed: unknown, at: { ref: string; line: number; record: number }, text: string): Generator<ParsedItem> {
+  function handleObject(parsed: unknown, at: { ref: string; line: number; record: number }, text: string): ParsedItem {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       const found = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
-      yield rejected(at, 'INGEST_SCHEMA_INVALID', `expected a JSON object with the class properties, found ${found}`, text);
-      return;
+      return rejected(at, 'INGEST_SCHEMA_INVALID', `expected a JSON object with the class properties, found ${found}`, text);
     }
     const result = readWmiRow(wmiClass, objectReader(parsed as Record<string, unknown>), options.licenseServer, at.record);
-    yield result.ok ? result.item : rejectedRow(at, result.problems, text);
+    return result.ok ? result.item : rejectedRow(at, result.problems, text);
   }
 
   const values: JsonRecordText[] = [];
   for await (const chunk of text) {
     splitter.push(chunk, values);
-    yield* handle(values.splice(0));
+    const batch = handle(values);
+    if (batch.length > 0) yield batch;
   }
   splitter.end(values);
-  yield* handle(values.splice(0));
+  const last = handle(values);
+  if (last.length > 0) yield last;
 }
 
 function isArrayWrapper(value: unknown): value is { value: unknown[]; Count: number } {

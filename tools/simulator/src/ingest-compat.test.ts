@@ -33,7 +33,7 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 async function parse(path: string, observedTime: string): Promise<ParsedItem[]> {
   const items: ParsedItem[] = [];
   // Session-host event files do not name their license server: the collector is told.
-  for await (const item of parseFile(path, { observedTime, licenseServer: 'LS01' })) items.push(item);
+  for await (const batch of parseFile(path, { observedTime, licenseServer: 'LS01' })) for (const item of batch) items.push(item);
   return items;
 }
 

@@ -142,35 +142,37 @@ export async function readInput(
     ...(options.licenseServer === undefined ? {} : { licenseServer: options.licenseServer }),
   };
   try {
-    for await (const item of parseFile(file.path, parseOptions)) {
-      switch (item.kind) {
-        case 'issued-license': {
-          kinds.add('wmi-issued-licenses');
-          records++;
-          let table = tables.get(item.licenseServer);
-          if (table === undefined) tables.set(item.licenseServer, (table = new LicenseTable()));
-          table.add(item.license);
-          break;
+    for await (const batch of parseFile(file.path, parseOptions)) {
+      for (const item of batch) {
+        switch (item.kind) {
+          case 'issued-license': {
+            kinds.add('wmi-issued-licenses');
+            records++;
+            let table = tables.get(item.licenseServer);
+            if (table === undefined) tables.set(item.licenseServer, (table = new LicenseTable()));
+            table.add(item.license);
+            break;
+          }
+          case 'keypack': {
+            kinds.add('wmi-keypacks');
+            records++;
+            const list = keyPacks.get(item.licenseServer);
+            if (list === undefined) keyPacks.set(item.licenseServer, [item.keyPack]);
+            else list.push(item.keyPack);
+            break;
+          }
+          case 'event':
+            kinds.add(item.event.source.kind);
+            events.push(item.event);
+            break;
+          case 'rejected':
+            if (item.rejection.record !== null) records++;
+            tally(rejected, item.rejection);
+            break;
         }
-        case 'keypack': {
-          kinds.add('wmi-keypacks');
-          records++;
-          const list = keyPacks.get(item.licenseServer);
-          if (list === undefined) keyPacks.set(item.licenseServer, [item.keyPack]);
-          else list.push(item.keyPack);
-          break;
-        }
-        case 'event':
-          kinds.add(item.event.source.kind);
-          events.push(item.event);
-          break;
-        case 'rejected':
-          if (item.rejection.record !== null) records++;
-          tally(rejected, item.rejection);
-          break;
+        seen++;
+        if (seen % 10_000 === 0) options.onRecords?.(seen);
       }
-      seen++;
-      if (seen % 10_000 === 0) options.onRecords?.(seen);
     }
   } catch (error) {
     throw new InputError(`cannot read ${file.display}: ${describe(error)}`);

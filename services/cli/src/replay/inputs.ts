@@ -176,10 +176,12 @@ export async function planInputs(paths: readonly string[], options: { cwd: strin
  */
 async function boundedByData(path: string, display: string, mtime: string): Promise<ReturnType<typeof chooseSnapshotTime>> {
   const bounds = new SnapshotTimeBoundsBuilder();
-  for await (const item of parseFile(path, { ref: display, observedTime: mtime })) {
-    if (item.kind !== 'issued-license') continue;
-    const { license } = item;
-    bounds.add(license.status, msFromIso(license.issueDate), license.expirationDate === null ? null : msFromIso(license.expirationDate));
+  for await (const batch of parseFile(path, { ref: display, observedTime: mtime })) {
+    for (const item of batch) {
+      if (item.kind !== 'issued-license') continue;
+      const { license } = item;
+      bounds.add(license.status, msFromIso(license.issueDate), license.expirationDate === null ? null : msFromIso(license.expirationDate));
+    }
   }
   return chooseSnapshotTime({ guessMs: Date.parse(mtime), guessFrom: 'mtime', bounds: bounds.bounds(), display });
 }

@@ -1,4 +1,4 @@
-import { type ParsedItem } from '@calwatch/ingest';
+import { type ParsedBatch } from '@calwatch/ingest';
 import { type KafkaClient, type Producer } from '@calwatch/kafka';
 import { DEFAULT_MAX_EVENT_TIME_SKEW_MS, buildTopicNames, isCalwatchError } from '@calwatch/model';
 import { retry, type Logger } from '@calwatch/runtime';
@@ -16,7 +16,7 @@ import {
 import { REPLAY_ERRORS } from './errors';
 import type { ReplayInput } from './inputs';
 import { countRejection, type ItemEntry, type RejectionCount, type ReplaySink, type SendResult } from './sink';
-import { readItems, type ReadOptions } from './sources';
+import { readBatches, type ReadOptions } from './sources';
 
 export interface KafkaSinkOptions {
   kafka: KafkaClient;
@@ -35,8 +35,9 @@ const EVENTS: ReadonlySet<ItemKind> = new Set<ItemKind>(['event']);
 const ISSUED: ReadonlySet<ItemKind> = new Set<ItemKind>(['issued-license']);
 const KEYPACKS: ReadonlySet<ItemKind> = new Set<ItemKind>(['keypack']);
 
-async function* fromArray(items: readonly ParsedItem[]): AsyncGenerator<ParsedItem> {
-  yield* items;
+/** Items already read, as the one batch the ingestor takes them in. */
+async function* oneBatch(items: ParsedBatch): AsyncGenerator<ParsedBatch> {
+  if (items.length > 0) yield items;
 }
 
 /**
@@ -137,7 +138,7 @@ export function createKafkaSink(options: KafkaSinkOptions): ReplaySink {
       if (active === undefined) throw new Error('replay sink not started');
       const items = entries.map((entry) => entry.item);
       const result = await ingestWithRetry(
-        () => active.ingest({ items: fromArray(items), ref: 'replay', accepts: EVENTS, takenAt: now().toISOString() }),
+        () => active.ingest({ batches: oneBatch(items), ref: 'replay', accepts: EVENTS, takenAt: now().toISOString() }),
         `${items.length} records`,
       );
       return summarise(result, items.length);
@@ -149,7 +150,7 @@ export function createKafkaSink(options: KafkaSinkOptions): ReplaySink {
       const accepts = input.role === 'issued-snapshot' ? ISSUED : KEYPACKS;
       const result = await ingestWithRetry(
         // Bytes are counted once: a retry reads the file again.
-        (attempt) => active.ingest({ items: readItems(input, attempt === 0 ? read : { ...read, onBytes: undefined }), ref: input.path, accepts, takenAt: input.snapshotTime }),
+        (attempt) => active.ingest({ batches: readBatches(input, attempt === 0 ? read : { ...read, onBytes: undefined }), ref: input.path, accepts, takenAt: input.snapshotTime }),
         input.display,
       );
       const sent = summarise(result, result.accepted + result.rejected);

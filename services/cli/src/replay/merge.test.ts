@@ -5,9 +5,10 @@ interface Entry extends Timed {
   id: string;
 }
 
-async function* source(entries: Entry[], closed: string[], name: string): AsyncGenerator<Entry> {
+/** Yields `entries` in batches of `size` (one entry each unless given). */
+async function* source(entries: Entry[], closed: string[], name: string, size = 1): AsyncGenerator<Entry[]> {
   try {
-    yield* entries;
+    for (let i = 0; i < entries.length; i += size) yield entries.slice(i, i + size);
   } finally {
     closed.push(name);
   }
@@ -34,6 +35,20 @@ describe('mergeByTime', () => {
     ]);
     expect(await collect(merged)).toEqual(['c1', 'a1', 'c2', 'snap', 'a2', 'a3', 'c3', 'c4']);
     expect(closed.sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('merges entry by entry across batches, skipping empty ones', async () => {
+    const closed: string[] = [];
+    const merged = mergeByTime([
+      source([e('a1', 1, 2, 1), e('a2', 3, 2, 2), e('a3', 5, 2, 3), e('a4', 7, 2, 4)], closed, 'a', 3),
+      (async function* () {
+        yield [];
+        yield* source([e('b1', 2, 2, 1), e('b2', 4, 2, 2), e('b3', 6, 2, 3)], closed, 'b', 2);
+        yield [];
+      })(),
+    ]);
+    expect(await collect(merged)).toEqual(['a1', 'b1', 'a2', 'b2', 'a3', 'b3', 'a4']);
+    expect(closed.sort()).toEqual(['a', 'b']);
   });
 
   it('closes every source when the consumer stops early', async () => {

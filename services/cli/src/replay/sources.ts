@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { parseStream, type ParsedItem } from '@calwatch/ingest';
+import { parseStream, type ParsedBatch, type ParsedItem } from '@calwatch/ingest';
 import { isEventTimeAhead, newestVouchedTimeMs } from '@calwatch/model';
 import type { InputProgress } from './checkpoint';
 import type { InputRole, ReplayInput } from './inputs';
@@ -37,8 +37,8 @@ async function* countBytes(path: string, onBytes: ((bytes: number) => void) | un
   }
 }
 
-/** Parses one input with the shared parsers, as the collector would (format fixed by the plan). */
-export function readItems(input: ReplayInput, options: ReadOptions): AsyncGenerator<ParsedItem> {
+/** Parses one input with the shared parsers, as the collector would (format fixed by the plan); batches as parseStream. */
+export function readBatches(input: ReplayInput, options: ReadOptions): AsyncGenerator<ParsedBatch> {
   return parseStream(countBytes(input.path, options.onBytes), {
     ref: input.path,
     format: input.format,
@@ -47,18 +47,23 @@ export function readItems(input: ReplayInput, options: ReadOptions): AsyncGenera
   });
 }
 
-async function* itemEntries(input: ReplayInput, skip: number, options: ReadOptions): AsyncGenerator<ReplayEntry> {
+/** The entries of an event file, a parsed batch at a time (for mergeByTime). */
+async function* itemEntries(input: ReplayInput, skip: number, options: ReadOptions): AsyncGenerator<ReplayEntry[]> {
   let position = 0;
   let last = Number.NEGATIVE_INFINITY;
-  for await (const item of readItems(input, options)) {
-    position += 1;
-    // A rejection keeps its place in the file: it takes the time of the record before it.
-    const bound = options.eventTimeBound;
-    const ahead = item.kind === 'event' && bound !== undefined && isEventTimeAhead(item.event.eventTime, bound.referenceMs, bound.skewMs);
-    // An event far ahead neither sends nor sets the merge time: it would hold back the rest of its file.
-    if (item.kind === 'event' && !ahead) last = Date.parse(item.event.eventTime);
-    if (position <= skip) continue;
-    yield { kind: 'item', input, at: last, rank: RANK.events, position, item: ahead ? rejectAhead(item, input, bound!) : item };
+  const bound = options.eventTimeBound;
+  for await (const batch of readBatches(input, options)) {
+    const entries: ReplayEntry[] = [];
+    for (const item of batch) {
+      position += 1;
+      // A rejection keeps its place in the file: it takes the time of the record before it.
+      const ahead = item.kind === 'event' && bound !== undefined && isEventTimeAhead(item.event.eventTime, bound.referenceMs, bound.skewMs);
+      // An event far ahead neither sends nor sets the merge time: it would hold back the rest of its file.
+      if (item.kind === 'event' && !ahead) last = Date.parse(item.event.eventTime);
+      if (position <= skip) continue;
+      entries.push({ kind: 'item', input, at: last, rank: RANK.events, position, item: ahead ? rejectAhead(item, input, bound!) : item });
+    }
+    if (entries.length > 0) yield entries;
   }
 }
 
@@ -87,13 +92,13 @@ export function newestInputTimeMs(inputs: readonly ReplayInput[], nowMs: number)
   );
 }
 
-async function* snapshotEntry(input: ReplayInput): AsyncGenerator<ReplayEntry> {
-  yield { kind: 'snapshot', input, at: Date.parse(input.snapshotTime), rank: RANK[input.role], position: 0 };
+async function* snapshotEntry(input: ReplayInput): AsyncGenerator<ReplayEntry[]> {
+  yield [{ kind: 'snapshot', input, at: Date.parse(input.snapshotTime), rank: RANK[input.role], position: 0 }];
 }
 
 /**
  * Everything left to replay, in event-time order: snapshot exports at their snapshot
- * time, event files merged by event time (streamed: one record per file in memory).
+ * time, event files merged by event time (streamed: one parsed chunk per file in memory).
  * Inputs the checkpoint marks done are left out; event files resume after their position.
  */
 export function replayEntries(
@@ -101,7 +106,7 @@ export function replayEntries(
   progress: Readonly<Record<string, InputProgress>>,
   options: ReadOptions,
 ): AsyncGenerator<ReplayEntry> {
-  const sources: AsyncIterable<ReplayEntry>[] = [];
+  const sources: AsyncIterable<ReplayEntry[]>[] = [];
   for (const input of inputs) {
     const state = progress[input.path];
     if (state?.done === true) continue;
