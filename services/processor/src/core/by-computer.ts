@@ -353,11 +353,12 @@ export function createByComputerStage(config: CoreConfig, options: StageOptions 
     },
 
     dueAt(state) {
-      const open = NAME_KINDS.filter((k) => state.tracks[k]?.state === 'open');
       // A rebuild waiting for confirmation needs a timer even with nothing open.
       const confirmAt = state.hwids.length >= 2 ? newestFirstSeen(state) + confirmMs : null;
       const pendingRebuild = confirmAt !== null && confirmAt > state.clock ? confirmAt : null;
-      if (open.length === 0) return pendingRebuild;
+      // Asked after every step of a name: most have no open finding, decided without a list.
+      if (!hasOpenTrack(state.tracks)) return pendingRebuild;
+      const open = NAME_KINDS.filter((k) => state.tracks[k]?.state === 'open');
       let due = nextExpiry(allLicenses(state), state.clock);
       const droppedExpiry = droppedCalsView(state.dropped).nextExpiry;
       if (droppedExpiry !== null && droppedExpiry > state.clock && (due === null || droppedExpiry < due)) due = droppedExpiry;
