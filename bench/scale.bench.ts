@@ -36,7 +36,8 @@ interface Target {
 const TARGETS: Target[] = [
   { result: 'analyze-120k', metric: 'secondsMin', text: '<= 3 s', met: (v) => v <= 3 },
   { result: 'analyze-1m', metric: 'secondsMin', text: '<= 15 s', met: (v) => v <= 15 },
-  { result: 'analyze-1m', metric: 'peakRssGiBMax', text: '<= 1 GiB', met: (v) => v <= 1 },
+  // In bytes: the GiB figure is rounded to two places, and a peak of 1.004 GiB showed as 1.
+  { result: 'analyze-1m', metric: 'peakRssBytesMax', text: '<= 1 GiB (1,073,741,824 bytes)', met: (v) => v <= 2 ** 30 },
   { result: 'core-simulator', metric: 'eventsPerCpuSecond', text: '>= 200,000 events/s on one core', met: (v) => v >= 200_000 },
   { result: 'core-simulator', metric: 'heapBytesPerHwid', text: '<= 500 B per tracked HWID', met: (v) => v <= 500 },
   { result: 'processor end to end', metric: 'eventsPerSecond', text: '>= 20,000 events/s end to end', met: (v) => v >= 20_000 },
