@@ -33,7 +33,8 @@ built.log.forEach((timeMs, build) => {
 const KEYS: Record<ScaleExportKind, string> = { healthy: 'healthy', 'cloned-image': 'clonedImage', 'churning-name': 'churningName' };
 const kindOf = (event: CanonicalEvent): string => ('license' in event ? KEYS[scaleExportKindOf(event.license.computer.raw)] : 'other');
 const spent = new Map<string, { events: number; ms: number }>();
-const pipeline = createPipeline(parseCoreConfig({}), {}, undefined, { enriched: false });
+// As analyze runs it: no enriched events, no state kept of a key no later event names.
+const pipeline = createPipeline(parseCoreConfig({}), {}, undefined, { enriched: false, singleUse: built.log.singleUseKeys() });
 const started = performance.now();
 for (const { event, timeMs } of events) {
   const before = performance.now();

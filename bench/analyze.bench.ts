@@ -124,7 +124,7 @@ async function benchSize(dir: string, rows: number, repeats: number): Promise<Be
     metrics: { ...split, seconds: round(phases.seconds), peakRssBytes: phases.peakRssBytes },
     notes:
       'one run split into phases (bench/analyze-phases.ts): ceilingReadS = streaming the file and counting lines; readS = parse into ' +
-      'license tables; diffS = snapshot diff; sortS = de-duplicate and sort; buildS = building every CanonicalEvent; coreS = ' +
+      'license tables; diffS = snapshot diff; sortS = de-duplicate and sort; buildS = building every CanonicalEvent; singleUseS = counting the keys one event alone names; coreS = ' +
       'createPipeline apply/advance/flush alone (with the input copied into the windows analyze lets go of as it reads them); reportS = findings and JSON. RSS after input = tables, diff and sorted index held.',
   };
   if (rows >= 1_000_000) return [end, breakdown];

@@ -218,6 +218,11 @@ export class LicenseTable {
     return this.textAt(row, 1);
   }
 
+  /** The normalised computer name (what `fact(row).computer.norm` is). */
+  computerNorm(row: number): string {
+    return this.textAt(row, (this.flags[row]! & COMPUTER_NORMAL) === 0 ? 3 : 2);
+  }
+
   /** Same normalised HWID as `other`'s row, compared as bytes. */
   sameHwid(row: number, other: LicenseTable, otherRow: number): boolean {
     const at = row * TEXTS;

@@ -45,7 +45,8 @@ export class LicenseEventList {
   private readonly takenAtMs: number;
   private readonly takenAt: string;
   private readonly source: EventSource;
-  private readonly licenseServer: string;
+  /** Normalised name of the license server every event of the list is of. */
+  readonly licenseServer: string;
 
   constructor(
     next: Pick<TableSnapshot, 'licenseServer' | 'takenAt' | 'source'>,
@@ -112,6 +113,16 @@ export class LicenseEventList {
 
   timeMs(k: number): number {
     return this.times[k]!;
+  }
+
+  /** The normalised HWID of event `k`'s license, without building the event. */
+  hwidNorm(k: number): string {
+    return this.table.hwidNorm(this.rows[k]!);
+  }
+
+  /** The normalised computer name of event `k`'s license, without building the event. */
+  computerNorm(k: number): string {
+    return this.table.computerNorm(this.rows[k]!);
   }
 
   /** Word `w` (0..3) of the event id: comparing words in order compares the ids. */

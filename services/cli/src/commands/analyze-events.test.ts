@@ -142,3 +142,46 @@ describe('EventLog.drain', () => {
     }
   });
 });
+
+describe('EventLog.singleUseKeys', () => {
+  const at = '2024-07-01T00:00:00.000Z';
+  const envelope = (id: string) => ({ schemaVersion: 1 as const, eventId: buildEventId('test', id), eventTime: at, observedTime: at, source, licenseServer: 'LS01' });
+  const issued = (id: string, hwid: string, computer: string): CanonicalEvent => ({
+    ...envelope(id),
+    type: 'license.issued',
+    license: { licenseId: 900, keyPackId: 3, hwid: { raw: hwid, norm: hwid }, computer: { raw: computer, norm: computer }, user: null, issueDate: at, expirationDate: null, status: 'active' },
+  });
+
+  it('names the HWIDs and names one added event alone names, as counted over the events themselves', () => {
+    const log = mixedLog();
+    const solo = issued('solo', 'C9', 'PC-SOLO');
+    // Added twice: one event once de-duplicated, yet a repeat counts (the safe side).
+    const twice = issued('twice', 'C8', 'PC-TWICE');
+    log.add([solo, twice, { ...envelope('store'), type: 'client.store', computer: { raw: 'pc-1', norm: 'pc-1' }, hwids: [{ raw: 'A1', norm: 'a1' }] }]);
+    log.add([twice]);
+    const keys = log.singleUseKeys();
+
+    const hwids = new Map<string, number>();
+    const names = new Map<string, number>();
+    const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+    for (const event of collect(log)) {
+      if ('license' in event) {
+        count(hwids, event.license.hwid.norm);
+        count(names, `LS01|${event.license.computer.norm}`);
+      } else if (event.type === 'client.store') count(names, `LS01|${event.computer.norm}`);
+    }
+    count(hwids, 'C8');
+    count(names, 'LS01|PC-TWICE');
+    let single = 0;
+    for (const [hwid, n] of hwids) {
+      expect(keys.hwid(hwid), hwid).toBe(n === 1);
+      if (n === 1) single++;
+    }
+    for (const [name, n] of names) expect(keys.computer(name), name).toBe(n === 1);
+    // Reissued licenses bring new HWIDs; renewals, upgrades and returns name the HWID again.
+    expect(single).toBeGreaterThan(20);
+    expect(single).toBeLessThan(hwids.size);
+    expect(keys.computer('LS01|pc-1')).toBe(false);
+    expect(keys.hwid('C9')).toBe(true);
+  });
+});

@@ -1,5 +1,7 @@
 import { ColumnBlock, LicenseEventList } from '@calwatch/ingest';
-import type { CanonicalEvent } from '@calwatch/model';
+import { isLicenseLifecycleEvent, type CanonicalEvent } from '@calwatch/model';
+import { computerKey, type SingleUseKeys } from '@calwatch/processor/core';
+import { RepeatedKeys, singleUseKeys } from './analyze-single-use';
 
 type Part = LicenseEventList | readonly CanonicalEvent[];
 
@@ -67,6 +69,34 @@ export class EventLog {
       const p = this.partIndexOf(g);
       visitEvent(this.parts[p]!, g - this.starts[p]!, visit);
     }
+  }
+
+  /**
+   * The keys one event alone names (SingleUseKeys, pipeline.ts), counted over every event
+   * added, repeats included. Read before the drain.
+   */
+  singleUseKeys(): SingleUseKeys {
+    if (this.drained) throw new Error('EventLog.singleUseKeys after the log was drained');
+    // Each event names one HWID and one name at most.
+    const hwids = new RepeatedKeys(this.total);
+    const computers = new RepeatedKeys(this.total);
+    for (const part of this.parts) {
+      if (part instanceof LicenseEventList) {
+        const server = part.licenseServer;
+        for (let k = 0; k < part.size; k++) {
+          hwids.add(part.hwidNorm(k));
+          computers.add(computerKey(server, part.computerNorm(k)));
+        }
+        continue;
+      }
+      for (const event of part as readonly CanonicalEvent[]) {
+        if (isLicenseLifecycleEvent(event)) {
+          hwids.add(event.license.hwid.norm);
+          computers.add(computerKey(event.licenseServer, event.license.computer.norm));
+        } else if (event.type === 'client.store') computers.add(computerKey(event.licenseServer, event.computer.norm));
+      }
+    }
+    return singleUseKeys(hwids, computers);
   }
 
   /**

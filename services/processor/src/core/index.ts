@@ -15,6 +15,7 @@ export {
   type StageStates,
   type DeferredStageState,
   type DeferredStates,
+  type SingleUseKeys,
 } from './pipeline';
 export { createByHwidStage, decodeByHwidState, ByHwidState, type ByHwidStage } from './by-hwid';
 export { createByComputerStage, decodeByComputerState, ByComputerState, type ByComputerStage } from './by-computer';

@@ -86,6 +86,32 @@ export interface PipelineOptions {
   enriched?: boolean;
   /** Restored states decoded at their first use, beside the snapshot's (the streaming runtime's restore). */
   deferred?: DeferredStates;
+  /**
+   * For a caller that holds its whole input before it applies it (analyze): the keys one
+   * input event alone names. After that event a HWID's or a name's state is not kept if it is
+   * compact (one license, no timer, no finding), since nothing can read it again. Most
+   * devices of an export are such; kept, their states were most of the core's memory, and
+   * every lookup in maps of a million keys missed the processor's caches.
+   */
+  singleUse?: SingleUseKeys;
+}
+
+/**
+ * Which keys one input event alone names, over a whole run. The caller counts every event it
+ * will apply (a repeat counts too); a key it is unsure of is not single.
+ *
+ * Why that is enough: a HWID's state is reached by its own events and timers only, and a
+ * compact state has no timer. A name's state is reached by client stores of the name and by
+ * the HWID steps of events that name it (a license's name always comes from one of its
+ * events), and by the next events of a HWID it holds (one that moves to another name tells
+ * the name it left). So a compact name state, whose one license is of one HWID, can go once
+ * the name and that HWID have both had their one event.
+ */
+export interface SingleUseKeys {
+  /** No input event but one is of this HWID (its license.hwid.norm). */
+  hwid(hwid: string): boolean;
+  /** No input event but one names this by-computer key (`computerKey` of the event's server and normalised computer name). */
+  computer(key: string): boolean;
 }
 
 /** Everything the in-process pipeline holds, as plain JSON (see decodePipelineSnapshot). */
@@ -179,6 +205,10 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
   };
   // Quiet HWIDs and names are kept as their one license record (state-store.ts).
   const deferred = options.deferred;
+  const singleUse = options.singleUse;
+  // A name's compact state is its one license record: it goes once that license's HWID is single too.
+  const retireHwid = () => true;
+  const retireName = (record: { hwid: string }) => singleUse!.hwid(record.hwid);
   const loaderOf = <K extends StageName>(stage: K) => deferred && ((key: string, source: unknown) => deferred.load(stage, key, source));
   const states = {
     'by-hwid': new StateStore(compact ? BY_HWID_FORM : undefined, restore?.byHwid, loaderOf('by-hwid')),
@@ -261,14 +291,16 @@ export function createPipeline(config: CoreConfig, sinks: PipelineSinks = {}, re
     switch (stage) {
       case 'by-hwid': {
         const result = stages['by-hwid'].process(key, message as Parameters<(typeof stages)['by-hwid']['process']>[1], states['by-hwid'].get(key));
-        store(states['by-hwid'], key, result.state);
+        if (result.state !== undefined && singleUse !== undefined && singleUse.hwid(key)) states['by-hwid'].setUnlessRetired(key, result.state, retireHwid);
+        else store(states['by-hwid'], key, result.state);
         at = result.state === undefined ? null : stages['by-hwid'].dueAt(result.state);
         outputs = result.outputs;
         break;
       }
       case 'by-computer': {
         const result = stages['by-computer'].process(key, message as Parameters<(typeof stages)['by-computer']['process']>[1], states['by-computer'].get(key));
-        store(states['by-computer'], key, result.state);
+        if (result.state !== undefined && singleUse !== undefined && singleUse.computer(key)) states['by-computer'].setUnlessRetired(key, result.state, retireName);
+        else store(states['by-computer'], key, result.state);
         at = result.state === undefined ? null : stages['by-computer'].dueAt(result.state);
         outputs = result.outputs;
         break;

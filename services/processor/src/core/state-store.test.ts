@@ -86,6 +86,23 @@ describe('quiet states', () => {
     expect(Object.fromEntries(store.entries())).toStrictEqual({ a: quietHwid(), b: { ...quietHwid(), clock: record.updatedAt + 1 } });
   });
 
+  it('lets a retired key go only when its state is compact and the caller retires that record', () => {
+    const store = new StateStore(BY_HWID_FORM, { a: quietHwid() });
+    const asked: unknown[] = [];
+    store.setUnlessRetired('a', quietHwid(), (compact) => asked.push(compact) > 1);
+    expect(store.get('a')).toStrictEqual(quietHwid());
+    store.setUnlessRetired('a', quietHwid(), (compact) => asked.push(compact) > 1);
+    expect(store.get('a')).toBeUndefined();
+    expect(asked).toEqual([record, record]);
+    // A state that says more than its record is kept whatever the caller says, and never asked about.
+    store.setUnlessRetired('b', { ...quietHwid(), clock: record.updatedAt + 1 }, () => true);
+    expect(fullKeys(store)).toEqual(['b']);
+    expect(asked).toHaveLength(2);
+    const plain = new StateStore<ByHwidState>(undefined);
+    plain.setUnlessRetired('c', quietHwid(), () => true);
+    expect(plain.get('c')).toStrictEqual(quietHwid());
+  });
+
   it('decodes a deferred state at its first use, once, and drops a key its loader cannot decode', () => {
     const loads: string[] = [];
     const loader = (key: string, source: unknown) => {

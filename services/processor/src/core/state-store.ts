@@ -67,6 +67,22 @@ export class StateStore<S, C = never> {
     this.map.set(key, this.form === undefined ? state : this.form.compact(state));
   }
 
+  /**
+   * As `set`, except that a state whose compact form `retire` accepts is not kept: its key
+   * goes. For a key no later input can reach (see SingleUseKeys in pipeline.ts); a compact
+   * state has no timer and no open finding, so nothing else would read it.
+   */
+  setUnlessRetired(key: string, state: S, retire: (compact: C) => boolean): void {
+    const form = this.form;
+    if (form === undefined) {
+      this.map.set(key, state);
+      return;
+    }
+    const stored = form.compact(state);
+    if (form.isCompact(stored) && retire(stored)) this.map.delete(key);
+    else this.map.set(key, stored);
+  }
+
   delete(key: string): void {
     this.map.delete(key);
   }
