@@ -4,8 +4,8 @@ import type { SingleUseKeys } from '@calwatch/processor/core';
  * Finds the keys that one event alone names, for the pipeline's `singleUse` (pipeline.ts): a
  * key seen a second time joins the repeated ones, the rest are single. Keys are first told
  * apart by a 64-bit hash of their text in typed arrays, not kept as strings: a million-row
- * export names two million keys, nearly all once, and a Set of them took about 200 MB while
- * the input was still held. Two keys with one hash count as one key named twice, so a
+ * export names two million keys, nearly all once, and a Set would hold every one of them as a
+ * string beside the input. Two keys with one hash count as one key named twice, so a
  * collision only keeps a state that could have gone.
  */
 export class RepeatedKeys {
@@ -38,9 +38,9 @@ export class RepeatedKeys {
     }
     a = mix(a);
     b = mix(b ^ key.length);
-    if (this.count * 2 >= this.mask) throw new Error('RepeatedKeys: more keys than the table was made for');
     for (let slot = a & this.mask; ; slot = (slot + 1) & this.mask) {
       if (this.used[slot] === 0) {
+        if (this.count * 2 >= this.mask) throw new Error('RepeatedKeys: more keys than the table was made for');
         this.used[slot] = 1;
         this.first[slot] = a;
         this.second[slot] = b;
@@ -57,11 +57,6 @@ export class RepeatedKeys {
   /** Whether a key was named more than once (or shares its hash with another key). */
   has(key: string): boolean {
     return this.repeated.has(key);
-  }
-
-  /** How many keys were named more than once. */
-  get size(): number {
-    return this.repeated.size;
   }
 }
 
