@@ -91,7 +91,7 @@ export interface PipelineOptions {
    * input event alone names. After that event a HWID's or a name's state is not kept if it is
    * compact (one license, no timer, no finding), since nothing can read it again. Most
    * devices of an export are such; kept, their states were most of the core's memory, and
-   * every lookup in maps of a million keys missed the processor's caches.
+   * every lookup in maps of a million keys missed the CPU's caches.
    */
   singleUse?: SingleUseKeys;
 }
