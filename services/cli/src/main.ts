@@ -2,7 +2,7 @@ import { COMMANDS } from './commands/index';
 import { resolveServiceEnv } from './service-env';
 import type { CommandIo } from './commands/registry';
 
-async function printHelp(io: CommandIo): Promise<void> {
+async function printHelp(io: Pick<CommandIo, 'stdout'>): Promise<void> {
   const lines = ['usage: calwatch <command> [options]', '', 'commands:'];
   for (const [name, load] of Object.entries(COMMANDS)) {
     const { command } = await load();
@@ -17,26 +17,26 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const io: CommandIo = {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    // Connection variables the user left unset come from the running local stack.
-    env: (await resolveServiceEnv(process.env)) as NodeJS.ProcessEnv,
-    cwd: process.cwd(),
-    signal: controller.signal,
-  };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    await printHelp(io);
+    await printHelp(process);
     return name === undefined ? 2 : 0;
   }
   const load = COMMANDS[name];
   if (load === undefined) {
-    io.stderr.write(`calwatch: unknown command '${name}'\n`);
-    await printHelp(io);
+    process.stderr.write(`calwatch: unknown command '${name}'\n`);
+    await printHelp(process);
     return 2;
   }
   const { command } = await load();
+  const io: CommandIo = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Connection variables the user left unset come from the running local stack.
+    env: command.offline === true ? process.env : ((await resolveServiceEnv(process.env)) as NodeJS.ProcessEnv),
+    cwd: process.cwd(),
+    signal: controller.signal,
+  };
   return command.run(rest, io);
 }
 

@@ -1,5 +1,4 @@
 import type { Env } from '@calwatch/runtime';
-import { buildStackConnectionEnv, loadStackSettings, readStackInfo } from '@calwatch/stack';
 
 /**
  * The environment a service or command runs with: what the user set wins; connection
@@ -9,6 +8,8 @@ import { buildStackConnectionEnv, loadStackSettings, readStackInfo } from '@calw
 export async function resolveServiceEnv(env: Env): Promise<Env> {
   const needsStack = env.KAFKA_BROKERS === undefined || env.ELASTICSEARCH_URL === undefined;
   if (!needsStack) return env;
+  // Loaded only here: a command that needs no stack does not pay for its module at start-up.
+  const { buildStackConnectionEnv, loadStackSettings, readStackInfo } = await import('@calwatch/stack');
   const info = await readStackInfo({ settings: loadStackSettings(env) });
   if (info === undefined) return env;
   // Credentials and TLS settings come from the stack only when the address does too.

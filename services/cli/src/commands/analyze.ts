@@ -302,6 +302,7 @@ async function analyze(options: Options, io: CommandIo): Promise<number> {
 export const command: Command = {
   name: 'analyze',
   summary: 'find leaking CALs in exports and event files, offline',
+  offline: true,
   usage,
   async run(args, io) {
     try {
