@@ -1,3 +1,5 @@
+import { distinctAscending } from './sorted-ids';
+
 /** How many entries any list in a published finding or enriched event holds at most. */
 export const PUBLISHED_LIST_MAX = 50;
 
@@ -12,7 +14,7 @@ export const PUBLISHED_LIST_MAX = 50;
 
 /** The newest (highest: the license server numbers CALs as it issues them) ids, ascending. */
 export function newestIds(ids: readonly number[], max = PUBLISHED_LIST_MAX): number[] {
-  const sorted = isStrictlyAscending(ids) ? ids : distinctNumbers(ids);
+  const sorted = isStrictlyAscending(ids) ? ids : distinctAscending(ids);
   return sorted.length <= max ? sorted.slice() : sorted.slice(sorted.length - max);
 }
 
@@ -24,7 +26,7 @@ export function firstNames(names: readonly string[], max = PUBLISHED_LIST_MAX): 
 
 export function countDistinct<T>(items: readonly T[]): number {
   if (isStrictlyAscending(items as readonly unknown[] as readonly (number | string)[])) return items.length;
-  if (items.length > 0 && typeof items[0] === 'number') return distinctNumbers(items as readonly unknown[] as readonly number[]).length;
+  if (items.length > 0 && typeof items[0] === 'number') return distinctAscending(items as readonly unknown[] as readonly number[]).length;
   return new Set(items).size;
 }
 
@@ -33,10 +35,3 @@ function isStrictlyAscending(list: readonly (number | string)[]): boolean {
   return true;
 }
 
-/** Distinct numbers, ascending (a typed-array sort: numeric, and no comparator calls). */
-function distinctNumbers(ids: readonly number[]): number[] {
-  const sorted = Float64Array.from(ids).sort();
-  const out: number[] = [];
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) out.push(sorted[i]!);
-  return out;
-}

@@ -4,6 +4,7 @@ export * from './instant';
 export * from './primitives';
 export * from './events';
 export * from './bounded-lists';
+export * from './sorted-ids';
 export * from './findings';
 export * from './findings-v1';
 export * from './dead-letter';

@@ -1,4 +1,5 @@
 import type { CoreConfig } from './config';
+import { distinctAscending } from '@calwatch/model';
 import { type LicenseRecord, holdsCalAt, isPermanent, isValidAt } from './license-record';
 import type { Candidate } from './messages';
 import { daysToMs } from './time';
@@ -204,11 +205,8 @@ export function uniqueSorted<T extends string | number>(values: Iterable<T>): T[
     }
   }
   if (Array.isArray(values) && typeof values[0] === 'number' && values.every(isFiniteNumber)) {
-    // Numbers sort natively in a typed array, without a comparator call per comparison.
-    const sorted = Float64Array.from(values as readonly number[]).sort();
-    const out: number[] = [];
-    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) out.push(sorted[i]!);
-    return out as T[];
+    // Numbers (ids) without a comparator call per comparison.
+    return distinctAscending(values as readonly number[]) as T[];
   }
   if (Array.isArray(values)) {
     // A few distinct values among many (the names of a cloned image's chain): a short list

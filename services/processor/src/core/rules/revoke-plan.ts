@@ -1,3 +1,6 @@
+import { sortAscendingInPlace } from '@calwatch/model';
+import { LicenseIdSet } from '../license-id-set';
+
 /**
  * The revoke planner. Per CAL version a license server revokes at most
  * max(1, floor(cap ratio x installed)) CALs at a time, and a revoked CAL keeps its place
@@ -140,6 +143,9 @@ export interface RevokePlan {
   freeNow: Map<string, number>;
 }
 
+/** The CALs a plan has given out (or must not: `excluded`); one plan at a time, either way below. */
+const plannedIds = new LicenseIdSet();
+
 export function buildRevokePlan(input: PlanInput): RevokePlan {
   return planUnbound(input) ?? planInBatches(input);
 }
@@ -189,7 +195,7 @@ function planUnbound(input: PlanInput): RevokePlan | null {
   }
 
   // Each CAL once: the first finding (worst first) that lists it unexpired takes it.
-  const assigned = new Set<number>(input.excluded);
+  const assigned = plannedIds.clear(input.excluded);
   const taken = new Map<string, number>();
   const holding = new Map<string, number>();
   /** Findings with CALs, by the first product (in name order) they take: the batching's order. */
@@ -307,7 +313,7 @@ function planInBatches(input: PlanInput): RevokePlan {
   for (const [findingId, byTime] of plan) {
     result.set(
       findingId,
-      [...byTime].sort((a, b) => a[0] - b[0]).map(([notBefore, ids]) => ({ notBefore, licenseIds: ascendingNumbers(ids) })),
+      [...byTime].sort((a, b) => a[0] - b[0]).map(([notBefore, ids]) => ({ notBefore, licenseIds: sortAscendingInPlace(ids) })),
     );
   }
   return { batches: result, freeNow };
@@ -326,7 +332,7 @@ interface ProductQueue {
  * replan costs what it plans, not what is open.
  */
 function createCandidateFeed(findings: readonly PlanFinding[], excluded: ReadonlySet<number> | undefined, now: number) {
-  const assigned = new Set<number>(excluded);
+  const assigned = plannedIds.clear(excluded);
   const queues = new Map<string, ProductQueue>();
   let findingAt = 0;
   let candidateAt = 0;
@@ -397,13 +403,3 @@ function countAfter(times: readonly number[], t: number): number {
   return n;
 }
 
-/**
- * `ids` (the plan's own list) sorted ascending in place: natively in a typed array (large
- * findings have hundreds of CALs), copied back by index (Array.from walks an iterator).
- */
-function ascendingNumbers(ids: number[]): number[] {
-  if (ids.length < 2) return ids;
-  const sorted = Float64Array.from(ids).sort();
-  for (let i = 0; i < sorted.length; i++) ids[i] = sorted[i]!;
-  return ids;
-}
