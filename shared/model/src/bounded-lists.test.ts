@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countDistinct, firstNames, newestIds } from './bounded-lists';
+import { seededInts } from './testing';
 
 /** The plain definitions, to compare the one-pass versions against. */
 const reference = {
@@ -8,14 +9,6 @@ const reference = {
   countDistinct: (items: unknown[]) => new Set(items).size,
 };
 
-function randomInts(length: number, range: number, seed: number): number[] {
-  let x = seed;
-  return Array.from({ length }, () => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return x % range;
-  });
-}
-
 describe('bounded lists', () => {
   const inputs: number[][] = [
     [],
@@ -23,8 +16,8 @@ describe('bounded lists', () => {
     [1, 2, 3],
     [3, 2, 1],
     [5, 5, 5],
-    randomInts(500, 100_000, 1),
-    randomInts(500, 60, 2),
+    seededInts(500, 100_000, 1),
+    seededInts(500, 60, 2),
     Array.from({ length: 300 }, (_, i) => i * 3),
     Array.from({ length: 300 }, (_, i) => 1_000_000_000_000 + i),
   ];

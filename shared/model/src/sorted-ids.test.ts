@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { distinctAscending, sortAscendingInPlace } from './sorted-ids';
+import { seededInts } from './testing';
 
 const byValue = (a: number, b: number) => a - b;
-
-function randomInts(length: number, range: number, seed: number): number[] {
-  let x = seed;
-  return Array.from({ length }, () => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return x % range;
-  });
-}
 
 describe('distinctAscending and sortAscendingInPlace', () => {
   const inputs: Record<string, number[]> = {
@@ -19,18 +12,18 @@ describe('distinctAscending and sortAscendingInPlace', () => {
     ascending: [1, 2, 3],
     descending: [3, 2, 1],
     // Every byte of the ids differs: all four passes move.
-    'full 32-bit range': randomInts(700, 2 ** 32, 1),
+    'full 32-bit range': seededInts(700, 2 ** 32, 1),
     'max and zero': [2 ** 32 - 1, 0, 2 ** 32 - 1, 1, 0],
     // One server's ids share their high bytes: those passes are skipped.
-    'one high byte': randomInts(500, 60_000, 2).map((id) => 5_000_000 + id),
-    'many duplicates': randomInts(1_000, 40, 3),
+    'one high byte': seededInts(500, 60_000, 2).map((id) => 5_000_000 + id),
+    'many duplicates': seededInts(1_000, 40, 3),
     // Past the first scratch buffer (1,024): it grows, and later short lists still sort right.
-    'longer than the scratch': randomInts(5_000, 1_000_000, 4),
+    'longer than the scratch': seededInts(5_000, 1_000_000, 4),
     // Not unsigned 32-bit integers: the typed sort takes them.
     negative: [3, -1, 2, -1],
     fractional: [2.5, 1, 2.5, 0.25],
     'past 2^32': [2 ** 32, 5, 2 ** 40, 5],
-    'mixed after uint32 ones': [...randomInts(300, 1000, 5), -7, 0.5],
+    'mixed after uint32 ones': [...seededInts(300, 1000, 5), -7, 0.5],
   };
 
   for (const [name, ids] of Object.entries(inputs)) {
@@ -45,7 +38,7 @@ describe('distinctAscending and sortAscendingInPlace', () => {
   }
 
   it('answers each call from its own input (the scratch buffers are reused)', () => {
-    const long = randomInts(3_000, 2 ** 31, 6);
+    const long = seededInts(3_000, 2 ** 31, 6);
     const short = [9, 3, 9, 1];
     const first = distinctAscending(long);
     expect(distinctAscending(short)).toEqual([1, 3, 9]);

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LicenseIdSet } from './license-id-set';
-
-function randomIds(length: number, range: number, seed: number): number[] {
-  let x = seed;
-  return Array.from({ length }, () => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return x % range;
-  });
-}
+import { seededInts } from '@calwatch/model/testing';
 
 /** Adds `ids` to both sets and checks every answer of `has` and `add` against a plain Set. */
 function compareWithSet(set: LicenseIdSet, ids: readonly number[], probes: readonly number[]): void {
@@ -22,8 +15,8 @@ function compareWithSet(set: LicenseIdSet, ids: readonly number[], probes: reado
 
 describe('LicenseIdSet', () => {
   it('answers as a Set does, across its growth from 1,024 slots to many more', () => {
-    const ids = randomIds(20_000, 50_000, 1);
-    compareWithSet(new LicenseIdSet().clear(), ids, randomIds(5_000, 60_000, 2));
+    const ids = seededInts(20_000, 50_000, 1);
+    compareWithSet(new LicenseIdSet().clear(), ids, seededInts(5_000, 60_000, 2));
   });
 
   it('holds consecutive ids (a server numbers its CALs in order) and the ends of the range', () => {
@@ -39,12 +32,12 @@ describe('LicenseIdSet', () => {
   it('is empty after clear, however full it was, and starts from what clear is given', () => {
     const set = new LicenseIdSet();
     for (let plan = 0; plan < 5; plan++) {
-      const ids = randomIds(2_000 * (plan + 1), 1_000_000, 10 + plan);
+      const ids = seededInts(2_000 * (plan + 1), 1_000_000, 10 + plan);
       set.clear([-5, 42]);
       expect(set.has(-5)).toBe(true);
       expect(set.has(42)).toBe(true);
       // Nothing of the plan before is left (its ids came from another seed).
-      const before = randomIds(2_000 * plan, 1_000_000, 9 + plan).filter((id) => id !== 42);
+      const before = seededInts(2_000 * plan, 1_000_000, 9 + plan).filter((id) => id !== 42);
       const fresh = new Set([...ids, 42]);
       for (const id of before) if (!fresh.has(id)) expect(set.has(id)).toBe(false);
       compareWithSet(set, ids.filter((id) => id !== 42), []);
