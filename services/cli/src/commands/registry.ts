@@ -4,9 +4,9 @@ export interface Command {
   summary: string;
   usage: string;
   /**
-   * Works on files alone: connection settings are not looked up for it. Finding the local
-   * stack's loads its module (a fifth of a second at start-up), which `analyze` of an export
-   * has no use for.
+   * Works on files alone: connection settings are not looked up for it. Looking up the local
+   * stack's settings loads the stack's module (about a tenth of a second at start-up), which
+   * `analyze` of an export has no use for.
    */
   offline?: boolean;
   run(args: string[], io: CommandIo): Promise<number>;
