@@ -42,6 +42,13 @@ export interface StateRecords {
   legacyTombstone: OutgoingRecord | undefined;
 }
 
+/**
+ * The license entries carry no header: the head record says the state's format (in its header
+ * and its value), the collector reads nothing else of them, and a first snapshot writes one
+ * entry per license. With the client's encoding, one header on each of a 100,000-row snapshot's
+ * entries made accepting it about 5 % slower (six runs of each in turn: 3,768–4,700 ms with it
+ * against 3,339–4,109 without).
+ */
 export function buildStateRecords(topics: RecordTopics, write: StateWrite): StateRecords {
   const headers = { [HEADER_SCHEMA_VERSION]: String(STATE_FORMAT_VERSION) };
   const server = write.licenseServer;
@@ -50,7 +57,6 @@ export function buildStateRecords(topics: RecordTopics, write: StateWrite): Stat
       topic: topics.snapshotState,
       key: buildLicenseKey(server, entry.licenseId),
       value: entry.fact === null ? null : JSON.stringify(entry.fact),
-      headers,
     })),
     head: { topic: topics.snapshotState, key: buildHeadKey(server), value: JSON.stringify(write.head), headers },
     legacyTombstone: write.dropLegacy ? { topic: topics.snapshotState, key: server, value: null, headers } : undefined,
